@@ -1,0 +1,23 @@
+//! Generates the gRPC code from `proto/` with protox, so the build needs nothing but cargo.
+
+use std::{env, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "proto/xianjie/v1/vocabulary.proto",
+        "proto/xianjie/v1/referral.proto",
+        "proto/xianjie/v1/inbox.proto",
+        "proto/xianjie/v1/directory.proto",
+    ];
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptors = protox::compile(files, ["proto"])?;
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+    std::fs::write(
+        out.join("xianjie_descriptor.bin"),
+        prost::Message::encode_to_vec(&descriptors),
+    )?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}

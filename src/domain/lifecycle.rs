@@ -1,0 +1,358 @@
+//! The life cycle of a referral: which act is allowed from which state and by which
+//! party, the history entry each act appends, and whom each entry notifies.
+//!
+//! ```text
+//! submitted ──► received ──► started ──► concluded ──► fed back
+//!     │             │            │
+//!     └ withdrawn   └ returned   └ withdrawn (by the sender, until concluded)
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    date::local_date,
+    referral::{Conclusion, Referral, ReferralKind, State, Submission},
+    vocabulary::Outcome,
+    Caller, DomainError, FieldViolation, MemberCode,
+};
+
+/// What a party does to a referral after submitting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// 签收.
+    Receive,
+    /// 启动程序.
+    Start,
+    /// 办结, optionally with the feedback (反馈) in the same step.
+    Conclude {
+        conclusion: Conclusion,
+        feedback: Option<String>,
+    },
+    /// 反馈.
+    Feedback(String),
+    /// 退回, with the reason.
+    Return(String),
+    /// 撤回, with the reason.
+    Withdraw(String),
+    /// 补充材料 — a comment by either party.
+    Comment(String),
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Receive => "receive",
+            Action::Start => "start",
+            Action::Conclude { .. } => "conclude",
+            Action::Feedback(_) => "feedback",
+            Action::Return(_) => "return",
+            Action::Withdraw(_) => "withdraw",
+            Action::Comment(_) => "comment",
+        }
+    }
+}
+
+/// The kind of an entry in a referral's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Submitted = 1,
+    Received = 2,
+    Started = 3,
+    Concluded = 4,
+    FedBack = 5,
+    Returned = 6,
+    Withdrawn = 7,
+    Commented = 8,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::Submitted,
+        EntryKind::Received,
+        EntryKind::Started,
+        EntryKind::Concluded,
+        EntryKind::FedBack,
+        EntryKind::Returned,
+        EntryKind::Withdrawn,
+        EntryKind::Commented,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryKind::Submitted => "submitted",
+            EntryKind::Received => "received",
+            EntryKind::Started => "started",
+            EntryKind::Concluded => "concluded",
+            EntryKind::FedBack => "fed_back",
+            EntryKind::Returned => "returned",
+            EntryKind::Withdrawn => "withdrawn",
+            EntryKind::Commented => "commented",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// One append-only entry of a referral's history: who did what, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub referral_id: Uuid,
+    /// 1 for the submit, then one more for each entry.
+    pub version: u32,
+    pub kind: EntryKind,
+    pub actor: MemberCode,
+    pub at: DateTime<Utc>,
+    /// The referral's state after the entry.
+    pub state: State,
+    pub note: String,
+}
+
+/// What an inbox event tells its member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    NewReferral = 1,
+    StateChanged = 2,
+    Feedback = 3,
+    Comment = 4,
+    Withdrawn = 5,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 5] = [
+        NoticeKind::NewReferral,
+        NoticeKind::StateChanged,
+        NoticeKind::Feedback,
+        NoticeKind::Comment,
+        NoticeKind::Withdrawn,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeKind::NewReferral => "new_referral",
+            NoticeKind::StateChanged => "state_changed",
+            NoticeKind::Feedback => "feedback",
+            NoticeKind::Comment => "comment",
+            NoticeKind::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// An event for one member's inbox, caused by a history entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub to: MemberCode,
+    pub kind: NoticeKind,
+    pub referral_id: Uuid,
+    pub case_id: Uuid,
+    pub referral_kind: ReferralKind,
+    pub state: State,
+    pub actor: MemberCode,
+    pub at: DateTime<Utc>,
+    pub note: String,
+    pub urgent: bool,
+    pub green_channel: bool,
+}
+
+impl Notice {
+    /// The notice an entry sends to the other party of `referral`, if any.
+    pub fn for_entry(referral: &Referral, entry: &HistoryEntry) -> Notice {
+        let (to, kind) = match entry.kind {
+            EntryKind::Submitted => (&referral.recipient, NoticeKind::NewReferral),
+            EntryKind::Withdrawn => (&referral.recipient, NoticeKind::Withdrawn),
+            EntryKind::FedBack => (&referral.sender, NoticeKind::Feedback),
+            EntryKind::Commented if entry.actor == referral.sender => (&referral.recipient, NoticeKind::Comment),
+            EntryKind::Commented => (&referral.sender, NoticeKind::Comment),
+            EntryKind::Received | EntryKind::Started | EntryKind::Concluded | EntryKind::Returned => {
+                (&referral.sender, NoticeKind::StateChanged)
+            }
+        };
+        Notice {
+            to: to.clone(),
+            kind,
+            referral_id: referral.id,
+            case_id: referral.case_id,
+            referral_kind: referral.kind,
+            state: entry.state,
+            actor: entry.actor.clone(),
+            at: entry.at,
+            note: entry.note.clone(),
+            urgent: referral.content.urgent,
+            green_channel: referral.content.green_channel(),
+        }
+    }
+}
+
+/// The outcome of an act: the referral after it, the entries it appends and the
+/// notices they send.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub referral: Referral,
+    pub entries: Vec<HistoryEntry>,
+    pub notices: Vec<Notice>,
+}
+
+/// Creates the referrals of a submission, one per recipient, in `case_id`.
+pub fn submit(submission: &Submission, sender: &Caller, case_id: Uuid, ids: &[Uuid], now: DateTime<Utc>) -> Vec<Transition> {
+    submission
+        .recipients
+        .iter()
+        .zip(ids)
+        .map(|(recipient, id)| {
+            let referral = Referral {
+                id: *id,
+                case_id,
+                kind: submission.kind,
+                state: State::Submitted,
+                sender: sender.code.clone(),
+                recipient: recipient.clone(),
+                content: submission.content.clone(),
+                submitted_at: now,
+                updated_at: now,
+                started_at: None,
+                conclusion: None,
+                feedback: None,
+                closing_reason: None,
+                version: 1,
+            };
+            let entry = HistoryEntry {
+                referral_id: *id,
+                version: 1,
+                kind: EntryKind::Submitted,
+                actor: sender.code.clone(),
+                at: now,
+                state: State::Submitted,
+                note: String::new(),
+            };
+            let notices = vec![Notice::for_entry(&referral, &entry)];
+            Transition { referral, entries: vec![entry], notices }
+        })
+        .collect()
+}
+
+/// Applies `action` by `caller` to `referral` at `now`. The caller must be a party to
+/// the referral; the API answers NOT_FOUND to anyone else before calling this.
+pub fn apply(referral: &Referral, caller: &Caller, action: Action, now: DateTime<Utc>) -> Result<Transition, DomainError> {
+    let is_sender = caller.code == referral.sender;
+    let is_recipient = caller.code == referral.recipient;
+    let by_recipient = matches!(
+        action,
+        Action::Receive | Action::Start | Action::Conclude { .. } | Action::Feedback(_) | Action::Return(_)
+    );
+    if by_recipient && !is_recipient {
+        return Err(DomainError::Forbidden(format!("only the recipient ({}) may {}", referral.recipient, action.name())));
+    }
+    if matches!(action, Action::Withdraw(_)) && !is_sender {
+        return Err(DomainError::Forbidden(format!("only the sender ({}) may withdraw", referral.sender)));
+    }
+    if !is_sender && !is_recipient {
+        return Err(DomainError::Forbidden("not a party to this referral".into()));
+    }
+
+    let from = referral.state;
+    let allowed = match &action {
+        Action::Receive => from == State::Submitted,
+        Action::Start => from == State::Received,
+        Action::Conclude { .. } => from == State::Started,
+        Action::Feedback(_) => from == State::Concluded,
+        Action::Return(_) => matches!(from, State::Submitted | State::Received),
+        Action::Withdraw(_) => matches!(from, State::Submitted | State::Received | State::Started),
+        Action::Comment(_) => !from.is_closed(),
+    };
+    if !allowed {
+        return Err(DomainError::WrongState { action: action.name(), current: from.code() });
+    }
+
+    let mut next = referral.clone();
+    next.updated_at = now;
+    let mut steps: Vec<(EntryKind, State, String)> = Vec::new();
+    match action {
+        Action::Receive => steps.push((EntryKind::Received, State::Received, String::new())),
+        Action::Start => {
+            next.started_at = Some(now);
+            steps.push((EntryKind::Started, State::Started, String::new()));
+        }
+        Action::Conclude { conclusion, feedback } => {
+            check_conclusion(referral, &conclusion, now)?;
+            steps.push((EntryKind::Concluded, State::Concluded, conclusion.summary.clone()));
+            next.conclusion = Some(conclusion);
+            if let Some(feedback) = feedback {
+                next.feedback = Some(feedback.clone());
+                steps.push((EntryKind::FedBack, State::FedBack, feedback));
+            }
+        }
+        Action::Feedback(text) => {
+            next.feedback = Some(text.clone());
+            steps.push((EntryKind::FedBack, State::FedBack, text));
+        }
+        Action::Return(reason) => {
+            next.closing_reason = Some(reason.clone());
+            steps.push((EntryKind::Returned, State::Returned, reason));
+        }
+        Action::Withdraw(reason) => {
+            next.closing_reason = Some(reason.clone());
+            steps.push((EntryKind::Withdrawn, State::Withdrawn, reason));
+        }
+        Action::Comment(text) => steps.push((EntryKind::Commented, from, text)),
+    }
+
+    let mut entries = Vec::with_capacity(steps.len());
+    for (kind, state, note) in steps {
+        next.version += 1;
+        next.state = state;
+        entries.push(HistoryEntry {
+            referral_id: referral.id,
+            version: next.version,
+            kind,
+            actor: caller.code.clone(),
+            at: now,
+            state,
+            note,
+        });
+    }
+    let notices = entries.iter().map(|entry| Notice::for_entry(&next, entry)).collect();
+    Ok(Transition { referral: next, entries, notices })
+}
+
+/// A conclusion must fall between the start and today, and carry refusal grounds
+/// exactly when a clue is refused.
+fn check_conclusion(referral: &Referral, conclusion: &Conclusion, now: DateTime<Utc>) -> Result<(), DomainError> {
+    let mut violations = Vec::new();
+    let mut add = |field: &str, rule: String| violations.push(FieldViolation::new(field, rule));
+    let today = local_date(now);
+    if conclusion.concluded_on > today {
+        add("conclusion.concluded_on", format!("{} is in the future (today is {today} in China)", conclusion.concluded_on));
+    }
+    if let Some(started) = referral.started_at.map(local_date) {
+        if conclusion.concluded_on < started {
+            add("conclusion.concluded_on", format!("{} is before the procedure started on {started}", conclusion.concluded_on));
+        }
+    }
+    let refused_clue = referral.kind == ReferralKind::JudicialClue && conclusion.outcome == Outcome::NotGranted;
+    if refused_clue && conclusion.refusal_grounds.is_empty() {
+        add("conclusion.refusal_grounds", "a refused clue names at least one ground of Art. 6".into());
+    }
+    if !refused_clue && !conclusion.refusal_grounds.is_empty() {
+        add("conclusion.refusal_grounds", "only for a judicial-assistance clue concluded as not granted".into());
+    }
+    if conclusion.outcome == Outcome::NotGranted && conclusion.amount_fen != 0 {
+        add("conclusion.amount_fen", "must be 0 when nothing was granted".into());
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Invalid(violations))
+    }
+}
+
+#[cfg(test)]
+mod tests;

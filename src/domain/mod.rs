@@ -1,0 +1,20 @@
+//! The domain of the linkage (衔接): members, the person referred, the eligibility
+//! vocabulary, referrals and their life cycle.
+//!
+//! Plain Rust only: no I/O, no protobuf, no SQL. Time comes in as an argument; nothing
+//! here reads a clock.
+
+pub mod caller;
+pub mod date;
+pub mod directory;
+pub mod error;
+pub mod lifecycle;
+pub mod member;
+pub mod person;
+pub mod referral;
+pub mod request_id;
+pub mod vocabulary;
+
+pub use caller::{Caller, Role};
+pub use error::{DomainError, FieldViolation};
+pub use member::MemberCode;

@@ -1,0 +1,198 @@
+//! 救助对象 — the person referred, and the resident ID number that identifies them.
+//!
+//! All of it is sensitive personal information (Art. 24): `Debug` never prints it, so
+//! it cannot reach a log by accident.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::error::{FieldViolation, Violations};
+
+/// 居民身份证号码 — an 18-character resident ID number whose check digit agrees with
+/// GB 11643-1999 and whose birth date is a real date. Stored with an upper-case `X`.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdNumber(String);
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK_CHARS: &[u8; 11] = b"10X98765432";
+
+impl IdNumber {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let id = raw.trim().to_ascii_uppercase();
+        let bytes = id.as_bytes();
+        if bytes.len() != 18 {
+            return Err(format!("must be 18 characters, not {}", id.chars().count()));
+        }
+        if !bytes[..17].iter().all(u8::is_ascii_digit) {
+            return Err("the first 17 characters must be digits".into());
+        }
+        let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
+            .map_err(|_| format!("{} is not a birth date (YYYYMMDD)", &id[6..14]))?;
+        if chrono::Datelike::year(&birth) < 1900 {
+            return Err(format!("birth date {birth} is before 1900"));
+        }
+        let sum: u32 = bytes[..17]
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+            .sum();
+        let expected = CHECK_CHARS[(sum % 11) as usize];
+        if bytes[17] != expected {
+            return Err(format!(
+                "check digit is {}, GB 11643 requires {}",
+                bytes[17] as char, expected as char
+            ));
+        }
+        Ok(Self(id))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The birth date encoded in the number.
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").ok()
+    }
+}
+
+impl TryFrom<String> for IdNumber {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<IdNumber> for String {
+    fn from(id: IdNumber) -> String {
+        id.0
+    }
+}
+
+impl fmt::Debug for IdNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdNumber(<redacted>)")
+    }
+}
+
+/// The person a referral is about.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    pub id_number: IdNumber,
+    pub phone: String,
+    pub address: String,
+    pub household: String,
+}
+
+impl fmt::Debug for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Person(<redacted>)")
+    }
+}
+
+/// The person as a client sent it, before parsing.
+pub struct PersonInput<'a> {
+    pub name: &'a str,
+    pub id_number: &'a str,
+    pub phone: &'a str,
+    pub address: &'a str,
+    pub household: &'a str,
+}
+
+impl Person {
+    /// Parses every field, recording each one at fault under `prefix`.
+    pub fn parse(input: PersonInput<'_>, prefix: &str, v: &mut Violations) -> Option<Self> {
+        let field = |name: &str| format!("{prefix}.{name}");
+        let name = v.check(text(&field("name"), input.name, 1, 64));
+        let id_number = v.check(
+            IdNumber::parse(input.id_number).map_err(|rule| FieldViolation::new(field("id_number"), rule)),
+        );
+        let phone = v.check(phone(&field("phone"), input.phone));
+        let address = v.check(text(&field("address"), input.address, 0, 200));
+        let household = v.check(text(&field("household"), input.household, 0, 2000));
+        Some(Self {
+            name: name?,
+            id_number: id_number?,
+            phone: phone?,
+            address: address?,
+            household: household?,
+        })
+    }
+}
+
+fn phone(field: &str, raw: &str) -> Result<String, FieldViolation> {
+    let raw = raw.trim();
+    let digits = raw.chars().filter(char::is_ascii_digit).count();
+    let allowed = raw.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
+    if raw.is_empty() || (allowed && (5..=20).contains(&digits) && raw.len() <= 24) {
+        Ok(raw.to_owned())
+    } else {
+        Err(FieldViolation::new(field, "5–20 digits, with optional +, - or spaces"))
+    }
+}
+
+/// Free text of `min..=max` characters (Unicode scalar values) with no control
+/// characters other than line breaks and tabs; surrounding white space is trimmed.
+pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldViolation> {
+    let trimmed = raw.trim();
+    let count = trimmed.chars().count();
+    if count < min {
+        let rule = if min == 1 { "required".to_owned() } else { format!("at least {min} characters") };
+        return Err(FieldViolation::new(field, rule));
+    }
+    if count > max {
+        return Err(FieldViolation::new(field, format!("at most {max} characters, not {count}")));
+    }
+    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldViolation::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Check digits computed by hand with the GB 11643 weights.
+    const VALID: &str = "11010519491231002X";
+
+    #[test]
+    fn a_number_with_the_right_check_digit_is_accepted() {
+        assert_eq!(IdNumber::parse(VALID).unwrap().as_str(), VALID);
+        assert_eq!(IdNumber::parse("11010519491231002x").unwrap().as_str(), VALID);
+        assert_eq!(IdNumber::parse("350582199001011231").unwrap().birth_date().unwrap().to_string(), "1990-01-01");
+    }
+
+    #[test]
+    fn a_wrong_check_digit_is_refused_with_the_expected_one() {
+        let err = IdNumber::parse("110105194912310021").unwrap_err();
+        assert!(err.contains("requires X"), "{err}");
+    }
+
+    #[test]
+    fn malformed_numbers_are_refused() {
+        for bad in ["", "1101051949123100", "11010519491331002X", "1101051949123100AX", "11010518991231002X"] {
+            assert!(IdNumber::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_personal_data() {
+        let id = IdNumber::parse(VALID).unwrap();
+        assert!(!format!("{id:?}").contains("1101"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut v = Violations::default();
+        let input = PersonInput { name: " ", id_number: "123", phone: "call me", address: "", household: "" };
+        assert!(Person::parse(input, "draft.person", &mut v).is_none());
+        let Err(crate::domain::DomainError::Invalid(all)) = v.finish(|| ()) else { panic!() };
+        let fields: Vec<_> = all.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["draft.person.name", "draft.person.id_number", "draft.person.phone"]);
+    }
+}
