@@ -1,1 +1,5 @@
-fn main(){}
+//! The `xianjie` command: the hub, the member client, certificate tooling.
+
+fn main() -> std::process::ExitCode {
+    xianjie::cli::main()
+}

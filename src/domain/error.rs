@@ -41,6 +41,12 @@ pub enum DomainError {
     Forbidden(String),
 }
 
+impl From<FieldViolation> for DomainError {
+    fn from(violation: FieldViolation) -> Self {
+        DomainError::Invalid(vec![violation])
+    }
+}
+
 fn join(violations: &[FieldViolation]) -> String {
     violations
         .iter()

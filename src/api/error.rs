@@ -1,0 +1,76 @@
+//! The one place where every failure becomes a gRPC status. Clients get the right code
+//! and the fields at fault; internal details are logged, never sent.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, PreconditionViolation, StatusExt};
+
+use crate::{
+    domain::{DomainError, FieldViolation},
+    store::StoreError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// A request id reused for a different request.
+    #[error("request_id {0:?} was already used for a different request")]
+    RequestReused(String),
+    /// Optimistic concurrency kept losing: the caller may retry with the same id.
+    #[error("the referral is being changed concurrently; retry")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        ApiError::Domain(DomainError::Invalid(vec![FieldViolation::new(field, description)]))
+    }
+}
+
+fn bad_request(violations: &[FieldViolation]) -> ErrorDetails {
+    ErrorDetails::with_bad_request(
+        violations
+            .iter()
+            .map(|v| tonic_types::FieldViolation::new(&v.field, &v.description))
+            .collect::<Vec<_>>(),
+    )
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Status {
+        let message = error.to_string();
+        match error {
+            ApiError::Domain(DomainError::Invalid(violations)) => {
+                Status::with_error_details(Code::InvalidArgument, message, bad_request(&violations))
+            }
+            ApiError::Domain(DomainError::WrongState { current, .. }) => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new("STATE", current, "state")]),
+            ),
+            ApiError::Domain(DomainError::Forbidden(_)) | ApiError::PermissionDenied(_) => {
+                Status::permission_denied(message)
+            }
+            ApiError::NotFound(_) => Status::not_found(message),
+            ApiError::Unauthenticated(_) => Status::unauthenticated(message),
+            ApiError::RequestReused(_) => Status::with_error_details(
+                Code::AlreadyExists,
+                message,
+                ErrorDetails::with_bad_request_violation("request_id", "already used for a different request"),
+            ),
+            ApiError::Contended => Status::aborted(message),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                Status::internal("internal error; the request may be retried with the same request_id")
+            }
+        }
+    }
+}

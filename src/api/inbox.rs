@@ -1,0 +1,99 @@
+//! The InboxService: replay after a sequence number, then live events; acknowledgements.
+
+use std::pin::Pin;
+
+use tokio::sync::mpsc;
+use tokio_stream::{wrappers::ReceiverStream, Stream};
+use tonic::{Request, Response, Status};
+
+use super::{convert, error::ApiError, identity, Hub};
+use crate::{
+    domain::MemberCode,
+    proto::{self as pb, inbox_service_server::InboxService},
+};
+
+/// Events read from the store per round trip while catching up.
+const BATCH: u32 = 256;
+
+pub struct InboxApi {
+    hub: Hub,
+}
+
+impl InboxApi {
+    pub fn new(hub: Hub) -> Self {
+        Self { hub }
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::InboxEvent, Status>> + Send>>;
+
+/// Feeds `tx` with the inbox of `member` after `after`, then waits for more, until the
+/// client hangs up or the hub stops.
+async fn pump(hub: Hub, member: MemberCode, mut after: u64, tx: mpsc::Sender<Result<pb::InboxEvent, Status>>) {
+    // Watch before reading, so that an event committed between the read and the wait
+    // still wakes us.
+    let mut grown = hub.notifier.watch(&member);
+    let mut stopping = hub.stopping.clone();
+    loop {
+        grown.borrow_and_update();
+        let events = match hub.store.inbox(&member, after, BATCH).await {
+            Ok(events) => events,
+            Err(e) => {
+                let _ = tx.send(Err(ApiError::from(e).into())).await;
+                return;
+            }
+        };
+        for event in &events {
+            if tx.send(Ok(convert::inbox_event(event))).await.is_err() {
+                return;
+            }
+            after = event.seq;
+        }
+        if events.len() == BATCH as usize {
+            continue;
+        }
+        let stop = tokio::select! {
+            changed = grown.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                false
+            }
+            () = tx.closed() => return,
+            // Stopping, or the hub is gone altogether.
+            stopped = stopping.wait_for(|stop| *stop) => {
+                drop(stopped);
+                true
+            }
+        };
+        if stop {
+            let _ = tx.send(Err(Status::unavailable("the hub is shutting down; resubscribe"))).await;
+            return;
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl InboxService for InboxApi {
+    type SubscribeStream = EventStream;
+
+    #[tracing::instrument(skip_all, fields(rpc = "Subscribe"))]
+    async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
+        let caller = identity::member(&request)?;
+        let after = match request.get_ref().after_seq {
+            Some(seq) => seq,
+            None => self.hub.store.inbox_position(&caller.code).await.map_err(ApiError::from)?.acked_seq,
+        };
+        tracing::debug!(member = %caller.code, after, "subscribed");
+        let (tx, rx) = mpsc::channel(BATCH as usize);
+        tokio::spawn(pump(self.hub.clone(), caller.code, after, tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Ack"))]
+    async fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
+        let caller = identity::member(&request)?;
+        let position = self.hub.store.ack(&caller.code, request.get_ref().seq).await.map_err(ApiError::from)?;
+        Ok(Response::new(pb::AckResponse { acked_seq: position.acked_seq, head_seq: position.head_seq }))
+    }
+}

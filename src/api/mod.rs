@@ -1,0 +1,128 @@
+//! The API layer: the tonic services, the mapping between protobuf and the domain, and
+//! the caller's identity. Handlers parse their request once, apply the domain, and
+//! write through the store; they hold no state of their own.
+
+pub mod convert;
+mod directory;
+pub mod error;
+pub mod identity;
+mod inbox;
+mod referrals;
+
+use std::sync::Arc;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+pub use directory::DirectoryApi;
+use error::ApiError;
+pub use identity::{Authenticate, Peer, SharedDirectory};
+pub use inbox::InboxApi;
+pub use referrals::ReferralApi;
+
+use crate::{
+    clock::SharedClock,
+    delivery::Notifier,
+    domain::{request_id::RequestId, Caller},
+    store::{Change, Commit, RequestRecord, Store, StoreError},
+};
+
+/// What every service shares: the store, the directory, the clock and delivery.
+#[derive(Clone)]
+pub struct Hub {
+    pub store: Arc<dyn Store>,
+    pub directory: SharedDirectory,
+    pub clock: SharedClock,
+    pub notifier: Arc<Notifier>,
+    /// Turns true when the hub shuts down, so that live streams end.
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// What one attempt of a mutating request would write, and its answer.
+pub struct Plan<R> {
+    pub new_case: Option<(Uuid, crate::domain::MemberCode)>,
+    pub changes: Vec<Change>,
+    pub response: R,
+}
+
+/// One attempt at planning a mutating request.
+pub type PlanFuture<'a, R> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Plan<R>, ApiError>> + Send + 'a>>;
+
+/// How often a transition is retried after losing a race for the same referral.
+const ATTEMPTS: usize = 5;
+
+impl Hub {
+    /// Runs a mutating request at most once per request id: replays the recorded
+    /// answer to a retry, refuses a reuse of the id for another request, and retries
+    /// the plan when a concurrent change wins the race.
+    pub async fn once<'a, Q, R>(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request_id: &str,
+        request: &Q,
+        mut plan: impl FnMut() -> PlanFuture<'a, R>,
+    ) -> Result<R, ApiError>
+    where
+        Q: Message,
+        R: Message + Default,
+    {
+        let request_id = RequestId::parse(request_id).map_err(|v| ApiError::Domain(v.into()))?;
+        let fingerprint = Sha256::new()
+            .chain_update(method.as_bytes())
+            .chain_update([0])
+            .chain_update(request.encode_to_vec())
+            .finalize()
+            .to_vec();
+        if let Some(answer) = self.replay(caller, &request_id, &fingerprint).await? {
+            return Ok(answer);
+        }
+        for _ in 0..ATTEMPTS {
+            let Plan { new_case, changes, response } = plan().await?;
+            let commit = Commit {
+                request: RequestRecord {
+                    member: caller.code.clone(),
+                    request_id: request_id.clone(),
+                    fingerprint: fingerprint.clone(),
+                    response: response.encode_to_vec(),
+                },
+                new_case,
+                changes,
+                at: self.clock.now(),
+            };
+            match self.store.commit(commit).await {
+                Ok(delivered) => {
+                    self.notifier.notify(&delivered);
+                    return Ok(response);
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(StoreError::DuplicateRequest) => {
+                    if let Some(answer) = self.replay(caller, &request_id, &fingerprint).await? {
+                        return Ok(answer);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::Contended)
+    }
+
+    async fn replay<R: Message + Default>(
+        &self,
+        caller: &Caller,
+        request_id: &RequestId,
+        fingerprint: &[u8],
+    ) -> Result<Option<R>, ApiError> {
+        let Some(record) = self.store.recall(&caller.code, request_id).await? else {
+            return Ok(None);
+        };
+        if record.fingerprint != fingerprint {
+            return Err(ApiError::RequestReused(request_id.as_str().to_owned()));
+        }
+        R::decode(record.response.as_slice())
+            .map(Some)
+            .map_err(|e| ApiError::Store(StoreError::Corrupt(format!("recorded response: {e}"))))
+    }
+}

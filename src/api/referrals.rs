@@ -1,0 +1,319 @@
+//! The ReferralService: submit, read and move referrals through their life cycle.
+
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::{convert, error::ApiError, identity, Hub, Plan};
+use crate::{
+    domain::{
+        lifecycle::{self, Action},
+        referral::{Referral, State, Submission},
+        Caller, DomainError, FieldViolation, MemberCode,
+    },
+    proto::{self as pb, referral_service_server::ReferralService},
+    store::{Change, ListQuery},
+};
+
+/// Largest page of a listing.
+const MAX_PAGE: u32 = 500;
+const DEFAULT_PAGE: u32 = 50;
+
+pub struct ReferralApi {
+    hub: Hub,
+}
+
+impl ReferralApi {
+    pub fn new(hub: Hub) -> Self {
+        Self { hub }
+    }
+
+    /// The referral, if the caller is a party to it; anyone else is told it does not
+    /// exist.
+    async fn visible(&self, caller: &Caller, id: Uuid) -> Result<Referral, ApiError> {
+        match self.hub.store.referral(id).await? {
+            Some(r) if r.is_party(&caller.code) => Ok(r),
+            _ => Err(ApiError::NotFound(format!("referral {id}"))),
+        }
+    }
+
+    /// Applies one life-cycle act, once per request id.
+    async fn act<Q: prost::Message>(
+        &self,
+        request: Request<Q>,
+        method: &str,
+        ids: impl Fn(&Q) -> (&str, &str),
+        action: impl Fn(&Q) -> Result<Action, ApiError>,
+    ) -> Result<Response<pb::Referral>, Status> {
+        let caller = identity::member(&request)?;
+        let body = request.get_ref();
+        let (request_id, referral_id) = ids(body);
+        let id = parse_uuid("referral_id", referral_id)?;
+        let action = action(body)?;
+        let (api, caller, action) = (self, &caller, &action);
+        let answer = self
+            .hub
+            .once(caller, method, request_id, body, move || Box::pin(async move {
+                let current = api.visible(caller, id).await?;
+                let t = lifecycle::apply(&current, caller, action.clone(), api.hub.clock.now())?;
+                let response = convert::referral(&t.referral);
+                Ok(Plan {
+                    new_case: None,
+                    changes: vec![Change {
+                        expected_version: Some(current.version),
+                        referral: t.referral,
+                        entries: t.entries,
+                        notices: t.notices,
+                    }],
+                    response,
+                })
+            }))
+            .await?;
+        Ok(Response::new(answer))
+    }
+}
+
+fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::invalid(field, format!("{raw:?} is not a UUID")))
+}
+
+fn recipients(raw: &[String]) -> Result<Vec<MemberCode>, Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let mut codes = Vec::with_capacity(raw.len());
+    for (i, code) in raw.iter().enumerate() {
+        match MemberCode::parse(code) {
+            Ok(code) => codes.push(code),
+            Err(rule) => violations.push(FieldViolation::new(format!("recipients[{i}]"), rule)),
+        }
+    }
+    if violations.is_empty() {
+        Ok(codes)
+    } else {
+        Err(violations)
+    }
+}
+
+/// Page tokens are `<submitted_at micros>.<id>` of the last referral of a page.
+fn page_token(r: &Referral) -> String {
+    format!("{}.{}", r.submitted_at.timestamp_micros(), r.id)
+}
+
+fn parse_page_token(raw: &str) -> Result<Option<(chrono::DateTime<chrono::Utc>, Uuid)>, FieldViolation> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = || FieldViolation::new("page_token", "not a token from a previous response");
+    let (micros, id) = raw.split_once('.').ok_or_else(bad)?;
+    let at = micros.parse().ok().and_then(chrono::DateTime::from_timestamp_micros).ok_or_else(bad)?;
+    Ok(Some((at, Uuid::parse_str(id).map_err(|_| bad())?)))
+}
+
+#[tonic::async_trait]
+impl ReferralService for ReferralApi {
+    #[tracing::instrument(skip_all, fields(rpc = "Submit"))]
+    async fn submit(&self, request: Request<pb::SubmitRequest>) -> Result<Response<pb::SubmitResponse>, Status> {
+        let caller = identity::member(&request)?;
+        let body = request.get_ref();
+        let now = self.hub.clock.now();
+        let (kind, content, codes) = match (convert::draft(body.draft.as_ref(), now), recipients(&body.recipients)) {
+            (Ok((kind, content)), Ok(codes)) => (kind, content, codes),
+            (draft, codes) => {
+                let mut violations = Vec::new();
+                if let Err(DomainError::Invalid(v)) = draft {
+                    violations.extend(v);
+                }
+                violations.extend(codes.err().unwrap_or_default());
+                return Err(ApiError::from(DomainError::Invalid(violations)).into());
+            }
+        };
+        let existing_case = match body.case_id.as_str() {
+            "" => None,
+            raw => {
+                let case_id = parse_uuid("case_id", raw)?;
+                match self.hub.store.case_owner(case_id).await.map_err(ApiError::from)? {
+                    Some(owner) if owner == caller.code => Some(case_id),
+                    _ => return Err(ApiError::NotFound(format!("case {case_id}")).into()),
+                }
+            }
+        };
+        let submission = {
+            let directory = self.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Submission::check(&caller, kind, content, codes, &directory).map_err(ApiError::from)?
+        };
+        let (clock, caller, submission) = (&self.hub.clock, &caller, &submission);
+        let answer = self
+            .hub
+            .once(caller, "Submit", &body.request_id, body, move || Box::pin(async move {
+                let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
+                let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
+                let made = lifecycle::submit(submission, caller, case_id, &ids, clock.now());
+                let response = pb::SubmitResponse {
+                    case_id: case_id.to_string(),
+                    referrals: made.iter().map(|t| convert::referral(&t.referral)).collect(),
+                };
+                Ok(Plan {
+                    new_case: existing_case.is_none().then(|| (case_id, caller.code.clone())),
+                    changes: made
+                        .into_iter()
+                        .map(|t| Change { expected_version: None, referral: t.referral, entries: t.entries, notices: t.notices })
+                        .collect(),
+                    response,
+                })
+            }))
+            .await?;
+        tracing::info!(case = %answer.case_id, referrals = answer.referrals.len(), urgent = submission.content.urgent, "submitted");
+        Ok(Response::new(answer))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Get"))]
+    async fn get(&self, request: Request<pb::GetReferralRequest>) -> Result<Response<pb::GetReferralResponse>, Status> {
+        let caller = identity::member(&request)?;
+        let id = parse_uuid("id", &request.get_ref().id)?;
+        let referral = self.visible(&caller, id).await?;
+        let history = self.hub.store.history(id).await.map_err(ApiError::from)?;
+        Ok(Response::new(pb::GetReferralResponse {
+            referral: Some(convert::referral(&referral)),
+            history: history.iter().map(convert::entry).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "List"))]
+    async fn list(&self, request: Request<pb::ListReferralsRequest>) -> Result<Response<pb::ListReferralsResponse>, Status> {
+        let caller = identity::member(&request)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        let direction = pb::Direction::try_from(body.direction).unwrap_or_else(|_| {
+            violations.push(FieldViolation::new("direction", "not a known direction"));
+            pb::Direction::Unspecified
+        });
+        let mut states = Vec::new();
+        for (i, number) in body.states.iter().enumerate() {
+            match State::from_number(*number) {
+                Some(state) => states.push(state),
+                None => violations.push(FieldViolation::new(format!("states[{i}]"), format!("{number} is not a state"))),
+            }
+        }
+        let counterpart = match body.counterpart.as_str() {
+            "" => None,
+            raw => MemberCode::parse(raw).map_err(|rule| violations.push(FieldViolation::new("counterpart", rule))).ok(),
+        };
+        let case_id = match body.case_id.as_str() {
+            "" => None,
+            raw => Uuid::parse_str(raw)
+                .map_err(|_| violations.push(FieldViolation::new("case_id", "not a UUID")))
+                .ok(),
+        };
+        let limit = match body.page_size {
+            0 => DEFAULT_PAGE,
+            n if n <= MAX_PAGE => n,
+            _ => {
+                violations.push(FieldViolation::new("page_size", format!("at most {MAX_PAGE}")));
+                DEFAULT_PAGE
+            }
+        };
+        let after = parse_page_token(&body.page_token).unwrap_or_else(|v| {
+            violations.push(v);
+            None
+        });
+        if !violations.is_empty() {
+            return Err(ApiError::from(DomainError::Invalid(violations)).into());
+        }
+        let query = ListQuery {
+            sent: direction == pb::Direction::Sent,
+            received: direction == pb::Direction::Received,
+            states,
+            counterpart,
+            case_id,
+            after,
+            limit: limit + 1,
+        };
+        let mut found = self.hub.store.list(&caller.code, &query).await.map_err(ApiError::from)?;
+        let next_page_token = if found.len() > limit as usize {
+            found.truncate(limit as usize);
+            found.last().map(page_token).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListReferralsResponse {
+            referrals: found.iter().map(convert::referral).collect(),
+            next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetCase"))]
+    async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::GetCaseResponse>, Status> {
+        let caller = identity::member(&request)?;
+        let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
+        let referrals: Vec<Referral> = self
+            .hub
+            .store
+            .case_referrals(case_id)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .filter(|r| r.is_party(&caller.code))
+            .collect();
+        if referrals.is_empty() {
+            return Err(ApiError::NotFound(format!("case {case_id}")).into());
+        }
+        Ok(Response::new(pb::GetCaseResponse {
+            case_id: case_id.to_string(),
+            complete: referrals.iter().all(|r| r.state.is_closed()),
+            referrals: referrals.iter().map(convert::referral).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Receive"))]
+    async fn receive(&self, request: Request<pb::TransitionRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Receive", |q| (&q.request_id, &q.referral_id), |_| Ok(Action::Receive)).await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Start"))]
+    async fn start(&self, request: Request<pb::TransitionRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Start", |q| (&q.request_id, &q.referral_id), |_| Ok(Action::Start)).await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Conclude"))]
+    async fn conclude(&self, request: Request<pb::ConcludeRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Conclude", |q| (&q.request_id, &q.referral_id), |q| {
+            let conclusion = convert::conclusion(q.conclusion.as_ref());
+            let feedback = match q.feedback.as_str() {
+                "" => Ok(None),
+                raw => convert::note("feedback", raw).map(Some),
+            };
+            Ok(Action::Conclude { conclusion: conclusion?, feedback: feedback? })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Feedback"))]
+    async fn feedback(&self, request: Request<pb::FeedbackRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Feedback", |q| (&q.request_id, &q.referral_id), |q| {
+            Ok(Action::Feedback(convert::note("feedback", &q.feedback)?))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Return"))]
+    async fn r#return(&self, request: Request<pb::ReturnRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Return", |q| (&q.request_id, &q.referral_id), |q| {
+            Ok(Action::Return(convert::note("reason", &q.reason)?))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Withdraw"))]
+    async fn withdraw(&self, request: Request<pb::WithdrawRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Withdraw", |q| (&q.request_id, &q.referral_id), |q| {
+            Ok(Action::Withdraw(convert::note("reason", &q.reason)?))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Comment"))]
+    async fn comment(&self, request: Request<pb::CommentRequest>) -> Result<Response<pb::Referral>, Status> {
+        self.act(request, "Comment", |q| (&q.request_id, &q.referral_id), |q| {
+            Ok(Action::Comment(convert::note("text", &q.text)?))
+        })
+        .await
+    }
+}

@@ -1,0 +1,393 @@
+//! `xianjie member <code> …`: a member's operations through the hub.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Args, Subcommand};
+use tokio_stream::StreamExt;
+use tonic::Status;
+use tonic_types::StatusExt;
+
+use super::{
+    render::{self, Names},
+    submit_file::{PersonFile, SubmitFile},
+};
+use crate::{
+    client::{Client, Profile},
+    domain::{
+        referral::State,
+        vocabulary::{Need, Outcome, RefusalGround},
+    },
+    proto as pb,
+};
+
+#[derive(Args)]
+pub struct MemberArgs {
+    /// Member code (`jcy`, `mz`, …), `office` or `admin`.
+    identity: String,
+    /// A client profile (TOML, see `deploy/members/`).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Without a profile: the hub's address.
+    #[arg(long, default_value = "https://localhost:7443")]
+    endpoint: String,
+    /// Without a profile: the directory with `ca.crt` and `<code>.crt`/`.key`.
+    #[arg(long, default_value = "hub-data/pki")]
+    pki_dir: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: MemberCommand,
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Who the hub says you are.
+    Whoami,
+    /// The members of the joint meeting.
+    Members,
+    /// Members that serve the given needs.
+    Suggest {
+        /// A need code, e.g. `legal_aid`; repeatable.
+        #[arg(long = "need", required = true)]
+        needs: Vec<String>,
+    },
+    /// Submits a referral (procuratorate) or a clue (agency).
+    Submit(Box<SubmitArgs>),
+    /// Your referrals, newest first.
+    List {
+        #[arg(long, conflicts_with = "received")]
+        sent: bool,
+        #[arg(long)]
+        received: bool,
+        /// A state code (`submitted`, `received`, …); repeatable.
+        #[arg(long = "state")]
+        states: Vec<String>,
+        #[arg(long)]
+        counterpart: Option<String>,
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One referral with its history.
+    Show { id: String },
+    /// The referrals of a case.
+    Case { id: String },
+    /// 签收.
+    Receive { id: String },
+    /// 启动程序.
+    Start { id: String },
+    /// 办结.
+    Conclude {
+        id: String,
+        /// `granted`, `partially_granted` or `not_granted`.
+        #[arg(long)]
+        outcome: String,
+        /// The conclusion date, YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+        #[arg(long)]
+        summary: String,
+        /// Amount granted, in fen.
+        #[arg(long, default_value_t = 0)]
+        amount_fen: i64,
+        /// Art. 6 ground code for a refused clue; repeatable.
+        #[arg(long = "refusal")]
+        refusals: Vec<String>,
+        /// Feed back in the same step.
+        #[arg(long)]
+        feedback: Option<String>,
+    },
+    /// 反馈.
+    Feedback { id: String, text: String },
+    /// 退回.
+    Return {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 撤回.
+    Withdraw {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 补充材料.
+    Comment { id: String, text: String },
+    /// Your inbox: what came after your last acknowledgement (or `--after N`).
+    Inbox {
+        #[arg(long)]
+        after: Option<u64>,
+        /// Keep streaming live events.
+        #[arg(long)]
+        follow: bool,
+        /// Acknowledge what was shown.
+        #[arg(long)]
+        ack: bool,
+    },
+    /// Acknowledges the inbox up to a sequence number.
+    Ack { seq: u64 },
+}
+
+#[derive(Args)]
+struct SubmitArgs {
+    /// A TOML or JSON file with the referral (see README); flags below override it.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// `social_assistance` or `judicial_clue`.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Recipient member code; repeatable.
+    #[arg(long = "to")]
+    recipients: Vec<String>,
+    #[arg(long)]
+    case: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    id_number: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    household: Option<String>,
+    /// Situation code (Art. 4); repeatable.
+    #[arg(long = "situation")]
+    situations: Vec<String>,
+    /// Priority group code (Art. 5); repeatable.
+    #[arg(long = "priority")]
+    priority_groups: Vec<String>,
+    /// Need code; repeatable.
+    #[arg(long = "need")]
+    needs: Vec<String>,
+    #[arg(long)]
+    narrative: Option<String>,
+    #[arg(long)]
+    case_reference: Option<String>,
+    #[arg(long)]
+    investigation_ended_on: Option<String>,
+    #[arg(long)]
+    advance_reason: Option<String>,
+    #[arg(long)]
+    discovered_on: Option<String>,
+    #[arg(long)]
+    urgent: bool,
+}
+
+impl SubmitArgs {
+    fn into_file(self) -> anyhow::Result<SubmitFile> {
+        let mut f = match &self.file {
+            Some(path) => SubmitFile::parse(path)?,
+            None => SubmitFile { person: PersonFile::default(), ..SubmitFile::default() },
+        };
+        let set = |target: &mut String, value: Option<String>| {
+            if let Some(v) = value {
+                *target = v;
+            }
+        };
+        set(&mut f.kind, self.kind);
+        set(&mut f.person.name, self.name);
+        set(&mut f.person.id_number, self.id_number);
+        set(&mut f.person.phone, self.phone);
+        set(&mut f.person.address, self.address);
+        set(&mut f.person.household, self.household);
+        set(&mut f.narrative, self.narrative);
+        set(&mut f.case_reference, self.case_reference);
+        set(&mut f.investigation_ended_on, self.investigation_ended_on);
+        set(&mut f.discovered_on, self.discovered_on);
+        if let Some(reason) = self.advance_reason {
+            f.advance = true;
+            f.advance_reason = reason;
+        }
+        f.urgent |= self.urgent;
+        for (target, extra) in [
+            (&mut f.recipients, self.recipients),
+            (&mut f.situations, self.situations),
+            (&mut f.priority_groups, self.priority_groups),
+            (&mut f.needs, self.needs),
+        ] {
+            if !extra.is_empty() {
+                *target = extra;
+            }
+        }
+        if self.case.is_some() {
+            f.case_id = self.case;
+        }
+        Ok(f)
+    }
+}
+
+/// A failed call, as a person should read it: the code, the message and each field.
+fn explain(status: Status) -> anyhow::Error {
+    let bad = status.get_details_bad_request();
+    // The status message repeats the violations for clients that cannot read details.
+    let message = if bad.is_some() { "invalid request" } else { status.message() };
+    let mut text = format!("{:?}: {message}", status.code());
+    if let Some(bad) = bad {
+        for v in bad.field_violations {
+            text.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    anyhow::anyhow!(text)
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{value:#}");
+}
+
+fn code_of<T: Copy>(what: &str, raw: &str, from_code: fn(&str) -> Option<T>) -> anyhow::Result<T> {
+    from_code(raw).ok_or_else(|| anyhow::anyhow!("{what}: {raw:?} is not a known code"))
+}
+
+pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
+    let profile = match &args.profile {
+        Some(path) => Profile::load(path)?,
+        None => Profile::from_pki_dir(&args.pki_dir, &args.identity, &args.endpoint),
+    };
+    let client = Client::connect(&profile).await?;
+    let json = args.json;
+    let names = match &args.command {
+        MemberCommand::Whoami | MemberCommand::Ack { .. } => Names::default(),
+        _ if json => Names::default(),
+        _ => Names::new(&client.members().await.map_err(explain)?),
+    };
+    let show = |r: &pb::Referral| {
+        if json {
+            print_json(&render::referral_json(r));
+        } else {
+            println!("{}", render::referral_line(r, &names));
+        }
+    };
+    match args.command {
+        MemberCommand::Whoami => {
+            let me = client.who_am_i().await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({"code": me.code, "name": me.name, "role": me.role}));
+            } else {
+                println!("{} {} ({})", me.code, me.name, me.role);
+            }
+        }
+        MemberCommand::Members => {
+            for m in client.members().await.map_err(explain)? {
+                let needs: Vec<_> = m.needs.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
+                if json {
+                    print_json(&serde_json::json!({"code": m.code, "name": m.name, "short_name": m.short_name, "needs": needs, "articles": m.articles, "active": m.active}));
+                } else {
+                    println!("{:<5} {}（{}）{}  {}", m.code, m.name, m.articles, if m.active { "" } else { " [暂停]" }, needs.join(", "));
+                }
+            }
+        }
+        MemberCommand::Suggest { needs } => {
+            let numbers = needs.iter().map(|n| code_of("need", n, Need::from_code).map(Need::number)).collect::<anyhow::Result<_>>()?;
+            for s in client.suggest(numbers).await.map_err(explain)? {
+                let m = s.member.unwrap_or_default();
+                let matched: Vec<_> = s.matched.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
+                if json {
+                    print_json(&serde_json::json!({"code": m.code, "name": m.name, "matched": matched}));
+                } else {
+                    println!("{}  {}", names.member(&m.code), matched.join(", "));
+                }
+            }
+        }
+        MemberCommand::Submit(submit) => {
+            let file = submit.into_file()?;
+            let answer = client.submit(file.draft()?, file.recipients.clone(), file.case_id.clone()).await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({"case_id": answer.case_id, "referrals": answer.referrals.iter().map(render::referral_json).collect::<Vec<_>>()}));
+            } else {
+                println!("case {}", answer.case_id);
+                answer.referrals.iter().for_each(show);
+            }
+        }
+        MemberCommand::List { sent, received, states, counterpart, case, limit } => {
+            let direction = match (sent, received) {
+                (true, _) => pb::Direction::Sent,
+                (_, true) => pb::Direction::Received,
+                _ => pb::Direction::Unspecified,
+            };
+            let states = states.iter().map(|s| code_of("state", s, State::from_code).map(|s| s as i32)).collect::<anyhow::Result<_>>()?;
+            let request = pb::ListReferralsRequest {
+                direction: direction as i32,
+                states,
+                counterpart: counterpart.unwrap_or_default(),
+                case_id: case.unwrap_or_default(),
+                page_size: limit,
+                page_token: String::new(),
+            };
+            client.list(request).await.map_err(explain)?.referrals.iter().for_each(show);
+        }
+        MemberCommand::Show { id } => {
+            let found = client.get(&id).await.map_err(explain)?;
+            let referral = found.referral.unwrap_or_default();
+            if json {
+                print_json(&render::referral_json(&referral));
+            } else {
+                print!("{}", render::referral_details(&referral, &found.history, &names));
+            }
+        }
+        MemberCommand::Case { id } => {
+            let case = client.case(&id).await.map_err(explain)?;
+            if !json {
+                println!("case {} {}", case.case_id, if case.complete { "已全部办结反馈" } else { "办理中" });
+            }
+            case.referrals.iter().for_each(show);
+        }
+        MemberCommand::Receive { id } => show(&client.receive(&id).await.map_err(explain)?),
+        MemberCommand::Start { id } => show(&client.start(&id).await.map_err(explain)?),
+        MemberCommand::Conclude { id, outcome, on, summary, amount_fen, refusals, feedback } => {
+            let conclusion = pb::Conclusion {
+                outcome: code_of("outcome", &outcome, Outcome::from_code)?.number(),
+                concluded_on: on,
+                summary,
+                amount_fen,
+                refusal_grounds: refusals
+                    .iter()
+                    .map(|g| code_of("refusal", g, RefusalGround::from_code).map(RefusalGround::number))
+                    .collect::<anyhow::Result<_>>()?,
+            };
+            show(&client.conclude(&id, conclusion, feedback).await.map_err(explain)?);
+        }
+        MemberCommand::Feedback { id, text } => show(&client.feedback(&id, &text).await.map_err(explain)?),
+        MemberCommand::Return { id, reason } => show(&client.return_referral(&id, &reason).await.map_err(explain)?),
+        MemberCommand::Withdraw { id, reason } => show(&client.withdraw(&id, &reason).await.map_err(explain)?),
+        MemberCommand::Comment { id, text } => show(&client.comment(&id, &text).await.map_err(explain)?),
+        MemberCommand::Inbox { after, follow, ack } => {
+            // Acknowledging 0 never lowers the acknowledgement: it reads the position.
+            let position = client.ack(0).await.map_err(explain)?;
+            let from = after.unwrap_or(position.acked_seq);
+            let mut stream = client.subscribe(Some(from)).await.map_err(explain)?;
+            let mut last = None;
+            if follow || from < position.head_seq {
+                while let Some(event) = stream.next().await {
+                    let event = event.map_err(explain)?;
+                    if json {
+                        println!("{}", render::notice_json(&event));
+                    } else {
+                        println!("{}", render::notice_line(&event, &names));
+                    }
+                    last = Some(event.seq);
+                    if follow && ack {
+                        client.ack(event.seq).await.map_err(explain)?;
+                    }
+                    if !follow && event.seq >= position.head_seq {
+                        break;
+                    }
+                }
+            }
+            if let (Some(seq), true) = (last, ack && !follow) {
+                client.ack(seq).await.map_err(explain)?;
+            }
+        }
+        MemberCommand::Ack { seq } => {
+            let position = client.ack(seq).await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({"acked_seq": position.acked_seq, "head_seq": position.head_seq}));
+            } else {
+                println!("acknowledged up to #{} (newest #{})", position.acked_seq, position.head_seq);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

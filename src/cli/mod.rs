@@ -1,0 +1,101 @@
+//! The command line: `serve`, `member <code> …`, `pki …`. Parses flags, then calls the
+//! library; prints for people by default and JSON with `--json`.
+
+mod member;
+mod pki;
+mod render;
+mod submit_file;
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Flags};
+
+#[derive(Parser)]
+#[command(name = "xianjie", version, about = "衔接 — the referral hub of a joint meeting on judicial and social assistance")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the hub (mutual TLS gRPC). Creates a development CA on first start.
+    Serve {
+        /// A TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Where the database and the development PKI live.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// HOST:PORT to listen on (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Acts as one member (or `office`, `admin`) through the hub.
+    Member(member::MemberArgs),
+    /// The joint meeting's certificate authority.
+    Pki(pki::PkiArgs),
+}
+
+/// Runs the command line and turns failures into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config, data_dir, listen } => {
+            let config = Config::from_process(config.as_deref(), &Flags { listen, data_dir })?;
+            serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Member(args) => member::run(args).await,
+        Command::Pki(args) => pki::run(args),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init(config.log_format, &config.log);
+    tracing::info!(?config, "starting");
+    let clock = crate::server::clock(&config);
+    let prepared = crate::server::Prepared::open(&config, clock).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
+    println!("xianjie listening on {address} (certificates in {})", config.pki_dir().display());
+    prepared.run(listener, shutdown_signal()).await
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

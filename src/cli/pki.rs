@@ -1,0 +1,57 @@
+//! `xianjie pki`: create the joint meeting's CA and issue certificates.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Args, Subcommand};
+
+use crate::{
+    config::{Config, Flags},
+    pki::{authority::Authority, Identity},
+};
+
+#[derive(Args)]
+pub struct PkiArgs {
+    /// The CA directory; `DATA_DIR/pki` of the hub's configuration when unset.
+    #[arg(long, global = true)]
+    dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: PkiCommand,
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Creates the CA, the server certificate and a certificate for every member of the
+    /// directory, the office and an admin.
+    Init,
+    /// Issues (or re-issues) the certificate of a member code, `office` or `admin`.
+    Issue { identity: String },
+    /// Re-issues the server certificate for the given DNS names and IP addresses.
+    Server { names: Vec<String> },
+}
+
+pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::from_process(None, &Flags::default())?;
+    let authority = Authority::at(args.dir.unwrap_or_else(|| config.pki_dir()));
+    match args.command {
+        PkiCommand::Init => {
+            let directory = crate::server::directory(&config)?;
+            let mut identities: Vec<Identity> =
+                directory.members().iter().map(|m| Identity::Member(m.code.clone())).collect();
+            identities.extend([Identity::Office, Identity::Admin]);
+            authority.create("联席会议", &config.server_names, &identities)?;
+            println!("created a CA and {} certificates in {}", identities.len() + 1, authority.dir().display());
+        }
+        PkiCommand::Issue { identity } => {
+            let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
+            authority.issue(&identity)?;
+            let (cert, key) = authority.pair(identity.name());
+            println!("issued {} and {}", cert.display(), key.display());
+        }
+        PkiCommand::Server { names } => {
+            anyhow::ensure!(!names.is_empty(), "name at least one DNS name or IP address");
+            authority.issue_server(&names)?;
+            println!("issued {}", authority.pair("server").0.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

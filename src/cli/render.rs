@@ -1,0 +1,217 @@
+//! How the command line shows things: for people, codes with their Chinese names beside
+//! them; for programs (`--json`), plain JSON with codes.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::{
+    domain::{
+        lifecycle::{EntryKind, NoticeKind},
+        referral::{ReferralKind, State},
+        vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
+    },
+    proto as pb,
+};
+
+/// Member codes → names, from the hub's directory.
+#[derive(Default)]
+pub struct Names(HashMap<String, String>);
+
+impl Names {
+    pub fn new(members: &[pb::Member]) -> Self {
+        Self(members.iter().map(|m| (m.code.clone(), m.name.clone())).collect())
+    }
+
+    /// `mz 晋江市民政局`.
+    pub fn member(&self, code: &str) -> String {
+        match self.0.get(code) {
+            Some(name) => format!("{code} {name}"),
+            None => code.to_owned(),
+        }
+    }
+}
+
+fn state(number: i32) -> State {
+    State::from_number(number).unwrap_or(State::Submitted)
+}
+
+/// `submitted 已移送`.
+pub fn state_label(number: i32) -> String {
+    match State::from_number(number) {
+        Some(s) => format!("{} {}", s.code(), s.label()),
+        None => format!("state {number}"),
+    }
+}
+
+fn kind(number: i32) -> Option<ReferralKind> {
+    [ReferralKind::SocialAssistance, ReferralKind::JudicialClue].into_iter().find(|k| *k as i32 == number)
+}
+
+fn codes<T>(numbers: &[i32], from: fn(i32) -> Option<T>, code: fn(T) -> &'static str) -> Vec<&'static str> {
+    numbers.iter().filter_map(|n| from(*n)).map(code).collect()
+}
+
+fn labels<T>(numbers: &[i32], from: fn(i32) -> Option<T>, label: fn(T) -> &'static str) -> String {
+    numbers.iter().filter_map(|n| from(*n)).map(label).collect::<Vec<_>>().join("、")
+}
+
+fn time(t: &Option<prost_types::Timestamp>) -> String {
+    t.as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+        .map(|t| t.with_timezone(&crate::domain::date::china()).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// One line per referral.
+pub fn referral_line(r: &pb::Referral, names: &Names) -> String {
+    let flags = format!(
+        "{}{}",
+        if r.urgent { " [紧急]" } else { "" },
+        if r.green_channel { " [绿色通道]" } else { "" }
+    );
+    format!(
+        "{}  {}  {} → {}  {}  {}{}",
+        r.id,
+        kind(r.kind).map_or("", |k| k.label()),
+        names.member(&r.sender),
+        names.member(&r.recipient),
+        state_label(r.state),
+        time(&r.submitted_at),
+        flags
+    )
+}
+
+/// A referral in full, for people.
+pub fn referral_details(r: &pb::Referral, history: &[pb::ReferralEvent], names: &Names) -> String {
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| {
+        if !value.is_empty() {
+            out.push_str(&format!("{label:<10} {value}\n"));
+        }
+    };
+    line("编号", r.id.clone());
+    line("案件", r.case_id.clone());
+    line("类型", kind(r.kind).map_or(String::new(), |k| k.label().to_owned()));
+    line("状态", state_label(r.state));
+    line("移送方", names.member(&r.sender));
+    line("接收方", names.member(&r.recipient));
+    if let Some(p) = &r.person {
+        line("姓名", p.name.clone());
+        line("身份证号", p.id_number.clone());
+        line("电话", p.phone.clone());
+        line("住址", p.address.clone());
+        line("家庭情况", p.household.clone());
+    }
+    line("救助情形", labels(&r.situations, Situation::from_number, Situation::label));
+    line("重点对象", labels(&r.priority_groups, PriorityGroup::from_number, PriorityGroup::label));
+    line("救助需求", labels(&r.needs, Need::from_number, Need::label));
+    line("案号", r.case_reference.clone());
+    line("调查终结", r.investigation_ended_on.clone());
+    line("发现日期", r.discovered_on.clone());
+    if r.advance {
+        line("先行移送", r.advance_reason.clone());
+    }
+    if r.urgent {
+        line("紧急", "是（第二十条第二款，立即告知）".into());
+    }
+    if r.green_channel {
+        line("绿色通道", "是".into());
+    }
+    line("基本案情", r.narrative.clone());
+    if let Some(c) = &r.conclusion {
+        let outcome = Outcome::from_number(c.outcome).map_or("", |o| o.label());
+        line("办结", format!("{} {outcome}：{}", c.concluded_on, c.summary));
+        if c.amount_fen > 0 {
+            line("救助金额", format!("{}.{:02} 元", c.amount_fen / 100, c.amount_fen % 100));
+        }
+        line("不予救助", labels(&c.refusal_grounds, RefusalGround::from_number, RefusalGround::label));
+    }
+    line("反馈", r.feedback.clone());
+    line("退回/撤回", r.closing_reason.clone());
+    if !history.is_empty() {
+        out.push_str("经过\n");
+        for e in history {
+            let what = EntryKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map_or("", |k| k.code());
+            out.push_str(&format!("  {}  {:<10} {}  {}\n", time(&e.at), what, names.member(&e.actor), e.note));
+        }
+    }
+    out
+}
+
+pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
+    let what = NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map_or("event", |k| k.code());
+    let flags = format!(
+        "{}{}",
+        if e.urgent { " [紧急]" } else { "" },
+        if e.green_channel { " [绿色通道]" } else { "" }
+    );
+    let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
+    format!(
+        "#{:<5} {}  {:<13} {}  by {}  {}{}{}",
+        e.seq,
+        time(&e.at),
+        what,
+        e.referral_id,
+        names.member(&e.actor),
+        state_label(e.state),
+        flags,
+        note
+    )
+}
+
+pub fn referral_json(r: &pb::Referral) -> Value {
+    let person = r.person.clone().unwrap_or_default();
+    json!({
+        "id": r.id,
+        "case_id": r.case_id,
+        "kind": kind(r.kind).map(|k| k.code()),
+        "state": state(r.state).code(),
+        "sender": r.sender,
+        "recipient": r.recipient,
+        "person": {
+            "name": person.name, "id_number": person.id_number, "phone": person.phone,
+            "address": person.address, "household": person.household,
+        },
+        "situations": codes(&r.situations, Situation::from_number, Situation::code),
+        "priority_groups": codes(&r.priority_groups, PriorityGroup::from_number, PriorityGroup::code),
+        "needs": codes(&r.needs, Need::from_number, Need::code),
+        "narrative": r.narrative,
+        "case_reference": r.case_reference,
+        "investigation_ended_on": r.investigation_ended_on,
+        "advance": r.advance,
+        "advance_reason": r.advance_reason,
+        "discovered_on": r.discovered_on,
+        "urgent": r.urgent,
+        "green_channel": r.green_channel,
+        "submitted_at": time(&r.submitted_at),
+        "updated_at": time(&r.updated_at),
+        "conclusion": r.conclusion.as_ref().map(|c| json!({
+            "outcome": Outcome::from_number(c.outcome).map(|o| o.code()),
+            "concluded_on": c.concluded_on,
+            "summary": c.summary,
+            "amount_fen": c.amount_fen,
+            "refusal_grounds": codes(&c.refusal_grounds, RefusalGround::from_number, RefusalGround::code),
+        })),
+        "feedback": r.feedback,
+        "closing_reason": r.closing_reason,
+        "version": r.version,
+    })
+}
+
+pub fn notice_json(e: &pb::InboxEvent) -> Value {
+    json!({
+        "seq": e.seq,
+        "event_id": e.event_id,
+        "kind": NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map(|k| k.code()),
+        "referral_id": e.referral_id,
+        "case_id": e.case_id,
+        "referral_kind": kind(e.referral_kind).map(|k| k.code()),
+        "state": state(e.state).code(),
+        "actor": e.actor,
+        "at": time(&e.at),
+        "note": e.note,
+        "urgent": e.urgent,
+        "green_channel": e.green_channel,
+    })
+}

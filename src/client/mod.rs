@@ -1,0 +1,224 @@
+//! The member client: a member opens it with its certificate and gets its operations as
+//! typed methods. Mutating calls carry a fresh request id and are retried with that same
+//! id when the hub is briefly unreachable, so a retry never acts twice.
+
+mod profile;
+
+use std::time::Duration;
+
+pub use profile::Profile;
+use tonic::{
+    transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity},
+    Code, Response, Status, Streaming,
+};
+use uuid::Uuid;
+
+use crate::proto::{
+    self as pb, directory_service_client::DirectoryServiceClient, inbox_service_client::InboxServiceClient,
+    referral_service_client::ReferralServiceClient,
+};
+
+/// Largest message the client accepts.
+const MAX_MESSAGE_BYTES: usize = 16 << 20;
+/// Tries of a mutating call before giving up on a transient failure.
+const TRIES: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{}: {source}", path.display())]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("profile {}: {reason}", path.display())]
+    Profile { path: std::path::PathBuf, reason: String },
+    #[error("connecting to {endpoint}: {source}")]
+    Connect { endpoint: String, source: tonic::transport::Error },
+}
+
+/// A connection to the hub as one member (or the office, or an admin).
+#[derive(Clone)]
+pub struct Client {
+    referrals: ReferralServiceClient<Channel>,
+    inbox: InboxServiceClient<Channel>,
+    directory: DirectoryServiceClient<Channel>,
+}
+
+fn retryable(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::Aborted)
+}
+
+/// A client-side request id: a fresh UUID.
+pub fn request_id() -> String {
+    Uuid::new_v4().to_string()
+}
+
+impl Client {
+    /// Connects with the profile's certificate.
+    pub async fn connect(profile: &Profile) -> Result<Self, ClientError> {
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).map_err(|source| ClientError::Read { path: path.to_owned(), source })
+        };
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(read(&profile.ca)?))
+            .identity(Identity::from_pem(read(&profile.cert)?, read(&profile.key)?))
+            .domain_name(profile.server_name());
+        let connect_error = |source| ClientError::Connect { endpoint: profile.endpoint.clone(), source };
+        let channel = Endpoint::from_shared(profile.endpoint.clone())
+            .map_err(connect_error)?
+            .tls_config(tls)
+            .map_err(connect_error)?
+            .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .map_err(connect_error)?;
+        Ok(Self::from_channel(channel))
+    }
+
+    pub fn from_channel(channel: Channel) -> Self {
+        Self {
+            referrals: ReferralServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            inbox: InboxServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            directory: DirectoryServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+        }
+    }
+
+    /// The generated stub, for requests the typed methods do not cover (such as
+    /// choosing the request id).
+    pub fn referral_service(&self) -> ReferralServiceClient<Channel> {
+        self.referrals.clone()
+    }
+
+    /// Sends `make(request_id)` until it succeeds, fails for good, or the tries run out;
+    /// every try carries the same request id.
+    async fn once<Q, R, F, Fut>(&self, make: impl Fn(String) -> Q, call: F) -> Result<R, Status>
+    where
+        F: Fn(ReferralServiceClient<Channel>, Q) -> Fut,
+        Fut: std::future::Future<Output = Result<Response<R>, Status>>,
+    {
+        let id = request_id();
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            match call(self.referrals.clone(), make(id.clone())).await {
+                Ok(response) => return Ok(response.into_inner()),
+                Err(status) if retryable(&status) && tried < TRIES => {
+                    tokio::time::sleep(Duration::from_millis(100 << tried)).await;
+                }
+                Err(status) => return Err(status),
+            }
+        }
+    }
+
+    pub async fn submit(&self, draft: pb::ReferralDraft, recipients: Vec<String>, case_id: Option<String>) -> Result<pb::SubmitResponse, Status> {
+        self.once(
+            |request_id| pb::SubmitRequest {
+                request_id,
+                draft: Some(draft.clone()),
+                recipients: recipients.clone(),
+                case_id: case_id.clone().unwrap_or_default(),
+            },
+            |mut c, q| async move { c.submit(q).await },
+        )
+        .await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<pb::GetReferralResponse, Status> {
+        let request = pb::GetReferralRequest { id: id.to_owned() };
+        Ok(self.referrals.clone().get(request).await?.into_inner())
+    }
+
+    pub async fn list(&self, request: pb::ListReferralsRequest) -> Result<pb::ListReferralsResponse, Status> {
+        Ok(self.referrals.clone().list(request).await?.into_inner())
+    }
+
+    pub async fn case(&self, case_id: &str) -> Result<pb::GetCaseResponse, Status> {
+        let request = pb::GetCaseRequest { case_id: case_id.to_owned() };
+        Ok(self.referrals.clone().get_case(request).await?.into_inner())
+    }
+
+    fn transition(request_id: String, referral_id: &str) -> pb::TransitionRequest {
+        pb::TransitionRequest { request_id, referral_id: referral_id.to_owned() }
+    }
+
+    /// 签收.
+    pub async fn receive(&self, referral_id: &str) -> Result<pb::Referral, Status> {
+        self.once(|id| Self::transition(id, referral_id), |mut c, q| async move { c.receive(q).await }).await
+    }
+
+    /// 启动程序.
+    pub async fn start(&self, referral_id: &str) -> Result<pb::Referral, Status> {
+        self.once(|id| Self::transition(id, referral_id), |mut c, q| async move { c.start(q).await }).await
+    }
+
+    /// 办结, with the feedback in the same step when given.
+    pub async fn conclude(&self, referral_id: &str, conclusion: pb::Conclusion, feedback: Option<String>) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::ConcludeRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                conclusion: Some(conclusion.clone()),
+                feedback: feedback.clone().unwrap_or_default(),
+            },
+            |mut c, q| async move { c.conclude(q).await },
+        )
+        .await
+    }
+
+    /// 反馈.
+    pub async fn feedback(&self, referral_id: &str, text: &str) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::FeedbackRequest { request_id, referral_id: referral_id.to_owned(), feedback: text.to_owned() },
+            |mut c, q| async move { c.feedback(q).await },
+        )
+        .await
+    }
+
+    /// 退回.
+    pub async fn return_referral(&self, referral_id: &str, reason: &str) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::ReturnRequest { request_id, referral_id: referral_id.to_owned(), reason: reason.to_owned() },
+            |mut c, q| async move { c.r#return(q).await },
+        )
+        .await
+    }
+
+    /// 撤回.
+    pub async fn withdraw(&self, referral_id: &str, reason: &str) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::WithdrawRequest { request_id, referral_id: referral_id.to_owned(), reason: reason.to_owned() },
+            |mut c, q| async move { c.withdraw(q).await },
+        )
+        .await
+    }
+
+    /// 补充材料.
+    pub async fn comment(&self, referral_id: &str, text: &str) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::CommentRequest { request_id, referral_id: referral_id.to_owned(), text: text.to_owned() },
+            |mut c, q| async move { c.comment(q).await },
+        )
+        .await
+    }
+
+    /// The inbox after `after_seq` (after the last acknowledgement when `None`), then
+    /// live events.
+    pub async fn subscribe(&self, after_seq: Option<u64>) -> Result<Streaming<pb::InboxEvent>, Status> {
+        Ok(self.inbox.clone().subscribe(pb::SubscribeRequest { after_seq }).await?.into_inner())
+    }
+
+    pub async fn ack(&self, seq: u64) -> Result<pb::AckResponse, Status> {
+        Ok(self.inbox.clone().ack(pb::AckRequest { seq }).await?.into_inner())
+    }
+
+    pub async fn members(&self) -> Result<Vec<pb::Member>, Status> {
+        Ok(self.directory.clone().list_members(pb::ListMembersRequest {}).await?.into_inner().members)
+    }
+
+    pub async fn suggest(&self, needs: Vec<i32>) -> Result<Vec<pb::Suggestion>, Status> {
+        let request = pb::SuggestRecipientsRequest { needs };
+        Ok(self.directory.clone().suggest_recipients(request).await?.into_inner().suggestions)
+    }
+
+    pub async fn who_am_i(&self) -> Result<pb::WhoAmIResponse, Status> {
+        Ok(self.directory.clone().who_am_i(pb::WhoAmIRequest {}).await?.into_inner())
+    }
+}

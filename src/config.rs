@@ -1,0 +1,242 @@
+//! The hub's configuration: one typed struct, built from defaults, then a TOML file,
+//! then `XIANJIE_…` environment variables, then command-line flags. Nothing else in
+//! the hub reads the environment.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// Largest gRPC message the hub accepts or sends, by default.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the database and the development PKI live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH`; defaults to `DATA_DIR/xianjie.db`. May hold a password.
+    pub database_url: Option<String>,
+    /// The CA that signs member certificates; defaults to `DATA_DIR/pki/ca.crt`.
+    pub ca_cert: Option<PathBuf>,
+    /// The hub's own certificate and key; default `DATA_DIR/pki/server.{crt,key}`.
+    pub server_cert: Option<PathBuf>,
+    pub server_key: Option<PathBuf>,
+    /// Names the development server certificate is issued for.
+    pub server_names: Vec<String>,
+    /// The member directory (format of `data/members.toml`); the Jinjiang list when
+    /// unset.
+    pub directory_file: Option<PathBuf>,
+    /// Largest message accepted or sent, in bytes.
+    pub max_message_bytes: usize,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Which logs to keep, as a tracing filter (`info`, `xianjie=debug`).
+    pub log: String,
+    /// Starts the hub's clock at this instant instead of now (drills and tests).
+    pub clock_start: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7443)),
+            data_dir: PathBuf::from("hub-data"),
+            database_url: None,
+            ca_cert: None,
+            server_cert: None,
+            server_key: None,
+            server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            directory_file: None,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            log_format: LogFormat::Text,
+            log: "info".into(),
+            clock_start: None,
+        }
+    }
+}
+
+/// Redacts the password of a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact))
+            .field("ca_cert", &self.ca_cert)
+            .field("server_cert", &self.server_cert)
+            .field("server_key", &self.server_key)
+            .field("server_names", &self.server_names)
+            .field("directory_file", &self.directory_file)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("log_format", &self.log_format)
+            .field("log", &self.log)
+            .field("clock_start", &self.clock_start)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("{name}={value:?}: {rule}")]
+    Env { name: String, value: String, rule: String },
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Defaults, then `file` (if given), then the `XIANJIE_…` variables of `env`, then
+    /// `flags`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &Flags,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })?
+            }
+            None => Config::default(),
+        };
+        for (name, value) in env {
+            config.apply_env(&name, value)?;
+        }
+        if let Some(listen) = flags.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &flags.data_dir {
+            config.data_dir = dir.clone();
+        }
+        Ok(config)
+    }
+
+    /// The configuration from the process environment and an optional file.
+    pub fn from_process(file: Option<&Path>, flags: &Flags) -> Result<Self, ConfigError> {
+        Self::load(file, std::env::vars(), flags)
+    }
+
+    fn apply_env(&mut self, name: &str, value: String) -> Result<(), ConfigError> {
+        let bad = |rule: &str| ConfigError::Env { name: name.into(), value: value.clone(), rule: rule.into() };
+        match name {
+            "XIANJIE_LISTEN" => self.listen = value.parse().map_err(|_| bad("HOST:PORT"))?,
+            "XIANJIE_DATA_DIR" => self.data_dir = PathBuf::from(&value),
+            "XIANJIE_DATABASE_URL" => self.database_url = Some(value),
+            "XIANJIE_CA_CERT" => self.ca_cert = Some(PathBuf::from(&value)),
+            "XIANJIE_SERVER_CERT" => self.server_cert = Some(PathBuf::from(&value)),
+            "XIANJIE_SERVER_KEY" => self.server_key = Some(PathBuf::from(&value)),
+            "XIANJIE_DIRECTORY_FILE" => self.directory_file = Some(PathBuf::from(&value)),
+            "XIANJIE_MAX_MESSAGE_BYTES" => self.max_message_bytes = value.parse().map_err(|_| bad("a number of bytes"))?,
+            "XIANJIE_LOG_FORMAT" => {
+                self.log_format = match value.as_str() {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(bad("text or json")),
+                }
+            }
+            "XIANJIE_LOG" => self.log = value,
+            "XIANJIE_CLOCK_START" => self.clock_start = Some(value.parse().map_err(|_| bad("an RFC 3339 instant"))?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn pki_dir(&self) -> PathBuf {
+        self.data_dir.join("pki")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("xianjie.db").display()))
+    }
+
+    /// Whether the TLS files are the development PKI of the data directory.
+    pub fn uses_dev_pki(&self) -> bool {
+        self.ca_cert.is_none() && self.server_cert.is_none() && self.server_key.is_none()
+    }
+
+    pub fn ca_cert(&self) -> PathBuf {
+        self.ca_cert.clone().unwrap_or_else(|| self.pki_dir().join("ca.crt"))
+    }
+
+    pub fn server_cert(&self) -> PathBuf {
+        self.server_cert.clone().unwrap_or_else(|| self.pki_dir().join("server.crt"))
+    }
+
+    pub fn server_key(&self) -> PathBuf {
+        self.server_key.clone().unwrap_or_else(|| self.pki_dir().join("server.key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn later_sources_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/a\"\nmax_message_bytes = 5\n").unwrap();
+        let flags = Flags { data_dir: Some("/srv/c".into()), ..Flags::default() };
+        let config = Config::load(Some(&file), env(&[("XIANJIE_DATA_DIR", "/srv/b"), ("XIANJIE_MAX_MESSAGE_BYTES", "7")]), &flags).unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.data_dir, PathBuf::from("/srv/c"));
+        assert_eq!(config.max_message_bytes, 7);
+        assert_eq!(config.database_url(), "sqlite:///srv/c/xianjie.db");
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let err = Config::load(None, env(&[("XIANJIE_LISTEN", "nowhere")]), &Flags::default()).unwrap_err();
+        assert!(err.to_string().starts_with("XIANJIE_LISTEN=\"nowhere\""), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(&file, "listne = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&file), vec![], &Flags::default()).unwrap_err().to_string().contains("listne"));
+    }
+
+    #[test]
+    fn passwords_stay_out_of_debug_output() {
+        let config = Config { database_url: Some("postgres://hub:s3cret@db/xianjie".into()), ..Config::default() };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret") && shown.contains("postgres://hub:***@db/xianjie"), "{shown}");
+    }
+}

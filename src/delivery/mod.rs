@@ -1,0 +1,45 @@
+//! Delivery: waking the live subscribers of an inbox when a commit fills it.
+//!
+//! The inbox itself lives in the store; this only says "member X has events up to
+//! seq N". A subscriber reads from the store after its last seq whenever woken, so a
+//! missed wake-up costs latency, never an event.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
+
+use tokio::sync::watch;
+
+use crate::{domain::MemberCode, store::Delivered};
+
+/// One watch channel per member, holding the newest seq known to be committed.
+#[derive(Debug, Default)]
+pub struct Notifier {
+    heads: Mutex<HashMap<MemberCode, watch::Sender<u64>>>,
+}
+
+impl Notifier {
+    fn sender(&self, member: &MemberCode) -> watch::Sender<u64> {
+        let mut heads = self.heads.lock().unwrap_or_else(PoisonError::into_inner);
+        heads.entry(member.clone()).or_insert_with(|| watch::channel(0).0).clone()
+    }
+
+    /// Announces committed inbox events.
+    pub fn notify(&self, delivered: &[Delivered]) {
+        for d in delivered {
+            self.sender(&d.member).send_if_modified(|head| {
+                let newer = d.seq > *head;
+                if newer {
+                    *head = d.seq;
+                }
+                newer
+            });
+        }
+    }
+
+    /// A receiver that changes whenever `member`'s inbox grows.
+    pub fn watch(&self, member: &MemberCode) -> watch::Receiver<u64> {
+        self.sender(member).subscribe()
+    }
+}

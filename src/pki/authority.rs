@@ -1,0 +1,155 @@
+//! The certificate authority of one joint meeting, kept as PEM files in one directory:
+//! `ca.crt`/`ca.key`, `server.crt`/`server.key`, and `<name>.crt`/`<name>.key` for each
+//! member, the office and the admin.
+//!
+//! Keys are written readable by their owner only. The development authority is made on
+//! the hub's first start; an operator can run the same code with `xianjie pki`.
+
+use std::{
+    fs,
+    io::{self, Write},
+    net::IpAddr,
+    os::unix::fs::OpenOptionsExt,
+    path::{Path, PathBuf},
+};
+
+use rcgen::{
+    date_time_ymd, BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
+
+use super::Identity;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("certificate: {0}")]
+    Certificate(#[from] rcgen::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> PkiError + '_ {
+    move |source| PkiError::Io { path: path.to_owned(), source }
+}
+
+/// The authority's directory.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    dir: PathBuf,
+}
+
+impl Authority {
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn ca_cert(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    /// The certificate and key files of `name` (`server`, `mz`, `office`, …).
+    pub fn pair(&self, name: &str) -> (PathBuf, PathBuf) {
+        (self.dir.join(format!("{name}.crt")), self.dir.join(format!("{name}.key")))
+    }
+
+    pub fn exists(&self) -> bool {
+        self.ca_cert().exists()
+    }
+
+    /// Creates the authority, a server certificate for `server_names` and a client
+    /// certificate for each identity. Refuses to overwrite an existing authority.
+    pub fn create(&self, organisation: &str, server_names: &[String], identities: &[Identity]) -> Result<(), PkiError> {
+        if self.exists() {
+            return Err(PkiError::Invalid(format!("{} already exists", self.ca_cert().display())));
+        }
+        fs::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name(organisation, &format!("{organisation} 衔接 CA"));
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        validity(&mut params, 2045);
+        let cert = params.self_signed(&key)?;
+        write(&self.dir.join("ca.key"), &key.serialize_pem(), true)?;
+        write(&self.ca_cert(), &cert.pem(), false)?;
+        self.issue_server(server_names)?;
+        for identity in identities {
+            self.issue(identity)?;
+        }
+        Ok(())
+    }
+
+    fn issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
+        let key_path = self.dir.join("ca.key");
+        let key_pem = fs::read_to_string(&key_path).map_err(io_error(&key_path))?;
+        let cert_pem = fs::read_to_string(self.ca_cert()).map_err(io_error(&self.ca_cert()))?;
+        Ok(Issuer::from_ca_cert_pem(&cert_pem, KeyPair::from_pem(&key_pem)?)?)
+    }
+
+    /// Issues (or re-issues) the server certificate for DNS names and IP addresses.
+    pub fn issue_server(&self, names: &[String]) -> Result<(), PkiError> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name("xianjie", "xianjie hub");
+        for raw in names {
+            let san = match raw.parse::<IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName(raw.as_str().try_into()?),
+            };
+            params.subject_alt_names.push(san);
+        }
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        self.sign("server", params)
+    }
+
+    /// Issues (or re-issues) the client certificate of `identity`.
+    pub fn issue(&self, identity: &Identity) -> Result<(), PkiError> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name("xianjie", identity.name());
+        params.subject_alt_names = vec![SanType::URI(identity.uri().try_into()?)];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        self.sign(identity.name(), params)
+    }
+
+    fn sign(&self, file: &str, mut params: CertificateParams) -> Result<(), PkiError> {
+        let issuer = self.issuer()?;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+        validity(&mut params, 2036);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &issuer)?;
+        let (cert_path, key_path) = self.pair(file);
+        write(&key_path, &key.serialize_pem(), true)?;
+        write(&cert_path, &cert.pem(), false)
+    }
+}
+
+fn name(organisation: &str, common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, organisation);
+    name.push(DnType::CommonName, common_name);
+    name
+}
+
+/// Valid from 2020, so that a hub whose clock is set into the past (tests, drills) still
+/// accepts them, until January of `until`.
+fn validity(params: &mut CertificateParams, until: i32) {
+    params.not_before = date_time_ymd(2020, 1, 1);
+    params.not_after = date_time_ymd(until, 1, 1);
+}
+
+fn write(path: &Path, contents: &str, secret: bool) -> Result<(), PkiError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    if secret {
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(io_error(path))?;
+    file.write_all(contents.as_bytes()).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))
+}

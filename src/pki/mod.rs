@@ -1,0 +1,113 @@
+//! Certificates: who a certificate names, reading PEM files, and the small certificate
+//! authority that one joint meeting runs for its members.
+//!
+//! A member's identity lives in a SAN URI of its client certificate:
+//! `urn:xianjie:member:<code>`, `urn:xianjie:office` or `urn:xianjie:admin`.
+
+pub mod authority;
+
+use std::{io, path::Path};
+
+use rustls_pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+use x509_parser::{extensions::GeneralName, prelude::FromDer};
+
+use crate::domain::MemberCode;
+
+/// Whom a client certificate names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Identity {
+    Member(MemberCode),
+    /// 联席会议办公室.
+    Office,
+    Admin,
+}
+
+const MEMBER_URI: &str = "urn:xianjie:member:";
+const OFFICE_URI: &str = "urn:xianjie:office";
+const ADMIN_URI: &str = "urn:xianjie:admin";
+
+impl Identity {
+    /// Parses `office`, `admin` or a member code.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "office" => Ok(Identity::Office),
+            "admin" => Ok(Identity::Admin),
+            code => MemberCode::parse(code).map(Identity::Member),
+        }
+    }
+
+    /// The SAN URI that carries the identity.
+    pub fn uri(&self) -> String {
+        match self {
+            Identity::Member(code) => format!("{MEMBER_URI}{code}"),
+            Identity::Office => OFFICE_URI.to_owned(),
+            Identity::Admin => ADMIN_URI.to_owned(),
+        }
+    }
+
+    fn from_uri(uri: &str) -> Option<Self> {
+        match uri {
+            OFFICE_URI => Some(Identity::Office),
+            ADMIN_URI => Some(Identity::Admin),
+            _ => MemberCode::parse(uri.strip_prefix(MEMBER_URI)?).ok().map(Identity::Member),
+        }
+    }
+
+    /// The name of its certificate and key files: `mz`, `office`, `admin`.
+    pub fn name(&self) -> &str {
+        match self {
+            Identity::Member(code) => code.as_str(),
+            Identity::Office => "office",
+            Identity::Admin => "admin",
+        }
+    }
+
+    /// Reads the identity from the SAN URIs of a DER certificate: exactly one must name
+    /// an identity.
+    pub fn from_certificate(der: &[u8]) -> Result<Self, String> {
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
+            .map_err(|e| format!("unreadable certificate: {e}"))?;
+        let sans = cert
+            .subject_alternative_name()
+            .map_err(|e| format!("unreadable subject alternative names: {e}"))?;
+        let mut found = sans
+            .into_iter()
+            .flat_map(|ext| ext.value.general_names.iter())
+            .filter_map(|name| match name {
+                GeneralName::URI(uri) => Identity::from_uri(uri),
+                _ => None,
+            });
+        match (found.next(), found.next()) {
+            (Some(identity), None) => Ok(identity),
+            (None, _) => Err("the certificate names no xianjie identity (SAN URI urn:xianjie:…)".into()),
+            (Some(_), Some(_)) => Err("the certificate names more than one identity".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn invalid(path: &Path, what: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}: {e}", path.display()))
+}
+
+/// Reads every certificate of a PEM file.
+pub fn read_certificates(path: &Path) -> io::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| invalid(path, "not a PEM file", e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(path, "bad certificate", e))?;
+    if certs.is_empty() {
+        return Err(invalid(path, "no certificate", "the file holds none"));
+    }
+    Ok(certs)
+}
+
+/// Reads the private key of a PEM file.
+pub fn read_key(path: &Path) -> io::Result<PrivateKeyDer<'static>> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| invalid(path, "no private key", e))
+}

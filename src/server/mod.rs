@@ -1,0 +1,145 @@
+//! The hub process: assembles store, directory, clock and services, serves them over
+//! mutual TLS on an already-bound listener, and stops cleanly when told to.
+
+pub mod tls;
+
+use std::{
+    future::Future,
+    sync::{Arc, RwLock},
+};
+
+use anyhow::Context;
+use tokio::{net::TcpListener, sync::watch};
+use tonic::service::InterceptorLayer;
+
+use crate::{
+    api::{Authenticate, DirectoryApi, Hub, InboxApi, ReferralApi},
+    clock::{SharedClock, SystemClock},
+    config::Config,
+    delivery::Notifier,
+    domain::directory::Directory,
+    pki::{authority::Authority, Identity},
+    proto::{
+        directory_service_server::DirectoryServiceServer, inbox_service_server::InboxServiceServer,
+        referral_service_server::ReferralServiceServer, FILE_DESCRIPTOR_SET,
+    },
+    store::sqlite::SqliteStore,
+};
+
+/// A hub ready to serve: everything opened and checked, nothing listening yet.
+pub struct Prepared {
+    hub: Hub,
+    tls: tls::Tls,
+    store: Arc<SqliteStore>,
+    max_message_bytes: usize,
+}
+
+/// The clock a configuration asks for.
+pub fn clock(config: &Config) -> SharedClock {
+    match config.clock_start {
+        Some(start) => Arc::new(SystemClock::starting_at(start)),
+        None => Arc::new(SystemClock::default()),
+    }
+}
+
+/// Loads the member directory of a configuration.
+pub fn directory(config: &Config) -> anyhow::Result<Directory> {
+    match &config.directory_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Directory::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
+        None => Ok(Directory::jinjiang()),
+    }
+}
+
+/// Creates the development PKI in the data directory if the configuration names no
+/// certificates and none exist yet. Returns the directory when it was created.
+pub fn ensure_dev_pki(config: &Config, directory: &Directory) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let authority = Authority::at(config.pki_dir());
+    if !config.uses_dev_pki() || authority.exists() {
+        return Ok(None);
+    }
+    let mut identities: Vec<Identity> = directory.members().iter().map(|m| Identity::Member(m.code.clone())).collect();
+    identities.extend([Identity::Office, Identity::Admin]);
+    authority
+        .create("联席会议", &config.server_names, &identities)
+        .with_context(|| format!("creating the development PKI in {}", authority.dir().display()))?;
+    Ok(Some(authority.dir().to_owned()))
+}
+
+impl Prepared {
+    /// Opens the store and the TLS files of `config`, creating the development PKI on
+    /// first start, with time read from `clock`.
+    pub async fn open(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let directory = directory(config)?;
+        if let Some(dir) = ensure_dev_pki(config, &directory)? {
+            tracing::info!(dir = %dir.display(), "created a development certificate authority and certificates for every member, the office and an admin");
+        }
+        let tls = tls::Tls::load(&config.ca_cert(), &config.server_cert(), &config.server_key(), clock.clone())
+            .context("loading TLS certificates")?;
+        let store = Arc::new(SqliteStore::open(&config.database_url()).await.context("opening the database")?);
+        let (_, stopping) = watch::channel(false);
+        let hub = Hub {
+            store: store.clone(),
+            directory: Arc::new(RwLock::new(directory)),
+            clock,
+            notifier: Arc::new(Notifier::default()),
+            stopping,
+        };
+        Ok(Self { hub, tls, store, max_message_bytes: config.max_message_bytes })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then ends live streams, lets
+    /// requests in flight finish and closes the database.
+    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let Prepared { mut hub, tls, store, max_message_bytes } = self;
+        let (stop, stopping) = watch::channel(false);
+        hub.stopping = stopping;
+        let limit = max_message_bytes;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<ReferralServiceServer<ReferralApi>>().await;
+        health.set_serving::<InboxServiceServer<InboxApi>>().await;
+        health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("building the reflection service")?;
+        let address = listener.local_addr().context("reading the listening address")?;
+        let router = tonic::transport::Server::builder()
+            .layer(InterceptorLayer::new(Authenticate { directory: hub.directory.clone() }))
+            .add_service(
+                ReferralServiceServer::new(ReferralApi::new(hub.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(
+                InboxServiceServer::new(InboxApi::new(hub.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(
+                DirectoryServiceServer::new(DirectoryApi::new(hub.directory.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(health_service)
+            .add_service(reflection);
+        tracing::info!(%address, "serving");
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        };
+        router
+            .serve_with_incoming_shutdown(tls.incoming(listener), shutdown)
+            .await
+            .context("serving")?;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
