@@ -127,7 +127,8 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
                 toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })?
             }
             None => Config::default(),
@@ -159,7 +160,9 @@ impl Config {
             "XIANJIE_SERVER_CERT" => self.server_cert = Some(PathBuf::from(&value)),
             "XIANJIE_SERVER_KEY" => self.server_key = Some(PathBuf::from(&value)),
             "XIANJIE_DIRECTORY_FILE" => self.directory_file = Some(PathBuf::from(&value)),
-            "XIANJIE_MAX_MESSAGE_BYTES" => self.max_message_bytes = value.parse().map_err(|_| bad("a number of bytes"))?,
+            "XIANJIE_MAX_MESSAGE_BYTES" => {
+                self.max_message_bytes = value.parse().map_err(|_| bad("a number of bytes"))?
+            }
             "XIANJIE_LOG_FORMAT" => {
                 self.log_format = match value.as_str() {
                     "text" => LogFormat::Text,
@@ -179,9 +182,7 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("xianjie.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("xianjie.db").display()))
     }
 
     /// Whether the TLS files are the development PKI of the data directory.
@@ -216,7 +217,12 @@ mod tests {
         let file = dir.path().join("hub.toml");
         std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/a\"\nmax_message_bytes = 5\n").unwrap();
         let flags = Flags { data_dir: Some("/srv/c".into()), ..Flags::default() };
-        let config = Config::load(Some(&file), env(&[("XIANJIE_DATA_DIR", "/srv/b"), ("XIANJIE_MAX_MESSAGE_BYTES", "7")]), &flags).unwrap();
+        let config = Config::load(
+            Some(&file),
+            env(&[("XIANJIE_DATA_DIR", "/srv/b"), ("XIANJIE_MAX_MESSAGE_BYTES", "7")]),
+            &flags,
+        )
+        .unwrap();
         assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(config.data_dir, PathBuf::from("/srv/c"));
         assert_eq!(config.max_message_bytes, 7);

@@ -5,16 +5,17 @@
 //! (persistence), [`api`] (gRPC services), [`delivery`] (live inboxes), [`server`]
 //! (TLS and serving), [`pki`] (certificates), [`client`] (the member client) and
 //! [`cli`] (the command line).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod cli;
+pub mod client;
 pub mod clock;
+pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod pki;
 pub mod proto;
-pub mod store;
-pub mod config;
 pub mod server;
-pub mod client;
+pub mod store;
 pub mod telemetry;
-pub mod cli;

@@ -27,7 +27,12 @@ pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
 }
 
 /// A list of vocabulary terms: each known, none twice, order kept.
-fn terms<T: PartialEq + Copy>(field: &str, numbers: &[i32], from_number: fn(i32) -> Option<T>, v: &mut Violations) -> Vec<T> {
+fn terms<T: PartialEq + Copy>(
+    field: &str,
+    numbers: &[i32],
+    from_number: fn(i32) -> Option<T>,
+    v: &mut Violations,
+) -> Vec<T> {
     let mut out = Vec::with_capacity(numbers.len());
     for (i, number) in numbers.iter().enumerate() {
         match from_number(*number) {
@@ -132,13 +137,9 @@ pub fn conclusion(c: Option<&pb::Conclusion>) -> Result<Conclusion, DomainError>
     }
     let refusal_grounds = terms("conclusion.refusal_grounds", &c.refusal_grounds, RefusalGround::from_number, &mut v);
     match (outcome, concluded_on, summary) {
-        (Some(outcome), Some(concluded_on), Some(summary)) if v.is_empty() => Ok(Conclusion {
-            outcome,
-            concluded_on,
-            summary,
-            amount_fen: c.amount_fen,
-            refusal_grounds,
-        }),
+        (Some(outcome), Some(concluded_on), Some(summary)) if v.is_empty() => {
+            Ok(Conclusion { outcome, concluded_on, summary, amount_fen: c.amount_fen, refusal_grounds })
+        }
         _ => v.finish(|| unreachable!("violations were recorded")),
     }
 }

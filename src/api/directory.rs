@@ -37,7 +37,10 @@ fn member(m: &Member) -> pb::Member {
 
 #[tonic::async_trait]
 impl DirectoryService for DirectoryApi {
-    async fn list_members(&self, request: Request<pb::ListMembersRequest>) -> Result<Response<pb::ListMembersResponse>, Status> {
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> Result<Response<pb::ListMembersResponse>, Status> {
         identity::caller(&request)?;
         let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
         Ok(Response::new(pb::ListMembersResponse { members: directory.members().iter().map(member).collect() }))
@@ -53,7 +56,9 @@ impl DirectoryService for DirectoryApi {
         for (i, number) in request.get_ref().needs.iter().enumerate() {
             match Need::from_number(*number) {
                 Some(need) => needs.push(need),
-                None => violations.push(FieldViolation::new(format!("needs[{i}]"), format!("{number} is not a known need"))),
+                None => {
+                    violations.push(FieldViolation::new(format!("needs[{i}]"), format!("{number} is not a known need")))
+                }
             }
         }
         if !violations.is_empty() {

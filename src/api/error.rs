@@ -37,10 +37,7 @@ impl ApiError {
 
 fn bad_request(violations: &[FieldViolation]) -> ErrorDetails {
     ErrorDetails::with_bad_request(
-        violations
-            .iter()
-            .map(|v| tonic_types::FieldViolation::new(&v.field, &v.description))
-            .collect::<Vec<_>>(),
+        violations.iter().map(|v| tonic_types::FieldViolation::new(&v.field, &v.description)).collect::<Vec<_>>(),
     )
 }
 

@@ -66,11 +66,7 @@ impl tonic::service::Interceptor for Authenticate {
 
 /// The caller the interceptor put on a request.
 pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    request
-        .extensions()
-        .get::<Caller>()
-        .cloned()
-        .ok_or_else(|| Status::unauthenticated("no authenticated caller"))
+    request.extensions().get::<Caller>().cloned().ok_or_else(|| Status::unauthenticated("no authenticated caller"))
 }
 
 /// The caller, who must be a member unit (not the office, not an admin).

@@ -48,7 +48,8 @@ pub struct Plan<R> {
 }
 
 /// One attempt at planning a mutating request.
-pub type PlanFuture<'a, R> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Plan<R>, ApiError>> + Send + 'a>>;
+pub type PlanFuture<'a, R> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Plan<R>, ApiError>> + Send + 'a>>;
 
 /// How often a transition is retried after losing a race for the same referral.
 const ATTEMPTS: usize = 5;

@@ -52,21 +52,23 @@ impl ReferralApi {
         let (api, caller, action) = (self, &caller, &action);
         let answer = self
             .hub
-            .once(caller, method, request_id, body, move || Box::pin(async move {
-                let current = api.visible(caller, id).await?;
-                let t = lifecycle::apply(&current, caller, action.clone(), api.hub.clock.now())?;
-                let response = convert::referral(&t.referral);
-                Ok(Plan {
-                    new_case: None,
-                    changes: vec![Change {
-                        expected_version: Some(current.version),
-                        referral: t.referral,
-                        entries: t.entries,
-                        notices: t.notices,
-                    }],
-                    response,
+            .once(caller, method, request_id, body, move || {
+                Box::pin(async move {
+                    let current = api.visible(caller, id).await?;
+                    let t = lifecycle::apply(&current, caller, action.clone(), api.hub.clock.now())?;
+                    let response = convert::referral(&t.referral);
+                    Ok(Plan {
+                        new_case: None,
+                        changes: vec![Change {
+                            expected_version: Some(current.version),
+                            referral: t.referral,
+                            entries: t.entries,
+                            notices: t.notices,
+                        }],
+                        response,
+                    })
                 })
-            }))
+            })
             .await?;
         Ok(Response::new(answer))
     }
@@ -142,23 +144,30 @@ impl ReferralService for ReferralApi {
         let (clock, caller, submission) = (&self.hub.clock, &caller, &submission);
         let answer = self
             .hub
-            .once(caller, "Submit", &body.request_id, body, move || Box::pin(async move {
-                let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
-                let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
-                let made = lifecycle::submit(submission, caller, case_id, &ids, clock.now());
-                let response = pb::SubmitResponse {
-                    case_id: case_id.to_string(),
-                    referrals: made.iter().map(|t| convert::referral(&t.referral)).collect(),
-                };
-                Ok(Plan {
-                    new_case: existing_case.is_none().then(|| (case_id, caller.code.clone())),
-                    changes: made
-                        .into_iter()
-                        .map(|t| Change { expected_version: None, referral: t.referral, entries: t.entries, notices: t.notices })
-                        .collect(),
-                    response,
+            .once(caller, "Submit", &body.request_id, body, move || {
+                Box::pin(async move {
+                    let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
+                    let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
+                    let made = lifecycle::submit(submission, caller, case_id, &ids, clock.now());
+                    let response = pb::SubmitResponse {
+                        case_id: case_id.to_string(),
+                        referrals: made.iter().map(|t| convert::referral(&t.referral)).collect(),
+                    };
+                    Ok(Plan {
+                        new_case: existing_case.is_none().then(|| (case_id, caller.code.clone())),
+                        changes: made
+                            .into_iter()
+                            .map(|t| Change {
+                                expected_version: None,
+                                referral: t.referral,
+                                entries: t.entries,
+                                notices: t.notices,
+                            })
+                            .collect(),
+                        response,
+                    })
                 })
-            }))
+            })
             .await?;
         tracing::info!(case = %answer.case_id, referrals = answer.referrals.len(), urgent = submission.content.urgent, "submitted");
         Ok(Response::new(answer))
@@ -177,7 +186,10 @@ impl ReferralService for ReferralApi {
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "List"))]
-    async fn list(&self, request: Request<pb::ListReferralsRequest>) -> Result<Response<pb::ListReferralsResponse>, Status> {
+    async fn list(
+        &self,
+        request: Request<pb::ListReferralsRequest>,
+    ) -> Result<Response<pb::ListReferralsResponse>, Status> {
         let caller = identity::member(&request)?;
         let body = request.get_ref();
         let mut violations = Vec::new();
@@ -189,18 +201,20 @@ impl ReferralService for ReferralApi {
         for (i, number) in body.states.iter().enumerate() {
             match State::from_number(*number) {
                 Some(state) => states.push(state),
-                None => violations.push(FieldViolation::new(format!("states[{i}]"), format!("{number} is not a state"))),
+                None => {
+                    violations.push(FieldViolation::new(format!("states[{i}]"), format!("{number} is not a state")))
+                }
             }
         }
         let counterpart = match body.counterpart.as_str() {
             "" => None,
-            raw => MemberCode::parse(raw).map_err(|rule| violations.push(FieldViolation::new("counterpart", rule))).ok(),
+            raw => {
+                MemberCode::parse(raw).map_err(|rule| violations.push(FieldViolation::new("counterpart", rule))).ok()
+            }
         };
         let case_id = match body.case_id.as_str() {
             "" => None,
-            raw => Uuid::parse_str(raw)
-                .map_err(|_| violations.push(FieldViolation::new("case_id", "not a UUID")))
-                .ok(),
+            raw => Uuid::parse_str(raw).map_err(|_| violations.push(FieldViolation::new("case_id", "not a UUID"))).ok(),
         };
         let limit = match body.page_size {
             0 => DEFAULT_PAGE,
@@ -274,46 +288,63 @@ impl ReferralService for ReferralApi {
 
     #[tracing::instrument(skip_all, fields(rpc = "Conclude"))]
     async fn conclude(&self, request: Request<pb::ConcludeRequest>) -> Result<Response<pb::Referral>, Status> {
-        self.act(request, "Conclude", |q| (&q.request_id, &q.referral_id), |q| {
-            let conclusion = convert::conclusion(q.conclusion.as_ref());
-            let feedback = match q.feedback.as_str() {
-                "" => Ok(None),
-                raw => convert::note("feedback", raw).map(Some),
-            };
-            Ok(Action::Conclude { conclusion: conclusion?, feedback: feedback? })
-        })
+        self.act(
+            request,
+            "Conclude",
+            |q| (&q.request_id, &q.referral_id),
+            |q| {
+                let conclusion = convert::conclusion(q.conclusion.as_ref());
+                let feedback = match q.feedback.as_str() {
+                    "" => Ok(None),
+                    raw => convert::note("feedback", raw).map(Some),
+                };
+                Ok(Action::Conclude { conclusion: conclusion?, feedback: feedback? })
+            },
+        )
         .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Feedback"))]
     async fn feedback(&self, request: Request<pb::FeedbackRequest>) -> Result<Response<pb::Referral>, Status> {
-        self.act(request, "Feedback", |q| (&q.request_id, &q.referral_id), |q| {
-            Ok(Action::Feedback(convert::note("feedback", &q.feedback)?))
-        })
+        self.act(
+            request,
+            "Feedback",
+            |q| (&q.request_id, &q.referral_id),
+            |q| Ok(Action::Feedback(convert::note("feedback", &q.feedback)?)),
+        )
         .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Return"))]
     async fn r#return(&self, request: Request<pb::ReturnRequest>) -> Result<Response<pb::Referral>, Status> {
-        self.act(request, "Return", |q| (&q.request_id, &q.referral_id), |q| {
-            Ok(Action::Return(convert::note("reason", &q.reason)?))
-        })
+        self.act(
+            request,
+            "Return",
+            |q| (&q.request_id, &q.referral_id),
+            |q| Ok(Action::Return(convert::note("reason", &q.reason)?)),
+        )
         .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Withdraw"))]
     async fn withdraw(&self, request: Request<pb::WithdrawRequest>) -> Result<Response<pb::Referral>, Status> {
-        self.act(request, "Withdraw", |q| (&q.request_id, &q.referral_id), |q| {
-            Ok(Action::Withdraw(convert::note("reason", &q.reason)?))
-        })
+        self.act(
+            request,
+            "Withdraw",
+            |q| (&q.request_id, &q.referral_id),
+            |q| Ok(Action::Withdraw(convert::note("reason", &q.reason)?)),
+        )
         .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Comment"))]
     async fn comment(&self, request: Request<pb::CommentRequest>) -> Result<Response<pb::Referral>, Status> {
-        self.act(request, "Comment", |q| (&q.request_id, &q.referral_id), |q| {
-            Ok(Action::Comment(convert::note("text", &q.text)?))
-        })
+        self.act(
+            request,
+            "Comment",
+            |q| (&q.request_id, &q.referral_id),
+            |q| Ok(Action::Comment(convert::note("text", &q.text)?)),
+        )
         .await
     }
 }

@@ -273,17 +273,30 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             for m in client.members().await.map_err(explain)? {
                 let needs: Vec<_> = m.needs.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
                 if json {
-                    print_json(&serde_json::json!({"code": m.code, "name": m.name, "short_name": m.short_name, "needs": needs, "articles": m.articles, "active": m.active}));
+                    print_json(
+                        &serde_json::json!({"code": m.code, "name": m.name, "short_name": m.short_name, "needs": needs, "articles": m.articles, "active": m.active}),
+                    );
                 } else {
-                    println!("{:<5} {}（{}）{}  {}", m.code, m.name, m.articles, if m.active { "" } else { " [暂停]" }, needs.join(", "));
+                    println!(
+                        "{:<5} {}（{}）{}  {}",
+                        m.code,
+                        m.name,
+                        m.articles,
+                        if m.active { "" } else { " [暂停]" },
+                        needs.join(", ")
+                    );
                 }
             }
         }
         MemberCommand::Suggest { needs } => {
-            let numbers = needs.iter().map(|n| code_of("need", n, Need::from_code).map(Need::number)).collect::<anyhow::Result<_>>()?;
+            let numbers = needs
+                .iter()
+                .map(|n| code_of("need", n, Need::from_code).map(Need::number))
+                .collect::<anyhow::Result<_>>()?;
             for s in client.suggest(numbers).await.map_err(explain)? {
                 let m = s.member.unwrap_or_default();
-                let matched: Vec<_> = s.matched.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
+                let matched: Vec<_> =
+                    s.matched.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
                 if json {
                     print_json(&serde_json::json!({"code": m.code, "name": m.name, "matched": matched}));
                 } else {
@@ -293,9 +306,12 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Submit(submit) => {
             let file = submit.into_file()?;
-            let answer = client.submit(file.draft()?, file.recipients.clone(), file.case_id.clone()).await.map_err(explain)?;
+            let answer =
+                client.submit(file.draft()?, file.recipients.clone(), file.case_id.clone()).await.map_err(explain)?;
             if json {
-                print_json(&serde_json::json!({"case_id": answer.case_id, "referrals": answer.referrals.iter().map(render::referral_json).collect::<Vec<_>>()}));
+                print_json(
+                    &serde_json::json!({"case_id": answer.case_id, "referrals": answer.referrals.iter().map(render::referral_json).collect::<Vec<_>>()}),
+                );
             } else {
                 println!("case {}", answer.case_id);
                 answer.referrals.iter().for_each(show);
@@ -307,7 +323,10 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 (_, true) => pb::Direction::Received,
                 _ => pb::Direction::Unspecified,
             };
-            let states = states.iter().map(|s| code_of("state", s, State::from_code).map(|s| s as i32)).collect::<anyhow::Result<_>>()?;
+            let states = states
+                .iter()
+                .map(|s| code_of("state", s, State::from_code).map(|s| s as i32))
+                .collect::<anyhow::Result<_>>()?;
             let request = pb::ListReferralsRequest {
                 direction: direction as i32,
                 states,

@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, Flags};
 
 #[derive(Parser)]
-#[command(name = "xianjie", version, about = "衔接 — the referral hub of a joint meeting on judicial and social assistance")]
+#[command(
+    name = "xianjie",
+    version,
+    about = "衔接 — the referral hub of a joint meeting on judicial and social assistance"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,9 +80,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let clock = crate::server::clock(&config);
     let prepared = crate::server::Prepared::open(&config, clock).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("xianjie listening on {address} (certificates in {})", config.pki_dir().display());
     prepared.run(listener, shutdown_signal()).await

@@ -65,11 +65,8 @@ fn time(t: &Option<prost_types::Timestamp>) -> String {
 
 /// One line per referral.
 pub fn referral_line(r: &pb::Referral, names: &Names) -> String {
-    let flags = format!(
-        "{}{}",
-        if r.urgent { " [紧急]" } else { "" },
-        if r.green_channel { " [绿色通道]" } else { "" }
-    );
+    let flags =
+        format!("{}{}", if r.urgent { " [紧急]" } else { "" }, if r.green_channel { " [绿色通道]" } else { "" });
     format!(
         "{}  {}  {} → {}  {}  {}{}",
         r.id,
@@ -141,11 +138,8 @@ pub fn referral_details(r: &pb::Referral, history: &[pb::ReferralEvent], names: 
 
 pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
     let what = NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map_or("event", |k| k.code());
-    let flags = format!(
-        "{}{}",
-        if e.urgent { " [紧急]" } else { "" },
-        if e.green_channel { " [绿色通道]" } else { "" }
-    );
+    let flags =
+        format!("{}{}", if e.urgent { " [紧急]" } else { "" }, if e.green_channel { " [绿色通道]" } else { "" });
     let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
     format!(
         "#{:<5} {}  {:<13} {}  by {}  {}{}{}",

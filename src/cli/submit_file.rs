@@ -55,7 +55,12 @@ pub struct PersonFile {
     pub household: String,
 }
 
-fn numbers<T: Copy>(field: &str, codes: &[String], from_code: fn(&str) -> Option<T>, number: fn(T) -> i32) -> anyhow::Result<Vec<i32>> {
+fn numbers<T: Copy>(
+    field: &str,
+    codes: &[String],
+    from_code: fn(&str) -> Option<T>,
+    number: fn(T) -> i32,
+) -> anyhow::Result<Vec<i32>> {
     codes
         .iter()
         .map(|c| from_code(c).map(number).ok_or_else(|| anyhow::anyhow!("{field}: {c:?} is not a known code")))
@@ -86,7 +91,12 @@ impl SubmitFile {
                 household: self.person.household.clone(),
             }),
             situations: numbers("situations", &self.situations, Situation::from_code, Situation::number)?,
-            priority_groups: numbers("priority_groups", &self.priority_groups, PriorityGroup::from_code, PriorityGroup::number)?,
+            priority_groups: numbers(
+                "priority_groups",
+                &self.priority_groups,
+                PriorityGroup::from_code,
+                PriorityGroup::number,
+            )?,
             needs: numbers("needs", &self.needs, Need::from_code, Need::number)?,
             narrative: self.narrative.clone(),
             case_reference: self.case_reference.clone(),

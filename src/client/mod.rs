@@ -108,7 +108,12 @@ impl Client {
         }
     }
 
-    pub async fn submit(&self, draft: pb::ReferralDraft, recipients: Vec<String>, case_id: Option<String>) -> Result<pb::SubmitResponse, Status> {
+    pub async fn submit(
+        &self,
+        draft: pb::ReferralDraft,
+        recipients: Vec<String>,
+        case_id: Option<String>,
+    ) -> Result<pb::SubmitResponse, Status> {
         self.once(
             |request_id| pb::SubmitRequest {
                 request_id,
@@ -150,7 +155,12 @@ impl Client {
     }
 
     /// 办结, with the feedback in the same step when given.
-    pub async fn conclude(&self, referral_id: &str, conclusion: pb::Conclusion, feedback: Option<String>) -> Result<pb::Referral, Status> {
+    pub async fn conclude(
+        &self,
+        referral_id: &str,
+        conclusion: pb::Conclusion,
+        feedback: Option<String>,
+    ) -> Result<pb::Referral, Status> {
         self.once(
             |request_id| pb::ConcludeRequest {
                 request_id,
@@ -166,7 +176,11 @@ impl Client {
     /// 反馈.
     pub async fn feedback(&self, referral_id: &str, text: &str) -> Result<pb::Referral, Status> {
         self.once(
-            |request_id| pb::FeedbackRequest { request_id, referral_id: referral_id.to_owned(), feedback: text.to_owned() },
+            |request_id| pb::FeedbackRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                feedback: text.to_owned(),
+            },
             |mut c, q| async move { c.feedback(q).await },
         )
         .await
@@ -175,7 +189,11 @@ impl Client {
     /// 退回.
     pub async fn return_referral(&self, referral_id: &str, reason: &str) -> Result<pb::Referral, Status> {
         self.once(
-            |request_id| pb::ReturnRequest { request_id, referral_id: referral_id.to_owned(), reason: reason.to_owned() },
+            |request_id| pb::ReturnRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                reason: reason.to_owned(),
+            },
             |mut c, q| async move { c.r#return(q).await },
         )
         .await
@@ -184,7 +202,11 @@ impl Client {
     /// 撤回.
     pub async fn withdraw(&self, referral_id: &str, reason: &str) -> Result<pb::Referral, Status> {
         self.once(
-            |request_id| pb::WithdrawRequest { request_id, referral_id: referral_id.to_owned(), reason: reason.to_owned() },
+            |request_id| pb::WithdrawRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                reason: reason.to_owned(),
+            },
             |mut c, q| async move { c.withdraw(q).await },
         )
         .await

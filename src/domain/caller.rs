@@ -29,9 +29,7 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Role::Procuratorate, Role::Agency, Role::Office, Role::Admin]
-            .into_iter()
-            .find(|role| role.as_str() == raw)
+        [Role::Procuratorate, Role::Agency, Role::Office, Role::Admin].into_iter().find(|role| role.as_str() == raw)
     }
 
     /// Whether callers of this role are members that exchange referrals.

@@ -29,10 +29,7 @@ pub fn parse_past(field: &str, raw: &str, now: DateTime<Utc>) -> Result<NaiveDat
     let date = parse(field, raw)?;
     let today = local_date(now);
     if date > today {
-        return Err(FieldViolation::new(
-            field,
-            format!("{date} is in the future (today is {today} in China)"),
-        ));
+        return Err(FieldViolation::new(field, format!("{date} is in the future (today is {today} in China)")));
     }
     Ok(date)
 }

@@ -36,9 +36,7 @@ fn member_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error>
     let raw = String::deserialize(d)?;
     match Role::parse(&raw) {
         Some(role) if role.is_member() => Ok(role),
-        _ => Err(serde::de::Error::custom(format!(
-            "role {raw:?} must be \"procuratorate\" or \"agency\""
-        ))),
+        _ => Err(serde::de::Error::custom(format!("role {raw:?} must be \"procuratorate\" or \"agency\""))),
     }
 }
 
@@ -93,10 +91,7 @@ impl Directory {
     /// The procuratorate, the one recipient of every clue.
     pub fn procuratorate(&self) -> &Member {
         // `parse` guarantees exactly one.
-        self.members
-            .iter()
-            .find(|m| m.role == Role::Procuratorate)
-            .unwrap_or_else(|| unreachable!())
+        self.members.iter().find(|m| m.role == Role::Procuratorate).unwrap_or_else(|| unreachable!())
     }
 
     /// Active members serving any of `needs`, those matching most first, then in
@@ -143,7 +138,8 @@ mod tests {
 
     #[test]
     fn bad_directories_are_refused() {
-        let two = JINJIANG.replace("role = \"agency\"\narticles = \"第十条\"", "role = \"procuratorate\"\narticles = \"第十条\"");
+        let two = JINJIANG
+            .replace("role = \"agency\"\narticles = \"第十条\"", "role = \"procuratorate\"\narticles = \"第十条\"");
         assert!(Directory::parse(&two).unwrap_err().contains("exactly one procuratorate"));
         let dup = JINJIANG.replace("code = \"jy\"", "code = \"mz\"");
         assert!(Directory::parse(&dup).unwrap_err().contains("appears twice"));

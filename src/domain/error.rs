@@ -12,10 +12,7 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            description: description.into(),
-        }
+        Self { field: field.into(), description: description.into() }
     }
 }
 
@@ -32,10 +29,7 @@ pub enum DomainError {
     Invalid(Vec<FieldViolation>),
     /// A transition from the wrong state.
     #[error("{action} is not possible: the referral is {current}")]
-    WrongState {
-        action: &'static str,
-        current: &'static str,
-    },
+    WrongState { action: &'static str, current: &'static str },
     /// The caller's role or part in the referral does not allow the act.
     #[error("{0}")]
     Forbidden(String),
@@ -48,11 +42,7 @@ impl From<FieldViolation> for DomainError {
 }
 
 fn join(violations: &[FieldViolation]) -> String {
-    violations
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// Collects field violations so that a request is judged as a whole.

@@ -26,10 +26,7 @@ pub enum Action {
     /// 启动程序.
     Start,
     /// 办结, optionally with the feedback (反馈) in the same step.
-    Conclude {
-        conclusion: Conclusion,
-        feedback: Option<String>,
-    },
+    Conclude { conclusion: Conclusion, feedback: Option<String> },
     /// 反馈.
     Feedback(String),
     /// 退回, with the reason.
@@ -202,7 +199,13 @@ pub struct Transition {
 }
 
 /// Creates the referrals of a submission, one per recipient, in `case_id`.
-pub fn submit(submission: &Submission, sender: &Caller, case_id: Uuid, ids: &[Uuid], now: DateTime<Utc>) -> Vec<Transition> {
+pub fn submit(
+    submission: &Submission,
+    sender: &Caller,
+    case_id: Uuid,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Vec<Transition> {
     submission
         .recipients
         .iter()
@@ -241,7 +244,12 @@ pub fn submit(submission: &Submission, sender: &Caller, case_id: Uuid, ids: &[Uu
 
 /// Applies `action` by `caller` to `referral` at `now`. The caller must be a party to
 /// the referral; the API answers NOT_FOUND to anyone else before calling this.
-pub fn apply(referral: &Referral, caller: &Caller, action: Action, now: DateTime<Utc>) -> Result<Transition, DomainError> {
+pub fn apply(
+    referral: &Referral,
+    caller: &Caller,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Transition, DomainError> {
     let is_sender = caller.code == referral.sender;
     let is_recipient = caller.code == referral.recipient;
     let by_recipient = matches!(
@@ -249,7 +257,11 @@ pub fn apply(referral: &Referral, caller: &Caller, action: Action, now: DateTime
         Action::Receive | Action::Start | Action::Conclude { .. } | Action::Feedback(_) | Action::Return(_)
     );
     if by_recipient && !is_recipient {
-        return Err(DomainError::Forbidden(format!("only the recipient ({}) may {}", referral.recipient, action.name())));
+        return Err(DomainError::Forbidden(format!(
+            "only the recipient ({}) may {}",
+            referral.recipient,
+            action.name()
+        )));
     }
     if matches!(action, Action::Withdraw(_)) && !is_sender {
         return Err(DomainError::Forbidden(format!("only the sender ({}) may withdraw", referral.sender)));
@@ -330,11 +342,17 @@ fn check_conclusion(referral: &Referral, conclusion: &Conclusion, now: DateTime<
     let mut add = |field: &str, rule: String| violations.push(FieldViolation::new(field, rule));
     let today = local_date(now);
     if conclusion.concluded_on > today {
-        add("conclusion.concluded_on", format!("{} is in the future (today is {today} in China)", conclusion.concluded_on));
+        add(
+            "conclusion.concluded_on",
+            format!("{} is in the future (today is {today} in China)", conclusion.concluded_on),
+        );
     }
     if let Some(started) = referral.started_at.map(local_date) {
         if conclusion.concluded_on < started {
-            add("conclusion.concluded_on", format!("{} is before the procedure started on {started}", conclusion.concluded_on));
+            add(
+                "conclusion.concluded_on",
+                format!("{} is before the procedure started on {started}", conclusion.concluded_on),
+            );
         }
     }
     let refused_clue = referral.kind == ReferralKind::JudicialClue && conclusion.outcome == Outcome::NotGranted;

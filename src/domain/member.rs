@@ -13,15 +13,11 @@ impl MemberCode {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let ok = (1..=16).contains(&raw.len())
             && raw.starts_with(|c: char| c.is_ascii_lowercase())
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(format!(
-                "{raw:?} is not a member code (1–16 lowercase letters or digits, starting with a letter)"
-            ))
+            Err(format!("{raw:?} is not a member code (1–16 lowercase letters or digits, starting with a letter)"))
         }
     }
 

@@ -34,17 +34,10 @@ impl IdNumber {
         if chrono::Datelike::year(&birth) < 1900 {
             return Err(format!("birth date {birth} is before 1900"));
         }
-        let sum: u32 = bytes[..17]
-            .iter()
-            .zip(WEIGHTS)
-            .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-            .sum();
+        let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
         let expected = CHECK_CHARS[(sum % 11) as usize];
         if bytes[17] != expected {
-            return Err(format!(
-                "check digit is {}, GB 11643 requires {}",
-                bytes[17] as char, expected as char
-            ));
+            return Err(format!("check digit is {}, GB 11643 requires {}", bytes[17] as char, expected as char));
         }
         Ok(Self(id))
     }
@@ -108,19 +101,12 @@ impl Person {
     pub fn parse(input: PersonInput<'_>, prefix: &str, v: &mut Violations) -> Option<Self> {
         let field = |name: &str| format!("{prefix}.{name}");
         let name = v.check(text(&field("name"), input.name, 1, 64));
-        let id_number = v.check(
-            IdNumber::parse(input.id_number).map_err(|rule| FieldViolation::new(field("id_number"), rule)),
-        );
+        let id_number =
+            v.check(IdNumber::parse(input.id_number).map_err(|rule| FieldViolation::new(field("id_number"), rule)));
         let phone = v.check(phone(&field("phone"), input.phone));
         let address = v.check(text(&field("address"), input.address, 0, 200));
         let household = v.check(text(&field("household"), input.household, 0, 2000));
-        Some(Self {
-            name: name?,
-            id_number: id_number?,
-            phone: phone?,
-            address: address?,
-            household: household?,
-        })
+        Some(Self { name: name?, id_number: id_number?, phone: phone?, address: address?, household: household? })
     }
 }
 

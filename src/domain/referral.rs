@@ -202,13 +202,12 @@ impl Submission {
             (ReferralKind::SocialAssistance, Role::Procuratorate) | (ReferralKind::JudicialClue, Role::Agency) => {}
             (ReferralKind::SocialAssistance, _) => {
                 return Err(DomainError::Forbidden(
-                    "only the procuratorate sends social-assistance referrals; agencies send judicial-assistance clues".into(),
+                    "only the procuratorate sends social-assistance referrals; agencies send judicial-assistance clues"
+                        .into(),
                 ))
             }
             (ReferralKind::JudicialClue, _) => {
-                return Err(DomainError::Forbidden(
-                    "only partner agencies send judicial-assistance clues".into(),
-                ))
+                return Err(DomainError::Forbidden("only partner agencies send judicial-assistance clues".into()))
             }
         }
         let mut v = Violations::default();
@@ -231,10 +230,9 @@ impl Submission {
                     ReferralKind::SocialAssistance if m.role != Role::Agency => {
                         v.add(field, format!("{code} is not a partner agency"))
                     }
-                    ReferralKind::JudicialClue if m.role != Role::Procuratorate => v.add(
-                        field,
-                        format!("clues go only to the procuratorate ({})", directory.procuratorate().code),
-                    ),
+                    ReferralKind::JudicialClue if m.role != Role::Procuratorate => {
+                        v.add(field, format!("clues go only to the procuratorate ({})", directory.procuratorate().code))
+                    }
                     _ => {}
                 },
             }

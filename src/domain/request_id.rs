@@ -11,10 +11,7 @@ impl RequestId {
         if (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic()) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(FieldViolation::new(
-                "request_id",
-                "required: 1–64 visible ASCII characters, e.g. a UUID",
-            ))
+            Err(FieldViolation::new("request_id", "required: 1–64 visible ASCII characters, e.g. a UUID"))
         }
     }
 

@@ -67,16 +67,11 @@ impl Identity {
     pub fn from_certificate(der: &[u8]) -> Result<Self, String> {
         let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
             .map_err(|e| format!("unreadable certificate: {e}"))?;
-        let sans = cert
-            .subject_alternative_name()
-            .map_err(|e| format!("unreadable subject alternative names: {e}"))?;
-        let mut found = sans
-            .into_iter()
-            .flat_map(|ext| ext.value.general_names.iter())
-            .filter_map(|name| match name {
-                GeneralName::URI(uri) => Identity::from_uri(uri),
-                _ => None,
-            });
+        let sans = cert.subject_alternative_name().map_err(|e| format!("unreadable subject alternative names: {e}"))?;
+        let mut found = sans.into_iter().flat_map(|ext| ext.value.general_names.iter()).filter_map(|name| match name {
+            GeneralName::URI(uri) => Identity::from_uri(uri),
+            _ => None,
+        });
         match (found.next(), found.next()) {
             (Some(identity), None) => Ok(identity),
             (None, _) => Err("the certificate names no xianjie identity (SAN URI urn:xianjie:…)".into()),

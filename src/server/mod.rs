@@ -134,10 +134,7 @@ impl Prepared {
             tracing::info!("shutting down");
             let _ = stop.send(true);
         };
-        router
-            .serve_with_incoming_shutdown(tls.incoming(listener), shutdown)
-            .await
-            .context("serving")?;
+        router.serve_with_incoming_shutdown(tls.incoming(listener), shutdown).await.context("serving")?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

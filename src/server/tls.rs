@@ -31,7 +31,11 @@ use tokio_rustls::{server::TlsStream, TlsAcceptor};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
-use crate::{api::Peer, clock::SharedClock, pki::{self, Identity}};
+use crate::{
+    api::Peer,
+    clock::SharedClock,
+    pki::{self, Identity},
+};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -106,7 +110,12 @@ pub struct Tls {
 
 impl Tls {
     /// Loads the CA that signs member certificates and the hub's own certificate.
-    pub fn load(ca: &std::path::Path, cert: &std::path::Path, key: &std::path::Path, clock: SharedClock) -> Result<Self, TlsError> {
+    pub fn load(
+        ca: &std::path::Path,
+        cert: &std::path::Path,
+        key: &std::path::Path,
+        clock: SharedClock,
+    ) -> Result<Self, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
         for ca_cert in pki::read_certificates(ca)? {

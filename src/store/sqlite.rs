@@ -37,15 +37,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await?;
+        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         Ok(Self { writer, reader })
     }
 
@@ -205,10 +199,11 @@ impl Store for SqliteStore {
     }
 
     async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {
-        let row: Option<ReferralRow> = sqlx::query_as(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?"))
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
+        let row: Option<ReferralRow> =
+            sqlx::query_as(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
         row.map(Referral::try_from).transpose()
     }
 
@@ -228,9 +223,7 @@ impl Store for SqliteStore {
             .bind(case_id.to_string())
             .fetch_optional(&self.reader)
             .await?;
-        owner
-            .map(|o| MemberCode::parse(&o).map_err(StoreError::Corrupt))
-            .transpose()
+        owner.map(|o| MemberCode::parse(&o).map_err(StoreError::Corrupt)).transpose()
     }
 
     async fn case_referrals(&self, case_id: Uuid) -> Result<Vec<Referral>, StoreError> {
@@ -249,11 +242,7 @@ impl Store for SqliteStore {
         match (query.sent, query.received) {
             (true, false) => q.push("sender = ").push_bind(member.as_str()),
             (false, true) => q.push("recipient = ").push_bind(member.as_str()),
-            _ => q
-                .push("sender = ")
-                .push_bind(member.as_str())
-                .push(" OR recipient = ")
-                .push_bind(member.as_str()),
+            _ => q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str()),
         };
         q.push(")");
         if !query.states.is_empty() {

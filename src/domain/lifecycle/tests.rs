@@ -32,7 +32,8 @@ fn content(kind: ReferralKind) -> Content {
         needs: vec![Need::SubsistenceAllowance],
         narrative: "受伤致残，无力维持生活".into(),
         case_reference: String::new(),
-        investigation_ended_on: (kind == ReferralKind::SocialAssistance).then(|| NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
+        investigation_ended_on: (kind == ReferralKind::SocialAssistance)
+            .then(|| NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
         advance: false,
         advance_reason: String::new(),
         discovered_on: (kind == ReferralKind::JudicialClue).then(|| NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
@@ -137,14 +138,21 @@ fn conclusion_dates_must_lie_between_the_start_and_today() {
         assert_eq!(violations[0].field, "conclusion.concluded_on");
         assert!(violations[0].description.contains(rule), "{}", violations[0].description);
     }
-    let done = apply(&r, &mz, Action::Conclude { conclusion: conclusion("2026-09-13"), feedback: Some("已纳入低保".into()) }, later).unwrap();
+    let done = apply(
+        &r,
+        &mz,
+        Action::Conclude { conclusion: conclusion("2026-09-13"), feedback: Some("已纳入低保".into()) },
+        later,
+    )
+    .unwrap();
     assert_eq!(done.referral.state, State::FedBack);
     assert_eq!(done.entries.iter().map(|e| e.kind).collect::<Vec<_>>(), [EntryKind::Concluded, EntryKind::FedBack]);
 }
 
 #[test]
 fn a_refused_clue_needs_art_6_grounds_and_only_then() {
-    let clue = Referral { kind: ReferralKind::JudicialClue, started_at: Some(at("2026-09-10T02:00:00Z")), ..submitted("mz") };
+    let clue =
+        Referral { kind: ReferralKind::JudicialClue, started_at: Some(at("2026-09-10T02:00:00Z")), ..submitted("mz") };
     let now = at("2026-09-12T02:00:00Z");
     let mut refused = conclusion("2026-09-11");
     refused.outcome = Outcome::NotGranted;
@@ -162,7 +170,11 @@ fn clues_go_from_agencies_to_the_procuratorate_only() {
     let to = |code: &str| vec![MemberCode::parse(code).unwrap()];
     let clue = content(ReferralKind::JudicialClue);
     assert!(Submission::check(&mz, ReferralKind::JudicialClue, clue.clone(), to("jcy"), &directory).is_ok());
-    let Err(DomainError::Invalid(v)) = Submission::check(&mz, ReferralKind::JudicialClue, clue.clone(), to("jy"), &directory) else { panic!() };
+    let Err(DomainError::Invalid(v)) =
+        Submission::check(&mz, ReferralKind::JudicialClue, clue.clone(), to("jy"), &directory)
+    else {
+        panic!()
+    };
     assert_eq!(v[0].field, "recipients[0]");
     let social = content(ReferralKind::SocialAssistance);
     assert!(matches!(
@@ -177,7 +189,14 @@ fn an_advance_referral_needs_its_reason() {
     let mut advance = content(ReferralKind::SocialAssistance);
     advance.advance = true;
     advance.investigation_ended_on = None;
-    let err = Submission::check(&jcy, ReferralKind::SocialAssistance, advance, vec![MemberCode::parse("mz").unwrap()], &Directory::jinjiang()).unwrap_err();
+    let err = Submission::check(
+        &jcy,
+        ReferralKind::SocialAssistance,
+        advance,
+        vec![MemberCode::parse("mz").unwrap()],
+        &Directory::jinjiang(),
+    )
+    .unwrap_err();
     let DomainError::Invalid(v) = err else { panic!() };
     assert_eq!(v.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["draft.advance_reason"]);
 }

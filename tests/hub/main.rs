@@ -1,0 +1,9 @@
+//! Integration tests: the real hub, real TLS, the real client.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod durability;
+mod flows;
+mod inbox;
+mod refusals;
