@@ -243,7 +243,17 @@ fn code_of<T: Copy>(what: &str, raw: &str, from_code: fn(&str) -> Option<T>) -> 
 
 pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
     let profile = match &args.profile {
-        Some(path) => Profile::load(path)?,
+        Some(path) => {
+            let profile = Profile::load(path)?;
+            anyhow::ensure!(
+                profile.identity == args.identity,
+                "{} is the profile of {}, not of {}",
+                path.display(),
+                profile.identity,
+                args.identity
+            );
+            profile
+        }
         None => Profile::from_pki_dir(&args.pki_dir, &args.identity, &args.endpoint),
     };
     let client = Client::connect(&profile).await?;

@@ -84,7 +84,8 @@ pub fn referral_details(r: &pb::Referral, history: &[pb::ReferralEvent], names: 
     let mut out = String::new();
     let mut line = |label: &str, value: String| {
         if !value.is_empty() {
-            out.push_str(&format!("{label:<10} {value}\n"));
+            // Labels are Chinese: pad with the ideographic space so that columns align.
+            out.push_str(&format!("{label:\u{3000}<5} {value}\n"));
         }
     };
     line("编号", r.id.clone());
@@ -125,7 +126,7 @@ pub fn referral_details(r: &pb::Referral, history: &[pb::ReferralEvent], names: 
         line("不予救助", labels(&c.refusal_grounds, RefusalGround::from_number, RefusalGround::label));
     }
     line("反馈", r.feedback.clone());
-    line("退回/撤回", r.closing_reason.clone());
+    line("退回撤回理由", r.closing_reason.clone());
     if !history.is_empty() {
         out.push_str("经过\n");
         for e in history {

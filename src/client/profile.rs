@@ -80,6 +80,22 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_member_profile_names_its_own_files() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/members");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let profile = Profile::load(&path).unwrap();
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            assert_eq!(profile.identity, stem);
+            assert!(profile.cert.ends_with(format!("hub-data/pki/{stem}.crt")), "{}", path.display());
+            assert!(profile.key.ends_with(format!("hub-data/pki/{stem}.key")), "{}", path.display());
+            count += 1;
+        }
+        assert_eq!(count, 14, "13 members and the office");
+    }
+
+    #[test]
     fn relative_paths_follow_the_profile_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mz.toml");

@@ -6,4 +6,5 @@ mod support;
 mod durability;
 mod flows;
 mod inbox;
+mod python;
 mod refusals;
