@@ -26,6 +26,9 @@ use crate::{
     store::sqlite::SqliteStore,
 };
 
+/// How long a stopping hub waits for requests in flight.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A hub ready to serve: everything opened and checked, nothing listening yet.
 pub struct Prepared {
     hub: Hub,
@@ -129,12 +132,26 @@ impl Prepared {
             .add_service(health_service)
             .add_service(reflection);
         tracing::info!(%address, "serving");
+        let (draining, drain) = tokio::sync::oneshot::channel();
         let shutdown = async move {
             shutdown.await;
             tracing::info!("shutting down");
             let _ = stop.send(true);
+            let _ = draining.send(());
         };
-        router.serve_with_incoming_shutdown(tls.incoming(listener), shutdown).await.context("serving")?;
+        let serving = router.serve_with_incoming_shutdown(tls.incoming(listener), shutdown);
+        // Requests in flight get DRAIN_TIMEOUT to finish; a client that keeps its
+        // connection open longer does not keep the hub from stopping.
+        let deadline = async {
+            match drain.await {
+                Ok(()) => tokio::time::sleep(DRAIN_TIMEOUT).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            served = serving => served.context("serving")?,
+            () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
+        }
         store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -20,7 +20,11 @@ async fn a_hub_restarted_on_the_same_data_has_lost_nothing() {
     let mz = hub.client("mz").await;
     mz.receive(&sent.referrals[0].id).await.unwrap();
     mz.ack(1).await.unwrap();
+    // A live subscription does not hold up the shutdown; it is told to resubscribe.
+    let mut live = hub.client("jcy").await.subscribe(Some(1)).await.unwrap();
     let (dir, clock) = hub.stop().await;
+    let ended = live.next().await.unwrap().unwrap_err();
+    assert_eq!(ended.code(), tonic::Code::Unavailable);
 
     let hub = TestHub::start_in(dir, clock).await;
     let case = hub.client("jcy").await.case(&sent.case_id).await.unwrap();
@@ -68,9 +72,18 @@ impl HubProcess {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
+
+    /// Sends SIGTERM and returns how the hub exited.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success());
+        self.child.wait().expect("reaped")
+    }
 }
 
-#[tokio::test]
+// Multi-threaded: the test blocks on the child process while the clients' connections
+// must go on answering the hub's goodbye.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answered_submit_survives_a_crash_of_the_hub() {
     let dir = tempfile::tempdir().unwrap();
     let hub = HubProcess::start(dir.path());
@@ -89,5 +102,5 @@ async fn an_answered_submit_survives_a_crash_of_the_hub() {
     let mz = hub.client(dir.path(), "mz").await;
     let events: Vec<_> = mz.subscribe(Some(0)).await.unwrap().take(20).map(|e| e.unwrap().referral_id).collect().await;
     assert_eq!(events, answered, "each inbox event was committed with its referral");
-    hub.kill();
+    assert!(hub.terminate().success(), "SIGTERM stops the hub cleanly");
 }
