@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Every check, as CI runs it: formatting, lints, unit and integration tests (a real hub
-# over mutual TLS, and a Python grpcio client, installed here when missing).
+# Every check, as CI runs it: formatting, lints, unit and integration tests (real hubs
+# over mutual TLS), and the cross-checks against independent implementations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
-    echo "installing grpcio and grpcio-tools for the Python client test"
-    python3 -m pip install --quiet --disable-pip-version-check 'grpcio>=1.60,<2' 'grpcio-tools>=1.60,<2'
+# Independent implementations the tests compare against: a Python grpcio client, and
+# the chinese-calendar package for the holiday calendar.
+if ! python3 -c 'import grpc, grpc_tools, chinese_calendar' 2>/dev/null; then
+    echo "installing grpcio, grpcio-tools and chinese-calendar for the cross-checks"
+    python3 -m pip install --quiet --disable-pip-version-check \
+        'grpcio>=1.60,<2' 'grpcio-tools>=1.60,<2' 'chinese-calendar>=1.10,<2'
 fi
 
 cargo fmt --check
