@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod caller;
 pub mod date;
+pub mod deadline;
 pub mod directory;
 pub mod error;
 pub mod lifecycle;

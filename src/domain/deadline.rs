@@ -1,0 +1,285 @@
+//! 期限 — the statutory deadlines of Art. 19–21 as rows with a state, and how each act on
+//! a referral meets, opens or cancels them.
+//!
+//! | kind | responsible | runs from | met by |
+//! | --- | --- | --- | --- |
+//! | send (移送) | sender | investigation end / discovery date | the submit itself |
+//! | start (启动) | recipient | delivery | 启动程序 |
+//! | feedback (反馈) | recipient | the conclusion date | 反馈 |
+//! | urgent (紧急签收) | the procuratorate | delivery of an urgent clue | 签收 |
+//!
+//! The urgent acknowledgement is a hub policy, not a statute: by default the clue must be
+//! received by the end of the first working day after delivery.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    calendar::Calendar,
+    date::local_date,
+    lifecycle::EntryKind,
+    referral::{Referral, ReferralKind},
+    MemberCode,
+};
+
+/// The working days each deadline allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Art. 19–21: five working days.
+    pub statutory_days: u32,
+    /// Receipt of an urgent clue (Art. 20 ¶2, 立即告知); a hub policy.
+    pub urgent_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { statutory_days: 5, urgent_days: 1 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// 移送 — the referral or clue is sent within 5 working days (Art. 19, 20).
+    Send = 1,
+    /// 启动 — the recipient starts its procedure within 5 working days of receipt (Art. 21).
+    Start = 2,
+    /// 反馈 — feedback within 5 working days of the conclusion (Art. 21).
+    Feedback = 3,
+    /// 紧急签收 — an urgent clue is received at once (Art. 20 ¶2; hub policy).
+    Urgent = 4,
+}
+
+impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 4] = [DeadlineKind::Send, DeadlineKind::Start, DeadlineKind::Feedback, DeadlineKind::Urgent];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DeadlineKind::Send => "send",
+            DeadlineKind::Start => "start",
+            DeadlineKind::Feedback => "feedback",
+            DeadlineKind::Urgent => "urgent",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeadlineKind::Send => "移送期限",
+            DeadlineKind::Start => "启动期限",
+            DeadlineKind::Feedback => "反馈期限",
+            DeadlineKind::Urgent => "紧急签收期限",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub fn from_number(number: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| *k as i32 == number)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineState {
+    /// Not yet met, not yet passed.
+    Open = 1,
+    /// Met on or before the due date.
+    Met = 2,
+    /// Met after the due date.
+    MetLate = 3,
+    /// Passed unmet (it becomes met late when the act follows).
+    Missed = 4,
+    /// The referral was withdrawn or returned before the deadline was met.
+    Cancelled = 5,
+}
+
+impl DeadlineState {
+    pub const ALL: [DeadlineState; 5] =
+        [DeadlineState::Open, DeadlineState::Met, DeadlineState::MetLate, DeadlineState::Missed, DeadlineState::Cancelled];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DeadlineState::Open => "open",
+            DeadlineState::Met => "met",
+            DeadlineState::MetLate => "met_late",
+            DeadlineState::Missed => "missed",
+            DeadlineState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeadlineState::Open => "未到期",
+            DeadlineState::Met => "按期",
+            DeadlineState::MetLate => "逾期办理",
+            DeadlineState::Missed => "已逾期",
+            DeadlineState::Cancelled => "已取消",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Still waiting for its act: open, or passed but not yet met.
+    pub fn is_pending(self) -> bool {
+        matches!(self, DeadlineState::Open | DeadlineState::Missed)
+    }
+}
+
+/// One deadline of one referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    pub referral_id: Uuid,
+    pub case_id: Uuid,
+    pub kind: DeadlineKind,
+    pub responsible: MemberCode,
+    /// The day the period runs from (not counted).
+    pub trigger: NaiveDate,
+    /// The last day of the period; the deadline ends at 24:00 China time that day.
+    pub due: NaiveDate,
+    /// The count ran through a year with no official schedule.
+    pub provisional: bool,
+    pub state: DeadlineState,
+    pub met_on: Option<NaiveDate>,
+    /// The due-soon reminder was sent.
+    pub reminded: bool,
+}
+
+impl Deadline {
+    fn open(referral: &Referral, kind: DeadlineKind, responsible: &MemberCode, trigger: NaiveDate, days: u32, calendar: &Calendar) -> Self {
+        let due = calendar.add_working_days(trigger, days);
+        Deadline {
+            referral_id: referral.id,
+            case_id: referral.case_id,
+            kind,
+            responsible: responsible.clone(),
+            trigger,
+            due: due.value,
+            provisional: due.provisional,
+            state: DeadlineState::Open,
+            met_on: None,
+            reminded: false,
+        }
+    }
+
+    /// Records the act on `day`: met, or met late.
+    fn meet(&mut self, day: NaiveDate) {
+        self.state = if day <= self.due { DeadlineState::Met } else { DeadlineState::MetLate };
+        self.met_on = Some(day);
+    }
+
+    /// Working days after the due date up to `today`; 0 when not late.
+    pub fn working_days_late(&self, today: NaiveDate, calendar: &Calendar) -> i64 {
+        let until = match (self.state, self.met_on) {
+            (DeadlineState::MetLate, Some(day)) => day,
+            (DeadlineState::Open | DeadlineState::Missed, _) => today,
+            _ => return 0,
+        };
+        calendar.working_days_between(self.due, until).value.max(0)
+    }
+
+    /// Whether the due-soon reminder is due on `today`: at most one working day left.
+    pub fn reminder_due(&self, today: NaiveDate, calendar: &Calendar) -> bool {
+        self.state == DeadlineState::Open
+            && !self.reminded
+            && today <= self.due
+            && calendar.working_days_between(today, self.due).value <= 1
+    }
+
+    /// Whether the deadline has passed unmet on `today`.
+    pub fn passed(&self, today: NaiveDate) -> bool {
+        self.state == DeadlineState::Open && today > self.due
+    }
+
+    /// The due date counted again on `calendar`, when it moved.
+    pub fn recounted(&self, calendar: &Calendar, policy: &Policy) -> Option<Deadline> {
+        let days = match self.kind {
+            DeadlineKind::Urgent => policy.urgent_days,
+            _ => policy.statutory_days,
+        };
+        let due = calendar.add_working_days(self.trigger, days);
+        (due.value != self.due || due.provisional != self.provisional)
+            .then(|| Deadline { due: due.value, provisional: due.provisional, ..self.clone() })
+    }
+}
+
+/// The deadlines a new referral opens (and the send deadline it meets).
+pub fn on_submit(referral: &Referral, calendar: &Calendar, policy: &Policy) -> Vec<Deadline> {
+    let delivered = local_date(referral.submitted_at);
+    let content = &referral.content;
+    let mut deadlines = Vec::new();
+    if let Some(trigger) = content.investigation_ended_on.or(content.discovered_on) {
+        let mut send = Deadline::open(referral, DeadlineKind::Send, &referral.sender, trigger, policy.statutory_days, calendar);
+        send.meet(delivered);
+        deadlines.push(send);
+    }
+    deadlines.push(Deadline::open(referral, DeadlineKind::Start, &referral.recipient, delivered, policy.statutory_days, calendar));
+    if referral.kind == ReferralKind::JudicialClue && content.urgent {
+        deadlines.push(Deadline::open(referral, DeadlineKind::Urgent, &referral.recipient, delivered, policy.urgent_days, calendar));
+    }
+    deadlines
+}
+
+/// The deadlines an act changes or opens: `referral` is the referral after the act,
+/// `entries` what the act appended, `existing` its deadlines before.
+pub fn on_act(
+    referral: &Referral,
+    entries: &[EntryKind],
+    existing: &[Deadline],
+    calendar: &Calendar,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Vec<Deadline> {
+    let today = local_date(now);
+    let mut changed: Vec<Deadline> = Vec::new();
+    let mut settle = |kind: DeadlineKind, act: &dyn Fn(&mut Deadline)| {
+        if let Some(d) = existing.iter().find(|d| d.kind == kind && d.state.is_pending()) {
+            let mut d = d.clone();
+            act(&mut d);
+            changed.push(d);
+        }
+    };
+    for entry in entries {
+        match entry {
+            EntryKind::Received => settle(DeadlineKind::Urgent, &|d| d.meet(today)),
+            EntryKind::Started => settle(DeadlineKind::Start, &|d| d.meet(today)),
+            EntryKind::FedBack => settle(DeadlineKind::Feedback, &|d| d.meet(today)),
+            EntryKind::Returned | EntryKind::Withdrawn => {
+                for kind in DeadlineKind::ALL {
+                    settle(kind, &|d| {
+                        if d.state == DeadlineState::Open {
+                            d.state = DeadlineState::Cancelled;
+                        }
+                    });
+                }
+            }
+            EntryKind::Submitted | EntryKind::Concluded | EntryKind::Commented => {}
+        }
+    }
+    if entries.contains(&EntryKind::Concluded) {
+        if let Some(conclusion) = &referral.conclusion {
+            let mut feedback = Deadline::open(
+                referral,
+                DeadlineKind::Feedback,
+                &referral.recipient,
+                conclusion.concluded_on,
+                policy.statutory_days,
+                calendar,
+            );
+            if entries.contains(&EntryKind::FedBack) {
+                feedback.meet(today);
+            }
+            changed.push(feedback);
+        }
+    }
+    changed.retain(|d| !existing.contains(d));
+    changed
+}
+
+#[cfg(test)]
+mod tests;

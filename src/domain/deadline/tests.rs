@@ -1,0 +1,170 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::{
+    calendar::{Holiday, Schedule},
+    person::{IdNumber, Person},
+    referral::{Conclusion, Content, State},
+    vocabulary::Outcome,
+};
+
+fn d(raw: &str) -> NaiveDate {
+    raw.parse().unwrap()
+}
+
+/// 10:00 in China on `day`.
+fn morning(day: &str) -> DateTime<Utc> {
+    format!("{day}T02:00:00Z").parse().unwrap()
+}
+
+fn referral(kind: ReferralKind, submitted: &str, trigger: &str, urgent: bool) -> Referral {
+    let code = |c: &str| MemberCode::parse(c).unwrap();
+    let (sender, recipient) = match kind {
+        ReferralKind::SocialAssistance => (code("jcy"), code("mz")),
+        ReferralKind::JudicialClue => (code("mz"), code("jcy")),
+    };
+    Referral {
+        id: Uuid::new_v4(),
+        case_id: Uuid::new_v4(),
+        kind,
+        state: State::Submitted,
+        sender,
+        recipient,
+        content: Content {
+            person: Person {
+                name: "张三".into(),
+                id_number: IdNumber::parse("11010519491231002X").unwrap(),
+                phone: String::new(),
+                address: String::new(),
+                household: String::new(),
+            },
+            situations: vec![],
+            priority_groups: vec![],
+            needs: vec![],
+            narrative: "x".into(),
+            case_reference: String::new(),
+            investigation_ended_on: (kind == ReferralKind::SocialAssistance).then(|| d(trigger)),
+            advance: false,
+            advance_reason: String::new(),
+            discovered_on: (kind == ReferralKind::JudicialClue).then(|| d(trigger)),
+            urgent,
+        },
+        submitted_at: morning(submitted),
+        updated_at: morning(submitted),
+        started_at: None,
+        conclusion: None,
+        feedback: None,
+        closing_reason: None,
+        version: 1,
+    }
+}
+
+fn find(deadlines: &[Deadline], kind: DeadlineKind) -> &Deadline {
+    deadlines.iter().find(|d| d.kind == kind).unwrap()
+}
+
+#[test]
+fn a_referral_delivered_before_national_day_must_be_started_after_it() {
+    let c = Calendar::shipped();
+    let r = referral(ReferralKind::SocialAssistance, "2026-09-30", "2026-09-21", false);
+    let all = on_submit(&r, &c, &Policy::default());
+    let start = find(&all, DeadlineKind::Start);
+    assert_eq!((start.trigger, start.due, start.state), (d("2026-09-30"), d("2026-10-13"), DeadlineState::Open));
+    assert_eq!(start.responsible.as_str(), "mz");
+    // Investigation ended 09-21: five working days (the Mid-Autumn Festival 09-25..27 not
+    // among them) end 09-29, so the send on 09-30 was late.
+    let send = find(&all, DeadlineKind::Send);
+    assert_eq!((send.due, send.state, send.met_on), (d("2026-09-29"), DeadlineState::MetLate, Some(d("2026-09-30"))));
+    assert_eq!(send.responsible.as_str(), "jcy");
+    assert!(all.iter().all(|d| d.kind != DeadlineKind::Urgent));
+}
+
+#[test]
+fn an_urgent_clue_must_be_received_by_the_next_working_day() {
+    let c = Calendar::shipped();
+    let r = referral(ReferralKind::JudicialClue, "2026-09-11", "2026-09-10", true);
+    let all = on_submit(&r, &c, &Policy::default());
+    let urgent = find(&all, DeadlineKind::Urgent);
+    // Friday 09-11 → Monday 09-14.
+    assert_eq!((urgent.due, urgent.responsible.as_str()), (d("2026-09-14"), "jcy"));
+    let received = on_act(&r, &[EntryKind::Received], &all, &c, &Policy::default(), morning("2026-09-14"));
+    assert_eq!(received.len(), 1);
+    assert_eq!((received[0].kind, received[0].state), (DeadlineKind::Urgent, DeadlineState::Met));
+}
+
+#[test]
+fn acts_meet_deadlines_on_time_or_late_and_conclusion_opens_the_feedback_deadline() {
+    let c = Calendar::shipped();
+    let policy = Policy::default();
+    let mut r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
+    let mut all = on_submit(&r, &c, &policy);
+    // Start due 09-17; started 09-18: late by one working day.
+    let started = on_act(&r, &[EntryKind::Started], &all, &c, &policy, morning("2026-09-18"));
+    assert_eq!((started[0].state, started[0].working_days_late(d("2026-09-30"), &c)), (DeadlineState::MetLate, 1));
+    all.retain(|d| d.kind != DeadlineKind::Start);
+    all.extend(started);
+
+    r.conclusion = Some(Conclusion {
+        outcome: Outcome::Granted,
+        concluded_on: d("2026-09-21"),
+        summary: "x".into(),
+        amount_fen: 0,
+        refusal_grounds: vec![],
+    });
+    let concluded = on_act(&r, &[EntryKind::Concluded], &all, &c, &policy, morning("2026-09-22"));
+    let feedback = find(&concluded, DeadlineKind::Feedback);
+    assert_eq!((feedback.trigger, feedback.due, feedback.state), (d("2026-09-21"), d("2026-09-29"), DeadlineState::Open));
+    all.extend(concluded);
+    let fed = on_act(&r, &[EntryKind::FedBack], &all, &c, &policy, morning("2026-09-28"));
+    assert_eq!(fed[0].state, DeadlineState::Met);
+
+    let both = on_act(&r, &[EntryKind::Concluded, EntryKind::FedBack], &[], &c, &policy, morning("2026-09-30"));
+    assert_eq!(both[0].state, DeadlineState::MetLate);
+}
+
+#[test]
+fn a_withdrawal_cancels_open_deadlines_but_a_missed_one_stays_missed() {
+    let c = Calendar::shipped();
+    let policy = Policy::default();
+    let r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
+    let mut all = on_submit(&r, &c, &policy);
+    let cancelled = on_act(&r, &[EntryKind::Withdrawn], &all, &c, &policy, morning("2026-09-11"));
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!((cancelled[0].kind, cancelled[0].state), (DeadlineKind::Start, DeadlineState::Cancelled));
+    all.iter_mut().filter(|d| d.kind == DeadlineKind::Start).for_each(|d| d.state = DeadlineState::Missed);
+    assert!(on_act(&r, &[EntryKind::Returned], &all, &c, &policy, morning("2026-09-30")).is_empty());
+}
+
+#[test]
+fn reminders_come_with_one_working_day_left_and_misses_after_the_due_day() {
+    let c = Calendar::shipped();
+    let r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
+    let start = find(&on_submit(&r, &c, &Policy::default()), DeadlineKind::Start).clone();
+    assert_eq!(start.due, d("2026-09-17"));
+    assert!(!start.reminder_due(d("2026-09-15"), &c));
+    assert!(start.reminder_due(d("2026-09-16"), &c));
+    assert!(start.reminder_due(d("2026-09-17"), &c));
+    assert!(!start.passed(d("2026-09-17")));
+    assert!(start.passed(d("2026-09-18")));
+    // 09-18, the make-up Sunday 09-20, 09-21 and 09-22.
+    assert_eq!(start.working_days_late(d("2026-09-22"), &c), 4);
+    // Due on a Monday: the reminder comes on the Friday before.
+    let monday = Deadline { due: d("2026-09-14"), ..start };
+    assert!(monday.reminder_due(d("2026-09-11"), &c));
+    assert!(!monday.reminder_due(d("2026-09-10"), &c));
+}
+
+#[test]
+fn a_provisional_deadline_moves_when_its_year_is_loaded() {
+    let c = Calendar::shipped();
+    let policy = Policy::default();
+    let r = referral(ReferralKind::SocialAssistance, "2026-12-28", "2026-12-25", false);
+    let start = find(&on_submit(&r, &c, &policy), DeadlineKind::Start).clone();
+    assert_eq!((start.due, start.provisional), (d("2027-01-04"), true));
+    let holiday = Holiday { name: "元旦".into(), off: vec![d("2027-01-01")], work: vec![] };
+    let with_2027 = c.with(Schedule { year: 2027, holidays: vec![holiday] });
+    let moved = start.recounted(&with_2027, &policy).unwrap();
+    assert_eq!((moved.due, moved.provisional), (d("2027-01-05"), false));
+    assert!(moved.recounted(&with_2027, &policy).is_none());
+}
