@@ -8,6 +8,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/xianjie/v1/referral.proto",
         "proto/xianjie/v1/inbox.proto",
         "proto/xianjie/v1/directory.proto",
+        "proto/xianjie/v1/deadline.proto",
+        "proto/xianjie/v1/coordination.proto",
+        "proto/xianjie/v1/calendar.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

@@ -11,6 +11,8 @@ use std::{
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::domain::deadline::Policy;
+
 /// Largest gRPC message the hub accepts or sends, by default.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 
@@ -41,6 +43,10 @@ pub struct Config {
     pub log: String,
     /// Starts the hub's clock at this instant instead of now (drills and tests).
     pub clock_start: Option<DateTime<Utc>>,
+    /// How often the deadline scanner looks for due-soon and missed deadlines.
+    pub scan_interval_ms: u64,
+    /// The working days each deadline allows (`[deadlines]`).
+    pub deadlines: Policy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -65,6 +71,8 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log: "info".into(),
             clock_start: None,
+            scan_interval_ms: 30_000,
+            deadlines: Policy::default(),
         }
     }
 }
@@ -96,6 +104,8 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("log", &self.log)
             .field("clock_start", &self.clock_start)
+            .field("scan_interval_ms", &self.scan_interval_ms)
+            .field("deadlines", &self.deadlines)
             .finish()
     }
 }
@@ -171,6 +181,13 @@ impl Config {
                 }
             }
             "XIANJIE_LOG" => self.log = value,
+            "XIANJIE_SCAN_INTERVAL_MS" => {
+                self.scan_interval_ms =
+                    value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
+            }
+            "XIANJIE_URGENT_DAYS" => {
+                self.deadlines.urgent_days = value.parse().map_err(|_| bad("a number of working days"))?
+            }
             "XIANJIE_CLOCK_START" => self.clock_start = Some(value.parse().map_err(|_| bad("an RFC 3339 instant"))?),
             _ => {}
         }

@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod background;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -1,6 +1,7 @@
 //! The shipped calendar against an independent implementation: the `chinese-calendar`
 //! package from PyPI, day by day, for every year the calendar ships. Compares day types
 //! (its `is_workday`), not its counting.
+#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
@@ -19,7 +20,10 @@ print("".join("1" if chinese_calendar.is_workday(first + datetime.timedelta(i)) 
 fn the_shipped_calendar_agrees_with_chinese_calendar_day_by_day() {
     let available = Command::new("python3").args(["-c", "import chinese_calendar"]).status().is_ok_and(|s| s.success());
     if !available {
-        assert!(std::env::var_os("CI").is_none(), "CI needs the chinese-calendar package (scripts/test.sh installs it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the chinese-calendar package (scripts/test.sh installs it)"
+        );
         eprintln!("skipped: python3 with chinese-calendar is not installed");
         return;
     }
@@ -40,7 +44,13 @@ fn the_shipped_calendar_agrees_with_chinese_calendar_day_by_day() {
         .iter()
         .zip(theirs.chars())
         .filter(|(day, flag)| calendar.is_working_day(**day).value != (*flag == '1'))
-        .map(|(day, flag)| format!("{day} ({:?}): chinese-calendar says {}", day.weekday(), if flag == '1' { "working" } else { "off" }))
+        .map(|(day, flag)| {
+            format!(
+                "{day} ({:?}): chinese-calendar says {}",
+                day.weekday(),
+                if flag == '1' { "working" } else { "off" }
+            )
+        })
         .collect();
     println!(
         "compared {} years ({}–{}), {} days: {} disagreements",
@@ -50,5 +60,10 @@ fn the_shipped_calendar_agrees_with_chinese_calendar_day_by_day() {
         days.len(),
         disagreements.len()
     );
-    assert!(disagreements.is_empty(), "{} disagreements, first: {:#?}", disagreements.len(), &disagreements[..disagreements.len().min(10)]);
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements, first: {:#?}",
+        disagreements.len(),
+        &disagreements[..disagreements.len().min(10)]
+    );
 }

@@ -1,10 +1,11 @@
 //! Protobuf ↔ domain, done once at the edge. Parsing collects every field at fault.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use prost_types::Timestamp;
 
 use crate::{
     domain::{
+        calendar::Calendar,
         date,
         error::Violations,
         lifecycle::HistoryEntry,
@@ -14,7 +15,7 @@ use crate::{
         DomainError, FieldViolation,
     },
     proto as pb,
-    store::InboxEvent,
+    store::{InboxEvent, ListedDeadline},
 };
 
 /// Longest narrative (基本案情).
@@ -221,5 +222,36 @@ pub fn inbox_event(e: &InboxEvent) -> pb::InboxEvent {
         note: n.note.clone(),
         urgent: n.urgent,
         green_channel: n.green_channel,
+        deadline_kind: n.deadline.map(|(kind, _)| kind.code().to_owned()).unwrap_or_default(),
+        due_on: n.deadline.map(|(_, due)| due.to_string()).unwrap_or_default(),
+    }
+}
+
+/// The instant a deadline ends: 24:00 China time on its due day.
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    let next = day.succ_opt().unwrap_or(day);
+    next.and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(date::china()).single())
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) -> pb::Deadline {
+    let d = &listed.deadline;
+    pb::Deadline {
+        referral_id: d.referral_id.to_string(),
+        case_id: d.case_id.to_string(),
+        kind: d.kind as i32,
+        responsible: d.responsible.to_string(),
+        runs_from: d.trigger.to_string(),
+        due_on: d.due.to_string(),
+        due_at: Some(timestamp(end_of_day(d.due))),
+        provisional: d.provisional,
+        state: d.state as i32,
+        met_on: date_text(d.met_on),
+        working_days_late: d.working_days_late(today, calendar),
+        referral_kind: listed.referral_kind as i32,
+        urgent: listed.urgent,
+        green_channel: listed.green_channel,
     }
 }

@@ -8,7 +8,7 @@ use tonic::{Request, Status};
 
 use super::error::ApiError;
 use crate::{
-    domain::{directory::Directory, Caller, Role},
+    domain::{directory::Directory, Caller, MemberCode, Role},
     pki::Identity,
 };
 
@@ -28,22 +28,14 @@ pub fn resolve(peer: Option<&Peer>, directory: &Directory) -> Result<Caller, Api
         Some(Peer(Ok(identity))) => identity,
     };
     match identity {
-        Identity::Office => Ok(Caller { code: office_code(), role: Role::Office }),
-        Identity::Admin => Ok(Caller { code: admin_code(), role: Role::Admin }),
+        Identity::Office => Ok(Caller { code: MemberCode::office(), role: Role::Office }),
+        Identity::Admin => Ok(Caller { code: MemberCode::admin(), role: Role::Admin }),
         Identity::Member(code) => match directory.get(code) {
             Some(member) if member.active => Ok(Caller { code: code.clone(), role: member.role }),
             Some(_) => Err(ApiError::Unauthenticated(format!("member {code} is suspended"))),
             None => Err(ApiError::Unauthenticated(format!("{code} is not a member of the joint meeting"))),
         },
     }
-}
-
-fn office_code() -> crate::domain::MemberCode {
-    crate::domain::MemberCode::parse("office").unwrap_or_else(|_| unreachable!("a valid code"))
-}
-
-fn admin_code() -> crate::domain::MemberCode {
-    crate::domain::MemberCode::parse("admin").unwrap_or_else(|_| unreachable!("a valid code"))
 }
 
 /// The interceptor in front of every service, health and reflection included: a
@@ -76,5 +68,15 @@ pub fn member<T>(request: &Request<T>) -> Result<Caller, Status> {
         Ok(caller)
     } else {
         Err(ApiError::PermissionDenied(format!("the {} role does not exchange referrals", caller.role)).into())
+    }
+}
+
+/// The caller, who must play `role`.
+pub fn role<T>(request: &Request<T>, role: Role) -> Result<Caller, Status> {
+    let caller = caller(request)?;
+    if caller.role == role {
+        Ok(caller)
+    } else {
+        Err(ApiError::PermissionDenied(format!("only the {role} role may do this; you are {}", caller.role)).into())
     }
 }

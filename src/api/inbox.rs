@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 
 use super::{convert, error::ApiError, identity, Hub};
 use crate::{
-    domain::MemberCode,
+    domain::{Caller, MemberCode, Role},
     proto::{self as pb, inbox_service_server::InboxService},
 };
 
@@ -25,7 +25,29 @@ impl InboxApi {
     }
 }
 
-type EventStream = Pin<Box<dyn Stream<Item = Result<pb::InboxEvent, Status>> + Send>>;
+pub(crate) type EventStream = Pin<Box<dyn Stream<Item = Result<pb::InboxEvent, Status>> + Send>>;
+
+/// Inboxes belong to members and to the office; admins have none.
+fn owner<T>(request: &Request<T>) -> Result<Caller, Status> {
+    let caller = identity::caller(request)?;
+    if caller.role == Role::Admin {
+        return Err(ApiError::PermissionDenied("admins have no inbox".into()).into());
+    }
+    Ok(caller)
+}
+
+/// The inbox of `member` after `after_seq` (after its acknowledgement when `None`),
+/// then live.
+pub(crate) async fn stream(hub: &Hub, member: MemberCode, after_seq: Option<u64>) -> Result<EventStream, Status> {
+    let after = match after_seq {
+        Some(seq) => seq,
+        None => hub.store.inbox_position(&member).await.map_err(ApiError::from)?.acked_seq,
+    };
+    tracing::debug!(%member, after, "subscribed");
+    let (tx, rx) = mpsc::channel(BATCH as usize);
+    tokio::spawn(pump(hub.clone(), member, after, tx));
+    Ok(Box::pin(ReceiverStream::new(rx)))
+}
 
 /// Feeds `tx` with the inbox of `member` after `after`, then waits for more, until the
 /// client hangs up or the hub stops.
@@ -79,20 +101,13 @@ impl InboxService for InboxApi {
 
     #[tracing::instrument(skip_all, fields(rpc = "Subscribe"))]
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
-        let caller = identity::member(&request)?;
-        let after = match request.get_ref().after_seq {
-            Some(seq) => seq,
-            None => self.hub.store.inbox_position(&caller.code).await.map_err(ApiError::from)?.acked_seq,
-        };
-        tracing::debug!(member = %caller.code, after, "subscribed");
-        let (tx, rx) = mpsc::channel(BATCH as usize);
-        tokio::spawn(pump(self.hub.clone(), caller.code, after, tx));
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        let caller = owner(&request)?;
+        Ok(Response::new(stream(&self.hub, caller.code, request.get_ref().after_seq).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Ack"))]
     async fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
-        let caller = identity::member(&request)?;
+        let caller = owner(&request)?;
         let position = self.hub.store.ack(&caller.code, request.get_ref().seq).await.map_err(ApiError::from)?;
         Ok(Response::new(pb::AckResponse { acked_seq: position.acked_seq, head_seq: position.head_seq }))
     }

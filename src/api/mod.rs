@@ -2,20 +2,23 @@
 //! the caller's identity. Handlers parse their request once, apply the domain, and
 //! write through the store; they hold no state of their own.
 
+mod calendar;
 pub mod convert;
+mod coordination;
 mod directory;
 pub mod error;
 pub mod identity;
 mod inbox;
 mod referrals;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use prost::Message;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
-use uuid::Uuid;
 
+pub use calendar::CalendarApi;
+pub use coordination::CoordinationApi;
 pub use directory::DirectoryApi;
 use error::ApiError;
 pub use identity::{Authenticate, Peer, SharedDirectory};
@@ -25,25 +28,32 @@ pub use referrals::ReferralApi;
 use crate::{
     clock::SharedClock,
     delivery::Notifier,
-    domain::{request_id::RequestId, Caller},
-    store::{Change, Commit, RequestRecord, Store, StoreError},
+    domain::{calendar::Calendar, deadline::Policy, request_id::RequestId, Caller},
+    store::{Commit, RequestRecord, Store, StoreError},
 };
 
-/// What every service shares: the store, the directory, the clock and delivery.
+/// The working-day calendar as the hub currently knows it; replaced whole when a
+/// schedule is loaded.
+pub type SharedCalendar = Arc<RwLock<Arc<Calendar>>>;
+
+/// What every service shares: the store, the directory, the calendar, the clock and
+/// delivery.
 #[derive(Clone)]
 pub struct Hub {
     pub store: Arc<dyn Store>,
     pub directory: SharedDirectory,
+    pub calendar: SharedCalendar,
+    pub policy: Policy,
     pub clock: SharedClock,
     pub notifier: Arc<Notifier>,
     /// Turns true when the hub shuts down, so that live streams end.
     pub stopping: watch::Receiver<bool>,
 }
 
-/// What one attempt of a mutating request would write, and its answer.
+/// What one attempt of a mutating request would write (its request record and time are
+/// filled in by [`Hub::once`]), and its answer.
 pub struct Plan<R> {
-    pub new_case: Option<(Uuid, crate::domain::MemberCode)>,
-    pub changes: Vec<Change>,
+    pub commit: Commit,
     pub response: R,
 }
 
@@ -55,6 +65,11 @@ pub type PlanFuture<'a, R> =
 const ATTEMPTS: usize = 5;
 
 impl Hub {
+    /// The calendar as it is now.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.calendar.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// Runs a mutating request at most once per request id: replays the recorded
     /// answer to a retry, refuses a reuse of the id for another request, and retries
     /// the plan when a concurrent change wins the race.
@@ -81,17 +96,16 @@ impl Hub {
             return Ok(answer);
         }
         for _ in 0..ATTEMPTS {
-            let Plan { new_case, changes, response } = plan().await?;
+            let Plan { commit, response } = plan().await?;
             let commit = Commit {
-                request: RequestRecord {
+                request: Some(RequestRecord {
                     member: caller.code.clone(),
                     request_id: request_id.clone(),
                     fingerprint: fingerprint.clone(),
                     response: response.encode_to_vec(),
-                },
-                new_case,
-                changes,
+                }),
                 at: self.clock.now(),
+                ..commit
             };
             match self.store.commit(commit).await {
                 Ok(delivered) => {

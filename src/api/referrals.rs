@@ -6,12 +6,14 @@ use uuid::Uuid;
 use super::{convert, error::ApiError, identity, Hub, Plan};
 use crate::{
     domain::{
-        lifecycle::{self, Action},
+        date::local_date,
+        deadline,
+        lifecycle::{self, Action, EntryKind},
         referral::{Referral, State, Submission},
         Caller, DomainError, FieldViolation, MemberCode,
     },
     proto::{self as pb, referral_service_server::ReferralService},
-    store::{Change, ListQuery},
+    store::{Change, Commit, ListQuery, ListedDeadline},
 };
 
 /// Largest page of a listing.
@@ -55,18 +57,21 @@ impl ReferralApi {
             .once(caller, method, request_id, body, move || {
                 Box::pin(async move {
                     let current = api.visible(caller, id).await?;
-                    let t = lifecycle::apply(&current, caller, action.clone(), api.hub.clock.now())?;
+                    let now = api.hub.clock.now();
+                    let t = lifecycle::apply(&current, caller, action.clone(), now)?;
+                    let existing = api.hub.store.deadlines(id).await?;
+                    let acts: Vec<EntryKind> = t.entries.iter().map(|e| e.kind).collect();
+                    let calendar = api.hub.calendar();
+                    let deadlines = deadline::on_act(&t.referral, &acts, &existing, &calendar, &api.hub.policy, now);
                     let response = convert::referral(&t.referral);
-                    Ok(Plan {
-                        new_case: None,
-                        changes: vec![Change {
-                            expected_version: Some(current.version),
-                            referral: t.referral,
-                            entries: t.entries,
-                            notices: t.notices,
-                        }],
-                        response,
-                    })
+                    let change = Change {
+                        expected_version: Some(current.version),
+                        referral: t.referral,
+                        entries: t.entries,
+                        notices: t.notices,
+                        deadlines,
+                    };
+                    Ok(Plan { commit: Commit { changes: vec![change], ..Commit::default() }, response })
                 })
             })
             .await?;
@@ -141,31 +146,31 @@ impl ReferralService for ReferralApi {
             let directory = self.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             Submission::check(&caller, kind, content, codes, &directory).map_err(ApiError::from)?
         };
-        let (clock, caller, submission) = (&self.hub.clock, &caller, &submission);
+        let (hub, caller, submission) = (&self.hub, &caller, &submission);
         let answer = self
             .hub
             .once(caller, "Submit", &body.request_id, body, move || {
                 Box::pin(async move {
                     let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
                     let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
-                    let made = lifecycle::submit(submission, caller, case_id, &ids, clock.now());
+                    let made = lifecycle::submit(submission, caller, case_id, &ids, hub.clock.now());
                     let response = pb::SubmitResponse {
                         case_id: case_id.to_string(),
                         referrals: made.iter().map(|t| convert::referral(&t.referral)).collect(),
                     };
-                    Ok(Plan {
-                        new_case: existing_case.is_none().then(|| (case_id, caller.code.clone())),
-                        changes: made
-                            .into_iter()
-                            .map(|t| Change {
-                                expected_version: None,
-                                referral: t.referral,
-                                entries: t.entries,
-                                notices: t.notices,
-                            })
-                            .collect(),
-                        response,
-                    })
+                    let calendar = hub.calendar();
+                    let changes = made
+                        .into_iter()
+                        .map(|t| Change {
+                            deadlines: deadline::on_submit(&t.referral, &calendar, &hub.policy),
+                            expected_version: None,
+                            referral: t.referral,
+                            entries: t.entries,
+                            notices: t.notices,
+                        })
+                        .collect();
+                    let new_case = existing_case.is_none().then(|| (case_id, caller.code.clone()));
+                    Ok(Plan { commit: Commit { new_case, changes, ..Commit::default() }, response })
                 })
             })
             .await?;
@@ -179,9 +184,24 @@ impl ReferralService for ReferralApi {
         let id = parse_uuid("id", &request.get_ref().id)?;
         let referral = self.visible(&caller, id).await?;
         let history = self.hub.store.history(id).await.map_err(ApiError::from)?;
+        let deadlines = self.hub.store.deadlines(id).await.map_err(ApiError::from)?;
+        let (calendar, today) = (self.hub.calendar(), local_date(self.hub.clock.now()));
+        let deadlines = deadlines
+            .into_iter()
+            .map(|deadline| {
+                let listed = ListedDeadline {
+                    deadline,
+                    referral_kind: referral.kind,
+                    urgent: referral.content.urgent,
+                    green_channel: referral.content.green_channel(),
+                };
+                convert::deadline(&listed, today, &calendar)
+            })
+            .collect();
         Ok(Response::new(pb::GetReferralResponse {
             referral: Some(convert::referral(&referral)),
             history: history.iter().map(convert::entry).collect(),
+            deadlines,
         }))
     }
 

@@ -53,7 +53,8 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
-    pub const ALL: [DeadlineKind; 4] = [DeadlineKind::Send, DeadlineKind::Start, DeadlineKind::Feedback, DeadlineKind::Urgent];
+    pub const ALL: [DeadlineKind; 4] =
+        [DeadlineKind::Send, DeadlineKind::Start, DeadlineKind::Feedback, DeadlineKind::Urgent];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -98,8 +99,13 @@ pub enum DeadlineState {
 }
 
 impl DeadlineState {
-    pub const ALL: [DeadlineState; 5] =
-        [DeadlineState::Open, DeadlineState::Met, DeadlineState::MetLate, DeadlineState::Missed, DeadlineState::Cancelled];
+    pub const ALL: [DeadlineState; 5] = [
+        DeadlineState::Open,
+        DeadlineState::Met,
+        DeadlineState::MetLate,
+        DeadlineState::Missed,
+        DeadlineState::Cancelled,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -151,7 +157,14 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    fn open(referral: &Referral, kind: DeadlineKind, responsible: &MemberCode, trigger: NaiveDate, days: u32, calendar: &Calendar) -> Self {
+    fn open(
+        referral: &Referral,
+        kind: DeadlineKind,
+        responsible: &MemberCode,
+        trigger: NaiveDate,
+        days: u32,
+        calendar: &Calendar,
+    ) -> Self {
         let due = calendar.add_working_days(trigger, days);
         Deadline {
             referral_id: referral.id,
@@ -203,8 +216,11 @@ impl Deadline {
             _ => policy.statutory_days,
         };
         let due = calendar.add_working_days(self.trigger, days);
-        (due.value != self.due || due.provisional != self.provisional)
-            .then(|| Deadline { due: due.value, provisional: due.provisional, ..self.clone() })
+        (due.value != self.due || due.provisional != self.provisional).then(|| Deadline {
+            due: due.value,
+            provisional: due.provisional,
+            ..self.clone()
+        })
     }
 }
 
@@ -214,13 +230,28 @@ pub fn on_submit(referral: &Referral, calendar: &Calendar, policy: &Policy) -> V
     let content = &referral.content;
     let mut deadlines = Vec::new();
     if let Some(trigger) = content.investigation_ended_on.or(content.discovered_on) {
-        let mut send = Deadline::open(referral, DeadlineKind::Send, &referral.sender, trigger, policy.statutory_days, calendar);
+        let mut send =
+            Deadline::open(referral, DeadlineKind::Send, &referral.sender, trigger, policy.statutory_days, calendar);
         send.meet(delivered);
         deadlines.push(send);
     }
-    deadlines.push(Deadline::open(referral, DeadlineKind::Start, &referral.recipient, delivered, policy.statutory_days, calendar));
+    deadlines.push(Deadline::open(
+        referral,
+        DeadlineKind::Start,
+        &referral.recipient,
+        delivered,
+        policy.statutory_days,
+        calendar,
+    ));
     if referral.kind == ReferralKind::JudicialClue && content.urgent {
-        deadlines.push(Deadline::open(referral, DeadlineKind::Urgent, &referral.recipient, delivered, policy.urgent_days, calendar));
+        deadlines.push(Deadline::open(
+            referral,
+            DeadlineKind::Urgent,
+            &referral.recipient,
+            delivered,
+            policy.urgent_days,
+            calendar,
+        ));
     }
     deadlines
 }

@@ -40,8 +40,8 @@ fn member_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error>
     }
 }
 
-/// Codes that name roles, not members, in certificates.
-pub const RESERVED_CODES: [&str; 2] = ["office", "admin"];
+/// Codes that name roles or the hub itself, not members.
+pub const RESERVED_CODES: [&str; 3] = ["office", "admin", "hub"];
 
 #[derive(Debug, Clone)]
 pub struct Directory {

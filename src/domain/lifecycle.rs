@@ -7,12 +7,13 @@
 //!     └ withdrawn   └ returned   └ withdrawn (by the sender, until concluded)
 //! ```
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
     date::local_date,
+    deadline::{Deadline, DeadlineKind},
     referral::{Conclusion, Referral, ReferralKind, State, Submission},
     vocabulary::Outcome,
     Caller, DomainError, FieldViolation, MemberCode,
@@ -118,15 +119,27 @@ pub enum NoticeKind {
     Feedback = 3,
     Comment = 4,
     Withdrawn = 5,
+    /// A deadline has at most one working day left.
+    DueSoon = 6,
+    /// A deadline passed unmet.
+    DeadlineMissed = 7,
+    /// 催办 from the office.
+    Reminder = 8,
+    /// A loaded holiday schedule moved a due date.
+    DeadlineMoved = 9,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 5] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::NewReferral,
         NoticeKind::StateChanged,
         NoticeKind::Feedback,
         NoticeKind::Comment,
         NoticeKind::Withdrawn,
+        NoticeKind::DueSoon,
+        NoticeKind::DeadlineMissed,
+        NoticeKind::Reminder,
+        NoticeKind::DeadlineMoved,
     ];
 
     pub fn code(self) -> &'static str {
@@ -136,6 +149,10 @@ impl NoticeKind {
             NoticeKind::Feedback => "feedback",
             NoticeKind::Comment => "comment",
             NoticeKind::Withdrawn => "withdrawn",
+            NoticeKind::DueSoon => "due_soon",
+            NoticeKind::DeadlineMissed => "deadline_missed",
+            NoticeKind::Reminder => "reminder",
+            NoticeKind::DeadlineMoved => "deadline_moved",
         }
     }
 
@@ -158,6 +175,8 @@ pub struct Notice {
     pub note: String,
     pub urgent: bool,
     pub green_channel: bool,
+    /// For deadline events: which deadline, and its due date.
+    pub deadline: Option<(DeadlineKind, NaiveDate)>,
 }
 
 impl Notice {
@@ -185,6 +204,33 @@ impl Notice {
             note: entry.note.clone(),
             urgent: referral.content.urgent,
             green_channel: referral.content.green_channel(),
+            deadline: None,
+        }
+    }
+
+    /// A deadline event about `referral` for `to`, by `actor` (the hub, or the office).
+    pub fn for_deadline(
+        referral: &Referral,
+        deadline: &Deadline,
+        to: &MemberCode,
+        kind: NoticeKind,
+        actor: &MemberCode,
+        at: DateTime<Utc>,
+        note: String,
+    ) -> Notice {
+        Notice {
+            to: to.clone(),
+            kind,
+            referral_id: referral.id,
+            case_id: referral.case_id,
+            referral_kind: referral.kind,
+            state: referral.state,
+            actor: actor.clone(),
+            at,
+            note,
+            urgent: referral.content.urgent,
+            green_channel: referral.content.green_channel(),
+            deadline: Some((deadline.kind, deadline.due)),
         }
     }
 }

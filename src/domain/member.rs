@@ -24,6 +24,21 @@ impl MemberCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// 联席会议办公室 — the joint-meeting office: its inbox and its acts.
+    pub fn office() -> Self {
+        Self("office".to_owned())
+    }
+
+    /// The county IT administrator.
+    pub fn admin() -> Self {
+        Self("admin".to_owned())
+    }
+
+    /// The hub itself, as the actor of the events it makes (reminders, missed deadlines).
+    pub fn hub() -> Self {
+        Self("hub".to_owned())
+    }
 }
 
 impl TryFrom<String> for MemberCode {

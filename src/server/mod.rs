@@ -6,6 +6,7 @@ pub mod tls;
 use std::{
     future::Future,
     sync::{Arc, RwLock},
+    time::Duration,
 };
 
 use anyhow::Context;
@@ -13,21 +14,22 @@ use tokio::{net::TcpListener, sync::watch};
 use tonic::service::InterceptorLayer;
 
 use crate::{
-    api::{Authenticate, DirectoryApi, Hub, InboxApi, ReferralApi},
+    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, Hub, InboxApi, ReferralApi},
     clock::{SharedClock, SystemClock},
     config::Config,
     delivery::Notifier,
     domain::directory::Directory,
     pki::{authority::Authority, Identity},
     proto::{
+        calendar_service_server::CalendarServiceServer, coordination_service_server::CoordinationServiceServer,
         directory_service_server::DirectoryServiceServer, inbox_service_server::InboxServiceServer,
         referral_service_server::ReferralServiceServer, FILE_DESCRIPTOR_SET,
     },
-    store::sqlite::SqliteStore,
+    store::{load_calendar, sqlite::SqliteStore},
 };
 
 /// How long a stopping hub waits for requests in flight.
-const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A hub ready to serve: everything opened and checked, nothing listening yet.
 pub struct Prepared {
@@ -35,6 +37,7 @@ pub struct Prepared {
     tls: tls::Tls,
     store: Arc<SqliteStore>,
     max_message_bytes: usize,
+    scan_every: Duration,
 }
 
 /// The clock a configuration asks for.
@@ -84,28 +87,40 @@ impl Prepared {
         let tls = tls::Tls::load(&config.ca_cert(), &config.server_cert(), &config.server_key(), clock.clone())
             .context("loading TLS certificates")?;
         let store = Arc::new(SqliteStore::open(&config.database_url()).await.context("opening the database")?);
+        let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
         let (_, stopping) = watch::channel(false);
         let hub = Hub {
             store: store.clone(),
             directory: Arc::new(RwLock::new(directory)),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+            policy: config.deadlines,
             clock,
             notifier: Arc::new(Notifier::default()),
             stopping,
         };
-        Ok(Self { hub, tls, store, max_message_bytes: config.max_message_bytes })
+        Ok(Self {
+            hub,
+            tls,
+            store,
+            max_message_bytes: config.max_message_bytes,
+            scan_every: Duration::from_millis(config.scan_interval_ms),
+        })
     }
 
     /// Serves on `listener` until `shutdown` completes, then ends live streams, lets
     /// requests in flight finish and closes the database.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Prepared { mut hub, tls, store, max_message_bytes } = self;
+        let Prepared { mut hub, tls, store, max_message_bytes, scan_every } = self;
         let (stop, stopping) = watch::channel(false);
         hub.stopping = stopping;
+        let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
         let limit = max_message_bytes;
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<ReferralServiceServer<ReferralApi>>().await;
         health.set_serving::<InboxServiceServer<InboxApi>>().await;
         health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
+        health.set_serving::<CoordinationServiceServer<CoordinationApi>>().await;
+        health.set_serving::<CalendarServiceServer<CalendarApi>>().await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -126,6 +141,16 @@ impl Prepared {
             )
             .add_service(
                 DirectoryServiceServer::new(DirectoryApi::new(hub.directory.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(
+                CoordinationServiceServer::new(CoordinationApi::new(hub.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(
+                CalendarServiceServer::new(CalendarApi::new(hub.clone()))
                     .max_decoding_message_size(limit)
                     .max_encoding_message_size(limit),
             )
@@ -152,6 +177,7 @@ impl Prepared {
             served = serving => served.context("serving")?,
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
+        let _ = scanner.await;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

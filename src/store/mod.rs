@@ -8,12 +8,14 @@ mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
+    calendar::{Calendar, Schedule},
+    deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{HistoryEntry, Notice},
-    referral::{Referral, State},
+    referral::{Referral, ReferralKind, State},
     request_id::RequestId,
     MemberCode,
 };
@@ -54,16 +56,65 @@ pub struct Change {
     pub referral: Referral,
     pub entries: Vec<HistoryEntry>,
     pub notices: Vec<Notice>,
+    /// Deadlines of the referral to insert or replace.
+    pub deadlines: Vec<Deadline>,
 }
 
-/// Everything one request writes, atomically and durably.
+/// A deadline changed on its own (by the scanner, a reminder or a new schedule), only if
+/// it still is as it was read; otherwise the whole commit fails with `Conflict`.
 #[derive(Debug, Clone)]
+pub struct DeadlineUpdate {
+    pub deadline: Deadline,
+    pub was: Deadline,
+}
+
+/// A holiday schedule loaded at run time: its year's next version.
+#[derive(Debug, Clone)]
+pub struct ScheduleRecord {
+    pub year: i32,
+    pub version: u32,
+    /// The schedule in the open JSON format.
+    pub schedule: String,
+    pub source: String,
+    pub loaded_by: MemberCode,
+    pub loaded_at: DateTime<Utc>,
+}
+
+/// Everything one request (or one piece of background work) writes, atomically and
+/// durably.
+#[derive(Debug, Clone, Default)]
 pub struct Commit {
-    pub request: RequestRecord,
+    /// The request id and answer of a client's request; none for background work.
+    pub request: Option<RequestRecord>,
     /// A case opened by this request: its id and owner.
     pub new_case: Option<(Uuid, MemberCode)>,
     pub changes: Vec<Change>,
+    pub deadline_updates: Vec<DeadlineUpdate>,
+    /// Inbox events beyond those of `changes`.
+    pub notices: Vec<Notice>,
+    pub schedule: Option<ScheduleRecord>,
     pub at: DateTime<Utc>,
+}
+
+/// A deadline with the flags of its referral, as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedDeadline {
+    pub deadline: Deadline,
+    pub referral_kind: ReferralKind,
+    pub urgent: bool,
+    pub green_channel: bool,
+}
+
+/// Which deadlines to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeadlineQuery {
+    /// Any state when empty.
+    pub states: Vec<DeadlineState>,
+    pub responsible: Option<MemberCode>,
+    pub kind: Option<DeadlineKind>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub limit: u32,
 }
 
 /// An inbox position written by a commit, for waking live subscribers.
@@ -101,6 +152,17 @@ pub struct InboxPosition {
     pub head_seq: u64,
 }
 
+/// The shipped calendar with every schedule loaded at run time laid over it.
+pub async fn load_calendar(store: &dyn Store) -> Result<Calendar, StoreError> {
+    let mut calendar = Calendar::shipped();
+    for record in store.schedules().await? {
+        let schedule = Schedule::from_open_json(&record.schedule)
+            .map_err(|e| StoreError::Corrupt(format!("schedule {} v{}: {e}", record.year, record.version)))?;
+        calendar = calendar.with(schedule);
+    }
+    Ok(calendar)
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The recorded answer to `request_id` of `member`, if any.
@@ -132,4 +194,13 @@ pub trait Store: Send + Sync + 'static {
     /// Raises the acknowledgement of `member` to `seq` (never lowers it), capped at the
     /// head.
     async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError>;
+
+    /// The deadlines of a referral.
+    async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError>;
+
+    /// Deadlines with their referral's flags: green channel first, then by due date.
+    async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError>;
+
+    /// The newest version of every schedule loaded at run time.
+    async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
 }

@@ -1,11 +1,12 @@
 //! Rows as the database holds them, and their conversion to and from the domain. Shared
 //! by every backend: the columns are the same everywhere.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{InboxEvent, StoreError};
+use super::{InboxEvent, ListedDeadline, ScheduleRecord, StoreError};
 use crate::domain::{
+    deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{EntryKind, HistoryEntry, Notice, NoticeKind},
     referral::{Referral, ReferralKind, State},
     MemberCode,
@@ -136,6 +137,8 @@ pub struct InboxRow {
     pub note: String,
     pub urgent: bool,
     pub green_channel: bool,
+    pub deadline_kind: Option<String>,
+    pub due_on: Option<String>,
 }
 
 impl TryFrom<InboxRow> for InboxEvent {
@@ -157,7 +160,102 @@ impl TryFrom<InboxRow> for InboxEvent {
                 note: row.note,
                 urgent: row.urgent,
                 green_channel: row.green_channel,
+                deadline: match (row.deadline_kind, row.due_on) {
+                    (Some(kind), Some(due)) => Some((deadline_kind(&kind)?, date(&due)?)),
+                    _ => None,
+                },
             },
+        })
+    }
+}
+
+fn date(raw: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| corrupt("date", raw))
+}
+
+fn deadline_kind(raw: &str) -> Result<DeadlineKind, StoreError> {
+    DeadlineKind::from_code(raw).ok_or_else(|| corrupt("deadline kind", raw))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct DeadlineRow {
+    pub referral_id: String,
+    pub kind: String,
+    pub case_id: String,
+    pub responsible: String,
+    pub runs_from: String,
+    pub due_on: String,
+    pub provisional: bool,
+    pub state: String,
+    pub met_on: Option<String>,
+    pub reminded: bool,
+}
+
+pub const DEADLINE_COLUMNS: &str =
+    "referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, reminded";
+
+impl TryFrom<DeadlineRow> for Deadline {
+    type Error = StoreError;
+
+    fn try_from(row: DeadlineRow) -> Result<Self, StoreError> {
+        Ok(Deadline {
+            referral_id: uuid(&row.referral_id)?,
+            case_id: uuid(&row.case_id)?,
+            kind: deadline_kind(&row.kind)?,
+            responsible: member(&row.responsible)?,
+            trigger: date(&row.runs_from)?,
+            due: date(&row.due_on)?,
+            provisional: row.provisional,
+            state: DeadlineState::from_code(&row.state).ok_or_else(|| corrupt("deadline state", &row.state))?,
+            met_on: row.met_on.as_deref().map(date).transpose()?,
+            reminded: row.reminded,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ListedRow {
+    #[sqlx(flatten)]
+    pub deadline: DeadlineRow,
+    pub referral_kind: String,
+    pub urgent: bool,
+    pub green_channel: bool,
+}
+
+impl TryFrom<ListedRow> for ListedDeadline {
+    type Error = StoreError;
+
+    fn try_from(row: ListedRow) -> Result<Self, StoreError> {
+        Ok(ListedDeadline {
+            deadline: Deadline::try_from(row.deadline)?,
+            referral_kind: kind(&row.referral_kind)?,
+            urgent: row.urgent,
+            green_channel: row.green_channel,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub year: i64,
+    pub version: i64,
+    pub schedule: String,
+    pub source: String,
+    pub loaded_by: String,
+    pub loaded_at: i64,
+}
+
+impl TryFrom<ScheduleRow> for ScheduleRecord {
+    type Error = StoreError;
+
+    fn try_from(row: ScheduleRow) -> Result<Self, StoreError> {
+        Ok(ScheduleRecord {
+            year: i32::try_from(row.year).map_err(|_| corrupt("year", row.year))?,
+            version: u32::try_from(row.version).map_err(|_| corrupt("version", row.version))?,
+            schedule: row.schedule,
+            source: row.source,
+            loaded_by: member(&row.loaded_by)?,
+            loaded_at: from_micros(row.loaded_at)?,
         })
     }
 }

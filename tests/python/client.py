@@ -18,8 +18,8 @@ from grpc_tools import protoc
 
 
 def generate(proto_dir, out_dir):
-    files = ["xianjie/v1/vocabulary.proto", "xianjie/v1/referral.proto", "xianjie/v1/inbox.proto",
-             "xianjie/v1/directory.proto"]
+    files = ["xianjie/v1/vocabulary.proto", "xianjie/v1/deadline.proto", "xianjie/v1/referral.proto",
+             "xianjie/v1/inbox.proto", "xianjie/v1/directory.proto"]
     include = importlib.resources.files("grpc_tools") / "_proto"
     args = ["protoc", f"-I{proto_dir}", f"-I{include}", f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"]
     if protoc.main(args + files) != 0:
@@ -44,7 +44,7 @@ def main():
 
     jcy = referral_pb2_grpc.ReferralServiceStub(channel(endpoint, pki, "jcy"))
     draft = referral_pb2.ReferralDraft(
-        kind=referral_pb2.REFERRAL_KIND_SOCIAL_ASSISTANCE,
+        kind=vocabulary_pb2.REFERRAL_KIND_SOCIAL_ASSISTANCE,
         person=referral_pb2.Person(name="赵某", id_number="11010519491231002X"),
         situations=[vocabulary_pb2.SITUATION_SERIOUS_INJURY],
         needs=[vocabulary_pb2.NEED_SUBSISTENCE_ALLOWANCE],

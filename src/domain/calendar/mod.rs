@@ -88,10 +88,7 @@ impl Calendar {
     }
 
     fn working(&self, date: NaiveDate) -> bool {
-        self.days
-            .get(&date)
-            .copied()
-            .unwrap_or_else(|| !matches!(date.weekday(), Weekday::Sat | Weekday::Sun))
+        self.days.get(&date).copied().unwrap_or_else(|| !matches!(date.weekday(), Weekday::Sat | Weekday::Sun))
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> Reckoned<bool> {

@@ -78,9 +78,7 @@ impl Schedule {
 
     /// Days this notice changes: `true` for a working day, `false` for a day off.
     pub fn overrides(&self) -> impl Iterator<Item = (NaiveDate, bool)> + '_ {
-        self.holidays
-            .iter()
-            .flat_map(|h| h.off.iter().map(|d| (*d, false)).chain(h.work.iter().map(|d| (*d, true))))
+        self.holidays.iter().flat_map(|h| h.off.iter().map(|d| (*d, false)).chain(h.work.iter().map(|d| (*d, true))))
     }
 
     /// Reads the open JSON format of one year:
@@ -126,7 +124,12 @@ impl Schedule {
         let mut days: Vec<(NaiveDate, &str, bool)> = self
             .holidays
             .iter()
-            .flat_map(|h| h.off.iter().map(|d| (*d, h.name.as_str(), true)).chain(h.work.iter().map(|d| (*d, h.name.as_str(), false))))
+            .flat_map(|h| {
+                h.off
+                    .iter()
+                    .map(|d| (*d, h.name.as_str(), true))
+                    .chain(h.work.iter().map(|d| (*d, h.name.as_str(), false)))
+            })
             .collect();
         days.sort();
         let days: Vec<_> = days

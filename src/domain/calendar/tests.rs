@@ -109,5 +109,8 @@ fn impossible_schedules_are_refused() {
         {"name": "b", "date": "2027-01-02", "isOffDay": false}]}"#;
     assert!(Schedule::from_open_json(both).unwrap_err().contains("both"));
     assert!(Schedule::from_open_json("[]").is_err());
-    assert!(schedule::from_toml("[[year]]\nyear = 2027\n[[year.holiday]]\nname = \"x\"\noff = \"2027-01-03..2027-01-01\"\n").is_err());
+    assert!(schedule::from_toml(
+        "[[year]]\nyear = 2027\n[[year.holiday]]\nname = \"x\"\noff = \"2027-01-03..2027-01-01\"\n"
+    )
+    .is_err());
 }

@@ -114,7 +114,10 @@ fn acts_meet_deadlines_on_time_or_late_and_conclusion_opens_the_feedback_deadlin
     });
     let concluded = on_act(&r, &[EntryKind::Concluded], &all, &c, &policy, morning("2026-09-22"));
     let feedback = find(&concluded, DeadlineKind::Feedback);
-    assert_eq!((feedback.trigger, feedback.due, feedback.state), (d("2026-09-21"), d("2026-09-29"), DeadlineState::Open));
+    assert_eq!(
+        (feedback.trigger, feedback.due, feedback.state),
+        (d("2026-09-21"), d("2026-09-29"), DeadlineState::Open)
+    );
     all.extend(concluded);
     let fed = on_act(&r, &[EntryKind::FedBack], &all, &c, &policy, morning("2026-09-28"));
     assert_eq!(fed[0].state, DeadlineState::Met);

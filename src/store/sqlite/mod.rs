@@ -9,15 +9,20 @@ use std::{str::FromStr, time::Duration};
 use async_trait::async_trait;
 use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    QueryBuilder, Sqlite, SqlitePool, Transaction,
+    QueryBuilder, Sqlite, SqlitePool,
 };
 use uuid::Uuid;
 
+mod write;
+
 use super::{
-    rows::{documents, micros, EntryRow, InboxRow, ReferralRow},
-    Change, Commit, Delivered, InboxEvent, InboxPosition, ListQuery, RequestRecord, Store, StoreError,
+    rows::{micros, DeadlineRow, EntryRow, InboxRow, ListedRow, ReferralRow, ScheduleRow, DEADLINE_COLUMNS},
+    Commit, DeadlineQuery, Delivered, InboxEvent, InboxPosition, ListQuery, ListedDeadline, RequestRecord,
+    ScheduleRecord, Store, StoreError,
 };
-use crate::domain::{lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode};
+use crate::domain::{
+    deadline::Deadline, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
+};
 
 const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, submitted_at, \
      updated_at, started_at, conclusion, feedback, closing_reason, version";
@@ -50,108 +55,6 @@ impl SqliteStore {
     }
 }
 
-fn duplicate_request(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateRequest,
-        _ => StoreError::Database(error),
-    }
-}
-
-async fn write_change(tx: &mut Transaction<'_, Sqlite>, change: &Change) -> Result<Vec<Delivered>, StoreError> {
-    let r = &change.referral;
-    let (content, conclusion) = documents(r)?;
-    match change.expected_version {
-        None => {
-            sqlx::query(
-                "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
-                 content, submitted_at, updated_at, started_at, conclusion, feedback, closing_reason, version) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(r.id.to_string())
-            .bind(r.case_id.to_string())
-            .bind(r.kind.code())
-            .bind(r.state.code())
-            .bind(r.sender.as_str())
-            .bind(r.recipient.as_str())
-            .bind(r.content.urgent)
-            .bind(r.content.green_channel())
-            .bind(content)
-            .bind(micros(r.submitted_at))
-            .bind(micros(r.updated_at))
-            .bind(r.started_at.map(micros))
-            .bind(conclusion)
-            .bind(&r.feedback)
-            .bind(&r.closing_reason)
-            .bind(i64::from(r.version))
-            .execute(&mut **tx)
-            .await?;
-        }
-        Some(expected) => {
-            let updated = sqlx::query(
-                "UPDATE referrals SET state = ?, updated_at = ?, started_at = ?, conclusion = ?, feedback = ?, \
-                 closing_reason = ?, version = ? WHERE id = ? AND version = ?",
-            )
-            .bind(r.state.code())
-            .bind(micros(r.updated_at))
-            .bind(r.started_at.map(micros))
-            .bind(conclusion)
-            .bind(&r.feedback)
-            .bind(&r.closing_reason)
-            .bind(i64::from(r.version))
-            .bind(r.id.to_string())
-            .bind(i64::from(expected))
-            .execute(&mut **tx)
-            .await?;
-            if updated.rows_affected() != 1 {
-                return Err(StoreError::Conflict);
-            }
-        }
-    }
-    for entry in &change.entries {
-        sqlx::query("INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(entry.referral_id.to_string())
-            .bind(i64::from(entry.version))
-            .bind(entry.kind.code())
-            .bind(entry.actor.as_str())
-            .bind(micros(entry.at))
-            .bind(entry.state.code())
-            .bind(&entry.note)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let mut delivered = Vec::with_capacity(change.notices.len());
-    for notice in &change.notices {
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES (?, 1, 0) \
-             ON CONFLICT (member) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-        )
-        .bind(notice.to.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, referral_kind, state, \
-             actor, at, note, urgent, green_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(notice.to.as_str())
-        .bind(seq)
-        .bind(Uuid::new_v4().to_string())
-        .bind(notice.kind.code())
-        .bind(notice.referral_id.to_string())
-        .bind(notice.case_id.to_string())
-        .bind(notice.referral_kind.code())
-        .bind(notice.state.code())
-        .bind(notice.actor.as_str())
-        .bind(micros(notice.at))
-        .bind(&notice.note)
-        .bind(notice.urgent)
-        .bind(notice.green_channel)
-        .execute(&mut **tx)
-        .await?;
-        delivered.push(Delivered { member: notice.to.clone(), seq: seq as u64 });
-    }
-    Ok(delivered)
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -173,27 +76,7 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(changes = commit.changes.len()))]
     async fn commit(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query("INSERT INTO requests (member, request_id, fingerprint, response, at) VALUES (?, ?, ?, ?, ?)")
-            .bind(commit.request.member.as_str())
-            .bind(commit.request.request_id.as_str())
-            .bind(&commit.request.fingerprint)
-            .bind(&commit.request.response)
-            .bind(micros(commit.at))
-            .execute(&mut *tx)
-            .await
-            .map_err(duplicate_request)?;
-        if let Some((case_id, owner)) = &commit.new_case {
-            sqlx::query("INSERT INTO cases (id, owner, created_at) VALUES (?, ?, ?)")
-                .bind(case_id.to_string())
-                .bind(owner.as_str())
-                .bind(micros(commit.at))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let mut delivered = Vec::new();
-        for change in &commit.changes {
-            delivered.extend(write_change(&mut tx, change).await?);
-        }
+        let delivered = write::commit(&mut tx, &commit).await?;
         tx.commit().await?;
         Ok(delivered)
     }
@@ -280,7 +163,8 @@ impl Store for SqliteStore {
     async fn inbox(&self, member: &MemberCode, after_seq: u64, limit: u32) -> Result<Vec<InboxEvent>, StoreError> {
         let rows: Vec<InboxRow> = sqlx::query_as(
             "SELECT member, seq, event_id, kind, referral_id, case_id, referral_kind, state, actor, at, note, \
-             urgent, green_channel FROM inbox_events WHERE member = ? AND seq > ? ORDER BY seq LIMIT ?",
+             urgent, green_channel, deadline_kind, due_on FROM inbox_events WHERE member = ? AND seq > ? \
+             ORDER BY seq LIMIT ?",
         )
         .bind(member.as_str())
         .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
@@ -308,6 +192,58 @@ impl Store for SqliteStore {
         .fetch_optional(&self.writer)
         .await?;
         Ok(position(row))
+    }
+
+    async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
+        let rows: Vec<DeadlineRow> =
+            sqlx::query_as(&format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE referral_id = ? ORDER BY due_on"))
+                .bind(referral_id.to_string())
+                .fetch_all(&self.reader)
+                .await?;
+        rows.into_iter().map(Deadline::try_from).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT d.referral_id, d.kind, d.case_id, d.responsible, d.runs_from, d.due_on, d.provisional, d.state, \
+             d.met_on, d.reminded, r.kind AS referral_kind, r.urgent, r.green_channel \
+             FROM deadlines d JOIN referrals r ON r.id = d.referral_id WHERE 1 = 1",
+        );
+        if !query.states.is_empty() {
+            q.push(" AND d.state IN (");
+            let mut states = q.separated(", ");
+            for state in &query.states {
+                states.push_bind(state.code());
+            }
+            q.push(")");
+        }
+        if let Some(responsible) = &query.responsible {
+            q.push(" AND d.responsible = ").push_bind(responsible.as_str());
+        }
+        if let Some(kind) = query.kind {
+            q.push(" AND d.kind = ").push_bind(kind.code());
+        }
+        if let Some(from) = query.due_from {
+            q.push(" AND d.due_on >= ").push_bind(from.to_string());
+        }
+        if let Some(to) = query.due_to {
+            q.push(" AND d.due_on <= ").push_bind(to.to_string());
+        }
+        q.push(" ORDER BY r.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
+            .push_bind(i64::from(query.limit));
+        let rows: Vec<ListedRow> = q.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(ListedDeadline::try_from).collect()
+    }
+
+    async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(
+            "SELECT year, version, schedule, source, loaded_by, loaded_at FROM calendar_schedules s \
+             WHERE version = (SELECT MAX(version) FROM calendar_schedules WHERE year = s.year) ORDER BY year",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(ScheduleRecord::try_from).collect()
     }
 }
 

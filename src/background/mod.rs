@@ -1,0 +1,3 @@
+//! Background work of the hub: the deadline scanner.
+
+pub mod scanner;

@@ -1,0 +1,103 @@
+//! The deadline scanner: the day before a deadline it reminds the member responsible;
+//! when a deadline passes unmet it tells that member and the joint-meeting office.
+//!
+//! Each event is sent once: the deadline row changes (reminded, missed) in the same
+//! transaction as the inbox events, and only if it is still as the scanner read it, so a
+//! second scanner (another replica, or this one after a restart) finds nothing to do.
+
+use std::time::Duration;
+
+use crate::{
+    api::Hub,
+    domain::{
+        date::local_date,
+        deadline::{Deadline, DeadlineState},
+        lifecycle::{Notice, NoticeKind},
+        MemberCode,
+    },
+    store::{Commit, DeadlineQuery, DeadlineUpdate, StoreError},
+};
+
+/// How far ahead of today the scanner looks for deadlines.
+const HORIZON_DAYS: u64 = 14;
+/// Deadlines read per pass.
+const BATCH: u32 = 10_000;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub reminded: usize,
+    pub missed: usize,
+}
+
+/// Scans every `every` until the hub stops.
+pub async fn run(hub: Hub, every: Duration) {
+    let mut stopping = hub.stopping.clone();
+    loop {
+        match scan(&hub).await {
+            Ok(pass) if pass != Pass::default() => tracing::info!(pass.reminded, pass.missed, "deadlines scanned"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "deadline scan failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stopping.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// One pass over the deadlines at the hub's time.
+pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
+    let now = hub.clock.now();
+    let today = local_date(now);
+    let calendar = hub.calendar();
+    let query = DeadlineQuery {
+        states: vec![DeadlineState::Open],
+        due_to: today.checked_add_days(chrono::Days::new(HORIZON_DAYS)),
+        limit: BATCH,
+        ..DeadlineQuery::default()
+    };
+    let mut pass = Pass::default();
+    for listed in hub.store.list_deadlines(&query).await? {
+        let was = listed.deadline;
+        let (next, kind, to) = if was.passed(today) {
+            let next = Deadline { state: DeadlineState::Missed, ..was.clone() };
+            (next, NoticeKind::DeadlineMissed, vec![was.responsible.clone(), MemberCode::office()])
+        } else if was.reminder_due(today, &calendar) {
+            let next = Deadline { reminded: true, ..was.clone() };
+            (next, NoticeKind::DueSoon, vec![was.responsible.clone()])
+        } else {
+            continue;
+        };
+        let Some(referral) = hub.store.referral(was.referral_id).await? else {
+            continue;
+        };
+        let note = match kind {
+            NoticeKind::DeadlineMissed => format!("{}（{}）已逾期未办", was.kind.label(), was.due),
+            _ => format!("{}将于 {} 届满", was.kind.label(), was.due),
+        };
+        let notices = to
+            .iter()
+            .map(|member| Notice::for_deadline(&referral, &was, member, kind, &MemberCode::hub(), now, note.clone()))
+            .collect();
+        let commit = Commit {
+            deadline_updates: vec![DeadlineUpdate { deadline: next, was }],
+            notices,
+            at: now,
+            ..Commit::default()
+        };
+        match hub.store.commit(commit).await {
+            Ok(delivered) => {
+                hub.notifier.notify(&delivered);
+                match kind {
+                    NoticeKind::DeadlineMissed => pass.missed += 1,
+                    _ => pass.reminded += 1,
+                }
+            }
+            // Someone else (another scanner, the act itself) changed it first.
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(pass)
+}
