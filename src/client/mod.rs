@@ -14,7 +14,8 @@ use tonic::{
 use uuid::Uuid;
 
 use crate::proto::{
-    self as pb, directory_service_client::DirectoryServiceClient, inbox_service_client::InboxServiceClient,
+    self as pb, calendar_service_client::CalendarServiceClient, coordination_service_client::CoordinationServiceClient,
+    directory_service_client::DirectoryServiceClient, inbox_service_client::InboxServiceClient,
     referral_service_client::ReferralServiceClient,
 };
 
@@ -39,6 +40,8 @@ pub struct Client {
     referrals: ReferralServiceClient<Channel>,
     inbox: InboxServiceClient<Channel>,
     directory: DirectoryServiceClient<Channel>,
+    coordination: CoordinationServiceClient<Channel>,
+    calendar: CalendarServiceClient<Channel>,
 }
 
 fn retryable(status: &Status) -> bool {
@@ -77,7 +80,9 @@ impl Client {
         Self {
             referrals: ReferralServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             inbox: InboxServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            directory: DirectoryServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            directory: DirectoryServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            coordination: CoordinationServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            calendar: CalendarServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
         }
     }
 
@@ -91,14 +96,14 @@ impl Client {
     /// every try carries the same request id.
     async fn once<Q, R, F, Fut>(&self, make: impl Fn(String) -> Q, call: F) -> Result<R, Status>
     where
-        F: Fn(ReferralServiceClient<Channel>, Q) -> Fut,
+        F: Fn(Self, Q) -> Fut,
         Fut: std::future::Future<Output = Result<Response<R>, Status>>,
     {
         let id = request_id();
         let mut tried = 0;
         loop {
             tried += 1;
-            match call(self.referrals.clone(), make(id.clone())).await {
+            match call(self.clone(), make(id.clone())).await {
                 Ok(response) => return Ok(response.into_inner()),
                 Err(status) if retryable(&status) && tried < TRIES => {
                     tokio::time::sleep(Duration::from_millis(100 << tried)).await;
@@ -121,7 +126,7 @@ impl Client {
                 recipients: recipients.clone(),
                 case_id: case_id.clone().unwrap_or_default(),
             },
-            |mut c, q| async move { c.submit(q).await },
+            |c, q| async move { c.referrals.clone().submit(q).await },
         )
         .await
     }
@@ -146,12 +151,14 @@ impl Client {
 
     /// 签收.
     pub async fn receive(&self, referral_id: &str) -> Result<pb::Referral, Status> {
-        self.once(|id| Self::transition(id, referral_id), |mut c, q| async move { c.receive(q).await }).await
+        self.once(|id| Self::transition(id, referral_id), |c, q| async move { c.referrals.clone().receive(q).await })
+            .await
     }
 
     /// 启动程序.
     pub async fn start(&self, referral_id: &str) -> Result<pb::Referral, Status> {
-        self.once(|id| Self::transition(id, referral_id), |mut c, q| async move { c.start(q).await }).await
+        self.once(|id| Self::transition(id, referral_id), |c, q| async move { c.referrals.clone().start(q).await })
+            .await
     }
 
     /// 办结, with the feedback in the same step when given.
@@ -168,7 +175,7 @@ impl Client {
                 conclusion: Some(conclusion.clone()),
                 feedback: feedback.clone().unwrap_or_default(),
             },
-            |mut c, q| async move { c.conclude(q).await },
+            |c, q| async move { c.referrals.clone().conclude(q).await },
         )
         .await
     }
@@ -181,7 +188,7 @@ impl Client {
                 referral_id: referral_id.to_owned(),
                 feedback: text.to_owned(),
             },
-            |mut c, q| async move { c.feedback(q).await },
+            |c, q| async move { c.referrals.clone().feedback(q).await },
         )
         .await
     }
@@ -194,7 +201,7 @@ impl Client {
                 referral_id: referral_id.to_owned(),
                 reason: reason.to_owned(),
             },
-            |mut c, q| async move { c.r#return(q).await },
+            |c, q| async move { c.referrals.clone().r#return(q).await },
         )
         .await
     }
@@ -207,7 +214,7 @@ impl Client {
                 referral_id: referral_id.to_owned(),
                 reason: reason.to_owned(),
             },
-            |mut c, q| async move { c.withdraw(q).await },
+            |c, q| async move { c.referrals.clone().withdraw(q).await },
         )
         .await
     }
@@ -216,7 +223,7 @@ impl Client {
     pub async fn comment(&self, referral_id: &str, text: &str) -> Result<pb::Referral, Status> {
         self.once(
             |request_id| pb::CommentRequest { request_id, referral_id: referral_id.to_owned(), text: text.to_owned() },
-            |mut c, q| async move { c.comment(q).await },
+            |c, q| async move { c.referrals.clone().comment(q).await },
         )
         .await
     }
@@ -242,5 +249,55 @@ impl Client {
 
     pub async fn who_am_i(&self) -> Result<pb::WhoAmIResponse, Status> {
         Ok(self.directory.clone().who_am_i(pb::WhoAmIRequest {}).await?.into_inner())
+    }
+
+    /// The office: deadlines by view, member, kind and period.
+    pub async fn list_deadlines(&self, request: pb::ListDeadlinesRequest) -> Result<pb::ListDeadlinesResponse, Status> {
+        Ok(self.coordination.clone().list_deadlines(request).await?.into_inner())
+    }
+
+    /// The office: 催办 — a reminder with a note to the member responsible.
+    pub async fn remind(&self, referral_id: &str, kind: pb::DeadlineKind, note: &str) -> Result<pb::Deadline, Status> {
+        let response = self
+            .once(
+                |request_id| pb::RemindRequest {
+                    request_id,
+                    referral_id: referral_id.to_owned(),
+                    kind: kind as i32,
+                    note: note.to_owned(),
+                },
+                |c, q| async move { c.coordination.clone().remind(q).await },
+            )
+            .await?;
+        Ok(response.deadline.unwrap_or_default())
+    }
+
+    /// The office: its deadline events, after `after_seq` (its acknowledgement when
+    /// `None`), then live.
+    pub async fn watch(&self, after_seq: Option<u64>) -> Result<Streaming<pb::InboxEvent>, Status> {
+        Ok(self.coordination.clone().watch(pb::SubscribeRequest { after_seq }).await?.into_inner())
+    }
+
+    pub async fn is_working_day(&self, date: &str) -> Result<pb::IsWorkingDayResponse, Status> {
+        let request = pb::IsWorkingDayRequest { date: date.to_owned() };
+        Ok(self.calendar.clone().is_working_day(request).await?.into_inner())
+    }
+
+    pub async fn add_working_days(&self, date: &str, days: u32) -> Result<pb::AddWorkingDaysResponse, Status> {
+        let request = pb::AddWorkingDaysRequest { date: date.to_owned(), days };
+        Ok(self.calendar.clone().add_working_days(request).await?.into_inner())
+    }
+
+    pub async fn year_status(&self, year: i32) -> Result<pb::YearStatusResponse, Status> {
+        Ok(self.calendar.clone().year_status(pb::YearStatusRequest { year }).await?.into_inner())
+    }
+
+    /// An admin: loads a year's holiday schedule (open JSON or the hub's TOML).
+    pub async fn load_schedule(&self, content: &str, source: &str) -> Result<pb::LoadScheduleResponse, Status> {
+        self.once(
+            |request_id| pb::LoadScheduleRequest { request_id, content: content.to_owned(), source: source.to_owned() },
+            |c, q| async move { c.calendar.clone().load_schedule(q).await },
+        )
+        .await
     }
 }

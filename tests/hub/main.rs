@@ -3,6 +3,7 @@
 
 mod support;
 
+mod deadlines;
 mod durability;
 mod flows;
 mod inbox;

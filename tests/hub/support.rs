@@ -37,7 +37,8 @@ impl TestHub {
 
     /// Starts a hub on an existing data directory.
     pub async fn start_in(dir: Arc<tempfile::TempDir>, clock: Arc<ManualClock>) -> Self {
-        let config = Config { data_dir: dir.path().to_owned(), ..Config::default() };
+        // The scanner runs often; tests move the clock and wait for its events.
+        let config = Config { data_dir: dir.path().to_owned(), scan_interval_ms: 20, ..Config::default() };
         let prepared = Prepared::open(&config, clock.clone()).await.expect("the hub opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("an address");
