@@ -257,6 +257,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_is_valid() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/xianjie.toml");
+        let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/xianjie"));
+        assert_eq!((config.deadlines.statutory_days, config.deadlines.urgent_days), (5, 1));
+    }
+
+    #[test]
     fn passwords_stay_out_of_debug_output() {
         let config = Config { database_url: Some("postgres://hub:s3cret@db/xianjie".into()), ..Config::default() };
         let shown = format!("{config:?}");

@@ -3,13 +3,13 @@
 
 use std::sync::{Arc, PoisonError};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::{convert, error::ApiError, identity, Hub, Plan};
 use crate::{
     domain::{
-        calendar::{schedule, Calendar, Schedule, YearStatus},
+        calendar::{schedule, Schedule, YearStatus},
         date,
         deadline::{Deadline, DeadlineState},
         lifecycle::{Notice, NoticeKind},
@@ -36,17 +36,6 @@ impl CalendarApi {
 
 fn day(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
     date::parse(field, raw).map_err(|v| ApiError::from(DomainError::from(v)))
-}
-
-/// The name the schedule gives a date, if it lists it.
-fn holiday_name(calendar: &Calendar, date: NaiveDate) -> String {
-    [date.year(), date.year() + 1]
-        .into_iter()
-        .filter_map(|year| calendar.schedule(year))
-        .flat_map(|s| &s.holidays)
-        .find(|h| h.off.contains(&date) || h.work.contains(&date))
-        .map(|h| h.name.clone())
-        .unwrap_or_default()
 }
 
 /// Everything loading `schedule` writes: the schedule's next version, and each open
@@ -115,7 +104,7 @@ impl CalendarService for CalendarApi {
         let r = calendar.is_working_day(date);
         Ok(Response::new(pb::IsWorkingDayResponse {
             working: r.value,
-            holiday: holiday_name(&calendar, date),
+            holiday: calendar.holiday(date).unwrap_or_default().to_owned(),
             provisional: r.provisional,
         }))
     }

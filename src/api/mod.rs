@@ -17,7 +17,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-pub use calendar::CalendarApi;
+pub use calendar::{load_plan, CalendarApi};
 pub use coordination::CoordinationApi;
 pub use directory::DirectoryApi;
 use error::ApiError;

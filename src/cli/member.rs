@@ -4,15 +4,13 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Args, Subcommand};
 use tokio_stream::StreamExt;
-use tonic::Status;
-use tonic_types::StatusExt;
 
 use super::{
+    connection::{explain, Connection},
     render::{self, Names},
     submit_file::{PersonFile, SubmitFile},
 };
 use crate::{
-    client::{Client, Profile},
     domain::{
         referral::State,
         vocabulary::{Need, Outcome, RefusalGround},
@@ -24,15 +22,8 @@ use crate::{
 pub struct MemberArgs {
     /// Member code (`jcy`, `mz`, …), `office` or `admin`.
     identity: String,
-    /// A client profile (TOML, see `deploy/members/`).
-    #[arg(long)]
-    profile: Option<PathBuf>,
-    /// Without a profile: the hub's address.
-    #[arg(long, default_value = "https://localhost:7443")]
-    endpoint: String,
-    /// Without a profile: the directory with `ca.crt` and `<code>.crt`/`.key`.
-    #[arg(long, default_value = "hub-data/pki")]
-    pki_dir: PathBuf,
+    #[command(flatten)]
+    connection: Connection,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -219,21 +210,7 @@ impl SubmitArgs {
     }
 }
 
-/// A failed call, as a person should read it: the code, the message and each field.
-fn explain(status: Status) -> anyhow::Error {
-    let bad = status.get_details_bad_request();
-    // The status message repeats the violations for clients that cannot read details.
-    let message = if bad.is_some() { "invalid request" } else { status.message() };
-    let mut text = format!("{:?}: {message}", status.code());
-    if let Some(bad) = bad {
-        for v in bad.field_violations {
-            text.push_str(&format!("\n  {}: {}", v.field, v.description));
-        }
-    }
-    anyhow::anyhow!(text)
-}
-
-fn print_json(value: &serde_json::Value) {
+pub fn print_json(value: &serde_json::Value) {
     println!("{value:#}");
 }
 
@@ -242,21 +219,7 @@ fn code_of<T: Copy>(what: &str, raw: &str, from_code: fn(&str) -> Option<T>) -> 
 }
 
 pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
-    let profile = match &args.profile {
-        Some(path) => {
-            let profile = Profile::load(path)?;
-            anyhow::ensure!(
-                profile.identity == args.identity,
-                "{} is the profile of {}, not of {}",
-                path.display(),
-                profile.identity,
-                args.identity
-            );
-            profile
-        }
-        None => Profile::from_pki_dir(&args.pki_dir, &args.identity, &args.endpoint),
-    };
-    let client = Client::connect(&profile).await?;
+    let client = args.connection.connect(&args.identity).await?;
     let json = args.json;
     let names = match &args.command {
         MemberCommand::Whoami | MemberCommand::Ack { .. } => Names::default(),
@@ -353,7 +316,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&render::referral_json(&referral));
             } else {
-                print!("{}", render::referral_details(&referral, &found.history, &names));
+                print!("{}", render::referral_details(&referral, &found.history, &found.deadlines, &names));
             }
         }
         MemberCommand::Case { id } => {

@@ -1,7 +1,10 @@
 //! The command line: `serve`, `member <code> …`, `pki …`. Parses flags, then calls the
 //! library; prints for people by default and JSON with `--json`.
 
+mod calendar;
+mod connection;
 mod member;
+mod office;
 mod pki;
 mod render;
 mod submit_file;
@@ -40,6 +43,10 @@ enum Command {
     },
     /// Acts as one member (or `office`, `admin`) through the hub.
     Member(member::MemberArgs),
+    /// The joint-meeting office: overdue and due-soon deadlines, reminders, events.
+    Office(office::OfficeArgs),
+    /// The working-day calendar; loading next year's holiday schedule.
+    Calendar(calendar::CalendarArgs),
     /// The joint meeting's certificate authority.
     Pki(pki::PkiArgs),
 }
@@ -71,6 +78,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Member(args) => member::run(args).await,
+        Command::Office(args) => office::run(args).await,
+        Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     domain::{
+        deadline::{DeadlineKind, DeadlineState},
         lifecycle::{EntryKind, NoticeKind},
         referral::{ReferralKind, State},
         vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
@@ -80,7 +81,12 @@ pub fn referral_line(r: &pb::Referral, names: &Names) -> String {
 }
 
 /// A referral in full, for people.
-pub fn referral_details(r: &pb::Referral, history: &[pb::ReferralEvent], names: &Names) -> String {
+pub fn referral_details(
+    r: &pb::Referral,
+    history: &[pb::ReferralEvent],
+    deadlines: &[pb::Deadline],
+    names: &Names,
+) -> String {
     let mut out = String::new();
     let mut line = |label: &str, value: String| {
         if !value.is_empty() {
@@ -127,6 +133,12 @@ pub fn referral_details(r: &pb::Referral, history: &[pb::ReferralEvent], names: 
     }
     line("反馈", r.feedback.clone());
     line("退回撤回理由", r.closing_reason.clone());
+    if !deadlines.is_empty() {
+        out.push_str("期限\n");
+        for d in deadlines {
+            out.push_str(&format!("  {}\n", deadline_line(d, names)));
+        }
+    }
     if !history.is_empty() {
         out.push_str("经过\n");
         for e in history {
@@ -142,14 +154,19 @@ pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
     let flags =
         format!("{}{}", if e.urgent { " [紧急]" } else { "" }, if e.green_channel { " [绿色通道]" } else { "" });
     let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
+    let deadline = match DeadlineKind::from_code(&e.deadline_kind) {
+        Some(kind) => format!("  {} 到期 {}", kind.label(), e.due_on),
+        None => String::new(),
+    };
     format!(
-        "#{:<5} {}  {:<13} {}  by {}  {}{}{}",
+        "#{:<5} {}  {:<15} {}  by {}  {}{}{}{}",
         e.seq,
         time(&e.at),
         what,
         e.referral_id,
         names.member(&e.actor),
         state_label(e.state),
+        deadline,
         flags,
         note
     )
@@ -208,5 +225,54 @@ pub fn notice_json(e: &pb::InboxEvent) -> Value {
         "note": e.note,
         "urgent": e.urgent,
         "green_channel": e.green_channel,
+        "deadline_kind": e.deadline_kind,
+        "due_on": e.due_on,
+    })
+}
+
+fn deadline_kind(number: i32) -> Option<DeadlineKind> {
+    DeadlineKind::from_number(number)
+}
+
+fn deadline_state(number: i32) -> Option<DeadlineState> {
+    DeadlineState::ALL.into_iter().find(|s| *s as i32 == number)
+}
+
+/// One line per deadline: what, whose, when due, how late.
+pub fn deadline_line(d: &pb::Deadline, names: &Names) -> String {
+    let late =
+        if d.working_days_late > 0 { format!("  逾期 {} 个工作日", d.working_days_late) } else { String::new() };
+    let flags = format!(
+        "{}{}{}",
+        if d.green_channel { " [绿色通道]" } else { "" },
+        if d.urgent { " [紧急]" } else { "" },
+        if d.provisional { " [暂定]" } else { "" }
+    );
+    format!(
+        "{}  {:<8} {}  到期 {}  {}{}{}",
+        d.referral_id,
+        deadline_kind(d.kind).map_or("", |k| k.label()),
+        names.member(&d.responsible),
+        d.due_on,
+        deadline_state(d.state).map_or("", |s| s.label()),
+        late,
+        flags
+    )
+}
+
+pub fn deadline_json(d: &pb::Deadline) -> Value {
+    json!({
+        "referral_id": d.referral_id,
+        "case_id": d.case_id,
+        "kind": deadline_kind(d.kind).map(|k| k.code()),
+        "responsible": d.responsible,
+        "runs_from": d.runs_from,
+        "due_on": d.due_on,
+        "provisional": d.provisional,
+        "state": deadline_state(d.state).map(|s| s.code()),
+        "met_on": d.met_on,
+        "working_days_late": d.working_days_late,
+        "urgent": d.urgent,
+        "green_channel": d.green_channel,
     })
 }

@@ -74,30 +74,38 @@ pub fn ensure_dev_pki(config: &Config, directory: &Directory) -> anyhow::Result<
     Ok(Some(authority.dir().to_owned()))
 }
 
+/// The hub's shared state on the configured data: store, directory, calendar, clock.
+/// Also what command-line tools use to work on a data directory without a running hub.
+pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hub, Arc<SqliteStore>)> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let store = Arc::new(SqliteStore::open(&config.database_url()).await.context("opening the database")?);
+    let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
+    let (_, stopping) = watch::channel(false);
+    let hub = Hub {
+        store: store.clone(),
+        directory: Arc::new(RwLock::new(directory(config)?)),
+        calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+        policy: config.deadlines,
+        clock,
+        notifier: Arc::new(Notifier::default()),
+        stopping,
+    };
+    Ok((hub, store))
+}
+
 impl Prepared {
     /// Opens the store and the TLS files of `config`, creating the development PKI on
     /// first start, with time read from `clock`.
     pub async fn open(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-        let directory = directory(config)?;
-        if let Some(dir) = ensure_dev_pki(config, &directory)? {
+        if let Some(dir) = ensure_dev_pki(config, &directory(config)?)? {
             tracing::info!(dir = %dir.display(), "created a development certificate authority and certificates for every member, the office and an admin");
         }
         let tls = tls::Tls::load(&config.ca_cert(), &config.server_cert(), &config.server_key(), clock.clone())
             .context("loading TLS certificates")?;
-        let store = Arc::new(SqliteStore::open(&config.database_url()).await.context("opening the database")?);
-        let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
-        let (_, stopping) = watch::channel(false);
-        let hub = Hub {
-            store: store.clone(),
-            directory: Arc::new(RwLock::new(directory)),
-            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
-            policy: config.deadlines,
-            clock,
-            notifier: Arc::new(Notifier::default()),
-            stopping,
-        };
+        let (hub, store) = assemble(config, clock).await?;
         Ok(Self {
             hub,
             tls,

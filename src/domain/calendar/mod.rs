@@ -91,6 +91,17 @@ impl Calendar {
         self.days.get(&date).copied().unwrap_or_else(|| !matches!(date.weekday(), Weekday::Sat | Weekday::Sun))
     }
 
+    /// The holiday a notice lists `date` for (as a day off or a make-up working day).
+    pub fn holiday(&self, date: NaiveDate) -> Option<&str> {
+        // A notice may list late-December days of the year before.
+        [date.year(), date.year() + 1]
+            .into_iter()
+            .filter_map(|year| self.schedules.get(&year))
+            .flat_map(|s| &s.holidays)
+            .find(|h| h.off.contains(&date) || h.work.contains(&date))
+            .map(|h| h.name.as_str())
+    }
+
     pub fn is_working_day(&self, date: NaiveDate) -> Reckoned<bool> {
         Reckoned { value: self.working(date), provisional: !self.known(date) }
     }

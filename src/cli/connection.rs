@@ -1,0 +1,57 @@
+//! How a command reaches the hub: a client profile, or the hub's address and the
+//! development PKI directory.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use tonic::Status;
+use tonic_types::StatusExt;
+
+use crate::client::{Client, Profile};
+
+#[derive(Args, Clone)]
+pub struct Connection {
+    /// A client profile (TOML, see `deploy/members/`).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Without a profile: the hub's address.
+    #[arg(long, default_value = "https://localhost:7443")]
+    endpoint: String,
+    /// Without a profile: the directory with `ca.crt` and `<code>.crt`/`.key`.
+    #[arg(long, default_value = "hub-data/pki")]
+    pki_dir: PathBuf,
+}
+
+impl Connection {
+    /// Connects as `identity` (a member code, `office` or `admin`).
+    pub async fn connect(&self, identity: &str) -> anyhow::Result<Client> {
+        let profile = match &self.profile {
+            Some(path) => {
+                let profile = Profile::load(path)?;
+                anyhow::ensure!(
+                    profile.identity == identity,
+                    "{} is the profile of {}, not of {identity}",
+                    path.display(),
+                    profile.identity
+                );
+                profile
+            }
+            None => Profile::from_pki_dir(&self.pki_dir, identity, &self.endpoint),
+        };
+        Ok(Client::connect(&profile).await?)
+    }
+}
+
+/// A failed call, as a person should read it: the code, the message and each field.
+pub fn explain(status: Status) -> anyhow::Error {
+    let bad = status.get_details_bad_request();
+    // The status message repeats the violations for clients that cannot read details.
+    let message = if bad.is_some() { "invalid request" } else { status.message() };
+    let mut text = format!("{:?}: {message}", status.code());
+    if let Some(bad) = bad {
+        for v in bad.field_violations {
+            text.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    anyhow::anyhow!(text)
+}

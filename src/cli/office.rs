@@ -1,0 +1,137 @@
+//! `xianjie office …`: the joint-meeting office's view of the deadlines.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use tokio_stream::StreamExt;
+
+use super::{
+    connection::{explain, Connection},
+    member::print_json,
+    render::{self, Names},
+};
+use crate::{domain::deadline::DeadlineKind, proto as pb};
+
+#[derive(Args)]
+pub struct OfficeArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: OfficeCommand,
+}
+
+#[derive(Args)]
+struct Filter {
+    /// Only this member's deadlines.
+    #[arg(long)]
+    member: Option<String>,
+    /// Only this kind: `send`, `start`, `feedback` or `urgent`.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Only those due on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<String>,
+    /// Only those due on or before this day.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, default_value_t = 200)]
+    limit: u32,
+}
+
+#[derive(Subcommand)]
+enum OfficeCommand {
+    /// Deadlines passed unmet, with how many working days each is late.
+    Overdue(Filter),
+    /// Open deadlines with at most one working day left.
+    DueSoon(Filter),
+    /// Every pending deadline, or with `--all` every deadline in any state.
+    Deadlines {
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        filter: Filter,
+    },
+    /// 催办 — reminds the member responsible for a deadline.
+    Remind {
+        referral_id: String,
+        /// `send`, `start`, `feedback` or `urgent`.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Streams the office's deadline events (missed, moved), from `--after N` or the
+    /// last acknowledgement.
+    Watch {
+        #[arg(long)]
+        after: Option<u64>,
+    },
+}
+
+fn kind(raw: &str) -> anyhow::Result<DeadlineKind> {
+    DeadlineKind::from_code(raw).ok_or_else(|| anyhow::anyhow!("kind: {raw:?} is not send, start, feedback or urgent"))
+}
+
+impl Filter {
+    fn request(self, view: pb::DeadlineView) -> anyhow::Result<pb::ListDeadlinesRequest> {
+        Ok(pb::ListDeadlinesRequest {
+            view: view as i32,
+            responsible: self.member.unwrap_or_default(),
+            kind: self.kind.as_deref().map(kind).transpose()?.map_or(0, |k| k as i32),
+            due_from: self.from.unwrap_or_default(),
+            due_to: self.to.unwrap_or_default(),
+            limit: self.limit,
+        })
+    }
+}
+
+pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
+    let client = args.connection.connect("office").await?;
+    let json = args.json;
+    let names = if json { Names::default() } else { Names::new(&client.members().await.map_err(explain)?) };
+    let request = match args.command {
+        OfficeCommand::Overdue(filter) => filter.request(pb::DeadlineView::Overdue)?,
+        OfficeCommand::DueSoon(filter) => filter.request(pb::DeadlineView::DueSoon)?,
+        OfficeCommand::Deadlines { all, filter } => {
+            filter.request(if all { pb::DeadlineView::All } else { pb::DeadlineView::Unspecified })?
+        }
+        OfficeCommand::Remind { referral_id, kind: raw, note } => {
+            let kind = pb::DeadlineKind::try_from(kind(&raw)? as i32).unwrap_or_default();
+            let deadline = client.remind(&referral_id, kind, &note).await.map_err(explain)?;
+            if json {
+                print_json(&render::deadline_json(&deadline));
+            } else {
+                println!("催办已发送 → {}", render::deadline_line(&deadline, &names));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Watch { after } => {
+            let mut stream = client.watch(after).await.map_err(explain)?;
+            while let Some(event) = stream.next().await {
+                let event = event.map_err(explain)?;
+                if json {
+                    println!("{}", render::notice_json(&event));
+                } else {
+                    println!("{}", render::notice_line(&event, &names));
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let listed = client.list_deadlines(request).await.map_err(explain)?;
+    if json {
+        print_json(&serde_json::json!({
+            "today": listed.today,
+            "deadlines": listed.deadlines.iter().map(render::deadline_json).collect::<Vec<_>>(),
+        }));
+    } else {
+        println!("今日 {}，共 {} 项", listed.today, listed.deadlines.len());
+        for d in &listed.deadlines {
+            println!("{}", render::deadline_line(d, &names));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
