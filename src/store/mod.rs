@@ -5,12 +5,17 @@
 //! not know protobuf, and it applies no domain rules beyond optimistic versioning.
 
 mod rows;
+mod sql;
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use tokio::sync::watch;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::delivery::Notifier;
 use crate::domain::{
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
@@ -203,4 +208,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+
+    /// Until `stopping`, tells `notifier` of inbox events that other hub processes
+    /// commit on the same database.
+    async fn listen(&self, notifier: Arc<Notifier>, stopping: watch::Receiver<bool>) -> Result<(), StoreError>;
 }

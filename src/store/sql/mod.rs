@@ -1,0 +1,467 @@
+//! The SQL both backends share. Each backend (`sqlite`, `postgres`) opens its own pools
+//! and then states `sql_store!(Store, Database)`, which implements [`Store`] over them:
+//! one text for every query (with `$1`-style parameters, which SQLite reads too), so
+//! the two cannot drift apart.
+//!
+//! The backend provides two inherent methods: `announce`, called inside each commit's
+//! transaction with the inbox positions it filled (PostgreSQL notifies other replicas),
+//! and `relay`, which forwards such announcements to this process's subscribers.
+//!
+//! [`Store`]: crate::store::Store
+
+/// `(acked_seq, last_seq)` of an inbox as a position.
+pub fn position(row: Option<(i64, i64)>) -> super::InboxPosition {
+    let (acked, head) = row.unwrap_or_default();
+    super::InboxPosition { acked_seq: acked.max(0) as u64, head_seq: head.max(0) as u64 }
+}
+
+/// Implements `Store` for `$store`, whose `writer` and `reader` are pools of `$db`.
+macro_rules! sql_store {
+    ($store:ident, $db:path) => {
+        // In a block of its own, so that these imports stay out of the backend's module.
+        const _: () = {
+            use async_trait::async_trait;
+            use uuid::Uuid;
+
+            use $crate::store::{
+                rows::{micros, DeadlineRow, EntryRow, InboxRow, ListedRow, ReferralRow, ScheduleRow, DEADLINE_COLUMNS},
+                Commit, DeadlineQuery, Delivered, InboxEvent, InboxPosition, ListQuery, ListedDeadline, RequestRecord,
+                ScheduleRecord, StoreError,
+            };
+            use $crate::domain::{
+                deadline::Deadline, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
+            };
+
+            const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, submitted_at, \
+                 updated_at, started_at, conclusion, feedback, closing_reason, version";
+
+            mod write {
+                // The one write path of the SQLite store: everything a commit holds, in its
+                // transaction, or nothing.
+
+                use sqlx::Transaction;
+                use uuid::Uuid;
+
+                use $crate::{
+                    domain::{deadline::Deadline, lifecycle::Notice},
+                    store::{rows::documents, rows::micros, Change, Commit, DeadlineUpdate, Delivered, StoreError},
+                };
+
+                type Tx<'a> = Transaction<'a, $db>;
+
+                fn unique_violation(error: &sqlx::Error) -> bool {
+                    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+                }
+
+                /// Writes every part of `commit`; the caller commits the transaction.
+                pub async fn commit(tx: &mut Tx<'_>, commit: &Commit) -> Result<Vec<Delivered>, StoreError> {
+                    if let Some(request) = &commit.request {
+                        sqlx::query("INSERT INTO requests (member, request_id, fingerprint, response, at) VALUES ($1, $2, $3, $4, $5)")
+                            .bind(request.member.as_str())
+                            .bind(request.request_id.as_str())
+                            .bind(&request.fingerprint)
+                            .bind(&request.response)
+                            .bind(micros(commit.at))
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(|e| if unique_violation(&e) { StoreError::DuplicateRequest } else { e.into() })?;
+                    }
+                    if let Some((case_id, owner)) = &commit.new_case {
+                        sqlx::query("INSERT INTO cases (id, owner, created_at) VALUES ($1, $2, $3)")
+                            .bind(case_id.to_string())
+                            .bind(owner.as_str())
+                            .bind(micros(commit.at))
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    if let Some(s) = &commit.schedule {
+                        sqlx::query(
+                            "INSERT INTO calendar_schedules (year, version, schedule, source, loaded_by, loaded_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(i64::from(s.year))
+                        .bind(i64::from(s.version))
+                        .bind(&s.schedule)
+                        .bind(&s.source)
+                        .bind(s.loaded_by.as_str())
+                        .bind(micros(s.loaded_at))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+                    }
+                    let mut delivered = Vec::new();
+                    for change in &commit.changes {
+                        write_change(tx, change).await?;
+                        for deadline in &change.deadlines {
+                            upsert_deadline(tx, deadline).await?;
+                        }
+                        for notice in &change.notices {
+                            delivered.push(deliver(tx, notice).await?);
+                        }
+                    }
+                    for update in &commit.deadline_updates {
+                        update_deadline(tx, update).await?;
+                    }
+                    for notice in &commit.notices {
+                        delivered.push(deliver(tx, notice).await?);
+                    }
+                    Ok(delivered)
+                }
+
+                async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<(), StoreError> {
+                    let r = &change.referral;
+                    let (content, conclusion) = documents(r)?;
+                    match change.expected_version {
+                        None => {
+                            sqlx::query(
+                                "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
+                                 content, submitted_at, updated_at, started_at, conclusion, feedback, closing_reason, version) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                            )
+                            .bind(r.id.to_string())
+                            .bind(r.case_id.to_string())
+                            .bind(r.kind.code())
+                            .bind(r.state.code())
+                            .bind(r.sender.as_str())
+                            .bind(r.recipient.as_str())
+                            .bind(r.content.urgent)
+                            .bind(r.content.green_channel())
+                            .bind(content)
+                            .bind(micros(r.submitted_at))
+                            .bind(micros(r.updated_at))
+                            .bind(r.started_at.map(micros))
+                            .bind(conclusion)
+                            .bind(&r.feedback)
+                            .bind(&r.closing_reason)
+                            .bind(i64::from(r.version))
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        Some(expected) => {
+                            let updated = sqlx::query(
+                                "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, conclusion = $4, feedback = $5, \
+                                 closing_reason = $6, version = $7 WHERE id = $8 AND version = $9",
+                            )
+                            .bind(r.state.code())
+                            .bind(micros(r.updated_at))
+                            .bind(r.started_at.map(micros))
+                            .bind(conclusion)
+                            .bind(&r.feedback)
+                            .bind(&r.closing_reason)
+                            .bind(i64::from(r.version))
+                            .bind(r.id.to_string())
+                            .bind(i64::from(expected))
+                            .execute(&mut **tx)
+                            .await?;
+                            if updated.rows_affected() != 1 {
+                                return Err(StoreError::Conflict);
+                            }
+                        }
+                    }
+                    for entry in &change.entries {
+                        sqlx::query(
+                            "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(entry.referral_id.to_string())
+                        .bind(i64::from(entry.version))
+                        .bind(entry.kind.code())
+                        .bind(entry.actor.as_str())
+                        .bind(micros(entry.at))
+                        .bind(entry.state.code())
+                        .bind(&entry.note)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Ok(())
+                }
+
+                async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
+                         met_on, reminded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         ON CONFLICT (referral_id, kind) DO UPDATE SET responsible = excluded.responsible, \
+                         runs_from = excluded.runs_from, due_on = excluded.due_on, provisional = excluded.provisional, \
+                         state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded",
+                    )
+                    .bind(d.referral_id.to_string())
+                    .bind(d.kind.code())
+                    .bind(d.case_id.to_string())
+                    .bind(d.responsible.as_str())
+                    .bind(d.trigger.to_string())
+                    .bind(d.due.to_string())
+                    .bind(d.provisional)
+                    .bind(d.state.code())
+                    .bind(d.met_on.map(|m| m.to_string()))
+                    .bind(d.reminded)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
+                }
+
+                /// Changes a deadline only if it is still as it was read.
+                async fn update_deadline(tx: &mut Tx<'_>, update: &DeadlineUpdate) -> Result<(), StoreError> {
+                    let (d, was) = (&update.deadline, &update.was);
+                    let updated = sqlx::query(
+                        "UPDATE deadlines SET due_on = $1, provisional = $2, state = $3, met_on = $4, reminded = $5 \
+                         WHERE referral_id = $6 AND kind = $7 AND due_on = $8 AND state = $9 AND reminded = $10",
+                    )
+                    .bind(d.due.to_string())
+                    .bind(d.provisional)
+                    .bind(d.state.code())
+                    .bind(d.met_on.map(|m| m.to_string()))
+                    .bind(d.reminded)
+                    .bind(d.referral_id.to_string())
+                    .bind(d.kind.code())
+                    .bind(was.due.to_string())
+                    .bind(was.state.code())
+                    .bind(was.reminded)
+                    .execute(&mut **tx)
+                    .await?;
+                    if updated.rows_affected() == 1 {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Conflict)
+                    }
+                }
+
+                /// Appends a notice to its member's inbox at the next sequence number.
+                async fn deliver(tx: &mut Tx<'_>, notice: &Notice) -> Result<Delivered, StoreError> {
+                    let seq: i64 = sqlx::query_scalar(
+                        "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \
+                         ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1 RETURNING last_seq",
+                    )
+                    .bind(notice.to.as_str())
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, referral_kind, state, \
+                         actor, at, note, urgent, green_channel, deadline_kind, due_on) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    )
+                    .bind(notice.to.as_str())
+                    .bind(seq)
+                    .bind(Uuid::new_v4().to_string())
+                    .bind(notice.kind.code())
+                    .bind(notice.referral_id.to_string())
+                    .bind(notice.case_id.to_string())
+                    .bind(notice.referral_kind.code())
+                    .bind(notice.state.code())
+                    .bind(notice.actor.as_str())
+                    .bind(micros(notice.at))
+                    .bind(&notice.note)
+                    .bind(notice.urgent)
+                    .bind(notice.green_channel)
+                    .bind(notice.deadline.map(|(kind, _)| kind.code()))
+                    .bind(notice.deadline.map(|(_, due)| due.to_string()))
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(Delivered { member: notice.to.clone(), seq: seq as u64 })
+                }
+            }
+
+            #[async_trait]
+            impl $crate::store::Store for $store {
+                #[tracing::instrument(skip_all)]
+                async fn recall(&self, member: &MemberCode, request_id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
+                    let row: Option<(Vec<u8>, Vec<u8>)> =
+                        sqlx::query_as("SELECT fingerprint, response FROM requests WHERE member = $1 AND request_id = $2")
+                            .bind(member.as_str())
+                            .bind(request_id.as_str())
+                            .fetch_optional(&self.reader)
+                            .await?;
+                    Ok(row.map(|(fingerprint, response)| RequestRecord {
+                        member: member.clone(),
+                        request_id: request_id.clone(),
+                        fingerprint,
+                        response,
+                    }))
+                }
+
+                #[tracing::instrument(skip_all, fields(changes = commit.changes.len()))]
+                async fn commit(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
+                    let mut tx = self.writer.begin().await?;
+                    let delivered = write::commit(&mut tx, &commit).await?;
+                    self.announce(&mut tx, &delivered).await?;
+                    tx.commit().await?;
+                    Ok(delivered)
+                }
+
+                async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {
+                    let row: Option<ReferralRow> =
+                        sqlx::query_as(&format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = $1"))
+                            .bind(id.to_string())
+                            .fetch_optional(&self.reader)
+                            .await?;
+                    row.map(Referral::try_from).transpose()
+                }
+
+                async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+                    let rows: Vec<EntryRow> = sqlx::query_as(
+                        "SELECT referral_id, version, kind, actor, at, state, note FROM referral_events \
+                         WHERE referral_id = $1 ORDER BY version",
+                    )
+                    .bind(id.to_string())
+                    .fetch_all(&self.reader)
+                    .await?;
+                    rows.into_iter().map(HistoryEntry::try_from).collect()
+                }
+
+                async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
+                    let owner: Option<String> = sqlx::query_scalar("SELECT owner FROM cases WHERE id = $1")
+                        .bind(case_id.to_string())
+                        .fetch_optional(&self.reader)
+                        .await?;
+                    owner.map(|o| MemberCode::parse(&o).map_err(StoreError::Corrupt)).transpose()
+                }
+
+                async fn case_referrals(&self, case_id: Uuid) -> Result<Vec<Referral>, StoreError> {
+                    let rows: Vec<ReferralRow> = sqlx::query_as(&format!(
+                        "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE case_id = $1 ORDER BY submitted_at, recipient"
+                    ))
+                    .bind(case_id.to_string())
+                    .fetch_all(&self.reader)
+                    .await?;
+                    rows.into_iter().map(Referral::try_from).collect()
+                }
+
+                #[tracing::instrument(skip_all)]
+                async fn list(&self, member: &MemberCode, query: &ListQuery) -> Result<Vec<Referral>, StoreError> {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE ("));
+                    match (query.sent, query.received) {
+                        (true, false) => q.push("sender = ").push_bind(member.as_str()),
+                        (false, true) => q.push("recipient = ").push_bind(member.as_str()),
+                        _ => q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str()),
+                    };
+                    q.push(")");
+                    if !query.states.is_empty() {
+                        q.push(" AND state IN (");
+                        let mut states = q.separated(", ");
+                        for state in &query.states {
+                            states.push_bind(state.code());
+                        }
+                        q.push(")");
+                    }
+                    if let Some(counterpart) = &query.counterpart {
+                        q.push(" AND (sender = ")
+                            .push_bind(counterpart.as_str())
+                            .push(" OR recipient = ")
+                            .push_bind(counterpart.as_str())
+                            .push(")");
+                    }
+                    if let Some(case_id) = query.case_id {
+                        q.push(" AND case_id = ").push_bind(case_id.to_string());
+                    }
+                    if let Some((at, id)) = query.after {
+                        q.push(" AND (submitted_at < ")
+                            .push_bind(micros(at))
+                            .push(" OR (submitted_at = ")
+                            .push_bind(micros(at))
+                            .push(" AND id < ")
+                            .push_bind(id.to_string())
+                            .push("))");
+                    }
+                    q.push(" ORDER BY submitted_at DESC, id DESC LIMIT ").push_bind(i64::from(query.limit));
+                    let rows: Vec<ReferralRow> = q.build_query_as().fetch_all(&self.reader).await?;
+                    rows.into_iter().map(Referral::try_from).collect()
+                }
+
+                async fn inbox(&self, member: &MemberCode, after_seq: u64, limit: u32) -> Result<Vec<InboxEvent>, StoreError> {
+                    let rows: Vec<InboxRow> = sqlx::query_as(
+                        "SELECT member, seq, event_id, kind, referral_id, case_id, referral_kind, state, actor, at, note, \
+                         urgent, green_channel, deadline_kind, due_on FROM inbox_events WHERE member = $1 AND seq > $2 \
+                         ORDER BY seq LIMIT $3",
+                    )
+                    .bind(member.as_str())
+                    .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                    rows.into_iter().map(InboxEvent::try_from).collect()
+                }
+
+                async fn inbox_position(&self, member: &MemberCode) -> Result<InboxPosition, StoreError> {
+                    let row: Option<(i64, i64)> = sqlx::query_as("SELECT acked_seq, last_seq FROM inbox_heads WHERE member = $1")
+                        .bind(member.as_str())
+                        .fetch_optional(&self.reader)
+                        .await?;
+                    Ok($crate::store::sql::position(row))
+                }
+
+                async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
+                    let row: Option<(i64, i64)> = sqlx::query_as(
+                        "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq WHEN $1 > acked_seq THEN $1 \
+                         ELSE acked_seq END WHERE member = $2 RETURNING acked_seq, last_seq",
+                    )
+                    .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                    .bind(member.as_str())
+                    .fetch_optional(&self.writer)
+                    .await?;
+                    Ok($crate::store::sql::position(row))
+                }
+
+                async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
+                    let rows: Vec<DeadlineRow> =
+                        sqlx::query_as(&format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE referral_id = $1 ORDER BY due_on"))
+                            .bind(referral_id.to_string())
+                            .fetch_all(&self.reader)
+                            .await?;
+                    rows.into_iter().map(Deadline::try_from).collect()
+                }
+
+                #[tracing::instrument(skip_all)]
+                async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT d.referral_id, d.kind, d.case_id, d.responsible, d.runs_from, d.due_on, d.provisional, d.state, \
+                         d.met_on, d.reminded, r.kind AS referral_kind, r.urgent, r.green_channel \
+                         FROM deadlines d JOIN referrals r ON r.id = d.referral_id WHERE 1 = 1",
+                    );
+                    if !query.states.is_empty() {
+                        q.push(" AND d.state IN (");
+                        let mut states = q.separated(", ");
+                        for state in &query.states {
+                            states.push_bind(state.code());
+                        }
+                        q.push(")");
+                    }
+                    if let Some(responsible) = &query.responsible {
+                        q.push(" AND d.responsible = ").push_bind(responsible.as_str());
+                    }
+                    if let Some(kind) = query.kind {
+                        q.push(" AND d.kind = ").push_bind(kind.code());
+                    }
+                    if let Some(from) = query.due_from {
+                        q.push(" AND d.due_on >= ").push_bind(from.to_string());
+                    }
+                    if let Some(to) = query.due_to {
+                        q.push(" AND d.due_on <= ").push_bind(to.to_string());
+                    }
+                    q.push(" ORDER BY r.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
+                        .push_bind(i64::from(query.limit));
+                    let rows: Vec<ListedRow> = q.build_query_as().fetch_all(&self.reader).await?;
+                    rows.into_iter().map(ListedDeadline::try_from).collect()
+                }
+
+                async fn listen(
+                    &self,
+                    notifier: std::sync::Arc<$crate::delivery::Notifier>,
+                    stopping: tokio::sync::watch::Receiver<bool>,
+                ) -> Result<(), StoreError> {
+                    self.relay(notifier, stopping).await
+                }
+
+                async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
+                    let rows: Vec<ScheduleRow> = sqlx::query_as(
+                        "SELECT year, version, schedule, source, loaded_by, loaded_at FROM calendar_schedules s \
+                         WHERE version = (SELECT MAX(version) FROM calendar_schedules WHERE year = s.year) ORDER BY year",
+                    )
+                    .fetch_all(&self.reader)
+                    .await?;
+                    rows.into_iter().map(ScheduleRecord::try_from).collect()
+                }
+            }
+
+        };
+    };
+}
+
+pub(crate) use sql_store;
