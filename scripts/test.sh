@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it: formatting, lints, unit and integration tests (real hubs
-# over mutual TLS), and the cross-checks against independent implementations.
+# over mutual TLS, on SQLite and on a throwaway PostgreSQL cluster), and the
+# cross-checks against independent implementations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,9 @@ fi
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
+
+# Everything on the embedded store (SQLite), then the whole hub suite again on a real
+# PostgreSQL server, two-replica tests included.
 cargo test --locked
+echo "== the hub suite on PostgreSQL"
+scripts/with-postgres.sh env XIANJIE_TEST_BACKEND=postgres cargo test --locked --test hub

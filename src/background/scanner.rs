@@ -5,7 +5,10 @@
 //! transaction as the inbox events, and only if it is still as the scanner read it, so a
 //! second scanner (another replica, or this one after a restart) finds nothing to do.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, PoisonError},
+    time::Duration,
+};
 
 use crate::{
     api::Hub,
@@ -15,7 +18,7 @@ use crate::{
         lifecycle::{Notice, NoticeKind},
         MemberCode,
     },
-    store::{Commit, DeadlineQuery, DeadlineUpdate, StoreError},
+    store::{load_calendar, Commit, DeadlineQuery, DeadlineUpdate, StoreError},
 };
 
 /// How far ahead of today the scanner looks for deadlines.
@@ -46,8 +49,25 @@ pub async fn run(hub: Hub, every: Duration) {
     }
 }
 
-/// One pass over the deadlines at the hub's time.
+/// Takes up schedules loaded since the calendar was built.
+async fn refresh_calendar(hub: &Hub) -> Result<(), StoreError> {
+    let current = hub.calendar();
+    let stored = hub.store.schedules().await?;
+    let stale = stored
+        .iter()
+        .any(|record| current.schedule(record.year).map(|s| s.to_open_json()) != Some(record.schedule.clone()));
+    if stale {
+        let calendar = load_calendar(hub.store.as_ref()).await?;
+        *hub.calendar.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(calendar);
+        tracing::info!("holiday schedules reloaded");
+    }
+    Ok(())
+}
+
+/// One pass over the deadlines at the hub's time, on the newest holiday schedules (which
+/// another hub on the same database may have loaded).
 pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
+    refresh_calendar(hub).await?;
     let now = hub.clock.now();
     let today = local_date(now);
     let calendar = hub.calendar();

@@ -18,7 +18,7 @@ use crate::{
         Caller, MemberCode, Role,
     },
     proto as pb,
-    store::{load_calendar, sqlite::SqliteStore},
+    store::{self, load_calendar},
 };
 
 #[derive(Args)]
@@ -76,8 +76,8 @@ async fn calendar(config: &Config) -> anyhow::Result<Calendar> {
     if !config.data_dir.join("xianjie.db").exists() && config.database_url.is_none() {
         return Ok(Calendar::shipped());
     }
-    let store = SqliteStore::open(&config.database_url()).await?;
-    let calendar = load_calendar(&store).await?;
+    let store = store::open(&config.database_url()).await?;
+    let calendar = load_calendar(store.as_ref()).await?;
     store.close().await;
     Ok(calendar)
 }

@@ -89,6 +89,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let clock = crate::server::clock(&config);
     let prepared = crate::server::Prepared::open(&config, clock).await?;
+    prepared.catch_up().await?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;

@@ -38,6 +38,14 @@ impl Notifier {
         }
     }
 
+    /// Wakes every subscriber to read its inbox again.
+    pub fn wake_all(&self) {
+        let heads = self.heads.lock().unwrap_or_else(PoisonError::into_inner);
+        for sender in heads.values() {
+            sender.send_modify(|_| {});
+        }
+    }
+
     /// A receiver that changes whenever `member`'s inbox grows.
     pub fn watch(&self, member: &MemberCode) -> watch::Receiver<u64> {
         self.sender(member).subscribe()

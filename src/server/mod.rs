@@ -25,7 +25,7 @@ use crate::{
         directory_service_server::DirectoryServiceServer, inbox_service_server::InboxServiceServer,
         referral_service_server::ReferralServiceServer, FILE_DESCRIPTOR_SET,
     },
-    store::{load_calendar, sqlite::SqliteStore},
+    store::{self, load_calendar, Store},
 };
 
 /// How long a stopping hub waits for requests in flight.
@@ -35,7 +35,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Prepared {
     hub: Hub,
     tls: tls::Tls,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     max_message_bytes: usize,
     scan_every: Duration,
 }
@@ -76,10 +76,10 @@ pub fn ensure_dev_pki(config: &Config, directory: &Directory) -> anyhow::Result<
 
 /// The hub's shared state on the configured data: store, directory, calendar, clock.
 /// Also what command-line tools use to work on a data directory without a running hub.
-pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hub, Arc<SqliteStore>)> {
+pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hub, Arc<dyn Store>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let store = Arc::new(SqliteStore::open(&config.database_url()).await.context("opening the database")?);
+    let store = store::open(&config.database_url()).await.context("opening the database")?;
     let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
     let (_, stopping) = watch::channel(false);
     let hub = Hub {
@@ -115,6 +115,14 @@ impl Prepared {
         })
     }
 
+    /// Brings the deadlines up to the hub's time (reminders and misses while it was
+    /// down) before it serves.
+    pub async fn catch_up(&self) -> anyhow::Result<()> {
+        let pass = crate::background::scanner::scan(&self.hub).await.context("scanning deadlines")?;
+        tracing::info!(reminded = pass.reminded, missed = pass.missed, "deadlines caught up");
+        Ok(())
+    }
+
     /// Serves on `listener` until `shutdown` completes, then ends live streams, lets
     /// requests in flight finish and closes the database.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
@@ -122,6 +130,14 @@ impl Prepared {
         let (stop, stopping) = watch::channel(false);
         hub.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
+        let relay = {
+            let (store, notifier, stopping) = (store.clone(), hub.notifier.clone(), hub.stopping.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.listen(notifier, stopping).await {
+                    tracing::error!(error = %e, "relaying other hubs' inbox events stopped");
+                }
+            })
+        };
         let limit = max_message_bytes;
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_serving::<ReferralServiceServer<ReferralApi>>().await;
@@ -185,7 +201,7 @@ impl Prepared {
             served = serving => served.context("serving")?,
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
-        let _ = scanner.await;
+        let _ = tokio::join!(scanner, relay);
         store.close().await;
         tracing::info!("stopped");
         Ok(())

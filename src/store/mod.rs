@@ -4,6 +4,7 @@
 //! The store knows referrals, history entries, notices and request records; it does
 //! not know protobuf, and it applies no domain rules beyond optimistic versioning.
 
+pub mod postgres;
 mod rows;
 mod sql;
 pub mod sqlite;
@@ -11,8 +12,8 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::watch;
 use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::delivery::Notifier;
@@ -212,4 +213,17 @@ pub trait Store: Send + Sync + 'static {
     /// Until `stopping`, tells `notifier` of inbox events that other hub processes
     /// commit on the same database.
     async fn listen(&self, notifier: Arc<Notifier>, stopping: watch::Receiver<bool>) -> Result<(), StoreError>;
+
+    /// Closes the connections, waiting for those in use.
+    async fn close(&self);
+}
+
+/// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), or
+/// SQLite (`sqlite://PATH`).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
+    } else {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    }
 }

@@ -51,8 +51,8 @@ async fn the_scanner_reminds_and_reports_a_miss_exactly_once_also_across_restart
     assert_eq!((soon.referral_id.as_str(), soon.actor.as_str()), (id.as_str(), "hub"));
     drop(mz);
 
-    let (dir, clock) = hub.stop().await;
-    let hub = TestHub::start_in(dir, clock).await;
+    let data = hub.stop().await;
+    let hub = TestHub::start_on(data).await;
     let mut mz = hub.client("mz").await.subscribe(Some(soon.seq)).await.unwrap();
     let mut office = hub.client("office").await.watch(Some(0)).await.unwrap();
     hub.clock.set(at("2026-09-18T02:00:00Z"));
@@ -65,8 +65,8 @@ async fn the_scanner_reminds_and_reports_a_miss_exactly_once_also_across_restart
     );
     drop((mz, office));
 
-    let (dir, clock) = hub.stop().await;
-    let hub = TestHub::start_in(dir, clock).await;
+    let data = hub.stop().await;
+    let hub = TestHub::start_on(data).await;
     hub.clock.advance(Duration::days(3));
     // Something new arrives: it comes right after the miss, with nothing repeated between.
     hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();

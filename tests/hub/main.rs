@@ -9,3 +9,4 @@ mod flows;
 mod inbox;
 mod python;
 mod refusals;
+mod replicas;

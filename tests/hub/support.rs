@@ -1,7 +1,13 @@
 //! A real hub on a free port with real certificates, its clock set by the test, and
 //! real clients for its members.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Utc};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -21,8 +27,59 @@ pub fn at(raw: &str) -> DateTime<Utc> {
     raw.parse().expect("an RFC 3339 instant")
 }
 
-pub struct TestHub {
+/// What outlives a hub between a stop and a start: its data directory (certificates,
+/// and the SQLite database), its database when on PostgreSQL, and its clock.
+#[derive(Clone)]
+pub struct Data {
     pub dir: Arc<tempfile::TempDir>,
+    pub database_url: Option<String>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Data {
+    /// Fresh data: SQLite in a temporary directory, or with `XIANJIE_TEST_BACKEND=postgres`
+    /// a new database on the cluster `XIANJIE_TEST_DATABASE_URL` names.
+    pub async fn fresh() -> Self {
+        Data {
+            dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
+            database_url: fresh_database().await,
+            clock: ManualClock::new(at(T0)),
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        // The scanner runs often; tests move the clock and wait for its events.
+        Config {
+            data_dir: self.dir.path().to_owned(),
+            database_url: self.database_url.clone(),
+            scan_interval_ms: 20,
+            ..Config::default()
+        }
+    }
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("XIANJIE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+async fn fresh_database() -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let Ok(cluster) = std::env::var("XIANJIE_TEST_DATABASE_URL") else {
+        panic!("XIANJIE_TEST_BACKEND=postgres needs a cluster: run under scripts/with-postgres.sh");
+    };
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&cluster).await.expect("the PostgreSQL cluster answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("a fresh database");
+    admin.close().await;
+    let base = cluster.rsplit_once('/').map_or(cluster.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}
+
+pub struct TestHub {
+    pub data: Data,
     pub clock: Arc<ManualClock>,
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
@@ -31,26 +88,24 @@ pub struct TestHub {
 
 impl TestHub {
     pub async fn start() -> Self {
-        let dir = Arc::new(tempfile::tempdir().expect("a temporary directory"));
-        Self::start_in(dir, ManualClock::new(at(T0))).await
+        Self::start_on(Data::fresh().await).await
     }
 
-    /// Starts a hub on an existing data directory.
-    pub async fn start_in(dir: Arc<tempfile::TempDir>, clock: Arc<ManualClock>) -> Self {
-        // The scanner runs often; tests move the clock and wait for its events.
-        let config = Config { data_dir: dir.path().to_owned(), scan_interval_ms: 20, ..Config::default() };
-        let prepared = Prepared::open(&config, clock.clone()).await.expect("the hub opens");
+    /// Starts a hub on existing data.
+    pub async fn start_on(data: Data) -> Self {
+        let clock = data.clock.clone();
+        let prepared = Prepared::open(&data.config(), clock.clone()).await.expect("the hub opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("an address");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(prepared.run(listener, async {
             let _ = stopped.await;
         }));
-        Self { dir, clock, addr, stop: Some(stop), task }
+        Self { data, clock, addr, stop: Some(stop), task }
     }
 
     pub fn pki(&self) -> PathBuf {
-        self.dir.path().join("pki")
+        self.data.dir.path().join("pki")
     }
 
     pub fn endpoint(&self) -> String {
@@ -81,13 +136,13 @@ impl TestHub {
             .expect("the TLS connection opens")
     }
 
-    /// Stops the hub and hands back its data directory and clock.
-    pub async fn stop(mut self) -> (Arc<tempfile::TempDir>, Arc<ManualClock>) {
+    /// Stops the hub and hands back its data.
+    pub async fn stop(mut self) -> Data {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         (&mut self.task).await.expect("the hub task").expect("the hub stops cleanly");
-        (self.dir.clone(), self.clock.clone())
+        self.data.clone()
     }
 }
 
@@ -147,4 +202,56 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
         .get_details_bad_request()
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
+}
+
+/// `xianjie serve` as a process of its own, on the test's data, its clock starting at
+/// `clock_start`. It is listening once `start` returns.
+pub struct HubProcess {
+    child: Child,
+    endpoint: String,
+}
+
+impl HubProcess {
+    pub fn start(data: &Data, clock_start: &str) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xianjie"));
+        if let Some(url) = &data.database_url {
+            command.env("XIANJIE_DATABASE_URL", url);
+        }
+        let mut child = command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.dir.path())
+            .env("XIANJIE_CLOCK_START", clock_start)
+            .env("XIANJIE_SCAN_INTERVAL_MS", "20")
+            .env("XIANJIE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the hub starts");
+        let stdout = child.stdout.take().expect("its output");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("the listening line");
+        let address = line.split_whitespace().nth(3).expect("xianjie listening on ADDRESS …").to_owned();
+        Self { child, endpoint: format!("https://{address}") }
+    }
+
+    pub async fn client(&self, dir: &std::path::Path, who: &str) -> Client {
+        let profile = Profile {
+            server_name: Some("localhost".into()),
+            ..Profile::from_pki_dir(&dir.join("pki"), who, &self.endpoint)
+        };
+        Client::connect(&profile).await.expect("connects")
+    }
+
+    /// SIGKILL: a crash.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// Sends SIGTERM and returns how the hub exited.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success());
+        self.child.wait().expect("reaped")
+    }
 }

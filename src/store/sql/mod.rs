@@ -36,7 +36,7 @@ macro_rules! sql_store {
                  updated_at, started_at, conclusion, feedback, closing_reason, version";
 
             mod write {
-                // The one write path of the SQLite store: everything a commit holds, in its
+                // The one write path: everything a commit holds, in its
                 // transaction, or nothing.
 
                 use sqlx::Transaction;
@@ -439,6 +439,10 @@ macro_rules! sql_store {
                         .push_bind(i64::from(query.limit));
                     let rows: Vec<ListedRow> = q.build_query_as().fetch_all(&self.reader).await?;
                     rows.into_iter().map(ListedDeadline::try_from).collect()
+                }
+
+                async fn close(&self) {
+                    <$store>::close(self).await
                 }
 
                 async fn listen(

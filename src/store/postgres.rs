@@ -1,0 +1,92 @@
+//! The production store: PostgreSQL, shared by several hub processes.
+//!
+//! Each commit also announces the inbox positions it filled with `pg_notify`, delivered
+//! to every hub when the transaction commits; [`PgStore::relay`] hands them to this
+//! process's live subscribers. Rows are numbered and changed under row locks, so that
+//! two hubs never both apply a transition, a reminder or an inbox number.
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
+    PgPool, Postgres, Transaction,
+};
+use tokio::sync::watch;
+
+use super::{sql::sql_store, Delivered, StoreError};
+use crate::{delivery::Notifier, domain::MemberCode};
+
+/// The channel on which hubs announce new inbox events: `member:seq`.
+const CHANNEL: &str = "xianjie_inbox";
+
+pub struct PgStore {
+    writer: PgPool,
+    reader: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { writer: pool.clone(), reader: pool })
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+
+    /// Tells every hub listening of the inbox positions this transaction fills; they hear
+    /// it when (and only if) it commits.
+    async fn announce(&self, tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -> Result<(), StoreError> {
+        for d in delivered {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(format!("{}:{}", d.member, d.seq))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Forwards every hub's announcements to `notifier` until `stopping`. After the
+    /// connection drops and comes back, every local subscriber is woken to re-read, as
+    /// announcements may have been missed meanwhile.
+    async fn relay(&self, notifier: Arc<Notifier>, mut stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
+        let mut listener = PgListener::connect_with(&self.reader).await?;
+        listener.listen(CHANNEL).await?;
+        loop {
+            let received = tokio::select! {
+                received = listener.try_recv() => received,
+                _ = stopping.wait_for(|stop| *stop) => return Ok(()),
+            };
+            match received {
+                Ok(Some(notification)) => match parse(notification.payload()) {
+                    Some(delivered) => notifier.notify(&[delivered]),
+                    None => tracing::warn!(payload = notification.payload(), "unreadable inbox announcement"),
+                },
+                Ok(None) => {
+                    tracing::warn!("announcement connection was lost and is back; waking every subscriber");
+                    notifier.wake_all();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "listening for announcements");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
+
+fn parse(payload: &str) -> Option<Delivered> {
+    let (member, seq) = payload.split_once(':')?;
+    Some(Delivered { member: MemberCode::parse(member).ok()?, seq: seq.parse().ok()? })
+}
+
+sql_store!(PgStore, sqlx::Postgres);

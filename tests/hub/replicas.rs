@@ -1,0 +1,119 @@
+//! Two hub processes on one PostgreSQL database, both serving at once.
+
+use tokio_stream::StreamExt;
+use tonic::Code;
+use xianjie::{config::Config, proto as pb, server};
+
+use crate::support::*;
+
+/// Fresh PostgreSQL data with its development PKI made before any hub starts, so that
+/// two hubs can start together. `None` (and the test passes over) on SQLite.
+async fn shared_data() -> Option<Data> {
+    if !on_postgres() {
+        eprintln!("skipped: two replicas need PostgreSQL (XIANJIE_TEST_BACKEND=postgres)");
+        return None;
+    }
+    let data = Data::fresh().await;
+    let config: Config = data.config();
+    server::ensure_dev_pki(&config, &server::directory(&config).unwrap()).unwrap();
+    Some(data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_caused_on_one_hub_reaches_a_subscriber_of_the_other_live() {
+    let Some(data) = shared_data().await else { return };
+    let dir = data.dir.path();
+    let (a, b) = (HubProcess::start(&data, T0), HubProcess::start(&data, T0));
+    let mut on_a = a.client(dir, "mz").await.subscribe(Some(0)).await.unwrap();
+    let sent = b.client(dir, "jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    let event = on_a.next().await.unwrap().unwrap();
+    assert_eq!((event.seq, event.referral_id.as_str()), (1, sent.referrals[0].id.as_str()));
+    // And back: the agency acts on A, the procuratorate hears it on B.
+    let mut on_b = b.client(dir, "jcy").await.subscribe(Some(0)).await.unwrap();
+    a.client(dir, "mz").await.receive(&sent.referrals[0].id).await.unwrap();
+    assert_eq!(on_b.next().await.unwrap().unwrap().kind, pb::InboxEventKind::StateChanged as i32);
+    a.kill();
+    b.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_transition_on_two_hubs_succeeds_once() {
+    let Some(data) = shared_data().await else { return };
+    let dir = data.dir.path();
+    let (a, b) = (HubProcess::start(&data, T0), HubProcess::start(&data, T0));
+    let jcy = a.client(dir, "jcy").await;
+    let (mz_a, mz_b) = (a.client(dir, "mz").await, b.client(dir, "mz").await);
+    for _ in 0..10 {
+        let id = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+        let (on_a, on_b) = tokio::join!(mz_a.receive(&id), mz_b.receive(&id));
+        let outcomes = [on_a.map(|_| ()), on_b.map(|_| ())];
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+        let refused = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+        assert_eq!(jcy.get(&id).await.unwrap().history.len(), 2);
+    }
+    a.kill();
+    b.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_numbers_stay_gap_free_and_ordered_under_writers_on_both_hubs() {
+    let Some(data) = shared_data().await else { return };
+    let dir = data.dir.path();
+    let (a, b) = (HubProcess::start(&data, T0), HubProcess::start(&data, T0));
+    let mut live = a.client(dir, "mz").await.subscribe(Some(0)).await.unwrap();
+    let (jcy_a, jcy_b) = (a.client(dir, "jcy").await, b.client(dir, "jcy").await);
+    let submit = |client: xianjie::client::Client| async move {
+        let mut ids = Vec::new();
+        for _ in 0..40 {
+            ids.push(client.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id);
+        }
+        ids
+    };
+    let (from_a, from_b) = tokio::join!(submit(jcy_a), submit(jcy_b));
+    let mut seen = Vec::new();
+    for _ in 0..80 {
+        seen.push(live.next().await.unwrap().unwrap());
+    }
+    let seqs: Vec<u64> = seen.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=80).collect::<Vec<_>>(), "the live subscriber saw every number once, in order");
+    let mut ids: Vec<String> = seen.into_iter().map(|e| e.referral_id).collect();
+    let mut sent: Vec<String> = from_a.into_iter().chain(from_b).collect();
+    ids.sort();
+    sent.sort();
+    assert_eq!(ids, sent);
+    a.kill();
+    b.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_scanners_report_each_missed_deadline_once() {
+    let Some(data) = shared_data().await else { return };
+    let dir = data.dir.path();
+    let first = HubProcess::start(&data, T0);
+    let jcy = first.client(dir, "jcy").await;
+    for _ in 0..10 {
+        jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    }
+    assert!(first.terminate().success());
+
+    // Both start on 09-18, after every start deadline (09-17) passed, and race. Each has
+    // made a full pass over the deadlines before it listens.
+    let late = "2026-09-18T02:00:00Z";
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| HubProcess::start(&data, late));
+        let b = s.spawn(|| HubProcess::start(&data, late));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let office = b.client(dir, "office").await;
+    let mut watch = office.watch(Some(0)).await.unwrap();
+    for _ in 0..10 {
+        assert_eq!(watch.next().await.unwrap().unwrap().kind, pb::InboxEventKind::DeadlineMissed as i32);
+    }
+    let mz = a.client(dir, "mz").await;
+    // Acknowledging 0 reads the inbox position: exactly one event per miss, no more.
+    assert_eq!(office.ack(0).await.unwrap().head_seq, 10);
+    assert_eq!(mz.ack(0).await.unwrap().head_seq, 20, "10 new referrals and 10 misses");
+    a.kill();
+    b.kill();
+}
