@@ -262,6 +262,10 @@ mod tests {
         let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/xianjie"));
         assert_eq!((config.deadlines.statutory_days, config.deadlines.urgent_days), (5, 1));
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/xianjie-postgres.toml");
+        let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
+        assert!(config.database_url().starts_with("postgres://"));
+        assert!(!config.uses_dev_pki());
     }
 
     #[test]

@@ -49,6 +49,19 @@ enum Command {
     Calendar(calendar::CalendarArgs),
     /// The joint meeting's certificate authority.
     Pki(pki::PkiArgs),
+    /// Copies everything from the embedded SQLite store into an empty PostgreSQL
+    /// database (referrals, history, deadlines, inboxes, request ids, schedules) and
+    /// verifies the row counts. Stop the hub first.
+    MigrateStore {
+        /// The SQLite store; the configured one (`DATA_DIR/xianjie.db`) when unset.
+        #[arg(long)]
+        from: Option<String>,
+        /// The PostgreSQL database, `postgres://USER@HOST/DB`.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 /// Runs the command line and turns failures into a message and exit code 1.
@@ -81,6 +94,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Office(args) => office::run(args).await,
         Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
+        Command::MigrateStore { from, to, data_dir } => {
+            let config = Config::from_process(None, &Flags { data_dir, ..Flags::default() })?;
+            let from = from.unwrap_or_else(|| config.database_url());
+            let counts = crate::store::migrate::sqlite_to_postgres(&from, &to).await?;
+            for (table, rows) in counts {
+                println!("{table:<20} {rows:>10} rows copied and verified");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! The store knows referrals, history entries, notices and request records; it does
 //! not know protobuf, and it applies no domain rules beyond optimistic versioning.
 
+pub mod migrate;
 pub mod postgres;
 mod rows;
 mod sql;

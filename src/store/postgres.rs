@@ -37,6 +37,11 @@ impl PgStore {
         Ok(Self { writer: pool.clone(), reader: pool })
     }
 
+    /// The connection pool, for tools that copy whole tables.
+    pub fn pool(&self) -> &PgPool {
+        &self.writer
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.writer.close().await;

@@ -38,6 +38,11 @@ impl SqliteStore {
         Ok(Self { writer, reader })
     }
 
+    /// The connection pool, for tools that copy whole tables.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Closes both pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.writer.close().await;

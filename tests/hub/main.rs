@@ -7,6 +7,7 @@ mod deadlines;
 mod durability;
 mod flows;
 mod inbox;
+mod migration;
 mod python;
 mod refusals;
 mod replicas;

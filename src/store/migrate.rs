@@ -1,0 +1,201 @@
+//! Moving a county from the embedded store to PostgreSQL: every table copied row by row
+//! in one transaction, then the rows counted on both sides.
+//!
+//! The destination must be empty; its schema is brought up to date first. The source is
+//! only read.
+
+use sqlx::{postgres::PgArguments, query::Query, sqlite::SqliteRow, PgPool, Postgres, Row, SqlitePool};
+
+use super::{postgres::PgStore, sqlite::SqliteStore, StoreError};
+
+#[derive(Clone, Copy)]
+enum Column {
+    Text(&'static str),
+    OptText(&'static str),
+    Int(&'static str),
+    OptInt(&'static str),
+    Bool(&'static str),
+    Bytes(&'static str),
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Text(n)
+            | Column::OptText(n)
+            | Column::Int(n)
+            | Column::OptInt(n)
+            | Column::Bool(n)
+            | Column::Bytes(n) => n,
+        }
+    }
+
+    fn bind<'q>(
+        self,
+        query: Query<'q, Postgres, PgArguments>,
+        row: &SqliteRow,
+    ) -> Result<Query<'q, Postgres, PgArguments>, sqlx::Error> {
+        let name = self.name();
+        Ok(match self {
+            Column::Text(_) => query.bind(row.try_get::<String, _>(name)?),
+            Column::OptText(_) => query.bind(row.try_get::<Option<String>, _>(name)?),
+            Column::Int(_) => query.bind(row.try_get::<i64, _>(name)?),
+            Column::OptInt(_) => query.bind(row.try_get::<Option<i64>, _>(name)?),
+            Column::Bool(_) => query.bind(row.try_get::<bool, _>(name)?),
+            Column::Bytes(_) => query.bind(row.try_get::<Vec<u8>, _>(name)?),
+        })
+    }
+}
+
+use Column::{Bool, Bytes, Int, OptInt, OptText, Text};
+
+/// Every table, parents before children, with its columns and key order.
+const TABLES: &[(&str, &[Column], &str)] = &[
+    ("cases", &[Text("id"), Text("owner"), Int("created_at")], "id"),
+    (
+        "referrals",
+        &[
+            Text("id"),
+            Text("case_id"),
+            Text("kind"),
+            Text("state"),
+            Text("sender"),
+            Text("recipient"),
+            Bool("urgent"),
+            Bool("green_channel"),
+            Text("content"),
+            Int("submitted_at"),
+            Int("updated_at"),
+            OptInt("started_at"),
+            OptText("conclusion"),
+            OptText("feedback"),
+            OptText("closing_reason"),
+            Int("version"),
+        ],
+        "id",
+    ),
+    (
+        "referral_events",
+        &[Text("referral_id"), Int("version"), Text("kind"), Text("actor"), Int("at"), Text("state"), Text("note")],
+        "referral_id, version",
+    ),
+    (
+        "deadlines",
+        &[
+            Text("referral_id"),
+            Text("kind"),
+            Text("case_id"),
+            Text("responsible"),
+            Text("runs_from"),
+            Text("due_on"),
+            Bool("provisional"),
+            Text("state"),
+            OptText("met_on"),
+            Bool("reminded"),
+        ],
+        "referral_id, kind",
+    ),
+    ("inbox_heads", &[Text("member"), Int("last_seq"), Int("acked_seq")], "member"),
+    (
+        "inbox_events",
+        &[
+            Text("member"),
+            Int("seq"),
+            Text("event_id"),
+            Text("kind"),
+            Text("referral_id"),
+            Text("case_id"),
+            Text("referral_kind"),
+            Text("state"),
+            Text("actor"),
+            Int("at"),
+            Text("note"),
+            Bool("urgent"),
+            Bool("green_channel"),
+            OptText("deadline_kind"),
+            OptText("due_on"),
+        ],
+        "member, seq",
+    ),
+    (
+        "requests",
+        &[Text("member"), Text("request_id"), Bytes("fingerprint"), Bytes("response"), Int("at")],
+        "member, request_id",
+    ),
+    (
+        "calendar_schedules",
+        &[Int("year"), Int("version"), Text("schedule"), Text("source"), Text("loaded_by"), Int("loaded_at")],
+        "year, version",
+    ),
+];
+
+/// Rows read from one pass at a time.
+const PAGE: i64 = 5_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the destination already holds {rows} rows in {table}; it must be empty")]
+    NotEmpty { table: &'static str, rows: i64 },
+    #[error("{table}: {source_rows} rows in the source but {copied} in the destination")]
+    Mismatch { table: &'static str, source_rows: i64, copied: i64 },
+}
+
+async fn count_sqlite(pool: &SqlitePool, table: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await
+}
+
+async fn count_pg(pool: &PgPool, table: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await
+}
+
+/// Copies the SQLite store at `from` into the empty PostgreSQL store at `to` and returns
+/// each table with its row count, as verified on both sides.
+pub async fn sqlite_to_postgres(from: &str, to: &str) -> Result<Vec<(&'static str, i64)>, MigrateError> {
+    let source = SqliteStore::open(from).await?;
+    let destination = PgStore::open(to).await?;
+    let (src, dst) = (source.pool(), destination.pool());
+    for (table, _, _) in TABLES {
+        let rows = count_pg(dst, table).await?;
+        if rows > 0 {
+            return Err(MigrateError::NotEmpty { table, rows });
+        }
+    }
+    let mut tx = dst.begin().await?;
+    for (table, columns, key) in TABLES {
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
+        let select = format!("SELECT {} FROM {table} ORDER BY {key} LIMIT ? OFFSET ?", names.join(", "));
+        let mut offset = 0;
+        loop {
+            let rows = sqlx::query(&select).bind(PAGE).bind(offset).fetch_all(src).await?;
+            for row in &rows {
+                let mut query = sqlx::query(&insert);
+                for column in *columns {
+                    query = column.bind(query, row)?;
+                }
+                query.execute(&mut *tx).await?;
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+            offset += PAGE;
+        }
+    }
+    tx.commit().await?;
+    let mut counts = Vec::with_capacity(TABLES.len());
+    for (table, _, _) in TABLES {
+        let (source_rows, copied) = (count_sqlite(src, table).await?, count_pg(dst, table).await?);
+        if source_rows != copied {
+            return Err(MigrateError::Mismatch { table, source_rows, copied });
+        }
+        counts.push((*table, copied));
+    }
+    source.close().await;
+    destination.close().await;
+    Ok(counts)
+}

@@ -1,0 +1,44 @@
+//! Moving a county from SQLite to PostgreSQL loses nothing.
+
+use tokio_stream::StreamExt;
+use xianjie::{
+    proto::{self as pb, DeadlineKind as K},
+    store::migrate,
+};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
+    if !on_postgres() {
+        eprintln!("skipped: moving to PostgreSQL needs a PostgreSQL cluster");
+        return;
+    }
+    let target = Data::fresh().await;
+    let sqlite = Data { database_url: None, ..target.clone() };
+    let hub = TestHub::start_on(sqlite.clone()).await;
+    let sent = hub.client("jcy").await.submit(referral_draft(), vec!["mz".into(), "jy".into()], None).await.unwrap();
+    let mz = hub.client("mz").await;
+    mz.receive(&sent.referrals[0].id).await.unwrap();
+    mz.ack(1).await.unwrap();
+    hub.stop().await;
+
+    let from = format!("sqlite://{}", sqlite.dir.path().join("xianjie.db").display());
+    let to = target.database_url.clone().unwrap();
+    let counts = migrate::sqlite_to_postgres(&from, &to).await.unwrap();
+    let rows = |table: &str| counts.iter().find(|(t, _)| *t == table).unwrap().1;
+    assert_eq!((rows("referrals"), rows("referral_events"), rows("inbox_events")), (2, 3, 3));
+    assert_eq!(rows("deadlines"), 4, "send and start, for each referral");
+    let again = migrate::sqlite_to_postgres(&from, &to).await.unwrap_err();
+    assert!(again.to_string().contains("must be empty"), "{again}");
+
+    let hub = TestHub::start_on(target).await;
+    let mz = hub.client("mz").await;
+    assert_eq!(mz.ack(0).await.unwrap().acked_seq, 1);
+    let got = mz.get(&sent.referrals[0].id).await.unwrap();
+    assert_eq!(got.referral.unwrap().state, pb::ReferralState::Received as i32);
+    assert!(got.deadlines.iter().any(|d| d.kind == K::Start as i32));
+    let mut inbox = mz.subscribe(None).await.unwrap();
+    hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    assert_eq!(inbox.next().await.unwrap().unwrap().seq, 2, "numbering goes on where SQLite left it");
+}
