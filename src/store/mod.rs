@@ -39,6 +39,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The store was closed.
+    #[error("the store is closed")]
+    Closed,
     /// A stored value that does not parse: the database was changed outside the hub.
     #[error("corrupt row: {0}")]
     Corrupt(String),

@@ -13,7 +13,7 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use super::{sql::sql_store, Delivered, StoreError};
+use super::{sql::sql_store, Commit, Delivered, StoreError};
 use crate::{delivery::Notifier, domain::MemberCode};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.
@@ -47,17 +47,15 @@ impl PgStore {
         self.writer.close().await;
     }
 
-    /// Tells every hub listening of the inbox positions this transaction fills; they hear
-    /// it when (and only if) it commits.
-    async fn announce(&self, tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -> Result<(), StoreError> {
-        for d in delivered {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(format!("{}:{}", d.member, d.seq))
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+    /// Writes a commit in a transaction of its own, and tells every hub listening of the
+    /// inbox positions it fills; they hear it when (and only if) it commits. PostgreSQL
+    /// groups concurrent commits' flushes itself.
+    async fn commit_one(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let delivered = Self::write(&mut tx, &commit).await?;
+        announce(&mut tx, &delivered).await?;
+        tx.commit().await?;
+        Ok(delivered)
     }
 
     /// Forwards every hub's announcements to `notifier` until `stopping`. After the
@@ -87,6 +85,17 @@ impl PgStore {
             }
         }
     }
+}
+
+async fn announce(tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -> Result<(), StoreError> {
+    for d in delivered {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{}:{}", d.member, d.seq))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn parse(payload: &str) -> Option<Delivered> {

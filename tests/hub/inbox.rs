@@ -76,3 +76,50 @@ async fn members_get_only_their_own_events() {
     let event = jy.subscribe(Some(0)).await.unwrap().next().await.unwrap().unwrap();
     assert_eq!((event.seq, event.kind), (1, pb::InboxEventKind::NewReferral as i32));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submits_sharing_commits_each_get_their_own_answer() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let stub = jcy.referral_service();
+    let request = |id: String| pb::SubmitRequest {
+        request_id: id,
+        draft: Some(referral_draft()),
+        recipients: vec!["mz".into()],
+        case_id: String::new(),
+    };
+    // 64 distinct submits, and 8 ids each sent twice at once: commits that fail inside a
+    // shared transaction (the second of a pair) must not take the others with them.
+    let mut calls = Vec::new();
+    for i in 0..64 {
+        let mut stub = stub.clone();
+        let id = format!("distinct-{i}");
+        calls.push(tokio::spawn(async move { (id.clone(), stub.submit(request(id)).await.map(|r| r.into_inner())) }));
+    }
+    for i in 0..8 {
+        for _ in 0..2 {
+            let mut stub = stub.clone();
+            let id = format!("twice-{i}");
+            calls.push(tokio::spawn(
+                async move { (id.clone(), stub.submit(request(id)).await.map(|r| r.into_inner())) },
+            ));
+        }
+    }
+    let mut answers = std::collections::HashMap::<String, Vec<pb::SubmitResponse>>::new();
+    for call in calls {
+        let (id, answer) = call.await.unwrap();
+        answers.entry(id).or_default().push(answer.expect("every submit is answered"));
+    }
+    assert_eq!(answers.len(), 72);
+    for (id, got) in &answers {
+        assert!(got.windows(2).all(|w| w[0] == w[1]), "{id}: a retry gets the first answer");
+    }
+    let mut inbox = hub.client("mz").await.subscribe(Some(0)).await.unwrap();
+    let mut seqs = Vec::new();
+    for _ in 0..72 {
+        seqs.push(inbox.next().await.unwrap().unwrap().seq);
+    }
+    assert_eq!(seqs, (1..=72).collect::<Vec<u64>>());
+    let position = hub.client("mz").await.ack(0).await.unwrap();
+    assert_eq!(position.head_seq, 72, "one referral per request id");
+}

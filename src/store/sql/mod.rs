@@ -3,9 +3,11 @@
 //! one text for every query (with `$1`-style parameters, which SQLite reads too), so
 //! the two cannot drift apart.
 //!
-//! The backend provides two inherent methods: `announce`, called inside each commit's
-//! transaction with the inbox positions it filled (PostgreSQL notifies other replicas),
-//! and `relay`, which forwards such announcements to this process's subscribers.
+//! The backend provides three inherent methods: `commit_one`, which runs a commit
+//! through the shared `write` path in a transaction of its own making (SQLite groups
+//! concurrent commits into one; PostgreSQL also announces new inbox events to other
+//! replicas), `relay`, which forwards such announcements to this process's
+//! subscribers, and `close`.
 //!
 //! [`Store`]: crate::store::Store
 
@@ -259,6 +261,16 @@ macro_rules! sql_store {
                 }
             }
 
+            impl $store {
+                /// Writes every part of `commit` in `tx`; the caller commits it.
+                pub(crate) async fn write(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    commit: &Commit,
+                ) -> Result<Vec<Delivered>, StoreError> {
+                    write::commit(tx, commit).await
+                }
+            }
+
             #[async_trait]
             impl $crate::store::Store for $store {
                 #[tracing::instrument(skip_all)]
@@ -279,11 +291,7 @@ macro_rules! sql_store {
 
                 #[tracing::instrument(skip_all, fields(changes = commit.changes.len()))]
                 async fn commit(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
-                    let mut tx = self.writer.begin().await?;
-                    let delivered = write::commit(&mut tx, &commit).await?;
-                    self.announce(&mut tx, &delivered).await?;
-                    tx.commit().await?;
-                    Ok(delivered)
+                    self.commit_one(commit).await
                 }
 
                 async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {

@@ -2,7 +2,10 @@
 //! that returned survives a crash and a power loss.
 //!
 //! Writes go through a single connection (SQLite has one writer at a time anyway, and
-//! this spares every transaction a busy wait); reads use a small pool of their own.
+//! this spares every transaction a busy wait), and concurrent commits share its
+//! transactions (group commit); reads use a small pool of their own.
+
+mod group_commit;
 
 use std::{str::FromStr, time::Duration};
 
@@ -10,16 +13,18 @@ use std::sync::Arc;
 
 use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Sqlite, SqlitePool, Transaction,
+    SqlitePool,
 };
 use tokio::sync::watch;
 
-use super::{sql::sql_store, Delivered, StoreError};
+use self::group_commit::GroupCommitter;
 use crate::delivery::Notifier;
+use crate::store::{sql::sql_store, Commit, Delivered, StoreError};
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    committer: GroupCommitter,
 }
 
 impl SqliteStore {
@@ -35,7 +40,8 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
-        Ok(Self { writer, reader })
+        let committer = GroupCommitter::start(writer.clone());
+        Ok(Self { writer, reader, committer })
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -49,9 +55,9 @@ impl SqliteStore {
         self.reader.close().await;
     }
 
-    /// One process owns an SQLite database: its own notifier hears every commit.
-    async fn announce(&self, _tx: &mut Transaction<'_, Sqlite>, _delivered: &[Delivered]) -> Result<(), StoreError> {
-        Ok(())
+    /// Hands the commit to the group committer and waits until it is on disk.
+    async fn commit_one(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
+        self.committer.commit(commit).await
     }
 
     /// Nothing to relay from other processes.
