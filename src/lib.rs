@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod background;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod clock;

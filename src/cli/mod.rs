@@ -49,6 +49,21 @@ enum Command {
     Calendar(calendar::CalendarArgs),
     /// The joint meeting's certificate authority.
     Pki(pki::PkiArgs),
+    /// Measures the hub on this machine: throughput, latency, memory, start-up, the
+    /// office's listing over a large store. Build with `--release` first.
+    Bench {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Seconds per throughput run.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Referrals in the store for the office's overdue listing.
+        #[arg(long, default_value_t = 1_000_000)]
+        referrals: usize,
+        /// In-flight submits; repeatable.
+        #[arg(long = "concurrency", default_values_t = [1, 16, 64])]
+        concurrency: Vec<usize>,
+    },
     /// Copies everything from the embedded SQLite store into an empty PostgreSQL
     /// database (referrals, history, deadlines, inboxes, request ids, schedules) and
     /// verifies the row counts. Stop the hub first.
@@ -94,6 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Office(args) => office::run(args).await,
         Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
+        Command::Bench { runs, seconds, referrals, concurrency } => {
+            crate::bench::run(crate::bench::Options { runs, seconds, referrals, concurrency }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::MigrateStore { from, to, data_dir } => {
             let config = Config::from_process(None, &Flags { data_dir, ..Flags::default() })?;
             let from = from.unwrap_or_else(|| config.database_url());

@@ -31,7 +31,7 @@ macro_rules! sql_store {
                 ScheduleRecord, StoreError,
             };
             use $crate::domain::{
-                deadline::Deadline, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
+                deadline::{Deadline, DeadlineState}, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
             };
 
             const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, submitted_at, \
@@ -45,7 +45,7 @@ macro_rules! sql_store {
                 use uuid::Uuid;
 
                 use $crate::{
-                    domain::{deadline::Deadline, lifecycle::Notice},
+                    domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
                     store::{rows::documents, rows::micros, Change, Commit, DeadlineUpdate, Delivered, StoreError},
                 };
 
@@ -95,7 +95,7 @@ macro_rules! sql_store {
                     for change in &commit.changes {
                         write_change(tx, change).await?;
                         for deadline in &change.deadlines {
-                            upsert_deadline(tx, deadline).await?;
+                            upsert_deadline(tx, deadline, &change.referral).await?;
                         }
                         for notice in &change.notices {
                             delivered.push(deliver(tx, notice).await?);
@@ -177,10 +177,11 @@ macro_rules! sql_store {
                     Ok(())
                 }
 
-                async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline) -> Result<(), StoreError> {
+                async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline, referral: &Referral) -> Result<(), StoreError> {
                     sqlx::query(
                         "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
-                         met_on, reminded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         met_on, reminded, referral_kind, urgent, green_channel) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                          ON CONFLICT (referral_id, kind) DO UPDATE SET responsible = excluded.responsible, \
                          runs_from = excluded.runs_from, due_on = excluded.due_on, provisional = excluded.provisional, \
                          state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded",
@@ -195,6 +196,9 @@ macro_rules! sql_store {
                     .bind(d.state.code())
                     .bind(d.met_on.map(|m| m.to_string()))
                     .bind(d.reminded)
+                    .bind(referral.kind.code())
+                    .bind(referral.content.urgent)
+                    .bind(referral.content.green_channel())
                     .execute(&mut **tx)
                     .await?;
                     Ok(())
@@ -419,11 +423,14 @@ macro_rules! sql_store {
                 #[tracing::instrument(skip_all)]
                 async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT d.referral_id, d.kind, d.case_id, d.responsible, d.runs_from, d.due_on, d.provisional, d.state, \
-                         d.met_on, d.reminded, r.kind AS referral_kind, r.urgent, r.green_channel \
-                         FROM deadlines d JOIN referrals r ON r.id = d.referral_id WHERE 1 = 1",
+                        "SELECT referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, \
+                         reminded, referral_kind, urgent, green_channel FROM deadlines d WHERE 1 = 1",
                     );
-                    if !query.states.is_empty() {
+                    let pending = [DeadlineState::Open, DeadlineState::Missed];
+                    if query.states.len() == 2 && pending.iter().all(|s| query.states.contains(s)) {
+                        // Indexed in the order the office reads them.
+                        q.push(" AND d.pending = TRUE");
+                    } else if !query.states.is_empty() {
                         q.push(" AND d.state IN (");
                         let mut states = q.separated(", ");
                         for state in &query.states {
@@ -443,7 +450,7 @@ macro_rules! sql_store {
                     if let Some(to) = query.due_to {
                         q.push(" AND d.due_on <= ").push_bind(to.to_string());
                     }
-                    q.push(" ORDER BY r.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
+                    q.push(" ORDER BY d.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
                         .push_bind(i64::from(query.limit));
                     let rows: Vec<ListedRow> = q.build_query_as().fetch_all(&self.reader).await?;
                     rows.into_iter().map(ListedDeadline::try_from).collect()

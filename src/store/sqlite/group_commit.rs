@@ -55,8 +55,16 @@ async fn write_batch(writer: &SqlitePool, batch: &[(Commit, Reply)]) -> Vec<Resu
         Err(e) => return batch.iter().map(|_| Err(StoreError::from(clone_error(&e)))).collect(),
     };
     let mut results = Vec::with_capacity(batch.len());
-    for (commit, _) in batch {
-        results.push(write_one(&mut tx, commit).await);
+    if let [(commit, _)] = batch {
+        // Alone in its transaction, a commit needs no savepoint: on error, roll back.
+        match SqliteStore::write(&mut tx, commit).await {
+            Ok(delivered) => results.push(Ok(delivered)),
+            Err(e) => return vec![Err(e)],
+        }
+    } else {
+        for (commit, _) in batch {
+            results.push(write_one(&mut tx, commit).await);
+        }
     }
     if let Err(e) = tx.commit().await {
         return batch.iter().map(|_| Err(StoreError::from(clone_error(&e)))).collect();

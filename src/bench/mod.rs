@@ -1,0 +1,380 @@
+//! `xianjie bench`: how fast and how lean the hub is, measured end to end on this
+//! machine. It starts a hub process on a temporary data directory, opens real mTLS
+//! connections as members, and prints each figure with min / median / max over runs.
+//!
+//! Nothing here is a test: it reports, it does not judge.
+
+mod machine;
+mod stats;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use tokio_stream::StreamExt;
+use uuid::Uuid;
+
+use self::stats::{millis, percentile, Spread};
+use crate::{
+    client::{Client, Profile},
+    domain::{
+        calendar::Calendar,
+        deadline::{self, Policy},
+        lifecycle,
+        person::{IdNumber, Person},
+        referral::{Content, ReferralKind, Submission},
+        vocabulary::{Need, Situation},
+        Caller, MemberCode, Role,
+    },
+    proto as pb,
+    store::{sqlite::SqliteStore, Change, Commit, Store},
+};
+
+/// Referrals per case and per commit when loading the large store.
+const LOAD_BATCH: usize = 1000;
+
+/// The hub's clock during the bench: a Thursday, so that the drafts' dates are valid.
+const CLOCK_START: &str = "2026-09-10T02:00:00Z";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Repetitions of each measurement.
+    pub runs: usize,
+    /// Length of each throughput run.
+    pub seconds: f64,
+    /// Referrals in the store for the office's overdue listing.
+    pub referrals: usize,
+    /// In-flight submits for the throughput runs.
+    pub concurrency: Vec<usize>,
+}
+
+/// `xianjie serve` as a process of its own.
+struct HubProcess {
+    child: Child,
+    endpoint: String,
+}
+
+impl HubProcess {
+    fn start(dir: &Path) -> anyhow::Result<Self> {
+        let mut child = Command::new(std::env::current_exe().context("finding this program")?)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("XIANJIE_CLOCK_START", CLOCK_START)
+            .env("XIANJIE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the hub")?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("the hub's output")?).read_line(&mut line)?;
+        let address = line.split_whitespace().nth(3).context("the hub did not say where it listens")?;
+        Ok(Self { endpoint: format!("https://{address}"), child })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn client(&self, dir: &Path, who: &str) -> anyhow::Result<Client> {
+        let profile = Profile {
+            server_name: Some("localhost".into()),
+            ..Profile::from_pki_dir(&dir.join("pki"), who, &self.endpoint)
+        };
+        Ok(Client::connect(&profile).await?)
+    }
+
+    fn stop(mut self) -> anyhow::Result<()> {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+fn draft() -> pb::ReferralDraft {
+    pb::ReferralDraft {
+        kind: pb::ReferralKind::SocialAssistance as i32,
+        person: Some(pb::Person {
+            name: "李某".into(), id_number: "11010519491231002X".into(), ..Default::default()
+        }),
+        situations: vec![pb::Situation::SeriousInjury as i32],
+        needs: vec![pb::Need::SubsistenceAllowance as i32],
+        narrative: "被害人遭故意伤害致残，加害人无赔偿能力，家庭生活困难。".repeat(8),
+        investigation_ended_on: "2026-09-08".into(),
+        ..Default::default()
+    }
+}
+
+/// Samples the hub's resident memory until told to stop; returns the peak.
+fn sample_peak_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<f64> {
+    std::thread::spawn(move || {
+        let mut peak: f64 = 0.0;
+        while !stop.load(Ordering::Relaxed) {
+            peak = peak.max(machine::rss_mib(pid).unwrap_or(0.0));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak
+    })
+}
+
+/// One throughput run: `clients` connections submitting back to back for `seconds`.
+async fn submit_run(
+    hub: &HubProcess,
+    dir: &Path,
+    clients: usize,
+    seconds: f64,
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected.push(hub.client(dir, "jcy").await?);
+    }
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for client in connected {
+        let latencies = latencies.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while Instant::now() < until {
+                let t = Instant::now();
+                client.submit(draft(), vec!["mz".into()], None).await?;
+                mine.push(t.elapsed());
+            }
+            latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(mine);
+            Ok::<_, tonic::Status>(())
+        }));
+    }
+    for task in tasks {
+        task.await?.map_err(|s| anyhow::anyhow!("submit failed: {s}"))?;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut all = std::mem::take(&mut *latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    all.sort();
+    Ok((all.len() as f64 / elapsed, all))
+}
+
+/// Submit to the live inbox stream of the recipient, one at a time.
+async fn delivery_latencies(hub: &HubProcess, dir: &Path, count: usize) -> anyhow::Result<Vec<Duration>> {
+    let jcy = hub.client(dir, "jcy").await?;
+    let mz = hub.client(dir, "mz").await?;
+    let head = mz.ack(0).await?.head_seq;
+    let mut stream = mz.subscribe(Some(head)).await?;
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        let t = Instant::now();
+        let (sent, event) = tokio::join!(jcy.submit(draft(), vec!["mz".into()], None), stream.next());
+        sent?;
+        event.context("the stream ended")??;
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    Ok(samples)
+}
+
+/// Add-working-days calls per second on the shipped calendar.
+fn calendar_rate(seconds: f64) -> f64 {
+    let calendar = Calendar::shipped();
+    let first = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while start.elapsed().as_secs_f64() < seconds {
+        for i in 0..1000u64 {
+            let day = first + chrono::Days::new((n + i) % 1000);
+            std::hint::black_box(calendar.add_working_days(day, 5));
+        }
+        n += 1000;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// `count` referrals from the procuratorate to the agencies, submitted over the 90 days
+/// before the bench's clock, and how long computing all their deadlines took.
+fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
+    let agencies = ["jy", "mz", "sf", "rs", "nync", "wj", "tyjr", "tw", "fl", "cl", "yb", "ggw"];
+    let jcy = Caller { code: MemberCode::parse("jcy").map_err(anyhow::Error::msg)?, role: Role::Procuratorate };
+    let clock: DateTime<Utc> = CLOCK_START.parse()?;
+    let content = Content {
+        person: Person {
+            name: "李某".into(),
+            id_number: IdNumber::parse("11010519491231002X").map_err(anyhow::Error::msg)?,
+            phone: String::new(),
+            address: String::new(),
+            household: String::new(),
+        },
+        situations: vec![Situation::SeriousInjury],
+        priority_groups: vec![],
+        needs: vec![Need::SubsistenceAllowance],
+        narrative: "批量基准数据".into(),
+        case_reference: String::new(),
+        investigation_ended_on: None,
+        advance: true,
+        advance_reason: "基准".into(),
+        discovered_on: None,
+        urgent: false,
+    };
+    let mut made = Vec::with_capacity(count);
+    let mut case_id = Uuid::new_v4();
+    for i in 0..count {
+        // A case per thousand, as `load` writes them.
+        if i % LOAD_BATCH == 0 {
+            case_id = Uuid::new_v4();
+        }
+        let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
+        let submission =
+            Submission { kind: ReferralKind::SocialAssistance, content: content.clone(), recipients: vec![to] };
+        let at = clock - chrono::Duration::minutes((i % (90 * 24 * 60)) as i64);
+        made.extend(lifecycle::submit(&submission, &jcy, case_id, &[Uuid::new_v4()], at));
+    }
+    let calendar = Calendar::shipped();
+    let policy = Policy::default();
+    let start = Instant::now();
+    let deadlines: Vec<_> = made.iter().map(|t| deadline::on_submit(&t.referral, &calendar, &policy)).collect();
+    let computing = start.elapsed();
+    let changes = made
+        .into_iter()
+        .zip(deadlines)
+        .map(|(t, deadlines)| Change {
+            expected_version: None,
+            referral: t.referral,
+            entries: t.entries,
+            notices: vec![],
+            deadlines,
+        })
+        .collect();
+    Ok((changes, computing))
+}
+
+/// Writes `changes` straight into the stopped hub's database: each thousand, its case
+/// and one commit.
+async fn load(dir: &Path, changes: Vec<Change>) -> anyhow::Result<Duration> {
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.join("xianjie.db").display())).await?;
+    let jcy = MemberCode::parse("jcy").map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    let mut changes = changes.into_iter().peekable();
+    while let Some(first) = changes.peek() {
+        let case = (first.referral.case_id, jcy.clone());
+        let batch: Vec<Change> = changes.by_ref().take(LOAD_BATCH).collect();
+        store.commit(Commit { new_case: Some(case), changes: batch, ..Commit::default() }).await?;
+    }
+    let took = start.elapsed();
+    store.close().await;
+    Ok(took)
+}
+
+/// The office's overdue listing, `times` times.
+async fn overdue_listing(hub: &HubProcess, dir: &Path, times: usize) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let office = hub.client(dir, "office").await?;
+    let mut samples = Vec::with_capacity(times);
+    let mut rows = 0;
+    for _ in 0..times {
+        let t = Instant::now();
+        let listed = office
+            .list_deadlines(pb::ListDeadlinesRequest {
+                view: pb::DeadlineView::Overdue as i32,
+                limit: 200,
+                ..Default::default()
+            })
+            .await?;
+        samples.push(t.elapsed());
+        rows = listed.deadlines.len();
+    }
+    samples.sort();
+    Ok((samples, rows))
+}
+
+fn temp_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("xianjie-bench-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Runs every measurement and prints the figures.
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let dir = temp_dir()?;
+    let result = measure(&options, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
+    let runs = options.runs.max(1);
+    println!("xianjie bench — {} runs each; data in {}", runs, dir.display());
+    let fsync = machine::fdatasyncs_per_second(dir, Duration::from_secs(1))?;
+    println!(
+        "machine: {} cores; fdatasync on the data directory: {fsync:.0}/s",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    // The first start creates the development PKI and the schema; then time restarts.
+    HubProcess::start(dir)?.stop()?;
+    let mut startups = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let hub = HubProcess::start(dir)?;
+        startups.push(millis(t.elapsed()));
+        hub.stop()?;
+    }
+    let hub = HubProcess::start(dir)?;
+    let idle = machine::rss_mib(hub.pid()).unwrap_or(0.0);
+    println!("start-up to serving (ms, min / median / max): {}", Spread::of(&startups));
+    println!("resident memory idle: {idle:.1} MiB");
+
+    let stop_sampling = Arc::new(AtomicBool::new(false));
+    let sampler = sample_peak_rss(hub.pid(), stop_sampling.clone());
+    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs):");
+    for &clients in &options.concurrency {
+        let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let (rate, latencies) = submit_run(&hub, dir, clients, options.seconds).await?;
+            rates.push(rate);
+            p50s.push(millis(percentile(&latencies, 50.0)));
+            p99s.push(millis(percentile(&latencies, 99.0)));
+        }
+        let rate = Spread::of(&rates);
+        println!(
+            "  {clients:>3} in flight: {rate} /s  p50 {:.2} ms  p99 {:.2} ms  ({:.2} of the fdatasync rate)",
+            Spread::of(&p50s).median,
+            Spread::of(&p99s).median,
+            rate.median / fsync
+        );
+    }
+    stop_sampling.store(true, Ordering::Relaxed);
+    let peak = sampler.join().unwrap_or(0.0);
+    println!("resident memory under load (peak): {peak:.1} MiB");
+
+    let delivery = delivery_latencies(&hub, dir, 500).await?;
+    println!(
+        "submit to the recipient's live stream: p50 {:.2} ms  p99 {:.2} ms",
+        millis(percentile(&delivery, 50.0)),
+        millis(percentile(&delivery, 99.0))
+    );
+    let rates: Vec<f64> = (0..runs).map(|_| calendar_rate(0.5)).collect();
+    println!("calendar add-working-days (calls/s): {}", Spread::of(&rates));
+    hub.stop()?;
+
+    let (changes, computing) = referrals(options.referrals)?;
+    println!("deadlines computed for {} referrals in {:.0} ms", options.referrals, millis(computing));
+    let loading = load(dir, changes).await?;
+    println!("loaded {} referrals with their deadlines in {:.1} s", options.referrals, loading.as_secs_f64());
+    let hub = HubProcess::start(dir)?;
+    let (listing, rows) = overdue_listing(&hub, dir, 20).await?;
+    println!(
+        "office overdue listing ({rows} rows of {} referrals): min {:.1} ms  p50 {:.1} ms  max {:.1} ms",
+        options.referrals,
+        millis(listing[0]),
+        millis(percentile(&listing, 50.0)),
+        millis(*listing.last().unwrap_or(&Duration::ZERO))
+    );
+    hub.stop()?;
+    Ok(())
+}
