@@ -55,6 +55,25 @@ pub struct Options {
     pub referrals: usize,
     /// In-flight submits for the throughput runs.
     pub concurrency: Vec<usize>,
+    /// A running hub to measure instead of starting one: its address and the directory
+    /// with `ca.crt` and the members' certificates. Start-up, memory and the large store
+    /// need the hub's own process and data, and are left out.
+    pub running: Option<Target>,
+}
+
+/// Where the members' connections go.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: String,
+    pub pki: PathBuf,
+}
+
+impl Target {
+    async fn client(&self, who: &str) -> anyhow::Result<Client> {
+        let profile =
+            Profile { server_name: Some("localhost".into()), ..Profile::from_pki_dir(&self.pki, who, &self.endpoint) };
+        Ok(Client::connect(&profile).await?)
+    }
 }
 
 /// `xianjie serve` as a process of its own.
@@ -84,12 +103,8 @@ impl HubProcess {
         self.child.id()
     }
 
-    async fn client(&self, dir: &Path, who: &str) -> anyhow::Result<Client> {
-        let profile = Profile {
-            server_name: Some("localhost".into()),
-            ..Profile::from_pki_dir(&dir.join("pki"), who, &self.endpoint)
-        };
-        Ok(Client::connect(&profile).await?)
+    fn target(&self, dir: &Path) -> Target {
+        Target { endpoint: self.endpoint.clone(), pki: dir.join("pki") }
     }
 
     fn stop(mut self) -> anyhow::Result<()> {
@@ -127,15 +142,10 @@ fn sample_peak_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<f
 }
 
 /// One throughput run: `clients` connections submitting back to back for `seconds`.
-async fn submit_run(
-    hub: &HubProcess,
-    dir: &Path,
-    clients: usize,
-    seconds: f64,
-) -> anyhow::Result<(f64, Vec<Duration>)> {
+async fn submit_run(hub: &Target, clients: usize, seconds: f64) -> anyhow::Result<(f64, Vec<Duration>)> {
     let mut connected = Vec::with_capacity(clients);
     for _ in 0..clients {
-        connected.push(hub.client(dir, "jcy").await?);
+        connected.push(hub.client("jcy").await?);
     }
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
@@ -164,9 +174,9 @@ async fn submit_run(
 }
 
 /// Submit to the live inbox stream of the recipient, one at a time.
-async fn delivery_latencies(hub: &HubProcess, dir: &Path, count: usize) -> anyhow::Result<Vec<Duration>> {
-    let jcy = hub.client(dir, "jcy").await?;
-    let mz = hub.client(dir, "mz").await?;
+async fn delivery_latencies(hub: &Target, count: usize) -> anyhow::Result<Vec<Duration>> {
+    let jcy = hub.client("jcy").await?;
+    let mz = hub.client("mz").await?;
     let head = mz.ack(0).await?.head_seq;
     let mut stream = mz.subscribe(Some(head)).await?;
     let mut samples = Vec::with_capacity(count);
@@ -232,7 +242,8 @@ fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
         let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
         let submission =
             Submission { kind: ReferralKind::SocialAssistance, content: content.clone(), recipients: vec![to] };
-        let at = clock - chrono::Duration::minutes((i % (90 * 24 * 60)) as i64);
+        // Spread evenly over the 90 days before the clock, so that many are overdue.
+        let at = clock - chrono::Duration::seconds((i as f64 * 90.0 * 86_400.0 / count as f64) as i64);
         made.extend(lifecycle::submit(&submission, &jcy, case_id, &[Uuid::new_v4()], at));
     }
     let calendar = Calendar::shipped();
@@ -272,8 +283,8 @@ async fn load(dir: &Path, changes: Vec<Change>) -> anyhow::Result<Duration> {
 }
 
 /// The office's overdue listing, `times` times.
-async fn overdue_listing(hub: &HubProcess, dir: &Path, times: usize) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let office = hub.client(dir, "office").await?;
+async fn overdue_listing(hub: &Target, times: usize) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let office = hub.client("office").await?;
     let mut samples = Vec::with_capacity(times);
     let mut rows = 0;
     for _ in 0..times {
@@ -311,9 +322,17 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     println!("xianjie bench — {} runs each; data in {}", runs, dir.display());
     let fsync = machine::fdatasyncs_per_second(dir, Duration::from_secs(1))?;
     println!(
-        "machine: {} cores; fdatasync on the data directory: {fsync:.0}/s",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        "machine: {} cores; fdatasync on {}: {fsync:.0}/s",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        dir.display()
     );
+    if let Some(target) = &options.running {
+        println!("measuring the running hub at {}", target.endpoint);
+        traffic(options, target, fsync).await?;
+        let (listing, rows) = overdue_listing(target, 20).await?;
+        print_listing(&listing, rows, "the running hub's store");
+        return Ok(());
+    }
 
     // The first start creates the development PKI and the schema; then time restarts.
     HubProcess::start(dir)?.stop()?;
@@ -328,14 +347,33 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     let idle = machine::rss_mib(hub.pid()).unwrap_or(0.0);
     println!("start-up to serving (ms, min / median / max): {}", Spread::of(&startups));
     println!("resident memory idle: {idle:.1} MiB");
-
     let stop_sampling = Arc::new(AtomicBool::new(false));
     let sampler = sample_peak_rss(hub.pid(), stop_sampling.clone());
+    traffic(options, &hub.target(dir), fsync).await?;
+    stop_sampling.store(true, Ordering::Relaxed);
+    let peak = sampler.join().unwrap_or(0.0);
+    println!("resident memory under load (peak): {peak:.1} MiB");
+    hub.stop()?;
+
+    let (changes, computing) = referrals(options.referrals)?;
+    println!("deadlines computed for {} referrals in {:.0} ms", options.referrals, millis(computing));
+    let loading = load(dir, changes).await?;
+    println!("loaded {} referrals with their deadlines in {:.1} s", options.referrals, loading.as_secs_f64());
+    let hub = HubProcess::start(dir)?;
+    let (listing, rows) = overdue_listing(&hub.target(dir), 20).await?;
+    print_listing(&listing, rows, &format!("{} referrals", options.referrals));
+    hub.stop()?;
+    Ok(())
+}
+
+/// Submit throughput and latency, delivery, and the calendar.
+async fn traffic(options: &Options, hub: &Target, fsync: f64) -> anyhow::Result<()> {
+    let runs = options.runs.max(1);
     println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs):");
     for &clients in &options.concurrency {
         let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
-            let (rate, latencies) = submit_run(&hub, dir, clients, options.seconds).await?;
+            let (rate, latencies) = submit_run(hub, clients, options.seconds).await?;
             rates.push(rate);
             p50s.push(millis(percentile(&latencies, 50.0)));
             p99s.push(millis(percentile(&latencies, 99.0)));
@@ -348,11 +386,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
             rate.median / fsync
         );
     }
-    stop_sampling.store(true, Ordering::Relaxed);
-    let peak = sampler.join().unwrap_or(0.0);
-    println!("resident memory under load (peak): {peak:.1} MiB");
-
-    let delivery = delivery_latencies(&hub, dir, 500).await?;
+    let delivery = delivery_latencies(hub, 500).await?;
     println!(
         "submit to the recipient's live stream: p50 {:.2} ms  p99 {:.2} ms",
         millis(percentile(&delivery, 50.0)),
@@ -360,21 +394,14 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     );
     let rates: Vec<f64> = (0..runs).map(|_| calendar_rate(0.5)).collect();
     println!("calendar add-working-days (calls/s): {}", Spread::of(&rates));
-    hub.stop()?;
-
-    let (changes, computing) = referrals(options.referrals)?;
-    println!("deadlines computed for {} referrals in {:.0} ms", options.referrals, millis(computing));
-    let loading = load(dir, changes).await?;
-    println!("loaded {} referrals with their deadlines in {:.1} s", options.referrals, loading.as_secs_f64());
-    let hub = HubProcess::start(dir)?;
-    let (listing, rows) = overdue_listing(&hub, dir, 20).await?;
-    println!(
-        "office overdue listing ({rows} rows of {} referrals): min {:.1} ms  p50 {:.1} ms  max {:.1} ms",
-        options.referrals,
-        millis(listing[0]),
-        millis(percentile(&listing, 50.0)),
-        millis(*listing.last().unwrap_or(&Duration::ZERO))
-    );
-    hub.stop()?;
     Ok(())
+}
+
+fn print_listing(samples: &[Duration], rows: usize, over: &str) {
+    println!(
+        "office overdue listing ({rows} rows, {over}): min {:.1} ms  p50 {:.1} ms  max {:.1} ms",
+        millis(samples.first().copied().unwrap_or_default()),
+        millis(percentile(samples, 50.0)),
+        millis(samples.last().copied().unwrap_or_default())
+    );
 }

@@ -63,6 +63,12 @@ enum Command {
         /// In-flight submits; repeatable.
         #[arg(long = "concurrency", default_values_t = [1, 16, 64])]
         concurrency: Vec<usize>,
+        /// Measure the hub running at this address instead of starting one.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// With `--endpoint`: the directory with `ca.crt` and the members' certificates.
+        #[arg(long, default_value = "hub-data/pki")]
+        pki_dir: PathBuf,
     },
     /// Copies everything from the embedded SQLite store into an empty PostgreSQL
     /// database (referrals, history, deadlines, inboxes, request ids, schedules) and
@@ -109,8 +115,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Office(args) => office::run(args).await,
         Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
-        Command::Bench { runs, seconds, referrals, concurrency } => {
-            crate::bench::run(crate::bench::Options { runs, seconds, referrals, concurrency }).await?;
+        Command::Bench { runs, seconds, referrals, concurrency, endpoint, pki_dir } => {
+            let running = endpoint.map(|endpoint| crate::bench::Target { endpoint, pki: pki_dir });
+            crate::bench::run(crate::bench::Options { runs, seconds, referrals, concurrency, running }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::MigrateStore { from, to, data_dir } => {
