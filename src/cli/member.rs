@@ -354,11 +354,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             if follow || from < position.head_seq {
                 while let Some(event) = stream.next().await {
                     let event = event.map_err(explain)?;
-                    if json {
-                        println!("{}", render::notice_json(&event));
-                    } else {
-                        println!("{}", render::notice_line(&event, &names));
-                    }
+                    render::print_event(&event, json, &names);
                     last = Some(event.seq);
                     if follow && ack {
                         client.ack(event.seq).await.map_err(explain)?;

@@ -112,11 +112,7 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
             let mut stream = client.watch(after).await.map_err(explain)?;
             while let Some(event) = stream.next().await {
                 let event = event.map_err(explain)?;
-                if json {
-                    println!("{}", render::notice_json(&event));
-                } else {
-                    println!("{}", render::notice_line(&event, &names));
-                }
+                render::print_event(&event, json, &names);
             }
             return Ok(ExitCode::SUCCESS);
         }

@@ -276,3 +276,12 @@ pub fn deadline_json(d: &pb::Deadline) -> Value {
         "green_channel": d.green_channel,
     })
 }
+
+/// Prints one inbox event, for people or as a JSON line.
+pub fn print_event(e: &pb::InboxEvent, json: bool, names: &Names) {
+    if json {
+        println!("{}", notice_json(e));
+    } else {
+        println!("{}", notice_line(e, names));
+    }
+}

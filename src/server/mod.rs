@@ -98,8 +98,6 @@ impl Prepared {
     /// Opens the store and the TLS files of `config`, creating the development PKI on
     /// first start, with time read from `clock`.
     pub async fn open(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         if let Some(dir) = ensure_dev_pki(config, &directory(config)?)? {
             tracing::info!(dir = %dir.display(), "created a development certificate authority and certificates for every member, the office and an admin");
         }

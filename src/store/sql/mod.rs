@@ -37,6 +37,23 @@ macro_rules! sql_store {
             const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, submitted_at, \
                  updated_at, started_at, conclusion, feedback, closing_reason, version";
 
+            /// ` AND column IN (…)` over `codes`; nothing when there are none.
+            fn push_one_of(
+                q: &mut sqlx::QueryBuilder<'_, $db>,
+                column: &str,
+                codes: impl ExactSizeIterator<Item = &'static str>,
+            ) {
+                if codes.len() == 0 {
+                    return;
+                }
+                q.push(format!(" AND {column} IN ("));
+                let mut list = q.separated(", ");
+                for code in codes {
+                    list.push_bind(code);
+                }
+                list.push_unseparated(")");
+            }
+
             mod write {
                 // The one write path: everything a commit holds, in its
                 // transaction, or nothing.
@@ -345,14 +362,7 @@ macro_rules! sql_store {
                         _ => q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str()),
                     };
                     q.push(")");
-                    if !query.states.is_empty() {
-                        q.push(" AND state IN (");
-                        let mut states = q.separated(", ");
-                        for state in &query.states {
-                            states.push_bind(state.code());
-                        }
-                        q.push(")");
-                    }
+                    push_one_of(&mut q, "state", query.states.iter().map(|s| s.code()));
                     if let Some(counterpart) = &query.counterpart {
                         q.push(" AND (sender = ")
                             .push_bind(counterpart.as_str())
@@ -430,13 +440,8 @@ macro_rules! sql_store {
                     if query.states.len() == 2 && pending.iter().all(|s| query.states.contains(s)) {
                         // Indexed in the order the office reads them.
                         q.push(" AND d.pending = TRUE");
-                    } else if !query.states.is_empty() {
-                        q.push(" AND d.state IN (");
-                        let mut states = q.separated(", ");
-                        for state in &query.states {
-                            states.push_bind(state.code());
-                        }
-                        q.push(")");
+                    } else {
+                        push_one_of(&mut q, "d.state", query.states.iter().map(|s| s.code()));
                     }
                     if let Some(responsible) = &query.responsible {
                         q.push(" AND d.responsible = ").push_bind(responsible.as_str());
