@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::deadline::Policy;
+use crate::keys::{KeyringError, Keys};
 
 /// Largest gRPC message the hub accepts or sends, by default.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
@@ -30,8 +31,20 @@ pub struct Config {
     /// The hub's own certificate and key; default `DATA_DIR/pki/server.{crt,key}`.
     pub server_cert: Option<PathBuf>,
     pub server_key: Option<PathBuf>,
+    /// The CA's certificate revocation list; defaults to `DATA_DIR/pki/crl.pem`. While
+    /// the file does not exist, no certificate is revoked.
+    pub crl_file: Option<PathBuf>,
+    /// How often the hub reads its keyring, CA, CRL and server certificate again.
+    pub reload_interval_ms: u64,
     /// Names the development server certificate is issued for.
     pub server_names: Vec<String>,
+    /// The keyring that seals personal data; defaults to `DATA_DIR/keyring.toml`,
+    /// created with fresh keys on first start. Keep it out of the database's backups.
+    pub keyring_file: Option<PathBuf>,
+    /// The keyring's text itself, from `XIANJIE_KEYRING` (never from the file): takes
+    /// the place of `keyring_file`.
+    #[serde(skip)]
+    pub keyring: Option<String>,
     /// The member directory (format of `data/members.toml`); the Jinjiang list when
     /// unset.
     pub directory_file: Option<PathBuf>,
@@ -65,7 +78,11 @@ impl Default for Config {
             ca_cert: None,
             server_cert: None,
             server_key: None,
+            crl_file: None,
+            reload_interval_ms: 5_000,
             server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            keyring_file: None,
+            keyring: None,
             directory_file: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             log_format: LogFormat::Text,
@@ -98,7 +115,11 @@ impl fmt::Debug for Config {
             .field("ca_cert", &self.ca_cert)
             .field("server_cert", &self.server_cert)
             .field("server_key", &self.server_key)
+            .field("crl_file", &self.crl_file)
+            .field("reload_interval_ms", &self.reload_interval_ms)
             .field("server_names", &self.server_names)
+            .field("keyring_file", &self.keyring_file)
+            .field("keyring", &self.keyring.as_ref().map(|_| "***"))
             .field("directory_file", &self.directory_file)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("log_format", &self.log_format)
@@ -169,6 +190,13 @@ impl Config {
             "XIANJIE_CA_CERT" => self.ca_cert = Some(PathBuf::from(&value)),
             "XIANJIE_SERVER_CERT" => self.server_cert = Some(PathBuf::from(&value)),
             "XIANJIE_SERVER_KEY" => self.server_key = Some(PathBuf::from(&value)),
+            "XIANJIE_CRL_FILE" => self.crl_file = Some(PathBuf::from(&value)),
+            "XIANJIE_RELOAD_INTERVAL_MS" => {
+                self.reload_interval_ms =
+                    value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
+            }
+            "XIANJIE_KEYRING_FILE" => self.keyring_file = Some(PathBuf::from(&value)),
+            "XIANJIE_KEYRING" => self.keyring = Some(value),
             "XIANJIE_DIRECTORY_FILE" => self.directory_file = Some(PathBuf::from(&value)),
             "XIANJIE_MAX_MESSAGE_BYTES" => {
                 self.max_message_bytes = value.parse().map_err(|_| bad("a number of bytes"))?
@@ -207,6 +235,21 @@ impl Config {
         self.ca_cert.is_none() && self.server_cert.is_none() && self.server_key.is_none()
     }
 
+    pub fn keyring_file(&self) -> PathBuf {
+        self.keyring_file.clone().unwrap_or_else(|| self.data_dir.join("keyring.toml"))
+    }
+
+    /// The keys that seal personal data: from `XIANJIE_KEYRING`, else the keyring file.
+    /// The default file is created with fresh keys when missing; a configured one must
+    /// exist, since keys made up in its place would open nothing.
+    pub fn keys(&self) -> Result<Keys, KeyringError> {
+        match (&self.keyring, &self.keyring_file) {
+            (Some(text), _) => Keys::from_text(text),
+            (None, Some(path)) => Keys::from_file(path),
+            (None, None) => Keys::open_or_create(&self.keyring_file()),
+        }
+    }
+
     pub fn ca_cert(&self) -> PathBuf {
         self.ca_cert.clone().unwrap_or_else(|| self.pki_dir().join("ca.crt"))
     }
@@ -217,6 +260,10 @@ impl Config {
 
     pub fn server_key(&self) -> PathBuf {
         self.server_key.clone().unwrap_or_else(|| self.pki_dir().join("server.key"))
+    }
+
+    pub fn crl_file(&self) -> PathBuf {
+        self.crl_file.clone().unwrap_or_else(|| self.pki_dir().join("crl.pem"))
     }
 }
 

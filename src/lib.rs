@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod keys;
 pub mod pki;
 pub mod proto;
 pub mod server;

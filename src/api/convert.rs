@@ -12,7 +12,7 @@ use crate::{
         person::{text, Person, PersonInput},
         referral::{Conclusion, Content, Referral, ReferralKind},
         vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
-        DomainError, FieldViolation,
+        Caller, DomainError, FieldViolation, Role,
     },
     proto as pb,
     store::{InboxEvent, ListedDeadline},
@@ -154,6 +154,57 @@ fn date_text(date: Option<chrono::NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
+/// How much of a person's data a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The parties to a referral.
+    Full,
+    /// The joint-meeting office: the person masked, free text withheld.
+    Masked,
+}
+
+impl View {
+    pub fn of(caller: &Caller) -> Self {
+        if caller.role == Role::Office {
+            View::Masked
+        } else {
+            View::Full
+        }
+    }
+}
+
+/// A referral as `view` shows it.
+pub fn referral_as(r: &Referral, view: View) -> pb::Referral {
+    let mut shown = referral(r);
+    if view == View::Masked {
+        let masked = r.content.person.masked();
+        shown.person = Some(pb::Person {
+            name: masked.name,
+            id_number: masked.id_number,
+            phone: masked.phone,
+            address: masked.address,
+            household: String::new(),
+        });
+        for text in [&mut shown.narrative, &mut shown.advance_reason, &mut shown.feedback, &mut shown.closing_reason] {
+            text.clear();
+        }
+        if let Some(conclusion) = &mut shown.conclusion {
+            conclusion.summary.clear();
+        }
+        shown.masked = true;
+    }
+    shown
+}
+
+/// A history entry as `view` shows it: the office does not see its note.
+pub fn entry_as(e: &HistoryEntry, view: View) -> pb::ReferralEvent {
+    let mut shown = entry(e);
+    if view == View::Masked {
+        shown.note.clear();
+    }
+    shown
+}
+
 pub fn referral(r: &Referral) -> pb::Referral {
     let c = &r.content;
     pb::Referral {
@@ -193,6 +244,7 @@ pub fn referral(r: &Referral) -> pb::Referral {
         feedback: r.feedback.clone().unwrap_or_default(),
         closing_reason: r.closing_reason.clone().unwrap_or_default(),
         version: r.version,
+        masked: false,
     }
 }
 

@@ -183,6 +183,7 @@ impl CoordinationService for CoordinationApi {
     #[tracing::instrument(skip_all, fields(rpc = "Watch"))]
     async fn watch(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let caller = identity::role(&request, Role::Office)?;
-        Ok(Response::new(stream(&self.hub, caller.code, request.get_ref().after_seq).await?))
+        let certificate = identity::certificate(&request);
+        Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref().after_seq).await?))
     }
 }

@@ -5,7 +5,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, PreconditionViolation, StatusExt};
 
 use crate::{
-    domain::{DomainError, FieldViolation},
+    domain::{DomainError, FieldViolation, MemberCode},
     store::StoreError,
 };
 
@@ -22,6 +22,10 @@ pub enum ApiError {
     /// A request id reused for a different request.
     #[error("request_id {0:?} was already used for a different request")]
     RequestReused(String),
+    /// The person already has an open referral to the recipient; its id when the caller
+    /// sent it.
+    #[error("the person already has an open referral to {recipient}{}", existing.map(|id| format!(" ({id})")).unwrap_or_default())]
+    OpenReferral { recipient: MemberCode, existing: Option<uuid::Uuid> },
     /// Optimistic concurrency kept losing: the caller may retry with the same id.
     #[error("the referral is being changed concurrently; retry")]
     Contended,
@@ -63,6 +67,17 @@ impl From<ApiError> for Status {
                 message,
                 ErrorDetails::with_bad_request_violation("request_id", "already used for a different request"),
             ),
+            ApiError::OpenReferral { recipient, .. } | ApiError::Store(StoreError::OpenReferral(recipient)) => {
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    message,
+                    ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+                        "OPEN_REFERRAL",
+                        recipient.as_str(),
+                        "one open referral per person and recipient",
+                    )]),
+                )
+            }
             ApiError::Contended => Status::aborted(message),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store failure");

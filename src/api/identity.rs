@@ -4,30 +4,48 @@
 
 use std::sync::{Arc, RwLock};
 
+use tokio::sync::watch;
 use tonic::{Request, Status};
 
 use super::error::ApiError;
 use crate::{
     domain::{directory::Directory, Caller, MemberCode, Role},
     pki::Identity,
+    server::Revoked,
 };
 
 /// What the TLS layer established about a connection's client certificate.
 #[derive(Debug, Clone)]
-pub struct Peer(pub Result<Identity, String>);
+pub struct Peer(pub Result<Verified, String>);
+
+/// A client certificate that chains to the joint meeting's CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub identity: Identity,
+    /// Its serial number, lower-case hex: what a CRL and the audit log name.
+    pub serial: String,
+}
+
+/// The serial number of the certificate a request came with, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate(pub String);
 
 /// The directory as the hub currently knows it.
 pub type SharedDirectory = Arc<RwLock<Directory>>;
 
 /// Resolves a peer to a caller: a verified certificate of an active member, of the
 /// office or of an admin.
-pub fn resolve(peer: Option<&Peer>, directory: &Directory) -> Result<Caller, ApiError> {
-    let identity = match peer {
+/// A certificate revoked since the connection was opened is refused on its next call.
+pub fn resolve(peer: Option<&Peer>, directory: &Directory, revoked: &Revoked) -> Result<Caller, ApiError> {
+    let verified = match peer {
         None => return Err(ApiError::Unauthenticated("a client certificate is required".into())),
         Some(Peer(Err(why))) => return Err(ApiError::Unauthenticated(format!("client certificate refused: {why}"))),
-        Some(Peer(Ok(identity))) => identity,
+        Some(Peer(Ok(verified))) => verified,
     };
-    match identity {
+    if revoked.contains(&verified.serial) {
+        return Err(ApiError::Unauthenticated(format!("client certificate {} is revoked", verified.serial)));
+    }
+    match &verified.identity {
         Identity::Office => Ok(Caller { code: MemberCode::office(), role: Role::Office }),
         Identity::Admin => Ok(Caller { code: MemberCode::admin(), role: Role::Admin }),
         Identity::Member(code) => match directory.get(code) {
@@ -43,17 +61,27 @@ pub fn resolve(peer: Option<&Peer>, directory: &Directory) -> Result<Caller, Api
 #[derive(Clone)]
 pub struct Authenticate {
     pub directory: SharedDirectory,
+    pub revoked: watch::Receiver<Revoked>,
 }
 
 impl tonic::service::Interceptor for Authenticate {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let peer = request.extensions().get::<Peer>().cloned();
         let caller = {
             let directory = self.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            resolve(request.extensions().get::<Peer>(), &directory)?
+            resolve(peer.as_ref(), &directory, &self.revoked.borrow())?
         };
+        if let Some(Peer(Ok(verified))) = peer {
+            request.extensions_mut().insert(Certificate(verified.serial));
+        }
         request.extensions_mut().insert(caller);
         Ok(request)
     }
+}
+
+/// The serial number of the caller's certificate.
+pub fn certificate<T>(request: &Request<T>) -> String {
+    request.extensions().get::<Certificate>().map(|c| c.0.clone()).unwrap_or_default()
 }
 
 /// The caller the interceptor put on a request.
@@ -68,6 +96,17 @@ pub fn member<T>(request: &Request<T>) -> Result<Caller, Status> {
         Ok(caller)
     } else {
         Err(ApiError::PermissionDenied(format!("the {} role does not exchange referrals", caller.role)).into())
+    }
+}
+
+/// The caller, who must be a member or the office: those who read referrals. Admins
+/// manage members and certificates and read no referral.
+pub fn reader<T>(request: &Request<T>) -> Result<Caller, Status> {
+    let caller = caller(request)?;
+    if caller.role == Role::Admin {
+        Err(ApiError::PermissionDenied("admins manage members and certificates; they read no referrals".into()).into())
+    } else {
+        Ok(caller)
     }
 }
 

@@ -37,26 +37,43 @@ fn owner<T>(request: &Request<T>) -> Result<Caller, Status> {
 }
 
 /// The inbox of `member` after `after_seq` (after its acknowledgement when `None`),
-/// then live.
-pub(crate) async fn stream(hub: &Hub, member: MemberCode, after_seq: Option<u64>) -> Result<EventStream, Status> {
+/// then live, for as long as `certificate` (a serial number) is not revoked.
+pub(crate) async fn stream(
+    hub: &Hub,
+    member: MemberCode,
+    certificate: String,
+    after_seq: Option<u64>,
+) -> Result<EventStream, Status> {
     let after = match after_seq {
         Some(seq) => seq,
         None => hub.store.inbox_position(&member).await.map_err(ApiError::from)?.acked_seq,
     };
     tracing::debug!(%member, after, "subscribed");
     let (tx, rx) = mpsc::channel(BATCH as usize);
-    tokio::spawn(pump(hub.clone(), member, after, tx));
+    tokio::spawn(pump(hub.clone(), member, certificate, after, tx));
     Ok(Box::pin(ReceiverStream::new(rx)))
 }
 
 /// Feeds `tx` with the inbox of `member` after `after`, then waits for more, until the
-/// client hangs up or the hub stops.
-async fn pump(hub: Hub, member: MemberCode, mut after: u64, tx: mpsc::Sender<Result<pb::InboxEvent, Status>>) {
+/// client hangs up, its certificate is revoked or the hub stops.
+async fn pump(
+    hub: Hub,
+    member: MemberCode,
+    certificate: String,
+    mut after: u64,
+    tx: mpsc::Sender<Result<pb::InboxEvent, Status>>,
+) {
     // Watch before reading, so that an event committed between the read and the wait
     // still wakes us.
     let mut grown = hub.notifier.watch(&member);
     let mut stopping = hub.stopping.clone();
+    let mut revoked = hub.revoked.clone();
     loop {
+        if revoked.borrow_and_update().contains(&certificate) {
+            let message = format!("client certificate {certificate} is revoked");
+            let _ = tx.send(Err(ApiError::Unauthenticated(message).into())).await;
+            return;
+        }
         grown.borrow_and_update();
         let events = match hub.store.inbox(&member, after, BATCH).await {
             Ok(events) => events,
@@ -82,6 +99,8 @@ async fn pump(hub: Hub, member: MemberCode, mut after: u64, tx: mpsc::Sender<Res
                 false
             }
             () = tx.closed() => return,
+            // Looked at again at the top of the loop.
+            Ok(()) = revoked.changed() => false,
             // Stopping, or the hub is gone altogether.
             stopped = stopping.wait_for(|stop| *stop) => {
                 drop(stopped);
@@ -102,7 +121,8 @@ impl InboxService for InboxApi {
     #[tracing::instrument(skip_all, fields(rpc = "Subscribe"))]
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let caller = owner(&request)?;
-        Ok(Response::new(stream(&self.hub, caller.code, request.get_ref().after_seq).await?))
+        let certificate = identity::certificate(&request);
+        Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref().after_seq).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Ack"))]

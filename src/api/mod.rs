@@ -21,7 +21,7 @@ pub use calendar::{load_plan, CalendarApi};
 pub use coordination::CoordinationApi;
 pub use directory::DirectoryApi;
 use error::ApiError;
-pub use identity::{Authenticate, Peer, SharedDirectory};
+pub use identity::{Authenticate, Peer, SharedDirectory, Verified};
 pub use inbox::InboxApi;
 pub use referrals::ReferralApi;
 
@@ -29,6 +29,8 @@ use crate::{
     clock::SharedClock,
     delivery::Notifier,
     domain::{calendar::Calendar, deadline::Policy, request_id::RequestId, Caller},
+    keys::Keys,
+    server::Revoked,
     store::{Commit, RequestRecord, Store, StoreError},
 };
 
@@ -46,6 +48,10 @@ pub struct Hub {
     pub policy: Policy,
     pub clock: SharedClock,
     pub notifier: Arc<Notifier>,
+    /// The keys that seal personal data, read again while the hub runs.
+    pub keys: Arc<Keys>,
+    /// Serial numbers of revoked certificates: a live stream of one ends.
+    pub revoked: watch::Receiver<Revoked>,
     /// Turns true when the hub shuts down, so that live streams end.
     pub stopping: watch::Receiver<bool>,
 }
@@ -96,7 +102,12 @@ impl Hub {
             return Ok(answer);
         }
         for _ in 0..ATTEMPTS {
-            let Plan { commit, response } = plan().await?;
+            let Plan { commit, response } = match plan().await {
+                Ok(plan) => plan,
+                // The same request, sent twice at once, may have been answered meanwhile
+                // (and made its own plan impossible): the recorded answer wins.
+                Err(e) => return self.replay(caller, &request_id, &fingerprint).await?.ok_or(e),
+            };
             let commit = Commit {
                 request: Some(RequestRecord {
                     member: caller.code.clone(),

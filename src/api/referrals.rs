@@ -3,14 +3,18 @@
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{convert, error::ApiError, identity, Hub, Plan};
+use super::{
+    convert::{self, View},
+    error::ApiError,
+    identity, Hub, Plan,
+};
 use crate::{
     domain::{
         date::local_date,
         deadline,
         lifecycle::{self, Action, EntryKind},
         referral::{Referral, State, Submission},
-        Caller, DomainError, FieldViolation, MemberCode,
+        Caller, DomainError, FieldViolation, MemberCode, Role,
     },
     proto::{self as pb, referral_service_server::ReferralService},
     store::{Change, Commit, ListQuery, ListedDeadline},
@@ -29,11 +33,11 @@ impl ReferralApi {
         Self { hub }
     }
 
-    /// The referral, if the caller is a party to it; anyone else is told it does not
-    /// exist.
+    /// The referral, if the caller is a party to it or the office; anyone else is told
+    /// it does not exist.
     async fn visible(&self, caller: &Caller, id: Uuid) -> Result<Referral, ApiError> {
         match self.hub.store.referral(id).await? {
-            Some(r) if r.is_party(&caller.code) => Ok(r),
+            Some(r) if r.is_party(&caller.code) || caller.role == Role::Office => Ok(r),
             _ => Err(ApiError::NotFound(format!("referral {id}"))),
         }
     }
@@ -151,6 +155,13 @@ impl ReferralService for ReferralApi {
             .hub
             .once(caller, "Submit", &body.request_id, body, move || {
                 Box::pin(async move {
+                    for recipient in &submission.recipients {
+                        let open = hub.store.open_referral(recipient, &submission.content.person.id_number).await?;
+                        if let Some((existing, sender)) = open {
+                            let existing = (sender == caller.code).then_some(existing);
+                            return Err(ApiError::OpenReferral { recipient: recipient.clone(), existing });
+                        }
+                    }
                     let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
                     let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
                     let made = lifecycle::submit(submission, caller, case_id, &ids, hub.clock.now());
@@ -180,7 +191,8 @@ impl ReferralService for ReferralApi {
 
     #[tracing::instrument(skip_all, fields(rpc = "Get"))]
     async fn get(&self, request: Request<pb::GetReferralRequest>) -> Result<Response<pb::GetReferralResponse>, Status> {
-        let caller = identity::member(&request)?;
+        let caller = identity::reader(&request)?;
+        let view = View::of(&caller);
         let id = parse_uuid("id", &request.get_ref().id)?;
         let referral = self.visible(&caller, id).await?;
         let history = self.hub.store.history(id).await.map_err(ApiError::from)?;
@@ -199,8 +211,8 @@ impl ReferralService for ReferralApi {
             })
             .collect();
         Ok(Response::new(pb::GetReferralResponse {
-            referral: Some(convert::referral(&referral)),
-            history: history.iter().map(convert::entry).collect(),
+            referral: Some(convert::referral_as(&referral, view)),
+            history: history.iter().map(|e| convert::entry_as(e, view)).collect(),
             deadlines,
         }))
     }
@@ -210,7 +222,8 @@ impl ReferralService for ReferralApi {
         &self,
         request: Request<pb::ListReferralsRequest>,
     ) -> Result<Response<pb::ListReferralsResponse>, Status> {
-        let caller = identity::member(&request)?;
+        let caller = identity::reader(&request)?;
+        let view = View::of(&caller);
         let body = request.get_ref();
         let mut violations = Vec::new();
         let direction = pb::Direction::try_from(body.direction).unwrap_or_else(|_| {
@@ -260,7 +273,8 @@ impl ReferralService for ReferralApi {
             after,
             limit: limit + 1,
         };
-        let mut found = self.hub.store.list(&caller.code, &query).await.map_err(ApiError::from)?;
+        let party = (view == View::Full).then_some(&caller.code);
+        let mut found = self.hub.store.list(party, &query).await.map_err(ApiError::from)?;
         let next_page_token = if found.len() > limit as usize {
             found.truncate(limit as usize);
             found.last().map(page_token).unwrap_or_default()
@@ -268,14 +282,15 @@ impl ReferralService for ReferralApi {
             String::new()
         };
         Ok(Response::new(pb::ListReferralsResponse {
-            referrals: found.iter().map(convert::referral).collect(),
+            referrals: found.iter().map(|r| convert::referral_as(r, view)).collect(),
             next_page_token,
         }))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetCase"))]
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::GetCaseResponse>, Status> {
-        let caller = identity::member(&request)?;
+        let caller = identity::reader(&request)?;
+        let view = View::of(&caller);
         let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
         let referrals: Vec<Referral> = self
             .hub
@@ -284,7 +299,7 @@ impl ReferralService for ReferralApi {
             .await
             .map_err(ApiError::from)?
             .into_iter()
-            .filter(|r| r.is_party(&caller.code))
+            .filter(|r| view == View::Masked || r.is_party(&caller.code))
             .collect();
         if referrals.is_empty() {
             return Err(ApiError::NotFound(format!("case {case_id}")).into());
@@ -292,7 +307,7 @@ impl ReferralService for ReferralApi {
         Ok(Response::new(pb::GetCaseResponse {
             case_id: case_id.to_string(),
             complete: referrals.iter().all(|r| r.state.is_closed()),
-            referrals: referrals.iter().map(convert::referral).collect(),
+            referrals: referrals.iter().map(|r| convert::referral_as(r, view)).collect(),
         }))
     }
 

@@ -1,3 +1,4 @@
-//! Background work of the hub: the deadline scanner.
+//! Background work of the hub: the deadline scanner, and reading changed files again.
 
+pub mod reload;
 pub mod scanner;

@@ -12,7 +12,7 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex,
     },
     time::{Duration, Instant},
@@ -35,6 +35,7 @@ use crate::{
         vocabulary::{Need, Situation},
         Caller, MemberCode, Role,
     },
+    keys::Keys,
     proto as pb,
     store::{sqlite::SqliteStore, Change, Commit, Store},
 };
@@ -115,18 +116,28 @@ impl HubProcess {
     }
 }
 
-fn draft() -> pb::ReferralDraft {
-    pb::ReferralDraft {
+/// The `n`th of many made-up people: the hub holds one open referral per person and
+/// recipient.
+pub fn person(n: u64) -> anyhow::Result<IdNumber> {
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default() + chrono::Days::new(n / 1000 % 20_000);
+    IdNumber::completing(&format!("350582{}{:03}", born.format("%Y%m%d"), n % 1000)).map_err(anyhow::Error::msg)
+}
+
+/// Numbers people for the submits the bench sends, apart from those it loads.
+static SENT: AtomicU64 = AtomicU64::new(5_000_000);
+
+/// A draft about the next person.
+fn draft() -> anyhow::Result<pb::ReferralDraft> {
+    let n = SENT.fetch_add(1, Ordering::Relaxed);
+    Ok(pb::ReferralDraft {
         kind: pb::ReferralKind::SocialAssistance as i32,
-        person: Some(pb::Person {
-            name: "李某".into(), id_number: "11010519491231002X".into(), ..Default::default()
-        }),
+        person: Some(pb::Person { name: "李某".into(), id_number: person(n)?.as_str().into(), ..Default::default() }),
         situations: vec![pb::Situation::SeriousInjury as i32],
         needs: vec![pb::Need::SubsistenceAllowance as i32],
         narrative: "被害人遭故意伤害致残，加害人无赔偿能力，家庭生活困难。".repeat(8),
         investigation_ended_on: "2026-09-08".into(),
         ..Default::default()
-    }
+    })
 }
 
 /// Samples the hub's resident memory until told to stop; returns the peak.
@@ -157,7 +168,8 @@ async fn submit_run(hub: &Target, clients: usize, seconds: f64) -> anyhow::Resul
             let mut mine = Vec::new();
             while Instant::now() < until {
                 let t = Instant::now();
-                client.submit(draft(), vec!["mz".into()], None).await?;
+                let draft = draft().map_err(|e| tonic::Status::internal(e.to_string()))?;
+                client.submit(draft, vec!["mz".into()], None).await?;
                 mine.push(t.elapsed());
             }
             latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(mine);
@@ -182,7 +194,7 @@ async fn delivery_latencies(hub: &Target, count: usize) -> anyhow::Result<Vec<Du
     let mut samples = Vec::with_capacity(count);
     for _ in 0..count {
         let t = Instant::now();
-        let (sent, event) = tokio::join!(jcy.submit(draft(), vec!["mz".into()], None), stream.next());
+        let (sent, event) = tokio::join!(jcy.submit(draft()?, vec!["mz".into()], None), stream.next());
         sent?;
         event.context("the stream ended")??;
         samples.push(t.elapsed());
@@ -240,8 +252,9 @@ fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
             case_id = Uuid::new_v4();
         }
         let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
-        let submission =
-            Submission { kind: ReferralKind::SocialAssistance, content: content.clone(), recipients: vec![to] };
+        let mut content = content.clone();
+        content.person.id_number = person(i as u64)?;
+        let submission = Submission { kind: ReferralKind::SocialAssistance, content, recipients: vec![to] };
         // Spread evenly over the 90 days before the clock, so that many are overdue.
         let at = clock - chrono::Duration::seconds((i as f64 * 90.0 * 86_400.0 / count as f64) as i64);
         made.extend(lifecycle::submit(&submission, &jcy, case_id, &[Uuid::new_v4()], at));
@@ -268,7 +281,8 @@ fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
 /// Writes `changes` straight into the stopped hub's database: each thousand, its case
 /// and one commit.
 async fn load(dir: &Path, changes: Vec<Change>) -> anyhow::Result<Duration> {
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.join("xianjie.db").display())).await?;
+    let keys = Arc::new(Keys::open_or_create(&dir.join("keyring.toml"))?);
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.join("xianjie.db").display()), keys).await?;
     let jcy = MemberCode::parse("jcy").map_err(anyhow::Error::msg)?;
     let start = Instant::now();
     let mut changes = changes.into_iter().peekable();

@@ -76,7 +76,7 @@ async fn calendar(config: &Config) -> anyhow::Result<Calendar> {
     if !config.data_dir.join("xianjie.db").exists() && config.database_url.is_none() {
         return Ok(Calendar::shipped());
     }
-    let store = store::open(&config.database_url()).await?;
+    let store = store::open(&config.database_url(), std::sync::Arc::new(config.keys()?)).await?;
     let calendar = load_calendar(store.as_ref()).await?;
     store.close().await;
     Ok(calendar)

@@ -3,13 +3,14 @@
 
 mod calendar;
 mod connection;
+mod keys;
 mod member;
 mod office;
 mod pki;
 mod render;
 mod submit_file;
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -49,6 +50,8 @@ enum Command {
     Calendar(calendar::CalendarArgs),
     /// The joint meeting's certificate authority.
     Pki(pki::PkiArgs),
+    /// The keys that seal personal data: list, rotate, reseal, retire.
+    Keys(keys::KeysArgs),
     /// Measures the hub on this machine: throughput, latency, memory, start-up, the
     /// office's listing over a large store. Build with `--release` first.
     Bench {
@@ -115,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Office(args) => office::run(args).await,
         Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
+        Command::Keys(args) => keys::run(args).await,
         Command::Bench { runs, seconds, referrals, concurrency, endpoint, pki_dir } => {
             let running = endpoint.map(|endpoint| crate::bench::Target { endpoint, pki: pki_dir });
             crate::bench::run(crate::bench::Options { runs, seconds, referrals, concurrency, running }).await?;
@@ -123,7 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MigrateStore { from, to, data_dir } => {
             let config = Config::from_process(None, &Flags { data_dir, ..Flags::default() })?;
             let from = from.unwrap_or_else(|| config.database_url());
-            let counts = crate::store::migrate::sqlite_to_postgres(&from, &to).await?;
+            let counts = crate::store::migrate::sqlite_to_postgres(&from, &to, Arc::new(config.keys()?)).await?;
             for (table, rows) in counts {
                 println!("{table:<20} {rows:>10} rows copied and verified");
             }

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 use crate::{
     config::{Config, Flags},
+    domain::date::local_date,
     pki::{authority::Authority, Identity},
 };
 
@@ -27,6 +28,12 @@ enum PkiCommand {
     Issue { identity: String },
     /// Re-issues the server certificate for the given DNS names and IP addresses.
     Server { names: Vec<String> },
+    /// Revokes the current certificate of a member code, `office` or `admin`, and writes
+    /// a new CRL; running hubs refuse it within their reload interval, on connections
+    /// already open too. Issue a new one with `pki issue`.
+    Revoke { identity: String },
+    /// Every certificate issued, with its serial number and whether it is revoked.
+    List,
 }
 
 pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
@@ -51,6 +58,19 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(!names.is_empty(), "name at least one DNS name or IP address");
             authority.issue_server(&names)?;
             println!("issued {}", authority.pair("server").0.display());
+        }
+        PkiCommand::Revoke { identity } => {
+            let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
+            let today = local_date(crate::server::clock(&config).now());
+            let serial = authority.revoke(identity.name(), today)?;
+            println!("revoked {identity}'s certificate {serial}; {} updated", authority.crl().display());
+        }
+        PkiCommand::List => {
+            for issued in authority.list()? {
+                let status = if issued.revoked { "revoked" } else { "valid" };
+                let who = issued.identity.map_or_else(|| "(server)".to_owned(), |i| i.uri());
+                println!("{:<8} {:<28} {:<8} {} until {}", issued.name, who, status, issued.serial, issued.not_after);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -34,22 +34,39 @@ impl IdNumber {
         if chrono::Datelike::year(&birth) < 1900 {
             return Err(format!("birth date {birth} is before 1900"));
         }
-        let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
-        let expected = CHECK_CHARS[(sum % 11) as usize];
+        let expected = check_char(&bytes[..17]);
         if bytes[17] != expected {
             return Err(format!("check digit is {}, GB 11643 requires {}", bytes[17] as char, expected as char));
         }
         Ok(Self(id))
     }
 
+    /// The number made of 17 digits and the check digit GB 11643 gives them.
+    pub fn completing(digits: &str) -> Result<Self, String> {
+        if digits.len() != 17 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be 17 digits".into());
+        }
+        Self::parse(&format!("{digits}{}", check_char(digits.as_bytes()) as char))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// 3505**********1234: the region's first four digits and the last four.
+    pub fn masked(&self) -> String {
+        format!("{}{}{}", &self.0[..4], "*".repeat(10), &self.0[14..])
     }
 
     /// The birth date encoded in the number.
     pub fn birth_date(&self) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").ok()
     }
+}
+
+fn check_char(digits: &[u8]) -> u8 {
+    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
+    CHECK_CHARS[(sum % 11) as usize]
 }
 
 impl TryFrom<String> for IdNumber {
@@ -110,6 +127,52 @@ impl Person {
     }
 }
 
+/// The person as the joint-meeting office sees them: enough to tell cases apart in a
+/// meeting, not enough to find the person (张*, 3505**********1234, 138****5678).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MaskedPerson {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub address: String,
+}
+
+impl Person {
+    pub fn masked(&self) -> MaskedPerson {
+        MaskedPerson {
+            name: mask_name(&self.name),
+            id_number: self.id_number.masked(),
+            phone: mask_phone(&self.phone),
+            address: mask_address(&self.address),
+        }
+    }
+}
+
+/// 张*: the first character (the surname, mostly), a star for each other.
+fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|first| std::iter::once(first).chain(chars.map(|_| '*')).collect()).unwrap_or_default()
+}
+
+/// 138****5678: the first three and last four characters of a long number; short ones
+/// are starred whole.
+fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 11 {
+        return "*".repeat(chars.len());
+    }
+    let middle = "*".repeat(chars.len() - 7);
+    format!("{}{middle}{}", chars[..3].iter().collect::<String>(), chars[chars.len() - 4..].iter().collect::<String>())
+}
+
+/// The first six characters (province and city, mostly), then `***`.
+fn mask_address(address: &str) -> String {
+    if address.is_empty() {
+        return String::new();
+    }
+    format!("{}***", address.chars().take(6).collect::<String>())
+}
+
 fn phone(field: &str, raw: &str) -> Result<String, FieldViolation> {
     let raw = raw.trim();
     let digits = raw.chars().filter(char::is_ascii_digit).count();
@@ -164,6 +227,32 @@ mod tests {
         for bad in ["", "1101051949123100", "11010519491331002X", "1101051949123100AX", "11010518991231002X"] {
             assert!(IdNumber::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn a_number_can_be_completed_and_masked() {
+        assert_eq!(IdNumber::completing("11010519491231002").unwrap().as_str(), VALID);
+        assert!(IdNumber::completing("1101051949123100").is_err());
+        assert_eq!(IdNumber::parse(VALID).unwrap().masked(), "1101**********002X");
+    }
+
+    #[test]
+    fn the_office_view_keeps_too_little_to_find_the_person() {
+        let person = Person {
+            name: "欧阳娜娜".into(),
+            id_number: IdNumber::parse("350582199001011231").unwrap(),
+            phone: "13812345678".into(),
+            address: "福建省晋江市青阳街道某某路8号".into(),
+            household: "独居".into(),
+        };
+        let masked = person.masked();
+        assert_eq!(masked.name, "欧***");
+        assert_eq!(masked.id_number, "3505**********1231");
+        assert_eq!(masked.phone, "138****5678");
+        assert_eq!(masked.address, "福建省晋江市***");
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_phone("5551234"), "*******");
+        assert_eq!(mask_address(""), "");
     }
 
     #[test]

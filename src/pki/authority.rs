@@ -13,12 +13,16 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use chrono::{Datelike, NaiveDate};
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType,
+    SerialNumber,
 };
+use serde::{Deserialize, Serialize};
+use x509_parser::prelude::FromDer;
 
-use super::Identity;
+use super::{read_certificates, serial, Identity};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -82,7 +86,100 @@ impl Authority {
         for identity in identities {
             self.issue(identity)?;
         }
-        Ok(())
+        self.write_crl(&Revocations::default())
+    }
+
+    /// The certificate revocation list the hub enforces.
+    pub fn crl(&self) -> PathBuf {
+        self.dir.join("crl.pem")
+    }
+
+    fn revocations_file(&self) -> PathBuf {
+        self.dir.join("revoked.toml")
+    }
+
+    fn revocations(&self) -> Result<Revocations, PkiError> {
+        let path = self.revocations_file();
+        if !path.exists() {
+            return Ok(Revocations::default());
+        }
+        let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+        toml::from_str(&text).map_err(|e| PkiError::Invalid(format!("{}: {e}", path.display())))
+    }
+
+    /// Revokes the certificate `name` holds now (`mz`, `office`, `admin`) on `day`, and
+    /// writes a new CRL. Returns the certificate's serial number.
+    pub fn revoke(&self, name: &str, day: NaiveDate) -> Result<String, PkiError> {
+        let (cert_path, _) = self.pair(name);
+        let der =
+            read_certificates(&cert_path).map_err(|source| PkiError::Io { path: cert_path.clone(), source })?.remove(0);
+        let serial = serial(&der).map_err(PkiError::Invalid)?;
+        let mut revocations = self.revocations()?;
+        if revocations.revoked.iter().any(|r| r.serial == serial) {
+            return Err(PkiError::Invalid(format!("{name}'s certificate {serial} is already revoked")));
+        }
+        revocations.revoked.push(Revoked { serial: serial.clone(), name: name.to_owned(), on: day });
+        self.write_crl(&revocations)?;
+        let text = toml::to_string(&revocations).map_err(|e| PkiError::Invalid(e.to_string()))?;
+        write(&self.revocations_file(), &text, false)?;
+        Ok(serial)
+    }
+
+    fn write_crl(&self, revocations: &Revocations) -> Result<(), PkiError> {
+        let day = |d: NaiveDate| date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
+        let params = CertificateRevocationListParams {
+            this_update: date_time_ymd(2020, 1, 1),
+            next_update: date_time_ymd(2045, 1, 1),
+            crl_number: SerialNumber::from(revocations.revoked.len() as u64 + 1),
+            issuing_distribution_point: None,
+            revoked_certs: revocations
+                .revoked
+                .iter()
+                .map(|r| {
+                    let bytes =
+                        hex_bytes(&r.serial).ok_or_else(|| PkiError::Invalid(format!("serial {}", r.serial)))?;
+                    Ok(RevokedCertParams {
+                        serial_number: SerialNumber::from_slice(&bytes),
+                        revocation_time: day(r.on),
+                        reason_code: None,
+                        invalidity_date: None,
+                    })
+                })
+                .collect::<Result<_, PkiError>>()?,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        let crl = params.signed_by(&self.issuer()?)?;
+        write(&self.crl(), &crl.pem()?, false)
+    }
+
+    /// Every certificate in the directory but the CA's, with its serial and whether it
+    /// is revoked.
+    pub fn list(&self) -> Result<Vec<Issued>, PkiError> {
+        let revocations = self.revocations()?;
+        let mut issued = Vec::new();
+        let entries = fs::read_dir(&self.dir).map_err(io_error(&self.dir))?;
+        for entry in entries {
+            let path = entry.map_err(io_error(&self.dir))?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".crt")) else {
+                continue;
+            };
+            if name == "ca" {
+                continue;
+            }
+            let der = read_certificates(&path).map_err(|source| PkiError::Io { path: path.clone(), source })?.remove(0);
+            let serial = serial(&der).map_err(PkiError::Invalid)?;
+            let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der)
+                .map_err(|e| PkiError::Invalid(format!("{}: {e}", path.display())))?;
+            issued.push(Issued {
+                name: name.to_owned(),
+                identity: Identity::from_certificate(&der).ok(),
+                not_after: cert.validity().not_after.to_string(),
+                revoked: revocations.revoked.iter().any(|r| r.serial == serial),
+                serial,
+            });
+        }
+        issued.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(issued)
     }
 
     fn issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
@@ -127,6 +224,35 @@ impl Authority {
         write(&key_path, &key.serialize_pem(), true)?;
         write(&cert_path, &cert.pem(), false)
     }
+}
+
+/// A certificate of the authority's directory.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Its file name: `mz`, `office`, `server`.
+    pub name: String,
+    /// Whom it names (none for the server's).
+    pub identity: Option<Identity>,
+    pub serial: String,
+    pub not_after: String,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Revocations {
+    #[serde(default)]
+    revoked: Vec<Revoked>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Revoked {
+    serial: String,
+    name: String,
+    on: NaiveDate,
+}
+
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn name(organisation: &str, common_name: &str) -> DistinguishedName {

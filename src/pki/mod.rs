@@ -6,9 +6,9 @@
 
 pub mod authority;
 
-use std::{io, path::Path};
+use std::{collections::HashSet, io, path::Path};
 
-use rustls_pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{pem::PemObject, CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use x509_parser::{extensions::GeneralName, prelude::FromDer};
 
 use crate::domain::MemberCode;
@@ -88,6 +88,25 @@ impl std::fmt::Display for Identity {
 
 fn invalid(path: &Path, what: &str, e: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}: {e}", path.display()))
+}
+
+/// A certificate's serial number in lower-case hex, as CRLs and the audit log name it.
+pub fn serial(der: &[u8]) -> Result<String, String> {
+    let (_, cert) =
+        x509_parser::certificate::X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
+    Ok(cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The serial numbers a PEM CRL revokes, and the CRL itself for the verifier.
+pub fn read_crl(path: &Path) -> io::Result<(CertificateRevocationListDer<'static>, HashSet<String>)> {
+    let crl = CertificateRevocationListDer::from_pem_file(path).map_err(|e| invalid(path, "not a PEM CRL", e))?;
+    let (_, parsed) = x509_parser::revocation_list::CertificateRevocationList::from_der(crl.as_ref())
+        .map_err(|e| invalid(path, "unreadable CRL", e))?;
+    let serials = parsed
+        .iter_revoked_certificates()
+        .map(|r| r.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    Ok((crl, serials))
 }
 
 /// Reads every certificate of a PEM file.

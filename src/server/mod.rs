@@ -3,6 +3,8 @@
 
 pub mod tls;
 
+pub use tls::Revoked;
+
 use std::{
     future::Future,
     sync::{Arc, RwLock},
@@ -38,6 +40,7 @@ pub struct Prepared {
     store: Arc<dyn Store>,
     max_message_bytes: usize,
     scan_every: Duration,
+    reload_every: Duration,
 }
 
 /// The clock a configuration asks for.
@@ -79,7 +82,8 @@ pub fn ensure_dev_pki(config: &Config, directory: &Directory) -> anyhow::Result<
 pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hub, Arc<dyn Store>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let store = store::open(&config.database_url()).await.context("opening the database")?;
+    let keys = Arc::new(config.keys().context("loading the keyring")?);
+    let store = store::open(&config.database_url(), keys.clone()).await.context("opening the database")?;
     let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
     let (_, stopping) = watch::channel(false);
     let hub = Hub {
@@ -89,6 +93,8 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
         policy: config.deadlines,
         clock,
         notifier: Arc::new(Notifier::default()),
+        keys,
+        revoked: watch::channel(Arc::default()).1,
         stopping,
     };
     Ok((hub, store))
@@ -101,15 +107,22 @@ impl Prepared {
         if let Some(dir) = ensure_dev_pki(config, &directory(config)?)? {
             tracing::info!(dir = %dir.display(), "created a development certificate authority and certificates for every member, the office and an admin");
         }
-        let tls = tls::Tls::load(&config.ca_cert(), &config.server_cert(), &config.server_key(), clock.clone())
-            .context("loading TLS certificates")?;
-        let (hub, store) = assemble(config, clock).await?;
+        let files = tls::TlsFiles {
+            ca: config.ca_cert(),
+            cert: config.server_cert(),
+            key: config.server_key(),
+            crl: config.crl_file(),
+        };
+        let tls = tls::Tls::load(files, clock.clone()).context("loading TLS certificates")?;
+        let (mut hub, store) = assemble(config, clock).await?;
+        hub.revoked = tls.revoked();
         Ok(Self {
             hub,
             tls,
             store,
             max_message_bytes: config.max_message_bytes,
             scan_every: Duration::from_millis(config.scan_interval_ms),
+            reload_every: Duration::from_millis(config.reload_interval_ms),
         })
     }
 
@@ -124,10 +137,11 @@ impl Prepared {
     /// Serves on `listener` until `shutdown` completes, then ends live streams, lets
     /// requests in flight finish and closes the database.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Prepared { mut hub, tls, store, max_message_bytes, scan_every } = self;
+        let Prepared { mut hub, tls, store, max_message_bytes, scan_every, reload_every } = self;
         let (stop, stopping) = watch::channel(false);
         hub.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
+        let reloader = tokio::spawn(crate::background::reload::run(hub.clone(), tls.clone(), reload_every));
         let relay = {
             let (store, notifier, stopping) = (store.clone(), hub.notifier.clone(), hub.stopping.clone());
             tokio::spawn(async move {
@@ -150,7 +164,10 @@ impl Prepared {
             .context("building the reflection service")?;
         let address = listener.local_addr().context("reading the listening address")?;
         let router = tonic::transport::Server::builder()
-            .layer(InterceptorLayer::new(Authenticate { directory: hub.directory.clone() }))
+            .layer(InterceptorLayer::new(Authenticate {
+                directory: hub.directory.clone(),
+                revoked: hub.revoked.clone(),
+            }))
             .add_service(
                 ReferralServiceServer::new(ReferralApi::new(hub.clone()))
                     .max_decoding_message_size(limit)
@@ -199,7 +216,7 @@ impl Prepared {
             served = serving => served.context("serving")?,
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
-        let _ = tokio::join!(scanner, relay);
+        let _ = tokio::join!(scanner, reloader, relay);
         store.close().await;
         tracing::info!("stopped");
         Ok(())

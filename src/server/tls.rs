@@ -6,33 +6,37 @@
 //! status it can read, rather than a broken handshake, and never anything else.
 
 use std::{
+    collections::HashSet,
     io,
+    path::PathBuf,
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, PoisonError, RwLock},
     task::{Context, Poll},
     time::Duration,
 };
 
 use rustls::{
     client::danger::HandshakeSignatureValid,
+    crypto::CryptoProvider,
     pki_types::{CertificateDer, UnixTime},
     server::{
         danger::{ClientCertVerified, ClientCertVerifier},
-        WebPkiClientVerifier,
+        ClientHello, ResolvesServerCert, WebPkiClientVerifier,
     },
+    sign::CertifiedKey,
     DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
 };
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpListener, TcpStream},
-    sync::mpsc,
+    sync::{mpsc, watch},
 };
 use tokio_rustls::{server::TlsStream, TlsAcceptor};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
 use crate::{
-    api::Peer,
+    api::{Peer, Verified},
     clock::SharedClock,
     pki::{self, Identity},
 };
@@ -100,48 +104,144 @@ impl ClientCertVerifier for DeferredVerifier {
     }
 }
 
-/// The hub's TLS setup: its acceptor and the verifier of member certificates.
+/// The files the hub's TLS rests on, read again while it runs.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The CA's revocation list; none revoked while the file does not exist.
+    pub crl: PathBuf,
+}
+
+/// The serial numbers (lower-case hex) of revoked client certificates.
+pub type Revoked = Arc<HashSet<String>>;
+
+/// What the files said when last read.
+struct Trust {
+    verifier: Arc<dyn ClientCertVerifier>,
+    server: Arc<CertifiedKey>,
+    /// The contents read, to tell whether anything changed.
+    read: Vec<Vec<u8>>,
+}
+
+/// Hands the handshake the server certificate as last read.
+#[derive(Debug)]
+struct CurrentCertificate(RwLock<Arc<CertifiedKey>>);
+
+impl ResolvesServerCert for CurrentCertificate {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.read().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+}
+
+/// The hub's TLS setup: its acceptor and the verifier of member certificates, both
+/// renewed by [`Tls::reload`] when the files change.
 #[derive(Clone)]
 pub struct Tls {
     acceptor: TlsAcceptor,
-    verifier: Arc<dyn ClientCertVerifier>,
+    files: TlsFiles,
+    trust: Arc<RwLock<Trust>>,
+    certificate: Arc<CurrentCertificate>,
+    revoked: Arc<watch::Sender<Revoked>>,
     clock: SharedClock,
 }
 
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Reads the files and builds what they say.
+fn read_trust(files: &TlsFiles) -> Result<(Trust, HashSet<String>), TlsError> {
+    let mut read = Vec::new();
+    for path in [&files.ca, &files.cert, &files.key, &files.crl] {
+        read.push(if path.exists() || path != &files.crl { std::fs::read(path)? } else { Vec::new() });
+    }
+    let mut roots = RootCertStore::empty();
+    for ca_cert in pki::read_certificates(&files.ca)? {
+        roots.add(ca_cert)?;
+    }
+    let mut builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+    let mut revoked = HashSet::new();
+    if files.crl.exists() {
+        let (crl, serials) = pki::read_crl(&files.crl)?;
+        builder = builder.with_crls([crl]);
+        revoked = serials;
+    }
+    let key = pki::read_key(&files.key)?;
+    let signing = provider().key_provider.load_private_key(key)?;
+    let server = Arc::new(CertifiedKey::new(pki::read_certificates(&files.cert)?, signing));
+    Ok((Trust { verifier: builder.build()?, server, read }, revoked))
+}
+
 impl Tls {
-    /// Loads the CA that signs member certificates and the hub's own certificate.
-    pub fn load(
-        ca: &std::path::Path,
-        cert: &std::path::Path,
-        key: &std::path::Path,
-        clock: SharedClock,
-    ) -> Result<Self, TlsError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = RootCertStore::empty();
-        for ca_cert in pki::read_certificates(ca)? {
-            roots.add(ca_cert)?;
-        }
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
-        let mut config = ServerConfig::builder_with_provider(provider)
+    /// Loads the CA that signs member certificates, its CRL and the hub's own
+    /// certificate.
+    pub fn load(files: TlsFiles, clock: SharedClock) -> Result<Self, TlsError> {
+        let (trust, revoked) = read_trust(&files)?;
+        let certificate = Arc::new(CurrentCertificate(RwLock::new(trust.server.clone())));
+        let mut config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?
-            .with_client_cert_verifier(Arc::new(DeferredVerifier(verifier.clone())))
-            .with_single_cert(pki::read_certificates(cert)?, pki::read_key(key)?)?;
+            .with_client_cert_verifier(Arc::new(DeferredVerifier(trust.verifier.clone())))
+            .with_cert_resolver(certificate.clone());
         config.alpn_protocols = vec![b"h2".to_vec()];
-        Ok(Self { acceptor: TlsAcceptor::from(Arc::new(config)), verifier, clock })
+        Ok(Self {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            files,
+            trust: Arc::new(RwLock::new(trust)),
+            certificate,
+            revoked: Arc::new(watch::Sender::new(Arc::new(revoked))),
+            clock,
+        })
     }
 
-    /// Checks a connection's client certificate chain against the CA at the hub's
-    /// time, and reads whom it names.
+    /// The revoked serial numbers, as they change.
+    pub fn revoked(&self) -> watch::Receiver<Revoked> {
+        self.revoked.subscribe()
+    }
+
+    /// Reads the files again; when any changed, new connections are checked against
+    /// the new CA and CRL and shown the new server certificate, and the revoked serial
+    /// numbers are published. Returns whether anything changed. On error the hub goes
+    /// on with what it had.
+    pub fn reload(&self) -> Result<bool, TlsError> {
+        let unchanged = {
+            let trust = self.trust.read().unwrap_or_else(PoisonError::into_inner);
+            [&self.files.ca, &self.files.cert, &self.files.key, &self.files.crl]
+                .iter()
+                .zip(&trust.read)
+                .all(|(path, was)| std::fs::read(path).unwrap_or_default() == *was)
+        };
+        if unchanged {
+            return Ok(false);
+        }
+        let (trust, revoked) = read_trust(&self.files)?;
+        *self.certificate.0.write().unwrap_or_else(PoisonError::into_inner) = trust.server.clone();
+        *self.trust.write().unwrap_or_else(PoisonError::into_inner) = trust;
+        self.revoked.send_if_modified(|current| {
+            let changed = **current != revoked;
+            *current = Arc::new(revoked);
+            changed
+        });
+        Ok(true)
+    }
+
+    /// Checks a connection's client certificate chain against the CA and its CRL at
+    /// the hub's time, and reads whom it names.
     pub fn identify(&self, chain: Option<&[CertificateDer<'static>]>) -> Peer {
         let Some((end_entity, intermediates)) = chain.and_then(|c| c.split_first()) else {
             return Peer(Err("no client certificate".into()));
         };
         let seconds = self.clock.now().timestamp().max(0) as u64;
         let now = UnixTime::since_unix_epoch(Duration::from_secs(seconds));
-        if let Err(e) = self.verifier.verify_client_cert(end_entity, intermediates, now) {
+        let verifier = self.trust.read().unwrap_or_else(PoisonError::into_inner).verifier.clone();
+        if let Err(e) = verifier.verify_client_cert(end_entity, intermediates, now) {
             return Peer(Err(format!("not a valid certificate of this joint meeting: {e}")));
         }
-        Peer(Identity::from_certificate(end_entity))
+        Peer(
+            Identity::from_certificate(end_entity)
+                .and_then(|identity| Ok(Verified { identity, serial: pki::serial(end_entity)? })),
+        )
     }
 
     /// Accepts connections on `listener` and hands over those that complete the

@@ -4,9 +4,12 @@
 //! The destination must be empty; its schema is brought up to date first. The source is
 //! only read.
 
+use std::sync::Arc;
+
 use sqlx::{postgres::PgArguments, query::Query, sqlite::SqliteRow, PgPool, Postgres, Row, SqlitePool};
 
 use super::{postgres::PgStore, sqlite::SqliteStore, StoreError};
+use crate::keys::Keys;
 
 #[derive(Clone, Copy)]
 enum Column {
@@ -71,6 +74,14 @@ const TABLES: &[(&str, &[Column], &str)] = &[
             OptText("feedback"),
             OptText("closing_reason"),
             Int("version"),
+            OptText("person_name"),
+            OptText("person_id_number"),
+            OptText("person_phone"),
+            OptText("person_address"),
+            OptText("person_household"),
+            OptText("narrative"),
+            OptText("sealed_key"),
+            OptText("person_index"),
         ],
         "id",
     ),
@@ -157,9 +168,15 @@ async fn count_pg(pool: &PgPool, table: &str) -> Result<i64, sqlx::Error> {
 
 /// Copies the SQLite store at `from` into the empty PostgreSQL store at `to` and returns
 /// each table with its row count, as verified on both sides.
-pub async fn sqlite_to_postgres(from: &str, to: &str) -> Result<Vec<(&'static str, i64)>, MigrateError> {
-    let source = SqliteStore::open(from).await?;
-    let destination = PgStore::open(to).await?;
+/// Sealed values are copied as they are: they are bound to their row and field, not
+/// to the database, and `keys` opens them on either side.
+pub async fn sqlite_to_postgres(
+    from: &str,
+    to: &str,
+    keys: Arc<Keys>,
+) -> Result<Vec<(&'static str, i64)>, MigrateError> {
+    let source = SqliteStore::open(from, keys.clone()).await?;
+    let destination = PgStore::open(to, keys).await?;
     let (src, dst) = (source.pool(), destination.pool());
     for (table, _, _) in TABLES {
         let rows = count_pg(dst, table).await?;

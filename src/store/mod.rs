@@ -22,10 +22,12 @@ use crate::domain::{
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{HistoryEntry, Notice},
+    person::IdNumber,
     referral::{Referral, ReferralKind, State},
     request_id::RequestId,
     MemberCode,
 };
+use crate::keys::Keys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +41,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The person already has an open referral to this recipient.
+    #[error("the person already has an open referral to {0}")]
+    OpenReferral(MemberCode),
     /// The store was closed.
     #[error("the store is closed")]
     Closed,
@@ -193,8 +198,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every referral of a case, in the order submitted.
     async fn case_referrals(&self, case_id: Uuid) -> Result<Vec<Referral>, StoreError>;
 
-    /// Referrals `member` sent or received, newest first.
-    async fn list(&self, member: &MemberCode, query: &ListQuery) -> Result<Vec<Referral>, StoreError>;
+    /// Referrals `member` sent or received (every member's when none), newest first.
+    async fn list(&self, member: Option<&MemberCode>, query: &ListQuery) -> Result<Vec<Referral>, StoreError>;
 
     /// Up to `limit` inbox events of `member` after `after_seq`, in order.
     async fn inbox(&self, member: &MemberCode, after_seq: u64, limit: u32) -> Result<Vec<InboxEvent>, StoreError>;
@@ -211,6 +216,23 @@ pub trait Store: Send + Sync + 'static {
     /// Deadlines with their referral's flags: green channel first, then by due date.
     async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError>;
 
+    /// The open referral to `recipient` about the person with `id_number`, as (id,
+    /// sender), found by the blind index without opening anything.
+    async fn open_referral(
+        &self,
+        recipient: &MemberCode,
+        id_number: &IdNumber,
+    ) -> Result<Option<(Uuid, MemberCode)>, StoreError>;
+
+    /// Seals again, under the active key, up to `limit` referrals and as many request
+    /// records sealed under another key (or written before sealing); returns how many
+    /// it resealed.
+    async fn reseal(&self, limit: u32) -> Result<u64, StoreError>;
+
+    /// How many rows (referrals and request records) each key seals (`None`: written
+    /// before sealing).
+    async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError>;
+
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
 
@@ -224,10 +246,11 @@ pub trait Store: Send + Sync + 'static {
 
 /// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), or
 /// SQLite (`sqlite://PATH`).
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+/// `keys` seal and open the person's data.
+pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::open(url).await?))
+        Ok(Arc::new(postgres::PgStore::open(url, keys).await?))
     } else {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+        Ok(Arc::new(sqlite::SqliteStore::open(url, keys).await?))
     }
 }

@@ -13,8 +13,8 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use super::{sql::sql_store, Commit, Delivered, StoreError};
-use crate::{delivery::Notifier, domain::MemberCode};
+use super::{rows::SealedCommit, sql::sql_store, Delivered, StoreError};
+use crate::{delivery::Notifier, domain::MemberCode, keys::Keys};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.
 const CHANNEL: &str = "xianjie_inbox";
@@ -22,11 +22,12 @@ const CHANNEL: &str = "xianjie_inbox";
 pub struct PgStore {
     writer: PgPool,
     reader: PgPool,
+    keys: Arc<Keys>,
 }
 
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -34,7 +35,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { writer: pool.clone(), reader: pool })
+        Ok(Self { writer: pool.clone(), reader: pool, keys })
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -50,7 +51,7 @@ impl PgStore {
     /// Writes a commit in a transaction of its own, and tells every hub listening of the
     /// inbox positions it fills; they hear it when (and only if) it commits. PostgreSQL
     /// groups concurrent commits' flushes itself.
-    async fn commit_one(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
+    async fn commit_one(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let delivered = Self::write(&mut tx, &commit).await?;
         announce(&mut tx, &delivered).await?;

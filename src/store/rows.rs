@@ -4,13 +4,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{InboxEvent, ListedDeadline, ScheduleRecord, StoreError};
+use super::{Commit, InboxEvent, ListedDeadline, ScheduleRecord, StoreError};
 use crate::domain::{
     deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{EntryKind, HistoryEntry, Notice, NoticeKind},
     referral::{Referral, ReferralKind, State},
     MemberCode,
 };
+use crate::keys::Keys;
 
 pub fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
@@ -49,6 +50,13 @@ pub struct ReferralRow {
     pub sender: String,
     pub recipient: String,
     pub content: String,
+    pub person_name: Option<String>,
+    pub person_id_number: Option<String>,
+    pub person_phone: Option<String>,
+    pub person_address: Option<String>,
+    pub person_household: Option<String>,
+    pub narrative: Option<String>,
+    pub sealed_key: Option<String>,
     pub submitted_at: i64,
     pub updated_at: i64,
     pub started_at: Option<i64>,
@@ -58,41 +66,141 @@ pub struct ReferralRow {
     pub version: i64,
 }
 
-impl TryFrom<ReferralRow> for Referral {
-    type Error = StoreError;
+/// The columns of a referral's sealed fields, and where each sits in its content.
+pub const SEALED_FIELDS: [(&str, Option<&str>, &str); 6] = [
+    ("person_name", Some("person"), "name"),
+    ("person_id_number", Some("person"), "id_number"),
+    ("person_phone", Some("person"), "phone"),
+    ("person_address", Some("person"), "address"),
+    ("person_household", Some("person"), "household"),
+    ("narrative", None, "narrative"),
+];
 
-    fn try_from(row: ReferralRow) -> Result<Self, StoreError> {
+/// The name a sealed field is bound to: `person.name`, `narrative`.
+fn field_name(parent: Option<&str>, key: &str) -> String {
+    parent.map_or_else(|| key.to_owned(), |parent| format!("{parent}.{key}"))
+}
+
+impl ReferralRow {
+    /// The referral, its person's data opened with `keys`. A row written before
+    /// sealing (no key) still holds the person in its content.
+    pub fn open(self, keys: &Keys) -> Result<Referral, StoreError> {
+        let mut content: serde_json::Value = serde_json::from_str(&self.content).map_err(|e| corrupt("content", e))?;
+        if self.sealed_key.is_some() {
+            let sealed = [
+                &self.person_name,
+                &self.person_id_number,
+                &self.person_phone,
+                &self.person_address,
+                &self.person_household,
+                &self.narrative,
+            ];
+            let object = content.as_object_mut().ok_or_else(|| corrupt("content", "not an object"))?;
+            let mut person = serde_json::Map::new();
+            for ((column, parent, key), value) in SEALED_FIELDS.into_iter().zip(sealed) {
+                let value = value.as_deref().ok_or_else(|| corrupt(column, "missing"))?;
+                let plain = keys
+                    .open(&field_name(parent, key), &self.id, value)
+                    .map_err(|e| StoreError::Corrupt(format!("referral {} {column}: {e}", self.id)))?;
+                match parent {
+                    Some(_) => person.insert(key.to_owned(), plain.into()),
+                    None => object.insert(key.to_owned(), plain.into()),
+                };
+            }
+            object.insert("person".to_owned(), person.into());
+        }
         Ok(Referral {
-            id: uuid(&row.id)?,
-            case_id: uuid(&row.case_id)?,
-            kind: kind(&row.kind)?,
-            state: state(&row.state)?,
-            sender: member(&row.sender)?,
-            recipient: member(&row.recipient)?,
-            content: serde_json::from_str(&row.content).map_err(|e| corrupt("content", e))?,
-            submitted_at: from_micros(row.submitted_at)?,
-            updated_at: from_micros(row.updated_at)?,
-            started_at: row.started_at.map(from_micros).transpose()?,
-            conclusion: row
+            id: uuid(&self.id)?,
+            case_id: uuid(&self.case_id)?,
+            kind: kind(&self.kind)?,
+            state: state(&self.state)?,
+            sender: member(&self.sender)?,
+            recipient: member(&self.recipient)?,
+            content: serde_json::from_value(content).map_err(|e| corrupt("content", e))?,
+            submitted_at: from_micros(self.submitted_at)?,
+            updated_at: from_micros(self.updated_at)?,
+            started_at: self.started_at.map(from_micros).transpose()?,
+            conclusion: self
                 .conclusion
                 .map(|c| serde_json::from_str(&c).map_err(|e| corrupt("conclusion", e)))
                 .transpose()?,
-            feedback: row.feedback,
-            closing_reason: row.closing_reason,
-            version: u32::try_from(row.version).map_err(|_| corrupt("version", row.version))?,
+            feedback: self.feedback,
+            closing_reason: self.closing_reason,
+            version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
         })
     }
 }
 
-/// The serialised content and conclusion of a referral, for writing.
-pub fn documents(referral: &Referral) -> Result<(String, Option<String>), StoreError> {
-    let content = serde_json::to_string(&referral.content).map_err(|e| corrupt("content", e))?;
-    let conclusion = referral
-        .conclusion
-        .as_ref()
-        .map(|c| serde_json::to_string(c).map_err(|e| corrupt("conclusion", e)))
-        .transpose()?;
-    Ok((content, conclusion))
+/// A referral's content as written: the person's data sealed field by field (in the
+/// order of [`SEALED_FIELDS`]) and the rest as JSON.
+pub struct SealedContent {
+    pub content: String,
+    pub sealed: [String; 6],
+    pub person_index: String,
+    pub sealed_key: String,
+}
+
+impl SealedContent {
+    pub fn new(referral: &Referral, keys: &Keys) -> Result<Self, StoreError> {
+        let keyring = keys.current();
+        let row = referral.id.to_string();
+        let mut content = serde_json::to_value(&referral.content).map_err(|e| corrupt("content", e))?;
+        let object = content.as_object_mut().ok_or_else(|| corrupt("content", "not an object"))?;
+        let mut person = object.remove("person").unwrap_or_default();
+        let sealed = SEALED_FIELDS.map(|(_, parent, key)| {
+            let value = match parent {
+                Some(_) => person.get_mut(key).map(serde_json::Value::take),
+                None => object.remove(key),
+            };
+            let plain = value.as_ref().and_then(serde_json::Value::as_str).unwrap_or_default();
+            crate::keys::seal(&keyring, &field_name(parent, key), &row, plain)
+        });
+        Ok(Self {
+            content: content.to_string(),
+            sealed,
+            person_index: crate::keys::blind_index(&keyring, &referral.content.person.id_number),
+            sealed_key: keyring.active().to_owned(),
+        })
+    }
+}
+
+/// The field and row a request's recorded answer is sealed as.
+pub fn response_field(member: &str, request_id: &str) -> (&'static str, String) {
+    ("requests.response", format!("{member}/{request_id}"))
+}
+
+/// A commit with the content of each new referral sealed, ready to write: the sealing
+/// happens before the writer is reached.
+pub struct SealedCommit {
+    pub commit: Commit,
+    /// One for each change: sealed content for a new referral, none for an update.
+    pub contents: Vec<Option<SealedContent>>,
+    /// The request's recorded answer, sealed, and the key's id.
+    pub response: Option<(String, String)>,
+}
+
+impl SealedCommit {
+    pub fn new(commit: Commit, keys: &Keys) -> Result<Self, StoreError> {
+        let response = commit.request.as_ref().map(|request| {
+            let keyring = keys.current();
+            let (field, row) = response_field(request.member.as_str(), request.request_id.as_str());
+            (crate::keys::seal_bytes(&keyring, field, &row, &request.response), keyring.active().to_owned())
+        });
+        let contents = commit
+            .changes
+            .iter()
+            .map(|change| match change.expected_version {
+                None => SealedContent::new(&change.referral, keys).map(Some),
+                Some(_) => Ok(None),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { commit, contents, response })
+    }
+}
+
+/// The serialised conclusion of a referral, for writing.
+pub fn conclusion(referral: &Referral) -> Result<Option<String>, StoreError> {
+    referral.conclusion.as_ref().map(|c| serde_json::to_string(c).map_err(|e| corrupt("conclusion", e))).transpose()
 }
 
 #[derive(sqlx::FromRow)]

@@ -82,9 +82,15 @@ async fn concurrent_submits_sharing_commits_each_get_their_own_answer() {
     let hub = TestHub::start().await;
     let jcy = hub.client("jcy").await;
     let stub = jcy.referral_service();
+    // A person for each request id, so that the two sends of one id are the same request.
+    let drafts: std::collections::HashMap<String, pb::ReferralDraft> = (0..64)
+        .map(|i| format!("distinct-{i}"))
+        .chain((0..8).map(|i| format!("twice-{i}")))
+        .map(|id| (id, referral_draft()))
+        .collect();
     let request = |id: String| pb::SubmitRequest {
+        draft: Some(drafts[&id].clone()),
         request_id: id,
-        draft: Some(referral_draft()),
         recipients: vec!["mz".into()],
         case_id: String::new(),
     };
@@ -94,15 +100,15 @@ async fn concurrent_submits_sharing_commits_each_get_their_own_answer() {
     for i in 0..64 {
         let mut stub = stub.clone();
         let id = format!("distinct-{i}");
-        calls.push(tokio::spawn(async move { (id.clone(), stub.submit(request(id)).await.map(|r| r.into_inner())) }));
+        let sent = request(id.clone());
+        calls.push(tokio::spawn(async move { (id, stub.submit(sent).await.map(|r| r.into_inner())) }));
     }
     for i in 0..8 {
         for _ in 0..2 {
             let mut stub = stub.clone();
             let id = format!("twice-{i}");
-            calls.push(tokio::spawn(
-                async move { (id.clone(), stub.submit(request(id)).await.map(|r| r.into_inner())) },
-            ));
+            let sent = request(id.clone());
+            calls.push(tokio::spawn(async move { (id, stub.submit(sent).await.map(|r| r.into_inner())) }));
         }
     }
     let mut answers = std::collections::HashMap::<String, Vec<pb::SubmitResponse>>::new();

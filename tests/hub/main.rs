@@ -3,6 +3,7 @@
 
 mod support;
 
+mod confidentiality;
 mod deadlines;
 mod durability;
 mod flows;

@@ -2,6 +2,7 @@
 
 use tokio_stream::StreamExt;
 use xianjie::{
+    keys::Keys,
     proto::{self as pb, DeadlineKind as K},
     store::migrate,
 };
@@ -25,11 +26,12 @@ async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
 
     let from = format!("sqlite://{}", sqlite.dir.path().join("xianjie.db").display());
     let to = target.database_url.clone().unwrap();
-    let counts = migrate::sqlite_to_postgres(&from, &to).await.unwrap();
+    let keys = std::sync::Arc::new(Keys::from_file(&sqlite.dir.path().join("keyring.toml")).unwrap());
+    let counts = migrate::sqlite_to_postgres(&from, &to, keys.clone()).await.unwrap();
     let rows = |table: &str| counts.iter().find(|(t, _)| *t == table).unwrap().1;
     assert_eq!((rows("referrals"), rows("referral_events"), rows("inbox_events")), (2, 3, 3));
     assert_eq!(rows("deadlines"), 4, "send and start, for each referral");
-    let again = migrate::sqlite_to_postgres(&from, &to).await.unwrap_err();
+    let again = migrate::sqlite_to_postgres(&from, &to, keys).await.unwrap_err();
     assert!(again.to_string().contains("must be empty"), "{again}");
 
     let hub = TestHub::start_on(target).await;

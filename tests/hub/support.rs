@@ -53,9 +53,74 @@ impl Data {
             data_dir: self.dir.path().to_owned(),
             database_url: self.database_url.clone(),
             scan_interval_ms: 20,
+            reload_interval_ms: 20,
             ..Config::default()
         }
     }
+}
+
+/// Runs one SQL statement on the hub's database from outside the hub, as someone with
+/// access to the database (not to the keys) could; returns the rows it changed.
+pub async fn sql(data: &Data, statement: &str) -> u64 {
+    match &data.database_url {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let done = sqlx::query(statement).execute(&pool).await.unwrap().rows_affected();
+            pool.close().await;
+            done
+        }
+        None => {
+            let url = format!("sqlite://{}", data.dir.path().join("xianjie.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let done = sqlx::query(statement).execute(&pool).await.unwrap().rows_affected();
+            pool.close().await;
+            done
+        }
+    }
+}
+
+/// The text values one SQL query returns (one text column), read from outside the hub.
+pub async fn sql_texts(data: &Data, query: &str) -> Vec<String> {
+    match &data.database_url {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let rows: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        }
+        None => {
+            let url = format!("sqlite://{}", data.dir.path().join("xianjie.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let rows: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        }
+    }
+}
+
+/// Runs the `xianjie` binary on `data` and returns its standard output; panics with its
+/// error output if it fails.
+pub fn xianjie(data: &Data, args: &[&str]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xianjie"));
+    command.args(args).arg("--data-dir").arg(data.dir.path()).env_remove("XIANJIE_KEYRING");
+    if let Some(url) = &data.database_url {
+        command.env("XIANJIE_DATABASE_URL", url);
+    }
+    let out = command.output().expect("xianjie runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "xianjie {args:?}: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// Waits (up to 5 s) until `check` holds.
+pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
+    for _ in 0..250 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the condition did not come true within 5 s");
 }
 
 /// Whether the suite runs on PostgreSQL.
@@ -146,10 +211,15 @@ impl TestHub {
     }
 }
 
+/// A new person each time: the hub holds one open referral per person and recipient.
 pub fn person(name: &str) -> pb::Person {
+    static PEOPLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PEOPLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let born = chrono::NaiveDate::from_ymd_opt(1980, 1, 1).expect("a date") + chrono::Days::new(n / 1000);
+    let digits = format!("350582{}{:03}", born.format("%Y%m%d"), n % 1000);
     pb::Person {
         name: name.into(),
-        id_number: "11010519491231002X".into(),
+        id_number: xianjie::domain::person::IdNumber::completing(&digits).expect("a valid number").as_str().into(),
         phone: "13800000000".into(),
         address: "晋江市青阳街道".into(),
         household: "独自抚养两名未成年子女".into(),

@@ -26,7 +26,7 @@ macro_rules! sql_store {
             use uuid::Uuid;
 
             use $crate::store::{
-                rows::{micros, DeadlineRow, EntryRow, InboxRow, ListedRow, ReferralRow, ScheduleRow, DEADLINE_COLUMNS},
+                rows::{micros, DeadlineRow, EntryRow, InboxRow, ListedRow, ReferralRow, ScheduleRow, SealedCommit, DEADLINE_COLUMNS},
                 Commit, DeadlineQuery, Delivered, InboxEvent, InboxPosition, ListQuery, ListedDeadline, RequestRecord,
                 ScheduleRecord, StoreError,
             };
@@ -34,7 +34,8 @@ macro_rules! sql_store {
                 deadline::{Deadline, DeadlineState}, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
             };
 
-            const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, submitted_at, \
+            const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, person_name, \
+                 person_id_number, person_phone, person_address, person_household, narrative, sealed_key, submitted_at, \
                  updated_at, started_at, conclusion, feedback, closing_reason, version";
 
             /// ` AND column IN (…)` over `codes`; nothing when there are none.
@@ -63,7 +64,7 @@ macro_rules! sql_store {
 
                 use $crate::{
                     domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
-                    store::{rows::documents, rows::micros, Change, Commit, DeadlineUpdate, Delivered, StoreError},
+                    store::{rows::{conclusion, micros, SealedCommit, SealedContent}, Change, DeadlineUpdate, Delivered, StoreError},
                 };
 
                 type Tx<'a> = Transaction<'a, $db>;
@@ -73,14 +74,19 @@ macro_rules! sql_store {
                 }
 
                 /// Writes every part of `commit`; the caller commits the transaction.
-                pub async fn commit(tx: &mut Tx<'_>, commit: &Commit) -> Result<Vec<Delivered>, StoreError> {
-                    if let Some(request) = &commit.request {
-                        sqlx::query("INSERT INTO requests (member, request_id, fingerprint, response, at) VALUES ($1, $2, $3, $4, $5)")
+                pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+                    let commit = &sealed.commit;
+                    if let (Some(request), Some((response, key))) = (&commit.request, &sealed.response) {
+                        sqlx::query(
+                            "INSERT INTO requests (member, request_id, fingerprint, response, at, sealed_key) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
                             .bind(request.member.as_str())
                             .bind(request.request_id.as_str())
                             .bind(&request.fingerprint)
-                            .bind(&request.response)
+                            .bind(response.as_bytes())
                             .bind(micros(commit.at))
+                            .bind(key)
                             .execute(&mut **tx)
                             .await
                             .map_err(|e| if unique_violation(&e) { StoreError::DuplicateRequest } else { e.into() })?;
@@ -109,8 +115,8 @@ macro_rules! sql_store {
                         .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
                     }
                     let mut delivered = Vec::new();
-                    for change in &commit.changes {
-                        write_change(tx, change).await?;
+                    for (change, content) in commit.changes.iter().zip(&sealed.contents) {
+                        write_change(tx, change, content.as_ref()).await?;
                         for deadline in &change.deadlines {
                             upsert_deadline(tx, deadline, &change.referral).await?;
                         }
@@ -127,15 +133,20 @@ macro_rules! sql_store {
                     Ok(delivered)
                 }
 
-                async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<(), StoreError> {
+                async fn write_change(tx: &mut Tx<'_>, change: &Change, sealed: Option<&SealedContent>) -> Result<(), StoreError> {
                     let r = &change.referral;
-                    let (content, conclusion) = documents(r)?;
-                    match change.expected_version {
-                        None => {
+                    let conclusion = conclusion(r)?;
+                    match (change.expected_version, sealed) {
+                        (None, None) => return Err(StoreError::Corrupt(format!("referral {} was not sealed", r.id))),
+                        (None, Some(sealed)) => {
+                            let [name, id_number, phone, address, household, narrative] = &sealed.sealed;
                             sqlx::query(
                                 "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
-                                 content, submitted_at, updated_at, started_at, conclusion, feedback, closing_reason, version) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                                 content, submitted_at, updated_at, started_at, conclusion, feedback, closing_reason, version, \
+                                 person_name, person_id_number, person_phone, person_address, person_household, narrative, \
+                                 sealed_key, person_index) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                                 $20, $21, $22, $23, $24)",
                             )
                             .bind(r.id.to_string())
                             .bind(r.case_id.to_string())
@@ -145,7 +156,7 @@ macro_rules! sql_store {
                             .bind(r.recipient.as_str())
                             .bind(r.content.urgent)
                             .bind(r.content.green_channel())
-                            .bind(content)
+                            .bind(&sealed.content)
                             .bind(micros(r.submitted_at))
                             .bind(micros(r.updated_at))
                             .bind(r.started_at.map(micros))
@@ -153,10 +164,21 @@ macro_rules! sql_store {
                             .bind(&r.feedback)
                             .bind(&r.closing_reason)
                             .bind(i64::from(r.version))
+                            .bind(name)
+                            .bind(id_number)
+                            .bind(phone)
+                            .bind(address)
+                            .bind(household)
+                            .bind(narrative)
+                            .bind(&sealed.sealed_key)
+                            .bind(&sealed.person_index)
                             .execute(&mut **tx)
-                            .await?;
+                            .await
+                            .map_err(|e| {
+                                if unique_violation(&e) { StoreError::OpenReferral(r.recipient.clone()) } else { e.into() }
+                            })?;
                         }
-                        Some(expected) => {
+                        (Some(expected), _) => {
                             let updated = sqlx::query(
                                 "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, conclusion = $4, feedback = $5, \
                                  closing_reason = $6, version = $7 WHERE id = $8 AND version = $9",
@@ -283,10 +305,24 @@ macro_rules! sql_store {
             }
 
             impl $store {
+                /// Opens a request's recorded answer (kept as it was if written before
+                /// sealing).
+                fn open_response(&self, member: &str, request_id: &str, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+                    match std::str::from_utf8(&stored) {
+                        Ok(sealed) if $crate::keys::key_id(sealed).is_some() => {
+                            let (field, row) = $crate::store::rows::response_field(member, request_id);
+                            self.keys
+                                .open_bytes(field, &row, sealed)
+                                .map_err(|e| StoreError::Corrupt(format!("request {member}/{request_id}: {e}")))
+                        }
+                        _ => Ok(stored),
+                    }
+                }
+
                 /// Writes every part of `commit` in `tx`; the caller commits it.
                 pub(crate) async fn write(
                     tx: &mut sqlx::Transaction<'_, $db>,
-                    commit: &Commit,
+                    commit: &SealedCommit,
                 ) -> Result<Vec<Delivered>, StoreError> {
                     write::commit(tx, commit).await
                 }
@@ -302,17 +338,20 @@ macro_rules! sql_store {
                             .bind(request_id.as_str())
                             .fetch_optional(&self.reader)
                             .await?;
-                    Ok(row.map(|(fingerprint, response)| RequestRecord {
-                        member: member.clone(),
-                        request_id: request_id.clone(),
-                        fingerprint,
-                        response,
-                    }))
+                    row.map(|(fingerprint, response)| {
+                        Ok(RequestRecord {
+                            member: member.clone(),
+                            request_id: request_id.clone(),
+                            fingerprint,
+                            response: self.open_response(member.as_str(), request_id.as_str(), response)?,
+                        })
+                    })
+                    .transpose()
                 }
 
                 #[tracing::instrument(skip_all, fields(changes = commit.changes.len()))]
                 async fn commit(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
-                    self.commit_one(commit).await
+                    self.commit_one(SealedCommit::new(commit, &self.keys)?).await
                 }
 
                 async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {
@@ -321,7 +360,7 @@ macro_rules! sql_store {
                             .bind(id.to_string())
                             .fetch_optional(&self.reader)
                             .await?;
-                    row.map(Referral::try_from).transpose()
+                    row.map(|row| row.open(&self.keys)).transpose()
                 }
 
                 async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
@@ -350,16 +389,19 @@ macro_rules! sql_store {
                     .bind(case_id.to_string())
                     .fetch_all(&self.reader)
                     .await?;
-                    rows.into_iter().map(Referral::try_from).collect()
+                    rows.into_iter().map(|row| row.open(&self.keys)).collect()
                 }
 
                 #[tracing::instrument(skip_all)]
-                async fn list(&self, member: &MemberCode, query: &ListQuery) -> Result<Vec<Referral>, StoreError> {
+                async fn list(&self, member: Option<&MemberCode>, query: &ListQuery) -> Result<Vec<Referral>, StoreError> {
                     let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE ("));
-                    match (query.sent, query.received) {
-                        (true, false) => q.push("sender = ").push_bind(member.as_str()),
-                        (false, true) => q.push("recipient = ").push_bind(member.as_str()),
-                        _ => q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str()),
+                    match (member, query.sent, query.received) {
+                        (None, _, _) => q.push("1 = 1"),
+                        (Some(member), true, false) => q.push("sender = ").push_bind(member.as_str()),
+                        (Some(member), false, true) => q.push("recipient = ").push_bind(member.as_str()),
+                        (Some(member), _, _) => {
+                            q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str())
+                        }
                     };
                     q.push(")");
                     push_one_of(&mut q, "state", query.states.iter().map(|s| s.code()));
@@ -384,7 +426,7 @@ macro_rules! sql_store {
                     }
                     q.push(" ORDER BY submitted_at DESC, id DESC LIMIT ").push_bind(i64::from(query.limit));
                     let rows: Vec<ReferralRow> = q.build_query_as().fetch_all(&self.reader).await?;
-                    rows.into_iter().map(Referral::try_from).collect()
+                    rows.into_iter().map(|row| row.open(&self.keys)).collect()
                 }
 
                 async fn inbox(&self, member: &MemberCode, after_seq: u64, limit: u32) -> Result<Vec<InboxEvent>, StoreError> {
@@ -471,6 +513,101 @@ macro_rules! sql_store {
                     stopping: tokio::sync::watch::Receiver<bool>,
                 ) -> Result<(), StoreError> {
                     self.relay(notifier, stopping).await
+                }
+
+                async fn open_referral(
+                    &self,
+                    recipient: &MemberCode,
+                    id_number: &$crate::domain::person::IdNumber,
+                ) -> Result<Option<(Uuid, MemberCode)>, StoreError> {
+                    let row: Option<(String, String)> = sqlx::query_as(
+                        "SELECT id, sender FROM referrals WHERE recipient = $1 AND person_index = $2 \
+                         AND state IN ('submitted', 'received', 'started', 'concluded')",
+                    )
+                    .bind(recipient.as_str())
+                    .bind(self.keys.blind_index(id_number))
+                    .fetch_optional(&self.reader)
+                    .await?;
+                    row.map(|(id, sender)| {
+                        let id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("uuid {id}: {e}")))?;
+                        Ok((id, MemberCode::parse(&sender).map_err(StoreError::Corrupt)?))
+                    })
+                    .transpose()
+                }
+
+                #[tracing::instrument(skip(self))]
+                async fn reseal(&self, limit: u32) -> Result<u64, StoreError> {
+                    let active = self.keys.current().active().to_owned();
+                    let rows: Vec<ReferralRow> = sqlx::query_as(&format!(
+                        "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE sealed_key IS NULL OR sealed_key <> $1 LIMIT $2"
+                    ))
+                    .bind(&active)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                    let mut resealed = 0;
+                    for row in rows {
+                        let was = row.sealed_key.clone();
+                        let referral = row.open(&self.keys)?;
+                        let sealed = $crate::store::rows::SealedContent::new(&referral, &self.keys)?;
+                        let [name, id_number, phone, address, household, narrative] = &sealed.sealed;
+                        let updated = sqlx::query(
+                            "UPDATE referrals SET content = $1, person_name = $2, person_id_number = $3, person_phone = $4, \
+                             person_address = $5, person_household = $6, narrative = $7, sealed_key = $8, person_index = $9 \
+                             WHERE id = $10 AND sealed_key IS NOT DISTINCT FROM $11",
+                        )
+                        .bind(&sealed.content)
+                        .bind(name)
+                        .bind(id_number)
+                        .bind(phone)
+                        .bind(address)
+                        .bind(household)
+                        .bind(narrative)
+                        .bind(&sealed.sealed_key)
+                        .bind(&sealed.person_index)
+                        .bind(referral.id.to_string())
+                        .bind(was)
+                        .execute(&self.writer)
+                        .await?;
+                        resealed += updated.rows_affected();
+                    }
+                    let requests: Vec<(String, String, Vec<u8>, Option<String>)> = sqlx::query_as(
+                        "SELECT member, request_id, response, sealed_key FROM requests \
+                         WHERE sealed_key IS NULL OR sealed_key <> $1 LIMIT $2",
+                    )
+                    .bind(&active)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                    for (member, request_id, response, was) in requests {
+                        let plain = self.open_response(&member, &request_id, response)?;
+                        let keyring = self.keys.current();
+                        let (field, row) = $crate::store::rows::response_field(&member, &request_id);
+                        let sealed = $crate::keys::seal_bytes(&keyring, field, &row, &plain);
+                        let updated = sqlx::query(
+                            "UPDATE requests SET response = $1, sealed_key = $2 \
+                             WHERE member = $3 AND request_id = $4 AND sealed_key IS NOT DISTINCT FROM $5",
+                        )
+                        .bind(sealed.as_bytes())
+                        .bind(keyring.active())
+                        .bind(&member)
+                        .bind(&request_id)
+                        .bind(was)
+                        .execute(&self.writer)
+                        .await?;
+                        resealed += updated.rows_affected();
+                    }
+                    Ok(resealed)
+                }
+
+                async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+                    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
+                        "SELECT sealed_key, COUNT(*) FROM (SELECT sealed_key FROM referrals \
+                         UNION ALL SELECT sealed_key FROM requests) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
+                    )
+                    .fetch_all(&self.reader)
+                    .await?;
+                    Ok(rows.into_iter().map(|(key, count)| (key, count.max(0) as u64)).collect())
                 }
 
                 async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {

@@ -19,18 +19,20 @@ use tokio::sync::watch;
 
 use self::group_commit::GroupCommitter;
 use crate::delivery::Notifier;
-use crate::store::{sql::sql_store, Commit, Delivered, StoreError};
+use crate::keys::Keys;
+use crate::store::{rows::SealedCommit, sql::sql_store, Delivered, StoreError};
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     committer: GroupCommitter,
+    keys: Arc<Keys>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` (`sqlite://PATH` or a path) and
     /// brings its schema up to date.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -41,7 +43,7 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         let committer = GroupCommitter::start(writer.clone());
-        Ok(Self { writer, reader, committer })
+        Ok(Self { writer, reader, committer, keys })
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -56,7 +58,7 @@ impl SqliteStore {
     }
 
     /// Hands the commit to the group committer and waits until it is on disk.
-    async fn commit_one(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
+    async fn commit_one(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
         self.committer.commit(commit).await
     }
 

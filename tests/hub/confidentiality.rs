@@ -1,0 +1,265 @@
+//! Art. 24: a person's data is sealed at rest, seen in full by the parties alone and
+//! masked by the office; keys rotate and certificates are revoked while the hub runs.
+
+use std::sync::Arc;
+
+use tokio_stream::StreamExt;
+use tonic::Code;
+use tonic_types::StatusExt;
+use xianjie::{pki::authority::Authority, proto as pb};
+
+use crate::support::*;
+
+fn person_of(r: &pb::Referral) -> pb::Person {
+    r.person.clone().unwrap()
+}
+
+#[tokio::test]
+async fn personal_data_is_sealed_at_rest_and_bound_to_its_row() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let draft = referral_draft();
+    let person = draft.person.clone().unwrap();
+    let sent = jcy.submit(draft.clone(), vec!["mz".into(), "jy".into()], None).await.unwrap();
+    let (a, b) = (&sent.referrals[0].id, &sent.referrals[1].id);
+
+    // Nothing of the person is in the database in clear: not in any referral column,
+    // and for SQLite not anywhere in its files.
+    let rows = sql_texts(
+        &hub.data,
+        "SELECT content || person_name || person_id_number || person_phone || person_address || person_household \
+         || narrative || person_index FROM referrals",
+    )
+    .await;
+    assert_eq!(rows.len(), 2);
+    for secret in [&person.name, &person.id_number, &person.phone, &person.household, &draft.narrative] {
+        assert!(rows.iter().all(|row| !row.contains(secret.as_str())), "{secret} stored in clear");
+    }
+    assert!(rows.iter().all(|row| row.contains("xj1:k1:")), "every field names its key");
+    if !on_postgres() {
+        for file in ["xianjie.db", "xianjie.db-wal"] {
+            let bytes = std::fs::read(hub.data.dir.path().join(file)).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&person.id_number) && !text.contains(&person.name), "{file} holds the person");
+        }
+    }
+    assert_eq!(person_of(&jcy.get(a).await.unwrap().referral.unwrap()), person, "the parties read it in full");
+
+    // A sealed name moved from one referral to another does not open there.
+    let moved = sql(
+        &hub.data,
+        &format!(
+            "UPDATE referrals SET person_name = (SELECT person_name FROM referrals WHERE id = '{a}') WHERE id = '{b}'"
+        ),
+    )
+    .await;
+    assert_eq!(moved, 1);
+    assert_eq!(jcy.get(b).await.unwrap_err().code(), Code::Internal);
+    assert_eq!(person_of(&jcy.get(a).await.unwrap().referral.unwrap()).name, person.name);
+}
+
+#[tokio::test]
+async fn one_open_referral_per_person_and_recipient_found_without_decrypting() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let draft = referral_draft();
+    let first = jcy.submit(draft.clone(), vec!["mz".into()], None).await.unwrap().referrals.remove(0);
+
+    let err = jcy.submit(draft.clone(), vec!["jy".into(), "mz".into()], None).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains(&first.id), "the sender is told which: {}", err.message());
+    let violation = &err.get_details_precondition_failure().unwrap().violations[0];
+    assert_eq!((violation.r#type.as_str(), violation.subject.as_str()), ("OPEN_REFERRAL", "mz"));
+    assert!(jcy.list(pb::ListReferralsRequest::default()).await.unwrap().referrals.len() == 1, "nothing half-written");
+
+    // The same person, upper or lower x, to another agency is fine; to mz again once
+    // the first referral is closed.
+    let mut lower = draft.clone();
+    lower.person.as_mut().unwrap().id_number = draft.person.as_ref().unwrap().id_number.to_lowercase();
+    jcy.submit(lower, vec!["jy".into()], None).await.unwrap();
+    hub.client("mz").await.return_referral(&first.id, "非本部门职责").await.unwrap();
+    jcy.submit(draft, vec!["mz".into()], None).await.unwrap();
+
+    // A clue about a person another agency already sent: the second agency learns
+    // that there is one, not whose it is.
+    let clue = clue_draft(false);
+    hub.client("mz").await.submit(clue.clone(), vec!["jcy".into()], None).await.unwrap();
+    let err = hub.client("jy").await.submit(clue, vec!["jcy".into()], None).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert_eq!(err.message(), "the person already has an open referral to jcy");
+}
+
+#[tokio::test]
+async fn the_office_sees_every_referral_masked_and_admins_see_none() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let mut draft = referral_draft();
+    draft.person = Some(pb::Person {
+        name: "欧阳娜娜".into(),
+        id_number: "350582199001011231".into(),
+        phone: "13812345678".into(),
+        address: "福建省晋江市青阳街道某某路8号".into(),
+        household: "独自抚养两名未成年子女".into(),
+    });
+    draft.advance = true;
+    draft.advance_reason = "被害人病情危急".into();
+    draft.investigation_ended_on = String::new();
+    let sent = jcy.submit(draft.clone(), vec!["mz".into()], None).await.unwrap();
+    let id = &sent.referrals[0].id;
+    hub.client("mz").await.comment(id, "请补充张某的病历").await.unwrap();
+
+    let office = hub.client("office").await;
+    let got = office.get(id).await.unwrap();
+    let seen = got.referral.unwrap();
+    assert!(seen.masked);
+    assert_eq!(
+        person_of(&seen),
+        pb::Person {
+            name: "欧***".into(),
+            id_number: "3505**********1231".into(),
+            phone: "138****5678".into(),
+            address: "福建省晋江市***".into(),
+            household: String::new(),
+        }
+    );
+    assert_eq!((seen.narrative.as_str(), seen.advance_reason.as_str()), ("", ""));
+    assert_eq!((seen.sender.as_str(), seen.recipient.as_str(), seen.green_channel), ("jcy", "mz", true));
+    assert!(got.history.iter().all(|e| e.note.is_empty()), "notes may name the person");
+    assert!(!got.deadlines.is_empty(), "the office sees the dates and deadlines");
+    let listed = office.list(pb::ListReferralsRequest::default()).await.unwrap().referrals;
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].masked && person_of(&listed[0]).name == "欧***");
+    let case = office.case(&seen.case_id).await.unwrap();
+    assert!(case.referrals.iter().all(|r| r.masked));
+
+    // The parties see it all.
+    let full = jcy.get(id).await.unwrap();
+    assert!(!full.referral.as_ref().unwrap().masked);
+    assert_eq!(person_of(full.referral.as_ref().unwrap()), draft.person.clone().unwrap());
+    assert_eq!(full.history.last().unwrap().note, "请补充张某的病历");
+
+    let admin = hub.client("admin").await;
+    assert_eq!(admin.get(id).await.unwrap_err().code(), Code::PermissionDenied);
+    assert_eq!(admin.list(pb::ListReferralsRequest::default()).await.unwrap_err().code(), Code::PermissionDenied);
+    assert_eq!(admin.case(&seen.case_id).await.unwrap_err().code(), Code::PermissionDenied);
+    // The office reads; it does not act.
+    assert_eq!(office.receive(id).await.unwrap_err().code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn keys_rotate_while_the_hub_runs_and_the_old_key_is_retired() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id);
+    }
+    let refused = xianjie_fails(&hub.data, &["keys", "retire", "k1"]);
+    assert!(refused.contains("active key"), "{refused}");
+
+    let out = xianjie(&hub.data, &["keys", "rotate"]);
+    assert!(out.contains("k2 is the active key") && out.contains("resealed 6 rows"), "{out}");
+    // The running hub opens what was resealed under a key it had not loaded.
+    for id in &ids {
+        assert!(!jcy.get(id).await.unwrap().referral.unwrap().person.unwrap().name.is_empty());
+    }
+    // It takes up the new key for what it seals next.
+    let mut sealed_under = Vec::new();
+    for _ in 0..250 {
+        let id = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+        sealed_under = sql_texts(&hub.data, &format!("SELECT sealed_key FROM referrals WHERE id = '{id}'")).await;
+        ids.push(id);
+        if sealed_under == ["k2"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sealed_under, ["k2"]);
+    xianjie(&hub.data, &["keys", "reseal"]);
+    let out = xianjie(&hub.data, &["keys", "retire", "k1"]);
+    assert!(out.contains("k1 retired"), "{out}");
+    let used = sql_texts(&hub.data, "SELECT DISTINCT sealed_key FROM referrals").await;
+    assert_eq!(used, ["k2"]);
+    for id in &ids {
+        assert_eq!(jcy.get(id).await.unwrap().referral.unwrap().person.unwrap().name, "李某");
+    }
+    let listed = xianjie(&hub.data, &["keys", "list"]);
+    assert!(listed.contains("k2") && listed.contains("active") && !listed.contains("k1"), "{listed}");
+}
+
+/// Runs the `xianjie` binary, which must fail; returns its error output.
+fn xianjie_fails(data: &Data, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data.dir.path())
+        .envs(data.database_url.iter().map(|url| ("XIANJIE_DATABASE_URL", url)))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_revoked_member_is_refused_on_open_connections_and_its_stream_ends() {
+    let hub = TestHub::start().await;
+    let mz = hub.client("mz").await;
+    let jcy = hub.client("jcy").await;
+    jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    let mut inbox = mz.subscribe(None).await.unwrap();
+    assert_eq!(inbox.next().await.unwrap().unwrap().seq, 1);
+    assert_eq!(mz.who_am_i().await.unwrap().code, "mz");
+
+    let authority = Authority::at(hub.pki());
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 10).unwrap();
+    let serial = authority.revoke("mz", day).unwrap();
+    // The stream opened before the revocation ends with UNAUTHENTICATED…
+    let ended = inbox.next().await.unwrap().unwrap_err();
+    assert_eq!(ended.code(), Code::Unauthenticated);
+    assert!(ended.message().contains(&serial), "{}", ended.message());
+    // …and so does the next call on the connection opened before it.
+    let err = mz.who_am_i().await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    // A new connection with the same certificate gets nothing either.
+    assert_eq!(hub.client("mz").await.members().await.unwrap_err().code(), Code::Unauthenticated);
+    // Others go on; a re-issued certificate works.
+    assert_eq!(jcy.who_am_i().await.unwrap().code, "jcy");
+    authority.issue(&xianjie::pki::Identity::parse("mz").unwrap()).unwrap();
+    assert_eq!(hub.client("mz").await.who_am_i().await.unwrap().code, "mz");
+    let listed = authority.list().unwrap();
+    assert!(listed.iter().any(|i| i.name == "mz" && !i.revoked && i.serial != serial));
+    assert!(authority.revoke("mz", day).is_ok(), "the new certificate can be revoked in turn");
+}
+
+#[tokio::test]
+async fn a_renewed_server_certificate_is_served_without_a_restart() {
+    let hub = TestHub::start().await;
+    let before = served_certificate(&hub).await;
+    let authority = Authority::at(hub.pki());
+    authority.issue_server(&["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let renewed = xianjie::pki::read_certificates(&authority.pair("server").0).unwrap().remove(0).to_vec();
+    assert_ne!(before, renewed);
+    let (hub_ref, renewed_ref) = (&hub, &renewed);
+    eventually(|| async move { served_certificate(hub_ref).await == *renewed_ref }).await;
+    assert_eq!(hub.client("jcy").await.who_am_i().await.unwrap().code, "jcy");
+}
+
+/// The leaf certificate the hub shows a new TLS connection.
+async fn served_certificate(hub: &TestHub) -> Vec<u8> {
+    use rustls::pki_types::ServerName;
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in xianjie::pki::read_certificates(&hub.pki().join("ca.crt")).unwrap() {
+        roots.add(ca).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+}
