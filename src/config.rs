@@ -45,6 +45,12 @@ pub struct Config {
     /// the place of `keyring_file`.
     #[serde(skip)]
     pub keyring: Option<String>,
+    /// The key that signs checkpoints of the audit log (Ed25519, created on first
+    /// start); defaults to `DATA_DIR/audit-signing.key`, its public half beside it
+    /// (`.pub`). Keep it out of the database's backups.
+    pub audit_key_file: Option<PathBuf>,
+    /// How often the hub signs the audit log's head and sends it to every member.
+    pub checkpoint_interval_ms: u64,
     /// The member directory (format of `data/members.toml`); the Jinjiang list when
     /// unset.
     pub directory_file: Option<PathBuf>,
@@ -83,6 +89,8 @@ impl Default for Config {
             server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             keyring_file: None,
             keyring: None,
+            audit_key_file: None,
+            checkpoint_interval_ms: 3_600_000,
             directory_file: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             log_format: LogFormat::Text,
@@ -120,6 +128,8 @@ impl fmt::Debug for Config {
             .field("server_names", &self.server_names)
             .field("keyring_file", &self.keyring_file)
             .field("keyring", &self.keyring.as_ref().map(|_| "***"))
+            .field("audit_key_file", &self.audit_key_file)
+            .field("checkpoint_interval_ms", &self.checkpoint_interval_ms)
             .field("directory_file", &self.directory_file)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("log_format", &self.log_format)
@@ -197,6 +207,11 @@ impl Config {
             }
             "XIANJIE_KEYRING_FILE" => self.keyring_file = Some(PathBuf::from(&value)),
             "XIANJIE_KEYRING" => self.keyring = Some(value),
+            "XIANJIE_AUDIT_KEY_FILE" => self.audit_key_file = Some(PathBuf::from(&value)),
+            "XIANJIE_CHECKPOINT_INTERVAL_MS" => {
+                self.checkpoint_interval_ms =
+                    value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
+            }
             "XIANJIE_DIRECTORY_FILE" => self.directory_file = Some(PathBuf::from(&value)),
             "XIANJIE_MAX_MESSAGE_BYTES" => {
                 self.max_message_bytes = value.parse().map_err(|_| bad("a number of bytes"))?
@@ -248,6 +263,10 @@ impl Config {
             (None, Some(path)) => Keys::from_file(path),
             (None, None) => Keys::open_or_create(&self.keyring_file()),
         }
+    }
+
+    pub fn audit_key_file(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
     }
 
     pub fn ca_cert(&self) -> PathBuf {

@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod audit;
 pub mod background;
 pub mod bench;
 pub mod cli;

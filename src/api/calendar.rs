@@ -189,7 +189,7 @@ impl CalendarService for CalendarApi {
         let (hub, caller, schedule_ref, source) = (&self.hub, &caller, &schedule, &source);
         let answer = self
             .hub
-            .once(caller, "LoadSchedule", &body.request_id, body, move || {
+            .once(caller, "LoadSchedule", &body.request_id, &request, move || {
                 Box::pin(async move { load_plan(hub, schedule_ref.clone(), source, &caller.code).await })
             })
             .await?;

@@ -261,6 +261,22 @@ pub fn entry(e: &HistoryEntry) -> pb::ReferralEvent {
 
 pub fn inbox_event(e: &InboxEvent) -> pb::InboxEvent {
     let n = &e.notice;
+    if let Some(c) = n.checkpoint() {
+        return pb::InboxEvent {
+            seq: e.seq,
+            event_id: e.event_id.to_string(),
+            kind: n.kind as i32,
+            actor: n.actor.to_string(),
+            at: Some(timestamp(n.at)),
+            checkpoint: Some(pb::AuditCheckpoint {
+                seq: c.seq,
+                head: c.head,
+                at: c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                signature: c.signature,
+            }),
+            ..pb::InboxEvent::default()
+        };
+    }
     pb::InboxEvent {
         seq: e.seq,
         event_id: e.event_id.to_string(),
@@ -276,6 +292,7 @@ pub fn inbox_event(e: &InboxEvent) -> pb::InboxEvent {
         green_channel: n.green_channel,
         deadline_kind: n.deadline.map(|(kind, _)| kind.code().to_owned()).unwrap_or_default(),
         due_on: n.deadline.map(|(_, due)| due.to_string()).unwrap_or_default(),
+        checkpoint: None,
     }
 }
 

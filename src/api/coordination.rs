@@ -144,7 +144,7 @@ impl CoordinationService for CoordinationApi {
         let (hub, caller, note) = (&self.hub, &caller, &note);
         let answer = self
             .hub
-            .once(caller, "Remind", &body.request_id, body, move || {
+            .once(caller, "Remind", &body.request_id, &request, move || {
                 Box::pin(async move {
                     let not_found =
                         || ApiError::NotFound(format!("{} deadline of referral {referral_id}", kind.code()));

@@ -16,6 +16,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
+use tonic::Request;
+use uuid::Uuid;
 
 pub use calendar::{load_plan, CalendarApi};
 pub use coordination::CoordinationApi;
@@ -28,7 +30,7 @@ pub use referrals::ReferralApi;
 use crate::{
     clock::SharedClock,
     delivery::Notifier,
-    domain::{calendar::Calendar, deadline::Policy, request_id::RequestId, Caller},
+    domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, request_id::RequestId, Caller},
     keys::Keys,
     server::Revoked,
     store::{Commit, RequestRecord, Store, StoreError},
@@ -79,12 +81,15 @@ impl Hub {
     /// Runs a mutating request at most once per request id: replays the recorded
     /// answer to a retry, refuses a reuse of the id for another request, and retries
     /// the plan when a concurrent change wins the race.
+    ///
+    /// What it writes carries an audit record of the change: who, with which
+    /// certificate, which method, which referrals.
     pub async fn once<'a, Q, R>(
         &self,
         caller: &Caller,
         method: &str,
         request_id: &str,
-        request: &Q,
+        request: &Request<Q>,
         mut plan: impl FnMut() -> PlanFuture<'a, R>,
     ) -> Result<R, ApiError>
     where
@@ -95,7 +100,7 @@ impl Hub {
         let fingerprint = Sha256::new()
             .chain_update(method.as_bytes())
             .chain_update([0])
-            .chain_update(request.encode_to_vec())
+            .chain_update(request.get_ref().encode_to_vec())
             .finalize()
             .to_vec();
         if let Some(answer) = self.replay(caller, &request_id, &fingerprint).await? {
@@ -108,7 +113,15 @@ impl Hub {
                 // (and made its own plan impossible): the recorded answer wins.
                 Err(e) => return self.replay(caller, &request_id, &fingerprint).await?.ok_or(e),
             };
+            let audit = AuditRecord {
+                actor: caller.code.clone(),
+                certificate: identity::certificate(request),
+                action: method.to_owned(),
+                referrals: commit.referrals(),
+                detail: String::new(),
+            };
             let commit = Commit {
+                audit: vec![audit],
                 request: Some(RequestRecord {
                     member: caller.code.clone(),
                     request_id: request_id.clone(),
@@ -133,6 +146,27 @@ impl Hub {
             }
         }
         Err(ApiError::Contended)
+    }
+
+    /// Records in the audit log that `caller` read `referrals` (`masked` for the
+    /// office's view) with `method`.
+    pub async fn audit_read<T>(
+        &self,
+        request: &Request<T>,
+        caller: &Caller,
+        method: &str,
+        referrals: Vec<Uuid>,
+    ) -> Result<(), ApiError> {
+        let detail = if caller.role == crate::domain::Role::Office { "masked" } else { "" };
+        let audit = AuditRecord {
+            actor: caller.code.clone(),
+            certificate: identity::certificate(request),
+            action: method.to_owned(),
+            referrals,
+            detail: detail.to_owned(),
+        };
+        self.store.commit(Commit { audit: vec![audit], at: self.clock.now(), ..Commit::default() }).await?;
+        Ok(())
     }
 
     async fn replay<R: Message + Default>(

@@ -58,7 +58,7 @@ impl ReferralApi {
         let (api, caller, action) = (self, &caller, &action);
         let answer = self
             .hub
-            .once(caller, method, request_id, body, move || {
+            .once(caller, method, request_id, &request, move || {
                 Box::pin(async move {
                     let current = api.visible(caller, id).await?;
                     let now = api.hub.clock.now();
@@ -153,7 +153,7 @@ impl ReferralService for ReferralApi {
         let (hub, caller, submission) = (&self.hub, &caller, &submission);
         let answer = self
             .hub
-            .once(caller, "Submit", &body.request_id, body, move || {
+            .once(caller, "Submit", &body.request_id, &request, move || {
                 Box::pin(async move {
                     for recipient in &submission.recipients {
                         let open = hub.store.open_referral(recipient, &submission.content.person.id_number).await?;
@@ -195,6 +195,7 @@ impl ReferralService for ReferralApi {
         let view = View::of(&caller);
         let id = parse_uuid("id", &request.get_ref().id)?;
         let referral = self.visible(&caller, id).await?;
+        self.hub.audit_read(&request, &caller, "Get", vec![id]).await?;
         let history = self.hub.store.history(id).await.map_err(ApiError::from)?;
         let deadlines = self.hub.store.deadlines(id).await.map_err(ApiError::from)?;
         let (calendar, today) = (self.hub.calendar(), local_date(self.hub.clock.now()));
@@ -281,6 +282,9 @@ impl ReferralService for ReferralApi {
         } else {
             String::new()
         };
+        if !found.is_empty() {
+            self.hub.audit_read(&request, &caller, "List", found.iter().map(|r| r.id).collect()).await?;
+        }
         Ok(Response::new(pb::ListReferralsResponse {
             referrals: found.iter().map(|r| convert::referral_as(r, view)).collect(),
             next_page_token,
@@ -304,6 +308,7 @@ impl ReferralService for ReferralApi {
         if referrals.is_empty() {
             return Err(ApiError::NotFound(format!("case {case_id}")).into());
         }
+        self.hub.audit_read(&request, &caller, "GetCase", referrals.iter().map(|r| r.id).collect()).await?;
         Ok(Response::new(pb::GetCaseResponse {
             case_id: case_id.to_string(),
             complete: referrals.iter().all(|r| r.state.is_closed()),

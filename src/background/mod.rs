@@ -1,4 +1,6 @@
-//! Background work of the hub: the deadline scanner, and reading changed files again.
+//! Background work of the hub: the deadline scanner, audit checkpoints, and reading
+//! changed files again.
 
+pub mod checkpoint;
 pub mod reload;
 pub mod scanner;

@@ -13,6 +13,7 @@ use std::{
 use crate::{
     api::Hub,
     domain::{
+        audit::AuditRecord,
         date::local_date,
         deadline::{Deadline, DeadlineState},
         lifecycle::{Notice, NoticeKind},
@@ -100,9 +101,17 @@ pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
             .iter()
             .map(|member| Notice::for_deadline(&referral, &was, member, kind, &MemberCode::hub(), now, note.clone()))
             .collect();
+        let audit = AuditRecord {
+            actor: MemberCode::hub(),
+            certificate: String::new(),
+            action: format!("scan:{}", kind.code()),
+            referrals: vec![referral.id],
+            detail: String::new(),
+        };
         let commit = Commit {
             deadline_updates: vec![DeadlineUpdate { deadline: next, was }],
             notices,
+            audit: vec![audit],
             at: now,
             ..Commit::default()
         };

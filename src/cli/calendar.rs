@@ -196,14 +196,16 @@ async fn import_offline(config: &Config, content: &str, source: &str) -> anyhow:
     let clock = crate::server::clock(config);
     let (hub, store) = crate::server::assemble(config, clock.clone()).await?;
     let admin = Caller { code: MemberCode::admin(), role: Role::Admin };
-    let request = pb::LoadScheduleRequest {
-        request_id: crate::client::request_id(),
+    let request_id = crate::client::request_id();
+    // Offline: no certificate, so the audit log records none.
+    let request = tonic::Request::new(pb::LoadScheduleRequest {
+        request_id: request_id.clone(),
         content: content.to_owned(),
         source: source.to_owned(),
-    };
+    });
     let (hub_ref, schedule_ref) = (&hub, &schedule);
     let loaded = hub
-        .once(&admin, "LoadSchedule", &request.request_id, &request, move || {
+        .once(&admin, "LoadSchedule", &request_id, &request, move || {
             Box::pin(async move { load_plan(hub_ref, schedule_ref.clone(), source, &MemberCode::admin()).await })
         })
         .await

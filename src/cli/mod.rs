@@ -1,6 +1,7 @@
 //! The command line: `serve`, `member <code> …`, `pki …`. Parses flags, then calls the
 //! library; prints for people by default and JSON with `--json`.
 
+mod audit;
 mod calendar;
 mod connection;
 mod keys;
@@ -52,6 +53,8 @@ enum Command {
     Pki(pki::PkiArgs),
     /// The keys that seal personal data: list, rotate, reseal, retire.
     Keys(keys::KeysArgs),
+    /// The audit log: show entries, verify the chain and its signed checkpoints.
+    Audit(audit::AuditArgs),
     /// Measures the hub on this machine: throughput, latency, memory, start-up, the
     /// office's listing over a large store. Build with `--release` first.
     Bench {
@@ -119,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
         Command::Keys(args) => keys::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
         Command::Bench { runs, seconds, referrals, concurrency, endpoint, pki_dir } => {
             let running = endpoint.map(|endpoint| crate::bench::Target { endpoint, pki: pki_dir });
             crate::bench::run(crate::bench::Options { runs, seconds, referrals, concurrency, running }).await?;

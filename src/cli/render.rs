@@ -151,6 +151,16 @@ pub fn referral_details(
 
 pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
     let what = NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map_or("event", |k| k.code());
+    if let Some(c) = &e.checkpoint {
+        return format!(
+            "#{:<5} {}  {:<15} 审计日志第 {} 条  head {}  (keep: --json)",
+            e.seq,
+            time(&e.at),
+            what,
+            c.seq,
+            c.head
+        );
+    }
     let flags =
         format!("{}{}", if e.urgent { " [紧急]" } else { "" }, if e.green_channel { " [绿色通道]" } else { "" });
     let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
@@ -177,6 +187,7 @@ pub fn referral_json(r: &pb::Referral) -> Value {
     json!({
         "id": r.id,
         "case_id": r.case_id,
+        "masked": r.masked,
         "kind": kind(r.kind).map(|k| k.code()),
         "state": state(r.state).code(),
         "sender": r.sender,
@@ -227,6 +238,10 @@ pub fn notice_json(e: &pb::InboxEvent) -> Value {
         "green_channel": e.green_channel,
         "deadline_kind": e.deadline_kind,
         "due_on": e.due_on,
+        // In the form `xianjie audit verify --checkpoint FILE` reads.
+        "checkpoint": e.checkpoint.as_ref().map(|c| json!({
+            "seq": c.seq, "head": c.head, "at": c.at, "signature": c.signature,
+        })),
     })
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
+    audit::Checkpoint,
     date::local_date,
     deadline::{Deadline, DeadlineKind},
     referral::{Conclusion, Referral, ReferralKind, State, Submission},
@@ -127,10 +128,12 @@ pub enum NoticeKind {
     Reminder = 8,
     /// A loaded holiday schedule moved a due date.
     DeadlineMoved = 9,
+    /// A signed checkpoint of the audit log; its JSON is the note.
+    AuditCheckpoint = 10,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::NewReferral,
         NoticeKind::StateChanged,
         NoticeKind::Feedback,
@@ -140,6 +143,7 @@ impl NoticeKind {
         NoticeKind::DeadlineMissed,
         NoticeKind::Reminder,
         NoticeKind::DeadlineMoved,
+        NoticeKind::AuditCheckpoint,
     ];
 
     pub fn code(self) -> &'static str {
@@ -153,6 +157,7 @@ impl NoticeKind {
             NoticeKind::DeadlineMissed => "deadline_missed",
             NoticeKind::Reminder => "reminder",
             NoticeKind::DeadlineMoved => "deadline_moved",
+            NoticeKind::AuditCheckpoint => "audit_checkpoint",
         }
     }
 
@@ -206,6 +211,29 @@ impl Notice {
             green_channel: referral.content.green_channel(),
             deadline: None,
         }
+    }
+
+    /// A signed checkpoint of the audit log for `to`: about no referral (nil ids).
+    pub fn for_checkpoint(to: &MemberCode, checkpoint: &Checkpoint) -> Notice {
+        Notice {
+            to: to.clone(),
+            kind: NoticeKind::AuditCheckpoint,
+            referral_id: Uuid::nil(),
+            case_id: Uuid::nil(),
+            referral_kind: ReferralKind::SocialAssistance,
+            state: State::Submitted,
+            actor: MemberCode::hub(),
+            at: checkpoint.at,
+            note: serde_json::to_string(checkpoint).unwrap_or_default(),
+            urgent: false,
+            green_channel: false,
+            deadline: None,
+        }
+    }
+
+    /// The checkpoint an audit-checkpoint notice carries.
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        (self.kind == NoticeKind::AuditCheckpoint).then(|| serde_json::from_str(&self.note).ok()).flatten()
     }
 
     /// A deadline event about `referral` for `to`, by `actor` (the hub, or the office).

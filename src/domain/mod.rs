@@ -4,6 +4,7 @@
 //! Plain Rust only: no I/O, no protobuf, no SQL. Time comes in as an argument; nothing
 //! here reads a clock.
 
+pub mod audit;
 pub mod calendar;
 pub mod caller;
 pub mod date;

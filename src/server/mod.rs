@@ -17,6 +17,7 @@ use tonic::service::InterceptorLayer;
 
 use crate::{
     api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, Hub, InboxApi, ReferralApi},
+    audit::Signer,
     clock::{SharedClock, SystemClock},
     config::Config,
     delivery::Notifier,
@@ -41,6 +42,8 @@ pub struct Prepared {
     max_message_bytes: usize,
     scan_every: Duration,
     reload_every: Duration,
+    signer: Arc<Signer>,
+    checkpoint_every: Duration,
 }
 
 /// The clock a configuration asks for.
@@ -123,6 +126,10 @@ impl Prepared {
             max_message_bytes: config.max_message_bytes,
             scan_every: Duration::from_millis(config.scan_interval_ms),
             reload_every: Duration::from_millis(config.reload_interval_ms),
+            signer: Arc::new(
+                Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?,
+            ),
+            checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
         })
     }
 
@@ -137,11 +144,13 @@ impl Prepared {
     /// Serves on `listener` until `shutdown` completes, then ends live streams, lets
     /// requests in flight finish and closes the database.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Prepared { mut hub, tls, store, max_message_bytes, scan_every, reload_every } = self;
+        let Prepared { mut hub, tls, store, max_message_bytes, scan_every, reload_every, signer, checkpoint_every } =
+            self;
         let (stop, stopping) = watch::channel(false);
         hub.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
         let reloader = tokio::spawn(crate::background::reload::run(hub.clone(), tls.clone(), reload_every));
+        let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), signer, checkpoint_every));
         let relay = {
             let (store, notifier, stopping) = (store.clone(), hub.notifier.clone(), hub.stopping.clone());
             tokio::spawn(async move {
@@ -216,7 +225,7 @@ impl Prepared {
             served = serving => served.context("serving")?,
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
-        let _ = tokio::join!(scanner, reloader, relay);
+        let _ = tokio::join!(scanner, reloader, checkpoints, relay);
         store.close().await;
         tracing::info!("stopped");
         Ok(())

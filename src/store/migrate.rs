@@ -133,7 +133,14 @@ const TABLES: &[(&str, &[Column], &str)] = &[
     ),
     (
         "requests",
-        &[Text("member"), Text("request_id"), Bytes("fingerprint"), Bytes("response"), Int("at")],
+        &[
+            Text("member"),
+            Text("request_id"),
+            Bytes("fingerprint"),
+            Bytes("response"),
+            Int("at"),
+            OptText("sealed_key"),
+        ],
         "member, request_id",
     ),
     (
@@ -141,6 +148,22 @@ const TABLES: &[(&str, &[Column], &str)] = &[
         &[Int("year"), Int("version"), Text("schedule"), Text("source"), Text("loaded_by"), Int("loaded_at")],
         "year, version",
     ),
+    (
+        "audit_log",
+        &[
+            Int("seq"),
+            Int("at"),
+            Text("actor"),
+            Text("certificate"),
+            Text("action"),
+            Text("referrals"),
+            Text("detail"),
+            Text("prev_hash"),
+            Text("hash"),
+        ],
+        "seq",
+    ),
+    ("audit_checkpoints", &[Int("seq"), Text("head"), Int("at"), Text("signature")], "seq"),
 ];
 
 /// Rows read from one pass at a time.
@@ -206,6 +229,14 @@ pub async fn sqlite_to_postgres(
             offset += PAGE;
         }
     }
+    // The head of the audit chain is one row on both sides: carried over, not copied.
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(src).await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let mut counts = Vec::with_capacity(TABLES.len());
     for (table, _, _) in TABLES {

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::delivery::Notifier;
 use crate::domain::{
+    audit::{AuditEntry, AuditRecord, Checkpoint},
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{HistoryEntry, Notice},
@@ -108,7 +109,28 @@ pub struct Commit {
     /// Inbox events beyond those of `changes`.
     pub notices: Vec<Notice>,
     pub schedule: Option<ScheduleRecord>,
+    /// Audit records, appended to the chain in this order.
+    pub audit: Vec<AuditRecord>,
+    /// A signed checkpoint of the audit chain; a second one for the same entry fails
+    /// the commit with `Conflict`.
+    pub checkpoint: Option<Checkpoint>,
     pub at: DateTime<Utc>,
+}
+
+impl Commit {
+    /// The referrals the commit writes or tells of, each once, in order.
+    pub fn referrals(&self) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        let changed = self.changes.iter().map(|c| c.referral.id);
+        let updated = self.deadline_updates.iter().map(|u| u.deadline.referral_id);
+        let told = self.notices.iter().map(|n| n.referral_id).filter(|id| !id.is_nil());
+        for id in changed.chain(updated).chain(told) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
 }
 
 /// A deadline with the flags of its referral, as lists show it.
@@ -232,6 +254,15 @@ pub trait Store: Send + Sync + 'static {
     /// How many rows (referrals and request records) each key seals (`None`: written
     /// before sealing).
     async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError>;
+
+    /// Up to `limit` audit entries after `after_seq`, in order.
+    async fn audit_log(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Every checkpoint of the audit chain, oldest first.
+    async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+
+    /// The sequence number and hash (hex) of the newest audit entry.
+    async fn audit_head(&self) -> Result<(u64, String), StoreError>;
 
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{Commit, InboxEvent, ListedDeadline, ScheduleRecord, StoreError};
 use crate::domain::{
+    audit::{parse_hex, AuditEntry, AuditRecord},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{EntryKind, HistoryEntry, Notice, NoticeKind},
     referral::{Referral, ReferralKind, State},
@@ -364,6 +365,42 @@ impl TryFrom<ScheduleRow> for ScheduleRecord {
             source: row.source,
             loaded_by: member(&row.loaded_by)?,
             loaded_at: from_micros(row.loaded_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub certificate: String,
+    pub action: String,
+    pub referrals: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = StoreError;
+
+    /// Hashes that are not hex read as all ones, so that verification reports the entry
+    /// rather than the tool failing to read it.
+    fn try_from(row: AuditRow) -> Result<Self, StoreError> {
+        let hash = |raw: &str| parse_hex(raw).unwrap_or([0xff; 32]);
+        Ok(AuditEntry {
+            seq: u64::try_from(row.seq).map_err(|_| corrupt("audit seq", row.seq))?,
+            at: from_micros(row.at)?,
+            record: AuditRecord {
+                actor: member(&row.actor)?,
+                certificate: row.certificate,
+                action: row.action,
+                referrals: row.referrals.split(',').filter(|id| !id.is_empty()).map(uuid).collect::<Result<_, _>>()?,
+                detail: row.detail,
+            },
+            prev: hash(&row.prev_hash),
+            hash: hash(&row.hash),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audit;
 mod confidentiality;
 mod deadlines;
 mod durability;

@@ -34,6 +34,8 @@ pub struct Data {
     pub dir: Arc<tempfile::TempDir>,
     pub database_url: Option<String>,
     pub clock: Arc<ManualClock>,
+    /// How often the hub signs an audit checkpoint (and sends it to every inbox).
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Data {
@@ -44,6 +46,7 @@ impl Data {
             dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
             database_url: fresh_database().await,
             clock: ManualClock::new(at(T0)),
+            checkpoint_interval_ms: 3_600_000,
         }
     }
 
@@ -54,6 +57,7 @@ impl Data {
             database_url: self.database_url.clone(),
             scan_interval_ms: 20,
             reload_interval_ms: 20,
+            checkpoint_interval_ms: self.checkpoint_interval_ms,
             ..Config::default()
         }
     }
@@ -98,18 +102,24 @@ pub async fn sql_texts(data: &Data, query: &str) -> Vec<String> {
     }
 }
 
-/// Runs the `xianjie` binary on `data` and returns its standard output; panics with its
-/// error output if it fails.
-pub fn xianjie(data: &Data, args: &[&str]) -> String {
+/// Runs the `xianjie` binary on `data`: whether it succeeded, and its output (standard
+/// output, then error output).
+pub fn xianjie_status(data: &Data, args: &[&str]) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xianjie"));
     command.args(args).arg("--data-dir").arg(data.dir.path()).env_remove("XIANJIE_KEYRING");
     if let Some(url) = &data.database_url {
         command.env("XIANJIE_DATABASE_URL", url);
     }
     let out = command.output().expect("xianjie runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "xianjie {args:?}: {}{stdout}", String::from_utf8_lossy(&out.stderr));
-    stdout
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Runs the `xianjie` binary on `data`, which must succeed; returns its output.
+pub fn xianjie(data: &Data, args: &[&str]) -> String {
+    let (ok, out) = xianjie_status(data, args);
+    assert!(ok, "xianjie {args:?} failed: {out}");
+    out
 }
 
 /// Waits (up to 5 s) until `check` holds.

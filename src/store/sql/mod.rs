@@ -130,7 +130,55 @@ macro_rules! sql_store {
                     for notice in &commit.notices {
                         delivered.push(deliver(tx, notice).await?);
                     }
+                    for record in &commit.audit {
+                        append_audit(tx, record, commit.at).await?;
+                    }
+                    if let Some(c) = &commit.checkpoint {
+                        sqlx::query("INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)")
+                            .bind(i64::try_from(c.seq).unwrap_or(i64::MAX))
+                            .bind(&c.head)
+                            .bind(micros(c.at))
+                            .bind(&c.signature)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+                    }
                     Ok(delivered)
+                }
+
+                /// Appends a record to the audit chain, holding the head row's lock until
+                /// the transaction ends, so that entries of concurrent commits (of any
+                /// hub) are numbered and chained one after the other.
+                async fn append_audit(
+                    tx: &mut Tx<'_>,
+                    record: &$crate::domain::audit::AuditRecord,
+                    at: chrono::DateTime<chrono::Utc>,
+                ) -> Result<(), StoreError> {
+                    use $crate::domain::audit::{chain_hash, hex, parse_hex};
+                    let (seq, prev): (i64, String) =
+                        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                            .fetch_one(&mut **tx)
+                            .await?;
+                    let prev = parse_hex(&prev).ok_or_else(|| StoreError::Corrupt(format!("audit head hash {prev:?}")))?;
+                    let hash = chain_hash(&prev, seq as u64, at, record);
+                    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hex(&hash)).execute(&mut **tx).await?;
+                    let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
+                    sqlx::query(
+                        "INSERT INTO audit_log (seq, at, actor, certificate, action, referrals, detail, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(seq)
+                    .bind(micros(at))
+                    .bind(record.actor.as_str())
+                    .bind(&record.certificate)
+                    .bind(&record.action)
+                    .bind(referrals.join(","))
+                    .bind(&record.detail)
+                    .bind(hex(&prev))
+                    .bind(hex(&hash))
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
                 }
 
                 async fn write_change(tx: &mut Tx<'_>, change: &Change, sealed: Option<&SealedContent>) -> Result<(), StoreError> {
@@ -608,6 +656,45 @@ macro_rules! sql_store {
                     .fetch_all(&self.reader)
                     .await?;
                     Ok(rows.into_iter().map(|(key, count)| (key, count.max(0) as u64)).collect())
+                }
+
+                async fn audit_log(
+                    &self,
+                    after_seq: u64,
+                    limit: u32,
+                ) -> Result<Vec<$crate::domain::audit::AuditEntry>, StoreError> {
+                    let rows: Vec<$crate::store::rows::AuditRow> = sqlx::query_as(
+                        "SELECT seq, at, actor, certificate, action, referrals, detail, prev_hash, hash FROM audit_log \
+                         WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    )
+                    .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                    rows.into_iter().map(TryFrom::try_from).collect()
+                }
+
+                async fn audit_checkpoints(&self) -> Result<Vec<$crate::domain::audit::Checkpoint>, StoreError> {
+                    let rows: Vec<(i64, String, i64, String)> =
+                        sqlx::query_as("SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq")
+                            .fetch_all(&self.reader)
+                            .await?;
+                    rows.into_iter()
+                        .map(|(seq, head, at, signature)| {
+                            Ok($crate::domain::audit::Checkpoint {
+                                seq: seq.max(0) as u64,
+                                head,
+                                at: $crate::store::rows::from_micros(at)?,
+                                signature,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn audit_head(&self) -> Result<(u64, String), StoreError> {
+                    let (seq, hash): (i64, String) =
+                        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.reader).await?;
+                    Ok((seq.max(0) as u64, hash))
                 }
 
                 async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {

@@ -1,0 +1,99 @@
+//! `xianjie audit`: read the audit log and verify it.
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::{
+    audit::{self, Verdict},
+    config::{Config, Flags},
+    domain::audit::{hex, Checkpoint},
+    store,
+};
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// A TOML configuration file (for the database and the key files).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recomputes the hash chain, checks every stored checkpoint and those given, and
+    /// names the first thing broken. Exits 1 if anything is.
+    Verify {
+        /// A checkpoint a member kept (the `checkpoint` object of an inbox event in
+        /// `--json`); repeatable.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
+        /// The hub's public key; `audit_key_file` with `.pub` when unset.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+    /// Prints entries of the log, oldest first.
+    Show {
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::from_process(args.config.as_deref(), &Flags { data_dir: args.data_dir, ..Flags::default() })?;
+    let keys = Arc::new(config.keys().context("loading the keyring")?);
+    let store = store::open(&config.database_url(), keys).await.context("opening the database")?;
+    let code = match args.command {
+        AuditCommand::Verify { checkpoints, public_key } => {
+            let public_key = public_key.unwrap_or_else(|| audit::public_key_file(&config.audit_key_file()));
+            let public_key = audit::read_public_key(&public_key)?;
+            let mut handed_back = Vec::new();
+            for path in &checkpoints {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let checkpoint: Checkpoint =
+                    serde_json::from_str(&text).with_context(|| format!("{}: not a checkpoint", path.display()))?;
+                handed_back.push(checkpoint);
+            }
+            match audit::verify(store.as_ref(), &public_key, &handed_back).await? {
+                Verdict::Intact(verified) => {
+                    println!(
+                        "audit log intact: {} entries, {} checkpoints ({} handed back) agree",
+                        verified.entries,
+                        verified.checkpoints,
+                        handed_back.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Verdict::Broken(broken) => {
+                    println!("audit log broken: {broken}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        AuditCommand::Show { after, limit } => {
+            for e in store.audit_log(after, limit).await? {
+                let referrals: Vec<String> = e.record.referrals.iter().map(ToString::to_string).collect();
+                println!(
+                    "{:>8}  {}  {:<6} {:<18} {:<20} {}{}  {}",
+                    e.seq,
+                    e.at.format("%Y-%m-%d %H:%M:%S%.3f"),
+                    e.record.actor,
+                    e.record.certificate,
+                    e.record.action,
+                    referrals.join(","),
+                    if e.record.detail.is_empty() { String::new() } else { format!(" ({})", e.record.detail) },
+                    &hex(&e.hash)[..16],
+                );
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    store.close().await;
+    Ok(code)
+}
