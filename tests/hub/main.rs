@@ -4,6 +4,7 @@
 mod support;
 
 mod audit;
+mod authorization;
 mod confidentiality;
 mod deadlines;
 mod durability;

@@ -1,0 +1,194 @@
+//! Every RPC against every role: who may call it at all. A call a role may make can
+//! still fail on its merits (NOT_FOUND, FAILED_PRECONDITION); one it may not make is
+//! PERMISSION_DENIED, whatever the request holds.
+
+use tonic::{transport::Channel, Code, Status};
+use xianjie::proto::{
+    self as pb, calendar_service_client::CalendarServiceClient, coordination_service_client::CoordinationServiceClient,
+    directory_service_client::DirectoryServiceClient, inbox_service_client::InboxServiceClient,
+    referral_service_client::ReferralServiceClient,
+};
+
+use crate::support::*;
+
+const ROLES: [&str; 4] = ["jcy", "mz", "office", "admin"];
+
+/// Whether each role (procuratorate, agency, office, admin) may call each RPC.
+const MATRIX: &[(&str, [bool; 4])] = &[
+    ("ReferralService.Submit", [true, true, false, false]),
+    ("ReferralService.Get", [true, true, true, false]),
+    ("ReferralService.List", [true, true, true, false]),
+    ("ReferralService.GetCase", [true, true, true, false]),
+    ("ReferralService.Receive", [true, true, false, false]),
+    ("ReferralService.Start", [true, true, false, false]),
+    ("ReferralService.Conclude", [true, true, false, false]),
+    ("ReferralService.Feedback", [true, true, false, false]),
+    ("ReferralService.Return", [true, true, false, false]),
+    ("ReferralService.Withdraw", [true, true, false, false]),
+    ("ReferralService.Comment", [true, true, false, false]),
+    ("InboxService.Subscribe", [true, true, true, false]),
+    ("InboxService.Ack", [true, true, true, false]),
+    ("DirectoryService.ListMembers", [true, true, true, true]),
+    ("DirectoryService.SuggestRecipients", [true, true, true, true]),
+    ("DirectoryService.WhoAmI", [true, true, true, true]),
+    ("CoordinationService.ListDeadlines", [false, false, true, false]),
+    ("CoordinationService.Remind", [false, false, true, false]),
+    ("CoordinationService.Watch", [false, false, true, false]),
+    ("CalendarService.IsWorkingDay", [true, true, true, true]),
+    ("CalendarService.AddWorkingDays", [true, true, true, true]),
+    ("CalendarService.WorkingDaysBetween", [true, true, true, true]),
+    ("CalendarService.YearStatus", [true, true, true, true]),
+    ("CalendarService.LoadSchedule", [false, false, false, true]),
+];
+
+/// The referral `who` acts on with `rpc`: one where it is the party the act is for
+/// (the recipient receives, the sender withdraws), so that only the role decides.
+fn subject<'a>(rpc: &str, who: &str, social: &'a pb::Referral, clue: &'a pb::Referral) -> &'a pb::Referral {
+    let sender_act = rpc.ends_with(".Withdraw");
+    match (who, sender_act) {
+        ("jcy", true) | ("mz", false) => social,
+        ("jcy", false) | ("mz", true) => clue,
+        _ => social,
+    }
+}
+
+/// Calls `rpc` as whoever `channel` presents, with a request of the right shape.
+async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -> Result<(), Status> {
+    let mut referrals = ReferralServiceClient::new(channel.clone());
+    let mut inbox = InboxServiceClient::new(channel.clone());
+    let mut directory = DirectoryServiceClient::new(channel.clone());
+    let mut coordination = CoordinationServiceClient::new(channel.clone());
+    let mut calendar = CalendarServiceClient::new(channel);
+    let request_id = || uuid::Uuid::new_v4().to_string();
+    let id = referral.id.clone();
+    let transition = || pb::TransitionRequest { request_id: request_id(), referral_id: id.clone() };
+    match rpc {
+        "ReferralService.Submit" => {
+            let (draft, to) = if who == "mz" { (clue_draft(false), "jcy") } else { (referral_draft(), "jy") };
+            let request = pb::SubmitRequest {
+                request_id: request_id(),
+                draft: Some(draft),
+                recipients: vec![to.into()],
+                case_id: String::new(),
+            };
+            referrals.submit(request).await.map(drop)
+        }
+        "ReferralService.Get" => referrals.get(pb::GetReferralRequest { id }).await.map(drop),
+        "ReferralService.List" => referrals.list(pb::ListReferralsRequest::default()).await.map(drop),
+        "ReferralService.GetCase" => {
+            referrals.get_case(pb::GetCaseRequest { case_id: referral.case_id.clone() }).await.map(drop)
+        }
+        "ReferralService.Receive" => referrals.receive(transition()).await.map(drop),
+        "ReferralService.Start" => referrals.start(transition()).await.map(drop),
+        "ReferralService.Conclude" => {
+            let request = pb::ConcludeRequest {
+                request_id: request_id(),
+                referral_id: id,
+                conclusion: Some(granted("2026-09-10")),
+                feedback: String::new(),
+            };
+            referrals.conclude(request).await.map(drop)
+        }
+        "ReferralService.Feedback" => {
+            let request =
+                pb::FeedbackRequest { request_id: request_id(), referral_id: id, feedback: "已办结".into() };
+            referrals.feedback(request).await.map(drop)
+        }
+        "ReferralService.Return" => {
+            let request =
+                pb::ReturnRequest { request_id: request_id(), referral_id: id, reason: "非本部门职责".into() };
+            referrals.r#return(request).await.map(drop)
+        }
+        "ReferralService.Withdraw" => {
+            let request =
+                pb::WithdrawRequest { request_id: request_id(), referral_id: id, reason: "重复移送".into() };
+            referrals.withdraw(request).await.map(drop)
+        }
+        "ReferralService.Comment" => {
+            let request =
+                pb::CommentRequest { request_id: request_id(), referral_id: id, text: "请补充材料".into() };
+            referrals.comment(request).await.map(drop)
+        }
+        "InboxService.Subscribe" => inbox.subscribe(pb::SubscribeRequest { after_seq: Some(0) }).await.map(drop),
+        "InboxService.Ack" => inbox.ack(pb::AckRequest { seq: 0 }).await.map(drop),
+        "DirectoryService.ListMembers" => directory.list_members(pb::ListMembersRequest::default()).await.map(drop),
+        "DirectoryService.SuggestRecipients" => {
+            let request = pb::SuggestRecipientsRequest { needs: vec![pb::Need::SubsistenceAllowance as i32] };
+            directory.suggest_recipients(request).await.map(drop)
+        }
+        "DirectoryService.WhoAmI" => directory.who_am_i(pb::WhoAmIRequest {}).await.map(drop),
+        "CoordinationService.ListDeadlines" => {
+            coordination.list_deadlines(pb::ListDeadlinesRequest::default()).await.map(drop)
+        }
+        "CoordinationService.Remind" => {
+            let request = pb::RemindRequest {
+                request_id: request_id(),
+                referral_id: id,
+                kind: pb::DeadlineKind::Start as i32,
+                note: "请尽快启动".into(),
+            };
+            coordination.remind(request).await.map(drop)
+        }
+        "CoordinationService.Watch" => coordination.watch(pb::SubscribeRequest { after_seq: Some(0) }).await.map(drop),
+        "CalendarService.IsWorkingDay" => {
+            calendar.is_working_day(pb::IsWorkingDayRequest { date: "2026-10-01".into() }).await.map(drop)
+        }
+        "CalendarService.AddWorkingDays" => {
+            let request = pb::AddWorkingDaysRequest { date: "2026-09-30".into(), days: 5 };
+            calendar.add_working_days(request).await.map(drop)
+        }
+        "CalendarService.WorkingDaysBetween" => {
+            let request = pb::WorkingDaysBetweenRequest { from: "2026-09-01".into(), to: "2026-09-30".into() };
+            calendar.working_days_between(request).await.map(drop)
+        }
+        "CalendarService.YearStatus" => calendar.year_status(pb::YearStatusRequest { year: 2026 }).await.map(drop),
+        "CalendarService.LoadSchedule" => {
+            let request = pb::LoadScheduleRequest {
+                request_id: request_id(),
+                content: "{\"year\": 2026".into(),
+                source: "国务院办公厅通知".into(),
+            };
+            calendar.load_schedule(request).await.map(drop)
+        }
+        other => panic!("no call for {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_rpc_against_every_role() {
+    let hub = TestHub::start().await;
+    let social = hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    let clue = hub.client("mz").await.submit(clue_draft(false), vec!["jcy".into()], None).await.unwrap();
+    let (social, clue) = (&social.referrals[0], &clue.referrals[0]);
+    let pem = |name: String| std::fs::read(hub.pki().join(name)).unwrap();
+    let mut table =
+        String::from("| RPC | procuratorate | agency | office | admin |\n| --- | --- | --- | --- | --- |\n");
+    let mut wrong = Vec::new();
+    for (rpc, allowed) in MATRIX {
+        let mut row = format!("| {rpc} |");
+        for (who, may) in ROLES.iter().zip(allowed) {
+            let channel = hub.channel_with(Some((pem(format!("{who}.crt")), pem(format!("{who}.key"))))).await;
+            let got = call(rpc, who, channel, subject(rpc, who, social, clue)).await;
+            let denied = matches!(&got, Err(s) if s.code() == Code::PermissionDenied);
+            if let Err(s) = &got {
+                assert_ne!(s.code(), Code::Unauthenticated, "{rpc} as {who}: {s:?}");
+            }
+            if denied == *may {
+                wrong
+                    .push(format!("{rpc} as {who}: expected {}, got {got:?}", if *may { "allowed" } else { "denied" }));
+            }
+            row.push_str(if denied { " denied |" } else { " allowed |" });
+        }
+        table.push_str(&row);
+        table.push('\n');
+    }
+    println!("{table}");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // Every RPC the services declare is in the matrix.
+    let declared: usize = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/proto/xianjie/v1"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .map(|text| text.lines().filter(|l| l.trim_start().starts_with("rpc ")).count())
+        .sum();
+    assert_eq!(declared, MATRIX.len());
+}
