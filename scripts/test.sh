@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it: formatting, lints, unit and integration tests (real hubs
 # over mutual TLS, on SQLite and on a throwaway PostgreSQL cluster), and the
-# cross-checks against independent implementations.
+# cross-checks against independent implementations, then a bounded fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +21,6 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
 echo "== the hub suite on PostgreSQL"
 scripts/with-postgres.sh env XIANJIE_TEST_BACKEND=postgres cargo test --locked --test hub
+
+# Request validation under arbitrary input, for a bounded time.
+scripts/fuzz.sh 30

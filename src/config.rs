@@ -31,8 +31,8 @@ pub struct Config {
     /// The hub's own certificate and key; default `DATA_DIR/pki/server.{crt,key}`.
     pub server_cert: Option<PathBuf>,
     pub server_key: Option<PathBuf>,
-    /// The CA's certificate revocation list; defaults to `DATA_DIR/pki/crl.pem`. While
-    /// the file does not exist, no certificate is revoked.
+    /// The CA's certificate revocation list; defaults to `crl.pem` beside `ca_cert`.
+    /// While the file does not exist, no certificate is revoked.
     pub crl_file: Option<PathBuf>,
     /// How often the hub reads its keyring, CA, CRL and server certificate again.
     pub reload_interval_ms: u64,
@@ -56,6 +56,12 @@ pub struct Config {
     pub directory_file: Option<PathBuf>,
     /// Largest message accepted or sent, in bytes.
     pub max_message_bytes: usize,
+    /// Requests each member may make per second, and at once (`request_burst`): past
+    /// them, RESOURCE_EXHAUSTED with the time to wait.
+    pub requests_per_second: u32,
+    pub request_burst: u32,
+    /// Live streams (inbox subscriptions, the office's watch) each member may hold open.
+    pub max_streams_per_member: usize,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Which logs to keep, as a tracing filter (`info`, `xianjie=debug`).
@@ -93,6 +99,9 @@ impl Default for Config {
             checkpoint_interval_ms: 3_600_000,
             directory_file: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            requests_per_second: 100,
+            request_burst: 200,
+            max_streams_per_member: 8,
             log_format: LogFormat::Text,
             log: "info".into(),
             clock_start: None,
@@ -132,6 +141,9 @@ impl fmt::Debug for Config {
             .field("checkpoint_interval_ms", &self.checkpoint_interval_ms)
             .field("directory_file", &self.directory_file)
             .field("max_message_bytes", &self.max_message_bytes)
+            .field("requests_per_second", &self.requests_per_second)
+            .field("request_burst", &self.request_burst)
+            .field("max_streams_per_member", &self.max_streams_per_member)
             .field("log_format", &self.log_format)
             .field("log", &self.log)
             .field("clock_start", &self.clock_start)
@@ -224,6 +236,16 @@ impl Config {
                 }
             }
             "XIANJIE_LOG" => self.log = value,
+            "XIANJIE_REQUESTS_PER_SECOND" => {
+                self.requests_per_second = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad("a number, > 0"))?
+            }
+            "XIANJIE_REQUEST_BURST" => {
+                self.request_burst = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad("a number, > 0"))?
+            }
+            "XIANJIE_MAX_STREAMS_PER_MEMBER" => {
+                self.max_streams_per_member =
+                    value.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad("a number, > 0"))?
+            }
             "XIANJIE_SCAN_INTERVAL_MS" => {
                 self.scan_interval_ms =
                     value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
@@ -281,8 +303,9 @@ impl Config {
         self.server_key.clone().unwrap_or_else(|| self.pki_dir().join("server.key"))
     }
 
+    /// Beside the CA certificate unless configured.
     pub fn crl_file(&self) -> PathBuf {
-        self.crl_file.clone().unwrap_or_else(|| self.pki_dir().join("crl.pem"))
+        self.crl_file.clone().unwrap_or_else(|| self.ca_cert().with_file_name("crl.pem"))
     }
 }
 

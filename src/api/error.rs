@@ -26,6 +26,9 @@ pub enum ApiError {
     /// sent it.
     #[error("the person already has an open referral to {recipient}{}", existing.map(|id| format!(" ({id})")).unwrap_or_default())]
     OpenReferral { recipient: MemberCode, existing: Option<uuid::Uuid> },
+    /// A limit per member was reached; retry after the given time, if any.
+    #[error("{message}")]
+    Exhausted { message: String, retry_after: Option<std::time::Duration> },
     /// Optimistic concurrency kept losing: the caller may retry with the same id.
     #[error("the referral is being changed concurrently; retry")]
     Contended,
@@ -77,6 +80,10 @@ impl From<ApiError> for Status {
                         "one open referral per person and recipient",
                     )]),
                 )
+            }
+            ApiError::Exhausted { retry_after, .. } => {
+                let details = retry_after.map(|wait| ErrorDetails::with_retry_info(Some(wait))).unwrap_or_default();
+                Status::with_error_details(Code::ResourceExhausted, message, details)
             }
             ApiError::Contended => Status::aborted(message),
             ApiError::Store(e) => {

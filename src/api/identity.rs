@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 use tonic::{Request, Status};
 
-use super::error::ApiError;
+use super::{error::ApiError, limits::RateLimiter};
 use crate::{
     domain::{directory::Directory, Caller, MemberCode, Role},
     pki::Identity,
@@ -62,6 +62,8 @@ pub fn resolve(peer: Option<&Peer>, directory: &Directory, revoked: &Revoked) ->
 pub struct Authenticate {
     pub directory: SharedDirectory,
     pub revoked: watch::Receiver<Revoked>,
+    /// Requests per second per member: past it, RESOURCE_EXHAUSTED with retry advice.
+    pub rate: Arc<RateLimiter>,
 }
 
 impl tonic::service::Interceptor for Authenticate {
@@ -71,6 +73,7 @@ impl tonic::service::Interceptor for Authenticate {
             let directory = self.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             resolve(peer.as_ref(), &directory, &self.revoked.borrow())?
         };
+        self.rate.take(&caller.code)?;
         if let Some(Peer(Ok(verified))) = peer {
             request.extensions_mut().insert(Certificate(verified.serial));
         }

@@ -48,9 +48,14 @@ pub(crate) async fn stream(
         Some(seq) => seq,
         None => hub.store.inbox_position(&member).await.map_err(ApiError::from)?.acked_seq,
     };
+    let slot = hub.streams.take(&member)?;
     tracing::debug!(%member, after, "subscribed");
     let (tx, rx) = mpsc::channel(BATCH as usize);
-    tokio::spawn(pump(hub.clone(), member, certificate, after, tx));
+    let hub = hub.clone();
+    tokio::spawn(async move {
+        pump(hub, member, certificate, after, tx).await;
+        drop(slot);
+    });
     Ok(Box::pin(ReceiverStream::new(rx)))
 }
 

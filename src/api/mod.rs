@@ -9,6 +9,7 @@ mod directory;
 pub mod error;
 pub mod identity;
 mod inbox;
+pub mod limits;
 mod referrals;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -25,7 +26,7 @@ pub use directory::DirectoryApi;
 use error::ApiError;
 pub use identity::{Authenticate, Peer, SharedDirectory, Verified};
 pub use inbox::InboxApi;
-pub use referrals::ReferralApi;
+pub use referrals::{check_submit, ReferralApi};
 
 use crate::{
     clock::SharedClock,
@@ -52,6 +53,8 @@ pub struct Hub {
     pub notifier: Arc<Notifier>,
     /// The keys that seal personal data, read again while the hub runs.
     pub keys: Arc<Keys>,
+    /// Live streams open per member.
+    pub streams: Arc<limits::StreamSlots>,
     /// Serial numbers of revoked certificates: a live stream of one ends.
     pub revoked: watch::Receiver<Revoked>,
     /// Turns true when the hub shuts down, so that live streams end.

@@ -12,6 +12,7 @@ use crate::{
     domain::{
         date::local_date,
         deadline,
+        directory::Directory,
         lifecycle::{self, Action, EntryKind},
         referral::{Referral, State, Submission},
         Caller, DomainError, FieldViolation, MemberCode, Role,
@@ -87,6 +88,28 @@ fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::invalid(field, format!("{raw:?} is not a UUID")))
 }
 
+/// Every rule a submit must pass before anything is read or written: the draft's
+/// fields, the recipients, and who may send what to whom.
+pub fn check_submit(
+    caller: &Caller,
+    body: &pb::SubmitRequest,
+    now: chrono::DateTime<chrono::Utc>,
+    directory: &Directory,
+) -> Result<Submission, ApiError> {
+    let (kind, content, codes) = match (convert::draft(body.draft.as_ref(), now), recipients(&body.recipients)) {
+        (Ok((kind, content)), Ok(codes)) => (kind, content, codes),
+        (draft, codes) => {
+            let mut violations = Vec::new();
+            if let Err(DomainError::Invalid(v)) = draft {
+                violations.extend(v);
+            }
+            violations.extend(codes.err().unwrap_or_default());
+            return Err(DomainError::Invalid(violations).into());
+        }
+    };
+    Ok(Submission::check(caller, kind, content, codes, directory)?)
+}
+
 fn recipients(raw: &[String]) -> Result<Vec<MemberCode>, Vec<FieldViolation>> {
     let mut violations = Vec::new();
     let mut codes = Vec::with_capacity(raw.len());
@@ -124,17 +147,9 @@ impl ReferralService for ReferralApi {
     async fn submit(&self, request: Request<pb::SubmitRequest>) -> Result<Response<pb::SubmitResponse>, Status> {
         let caller = identity::member(&request)?;
         let body = request.get_ref();
-        let now = self.hub.clock.now();
-        let (kind, content, codes) = match (convert::draft(body.draft.as_ref(), now), recipients(&body.recipients)) {
-            (Ok((kind, content)), Ok(codes)) => (kind, content, codes),
-            (draft, codes) => {
-                let mut violations = Vec::new();
-                if let Err(DomainError::Invalid(v)) = draft {
-                    violations.extend(v);
-                }
-                violations.extend(codes.err().unwrap_or_default());
-                return Err(ApiError::from(DomainError::Invalid(violations)).into());
-            }
+        let submission = {
+            let directory = self.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            check_submit(&caller, body, self.hub.clock.now(), &directory)?
         };
         let existing_case = match body.case_id.as_str() {
             "" => None,
@@ -145,10 +160,6 @@ impl ReferralService for ReferralApi {
                     _ => return Err(ApiError::NotFound(format!("case {case_id}")).into()),
                 }
             }
-        };
-        let submission = {
-            let directory = self.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            Submission::check(&caller, kind, content, codes, &directory).map_err(ApiError::from)?
         };
         let (hub, caller, submission) = (&self.hub, &caller, &submission);
         let answer = self

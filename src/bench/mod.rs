@@ -90,6 +90,9 @@ impl HubProcess {
             .arg(dir)
             .env("XIANJIE_CLOCK_START", CLOCK_START)
             .env("XIANJIE_LOG", "warn")
+            // The bench is one member sending as fast as it can: no per-member limit.
+            .env("XIANJIE_REQUESTS_PER_SECOND", "1000000")
+            .env("XIANJIE_REQUEST_BURST", "1000000")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -8,8 +8,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::{
+    audit::Signer,
     config::{Config, Flags},
-    keys::{self, Keyring},
+    keys::{self, Keyring, Keys},
     store::{self, Store},
 };
 
@@ -29,6 +30,9 @@ pub struct KeysArgs {
 
 #[derive(Subcommand)]
 enum KeysCommand {
+    /// Creates the keyring and the audit signing key where the configuration names them,
+    /// if they do not exist yet (a hub does so on first start too).
+    Init,
     /// Each data key, whether it is active, and how many rows it seals.
     List,
     /// Adds a new data key, makes it active and reseals every referral under it.
@@ -42,6 +46,12 @@ enum KeysCommand {
 
 pub async fn run(args: KeysArgs) -> anyhow::Result<ExitCode> {
     let config = Config::from_process(args.config.as_deref(), &Flags { data_dir: args.data_dir, ..Flags::default() })?;
+    if let KeysCommand::Init = args.command {
+        Keys::open_or_create(&config.keyring_file())?;
+        Signer::open_or_create(&config.audit_key_file())?;
+        println!("{} and {} are in place", config.keyring_file().display(), config.audit_key_file().display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let keys = Arc::new(config.keys().context("loading the keyring")?);
     let store = store::open(&config.database_url(), keys.clone()).await.context("opening the database")?;
     let file = || {
@@ -49,6 +59,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<ExitCode> {
         Ok(config.keyring_file())
     };
     match args.command {
+        KeysCommand::Init => {}
         KeysCommand::List => {
             let keyring = keys.current();
             let usage = store.key_usage().await?;

@@ -16,7 +16,10 @@ use tokio::{net::TcpListener, sync::watch};
 use tonic::service::InterceptorLayer;
 
 use crate::{
-    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, Hub, InboxApi, ReferralApi},
+    api::{
+        limits::{RateLimiter, StreamSlots},
+        Authenticate, CalendarApi, CoordinationApi, DirectoryApi, Hub, InboxApi, ReferralApi,
+    },
     audit::Signer,
     clock::{SharedClock, SystemClock},
     config::Config,
@@ -31,6 +34,10 @@ use crate::{
     store::{self, load_calendar, Store},
 };
 
+/// The longest a unary request may take, whatever deadline (`grpc-timeout`) the
+/// client set; a shorter client deadline is honoured as it is.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long a stopping hub waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -44,6 +51,7 @@ pub struct Prepared {
     reload_every: Duration,
     signer: Arc<Signer>,
     checkpoint_every: Duration,
+    rate: Arc<RateLimiter>,
 }
 
 /// The clock a configuration asks for.
@@ -97,6 +105,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
         clock,
         notifier: Arc::new(Notifier::default()),
         keys,
+        streams: Arc::new(StreamSlots::new(config.max_streams_per_member)),
         revoked: watch::channel(Arc::default()).1,
         stopping,
     };
@@ -130,6 +139,7 @@ impl Prepared {
                 Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?,
             ),
             checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
+            rate: Arc::new(RateLimiter::new(config.requests_per_second, config.request_burst)),
         })
     }
 
@@ -144,8 +154,17 @@ impl Prepared {
     /// Serves on `listener` until `shutdown` completes, then ends live streams, lets
     /// requests in flight finish and closes the database.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Prepared { mut hub, tls, store, max_message_bytes, scan_every, reload_every, signer, checkpoint_every } =
-            self;
+        let Prepared {
+            mut hub,
+            tls,
+            store,
+            max_message_bytes,
+            scan_every,
+            reload_every,
+            signer,
+            checkpoint_every,
+            rate,
+        } = self;
         let (stop, stopping) = watch::channel(false);
         hub.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
@@ -173,9 +192,11 @@ impl Prepared {
             .context("building the reflection service")?;
         let address = listener.local_addr().context("reading the listening address")?;
         let router = tonic::transport::Server::builder()
+            .timeout(REQUEST_TIMEOUT)
             .layer(InterceptorLayer::new(Authenticate {
                 directory: hub.directory.clone(),
                 revoked: hub.revoked.clone(),
+                rate,
             }))
             .add_service(
                 ReferralServiceServer::new(ReferralApi::new(hub.clone()))

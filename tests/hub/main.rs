@@ -10,6 +10,7 @@ mod deadlines;
 mod durability;
 mod flows;
 mod inbox;
+mod limits;
 mod migration;
 mod python;
 mod refusals;

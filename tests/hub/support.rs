@@ -36,6 +36,8 @@ pub struct Data {
     pub clock: Arc<ManualClock>,
     /// How often the hub signs an audit checkpoint (and sends it to every inbox).
     pub checkpoint_interval_ms: u64,
+    /// Changes a test makes to the hub's configuration.
+    pub tune: fn(&mut Config),
 }
 
 impl Data {
@@ -47,19 +49,22 @@ impl Data {
             database_url: fresh_database().await,
             clock: ManualClock::new(at(T0)),
             checkpoint_interval_ms: 3_600_000,
+            tune: |_| {},
         }
     }
 
     pub fn config(&self) -> Config {
         // The scanner runs often; tests move the clock and wait for its events.
-        Config {
+        let mut config = Config {
             data_dir: self.dir.path().to_owned(),
             database_url: self.database_url.clone(),
             scan_interval_ms: 20,
             reload_interval_ms: 20,
             checkpoint_interval_ms: self.checkpoint_interval_ms,
             ..Config::default()
-        }
+        };
+        (self.tune)(&mut config);
+        config
     }
 }
 

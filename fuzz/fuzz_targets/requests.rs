@@ -1,0 +1,39 @@
+//! Arbitrary bytes as the requests members send: every validation path must answer
+//! with an error or a value, never panic. The first byte picks the request.
+#![no_main]
+
+use chrono::{DateTime, Utc};
+use libfuzzer_sys::fuzz_target;
+use prost::Message;
+use xianjie::{
+    api::{check_submit, convert},
+    domain::{calendar::schedule, directory::Directory, person::IdNumber, Caller, MemberCode, Role},
+    proto as pb,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, rest)) = data.split_first() else { return };
+    let now: DateTime<Utc> = DateTime::from_timestamp(1_789_000_000, 0).unwrap_or_default();
+    match which % 5 {
+        0 | 1 => {
+            let Ok(request) = pb::SubmitRequest::decode(rest) else { return };
+            let directory = Directory::jinjiang();
+            let (code, role) = if which % 5 == 0 { ("jcy", Role::Procuratorate) } else { ("mz", Role::Agency) };
+            let caller = Caller { code: MemberCode::parse(code).unwrap_or_else(|_| MemberCode::hub()), role };
+            let _ = check_submit(&caller, &request, now, &directory);
+        }
+        2 => {
+            let Ok(request) = pb::ConcludeRequest::decode(rest) else { return };
+            let _ = convert::conclusion(request.conclusion.as_ref());
+            let _ = convert::note("feedback", &request.feedback);
+        }
+        3 => {
+            let text = String::from_utf8_lossy(rest);
+            let _ = IdNumber::parse(&text).map(|id| id.masked());
+            let _ = MemberCode::parse(&text);
+        }
+        _ => {
+            let _ = schedule::parse_any(&String::from_utf8_lossy(rest));
+        }
+    }
+});
