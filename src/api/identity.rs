@@ -34,8 +34,7 @@ pub struct Certificate(pub String);
 pub type SharedDirectory = Arc<RwLock<Directory>>;
 
 /// Resolves a peer to a caller: a verified certificate of an active member, of the
-/// office or of an admin.
-/// A certificate revoked since the connection was opened is refused on its next call.
+/// office or of an admin. A certificate revoked since the connection was opened is refused on its next call.
 pub fn resolve(peer: Option<&Peer>, directory: &Directory, revoked: &Revoked) -> Result<Caller, ApiError> {
     let verified = match peer {
         None => return Err(ApiError::Unauthenticated("a client certificate is required".into())),

@@ -68,6 +68,13 @@ macro_rules! sql_store {
                 };
 
                 type Tx<'a> = Transaction<'a, $db>;
+                type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+                /// Binds a referral's sealed fields, its key id and its blind index, in the
+                /// order of `SEALED_FIELDS` and then those two.
+                pub fn bind_sealed<'q>(query: Query<'q>, sealed: &'q $crate::store::rows::SealedContent) -> Query<'q> {
+                    sealed.sealed.iter().fold(query, |q, value| q.bind(value)).bind(&sealed.sealed_key).bind(&sealed.person_index)
+                }
 
                 fn unique_violation(error: &sqlx::Error) -> bool {
                     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -187,8 +194,7 @@ macro_rules! sql_store {
                     match (change.expected_version, sealed) {
                         (None, None) => return Err(StoreError::Corrupt(format!("referral {} was not sealed", r.id))),
                         (None, Some(sealed)) => {
-                            let [name, id_number, phone, address, household, narrative] = &sealed.sealed;
-                            sqlx::query(
+                            let insert = sqlx::query(
                                 "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
                                  content, submitted_at, updated_at, started_at, conclusion, feedback, closing_reason, version, \
                                  person_name, person_id_number, person_phone, person_address, person_household, narrative, \
@@ -211,15 +217,8 @@ macro_rules! sql_store {
                             .bind(conclusion)
                             .bind(&r.feedback)
                             .bind(&r.closing_reason)
-                            .bind(i64::from(r.version))
-                            .bind(name)
-                            .bind(id_number)
-                            .bind(phone)
-                            .bind(address)
-                            .bind(household)
-                            .bind(narrative)
-                            .bind(&sealed.sealed_key)
-                            .bind(&sealed.person_index)
+                            .bind(i64::from(r.version));
+                            bind_sealed(insert, sealed)
                             .execute(&mut **tx)
                             .await
                             .map_err(|e| {
@@ -598,21 +597,13 @@ macro_rules! sql_store {
                         let was = row.sealed_key.clone();
                         let referral = row.open(&self.keys)?;
                         let sealed = $crate::store::rows::SealedContent::new(&referral, &self.keys)?;
-                        let [name, id_number, phone, address, household, narrative] = &sealed.sealed;
-                        let updated = sqlx::query(
+                        let update = sqlx::query(
                             "UPDATE referrals SET content = $1, person_name = $2, person_id_number = $3, person_phone = $4, \
                              person_address = $5, person_household = $6, narrative = $7, sealed_key = $8, person_index = $9 \
                              WHERE id = $10 AND sealed_key IS NOT DISTINCT FROM $11",
                         )
-                        .bind(&sealed.content)
-                        .bind(name)
-                        .bind(id_number)
-                        .bind(phone)
-                        .bind(address)
-                        .bind(household)
-                        .bind(narrative)
-                        .bind(&sealed.sealed_key)
-                        .bind(&sealed.person_index)
+                        .bind(&sealed.content);
+                        let updated = write::bind_sealed(update, &sealed)
                         .bind(referral.id.to_string())
                         .bind(was)
                         .execute(&self.writer)
