@@ -87,7 +87,16 @@ const TABLES: &[(&str, &[Column], &str)] = &[
     ),
     (
         "referral_events",
-        &[Text("referral_id"), Int("version"), Text("kind"), Text("actor"), Int("at"), Text("state"), Text("note")],
+        &[
+            Text("referral_id"),
+            Int("version"),
+            Text("kind"),
+            Text("actor"),
+            Int("at"),
+            Text("state"),
+            Text("note"),
+            OptText("sealed_key"),
+        ],
         "referral_id, version",
     ),
     (
@@ -128,6 +137,7 @@ const TABLES: &[(&str, &[Column], &str)] = &[
             Bool("green_channel"),
             OptText("deadline_kind"),
             OptText("due_on"),
+            OptText("sealed_key"),
         ],
         "member, seq",
     ),

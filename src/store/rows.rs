@@ -9,10 +9,10 @@ use crate::domain::{
     audit::{parse_hex, AuditEntry, AuditRecord},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{EntryKind, HistoryEntry, Notice, NoticeKind},
-    referral::{Referral, ReferralKind, State},
+    referral::{Conclusion, Referral, ReferralKind, State},
     MemberCode,
 };
-use crate::keys::Keys;
+use crate::keys::{Keyring, Keys};
 
 pub fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
@@ -67,6 +67,27 @@ pub struct ReferralRow {
     pub version: i64,
 }
 
+/// The sealed columns of a referral, in the order they are bound: the person's fields,
+/// the key, the blind index, then the free text.
+pub const SEALED_COLUMNS: [&str; 11] = [
+    "person_name",
+    "person_id_number",
+    "person_phone",
+    "person_address",
+    "person_household",
+    "narrative",
+    "sealed_key",
+    "person_index",
+    "conclusion",
+    "feedback",
+    "closing_reason",
+];
+
+/// `column = $n, …` over [`SEALED_COLUMNS`], numbered from `first`.
+pub fn sealed_assignments(first: usize) -> String {
+    SEALED_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", first + i)).collect::<Vec<_>>().join(", ")
+}
+
 /// The columns of a referral's sealed fields, and where each sits in its content.
 pub const SEALED_FIELDS: [(&str, Option<&str>, &str); 6] = [
     ("person_name", Some("person"), "name"),
@@ -76,6 +97,9 @@ pub const SEALED_FIELDS: [(&str, Option<&str>, &str); 6] = [
     ("person_household", Some("person"), "household"),
     ("narrative", None, "narrative"),
 ];
+
+/// Free text kept inside the content's JSON, sealed there.
+const ADVANCE_REASON: &str = "advance_reason";
 
 /// The name a sealed field is bound to: `person.name`, `narrative`.
 fn field_name(parent: Option<&str>, key: &str) -> String {
@@ -110,6 +134,9 @@ impl ReferralRow {
             }
             object.insert("person".to_owned(), person.into());
         }
+        if let Some(serde_json::Value::String(reason)) = content.get_mut(ADVANCE_REASON) {
+            *reason = open_text(keys, ADVANCE_REASON, &self.id, reason)?;
+        }
         Ok(Referral {
             id: uuid(&self.id)?,
             case_id: uuid(&self.case_id)?,
@@ -121,30 +148,63 @@ impl ReferralRow {
             submitted_at: from_micros(self.submitted_at)?,
             updated_at: from_micros(self.updated_at)?,
             started_at: self.started_at.map(from_micros).transpose()?,
-            conclusion: self
-                .conclusion
-                .map(|c| serde_json::from_str(&c).map_err(|e| corrupt("conclusion", e)))
+            conclusion: self.conclusion.as_deref().map(|c| open_conclusion(keys, &self.id, c)).transpose()?,
+            feedback: self.feedback.as_deref().map(|f| open_text(keys, "feedback", &self.id, f)).transpose()?,
+            closing_reason: self
+                .closing_reason
+                .as_deref()
+                .map(|r| open_text(keys, "closing_reason", &self.id, r))
                 .transpose()?,
-            feedback: self.feedback,
-            closing_reason: self.closing_reason,
             version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
         })
     }
 }
 
-/// A referral's content as written: the person's data sealed field by field (in the
-/// order of [`SEALED_FIELDS`]) and the rest as JSON.
+/// Opens free text sealed as `field` of `row`; text written before sealing is read as
+/// it is.
+fn open_text(keys: &Keys, field: &str, row: &str, stored: &str) -> Result<String, StoreError> {
+    if crate::keys::key_id(stored).is_none() {
+        return Ok(stored.to_owned());
+    }
+    keys.open(field, row, stored).map_err(|e| StoreError::Corrupt(format!("{field} of {row}: {e}")))
+}
+
+/// A conclusion whose summary is sealed (`conclusion.summary`) inside its JSON.
+fn open_conclusion(keys: &Keys, row: &str, stored: &str) -> Result<Conclusion, StoreError> {
+    let mut conclusion: Conclusion = serde_json::from_str(stored).map_err(|e| corrupt("conclusion", e))?;
+    conclusion.summary = open_text(keys, "conclusion.summary", row, &conclusion.summary)?;
+    Ok(conclusion)
+}
+
+/// A referral's sealed columns as written: the person's data field by field (in the
+/// order of [`SEALED_FIELDS`]), the rest of its content as JSON, and its free text
+/// (conclusion with its summary sealed, feedback, closing reason), all under one key.
 pub struct SealedContent {
     pub content: String,
     pub sealed: [String; 6],
     pub person_index: String,
     pub sealed_key: String,
+    pub conclusion: Option<String>,
+    pub feedback: Option<String>,
+    pub closing_reason: Option<String>,
 }
 
 impl SealedContent {
     pub fn new(referral: &Referral, keys: &Keys) -> Result<Self, StoreError> {
-        let keyring = keys.current();
+        Self::under(referral, &keys.current())
+    }
+
+    fn under(referral: &Referral, keyring: &Keyring) -> Result<Self, StoreError> {
         let row = referral.id.to_string();
+        let seal = |field: &str, text: &str| crate::keys::seal(keyring, field, &row, text);
+        let conclusion = referral
+            .conclusion
+            .as_ref()
+            .map(|c| {
+                let sealed = Conclusion { summary: seal("conclusion.summary", &c.summary), ..c.clone() };
+                serde_json::to_string(&sealed).map_err(|e| corrupt("conclusion", e))
+            })
+            .transpose()?;
         let mut content = serde_json::to_value(&referral.content).map_err(|e| corrupt("content", e))?;
         let object = content.as_object_mut().ok_or_else(|| corrupt("content", "not an object"))?;
         let mut person = object.remove("person").unwrap_or_default();
@@ -154,15 +214,39 @@ impl SealedContent {
                 None => object.remove(key),
             };
             let plain = value.as_ref().and_then(serde_json::Value::as_str).unwrap_or_default();
-            crate::keys::seal(&keyring, &field_name(parent, key), &row, plain)
+            seal(&field_name(parent, key), plain)
         });
+        if let Some(serde_json::Value::String(reason)) = object.get_mut(ADVANCE_REASON) {
+            *reason = seal(ADVANCE_REASON, reason);
+        }
         Ok(Self {
             content: content.to_string(),
             sealed,
-            person_index: crate::keys::blind_index(&keyring, &referral.content.person.id_number),
+            person_index: crate::keys::blind_index(keyring, &referral.content.person.id_number),
             sealed_key: keyring.active().to_owned(),
+            conclusion,
+            feedback: referral.feedback.as_deref().map(|f| seal("feedback", f)),
+            closing_reason: referral.closing_reason.as_deref().map(|r| seal("closing_reason", r)),
         })
     }
+}
+
+/// The field and row a history entry's note is sealed as.
+pub fn entry_note(referral_id: &str, version: impl std::fmt::Display) -> (&'static str, String) {
+    ("referral_events.note", format!("{referral_id}/{version}"))
+}
+
+/// The field and row an inbox event's note is sealed as: bound to its event id.
+pub fn inbox_note(event_id: &str) -> (&'static str, String) {
+    ("inbox_events.note", event_id.to_owned())
+}
+
+/// A change's rows as written: the referral's sealed columns, each history entry's
+/// note, and each inbox event's id and note.
+pub struct SealedChange {
+    pub referral: SealedContent,
+    pub entries: Vec<String>,
+    pub notices: Vec<(Uuid, String)>,
 }
 
 /// The field and row a request's recorded answer is sealed as.
@@ -174,34 +258,61 @@ pub fn response_field(member: &str, request_id: &str) -> (&'static str, String) 
 /// happens before the writer is reached.
 pub struct SealedCommit {
     pub commit: Commit,
-    /// One for each change: sealed content for a new referral, none for an update.
-    pub contents: Vec<Option<SealedContent>>,
-    /// The request's recorded answer, sealed, and the key's id.
-    pub response: Option<(String, String)>,
+    /// The key everything below is sealed under.
+    pub key: String,
+    /// One for each change.
+    pub changes: Vec<SealedChange>,
+    /// The ids and notes of the commit's own inbox events.
+    pub notices: Vec<(Uuid, String)>,
+    /// The request's recorded answer, sealed.
+    pub response: Option<String>,
 }
 
 impl SealedCommit {
     pub fn new(commit: Commit, keys: &Keys) -> Result<Self, StoreError> {
-        let response = commit.request.as_ref().map(|request| {
-            let keyring = keys.current();
-            let (field, row) = response_field(request.member.as_str(), request.request_id.as_str());
-            (crate::keys::seal_bytes(&keyring, field, &row, &request.response), keyring.active().to_owned())
-        });
-        let contents = commit
+        let keyring = keys.current();
+        let notices = |notices: &[Notice]| -> Vec<(Uuid, String)> {
+            notices
+                .iter()
+                .map(|notice| {
+                    let event_id = Uuid::new_v4();
+                    let (field, row) = inbox_note(&event_id.to_string());
+                    (event_id, crate::keys::seal(&keyring, field, &row, &notice.note))
+                })
+                .collect()
+        };
+        let changes = commit
             .changes
             .iter()
-            .map(|change| match change.expected_version {
-                None => SealedContent::new(&change.referral, keys).map(Some),
-                Some(_) => Ok(None),
+            .map(|change| {
+                let entries = change
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        let (field, row) = entry_note(&e.referral_id.to_string(), e.version);
+                        crate::keys::seal(&keyring, field, &row, &e.note)
+                    })
+                    .collect();
+                Ok(SealedChange {
+                    referral: SealedContent::under(&change.referral, &keyring)?,
+                    entries,
+                    notices: notices(&change.notices),
+                })
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { commit, contents, response })
+            .collect::<Result<_, StoreError>>()?;
+        let response = commit.request.as_ref().map(|request| {
+            let (field, row) = response_field(request.member.as_str(), request.request_id.as_str());
+            crate::keys::seal_bytes(&keyring, field, &row, &request.response)
+        });
+        Ok(Self { key: keyring.active().to_owned(), notices: notices(&commit.notices), changes, commit, response })
     }
 }
 
-/// The serialised conclusion of a referral, for writing.
-pub fn conclusion(referral: &Referral) -> Result<Option<String>, StoreError> {
-    referral.conclusion.as_ref().map(|c| serde_json::to_string(c).map_err(|e| corrupt("conclusion", e))).transpose()
+/// A note stored under `sealed_key` (none: written in clear before sealing), sealed
+/// again under the active key of `keys`.
+pub fn reseal_note(keys: &Keys, field: &str, row: &str, stored: &str) -> Result<String, StoreError> {
+    let plain = open_text(keys, field, row, stored)?;
+    Ok(crate::keys::seal(&keys.current(), field, row, &plain))
 }
 
 #[derive(sqlx::FromRow)]
@@ -215,10 +326,11 @@ pub struct EntryRow {
     pub note: String,
 }
 
-impl TryFrom<EntryRow> for HistoryEntry {
-    type Error = StoreError;
-
-    fn try_from(row: EntryRow) -> Result<Self, StoreError> {
+impl EntryRow {
+    pub fn open(self, keys: &Keys) -> Result<HistoryEntry, StoreError> {
+        let (field, sealed_as) = entry_note(&self.referral_id, self.version);
+        let note = open_text(keys, field, &sealed_as, &self.note)?;
+        let row = self;
         Ok(HistoryEntry {
             referral_id: uuid(&row.referral_id)?,
             version: u32::try_from(row.version).map_err(|_| corrupt("version", row.version))?,
@@ -226,7 +338,7 @@ impl TryFrom<EntryRow> for HistoryEntry {
             actor: member(&row.actor)?,
             at: from_micros(row.at)?,
             state: state(&row.state)?,
-            note: row.note,
+            note,
         })
     }
 }
@@ -250,10 +362,11 @@ pub struct InboxRow {
     pub due_on: Option<String>,
 }
 
-impl TryFrom<InboxRow> for InboxEvent {
-    type Error = StoreError;
-
-    fn try_from(row: InboxRow) -> Result<Self, StoreError> {
+impl InboxRow {
+    pub fn open(self, keys: &Keys) -> Result<InboxEvent, StoreError> {
+        let (field, sealed_as) = inbox_note(&self.event_id);
+        let note = open_text(keys, field, &sealed_as, &self.note)?;
+        let row = self;
         Ok(InboxEvent {
             seq: u64::try_from(row.seq).map_err(|_| corrupt("seq", row.seq))?,
             event_id: uuid(&row.event_id)?,
@@ -266,7 +379,7 @@ impl TryFrom<InboxRow> for InboxEvent {
                 state: state(&row.state)?,
                 actor: member(&row.actor)?,
                 at: from_micros(row.at)?,
-                note: row.note,
+                note,
                 urgent: row.urgent,
                 green_channel: row.green_channel,
                 deadline: match (row.deadline_kind, row.due_on) {

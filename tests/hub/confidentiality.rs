@@ -22,6 +22,17 @@ async fn personal_data_is_sealed_at_rest_and_bound_to_its_row() {
     let person = draft.person.clone().unwrap();
     let sent = jcy.submit(draft.clone(), vec!["mz".into(), "jy".into()], None).await.unwrap();
     let (a, b) = (&sent.referrals[0].id, &sent.referrals[1].id);
+    // Free text that names the person: a comment, the conclusion, the feedback, a return.
+    let mz = hub.client("mz").await;
+    let (comment, summary, feedback, reason) =
+        ("请补充张某的病历", "张某已纳入低保", "张某每月领取低保金", "张某户籍不在本县");
+    mz.comment(a, comment).await.unwrap();
+    mz.receive(a).await.unwrap();
+    mz.start(a).await.unwrap();
+    let mut conclusion = granted("2026-09-10");
+    conclusion.summary = summary.into();
+    mz.conclude(a, conclusion, Some(feedback.into())).await.unwrap();
+    hub.client("jy").await.return_referral(b, reason).await.unwrap();
 
     // Nothing of the person is in the database in clear: not in any referral column,
     // and for SQLite not anywhere in its files.
@@ -36,13 +47,42 @@ async fn personal_data_is_sealed_at_rest_and_bound_to_its_row() {
         assert!(rows.iter().all(|row| !row.contains(secret.as_str())), "{secret} stored in clear");
     }
     assert!(rows.iter().all(|row| row.contains("xj1:k1:")), "every field names its key");
+    let notes = sql_texts(
+        &hub.data,
+        "SELECT note FROM referral_events UNION ALL SELECT note FROM inbox_events \
+         UNION ALL SELECT conclusion || feedback FROM referrals WHERE conclusion IS NOT NULL \
+         UNION ALL SELECT closing_reason FROM referrals WHERE closing_reason IS NOT NULL",
+    )
+    .await;
+    assert!(notes.len() >= 10);
+    for text in [comment, summary, feedback, reason] {
+        assert!(notes.iter().all(|n| !n.contains(text)), "{text} stored in clear");
+    }
+    assert!(notes.iter().all(|n| n.contains("xj1:k1:")), "every note is sealed, empty ones too");
     if !on_postgres() {
         for file in ["xianjie.db", "xianjie.db-wal"] {
             let bytes = std::fs::read(hub.data.dir.path().join(file)).unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes);
-            assert!(!text.contains(&person.id_number) && !text.contains(&person.name), "{file} holds the person");
+            for secret in [person.id_number.as_str(), &person.name, comment, summary, feedback, reason] {
+                assert!(!text.contains(secret), "{file} holds {secret}");
+            }
         }
     }
+    // The parties read it all back.
+    let read = jcy.get(a).await.unwrap();
+    let referral = read.referral.as_ref().unwrap();
+    assert_eq!(
+        (referral.feedback.as_str(), referral.conclusion.as_ref().unwrap().summary.as_str()),
+        (feedback, summary)
+    );
+    assert!(read.history.iter().any(|e| e.note == comment));
+    assert_eq!(hub.client("jcy").await.get(b).await.unwrap().referral.unwrap().closing_reason, reason);
+    let mut inbox = jcy.subscribe(Some(0)).await.unwrap();
+    let mut notes_seen = Vec::new();
+    for _ in 0..6 {
+        notes_seen.push(inbox.next().await.unwrap().unwrap().note);
+    }
+    assert!(notes_seen.iter().any(|n| n == comment) && notes_seen.iter().any(|n| n == reason), "{notes_seen:?}");
     assert_eq!(person_of(&jcy.get(a).await.unwrap().referral.unwrap()), person, "the parties read it in full");
 
     // A sealed name moved from one referral to another does not open there.
@@ -132,8 +172,12 @@ async fn the_office_sees_every_referral_masked_and_admins_see_none() {
     let case = office.case(&seen.case_id).await.unwrap();
     assert!(case.referrals.iter().all(|r| r.masked));
 
+    let contents = sql_texts(&hub.data, "SELECT content FROM referrals").await;
+    assert!(contents.iter().all(|c| !c.contains("病情危急") && c.contains("xj1:")), "the advance reason is sealed");
+
     // The parties see it all.
     let full = jcy.get(id).await.unwrap();
+    assert_eq!(full.referral.as_ref().unwrap().advance_reason, "被害人病情危急");
     assert!(!full.referral.as_ref().unwrap().masked);
     assert_eq!(person_of(full.referral.as_ref().unwrap()), draft.person.clone().unwrap());
     assert_eq!(full.history.last().unwrap().note, "请补充张某的病历");
@@ -158,7 +202,8 @@ async fn keys_rotate_while_the_hub_runs_and_the_old_key_is_retired() {
     assert!(!ok && refused.contains("active key"), "{refused}");
 
     let out = xianjie(&hub.data, &["keys", "rotate"]);
-    assert!(out.contains("k2 is the active key") && out.contains("resealed 6 rows"), "{out}");
+    // 3 referrals, 3 request records, 3 history entries, 3 inbox events.
+    assert!(out.contains("k2 is the active key") && out.contains("resealed 12 rows"), "{out}");
     // The running hub opens what was resealed under a key it had not loaded.
     for id in &ids {
         assert!(!jcy.get(id).await.unwrap().referral.unwrap().person.unwrap().name.is_empty());

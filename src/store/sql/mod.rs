@@ -64,16 +64,26 @@ macro_rules! sql_store {
 
                 use $crate::{
                     domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
-                    store::{rows::{conclusion, micros, SealedCommit, SealedContent}, Change, DeadlineUpdate, Delivered, StoreError},
+                    store::{
+                        rows::{micros, sealed_assignments, SealedChange, SealedCommit, SealedContent, SEALED_COLUMNS},
+                        Change, DeadlineUpdate, Delivered, StoreError,
+                    },
                 };
 
                 type Tx<'a> = Transaction<'a, $db>;
                 type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
 
-                /// Binds a referral's sealed fields, its key id and its blind index, in the
-                /// order of `SEALED_FIELDS` and then those two.
-                pub fn bind_sealed<'q>(query: Query<'q>, sealed: &'q $crate::store::rows::SealedContent) -> Query<'q> {
-                    sealed.sealed.iter().fold(query, |q, value| q.bind(value)).bind(&sealed.sealed_key).bind(&sealed.person_index)
+                /// Binds a referral's sealed columns in the order of `SEALED_COLUMNS`.
+                pub fn bind_sealed<'q>(query: Query<'q>, sealed: &'q SealedContent) -> Query<'q> {
+                    sealed
+                        .sealed
+                        .iter()
+                        .fold(query, |q, value| q.bind(value))
+                        .bind(&sealed.sealed_key)
+                        .bind(&sealed.person_index)
+                        .bind(&sealed.conclusion)
+                        .bind(&sealed.feedback)
+                        .bind(&sealed.closing_reason)
                 }
 
                 fn unique_violation(error: &sqlx::Error) -> bool {
@@ -83,7 +93,7 @@ macro_rules! sql_store {
                 /// Writes every part of `commit`; the caller commits the transaction.
                 pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
                     let commit = &sealed.commit;
-                    if let (Some(request), Some((response, key))) = (&commit.request, &sealed.response) {
+                    if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
                         sqlx::query(
                             "INSERT INTO requests (member, request_id, fingerprint, response, at, sealed_key) \
                              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -93,7 +103,7 @@ macro_rules! sql_store {
                             .bind(&request.fingerprint)
                             .bind(response.as_bytes())
                             .bind(micros(commit.at))
-                            .bind(key)
+                            .bind(&sealed.key)
                             .execute(&mut **tx)
                             .await
                             .map_err(|e| if unique_violation(&e) { StoreError::DuplicateRequest } else { e.into() })?;
@@ -122,20 +132,20 @@ macro_rules! sql_store {
                         .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
                     }
                     let mut delivered = Vec::new();
-                    for (change, content) in commit.changes.iter().zip(&sealed.contents) {
-                        write_change(tx, change, content.as_ref()).await?;
+                    for (change, written) in commit.changes.iter().zip(&sealed.changes) {
+                        write_change(tx, change, written, &sealed.key).await?;
                         for deadline in &change.deadlines {
                             upsert_deadline(tx, deadline, &change.referral).await?;
                         }
-                        for notice in &change.notices {
-                            delivered.push(deliver(tx, notice).await?);
+                        for (notice, note) in change.notices.iter().zip(&written.notices) {
+                            delivered.push(deliver(tx, notice, note, &sealed.key).await?);
                         }
                     }
                     for update in &commit.deadline_updates {
                         update_deadline(tx, update).await?;
                     }
-                    for notice in &commit.notices {
-                        delivered.push(deliver(tx, notice).await?);
+                    for (notice, note) in commit.notices.iter().zip(&sealed.notices) {
+                        delivered.push(deliver(tx, notice, note, &sealed.key).await?);
                     }
                     for record in &commit.audit {
                         append_audit(tx, record, commit.at).await?;
@@ -188,67 +198,70 @@ macro_rules! sql_store {
                     Ok(())
                 }
 
-                async fn write_change(tx: &mut Tx<'_>, change: &Change, sealed: Option<&SealedContent>) -> Result<(), StoreError> {
+                async fn write_change(
+                    tx: &mut Tx<'_>,
+                    change: &Change,
+                    written: &SealedChange,
+                    key: &str,
+                ) -> Result<(), StoreError> {
                     let r = &change.referral;
-                    let conclusion = conclusion(r)?;
-                    match (change.expected_version, sealed) {
-                        (None, None) => return Err(StoreError::Corrupt(format!("referral {} was not sealed", r.id))),
-                        (None, Some(sealed)) => {
-                            let insert = sqlx::query(
+                    match change.expected_version {
+                        None => {
+                            let placeholders: Vec<String> = (1..=13 + SEALED_COLUMNS.len()).map(|n| format!("${n}")).collect();
+                            let statement = format!(
                                 "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
-                                 content, submitted_at, updated_at, started_at, conclusion, feedback, closing_reason, version, \
-                                 person_name, person_id_number, person_phone, person_address, person_household, narrative, \
-                                 sealed_key, person_index) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-                                 $20, $21, $22, $23, $24)",
-                            )
-                            .bind(r.id.to_string())
-                            .bind(r.case_id.to_string())
-                            .bind(r.kind.code())
-                            .bind(r.state.code())
-                            .bind(r.sender.as_str())
-                            .bind(r.recipient.as_str())
-                            .bind(r.content.urgent)
-                            .bind(r.content.green_channel())
-                            .bind(&sealed.content)
-                            .bind(micros(r.submitted_at))
-                            .bind(micros(r.updated_at))
-                            .bind(r.started_at.map(micros))
-                            .bind(conclusion)
-                            .bind(&r.feedback)
-                            .bind(&r.closing_reason)
-                            .bind(i64::from(r.version));
-                            bind_sealed(insert, sealed)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(|e| {
+                                 content, submitted_at, updated_at, started_at, version, {}) VALUES ({})",
+                                SEALED_COLUMNS.join(", "),
+                                placeholders.join(", "),
+                            );
+                            let insert = sqlx::query(&statement)
+                                .bind(r.id.to_string())
+                                .bind(r.case_id.to_string())
+                                .bind(r.kind.code())
+                                .bind(r.state.code())
+                                .bind(r.sender.as_str())
+                                .bind(r.recipient.as_str())
+                                .bind(r.content.urgent)
+                                .bind(r.content.green_channel())
+                                .bind(&written.referral.content)
+                                .bind(micros(r.submitted_at))
+                                .bind(micros(r.updated_at))
+                                .bind(r.started_at.map(micros))
+                                .bind(i64::from(r.version));
+                            bind_sealed(insert, &written.referral).execute(&mut **tx).await.map_err(|e| {
                                 if unique_violation(&e) { StoreError::OpenReferral(r.recipient.clone()) } else { e.into() }
                             })?;
                         }
-                        (Some(expected), _) => {
-                            let updated = sqlx::query(
-                                "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, conclusion = $4, feedback = $5, \
-                                 closing_reason = $6, version = $7 WHERE id = $8 AND version = $9",
-                            )
-                            .bind(r.state.code())
-                            .bind(micros(r.updated_at))
-                            .bind(r.started_at.map(micros))
-                            .bind(conclusion)
-                            .bind(&r.feedback)
-                            .bind(&r.closing_reason)
-                            .bind(i64::from(r.version))
-                            .bind(r.id.to_string())
-                            .bind(i64::from(expected))
-                            .execute(&mut **tx)
-                            .await?;
+                        Some(expected) => {
+                            // Everything sealed is written again, under one key, so that
+                            // the row's `sealed_key` names the key of all its fields.
+                            let statement = format!(
+                                "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, version = $4, content = $5, \
+                                 {} WHERE id = ${} AND version = ${}",
+                                sealed_assignments(6),
+                                6 + SEALED_COLUMNS.len(),
+                                7 + SEALED_COLUMNS.len(),
+                            );
+                            let update = sqlx::query(&statement)
+                                .bind(r.state.code())
+                                .bind(micros(r.updated_at))
+                                .bind(r.started_at.map(micros))
+                                .bind(i64::from(r.version))
+                                .bind(&written.referral.content);
+                            let updated = bind_sealed(update, &written.referral)
+                                .bind(r.id.to_string())
+                                .bind(i64::from(expected))
+                                .execute(&mut **tx)
+                                .await?;
                             if updated.rows_affected() != 1 {
                                 return Err(StoreError::Conflict);
                             }
                         }
                     }
-                    for entry in &change.entries {
+                    for (entry, note) in change.entries.iter().zip(&written.entries) {
                         sqlx::query(
-                            "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note, sealed_key) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                         )
                         .bind(entry.referral_id.to_string())
                         .bind(i64::from(entry.version))
@@ -256,7 +269,8 @@ macro_rules! sql_store {
                         .bind(entry.actor.as_str())
                         .bind(micros(entry.at))
                         .bind(entry.state.code())
-                        .bind(&entry.note)
+                        .bind(note)
+                        .bind(key)
                         .execute(&mut **tx)
                         .await?;
                     }
@@ -317,7 +331,12 @@ macro_rules! sql_store {
                 }
 
                 /// Appends a notice to its member's inbox at the next sequence number.
-                async fn deliver(tx: &mut Tx<'_>, notice: &Notice) -> Result<Delivered, StoreError> {
+                async fn deliver(
+                    tx: &mut Tx<'_>,
+                    notice: &Notice,
+                    (event_id, note): &(Uuid, String),
+                    key: &str,
+                ) -> Result<Delivered, StoreError> {
                     let seq: i64 = sqlx::query_scalar(
                         "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \
                          ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1 RETURNING last_seq",
@@ -327,12 +346,12 @@ macro_rules! sql_store {
                     .await?;
                     sqlx::query(
                         "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, referral_kind, state, \
-                         actor, at, note, urgent, green_channel, deadline_kind, due_on) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                         actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     )
                     .bind(notice.to.as_str())
                     .bind(seq)
-                    .bind(Uuid::new_v4().to_string())
+                    .bind(event_id.to_string())
                     .bind(notice.kind.code())
                     .bind(notice.referral_id.to_string())
                     .bind(notice.case_id.to_string())
@@ -340,11 +359,12 @@ macro_rules! sql_store {
                     .bind(notice.state.code())
                     .bind(notice.actor.as_str())
                     .bind(micros(notice.at))
-                    .bind(&notice.note)
+                    .bind(note)
                     .bind(notice.urgent)
                     .bind(notice.green_channel)
                     .bind(notice.deadline.map(|(kind, _)| kind.code()))
                     .bind(notice.deadline.map(|(_, due)| due.to_string()))
+                    .bind(key)
                     .execute(&mut **tx)
                     .await?;
                     Ok(Delivered { member: notice.to.clone(), seq: seq as u64 })
@@ -352,6 +372,59 @@ macro_rules! sql_store {
             }
 
             impl $store {
+                /// Seals again, under `active`, up to `limit` history notes and as many
+                /// inbox notes sealed under another key or written in clear.
+                async fn reseal_notes(&self, active: &str, limit: u32) -> Result<u64, StoreError> {
+                    use $crate::store::rows::{entry_note, inbox_note, reseal_note};
+                    let mut resealed = 0;
+                    let entries: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+                        "SELECT referral_id, version, note, sealed_key FROM referral_events \
+                         WHERE sealed_key IS NULL OR sealed_key <> $1 LIMIT $2",
+                    )
+                    .bind(active)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                    for (referral_id, version, note, was) in entries {
+                        let (field, row) = entry_note(&referral_id, version);
+                        let updated = sqlx::query(
+                            "UPDATE referral_events SET note = $1, sealed_key = $2 \
+                             WHERE referral_id = $3 AND version = $4 AND sealed_key IS NOT DISTINCT FROM $5",
+                        )
+                        .bind(reseal_note(&self.keys, field, &row, &note)?)
+                        .bind(active)
+                        .bind(&referral_id)
+                        .bind(version)
+                        .bind(was)
+                        .execute(&self.writer)
+                        .await?;
+                        resealed += updated.rows_affected();
+                    }
+                    let events: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                        "SELECT event_id, note, sealed_key FROM inbox_events \
+                         WHERE sealed_key IS NULL OR sealed_key <> $1 LIMIT $2",
+                    )
+                    .bind(active)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                    for (event_id, note, was) in events {
+                        let (field, row) = inbox_note(&event_id);
+                        let updated = sqlx::query(
+                            "UPDATE inbox_events SET note = $1, sealed_key = $2 \
+                             WHERE event_id = $3 AND sealed_key IS NOT DISTINCT FROM $4",
+                        )
+                        .bind(reseal_note(&self.keys, field, &row, &note)?)
+                        .bind(active)
+                        .bind(&event_id)
+                        .bind(was)
+                        .execute(&self.writer)
+                        .await?;
+                        resealed += updated.rows_affected();
+                    }
+                    Ok(resealed)
+                }
+
                 /// Opens a request's recorded answer (kept as it was if written before
                 /// sealing).
                 fn open_response(&self, member: &str, request_id: &str, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
@@ -418,7 +491,7 @@ macro_rules! sql_store {
                     .bind(id.to_string())
                     .fetch_all(&self.reader)
                     .await?;
-                    rows.into_iter().map(HistoryEntry::try_from).collect()
+                    rows.into_iter().map(|row| row.open(&self.keys)).collect()
                 }
 
                 async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
@@ -487,7 +560,7 @@ macro_rules! sql_store {
                     .bind(i64::from(limit))
                     .fetch_all(&self.reader)
                     .await?;
-                    rows.into_iter().map(InboxEvent::try_from).collect()
+                    rows.into_iter().map(|row| row.open(&self.keys)).collect()
                 }
 
                 async fn inbox_position(&self, member: &MemberCode) -> Result<InboxPosition, StoreError> {
@@ -597,12 +670,13 @@ macro_rules! sql_store {
                         let was = row.sealed_key.clone();
                         let referral = row.open(&self.keys)?;
                         let sealed = $crate::store::rows::SealedContent::new(&referral, &self.keys)?;
-                        let update = sqlx::query(
-                            "UPDATE referrals SET content = $1, person_name = $2, person_id_number = $3, person_phone = $4, \
-                             person_address = $5, person_household = $6, narrative = $7, sealed_key = $8, person_index = $9 \
-                             WHERE id = $10 AND sealed_key IS NOT DISTINCT FROM $11",
-                        )
-                        .bind(&sealed.content);
+                        let statement = format!(
+                            "UPDATE referrals SET content = $1, {} WHERE id = ${} AND sealed_key IS NOT DISTINCT FROM ${}",
+                            $crate::store::rows::sealed_assignments(2),
+                            2 + $crate::store::rows::SEALED_COLUMNS.len(),
+                            3 + $crate::store::rows::SEALED_COLUMNS.len(),
+                        );
+                        let update = sqlx::query(&statement).bind(&sealed.content);
                         let updated = write::bind_sealed(update, &sealed)
                         .bind(referral.id.to_string())
                         .bind(was)
@@ -636,13 +710,15 @@ macro_rules! sql_store {
                         .await?;
                         resealed += updated.rows_affected();
                     }
+                    resealed += self.reseal_notes(&active, limit).await?;
                     Ok(resealed)
                 }
 
                 async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError> {
                     let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
                         "SELECT sealed_key, COUNT(*) FROM (SELECT sealed_key FROM referrals \
-                         UNION ALL SELECT sealed_key FROM requests) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
+                         UNION ALL SELECT sealed_key FROM requests UNION ALL SELECT sealed_key FROM referral_events \
+                         UNION ALL SELECT sealed_key FROM inbox_events) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
                     )
                     .fetch_all(&self.reader)
                     .await?;
