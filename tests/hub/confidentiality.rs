@@ -295,3 +295,50 @@ async fn served_certificate(hub: &TestHub) -> Vec<u8> {
         .unwrap();
     tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
 }
+
+#[tokio::test]
+async fn a_database_from_before_sealing_is_read_and_then_sealed() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let draft = referral_draft();
+    let person = draft.person.clone().unwrap();
+    let id = jcy.submit(draft.clone(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+    hub.client("mz").await.comment(&id, "请补充病历").await.unwrap();
+
+    // Put the rows back as a hub before sealing wrote them: the person inside the
+    // content's JSON, notes in clear, no key named.
+    let stored = sql_texts(&hub.data, &format!("SELECT content FROM referrals WHERE id = '{id}'")).await;
+    let mut content: serde_json::Value = serde_json::from_str(&stored[0]).unwrap();
+    content["person"] = serde_json::json!({
+        "name": person.name, "id_number": person.id_number, "phone": person.phone,
+        "address": person.address, "household": person.household,
+    });
+    content["narrative"] = draft.narrative.clone().into();
+    let legacy = content.to_string().replace('\'', "''");
+    sql(
+        &hub.data,
+        &format!(
+            "UPDATE referrals SET content = '{legacy}', person_name = NULL, person_id_number = NULL, person_phone = NULL, \
+             person_address = NULL, person_household = NULL, narrative = NULL, sealed_key = NULL, person_index = NULL \
+             WHERE id = '{id}'"
+        ),
+    )
+    .await;
+    sql(&hub.data, "UPDATE referral_events SET note = '请补充病历', sealed_key = NULL WHERE version = 2").await;
+    sql(&hub.data, "UPDATE inbox_events SET note = '请补充病历', sealed_key = NULL WHERE kind = 'comment'").await;
+
+    let read = jcy.get(&id).await.unwrap();
+    assert_eq!(person_of(read.referral.as_ref().unwrap()), person, "read as it is");
+    assert_eq!(read.history.last().unwrap().note, "请补充病历");
+
+    let out = xianjie(&hub.data, &["keys", "reseal"]);
+    assert!(out.contains("resealed 3 rows"), "the referral, its note and its inbox copy: {out}");
+    let rows = sql_texts(&hub.data, "SELECT content || person_name || note FROM referrals, referral_events").await;
+    assert!(rows.iter().all(|r| !r.contains(&person.id_number) && !r.contains("请补充病历")));
+    let read = jcy.get(&id).await.unwrap();
+    assert_eq!(person_of(read.referral.as_ref().unwrap()), person);
+    assert_eq!(read.history.last().unwrap().note, "请补充病历");
+    // Sealed, the person counts for the one-open-referral rule again.
+    let err = jcy.submit(draft, vec!["mz".into()], None).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+}
