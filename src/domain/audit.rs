@@ -206,11 +206,6 @@ impl ChainCheck {
         }
         Ok(Verified { entries: self.last, checkpoints: checkpoints.len() })
     }
-
-    /// The sequence number and hash of the newest entry seen.
-    pub fn head(&self) -> (u64, Hash) {
-        (self.last, self.head)
-    }
 }
 
 #[cfg(test)]

@@ -151,12 +151,17 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// What the files hold now, to tell whether they changed (a missing file: nothing).
+fn contents(files: &TlsFiles) -> Vec<Vec<u8>> {
+    [&files.ca, &files.cert, &files.key, &files.crl]
+        .iter()
+        .map(|path| std::fs::read(path).unwrap_or_default())
+        .collect()
+}
+
 /// Reads the files and builds what they say.
 fn read_trust(files: &TlsFiles) -> Result<(Trust, HashSet<String>), TlsError> {
-    let mut read = Vec::new();
-    for path in [&files.ca, &files.cert, &files.key, &files.crl] {
-        read.push(if path.exists() || path != &files.crl { std::fs::read(path)? } else { Vec::new() });
-    }
+    let read = contents(files);
     let mut roots = RootCertStore::empty();
     for ca_cert in pki::read_certificates(&files.ca)? {
         roots.add(ca_cert)?;
@@ -205,14 +210,7 @@ impl Tls {
     /// numbers are published. Returns whether anything changed. On error the hub goes
     /// on with what it had.
     pub fn reload(&self) -> Result<bool, TlsError> {
-        let unchanged = {
-            let trust = self.trust.read().unwrap_or_else(PoisonError::into_inner);
-            [&self.files.ca, &self.files.cert, &self.files.key, &self.files.crl]
-                .iter()
-                .zip(&trust.read)
-                .all(|(path, was)| std::fs::read(path).unwrap_or_default() == *was)
-        };
-        if unchanged {
+        if self.trust.read().unwrap_or_else(PoisonError::into_inner).read == contents(&self.files) {
             return Ok(false);
         }
         let (trust, revoked) = read_trust(&self.files)?;

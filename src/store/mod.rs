@@ -7,6 +7,7 @@
 pub mod migrate;
 pub mod postgres;
 mod rows;
+mod sealed;
 mod sql;
 pub mod sqlite;
 

@@ -13,7 +13,7 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use super::{rows::SealedCommit, sql::sql_store, Delivered, StoreError};
+use super::{sealed::SealedCommit, sql::sql_store, Delivered, StoreError};
 use crate::{delivery::Notifier, domain::MemberCode, keys::Keys};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.

@@ -4,15 +4,18 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Commit, InboxEvent, ListedDeadline, ScheduleRecord, StoreError};
+use super::{
+    sealed::{entry_note, field_name, inbox_note, open_conclusion, open_text, ADVANCE_REASON, SEALED_FIELDS},
+    InboxEvent, ListedDeadline, ScheduleRecord, StoreError,
+};
 use crate::domain::{
     audit::{parse_hex, AuditEntry, AuditRecord},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     lifecycle::{EntryKind, HistoryEntry, Notice, NoticeKind},
-    referral::{Conclusion, Referral, ReferralKind, State},
+    referral::{Referral, ReferralKind, State},
     MemberCode,
 };
-use crate::keys::{Keyring, Keys};
+use crate::keys::Keys;
 
 pub fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
@@ -22,7 +25,7 @@ pub fn from_micros(micros: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(micros).ok_or_else(|| corrupt("timestamp", micros))
 }
 
-fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+pub(super) fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
@@ -65,45 +68,6 @@ pub struct ReferralRow {
     pub feedback: Option<String>,
     pub closing_reason: Option<String>,
     pub version: i64,
-}
-
-/// The sealed columns of a referral, in the order they are bound: the person's fields,
-/// the key, the blind index, then the free text.
-pub const SEALED_COLUMNS: [&str; 11] = [
-    "person_name",
-    "person_id_number",
-    "person_phone",
-    "person_address",
-    "person_household",
-    "narrative",
-    "sealed_key",
-    "person_index",
-    "conclusion",
-    "feedback",
-    "closing_reason",
-];
-
-/// `column = $n, …` over [`SEALED_COLUMNS`], numbered from `first`.
-pub fn sealed_assignments(first: usize) -> String {
-    SEALED_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", first + i)).collect::<Vec<_>>().join(", ")
-}
-
-/// The columns of a referral's sealed fields, and where each sits in its content.
-pub const SEALED_FIELDS: [(&str, Option<&str>, &str); 6] = [
-    ("person_name", Some("person"), "name"),
-    ("person_id_number", Some("person"), "id_number"),
-    ("person_phone", Some("person"), "phone"),
-    ("person_address", Some("person"), "address"),
-    ("person_household", Some("person"), "household"),
-    ("narrative", None, "narrative"),
-];
-
-/// Free text kept inside the content's JSON, sealed there.
-const ADVANCE_REASON: &str = "advance_reason";
-
-/// The name a sealed field is bound to: `person.name`, `narrative`.
-fn field_name(parent: Option<&str>, key: &str) -> String {
-    parent.map_or_else(|| key.to_owned(), |parent| format!("{parent}.{key}"))
 }
 
 impl ReferralRow {
@@ -158,161 +122,6 @@ impl ReferralRow {
             version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
         })
     }
-}
-
-/// Opens free text sealed as `field` of `row`; text written before sealing is read as
-/// it is.
-fn open_text(keys: &Keys, field: &str, row: &str, stored: &str) -> Result<String, StoreError> {
-    if crate::keys::key_id(stored).is_none() {
-        return Ok(stored.to_owned());
-    }
-    keys.open(field, row, stored).map_err(|e| StoreError::Corrupt(format!("{field} of {row}: {e}")))
-}
-
-/// A conclusion whose summary is sealed (`conclusion.summary`) inside its JSON.
-fn open_conclusion(keys: &Keys, row: &str, stored: &str) -> Result<Conclusion, StoreError> {
-    let mut conclusion: Conclusion = serde_json::from_str(stored).map_err(|e| corrupt("conclusion", e))?;
-    conclusion.summary = open_text(keys, "conclusion.summary", row, &conclusion.summary)?;
-    Ok(conclusion)
-}
-
-/// A referral's sealed columns as written: the person's data field by field (in the
-/// order of [`SEALED_FIELDS`]), the rest of its content as JSON, and its free text
-/// (conclusion with its summary sealed, feedback, closing reason), all under one key.
-pub struct SealedContent {
-    pub content: String,
-    pub sealed: [String; 6],
-    pub person_index: String,
-    pub sealed_key: String,
-    pub conclusion: Option<String>,
-    pub feedback: Option<String>,
-    pub closing_reason: Option<String>,
-}
-
-impl SealedContent {
-    pub fn new(referral: &Referral, keys: &Keys) -> Result<Self, StoreError> {
-        Self::under(referral, &keys.current())
-    }
-
-    fn under(referral: &Referral, keyring: &Keyring) -> Result<Self, StoreError> {
-        let row = referral.id.to_string();
-        let seal = |field: &str, text: &str| crate::keys::seal(keyring, field, &row, text);
-        let conclusion = referral
-            .conclusion
-            .as_ref()
-            .map(|c| {
-                let sealed = Conclusion { summary: seal("conclusion.summary", &c.summary), ..c.clone() };
-                serde_json::to_string(&sealed).map_err(|e| corrupt("conclusion", e))
-            })
-            .transpose()?;
-        let mut content = serde_json::to_value(&referral.content).map_err(|e| corrupt("content", e))?;
-        let object = content.as_object_mut().ok_or_else(|| corrupt("content", "not an object"))?;
-        let mut person = object.remove("person").unwrap_or_default();
-        let sealed = SEALED_FIELDS.map(|(_, parent, key)| {
-            let value = match parent {
-                Some(_) => person.get_mut(key).map(serde_json::Value::take),
-                None => object.remove(key),
-            };
-            let plain = value.as_ref().and_then(serde_json::Value::as_str).unwrap_or_default();
-            seal(&field_name(parent, key), plain)
-        });
-        if let Some(serde_json::Value::String(reason)) = object.get_mut(ADVANCE_REASON) {
-            *reason = seal(ADVANCE_REASON, reason);
-        }
-        Ok(Self {
-            content: content.to_string(),
-            sealed,
-            person_index: crate::keys::blind_index(keyring, &referral.content.person.id_number),
-            sealed_key: keyring.active().to_owned(),
-            conclusion,
-            feedback: referral.feedback.as_deref().map(|f| seal("feedback", f)),
-            closing_reason: referral.closing_reason.as_deref().map(|r| seal("closing_reason", r)),
-        })
-    }
-}
-
-/// The field and row a history entry's note is sealed as.
-pub fn entry_note(referral_id: &str, version: impl std::fmt::Display) -> (&'static str, String) {
-    ("referral_events.note", format!("{referral_id}/{version}"))
-}
-
-/// The field and row an inbox event's note is sealed as: bound to its event id.
-pub fn inbox_note(event_id: &str) -> (&'static str, String) {
-    ("inbox_events.note", event_id.to_owned())
-}
-
-/// A change's rows as written: the referral's sealed columns, each history entry's
-/// note, and each inbox event's id and note.
-pub struct SealedChange {
-    pub referral: SealedContent,
-    pub entries: Vec<String>,
-    pub notices: Vec<(Uuid, String)>,
-}
-
-/// The field and row a request's recorded answer is sealed as.
-pub fn response_field(member: &str, request_id: &str) -> (&'static str, String) {
-    ("requests.response", format!("{member}/{request_id}"))
-}
-
-/// A commit with the content of each new referral sealed, ready to write: the sealing
-/// happens before the writer is reached.
-pub struct SealedCommit {
-    pub commit: Commit,
-    /// The key everything below is sealed under.
-    pub key: String,
-    /// One for each change.
-    pub changes: Vec<SealedChange>,
-    /// The ids and notes of the commit's own inbox events.
-    pub notices: Vec<(Uuid, String)>,
-    /// The request's recorded answer, sealed.
-    pub response: Option<String>,
-}
-
-impl SealedCommit {
-    pub fn new(commit: Commit, keys: &Keys) -> Result<Self, StoreError> {
-        let keyring = keys.current();
-        let notices = |notices: &[Notice]| -> Vec<(Uuid, String)> {
-            notices
-                .iter()
-                .map(|notice| {
-                    let event_id = Uuid::new_v4();
-                    let (field, row) = inbox_note(&event_id.to_string());
-                    (event_id, crate::keys::seal(&keyring, field, &row, &notice.note))
-                })
-                .collect()
-        };
-        let changes = commit
-            .changes
-            .iter()
-            .map(|change| {
-                let entries = change
-                    .entries
-                    .iter()
-                    .map(|e| {
-                        let (field, row) = entry_note(&e.referral_id.to_string(), e.version);
-                        crate::keys::seal(&keyring, field, &row, &e.note)
-                    })
-                    .collect();
-                Ok(SealedChange {
-                    referral: SealedContent::under(&change.referral, &keyring)?,
-                    entries,
-                    notices: notices(&change.notices),
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let response = commit.request.as_ref().map(|request| {
-            let (field, row) = response_field(request.member.as_str(), request.request_id.as_str());
-            crate::keys::seal_bytes(&keyring, field, &row, &request.response)
-        });
-        Ok(Self { key: keyring.active().to_owned(), notices: notices(&commit.notices), changes, commit, response })
-    }
-}
-
-/// A note stored under `sealed_key` (none: written in clear before sealing), sealed
-/// again under the active key of `keys`.
-pub fn reseal_note(keys: &Keys, field: &str, row: &str, stored: &str) -> Result<String, StoreError> {
-    let plain = open_text(keys, field, row, stored)?;
-    Ok(crate::keys::seal(&keys.current(), field, row, &plain))
 }
 
 #[derive(sqlx::FromRow)]

@@ -26,7 +26,8 @@ macro_rules! sql_store {
             use uuid::Uuid;
 
             use $crate::store::{
-                rows::{micros, DeadlineRow, EntryRow, InboxRow, ListedRow, ReferralRow, ScheduleRow, SealedCommit, DEADLINE_COLUMNS},
+                rows::{micros, DeadlineRow, EntryRow, InboxRow, ListedRow, ReferralRow, ScheduleRow, DEADLINE_COLUMNS},
+                sealed::SealedCommit,
                 Commit, DeadlineQuery, Delivered, InboxEvent, InboxPosition, ListQuery, ListedDeadline, RequestRecord,
                 ScheduleRecord, StoreError,
             };
@@ -65,7 +66,8 @@ macro_rules! sql_store {
                 use $crate::{
                     domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
                     store::{
-                        rows::{micros, sealed_assignments, SealedChange, SealedCommit, SealedContent, SEALED_COLUMNS},
+                        rows::micros,
+                        sealed::{sealed_assignments, SealedChange, SealedCommit, SealedContent, SEALED_COLUMNS},
                         Change, DeadlineUpdate, Delivered, StoreError,
                     },
                 };
@@ -375,7 +377,7 @@ macro_rules! sql_store {
                 /// Seals again, under `active`, up to `limit` history notes and as many
                 /// inbox notes sealed under another key or written in clear.
                 async fn reseal_notes(&self, active: &str, limit: u32) -> Result<u64, StoreError> {
-                    use $crate::store::rows::{entry_note, inbox_note, reseal_note};
+                    use $crate::store::sealed::{entry_note, inbox_note, reseal_note};
                     let mut resealed = 0;
                     let entries: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
                         "SELECT referral_id, version, note, sealed_key FROM referral_events \
@@ -430,7 +432,7 @@ macro_rules! sql_store {
                 fn open_response(&self, member: &str, request_id: &str, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
                     match std::str::from_utf8(&stored) {
                         Ok(sealed) if $crate::keys::key_id(sealed).is_some() => {
-                            let (field, row) = $crate::store::rows::response_field(member, request_id);
+                            let (field, row) = $crate::store::sealed::response_field(member, request_id);
                             self.keys
                                 .open_bytes(field, &row, sealed)
                                 .map_err(|e| StoreError::Corrupt(format!("request {member}/{request_id}: {e}")))
@@ -669,12 +671,12 @@ macro_rules! sql_store {
                     for row in rows {
                         let was = row.sealed_key.clone();
                         let referral = row.open(&self.keys)?;
-                        let sealed = $crate::store::rows::SealedContent::new(&referral, &self.keys)?;
+                        let sealed = $crate::store::sealed::SealedContent::new(&referral, &self.keys)?;
                         let statement = format!(
                             "UPDATE referrals SET content = $1, {} WHERE id = ${} AND sealed_key IS NOT DISTINCT FROM ${}",
-                            $crate::store::rows::sealed_assignments(2),
-                            2 + $crate::store::rows::SEALED_COLUMNS.len(),
-                            3 + $crate::store::rows::SEALED_COLUMNS.len(),
+                            $crate::store::sealed::sealed_assignments(2),
+                            2 + $crate::store::sealed::SEALED_COLUMNS.len(),
+                            3 + $crate::store::sealed::SEALED_COLUMNS.len(),
                         );
                         let update = sqlx::query(&statement).bind(&sealed.content);
                         let updated = write::bind_sealed(update, &sealed)
@@ -695,7 +697,7 @@ macro_rules! sql_store {
                     for (member, request_id, response, was) in requests {
                         let plain = self.open_response(&member, &request_id, response)?;
                         let keyring = self.keys.current();
-                        let (field, row) = $crate::store::rows::response_field(&member, &request_id);
+                        let (field, row) = $crate::store::sealed::response_field(&member, &request_id);
                         let sealed = $crate::keys::seal_bytes(&keyring, field, &row, &plain);
                         let updated = sqlx::query(
                             "UPDATE requests SET response = $1, sealed_key = $2 \

@@ -10,7 +10,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteStore;
-use crate::store::{rows::SealedCommit as Commit, Delivered, StoreError};
+use crate::store::{sealed::SealedCommit as Commit, Delivered, StoreError};
 
 /// Most commits in one transaction.
 const BATCH: usize = 256;

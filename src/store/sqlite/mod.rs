@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use self::group_commit::GroupCommitter;
 use crate::delivery::Notifier;
 use crate::keys::Keys;
-use crate::store::{rows::SealedCommit, sql::sql_store, Delivered, StoreError};
+use crate::store::{sealed::SealedCommit, sql::sql_store, Delivered, StoreError};
 
 pub struct SqliteStore {
     writer: SqlitePool,
