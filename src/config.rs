@@ -168,6 +168,7 @@ pub enum ConfigError {
 pub struct Flags {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -194,6 +195,9 @@ impl Config {
         }
         if let Some(dir) = &flags.data_dir {
             config.data_dir = dir.clone();
+        }
+        if let Some(url) = &flags.database_url {
+            config.database_url = Some(url.clone());
         }
         Ok(config)
     }

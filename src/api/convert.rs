@@ -259,7 +259,8 @@ pub fn entry(e: &HistoryEntry) -> pb::ReferralEvent {
     }
 }
 
-pub fn inbox_event(e: &InboxEvent) -> pb::InboxEvent {
+/// An inbox event as sent, with the inbox `epoch` its number belongs to.
+pub fn inbox_event(e: &InboxEvent, epoch: &str) -> pb::InboxEvent {
     let n = &e.notice;
     if let Some(c) = n.checkpoint() {
         return pb::InboxEvent {
@@ -274,6 +275,7 @@ pub fn inbox_event(e: &InboxEvent) -> pb::InboxEvent {
                 at: c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 signature: c.signature,
             }),
+            epoch: epoch.to_owned(),
             ..pb::InboxEvent::default()
         };
     }
@@ -293,6 +295,7 @@ pub fn inbox_event(e: &InboxEvent) -> pb::InboxEvent {
         deadline_kind: n.deadline.map(|(kind, _)| kind.code().to_owned()).unwrap_or_default(),
         due_on: n.deadline.map(|(_, due)| due.to_string()).unwrap_or_default(),
         checkpoint: None,
+        epoch: epoch.to_owned(),
     }
 }
 

@@ -184,6 +184,6 @@ impl CoordinationService for CoordinationApi {
     async fn watch(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let caller = identity::role(&request, Role::Office)?;
         let certificate = identity::certificate(&request);
-        Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref().after_seq).await?))
+        Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref()).await?))
     }
 }

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// A limit per member was reached; retry after the given time, if any.
     #[error("{message}")]
     Exhausted { message: String, retry_after: Option<std::time::Duration> },
+    /// An inbox cursor from another epoch: the hub's database was restored or moved.
+    #[error("the inbox was renumbered (the hub's database was restored or moved): resubscribe without after_seq in epoch {current} and drop events already seen by event_id")]
+    EpochChanged { current: String },
     /// Optimistic concurrency kept losing: the caller may retry with the same id.
     #[error("the referral is being changed concurrently; retry")]
     Contended,
@@ -85,6 +88,15 @@ impl From<ApiError> for Status {
                 let details = retry_after.map(|wait| ErrorDetails::with_retry_info(Some(wait))).unwrap_or_default();
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }
+            ApiError::EpochChanged { current } => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+                    "INBOX_EPOCH",
+                    current,
+                    "the cursor was read in another epoch",
+                )]),
+            ),
             ApiError::Contended => Status::aborted(message),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store failure");

@@ -36,15 +36,28 @@ fn owner<T>(request: &Request<T>) -> Result<Caller, Status> {
     Ok(caller)
 }
 
-/// The inbox of `member` after `after_seq` (after its acknowledgement when `None`),
-/// then live, for as long as `certificate` (a serial number) is not revoked.
+/// Refuses a cursor read in another inbox epoch (before a restore); an empty epoch is
+/// not checked.
+fn check_epoch(hub: &Hub, epoch: &str) -> Result<(), ApiError> {
+    let current = hub.store.epoch();
+    if epoch.is_empty() || epoch == current {
+        Ok(())
+    } else {
+        Err(ApiError::EpochChanged { current: current.to_owned() })
+    }
+}
+
+/// The inbox of `member` after the request's `after_seq` (after its acknowledgement
+/// when `None`), then live, for as long as `certificate` (a serial number) is not
+/// revoked.
 pub(crate) async fn stream(
     hub: &Hub,
     member: MemberCode,
     certificate: String,
-    after_seq: Option<u64>,
+    request: &pb::SubscribeRequest,
 ) -> Result<EventStream, Status> {
-    let after = match after_seq {
+    check_epoch(hub, &request.epoch)?;
+    let after = match request.after_seq {
         Some(seq) => seq,
         None => hub.store.inbox_position(&member).await.map_err(ApiError::from)?.acked_seq,
     };
@@ -88,7 +101,7 @@ async fn pump(
             }
         };
         for event in &events {
-            if tx.send(Ok(convert::inbox_event(event))).await.is_err() {
+            if tx.send(Ok(convert::inbox_event(event, hub.store.epoch()))).await.is_err() {
                 return;
             }
             after = event.seq;
@@ -127,13 +140,18 @@ impl InboxService for InboxApi {
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let caller = owner(&request)?;
         let certificate = identity::certificate(&request);
-        Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref().after_seq).await?))
+        Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref()).await?))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Ack"))]
     async fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
         let caller = owner(&request)?;
+        check_epoch(&self.hub, &request.get_ref().epoch)?;
         let position = self.hub.store.ack(&caller.code, request.get_ref().seq).await.map_err(ApiError::from)?;
-        Ok(Response::new(pb::AckResponse { acked_seq: position.acked_seq, head_seq: position.head_seq }))
+        Ok(Response::new(pb::AckResponse {
+            acked_seq: position.acked_seq,
+            head_seq: position.head_seq,
+            epoch: self.hub.store.epoch().to_owned(),
+        }))
     }
 }

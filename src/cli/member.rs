@@ -3,7 +3,6 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Args, Subcommand};
-use tokio_stream::StreamExt;
 
 use super::{
     connection::{explain, Connection},
@@ -11,6 +10,7 @@ use super::{
     submit_file::{PersonFile, SubmitFile},
 };
 use crate::{
+    client::Cursor,
     domain::{
         referral::State,
         vocabulary::{Need, Outcome, RefusalGround},
@@ -110,6 +110,10 @@ enum MemberCommand {
     Inbox {
         #[arg(long)]
         after: Option<u64>,
+        /// The inbox epoch `--after` was read in (`epoch` of an event in `--json`): after
+        /// a restore of the hub, the inbox resyncs from your acknowledgement instead.
+        #[arg(long, requires = "after")]
+        epoch: Option<String>,
         /// Keep streaming live events.
         #[arg(long)]
         follow: bool,
@@ -118,7 +122,12 @@ enum MemberCommand {
         ack: bool,
     },
     /// Acknowledges the inbox up to a sequence number.
-    Ack { seq: u64 },
+    Ack {
+        seq: u64,
+        /// The inbox epoch `seq` was read in; refused when the hub's is another.
+        #[arg(long)]
+        epoch: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -345,19 +354,23 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Return { id, reason } => show(&client.return_referral(&id, &reason).await.map_err(explain)?),
         MemberCommand::Withdraw { id, reason } => show(&client.withdraw(&id, &reason).await.map_err(explain)?),
         MemberCommand::Comment { id, text } => show(&client.comment(&id, &text).await.map_err(explain)?),
-        MemberCommand::Inbox { after, follow, ack } => {
+        MemberCommand::Inbox { after, epoch, follow, ack } => {
             // Acknowledging 0 never lowers the acknowledgement: it reads the position.
             let position = client.ack(0).await.map_err(explain)?;
-            let from = after.unwrap_or(position.acked_seq);
-            let mut stream = client.subscribe(Some(from)).await.map_err(explain)?;
+            let mut inbox = client.follow(Cursor::new(epoch.unwrap_or_default(), after));
             let mut last = None;
-            if follow || from < position.head_seq {
-                while let Some(event) = stream.next().await {
+            if follow || after.unwrap_or(position.acked_seq) < position.head_seq {
+                let mut told = 0;
+                while let Some(event) = inbox.next().await {
                     let event = event.map_err(explain)?;
+                    if inbox.renumbered() > told {
+                        told = inbox.renumbered();
+                        eprintln!("the hub's inbox was renumbered (its database was restored); resyncing from your acknowledgement, events already shown are left out");
+                    }
                     render::print_event(&event, json, &names);
                     last = Some(event.seq);
                     if follow && ack {
-                        client.ack(event.seq).await.map_err(explain)?;
+                        client.ack_in(event.seq, &event.epoch).await.map_err(explain)?;
                     }
                     if !follow && event.seq >= position.head_seq {
                         break;
@@ -365,13 +378,17 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             if let (Some(seq), true) = (last, ack && !follow) {
-                client.ack(seq).await.map_err(explain)?;
+                client.ack_in(seq, &inbox.cursor().epoch).await.map_err(explain)?;
             }
         }
-        MemberCommand::Ack { seq } => {
-            let position = client.ack(seq).await.map_err(explain)?;
+        MemberCommand::Ack { seq, epoch } => {
+            let position = client.ack_in(seq, epoch.as_deref().unwrap_or_default()).await.map_err(explain)?;
             if json {
-                print_json(&serde_json::json!({"acked_seq": position.acked_seq, "head_seq": position.head_seq}));
+                print_json(&serde_json::json!({
+                    "acked_seq": position.acked_seq,
+                    "head_seq": position.head_seq,
+                    "epoch": position.epoch,
+                }));
             } else {
                 println!("acknowledged up to #{} (newest #{})", position.acked_seq, position.head_seq);
             }

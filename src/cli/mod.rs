@@ -42,6 +42,37 @@ enum Command {
         /// HOST:PORT to listen on (port 0 picks a free port).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// The database: `postgres://USER@HOST/DB`, or `sqlite://PATH` (default
+        /// `DATA_DIR/xianjie.db`).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Writes a consistent copy of the embedded SQLite store to a new file, while the
+    /// hub runs or not. (PostgreSQL: `pg_dump`, see docs/operations.md.)
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Puts a backup in place of the embedded store, with the hub stopped. Inbox
+    /// numbers after the backup are numbered again under a new epoch, which tells
+    /// members to resync.
+    Restore {
+        /// The backup written by `xianjie backup`.
+        #[arg(required_unless_present = "mark_restored", conflicts_with = "mark_restored")]
+        backup: Option<PathBuf>,
+        /// PostgreSQL: the database was just restored with pg_restore; give it a new
+        /// inbox epoch.
+        #[arg(long)]
+        mark_restored: bool,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Acts as one member (or `office`, `admin`) through the hub.
     Member(member::MemberArgs),
@@ -112,9 +143,46 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { config, data_dir, listen } => {
-            let config = Config::from_process(config.as_deref(), &Flags { listen, data_dir })?;
+        Command::Serve { config, data_dir, listen, database_url } => {
+            let config = Config::from_process(config.as_deref(), &Flags { listen, data_dir, database_url })?;
             serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { out, data_dir, database_url } => {
+            let config = Config::from_process(None, &Flags { data_dir, database_url, ..Flags::default() })?;
+            let snapshot = crate::store::backup::backup(&config.database_url(), &out).await?;
+            println!(
+                "backed up to {}: {} referrals, {} inbox events, {} audit entries (checked)",
+                out.display(),
+                snapshot.referrals,
+                snapshot.inbox_events,
+                snapshot.audit_entries
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { backup, mark_restored, data_dir, database_url } => {
+            let config = Config::from_process(None, &Flags { data_dir, database_url, ..Flags::default() })?;
+            let url = config.database_url();
+            let epoch = match backup {
+                Some(backup) if !mark_restored => {
+                    let stamp = crate::server::clock(&config).now().format("%Y%m%dT%H%M%SZ").to_string();
+                    let restored = crate::store::backup::restore(&url, &backup, &stamp).await?;
+                    let s = &restored.snapshot;
+                    println!(
+                        "restored {}: {} referrals, {} inbox events, {} audit entries",
+                        backup.display(),
+                        s.referrals,
+                        s.inbox_events,
+                        s.audit_entries
+                    );
+                    if let Some(aside) = restored.replaced {
+                        println!("the database it replaced is kept as {}", aside.display());
+                    }
+                    restored.epoch
+                }
+                _ => crate::store::backup::mark_restored(&url).await?,
+            };
+            println!("new inbox epoch {epoch}: members resync from their acknowledged position");
             Ok(ExitCode::SUCCESS)
         }
         Command::Member(args) => member::run(args).await,

@@ -225,6 +225,7 @@ pub fn referral_json(r: &pb::Referral) -> Value {
 pub fn notice_json(e: &pb::InboxEvent) -> Value {
     json!({
         "seq": e.seq,
+        "epoch": e.epoch,
         "event_id": e.event_id,
         "kind": NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map(|k| k.code()),
         "referral_id": e.referral_id,

@@ -2,10 +2,12 @@
 //! typed methods. Mutating calls carry a fresh request id and are retried with that same
 //! id when the hub is briefly unreachable, so a retry never acts twice.
 
+mod inbox;
 mod profile;
 
 use std::time::Duration;
 
+pub use inbox::{changed_epoch, Cursor, Inbox};
 pub use profile::Profile;
 use tonic::{
     transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity},
@@ -90,6 +92,11 @@ impl Client {
     /// choosing the request id).
     pub fn referral_service(&self) -> ReferralServiceClient<Channel> {
         self.referrals.clone()
+    }
+
+    /// The generated inbox stub, for requests the typed methods do not cover.
+    pub fn inbox_service(&self) -> InboxServiceClient<Channel> {
+        self.inbox.clone()
     }
 
     /// Sends `make(request_id)` until it succeeds, fails for good, or the tries run out;
@@ -231,11 +238,24 @@ impl Client {
     /// The inbox after `after_seq` (after the last acknowledgement when `None`), then
     /// live events.
     pub async fn subscribe(&self, after_seq: Option<u64>) -> Result<Streaming<pb::InboxEvent>, Status> {
-        Ok(self.inbox.clone().subscribe(pb::SubscribeRequest { after_seq }).await?.into_inner())
+        let request = pb::SubscribeRequest { after_seq, epoch: String::new() };
+        Ok(self.inbox.clone().subscribe(request).await?.into_inner())
+    }
+
+    /// Follows the inbox from `cursor`: every event once, in order, across a restart
+    /// of the hub and a restore of its database (see [`Inbox`]).
+    pub fn follow(&self, cursor: Cursor) -> Inbox {
+        Inbox::new(self.clone(), cursor)
     }
 
     pub async fn ack(&self, seq: u64) -> Result<pb::AckResponse, Status> {
-        Ok(self.inbox.clone().ack(pb::AckRequest { seq }).await?.into_inner())
+        self.ack_in(seq, "").await
+    }
+
+    /// Acknowledges up to `seq` as read in inbox `epoch` (refused with INBOX_EPOCH when
+    /// the hub's is another; not checked when empty).
+    pub async fn ack_in(&self, seq: u64, epoch: &str) -> Result<pb::AckResponse, Status> {
+        Ok(self.inbox.clone().ack(pb::AckRequest { seq, epoch: epoch.to_owned() }).await?.into_inner())
     }
 
     pub async fn members(&self) -> Result<Vec<pb::Member>, Status> {
@@ -275,7 +295,8 @@ impl Client {
     /// The office: its deadline events, after `after_seq` (its acknowledgement when
     /// `None`), then live.
     pub async fn watch(&self, after_seq: Option<u64>) -> Result<Streaming<pb::InboxEvent>, Status> {
-        Ok(self.coordination.clone().watch(pb::SubscribeRequest { after_seq }).await?.into_inner())
+        let request = pb::SubscribeRequest { after_seq, epoch: String::new() };
+        Ok(self.coordination.clone().watch(request).await?.into_inner())
     }
 
     pub async fn is_working_day(&self, date: &str) -> Result<pb::IsWorkingDayResponse, Status> {

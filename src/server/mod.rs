@@ -52,6 +52,9 @@ pub struct Prepared {
     signer: Arc<Signer>,
     checkpoint_every: Duration,
     rate: Arc<RateLimiter>,
+    /// The lock on the SQLite data, held while serving: a restore refuses to run
+    /// under a serving hub, and so does a second hub.
+    _lock: Option<std::fs::File>,
 }
 
 /// The clock a configuration asks for.
@@ -116,6 +119,12 @@ impl Prepared {
     /// Opens the store and the TLS files of `config`, creating the development PKI on
     /// first start, with time read from `clock`.
     pub async fn open(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let lock = match store::backup::sqlite_path(&config.database_url()) {
+            Ok(database) => Some(store::backup::lock(&database)?),
+            Err(_) => None,
+        };
         if let Some(dir) = ensure_dev_pki(config, &directory(config)?)? {
             tracing::info!(dir = %dir.display(), "created a development certificate authority and certificates for every member, the office and an admin");
         }
@@ -140,6 +149,7 @@ impl Prepared {
             ),
             checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
             rate: Arc::new(RateLimiter::new(config.requests_per_second, config.request_burst)),
+            _lock: lock,
         })
     }
 
@@ -164,6 +174,7 @@ impl Prepared {
             signer,
             checkpoint_every,
             rate,
+            _lock,
         } = self;
         let (stop, stopping) = watch::channel(false);
         hub.stopping = stopping;

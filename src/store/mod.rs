@@ -4,6 +4,7 @@
 //! The store knows referrals, history entries, notices and request records; it does
 //! not know protobuf, and it applies no domain rules beyond optimistic versioning.
 
+pub mod backup;
 pub mod migrate;
 pub mod postgres;
 mod rows;
@@ -274,6 +275,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Closes the connections, waiting for those in use.
     async fn close(&self);
+
+    /// The inbox epoch: the name of this history of inbox sequence numbers, new after
+    /// a restore or a migration.
+    fn epoch(&self) -> &str;
 }
 
 /// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), or

@@ -13,7 +13,11 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use super::{sealed::SealedCommit, sql::sql_store, Delivered, StoreError};
+use super::{
+    sealed::SealedCommit,
+    sql::{self, sql_store},
+    Delivered, StoreError,
+};
 use crate::{delivery::Notifier, domain::MemberCode, keys::Keys};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.
@@ -23,6 +27,7 @@ pub struct PgStore {
     writer: PgPool,
     reader: PgPool,
     keys: Arc<Keys>,
+    epoch: String,
 }
 
 impl PgStore {
@@ -35,7 +40,9 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { writer: pool.clone(), reader: pool, keys })
+        sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
+        let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
+        Ok(Self { writer: pool.clone(), reader: pool, keys, epoch })
     }
 
     /// The connection pool, for tools that copy whole tables.

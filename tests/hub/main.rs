@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod authorization;
+mod backup;
 mod confidentiality;
 mod deadlines;
 mod durability;

@@ -53,6 +53,17 @@ impl Data {
         }
     }
 
+    /// Fresh data on the embedded store, whatever backend the suite runs on.
+    pub fn sqlite() -> Self {
+        Data {
+            dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
+            database_url: None,
+            clock: ManualClock::new(at(T0)),
+            checkpoint_interval_ms: 3_600_000,
+            tune: |_| {},
+        }
+    }
+
     pub fn config(&self) -> Config {
         // The scanner runs often; tests move the clock and wait for its events.
         let mut config = Config {

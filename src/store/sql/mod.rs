@@ -11,6 +11,13 @@
 //!
 //! [`Store`]: crate::store::Store
 
+/// Makes the store's inbox epoch on first open; an existing one stays.
+pub const INSERT_EPOCH: &str = "INSERT INTO hub_meta (id, epoch) VALUES (1, $1) ON CONFLICT (id) DO NOTHING";
+/// Replaces the inbox epoch (a restore).
+pub const NEW_EPOCH: &str = "UPDATE hub_meta SET epoch = $1 WHERE id = 1";
+/// The inbox epoch.
+pub const SELECT_EPOCH: &str = "SELECT epoch FROM hub_meta WHERE id = 1";
+
 /// `(acked_seq, last_seq)` of an inbox as a position.
 pub fn position(row: Option<(i64, i64)>) -> super::InboxPosition {
     let (acked, head) = row.unwrap_or_default();
@@ -627,6 +634,10 @@ macro_rules! sql_store {
 
                 async fn close(&self) {
                     <$store>::close(self).await
+                }
+
+                fn epoch(&self) -> &str {
+                    &self.epoch
                 }
 
                 async fn listen(

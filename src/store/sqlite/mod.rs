@@ -20,13 +20,18 @@ use tokio::sync::watch;
 use self::group_commit::GroupCommitter;
 use crate::delivery::Notifier;
 use crate::keys::Keys;
-use crate::store::{sealed::SealedCommit, sql::sql_store, Delivered, StoreError};
+use crate::store::{
+    sealed::SealedCommit,
+    sql::{self, sql_store},
+    Delivered, StoreError,
+};
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     committer: GroupCommitter,
     keys: Arc<Keys>,
+    epoch: String,
 }
 
 impl SqliteStore {
@@ -41,9 +46,11 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&writer).await?;
+        let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         let committer = GroupCommitter::start(writer.clone());
-        Ok(Self { writer, reader, committer, keys })
+        Ok(Self { writer, reader, committer, keys, epoch })
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -51,10 +58,16 @@ impl SqliteStore {
         &self.writer
     }
 
-    /// Closes both pools, waiting for connections in use to be returned.
+    /// Closes both pools, waiting for connections in use to be returned, and folds
+    /// the write-ahead log back into the database file first: a stopped hub leaves one
+    /// file that holds everything (readers close first, as a read-only connection
+    /// cannot fold the log in when it is the last to close).
     pub async fn close(&self) {
-        self.writer.close().await;
         self.reader.close().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await {
+            tracing::warn!(error = %e, "folding the write-ahead log into the database");
+        }
+        self.writer.close().await;
     }
 
     /// Hands the commit to the group committer and waits until it is on disk.
