@@ -49,8 +49,18 @@ pub async fn load_plan(
     let now = hub.clock.now();
     let version = hub.store.schedules().await?.iter().find(|r| r.year == schedule.year).map_or(0, |r| r.version) + 1;
     let calendar = hub.calendar().with(schedule.clone());
-    let open = DeadlineQuery { states: vec![DeadlineState::Open], limit: u32::MAX, ..DeadlineQuery::default() };
-    let open = hub.store.list_deadlines(&open).await?;
+    // Every deadline still waiting for its act, open or missed, and those met while
+    // provisional: a met one may turn out met late, or a missed one still open.
+    let outstanding = DeadlineQuery { outstanding: true, limit: u32::MAX, ..DeadlineQuery::default() };
+    let provisional_met = DeadlineQuery {
+        states: vec![DeadlineState::Met, DeadlineState::MetLate],
+        provisional_only: true,
+        limit: u32::MAX,
+        ..DeadlineQuery::default()
+    };
+    let mut open = hub.store.list_deadlines(&outstanding).await?;
+    open.extend(hub.store.list_deadlines(&provisional_met).await?);
+    let today = date::local_date(now);
     let mut commit = Commit {
         schedule: Some(ScheduleRecord {
             year: schedule.year,
@@ -65,7 +75,7 @@ pub async fn load_plan(
     let mut moved = Vec::new();
     for listed in &open {
         let was: &Deadline = &listed.deadline;
-        let Some(next) = was.recounted(&calendar, &hub.policy) else { continue };
+        let Some(next) = was.recounted(&calendar, &hub.policy, today) else { continue };
         let Some(referral) = hub.store.referral(was.referral_id).await? else { continue };
         let note = format!("{}由 {} 调整为 {}（{} 年节假日安排）", was.kind.label(), was.due, next.due, schedule.year);
         for to in [&was.responsible, &MemberCode::office()] {

@@ -325,5 +325,6 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) 
         referral_kind: listed.referral_kind as i32,
         urgent: listed.urgent,
         green_channel: listed.green_channel,
+        closed_on: date_text(d.closed_on),
     }
 }

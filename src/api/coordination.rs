@@ -90,11 +90,10 @@ impl CoordinationService for CoordinationApi {
         }
         let today = local_date(self.hub.clock.now());
         let calendar = self.hub.calendar();
-        let pending = vec![DeadlineState::Open, DeadlineState::Missed];
         let mut query = DeadlineQuery { responsible, kind, due_from, due_to, limit, ..DeadlineQuery::default() };
         match view {
             pb::DeadlineView::Overdue => {
-                query.states = pending;
+                query.outstanding = true;
                 let yesterday = today.pred_opt();
                 query.due_to = query.due_to.min(yesterday).or(yesterday);
             }
@@ -105,15 +104,21 @@ impl CoordinationService for CoordinationApi {
                 query.due_to = query.due_to.min(horizon).or(horizon);
             }
             pb::DeadlineView::All => {}
-            pb::DeadlineView::Unspecified => query.states = pending,
+            pb::DeadlineView::Unspecified => query.outstanding = true,
         }
         let mut found = self.hub.store.list_deadlines(&query).await.map_err(ApiError::from)?;
         if view == pb::DeadlineView::DueSoon {
             found.retain(|l| calendar.working_days_between(today, l.deadline.due).value <= 1);
         }
-        // Green channel first (as stored), then the most overdue, then by due date.
+        // Urgent clues first, then the green channel (as stored), then the most overdue,
+        // then by due date.
         found.sort_by_key(|l| {
-            (!l.green_channel, std::cmp::Reverse(l.deadline.working_days_late(today, &calendar)), l.deadline.due)
+            (
+                !l.urgent,
+                !l.green_channel,
+                std::cmp::Reverse(l.deadline.working_days_late(today, &calendar)),
+                l.deadline.due,
+            )
         });
         Ok(Response::new(pb::ListDeadlinesResponse {
             deadlines: found.iter().map(|l| convert::deadline(l, today, &calendar)).collect(),
@@ -151,7 +156,7 @@ impl CoordinationService for CoordinationApi {
                     let referral = hub.store.referral(referral_id).await?.ok_or_else(not_found)?;
                     let deadlines = hub.store.deadlines(referral_id).await?;
                     let deadline = deadlines.into_iter().find(|d| d.kind == kind).ok_or_else(not_found)?;
-                    if !deadline.state.is_pending() {
+                    if !deadline.is_outstanding() {
                         return Err(DomainError::WrongState { action: "remind", current: deadline.state.code() }.into());
                     }
                     let now = hub.clock.now();

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     domain::{
+        case::CaseState,
         date::local_date,
         deadline,
         directory::Directory,
@@ -320,9 +321,11 @@ impl ReferralService for ReferralApi {
             return Err(ApiError::NotFound(format!("case {case_id}")).into());
         }
         self.hub.audit_read(&request, &caller, "GetCase", referrals.iter().map(|r| r.id).collect()).await?;
+        let state = CaseState::of(referrals.iter().map(|r| r.state));
         Ok(Response::new(pb::GetCaseResponse {
             case_id: case_id.to_string(),
-            complete: referrals.iter().all(|r| r.state.is_closed()),
+            complete: state != CaseState::Open,
+            state: state as i32,
             referrals: referrals.iter().map(|r| convert::referral_as(r, view)).collect(),
         }))
     }

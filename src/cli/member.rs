@@ -12,6 +12,7 @@ use super::{
 use crate::{
     client::Cursor,
     domain::{
+        case::CaseState,
         referral::State,
         vocabulary::{Need, Outcome, RefusalGround},
     },
@@ -331,7 +332,8 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Case { id } => {
             let case = client.case(&id).await.map_err(explain)?;
             if !json {
-                println!("case {} {}", case.case_id, if case.complete { "已全部办结反馈" } else { "办理中" });
+                let state = CaseState::from_number(case.state).map_or("", CaseState::label);
+                println!("case {} {state}", case.case_id);
             }
             case.referrals.iter().for_each(show);
         }

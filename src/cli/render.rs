@@ -258,8 +258,13 @@ fn deadline_state(number: i32) -> Option<DeadlineState> {
 pub fn deadline_line(d: &pb::Deadline, names: &Names) -> String {
     let late =
         if d.working_days_late > 0 { format!("  逾期 {} 个工作日", d.working_days_late) } else { String::new() };
+    let closed = if d.closed_on.is_empty() {
+        String::new()
+    } else {
+        format!(" [{} 已退回或撤回，不再催办]", d.closed_on)
+    };
     let flags = format!(
-        "{}{}{}",
+        "{}{}{}{closed}",
         if d.green_channel { " [绿色通道]" } else { "" },
         if d.urgent { " [紧急]" } else { "" },
         if d.provisional { " [暂定]" } else { "" }
@@ -288,6 +293,7 @@ pub fn deadline_json(d: &pb::Deadline) -> Value {
         "state": deadline_state(d.state).map(|s| s.code()),
         "met_on": d.met_on,
         "working_days_late": d.working_days_late,
+        "closed_on": d.closed_on,
         "urgent": d.urgent,
         "green_channel": d.green_channel,
     })

@@ -154,6 +154,9 @@ pub struct Deadline {
     pub met_on: Option<NaiveDate>,
     /// The due-soon reminder was sent.
     pub reminded: bool,
+    /// The day its referral was returned or withdrawn while it was missed: it stays
+    /// missed in the record, but no longer waits for an act.
+    pub closed_on: Option<NaiveDate>,
 }
 
 impl Deadline {
@@ -177,7 +180,14 @@ impl Deadline {
             state: DeadlineState::Open,
             met_on: None,
             reminded: false,
+            closed_on: None,
         }
+    }
+
+    /// Still waiting for its act: open, or missed on a referral still open. What the
+    /// office's overdue list and 催办 are about.
+    pub fn is_outstanding(&self) -> bool {
+        self.state.is_pending() && self.closed_on.is_none()
     }
 
     /// Records the act on `day`: met, or met late.
@@ -188,9 +198,10 @@ impl Deadline {
 
     /// Working days after the due date up to `today`; 0 when not late.
     pub fn working_days_late(&self, today: NaiveDate, calendar: &Calendar) -> i64 {
-        let until = match (self.state, self.met_on) {
-            (DeadlineState::MetLate, Some(day)) => day,
-            (DeadlineState::Open | DeadlineState::Missed, _) => today,
+        let until = match (self.state, self.met_on, self.closed_on) {
+            (DeadlineState::MetLate, Some(day), _) => day,
+            (DeadlineState::Missed, _, Some(closed)) => closed,
+            (DeadlineState::Open | DeadlineState::Missed, _, _) => today,
             _ => return 0,
         };
         calendar.working_days_between(self.due, until).value.max(0)
@@ -209,18 +220,30 @@ impl Deadline {
         self.state == DeadlineState::Open && today > self.due
     }
 
-    /// The due date counted again on `calendar`, when it moved.
-    pub fn recounted(&self, calendar: &Calendar, policy: &Policy) -> Option<Deadline> {
+    /// The deadline counted again on `calendar` on `today`, when its due date moved: a
+    /// missed one whose new due date is still ahead is open again, one met is met or
+    /// met late by the new date. Cancelled and closed deadlines are settled as they are.
+    pub fn recounted(&self, calendar: &Calendar, policy: &Policy, today: NaiveDate) -> Option<Deadline> {
+        if self.state == DeadlineState::Cancelled || self.closed_on.is_some() {
+            return None;
+        }
         let days = match self.kind {
             DeadlineKind::Urgent => policy.urgent_days,
             _ => policy.statutory_days,
         };
         let due = calendar.add_working_days(self.trigger, days);
-        (due.value != self.due || due.provisional != self.provisional).then(|| Deadline {
-            due: due.value,
-            provisional: due.provisional,
-            ..self.clone()
-        })
+        if due.value == self.due && due.provisional == self.provisional {
+            return None;
+        }
+        let mut next = Deadline { due: due.value, provisional: due.provisional, ..self.clone() };
+        match (self.state, self.met_on) {
+            (DeadlineState::Met | DeadlineState::MetLate, Some(day)) => next.meet(day),
+            (DeadlineState::Open | DeadlineState::Missed, _) => {
+                next.state = if today > next.due { DeadlineState::Missed } else { DeadlineState::Open };
+            }
+            _ => {}
+        }
+        Some(next)
     }
 }
 
@@ -269,7 +292,7 @@ pub fn on_act(
     let today = local_date(now);
     let mut changed: Vec<Deadline> = Vec::new();
     let mut settle = |kind: DeadlineKind, act: &dyn Fn(&mut Deadline)| {
-        if let Some(d) = existing.iter().find(|d| d.kind == kind && d.state.is_pending()) {
+        if let Some(d) = existing.iter().find(|d| d.kind == kind && d.is_outstanding()) {
             let mut d = d.clone();
             act(&mut d);
             changed.push(d);
@@ -281,11 +304,12 @@ pub fn on_act(
             EntryKind::Started => settle(DeadlineKind::Start, &|d| d.meet(today)),
             EntryKind::FedBack => settle(DeadlineKind::Feedback, &|d| d.meet(today)),
             EntryKind::Returned | EntryKind::Withdrawn => {
+                // Nothing waits for an act any more: an open deadline is cancelled, a
+                // missed one stays missed in the record, closed on this day.
                 for kind in DeadlineKind::ALL {
-                    settle(kind, &|d| {
-                        if d.state == DeadlineState::Open {
-                            d.state = DeadlineState::Cancelled;
-                        }
+                    settle(kind, &|d| match d.state {
+                        DeadlineState::Open => d.state = DeadlineState::Cancelled,
+                        _ => d.closed_on = Some(today),
                     });
                 }
             }

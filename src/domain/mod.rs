@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod caller;
+pub mod case;
 pub mod date;
 pub mod deadline;
 pub mod directory;

@@ -115,6 +115,7 @@ const TABLES: &[(&str, &[Column], &str)] = &[
             Text("referral_kind"),
             Bool("urgent"),
             Bool("green_channel"),
+            OptText("closed_on"),
         ],
         "referral_id, kind",
     ),

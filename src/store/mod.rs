@@ -147,8 +147,12 @@ pub struct ListedDeadline {
 /// Which deadlines to list.
 #[derive(Debug, Clone, Default)]
 pub struct DeadlineQuery {
+    /// Only those still waiting for an act ([`Deadline::is_outstanding`]).
+    pub outstanding: bool,
     /// Any state when empty.
     pub states: Vec<DeadlineState>,
+    /// Only those counted through a year with no loaded schedule.
+    pub provisional_only: bool,
     pub responsible: Option<MemberCode>,
     pub kind: Option<DeadlineKind>,
     pub due_from: Option<NaiveDate>,
@@ -237,7 +241,8 @@ pub trait Store: Send + Sync + 'static {
     /// The deadlines of a referral.
     async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError>;
 
-    /// Deadlines with their referral's flags: green channel first, then by due date.
+    /// Deadlines with their referral's flags: urgent clues first, then the green
+    /// channel, then by due date.
     async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError>;
 
     /// The open referral to `recipient` about the person with `id_number`, as (id,

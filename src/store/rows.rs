@@ -220,10 +220,11 @@ pub struct DeadlineRow {
     pub state: String,
     pub met_on: Option<String>,
     pub reminded: bool,
+    pub closed_on: Option<String>,
 }
 
 pub const DEADLINE_COLUMNS: &str =
-    "referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, reminded";
+    "referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, reminded, closed_on";
 
 impl TryFrom<DeadlineRow> for Deadline {
     type Error = StoreError;
@@ -240,6 +241,7 @@ impl TryFrom<DeadlineRow> for Deadline {
             state: DeadlineState::from_code(&row.state).ok_or_else(|| corrupt("deadline state", &row.state))?,
             met_on: row.met_on.as_deref().map(date).transpose()?,
             reminded: row.reminded,
+            closed_on: row.closed_on.as_deref().map(date).transpose()?,
         })
     }
 }

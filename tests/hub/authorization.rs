@@ -109,7 +109,9 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
                 pb::CommentRequest { request_id: request_id(), referral_id: id, text: "请补充材料".into() };
             referrals.comment(request).await.map(drop)
         }
-        "InboxService.Subscribe" => inbox.subscribe(pb::SubscribeRequest { after_seq: Some(0), ..Default::default() }).await.map(drop),
+        "InboxService.Subscribe" => {
+            inbox.subscribe(pb::SubscribeRequest { after_seq: Some(0), ..Default::default() }).await.map(drop)
+        }
         "InboxService.Ack" => inbox.ack(pb::AckRequest { seq: 0, ..Default::default() }).await.map(drop),
         "DirectoryService.ListMembers" => directory.list_members(pb::ListMembersRequest::default()).await.map(drop),
         "DirectoryService.SuggestRecipients" => {
@@ -129,7 +131,9 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             };
             coordination.remind(request).await.map(drop)
         }
-        "CoordinationService.Watch" => coordination.watch(pb::SubscribeRequest { after_seq: Some(0), ..Default::default() }).await.map(drop),
+        "CoordinationService.Watch" => {
+            coordination.watch(pb::SubscribeRequest { after_seq: Some(0), ..Default::default() }).await.map(drop)
+        }
         "CalendarService.IsWorkingDay" => {
             calendar.is_working_day(pb::IsWorkingDayRequest { date: "2026-10-01".into() }).await.map(drop)
         }

@@ -216,3 +216,73 @@ async fn loading_the_new_year_moves_a_provisional_deadline_and_announces_it() {
     let again = admin.load_schedule(NEW_YEAR_2027, "重新导入").await.unwrap();
     assert_eq!((again.version, again.moved.len()), (2, 0));
 }
+
+async fn overdue(office: &xianjie::client::Client) -> Vec<pb::Deadline> {
+    let request = pb::ListDeadlinesRequest { view: pb::DeadlineView::Overdue as i32, ..Default::default() };
+    office.list_deadlines(request).await.unwrap().deadlines
+}
+
+#[tokio::test]
+async fn a_missed_deadline_of_a_returned_referral_stays_missed_but_is_no_longer_overdue() {
+    let hub = TestHub::start().await;
+    hub.clock.set(at("2026-10-29T02:00:00Z"));
+    let jcy = hub.client("jcy").await;
+    let sent = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    let id = sent.referrals[0].id.clone();
+    let office = hub.client("office").await;
+    // Start due 11-05; on 11-20 it is eleven working days late and listed.
+    hub.clock.set(at("2026-11-20T02:00:00Z"));
+    eventually(|| async { deadline(&office.get(&id).await.unwrap().deadlines, K::Start).state == S::Missed as i32 })
+        .await;
+    assert_eq!(overdue(&office).await.iter().map(|d| d.referral_id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+
+    hub.client("mz").await.return_referral(&id, "不属本单位职责").await.unwrap();
+    hub.clock.set(at("2026-12-21T02:00:00Z"));
+    assert!(overdue(&office).await.is_empty(), "a returned referral waits for no act");
+    let start = deadline(&office.get(&id).await.unwrap().deadlines, K::Start);
+    assert_eq!((start.state, start.closed_on.as_str()), (S::Missed as i32, "2026-11-20"), "missed in the record");
+    assert_eq!(start.working_days_late, 11, "late until the return, not until today");
+    let err = office.remind(&id, K::Start, "请尽快启动").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "no 催办 on a closed referral");
+
+    let case = jcy.case(&sent.case_id).await.unwrap();
+    assert_eq!(case.state, pb::CaseState::Closed as i32, "all returned is not 已全部办结反馈");
+    assert!(case.complete);
+}
+
+#[tokio::test]
+async fn urgent_clues_are_listed_before_the_green_channel() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let green = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+    hub.clock.advance(Duration::hours(1));
+    let urgent = hub.client("fl").await.submit(clue_draft(true), vec!["jcy".into()], None).await.unwrap();
+    let urgent = urgent.referrals[0].id.clone();
+    hub.clock.set(at("2026-09-25T02:00:00Z"));
+    let office = hub.client("office").await;
+    eventually(|| async { overdue(&office).await.len() >= 3 }).await;
+    let order: Vec<_> =
+        overdue(&office).await.into_iter().map(|d| (d.referral_id, d.urgent, d.green_channel)).collect();
+    assert_eq!(order[0].0, urgent, "{order:?}");
+    assert_eq!(order[1].0, urgent, "{order:?}");
+    assert_eq!(order[2].0, green, "{order:?}");
+}
+
+#[tokio::test]
+async fn loading_a_year_recounts_a_provisional_deadline_already_marked_missed() {
+    let hub = TestHub::start().await;
+    hub.clock.set(at("2026-12-28T02:00:00Z"));
+    let id =
+        hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+    let office = hub.client("office").await;
+    // Due 2027-01-04 by weekdays alone; on 01-05 it is marked missed.
+    hub.clock.set(at("2027-01-05T02:00:00Z"));
+    eventually(|| async { deadline(&office.get(&id).await.unwrap().deadlines, K::Start).state == S::Missed as i32 })
+        .await;
+    // The schedule makes 01-01 to 01-03 holidays: due 01-05, so it is not missed after all.
+    let loaded = hub.client("admin").await.load_schedule(NEW_YEAR_2027, "国办发明电〔2026〕").await.unwrap();
+    assert_eq!(loaded.moved.len(), 1);
+    let start = deadline(&office.get(&id).await.unwrap().deadlines, K::Start);
+    assert_eq!((start.due_on.as_str(), start.provisional, start.state), ("2027-01-05", false, S::Open as i32));
+    assert!(overdue(&office).await.is_empty());
+}

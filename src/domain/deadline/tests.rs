@@ -136,7 +136,21 @@ fn a_withdrawal_cancels_open_deadlines_but_a_missed_one_stays_missed() {
     assert_eq!(cancelled.len(), 1);
     assert_eq!((cancelled[0].kind, cancelled[0].state), (DeadlineKind::Start, DeadlineState::Cancelled));
     all.iter_mut().filter(|d| d.kind == DeadlineKind::Start).for_each(|d| d.state = DeadlineState::Missed);
-    assert!(on_act(&r, &[EntryKind::Returned], &all, &c, &policy, morning("2026-09-30")).is_empty());
+    assert!(all.iter().all(|d| d.kind != DeadlineKind::Start || d.is_outstanding()));
+    let closed = on_act(&r, &[EntryKind::Returned], &all, &c, &policy, morning("2026-09-30"));
+    assert_eq!(closed.len(), 1);
+    let start = &closed[0];
+    assert_eq!(
+        (start.kind, start.state, start.closed_on),
+        (DeadlineKind::Start, DeadlineState::Missed, Some(d("2026-09-30")))
+    );
+    assert!(!start.is_outstanding(), "a missed deadline of a returned referral waits for nothing");
+    // Late until the return, not until today: due 09-17; 09-18, 09-20 (make-up), 09-21 … 09-30.
+    let late = start.working_days_late(d("2026-09-30"), &c);
+    assert_eq!(start.working_days_late(d("2026-12-31"), &c), late);
+    assert_eq!(late, c.working_days_between(d("2026-09-17"), d("2026-09-30")).value);
+    // Settled: nothing further to settle.
+    assert!(on_act(&r, &[EntryKind::Withdrawn], &closed, &c, &policy, morning("2026-10-09")).is_empty());
 }
 
 #[test]
@@ -167,7 +181,28 @@ fn a_provisional_deadline_moves_when_its_year_is_loaded() {
     assert_eq!((start.due, start.provisional), (d("2027-01-04"), true));
     let holiday = Holiday { name: "元旦".into(), off: vec![d("2027-01-01")], work: vec![] };
     let with_2027 = c.with(Schedule { year: 2027, holidays: vec![holiday] });
-    let moved = start.recounted(&with_2027, &policy).unwrap();
-    assert_eq!((moved.due, moved.provisional), (d("2027-01-05"), false));
-    assert!(moved.recounted(&with_2027, &policy).is_none());
+    let moved = start.recounted(&with_2027, &policy, d("2026-12-30")).unwrap();
+    assert_eq!((moved.due, moved.provisional, moved.state), (d("2027-01-05"), false, DeadlineState::Open));
+    assert!(moved.recounted(&with_2027, &policy, d("2026-12-30")).is_none());
+}
+
+#[test]
+fn a_provisional_deadline_already_missed_is_recounted_too() {
+    let c = Calendar::shipped();
+    let policy = Policy::default();
+    let r = referral(ReferralKind::SocialAssistance, "2026-12-28", "2026-12-25", false);
+    let start = find(&on_submit(&r, &c, &policy), DeadlineKind::Start).clone();
+    // Due 2027-01-04 by weekdays alone, marked missed on 01-05 …
+    let missed = Deadline { state: DeadlineState::Missed, ..start.clone() };
+    let holiday = Holiday { name: "元旦".into(), off: vec![d("2027-01-01"), d("2027-01-04")], work: vec![] };
+    let with_2027 = c.with(Schedule { year: 2027, holidays: vec![holiday] });
+    // … but 01-01 and 01-04 are holidays: due 01-06, so on 01-05 it is open again.
+    let recounted = missed.recounted(&with_2027, &policy, d("2027-01-05")).unwrap();
+    assert_eq!((recounted.due, recounted.state), (d("2027-01-06"), DeadlineState::Open));
+    // Loaded later, it is still missed, late from the new due date.
+    let still = missed.recounted(&with_2027, &policy, d("2027-01-08")).unwrap();
+    assert_eq!((still.due, still.state), (d("2027-01-06"), DeadlineState::Missed));
+    // Met on 01-05 counts as met, no longer late.
+    let met = Deadline { state: DeadlineState::MetLate, met_on: Some(d("2027-01-05")), ..start };
+    assert_eq!(met.recounted(&with_2027, &policy, d("2027-01-08")).unwrap().state, DeadlineState::Met);
 }

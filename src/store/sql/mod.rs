@@ -39,7 +39,7 @@ macro_rules! sql_store {
                 ScheduleRecord, StoreError,
             };
             use $crate::domain::{
-                deadline::{Deadline, DeadlineState}, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
+                deadline::Deadline, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
             };
 
             const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, person_name, \
@@ -289,11 +289,12 @@ macro_rules! sql_store {
                 async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline, referral: &Referral) -> Result<(), StoreError> {
                     sqlx::query(
                         "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
-                         met_on, reminded, referral_kind, urgent, green_channel) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                         met_on, reminded, referral_kind, urgent, green_channel, closed_on) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                          ON CONFLICT (referral_id, kind) DO UPDATE SET responsible = excluded.responsible, \
                          runs_from = excluded.runs_from, due_on = excluded.due_on, provisional = excluded.provisional, \
-                         state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded",
+                         state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded, \
+                         closed_on = excluded.closed_on",
                     )
                     .bind(d.referral_id.to_string())
                     .bind(d.kind.code())
@@ -308,6 +309,7 @@ macro_rules! sql_store {
                     .bind(referral.kind.code())
                     .bind(referral.content.urgent)
                     .bind(referral.content.green_channel())
+                    .bind(d.closed_on.map(|c| c.to_string()))
                     .execute(&mut **tx)
                     .await?;
                     Ok(())
@@ -318,7 +320,8 @@ macro_rules! sql_store {
                     let (d, was) = (&update.deadline, &update.was);
                     let updated = sqlx::query(
                         "UPDATE deadlines SET due_on = $1, provisional = $2, state = $3, met_on = $4, reminded = $5 \
-                         WHERE referral_id = $6 AND kind = $7 AND due_on = $8 AND state = $9 AND reminded = $10",
+                         WHERE referral_id = $6 AND kind = $7 AND due_on = $8 AND state = $9 AND reminded = $10 \
+                         AND closed_on IS NULL",
                     )
                     .bind(d.due.to_string())
                     .bind(d.provisional)
@@ -605,14 +608,15 @@ macro_rules! sql_store {
                 async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "SELECT referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, \
-                         reminded, referral_kind, urgent, green_channel FROM deadlines d WHERE 1 = 1",
+                         reminded, closed_on, referral_kind, urgent, green_channel FROM deadlines d WHERE 1 = 1",
                     );
-                    let pending = [DeadlineState::Open, DeadlineState::Missed];
-                    if query.states.len() == 2 && pending.iter().all(|s| query.states.contains(s)) {
+                    if query.outstanding {
                         // Indexed in the order the office reads them.
                         q.push(" AND d.pending = TRUE");
-                    } else {
-                        push_one_of(&mut q, "d.state", query.states.iter().map(|s| s.code()));
+                    }
+                    push_one_of(&mut q, "d.state", query.states.iter().map(|s| s.code()));
+                    if query.provisional_only {
+                        q.push(" AND d.provisional = TRUE");
                     }
                     if let Some(responsible) = &query.responsible {
                         q.push(" AND d.responsible = ").push_bind(responsible.as_str());
@@ -626,7 +630,7 @@ macro_rules! sql_store {
                     if let Some(to) = query.due_to {
                         q.push(" AND d.due_on <= ").push_bind(to.to_string());
                     }
-                    q.push(" ORDER BY d.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
+                    q.push(" ORDER BY d.urgent DESC, d.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
                         .push_bind(i64::from(query.limit));
                     let rows: Vec<ListedRow> = q.build_query_as().fetch_all(&self.reader).await?;
                     rows.into_iter().map(ListedDeadline::try_from).collect()
