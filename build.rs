@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let descriptors = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     std::fs::write(out.join("xianjie_descriptor.bin"), prost::Message::encode_to_vec(&descriptors))?;
-    tonic_prost_build::configure().compile_fds(descriptors)?;
+    // Bad input (an invalid UTF-8 string) is INVALID_ARGUMENT naming the field.
+    tonic_prost_build::configure().codec_path("crate::proto::codec::Codec").compile_fds(descriptors)?;
     Ok(())
 }

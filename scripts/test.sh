@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Independent implementations the tests compare against: a Python grpcio client, and
 # the chinese-calendar package for the holiday calendar.
-if ! python3 -c 'import grpc, grpc_tools, chinese_calendar' 2>/dev/null; then
-    echo "installing grpcio, grpcio-tools and chinese-calendar for the cross-checks"
+if ! python3 -c 'import grpc, grpc_tools, grpc_reflection, chinese_calendar' 2>/dev/null; then
+    echo "installing grpcio, grpcio-tools, grpcio-reflection and chinese-calendar for the cross-checks"
     python3 -m pip install --quiet --disable-pip-version-check \
-        'grpcio>=1.60,<2' 'grpcio-tools>=1.60,<2' 'chinese-calendar>=1.10,<2'
+        'grpcio>=1.60,<2' 'grpcio-tools>=1.60,<2' 'grpcio-reflection>=1.60,<2' 'chinese-calendar>=1.10,<2'
 fi
 
 cargo fmt --check

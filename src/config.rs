@@ -72,6 +72,9 @@ pub struct Config {
     pub scan_interval_ms: u64,
     /// The working days each deadline allows (`[deadlines]`).
     pub deadlines: Policy,
+    /// How long a stopping hub reports NOT_SERVING to health checks while still
+    /// answering, before it drains: time for a load balancer to look elsewhere.
+    pub shutdown_grace_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -107,6 +110,7 @@ impl Default for Config {
             clock_start: None,
             scan_interval_ms: 30_000,
             deadlines: Policy::default(),
+            shutdown_grace_ms: 2_000,
         }
     }
 }
@@ -149,6 +153,7 @@ impl fmt::Debug for Config {
             .field("clock_start", &self.clock_start)
             .field("scan_interval_ms", &self.scan_interval_ms)
             .field("deadlines", &self.deadlines)
+            .field("shutdown_grace_ms", &self.shutdown_grace_ms)
             .finish()
     }
 }
@@ -257,6 +262,7 @@ impl Config {
             "XIANJIE_URGENT_DAYS" => {
                 self.deadlines.urgent_days = value.parse().map_err(|_| bad("a number of working days"))?
             }
+            "XIANJIE_SHUTDOWN_GRACE_MS" => self.shutdown_grace_ms = value.parse().map_err(|_| bad("milliseconds"))?,
             "XIANJIE_CLOCK_START" => self.clock_start = Some(value.parse().map_err(|_| bad("an RFC 3339 instant"))?),
             _ => {}
         }
@@ -337,6 +343,9 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/srv/c"));
         assert_eq!(config.max_message_bytes, 7);
         assert_eq!(config.database_url(), "sqlite:///srv/c/xianjie.db");
+        let flags = Flags { database_url: Some("postgres://hub@db/c".into()), ..Flags::default() };
+        let config = Config::load(None, env(&[("XIANJIE_DATABASE_URL", "postgres://hub@db/b")]), &flags).unwrap();
+        assert_eq!(config.database_url(), "postgres://hub@db/c");
     }
 
     #[test]

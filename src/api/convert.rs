@@ -27,19 +27,26 @@ pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
-/// A list of vocabulary terms: each known, none twice, order kept.
-fn terms<T: PartialEq + Copy>(
+/// A list of terms of a vocabulary of `known` terms: each known, none twice, order
+/// kept. A list longer than the vocabulary is refused whole before any item is looked
+/// at, so that its length costs nothing.
+pub fn terms<T: PartialEq + Copy>(
     field: &str,
     numbers: &[i32],
+    known: usize,
     from_number: fn(i32) -> Option<T>,
     v: &mut Violations,
 ) -> Vec<T> {
+    if numbers.len() > known {
+        v.add(field, format!("at most {known} entries"));
+        return Vec::new();
+    }
     let mut out = Vec::with_capacity(numbers.len());
     for (i, number) in numbers.iter().enumerate() {
         match from_number(*number) {
             Some(term) if !out.contains(&term) => out.push(term),
             Some(_) => v.add(format!("{field}[{i}]"), "named twice"),
-            None => v.add(format!("{field}[{i}]"), format!("{number} is not a known value")),
+            None => v.add(format!("{field}[{i}]"), "not a known value"),
         }
     }
     out
@@ -76,12 +83,18 @@ pub fn draft(draft: Option<&pb::ReferralDraft>, now: DateTime<Utc>) -> Result<(R
             &mut v,
         ),
     };
-    let situations = terms("draft.situations", &d.situations, Situation::from_number, &mut v);
+    let situations = terms("draft.situations", &d.situations, Situation::ALL.len(), Situation::from_number, &mut v);
     if situations.is_empty() && d.situations.is_empty() {
         v.add("draft.situations", "at least one situation (Art. 4) is required");
     }
-    let priority_groups = terms("draft.priority_groups", &d.priority_groups, PriorityGroup::from_number, &mut v);
-    let needs = terms("draft.needs", &d.needs, Need::from_number, &mut v);
+    let priority_groups = terms(
+        "draft.priority_groups",
+        &d.priority_groups,
+        PriorityGroup::ALL.len(),
+        PriorityGroup::from_number,
+        &mut v,
+    );
+    let needs = terms("draft.needs", &d.needs, Need::ALL.len(), Need::from_number, &mut v);
     if d.needs.is_empty() {
         v.add("draft.needs", "at least one need is required");
     }
@@ -136,7 +149,13 @@ pub fn conclusion(c: Option<&pb::Conclusion>) -> Result<Conclusion, DomainError>
     if c.amount_fen < 0 {
         v.add("conclusion.amount_fen", "must not be negative");
     }
-    let refusal_grounds = terms("conclusion.refusal_grounds", &c.refusal_grounds, RefusalGround::from_number, &mut v);
+    let refusal_grounds = terms(
+        "conclusion.refusal_grounds",
+        &c.refusal_grounds,
+        RefusalGround::ALL.len(),
+        RefusalGround::from_number,
+        &mut v,
+    );
     match (outcome, concluded_on, summary) {
         (Some(outcome), Some(concluded_on), Some(summary)) if v.is_empty() => {
             Ok(Conclusion { outcome, concluded_on, summary, amount_fen: c.amount_fen, refusal_grounds })

@@ -4,9 +4,9 @@ use std::sync::PoisonError;
 
 use tonic::{Request, Response, Status};
 
-use super::{error::ApiError, identity, SharedDirectory};
+use super::{convert, error::ApiError, identity, SharedDirectory};
 use crate::{
-    domain::{directory::Member, vocabulary::Need, FieldViolation, Role},
+    domain::{directory::Member, error::Violations, vocabulary::Need, Role},
     proto::{self as pb, directory_service_server::DirectoryService},
 };
 
@@ -51,19 +51,10 @@ impl DirectoryService for DirectoryApi {
         request: Request<pb::SuggestRecipientsRequest>,
     ) -> Result<Response<pb::SuggestRecipientsResponse>, Status> {
         identity::caller(&request)?;
-        let mut needs = Vec::new();
-        let mut violations = Vec::new();
-        for (i, number) in request.get_ref().needs.iter().enumerate() {
-            match Need::from_number(*number) {
-                Some(need) => needs.push(need),
-                None => {
-                    violations.push(FieldViolation::new(format!("needs[{i}]"), format!("{number} is not a known need")))
-                }
-            }
-        }
-        if !violations.is_empty() {
-            return Err(ApiError::from(crate::domain::DomainError::Invalid(violations)).into());
-        }
+        let mut violations = Violations::default();
+        let needs =
+            convert::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
+        violations.finish(|| ()).map_err(ApiError::from)?;
         let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
         let suggestions = directory
             .suggest(&needs)

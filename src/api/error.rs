@@ -45,18 +45,45 @@ impl ApiError {
     }
 }
 
+/// Most field violations an answer lists; the others are counted, so that an answer
+/// stays small whatever the request held.
+pub const MAX_VIOLATIONS: usize = 20;
+/// Longest message an answer carries, in characters.
+pub const MAX_MESSAGE: usize = 1_000;
+
+/// The first violations, and a line counting the rest.
+fn listed(violations: &[FieldViolation]) -> Vec<FieldViolation> {
+    let mut shown: Vec<FieldViolation> = violations.iter().take(MAX_VIOLATIONS).cloned().collect();
+    if violations.len() > MAX_VIOLATIONS {
+        let rest = violations.len() - MAX_VIOLATIONS;
+        shown.push(FieldViolation::new("", format!("and {rest} more violations, not listed")));
+    }
+    shown
+}
+
 fn bad_request(violations: &[FieldViolation]) -> ErrorDetails {
     ErrorDetails::with_bad_request(
         violations.iter().map(|v| tonic_types::FieldViolation::new(&v.field, &v.description)).collect::<Vec<_>>(),
     )
 }
 
+/// `message` cut to [`MAX_MESSAGE`] characters.
+fn bounded(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message,
+    }
+}
+
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Status {
-        let message = error.to_string();
+        let message = bounded(match &error {
+            ApiError::Domain(DomainError::Invalid(violations)) => DomainError::Invalid(listed(violations)).to_string(),
+            _ => error.to_string(),
+        });
         match error {
             ApiError::Domain(DomainError::Invalid(violations)) => {
-                Status::with_error_details(Code::InvalidArgument, message, bad_request(&violations))
+                Status::with_error_details(Code::InvalidArgument, message, bad_request(&listed(&violations)))
             }
             ApiError::Domain(DomainError::WrongState { current, .. }) => Status::with_error_details(
                 Code::FailedPrecondition,

@@ -14,8 +14,9 @@ use crate::{
         date::local_date,
         deadline,
         directory::Directory,
+        error::Violations,
         lifecycle::{self, Action, EntryKind},
-        referral::{Referral, State, Submission},
+        referral::{Referral, State, Submission, MAX_RECIPIENTS},
         Caller, DomainError, FieldViolation, MemberCode, Role,
     },
     proto::{self as pb, referral_service_server::ReferralService},
@@ -86,7 +87,7 @@ impl ReferralApi {
 }
 
 fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::invalid(field, format!("{raw:?} is not a UUID")))
+    Uuid::parse_str(raw).map_err(|_| ApiError::invalid(field, "not a UUID"))
 }
 
 /// Every rule a submit must pass before anything is read or written: the draft's
@@ -112,6 +113,10 @@ pub fn check_submit(
 }
 
 fn recipients(raw: &[String]) -> Result<Vec<MemberCode>, Vec<FieldViolation>> {
+    if raw.len() > MAX_RECIPIENTS {
+        // Refused whole, before any code is looked at.
+        return Err(vec![FieldViolation::new("recipients", format!("at most {MAX_RECIPIENTS} recipients"))]);
+    }
     let mut violations = Vec::new();
     let mut codes = Vec::with_capacity(raw.len());
     for (i, code) in raw.iter().enumerate() {
@@ -243,14 +248,10 @@ impl ReferralService for ReferralApi {
             violations.push(FieldViolation::new("direction", "not a known direction"));
             pb::Direction::Unspecified
         });
-        let mut states = Vec::new();
-        for (i, number) in body.states.iter().enumerate() {
-            match State::from_number(*number) {
-                Some(state) => states.push(state),
-                None => {
-                    violations.push(FieldViolation::new(format!("states[{i}]"), format!("{number} is not a state")))
-                }
-            }
+        let mut terms = Violations::default();
+        let states = convert::terms("states", &body.states, State::ALL.len(), State::from_number, &mut terms);
+        if let Err(DomainError::Invalid(v)) = terms.finish(|| ()) {
+            violations.extend(v);
         }
         let counterpart = match body.counterpart.as_str() {
             "" => None,

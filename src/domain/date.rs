@@ -21,7 +21,7 @@ pub fn parse(field: &str, raw: &str) -> Result<NaiveDate, FieldViolation> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
         .filter(|_| raw.len() == 10)
-        .ok_or_else(|| FieldViolation::new(field, format!("{raw:?} is not a date (YYYY-MM-DD)")))
+        .ok_or_else(|| FieldViolation::new(field, "not a date (YYYY-MM-DD)"))
 }
 
 /// Parses a past (or today's) date: acts the law counts from cannot lie in the future.
@@ -29,7 +29,7 @@ pub fn parse_past(field: &str, raw: &str, now: DateTime<Utc>) -> Result<NaiveDat
     let date = parse(field, raw)?;
     let today = local_date(now);
     if date > today {
-        return Err(FieldViolation::new(field, format!("{date} is in the future (today is {today} in China)")));
+        return Err(FieldViolation::new(field, format!("must not be in the future (today is {today} in China)")));
     }
     Ok(date)
 }

@@ -416,10 +416,7 @@ fn check_conclusion(referral: &Referral, conclusion: &Conclusion, now: DateTime<
     let mut add = |field: &str, rule: String| violations.push(FieldViolation::new(field, rule));
     let today = local_date(now);
     if conclusion.concluded_on > today {
-        add(
-            "conclusion.concluded_on",
-            format!("{} is in the future (today is {today} in China)", conclusion.concluded_on),
-        );
+        add("conclusion.concluded_on", format!("must not be in the future (today is {today} in China)"));
     }
     if let Some(started) = referral.started_at.map(local_date) {
         if conclusion.concluded_on < started {

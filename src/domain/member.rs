@@ -17,7 +17,7 @@ impl MemberCode {
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(format!("{raw:?} is not a member code (1–16 lowercase letters or digits, starting with a letter)"))
+            Err("not a member code (1–16 lowercase letters or digits, starting with a letter)".into())
         }
     }
 

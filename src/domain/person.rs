@@ -30,13 +30,12 @@ impl IdNumber {
             return Err("the first 17 characters must be digits".into());
         }
         let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
-            .map_err(|_| format!("{} is not a birth date (YYYYMMDD)", &id[6..14]))?;
+            .map_err(|_| "characters 7–14 must be a birth date (YYYYMMDD)".to_owned())?;
         if chrono::Datelike::year(&birth) < 1900 {
-            return Err(format!("birth date {birth} is before 1900"));
+            return Err("the birth date must not be before 1900".into());
         }
-        let expected = check_char(&bytes[..17]);
-        if bytes[17] != expected {
-            return Err(format!("check digit is {}, GB 11643 requires {}", bytes[17] as char, expected as char));
+        if bytes[17] != check_char(&bytes[..17]) {
+            return Err("the check digit does not match the first 17 digits (GB 11643)".into());
         }
         Ok(Self(id))
     }
@@ -165,12 +164,29 @@ fn mask_phone(phone: &str) -> String {
     format!("{}{middle}{}", chars[..3].iter().collect::<String>(), chars[chars.len() - 4..].iter().collect::<String>())
 }
 
-/// The first six characters (province and city, mostly), then `***`.
+/// The characters that end the name of a division down to the county (省, 自治区, 市,
+/// 州, 盟, 县, 区, 旗).
+const DIVISION_ENDS: [char; 7] = ['省', '市', '州', '盟', '县', '区', '旗'];
+/// Longest name of one division level (新疆维吾尔自治区).
+const DIVISION_NAME: usize = 8;
+
+/// The administrative divisions the address starts with, down to the county (福建省晋江市),
+/// then `***`; never more than half of the address, and nothing of a street, a
+/// building or a number.
 fn mask_address(address: &str) -> String {
     if address.is_empty() {
         return String::new();
     }
-    format!("{}***", address.chars().take(6).collect::<String>())
+    let chars: Vec<char> = address.chars().collect();
+    let mut kept = 0;
+    for _ in 0..3 {
+        let level = chars[kept..].iter().take(DIVISION_NAME).position(|c| DIVISION_ENDS.contains(c));
+        match level {
+            Some(end) if end > 0 && 2 * (kept + end + 1) <= chars.len() => kept += end + 1,
+            _ => break,
+        }
+    }
+    format!("{}***", chars[..kept].iter().collect::<String>())
 }
 
 fn phone(field: &str, raw: &str) -> Result<String, FieldViolation> {
@@ -217,9 +233,13 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_check_digit_is_refused_with_the_expected_one() {
+    fn a_bad_number_is_refused_without_repeating_any_of_it() {
         let err = IdNumber::parse("110105194912310021").unwrap_err();
-        assert!(err.contains("requires X"), "{err}");
+        assert!(err.contains("check digit") && !err.contains('X') && !err.contains("0021"), "{err}");
+        let err = IdNumber::parse("110105194913310021").unwrap_err();
+        assert!(err.contains("birth date") && !err.contains("1949"), "{err}");
+        let err = IdNumber::parse("110105184912310021").unwrap_err();
+        assert!(err.contains("1900") && !err.contains("1849"), "{err}");
     }
 
     #[test]
@@ -253,6 +273,12 @@ mod tests {
         assert_eq!(mask_name("张三"), "张*");
         assert_eq!(mask_phone("5551234"), "*******");
         assert_eq!(mask_address(""), "");
+        // Nothing but divisions, never more than half: short addresses keep nothing.
+        assert_eq!(mask_address("某某路99号"), "***");
+        assert_eq!(mask_address("晋江市某某路99号"), "晋江市***");
+        assert_eq!(mask_address("晋江市区"), "***");
+        assert_eq!(mask_address("新疆维吾尔自治区乌鲁木齐市天山区某某路1号"), "新疆维吾尔自治区***");
+        assert_eq!(mask_address("福建省晋江市某某工业区3号"), "福建省晋江市***");
     }
 
     #[test]

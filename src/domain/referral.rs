@@ -220,16 +220,14 @@ impl Submission {
         for (i, code) in recipients.iter().enumerate() {
             let field = format!("recipients[{i}]");
             if recipients[..i].contains(code) {
-                v.add(field, format!("{code} is named twice"));
+                v.add(field, "named twice");
                 continue;
             }
             match directory.get(code) {
-                None => v.add(field, format!("{code} is not a member of the joint meeting")),
-                Some(m) if !m.active => v.add(field, format!("{code} ({}) is suspended", m.name)),
+                None => v.add(field, "not a member of the joint meeting"),
+                Some(m) if !m.active => v.add(field, format!("{} is suspended", m.name)),
                 Some(m) => match kind {
-                    ReferralKind::SocialAssistance if m.role != Role::Agency => {
-                        v.add(field, format!("{code} is not a partner agency"))
-                    }
+                    ReferralKind::SocialAssistance if m.role != Role::Agency => v.add(field, "not a partner agency"),
                     ReferralKind::JudicialClue if m.role != Role::Procuratorate => {
                         v.add(field, format!("clues go only to the procuratorate ({})", directory.procuratorate().code))
                     }

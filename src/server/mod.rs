@@ -13,7 +13,8 @@ use std::{
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
-use tonic::service::InterceptorLayer;
+use tonic::{server::NamedService, service::InterceptorLayer};
+use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
     api::{
@@ -41,6 +42,20 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a stopping hub waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Sets the health of the hub as a whole and of each of its services.
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    for service in [
+        "",
+        <ReferralServiceServer<ReferralApi> as NamedService>::NAME,
+        <InboxServiceServer<InboxApi> as NamedService>::NAME,
+        <DirectoryServiceServer<DirectoryApi> as NamedService>::NAME,
+        <CoordinationServiceServer<CoordinationApi> as NamedService>::NAME,
+        <CalendarServiceServer<CalendarApi> as NamedService>::NAME,
+    ] {
+        health.set_service_status(service, status).await;
+    }
+}
+
 /// A hub ready to serve: everything opened and checked, nothing listening yet.
 pub struct Prepared {
     hub: Hub,
@@ -52,6 +67,7 @@ pub struct Prepared {
     signer: Arc<Signer>,
     checkpoint_every: Duration,
     rate: Arc<RateLimiter>,
+    shutdown_grace: Duration,
     /// The lock on the SQLite data, held while serving: a restore refuses to run
     /// under a serving hub, and so does a second hub.
     _lock: Option<std::fs::File>,
@@ -149,6 +165,7 @@ impl Prepared {
             ),
             checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
             rate: Arc::new(RateLimiter::new(config.requests_per_second, config.request_burst)),
+            shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
             _lock: lock,
         })
     }
@@ -174,6 +191,7 @@ impl Prepared {
             signer,
             checkpoint_every,
             rate,
+            shutdown_grace,
             _lock,
         } = self;
         let (stop, stopping) = watch::channel(false);
@@ -191,16 +209,15 @@ impl Prepared {
         };
         let limit = max_message_bytes;
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<ReferralServiceServer<ReferralApi>>().await;
-        health.set_serving::<InboxServiceServer<InboxApi>>().await;
-        health.set_serving::<DirectoryServiceServer<DirectoryApi>>().await;
-        health.set_serving::<CoordinationServiceServer<CoordinationApi>>().await;
-        health.set_serving::<CalendarServiceServer<CalendarApi>>().await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("building the reflection service")?;
+        set_health(&health, ServingStatus::Serving).await;
+        // Both versions of reflection: grpcurl speaks v1, many other clients v1alpha.
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1().context("building the reflection service")?;
+        let reflection_v1alpha = reflection().build_v1alpha().context("building the reflection service")?;
         let address = listener.local_addr().context("reading the listening address")?;
         let router = tonic::transport::Server::builder()
             .timeout(REQUEST_TIMEOUT)
@@ -235,12 +252,17 @@ impl Prepared {
                     .max_encoding_message_size(limit),
             )
             .add_service(health_service)
-            .add_service(reflection);
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
         tracing::info!(%address, "serving");
         let (draining, drain) = tokio::sync::oneshot::channel();
         let shutdown = async move {
             shutdown.await;
-            tracing::info!("shutting down");
+            // Told first, so that load balancers stop sending new work here while the
+            // hub still answers for the grace period.
+            set_health(&health, ServingStatus::NotServing).await;
+            tracing::info!(grace_ms = shutdown_grace.as_millis() as u64, "shutting down");
+            tokio::time::sleep(shutdown_grace).await;
             let _ = stop.send(true);
             let _ = draining.send(());
         };

@@ -52,3 +52,25 @@ async fn an_answered_submit_survives_a_crash_of_the_hub() {
     assert_eq!(events, answered, "each inbox event was committed with its referral");
     assert!(hub.terminate().success(), "SIGTERM stops the hub cleanly");
 }
+
+#[tokio::test]
+async fn a_stopping_hub_tells_health_checks_it_is_not_serving_while_it_drains() {
+    let data = Data { tune: |c| c.shutdown_grace_ms = 2_000, ..Data::fresh().await };
+    let mut hub = TestHub::start_on(data).await;
+    let identity = (std::fs::read(hub.pki().join("mz.crt")).unwrap(), std::fs::read(hub.pki().join("mz.key")).unwrap());
+    let mut health = tonic_health::pb::health_client::HealthClient::new(hub.channel_with(Some(identity)).await);
+    let status = |service: &str| tonic_health::pb::HealthCheckRequest { service: service.into() };
+    use tonic_health::pb::health_check_response::ServingStatus;
+    assert_eq!(health.check(status("")).await.unwrap().into_inner().status, ServingStatus::Serving as i32);
+    hub.begin_stop();
+    eventually(|| {
+        let mut health = health.clone();
+        async move { health.check(status("")).await.unwrap().into_inner().status == ServingStatus::NotServing as i32 }
+    })
+    .await;
+    let service = health.check(status("xianjie.v1.ReferralService")).await.unwrap().into_inner();
+    assert_eq!(service.status, ServingStatus::NotServing as i32);
+    // Still answering during the grace period.
+    assert_eq!(hub.client("mz").await.who_am_i().await.unwrap().code, "mz");
+    hub.stop().await;
+}

@@ -7,22 +7,16 @@ use xianjie::proto as pb;
 
 use crate::support::*;
 
-/// Whether Python with grpcio and grpcio-tools is here; in CI it must be.
-fn python_with_grpc() -> bool {
-    let ok =
-        Command::new("python3").args(["-c", "import grpc, grpc_tools"]).status().is_ok_and(|status| status.success());
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!("CI needs python3 with grpcio and grpcio-tools (scripts/test.sh installs them)");
-    }
-    ok
-}
-
 #[tokio::test]
 async fn a_python_grpcio_client_submits_and_subscribes() {
-    if !python_with_grpc() {
-        eprintln!("skipped: python3 with grpcio and grpcio-tools is not installed");
-        return;
-    }
+    let ready = Command::new("python3")
+        .args(["-c", "import grpc, grpc_tools, grpc_reflection"])
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(
+        ready,
+        "needs python3 with grpcio, grpcio-tools and grpcio-reflection: run scripts/test.sh, which installs them"
+    );
     let hub = TestHub::start().await;
     let output = tokio::process::Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client.py"))
@@ -38,6 +32,11 @@ async fn a_python_grpcio_client_submits_and_subscribes() {
     assert_eq!(seen["seq"], 1);
     assert_eq!(seen["sender"], "jcy");
     assert_eq!(seen["without_certificate"], "UNAUTHENTICATED");
+    let services: Vec<&str> =
+        seen["reflected_services"].as_array().unwrap().iter().filter_map(|s| s.as_str()).collect();
+    for service in ["xianjie.v1.ReferralService", "xianjie.v1.InboxService", "grpc.health.v1.Health"] {
+        assert!(services.contains(&service), "v1alpha reflection lists {service}: {services:?}");
+    }
     let id = seen["referral_id"].as_str().expect("an id");
     let stored = hub.client("mz").await.get(id).await.expect("the referral is stored");
     assert_eq!(stored.referral.unwrap().narrative, "由非本项目客户端提交");

@@ -72,6 +72,7 @@ impl Data {
             scan_interval_ms: 20,
             reload_interval_ms: 20,
             checkpoint_interval_ms: self.checkpoint_interval_ms,
+            shutdown_grace_ms: 0,
             ..Config::default()
         };
         (self.tune)(&mut config);
@@ -227,6 +228,13 @@ impl TestHub {
             .expect("the TLS connection opens")
     }
 
+    /// Tells the hub to stop, without waiting for it.
+    pub fn begin_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Stops the hub and hands back its data.
     pub async fn stop(mut self) -> Data {
         if let Some(stop) = self.stop.take() {
@@ -319,6 +327,7 @@ impl HubProcess {
             .env("XIANJIE_CLOCK_START", clock_start)
             .env("XIANJIE_SCAN_INTERVAL_MS", "20")
             .env("XIANJIE_LOG", "warn")
+            .env("XIANJIE_SHUTDOWN_GRACE_MS", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -2,7 +2,8 @@
 
 As the procuratorate it submits a referral to 民政 over mutual TLS; as 民政 it
 subscribes to its inbox and reads the referral back; without a certificate it is
-refused. Prints one JSON line with what it saw; exits non-zero on any surprise.
+refused; grpcio-reflection (a v1alpha reflection client) lists the services. Prints one
+JSON line with what it saw; exits non-zero on any surprise.
 
 Usage: client.py ENDPOINT PKI_DIR PROTO_DIR
 """
@@ -14,6 +15,7 @@ import tempfile
 import uuid
 
 import grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from grpc_tools import protoc
 
 
@@ -68,8 +70,10 @@ def main():
     except grpc.RpcError as e:
         refused = e.code().name
 
+    services = sorted(ProtoReflectionDescriptorDatabase(channel(endpoint, pki, "mz")).get_services())
+
     print(json.dumps({"referral_id": referral_id, "seq": event.seq, "sender": event.actor,
-                      "without_certificate": refused}))
+                      "without_certificate": refused, "reflected_services": services}))
 
 
 if __name__ == "__main__":
