@@ -188,7 +188,7 @@ impl CoordinationService for CoordinationApi {
     #[tracing::instrument(skip_all, fields(rpc = "Watch"))]
     async fn watch(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let caller = identity::role(&request, Role::Office)?;
-        let certificate = identity::certificate(&request);
+        let certificate = identity::presented(&request)?;
         Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref()).await?))
     }
 }

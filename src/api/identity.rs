@@ -4,11 +4,13 @@
 
 use std::sync::{Arc, RwLock};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tonic::{Request, Status};
 
 use super::{error::ApiError, limits::RateLimiter};
 use crate::{
+    clock::SharedClock,
     domain::{directory::Directory, Caller, MemberCode, Role},
     pki::Identity,
     server::Revoked,
@@ -24,18 +26,30 @@ pub struct Verified {
     pub identity: Identity,
     /// Its serial number, lower-case hex: what a CRL and the audit log name.
     pub serial: String,
+    /// The end of its validity: checked at every call, not only at the handshake.
+    pub not_after: DateTime<Utc>,
 }
 
-/// The serial number of the certificate a request came with, for the audit log.
+/// The certificate a request came with: its serial number, for the audit log, and the
+/// end of its validity, for live streams.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Certificate(pub String);
+pub struct Certificate {
+    pub serial: String,
+    pub not_after: DateTime<Utc>,
+}
 
 /// The directory as the hub currently knows it.
 pub type SharedDirectory = Arc<RwLock<Directory>>;
 
-/// Resolves a peer to a caller: a verified certificate of an active member, of the
-/// office or of an admin. A certificate revoked since the connection was opened is refused on its next call.
-pub fn resolve(peer: Option<&Peer>, directory: &Directory, revoked: &Revoked) -> Result<Caller, ApiError> {
+/// Resolves a peer to a caller at `now`: a verified certificate of an active member, of
+/// the office or of an admin. A certificate revoked or expired since the connection was
+/// opened is refused on its next call.
+pub fn resolve(
+    peer: Option<&Peer>,
+    directory: &Directory,
+    revoked: &Revoked,
+    now: DateTime<Utc>,
+) -> Result<Caller, ApiError> {
     let verified = match peer {
         None => return Err(ApiError::Unauthenticated("a client certificate is required".into())),
         Some(Peer(Err(why))) => return Err(ApiError::Unauthenticated(format!("client certificate refused: {why}"))),
@@ -43,6 +57,9 @@ pub fn resolve(peer: Option<&Peer>, directory: &Directory, revoked: &Revoked) ->
     };
     if revoked.contains(&verified.serial) {
         return Err(ApiError::Unauthenticated(format!("client certificate {} is revoked", verified.serial)));
+    }
+    if now > verified.not_after {
+        return Err(ApiError::Unauthenticated(format!("client certificate {} has expired", verified.serial)));
     }
     match &verified.identity {
         Identity::Office => Ok(Caller { code: MemberCode::office(), role: Role::Office }),
@@ -63,6 +80,8 @@ pub struct Authenticate {
     pub revoked: watch::Receiver<Revoked>,
     /// Requests per second per member: past it, RESOURCE_EXHAUSTED with retry advice.
     pub rate: Arc<RateLimiter>,
+    /// The hub's clock, against which certificates expire.
+    pub clock: SharedClock,
 }
 
 impl tonic::service::Interceptor for Authenticate {
@@ -70,11 +89,11 @@ impl tonic::service::Interceptor for Authenticate {
         let peer = request.extensions().get::<Peer>().cloned();
         let caller = {
             let directory = self.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            resolve(peer.as_ref(), &directory, &self.revoked.borrow())?
+            resolve(peer.as_ref(), &directory, &self.revoked.borrow(), self.clock.now())?
         };
         self.rate.take(&caller.code)?;
         if let Some(Peer(Ok(verified))) = peer {
-            request.extensions_mut().insert(Certificate(verified.serial));
+            request.extensions_mut().insert(Certificate { serial: verified.serial, not_after: verified.not_after });
         }
         request.extensions_mut().insert(caller);
         Ok(request)
@@ -83,7 +102,12 @@ impl tonic::service::Interceptor for Authenticate {
 
 /// The serial number of the caller's certificate.
 pub fn certificate<T>(request: &Request<T>) -> String {
-    request.extensions().get::<Certificate>().map(|c| c.0.clone()).unwrap_or_default()
+    request.extensions().get::<Certificate>().map(|c| c.serial.clone()).unwrap_or_default()
+}
+
+/// The caller's certificate, as the interceptor found it.
+pub fn presented<T>(request: &Request<T>) -> Result<Certificate, Status> {
+    request.extensions().get::<Certificate>().cloned().ok_or_else(|| Status::unauthenticated("no client certificate"))
 }
 
 /// The caller the interceptor put on a request.

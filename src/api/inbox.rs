@@ -1,12 +1,12 @@
 //! The InboxService: replay after a sequence number, then live events; acknowledgements.
 
-use std::pin::Pin;
+use std::{pin::Pin, time::Duration};
 
 use tokio::sync::mpsc;
 use tokio_stream::{wrappers::ReceiverStream, Stream};
 use tonic::{Request, Response, Status};
 
-use super::{convert, error::ApiError, identity, Hub};
+use super::{convert, error::ApiError, identity, identity::Certificate, Hub};
 use crate::{
     domain::{Caller, MemberCode, Role},
     proto::{self as pb, inbox_service_server::InboxService},
@@ -47,13 +47,15 @@ fn check_epoch(hub: &Hub, epoch: &str) -> Result<(), ApiError> {
     }
 }
 
+/// How often a live stream looks at its certificate's validity again.
+const VALIDITY_CHECK: Duration = Duration::from_secs(1);
+
 /// The inbox of `member` after the request's `after_seq` (after its acknowledgement
-/// when `None`), then live, for as long as `certificate` (a serial number) is not
-/// revoked.
+/// when `None`), then live, for as long as `certificate` is neither revoked nor expired.
 pub(crate) async fn stream(
     hub: &Hub,
     member: MemberCode,
-    certificate: String,
+    certificate: Certificate,
     request: &pb::SubscribeRequest,
 ) -> Result<EventStream, Status> {
     check_epoch(hub, &request.epoch)?;
@@ -73,11 +75,11 @@ pub(crate) async fn stream(
 }
 
 /// Feeds `tx` with the inbox of `member` after `after`, then waits for more, until the
-/// client hangs up, its certificate is revoked or the hub stops.
+/// client hangs up, its certificate is revoked or expires, or the hub stops.
 async fn pump(
     hub: Hub,
     member: MemberCode,
-    certificate: String,
+    certificate: Certificate,
     mut after: u64,
     tx: mpsc::Sender<Result<pb::InboxEvent, Status>>,
 ) {
@@ -86,9 +88,17 @@ async fn pump(
     let mut grown = hub.notifier.watch(&member);
     let mut stopping = hub.stopping.clone();
     let mut revoked = hub.revoked.clone();
+    let mut validity = tokio::time::interval(VALIDITY_CHECK);
     loop {
-        if revoked.borrow_and_update().contains(&certificate) {
-            let message = format!("client certificate {certificate} is revoked");
+        let serial = &certificate.serial;
+        let refused = if revoked.borrow_and_update().contains(serial) {
+            Some(format!("client certificate {serial} is revoked"))
+        } else if hub.clock.now() > certificate.not_after {
+            Some(format!("client certificate {serial} has expired"))
+        } else {
+            None
+        };
+        if let Some(message) = refused {
             let _ = tx.send(Err(ApiError::Unauthenticated(message).into())).await;
             return;
         }
@@ -119,6 +129,7 @@ async fn pump(
             () = tx.closed() => return,
             // Looked at again at the top of the loop.
             Ok(()) = revoked.changed() => false,
+            _ = validity.tick() => false,
             // Stopping, or the hub is gone altogether.
             stopped = stopping.wait_for(|stop| *stop) => {
                 drop(stopped);
@@ -139,7 +150,7 @@ impl InboxService for InboxApi {
     #[tracing::instrument(skip_all, fields(rpc = "Subscribe"))]
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let caller = owner(&request)?;
-        let certificate = identity::certificate(&request);
+        let certificate = identity::presented(&request)?;
         Ok(Response::new(stream(&self.hub, caller.code, certificate, request.get_ref()).await?))
     }
 

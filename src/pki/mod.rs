@@ -97,6 +97,14 @@ pub fn serial(der: &[u8]) -> Result<String, String> {
     Ok(cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// When a DER certificate stops being valid.
+pub fn not_after(der: &[u8]) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let (_, cert) =
+        x509_parser::certificate::X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
+    chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
+        .ok_or_else(|| "the certificate's validity is out of range".to_owned())
+}
+
 /// The serial numbers a PEM CRL revokes, and the CRL itself for the verifier.
 pub fn read_crl(path: &Path) -> io::Result<(CertificateRevocationListDer<'static>, HashSet<String>)> {
     let crl = CertificateRevocationListDer::from_pem_file(path).map_err(|e| invalid(path, "not a PEM CRL", e))?;

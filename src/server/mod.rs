@@ -225,6 +225,7 @@ impl Prepared {
                 directory: hub.directory.clone(),
                 revoked: hub.revoked.clone(),
                 rate,
+                clock: hub.clock.clone(),
             }))
             .add_service(
                 ReferralServiceServer::new(ReferralApi::new(hub.clone()))

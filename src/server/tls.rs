@@ -238,7 +238,13 @@ impl Tls {
         }
         Peer(
             Identity::from_certificate(end_entity)
-                .and_then(|identity| Ok(Verified { identity, serial: pki::serial(end_entity)? })),
+                .and_then(|identity| {
+                    Ok(Verified {
+                        identity,
+                        serial: pki::serial(end_entity)?,
+                        not_after: pki::not_after(end_entity)?,
+                    })
+                }),
         )
     }
 

@@ -342,3 +342,30 @@ async fn a_database_from_before_sealing_is_read_and_then_sealed() {
     let err = jcy.submit(draft, vec!["mz".into()], None).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
 }
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused_on_open_connections_and_its_stream_ends() {
+    let hub = TestHub::start().await;
+    let mz = hub.client("mz").await;
+    hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
+    let mut inbox = mz.subscribe(None).await.unwrap();
+    assert_eq!(inbox.next().await.unwrap().unwrap().seq, 1);
+    // Member certificates of the development CA end on 2036-01-01.
+    hub.clock.set(at("2036-01-01T00:00:01Z"));
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match inbox.next().await {
+                Some(Ok(_)) => continue,
+                Some(Err(status)) => return status,
+                None => panic!("the stream ended without a status"),
+            }
+        }
+    })
+    .await
+    .expect("the stream ends within its validity check");
+    assert_eq!(ended.code(), Code::Unauthenticated);
+    assert!(ended.message().contains("expired"), "{}", ended.message());
+    let err = mz.who_am_i().await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "the next call on the open connection: {err:?}");
+    assert!(err.message().contains("expired"), "{}", err.message());
+}
