@@ -5,6 +5,7 @@ use std::{pin::Pin, time::Duration};
 use tokio::sync::mpsc;
 use tokio_stream::{wrappers::ReceiverStream, Stream};
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
 use super::{convert, error::ApiError, identity, identity::Certificate, Hub};
 use crate::{
@@ -110,6 +111,21 @@ async fn pump(
                 return;
             }
         };
+        // Notes written by people (comments, feedback, reasons, 催办) may describe the
+        // person: one audit entry for the batch, durable before they are sent.
+        let noted: Vec<Uuid> = events
+            .iter()
+            .filter(|e| {
+                !e.notice.note.is_empty() && e.notice.actor != MemberCode::hub() && !e.notice.referral_id.is_nil()
+            })
+            .map(|e| e.notice.referral_id)
+            .collect();
+        if !noted.is_empty() {
+            if let Err(e) = hub.audit(&member, &certificate.serial, "Subscribe", noted, "inbox notes").await {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        }
         for event in &events {
             if tx.send(Ok(convert::inbox_event(event, hub.store.epoch()))).await.is_err() {
                 return;

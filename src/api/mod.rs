@@ -31,7 +31,7 @@ pub use referrals::{check_submit, ReferralApi};
 use crate::{
     clock::SharedClock,
     delivery::Notifier,
-    domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, request_id::RequestId, Caller},
+    domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, request_id::RequestId, Caller, MemberCode},
     keys::Keys,
     server::Revoked,
     store::{Commit, RequestRecord, Store, StoreError},
@@ -59,6 +59,40 @@ pub struct Hub {
     pub revoked: watch::Receiver<Revoked>,
     /// Turns true when the hub shuts down, so that live streams end.
     pub stopping: watch::Receiver<bool>,
+}
+
+/// The answer to a mutating request, kept to answer a retry: which referrals it shows,
+/// so that replaying it is audited as a read of them.
+pub trait Answer: Message + Default {
+    fn referrals(&self) -> Vec<Uuid>;
+}
+
+fn ids<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Uuid> {
+    ids.into_iter().filter_map(|id| Uuid::parse_str(id).ok()).collect()
+}
+
+impl Answer for crate::proto::Referral {
+    fn referrals(&self) -> Vec<Uuid> {
+        ids([&self.id])
+    }
+}
+
+impl Answer for crate::proto::SubmitResponse {
+    fn referrals(&self) -> Vec<Uuid> {
+        ids(self.referrals.iter().map(|r| &r.id))
+    }
+}
+
+impl Answer for crate::proto::RemindResponse {
+    fn referrals(&self) -> Vec<Uuid> {
+        ids(self.deadline.iter().map(|d| &d.referral_id))
+    }
+}
+
+impl Answer for crate::proto::LoadScheduleResponse {
+    fn referrals(&self) -> Vec<Uuid> {
+        ids(self.moved.iter().map(|m| &m.referral_id))
+    }
 }
 
 /// What one attempt of a mutating request would write (its request record and time are
@@ -97,7 +131,7 @@ impl Hub {
     ) -> Result<R, ApiError>
     where
         Q: Message,
-        R: Message + Default,
+        R: Answer,
     {
         let request_id = RequestId::parse(request_id).map_err(|v| ApiError::Domain(v.into()))?;
         let fingerprint = Sha256::new()
@@ -106,7 +140,9 @@ impl Hub {
             .chain_update(request.get_ref().encode_to_vec())
             .finalize()
             .to_vec();
-        if let Some(answer) = self.replay(caller, &request_id, &fingerprint).await? {
+        let certificate = identity::certificate(request);
+        let replay = || self.replay(caller, &certificate, method, &request_id, &fingerprint);
+        if let Some(answer) = replay().await? {
             return Ok(answer);
         }
         for _ in 0..ATTEMPTS {
@@ -114,11 +150,11 @@ impl Hub {
                 Ok(plan) => plan,
                 // The same request, sent twice at once, may have been answered meanwhile
                 // (and made its own plan impossible): the recorded answer wins.
-                Err(e) => return self.replay(caller, &request_id, &fingerprint).await?.ok_or(e),
+                Err(e) => return replay().await?.ok_or(e),
             };
             let audit = AuditRecord {
                 actor: caller.code.clone(),
-                certificate: identity::certificate(request),
+                certificate: certificate.clone(),
                 action: method.to_owned(),
                 referrals: commit.referrals(),
                 detail: String::new(),
@@ -141,7 +177,7 @@ impl Hub {
                 }
                 Err(StoreError::Conflict) => continue,
                 Err(StoreError::DuplicateRequest) => {
-                    if let Some(answer) = self.replay(caller, &request_id, &fingerprint).await? {
+                    if let Some(answer) = replay().await? {
                         return Ok(answer);
                     }
                 }
@@ -161,20 +197,43 @@ impl Hub {
         referrals: Vec<Uuid>,
     ) -> Result<(), ApiError> {
         let detail = if caller.role == crate::domain::Role::Office { "masked" } else { "" };
+        self.audit(&caller.code, &identity::certificate(request), method, referrals, detail).await
+    }
+
+    /// Records in the audit log that `actor`, with the certificate of serial
+    /// `certificate`, read `referrals` with `method`.
+    pub async fn audit(
+        &self,
+        actor: &MemberCode,
+        certificate: &str,
+        method: &str,
+        referrals: Vec<Uuid>,
+        detail: &str,
+    ) -> Result<(), ApiError> {
         let audit = AuditRecord {
-            actor: caller.code.clone(),
-            certificate: identity::certificate(request),
+            actor: actor.clone(),
+            certificate: certificate.to_owned(),
             action: method.to_owned(),
             referrals,
             detail: detail.to_owned(),
         };
-        self.store.commit(Commit { audit: vec![audit], at: self.clock.now(), ..Commit::default() }).await?;
-        Ok(())
+        for _ in 0..ATTEMPTS {
+            let commit = Commit { audit: vec![audit.clone()], at: self.clock.now(), ..Commit::default() };
+            match self.store.commit(commit).await {
+                Err(StoreError::Conflict) => continue,
+                done => return done.map(drop).map_err(ApiError::from),
+            }
+        }
+        Err(ApiError::Contended)
     }
 
-    async fn replay<R: Message + Default>(
+    /// The recorded answer to a request id, if any; reading it again is a read of the
+    /// person's data, and audited as one.
+    async fn replay<R: Answer>(
         &self,
         caller: &Caller,
+        certificate: &str,
+        method: &str,
         request_id: &RequestId,
         fingerprint: &[u8],
     ) -> Result<Option<R>, ApiError> {
@@ -184,8 +243,9 @@ impl Hub {
         if record.fingerprint != fingerprint {
             return Err(ApiError::RequestReused(request_id.as_str().to_owned()));
         }
-        R::decode(record.response.as_slice())
-            .map(Some)
-            .map_err(|e| ApiError::Store(StoreError::Corrupt(format!("recorded response: {e}"))))
+        let answer = R::decode(record.response.as_slice())
+            .map_err(|e| ApiError::Store(StoreError::Corrupt(format!("recorded response: {e}"))))?;
+        self.audit(&caller.code, certificate, method, answer.referrals(), "replayed answer").await?;
+        Ok(Some(answer))
     }
 }

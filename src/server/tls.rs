@@ -236,16 +236,9 @@ impl Tls {
         if let Err(e) = verifier.verify_client_cert(end_entity, intermediates, now) {
             return Peer(Err(format!("not a valid certificate of this joint meeting: {e}")));
         }
-        Peer(
-            Identity::from_certificate(end_entity)
-                .and_then(|identity| {
-                    Ok(Verified {
-                        identity,
-                        serial: pki::serial(end_entity)?,
-                        not_after: pki::not_after(end_entity)?,
-                    })
-                }),
-        )
+        Peer(Identity::from_certificate(end_entity).and_then(|identity| {
+            Ok(Verified { identity, serial: pki::serial(end_entity)?, not_after: pki::not_after(end_entity)? })
+        }))
     }
 
     /// Accepts connections on `listener` and hands over those that complete the

@@ -41,7 +41,7 @@ pub enum StoreError {
     #[error("the request id is already recorded")]
     DuplicateRequest,
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// The person already has an open referral to this recipient.
@@ -53,6 +53,20 @@ pub enum StoreError {
     /// A stored value that does not parse: the database was changed outside the hub.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A serialization failure or a deadlock (PostgreSQL's SQLSTATE 40001 and 40P01)
+    /// is a lost race like any other: the request is planned again and retried.
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {
+                tracing::debug!(error = %db, "transaction lost a race; retrying");
+                StoreError::Conflict
+            }
+            _ => StoreError::Database(error),
+        }
+    }
 }
 
 /// The first answer to a request, kept so that a retry gets it again.

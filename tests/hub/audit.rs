@@ -210,3 +210,35 @@ async fn a_checkpoint_not_signed_by_the_hub_is_refused() {
     let (ok, out) = verify(&hub.data, &save(&hub.data, &forged));
     assert!(!ok && out.contains("not signed by the hub's key"), "{out}");
 }
+
+#[tokio::test]
+async fn notes_read_from_the_inbox_and_replayed_answers_are_audited_reads() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let id = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+    jcy.comment(&id, "请补充伤情鉴定书").await.unwrap();
+    let entries = || {
+        sql_texts(
+            &hub.data,
+            "SELECT actor || ' ' || action || ' ' || referrals || ' ' || detail FROM audit_log ORDER BY seq",
+        )
+    };
+    let before = entries().await.len();
+    // mz reads its inbox: the new referral (no note) and the comment (a note).
+    let mut inbox = hub.client("mz").await.subscribe(Some(0)).await.unwrap();
+    for _ in 0..2 {
+        inbox.next().await.unwrap().unwrap();
+    }
+    let rows = entries().await;
+    assert_eq!(rows[before..], [format!("mz Subscribe {id} inbox notes")], "one entry for the batch with a note");
+
+    // A retry of a request id reads the recorded answer, which repeats the person.
+    let request = pb::TransitionRequest { request_id: "receive-once".into(), referral_id: id.clone() };
+    let mut stub = hub.client("mz").await.referral_service();
+    stub.receive(request.clone()).await.unwrap();
+    let before = entries().await.len();
+    let again = stub.receive(request).await.unwrap().into_inner();
+    assert_eq!(again.person.unwrap().name, "李某");
+    let rows = entries().await;
+    assert_eq!(rows[before..], [format!("mz Receive {id} replayed answer")]);
+}

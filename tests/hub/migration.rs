@@ -10,11 +10,9 @@ use xianjie::{
 use crate::support::*;
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
 async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
-    if !on_postgres() {
-        eprintln!("skipped: moving to PostgreSQL needs a PostgreSQL cluster");
-        return;
-    }
+    assert!(on_postgres(), "moving to PostgreSQL needs a cluster: run under scripts/with-postgres.sh");
     let target = Data::fresh().await;
     let sqlite = Data { database_url: None, ..target.clone() };
     let hub = TestHub::start_on(sqlite.clone()).await;

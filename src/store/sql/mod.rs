@@ -140,20 +140,25 @@ macro_rules! sql_store {
                         .await
                         .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
                     }
-                    let mut delivered = Vec::new();
+                    let mut notices = Vec::new();
                     for (change, written) in commit.changes.iter().zip(&sealed.changes) {
                         write_change(tx, change, written, &sealed.key).await?;
                         for deadline in &change.deadlines {
                             upsert_deadline(tx, deadline, &change.referral).await?;
                         }
-                        for (notice, note) in change.notices.iter().zip(&written.notices) {
-                            delivered.push(deliver(tx, notice, note, &sealed.key).await?);
-                        }
+                        notices.extend(change.notices.iter().zip(&written.notices));
                     }
                     for update in &commit.deadline_updates {
                         update_deadline(tx, update).await?;
                     }
-                    for (notice, note) in commit.notices.iter().zip(&sealed.notices) {
+                    notices.extend(commit.notices.iter().zip(&sealed.notices));
+                    // Inbox heads are locked in one order, by member code, whatever order
+                    // the request named its recipients in: two commits to the same
+                    // members cannot wait on each other (each member's events keep
+                    // their order; the sort is stable).
+                    notices.sort_by(|(a, _), (b, _)| a.to.as_str().cmp(b.to.as_str()));
+                    let mut delivered = Vec::with_capacity(notices.len());
+                    for (notice, note) in notices {
                         delivered.push(deliver(tx, notice, note, &sealed.key).await?);
                     }
                     for record in &commit.audit {
