@@ -16,6 +16,9 @@ fi
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 
+# The container image's build stage, run on exactly what deploy/Dockerfile copies.
+scripts/dockerfile-check.sh
+
 # Everything on the embedded store (SQLite), then the whole hub suite again on a real
 # PostgreSQL server, two-replica tests included.
 cargo test --locked
