@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use tokio_stream::StreamExt;
 use xianjie::{
     domain::audit::{chain_hash, hex, Checkpoint},
     keys::Keys,
@@ -29,7 +28,7 @@ async fn traffic_and_a_checkpoint(hub: &TestHub) -> (String, Checkpoint) {
     hub.client("office").await.get(&id).await.unwrap();
     let mut inbox = mz.subscribe(Some(0)).await.unwrap();
     loop {
-        let event = inbox.next().await.unwrap().unwrap();
+        let event = inbox.next_within().await.unwrap().unwrap();
         if let Some(c) = event.checkpoint {
             assert_eq!(event.kind, pb::InboxEventKind::AuditCheckpoint as i32);
             assert!(event.referral_id.is_empty());
@@ -227,7 +226,7 @@ async fn notes_read_from_the_inbox_and_replayed_answers_are_audited_reads() {
     // mz reads its inbox: the new referral (no note) and the comment (a note).
     let mut inbox = hub.client("mz").await.subscribe(Some(0)).await.unwrap();
     for _ in 0..2 {
-        inbox.next().await.unwrap().unwrap();
+        inbox.next_within().await.unwrap().unwrap();
     }
     let rows = entries().await;
     assert_eq!(rows[before..], [format!("mz Subscribe {id} inbox notes")], "one entry for the batch with a note");

@@ -2,8 +2,6 @@
 //! a running hub, `xianjie restore` puts a copy back under a new inbox epoch, and a
 //! member's client resyncs instead of skipping the events numbered again.
 
-use std::time::Duration;
-
 use tokio_stream::StreamExt;
 use xianjie::client::{changed_epoch, Cursor};
 
@@ -60,7 +58,7 @@ async fn a_backup_of_a_running_hub_restores_with_a_new_epoch_and_members_resync(
     // mz has read all eight events when the hub goes down.
     let mut inbox = mz.follow(Cursor::new("", Some(0)));
     for _ in 0..8 {
-        tokio::time::timeout(Duration::from_secs(10), inbox.next()).await.unwrap().unwrap().unwrap();
+        within(inbox.next()).await.unwrap().unwrap();
     }
     let cursor = inbox.cursor().clone();
     assert_eq!(cursor.after_seq, Some(8));
@@ -100,14 +98,15 @@ async fn a_backup_of_a_running_hub_restores_with_a_new_epoch_and_members_resync(
     let mut inbox = mz.follow(cursor);
     let mut got = Vec::new();
     for _ in 0..2 {
-        let event = tokio::time::timeout(Duration::from_secs(10), inbox.next()).await.unwrap().unwrap().unwrap();
+        let event = within(inbox.next()).await.unwrap().unwrap();
         assert_eq!(event.epoch, epoch);
         got.push(event.referral_id);
     }
     assert_eq!(got, new);
     assert_eq!(inbox.renumbered(), 1);
     // Seen raw, the new epoch numbers them 6 and 7: numbers mz had for other events.
-    let raw: Vec<_> = mz.subscribe(Some(5)).await.unwrap().take(2).map(|e| e.unwrap().seq).collect().await;
+    let raw: Vec<_> =
+        within(mz.subscribe(Some(5)).await.unwrap().take(2).map(|e| e.unwrap().seq).collect::<Vec<_>>()).await;
     assert_eq!(raw, [6, 7]);
     hub.stop().await;
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use tokio_stream::StreamExt;
 use tonic::Code;
 use tonic_types::StatusExt;
 use xianjie::{pki::authority::Authority, proto as pb};
@@ -80,7 +79,7 @@ async fn personal_data_is_sealed_at_rest_and_bound_to_its_row() {
     let mut inbox = jcy.subscribe(Some(0)).await.unwrap();
     let mut notes_seen = Vec::new();
     for _ in 0..6 {
-        notes_seen.push(inbox.next().await.unwrap().unwrap().note);
+        notes_seen.push(inbox.next_within().await.unwrap().unwrap().note);
     }
     assert!(notes_seen.iter().any(|n| n == comment) && notes_seen.iter().any(|n| n == reason), "{notes_seen:?}");
     assert_eq!(person_of(&jcy.get(a).await.unwrap().referral.unwrap()), person, "the parties read it in full");
@@ -239,14 +238,14 @@ async fn a_revoked_member_is_refused_on_open_connections_and_its_stream_ends() {
     let jcy = hub.client("jcy").await;
     jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
     let mut inbox = mz.subscribe(None).await.unwrap();
-    assert_eq!(inbox.next().await.unwrap().unwrap().seq, 1);
+    assert_eq!(inbox.next_within().await.unwrap().unwrap().seq, 1);
     assert_eq!(mz.who_am_i().await.unwrap().code, "mz");
 
     let authority = Authority::at(hub.pki());
     let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 10).unwrap();
     let serial = authority.revoke("mz", day).unwrap();
     // The stream opened before the revocation ends with UNAUTHENTICATED…
-    let ended = inbox.next().await.unwrap().unwrap_err();
+    let ended = inbox.next_within().await.unwrap().unwrap_err();
     assert_eq!(ended.code(), Code::Unauthenticated);
     assert!(ended.message().contains(&serial), "{}", ended.message());
     // …and so does the next call on the connection opened before it.
@@ -349,12 +348,12 @@ async fn an_expired_certificate_is_refused_on_open_connections_and_its_stream_en
     let mz = hub.client("mz").await;
     hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
     let mut inbox = mz.subscribe(None).await.unwrap();
-    assert_eq!(inbox.next().await.unwrap().unwrap().seq, 1);
+    assert_eq!(inbox.next_within().await.unwrap().unwrap().seq, 1);
     // Member certificates of the development CA end on 2036-01-01.
     hub.clock.set(at("2036-01-01T00:00:01Z"));
     let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {
-            match inbox.next().await {
+            match inbox.next_within().await {
                 Some(Ok(_)) => continue,
                 Some(Err(status)) => return status,
                 None => panic!("the stream ended without a status"),

@@ -1,14 +1,13 @@
 //! The statutory deadlines through the real hub, with its clock set by the test.
 
 use chrono::Duration;
-use tokio_stream::StreamExt;
 use tonic::{Code, Streaming};
 use xianjie::proto::{self as pb, DeadlineKind as K, DeadlineState as S, InboxEventKind as E};
 
 use crate::support::*;
 
 async fn next(stream: &mut Streaming<pb::InboxEvent>) -> pb::InboxEvent {
-    stream.next().await.expect("the stream stays open").expect("an event")
+    stream.next_within().await.expect("the stream stays open").expect("an event")
 }
 
 fn deadline(all: &[pb::Deadline], kind: K) -> pb::Deadline {

@@ -15,7 +15,7 @@ async fn a_hub_restarted_on_the_same_data_has_lost_nothing() {
     // A live subscription does not hold up the shutdown; it is told to resubscribe.
     let mut live = hub.client("jcy").await.subscribe(Some(1)).await.unwrap();
     let data = hub.stop().await;
-    let ended = live.next().await.unwrap().unwrap_err();
+    let ended = live.next_within().await.unwrap().unwrap_err();
     assert_eq!(ended.code(), tonic::Code::Unavailable);
 
     let hub = TestHub::start_on(data).await;
@@ -24,7 +24,7 @@ async fn a_hub_restarted_on_the_same_data_has_lost_nothing() {
     assert_eq!(case.referrals.iter().find(|r| r.recipient == "mz").unwrap().state, pb::ReferralState::Received as i32);
     let mz = hub.client("mz").await;
     assert_eq!(mz.ack(0).await.unwrap().acked_seq, 1);
-    let jcy_inbox = hub.client("jcy").await.subscribe(Some(0)).await.unwrap().next().await.unwrap().unwrap();
+    let jcy_inbox = hub.client("jcy").await.subscribe(Some(0)).await.unwrap().next_within().await.unwrap().unwrap();
     assert_eq!(jcy_inbox.kind, pb::InboxEventKind::StateChanged as i32);
 }
 
@@ -48,7 +48,8 @@ async fn an_answered_submit_survives_a_crash_of_the_hub() {
         assert_eq!(jcy.get(id).await.expect("survived the crash").referral.unwrap().id, *id);
     }
     let mz = hub.client(dir, "mz").await;
-    let events: Vec<_> = mz.subscribe(Some(0)).await.unwrap().take(20).map(|e| e.unwrap().referral_id).collect().await;
+    let events: Vec<_> =
+        within(mz.subscribe(Some(0)).await.unwrap().take(20).map(|e| e.unwrap().referral_id).collect::<Vec<_>>()).await;
     assert_eq!(events, answered, "each inbox event was committed with its referral");
     assert!(hub.terminate().success(), "SIGTERM stops the hub cleanly");
 }

@@ -23,7 +23,7 @@ async fn one_person_referred_to_three_agencies_closes_three_loops() {
     for (i, code) in ["mz", "jy", "fl"].into_iter().enumerate() {
         let agency = hub.client(code).await;
         let mut inbox = agency.subscribe(Some(0)).await.expect("the agency subscribes");
-        let event = inbox.next().await.expect("an event").expect("delivered");
+        let event = inbox.next_within().await.expect("an event").expect("delivered");
         assert_eq!(event.kind, pb::InboxEventKind::NewReferral as i32);
         assert_eq!(event.referral_id, sent.referrals[i].id);
         assert!(event.green_channel);
@@ -49,7 +49,7 @@ async fn one_person_referred_to_three_agencies_closes_three_loops() {
     let mut inbox = jcy.subscribe(Some(0)).await.unwrap();
     let mut feedback = 0;
     for _ in 0..12 {
-        let event = inbox.next().await.unwrap().unwrap();
+        let event = inbox.next_within().await.unwrap().unwrap();
         feedback += usize::from(event.kind == pb::InboxEventKind::Feedback as i32);
     }
     assert_eq!(feedback, 3);
@@ -73,8 +73,8 @@ async fn an_agency_sends_clues_and_the_procuratorate_handles_them_to_feedback() 
     assert!(urgent.urgent && !plain.urgent);
 
     let mut inbox = jcy.subscribe(Some(0)).await.unwrap();
-    let first = inbox.next().await.unwrap().unwrap();
-    let second = inbox.next().await.unwrap().unwrap();
+    let first = inbox.next_within().await.unwrap().unwrap();
+    let second = inbox.next_within().await.unwrap().unwrap();
     assert_eq!((first.referral_id.as_str(), first.urgent), (plain.id.as_str(), false));
     assert_eq!((second.referral_id.as_str(), second.urgent), (urgent.id.as_str(), true));
 
@@ -125,7 +125,7 @@ async fn a_returned_referral_is_rerouted_in_the_same_case_and_a_withdrawal_reach
     jcy.comment(again, "已补充").await.unwrap();
     let withdrawn = jcy.withdraw(again, "当事人已获商业保险赔付").await.unwrap();
     assert_eq!(withdrawn.state, pb::ReferralState::Withdrawn as i32);
-    let events: Vec<_> = yb.subscribe(Some(0)).await.unwrap().take(3).collect::<Vec<_>>().await;
+    let events: Vec<_> = within(yb.subscribe(Some(0)).await.unwrap().take(3).collect::<Vec<_>>()).await;
     let kinds: Vec<i32> = events.into_iter().map(|e| e.unwrap().kind).collect();
     use pb::InboxEventKind as K;
     assert_eq!(kinds, [K::NewReferral as i32, K::Comment as i32, K::Withdrawn as i32]);

@@ -26,13 +26,13 @@ async fn an_agency_offline_while_three_referrals_arrive_gets_exactly_those_in_or
     let mut inbox = mz.subscribe(None).await.expect("resume after the acknowledgement");
     let mut got = Vec::new();
     for _ in 0..3 {
-        let event = inbox.next().await.unwrap().unwrap();
+        let event = inbox.next_within().await.unwrap().unwrap();
         got.push((event.seq, event.referral_id));
     }
     assert_eq!(got, vec![(2, missed[0].clone()), (3, missed[1].clone()), (4, missed[2].clone())]);
     // The next event is the next live one: nothing else was pending.
     let live = refer(&hub, 1).await;
-    let event = inbox.next().await.unwrap().unwrap();
+    let event = inbox.next_within().await.unwrap().unwrap();
     assert_eq!((event.seq, event.referral_id), (5, live[0].clone()));
 
     let position = mz.ack(4).await.unwrap();
@@ -47,20 +47,20 @@ async fn a_subscriber_that_drops_and_resumes_misses_nothing() {
     let mz = hub.client("mz").await;
     let mut inbox = mz.subscribe(Some(0)).await.unwrap();
     let first = refer(&hub, 2).await;
-    let a = inbox.next().await.unwrap().unwrap();
+    let a = inbox.next_within().await.unwrap().unwrap();
     assert_eq!((a.seq, &a.referral_id), (1, &first[0]));
     drop(inbox);
 
     let more = refer(&hub, 2).await;
     let mut resumed = mz.subscribe(Some(a.seq)).await.unwrap();
-    let ids: Vec<_> = (&mut resumed).take(3).map(|e| e.unwrap()).collect::<Vec<_>>().await;
+    let ids: Vec<_> = within((&mut resumed).take(3).map(|e| e.unwrap()).collect::<Vec<_>>()).await;
     let seqs: Vec<u64> = ids.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [2, 3, 4]);
     assert_eq!(ids[0].referral_id, first[1]);
     assert_eq!([ids[1].referral_id.clone(), ids[2].referral_id.clone()], [more[0].clone(), more[1].clone()]);
 
     // Redelivery keeps the event id stable.
-    let again = mz.subscribe(Some(1)).await.unwrap().next().await.unwrap().unwrap();
+    let again = mz.subscribe(Some(1)).await.unwrap().next_within().await.unwrap().unwrap();
     assert_eq!((again.seq, &again.event_id), (2, &ids[0].event_id));
 }
 
@@ -73,7 +73,7 @@ async fn members_get_only_their_own_events() {
     assert_eq!((position.acked_seq, position.head_seq), (0, 0));
     let jcy = hub.client("jcy").await;
     jcy.submit(referral_draft(), vec!["jy".into()], None).await.unwrap();
-    let event = jy.subscribe(Some(0)).await.unwrap().next().await.unwrap().unwrap();
+    let event = jy.subscribe(Some(0)).await.unwrap().next_within().await.unwrap().unwrap();
     assert_eq!((event.seq, event.kind), (1, pb::InboxEventKind::NewReferral as i32));
 }
 
@@ -123,7 +123,7 @@ async fn concurrent_submits_sharing_commits_each_get_their_own_answer() {
     let mut inbox = hub.client("mz").await.subscribe(Some(0)).await.unwrap();
     let mut seqs = Vec::new();
     for _ in 0..72 {
-        seqs.push(inbox.next().await.unwrap().unwrap().seq);
+        seqs.push(inbox.next_within().await.unwrap().unwrap().seq);
     }
     assert_eq!(seqs, (1..=72).collect::<Vec<u64>>());
     let position = hub.client("mz").await.ack(0).await.unwrap();

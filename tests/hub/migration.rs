@@ -1,6 +1,5 @@
 //! Moving a county from SQLite to PostgreSQL loses nothing.
 
-use tokio_stream::StreamExt;
 use xianjie::{
     keys::Keys,
     proto::{self as pb, DeadlineKind as K},
@@ -40,5 +39,5 @@ async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
     assert!(got.deadlines.iter().any(|d| d.kind == K::Start as i32));
     let mut inbox = mz.subscribe(None).await.unwrap();
     hub.client("jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
-    assert_eq!(inbox.next().await.unwrap().unwrap().seq, 2, "numbering goes on where SQLite left it");
+    assert_eq!(inbox.next_within().await.unwrap().unwrap().seq, 2, "numbering goes on where SQLite left it");
 }

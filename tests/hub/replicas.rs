@@ -27,12 +27,12 @@ async fn an_event_caused_on_one_hub_reaches_a_subscriber_of_the_other_live() {
     let (a, b) = (HubProcess::start(&data, T0), HubProcess::start(&data, T0));
     let mut on_a = a.client(dir, "mz").await.subscribe(Some(0)).await.unwrap();
     let sent = b.client(dir, "jcy").await.submit(referral_draft(), vec!["mz".into()], None).await.unwrap();
-    let event = on_a.next().await.unwrap().unwrap();
+    let event = on_a.next_within().await.unwrap().unwrap();
     assert_eq!((event.seq, event.referral_id.as_str()), (1, sent.referrals[0].id.as_str()));
     // And back: the agency acts on A, the procuratorate hears it on B.
     let mut on_b = b.client(dir, "jcy").await.subscribe(Some(0)).await.unwrap();
     a.client(dir, "mz").await.receive(&sent.referrals[0].id).await.unwrap();
-    assert_eq!(on_b.next().await.unwrap().unwrap().kind, pb::InboxEventKind::StateChanged as i32);
+    assert_eq!(on_b.next_within().await.unwrap().unwrap().kind, pb::InboxEventKind::StateChanged as i32);
     a.kill();
     b.kill();
 }
@@ -76,7 +76,7 @@ async fn inbox_numbers_stay_gap_free_and_ordered_under_writers_on_both_hubs() {
     let (from_a, from_b) = tokio::join!(submit(jcy_a), submit(jcy_b));
     let mut seen = Vec::new();
     for _ in 0..80 {
-        seen.push(live.next().await.unwrap().unwrap());
+        seen.push(live.next_within().await.unwrap().unwrap());
     }
     let seqs: Vec<u64> = seen.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=80).collect::<Vec<_>>(), "the live subscriber saw every number once, in order");
@@ -112,7 +112,7 @@ async fn two_scanners_report_each_missed_deadline_once() {
     let office = b.client(dir, "office").await;
     let mut watch = office.watch(Some(0)).await.unwrap();
     for _ in 0..10 {
-        assert_eq!(watch.next().await.unwrap().unwrap().kind, pb::InboxEventKind::DeadlineMissed as i32);
+        assert_eq!(watch.next_within().await.unwrap().unwrap().kind, pb::InboxEventKind::DeadlineMissed as i32);
     }
     let mz = a.client(dir, "mz").await;
     // Acknowledging 0 reads the inbox position: exactly one event per miss, no more.
@@ -147,7 +147,8 @@ async fn submits_naming_the_same_members_in_opposite_orders_on_two_hubs_all_succ
     }
     // Every inbox got all 160 referrals, numbered without gaps.
     let mz = a.client(dir, "mz").await;
-    let seqs: Vec<u64> = mz.subscribe(Some(0)).await.unwrap().take(160).map(|e| e.unwrap().seq).collect().await;
+    let seqs: Vec<u64> =
+        within(mz.subscribe(Some(0)).await.unwrap().take(160).map(|e| e.unwrap().seq).collect::<Vec<_>>()).await;
     assert_eq!(seqs, (1..=160).collect::<Vec<u64>>());
     a.kill();
     b.kill();

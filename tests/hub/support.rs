@@ -139,6 +139,26 @@ pub fn xianjie(data: &Data, args: &[&str]) -> String {
     out
 }
 
+/// The longest a test waits for something the hub should deliver.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `future`'s output, or a failure of the test when it takes longer than
+/// [`PATIENCE`]: a missing event fails the suite instead of hanging it.
+pub async fn within<F: std::future::Future>(future: F) -> F::Output {
+    tokio::time::timeout(PATIENCE, future).await.expect("nothing came within the test's patience (10 s)")
+}
+
+/// `next()` with a bound on the wait.
+pub trait NextWithin: tokio_stream::Stream + Unpin {
+    fn next_within(&mut self) -> impl std::future::Future<Output = Option<Self::Item>>;
+}
+
+impl<S: tokio_stream::Stream + Unpin> NextWithin for S {
+    async fn next_within(&mut self) -> Option<S::Item> {
+        within(tokio_stream::StreamExt::next(self)).await
+    }
+}
+
 /// Waits (up to 5 s) until `check` holds.
 pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
     for _ in 0..250 {
