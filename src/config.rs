@@ -72,6 +72,10 @@ pub struct Config {
     pub scan_interval_ms: u64,
     /// The working days each deadline allows (`[deadlines]`).
     pub deadlines: Policy,
+    /// Where Prometheus metrics are served over plain HTTP (`/metrics`); localhost by
+    /// default, as they are for the operator's monitoring alone. `off` in the
+    /// environment variable serves none.
+    pub metrics_listen: Option<SocketAddr>,
     /// How long a stopping hub reports NOT_SERVING to health checks while still
     /// answering, before it drains: time for a load balancer to look elsewhere.
     pub shutdown_grace_ms: u64,
@@ -111,6 +115,7 @@ impl Default for Config {
             scan_interval_ms: 30_000,
             deadlines: Policy::default(),
             shutdown_grace_ms: 2_000,
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7444))),
         }
     }
 }
@@ -154,6 +159,7 @@ impl fmt::Debug for Config {
             .field("scan_interval_ms", &self.scan_interval_ms)
             .field("deadlines", &self.deadlines)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }
@@ -261,6 +267,12 @@ impl Config {
             }
             "XIANJIE_URGENT_DAYS" => {
                 self.deadlines.urgent_days = value.parse().map_err(|_| bad("a number of working days"))?
+            }
+            "XIANJIE_METRICS_LISTEN" => {
+                self.metrics_listen = match value.as_str() {
+                    "off" => None,
+                    address => Some(address.parse().map_err(|_| bad("HOST:PORT or off"))?),
+                }
             }
             "XIANJIE_SHUTDOWN_GRACE_MS" => self.shutdown_grace_ms = value.parse().map_err(|_| bad("milliseconds"))?,
             "XIANJIE_CLOCK_START" => self.clock_start = Some(value.parse().map_err(|_| bad("an RFC 3339 instant"))?),

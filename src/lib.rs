@@ -18,6 +18,7 @@ pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod keys;
+pub mod metrics;
 pub mod pki;
 pub mod proto;
 pub mod server;

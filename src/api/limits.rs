@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use prometheus::{IntCounterVec, IntGauge};
 use tokio::time::Instant;
 
 use super::error::ApiError;
@@ -20,11 +21,18 @@ pub struct RateLimiter {
     per_second: f64,
     burst: f64,
     buckets: Mutex<HashMap<MemberCode, (f64, Instant)>>,
+    /// Refusals, by member.
+    refused: IntCounterVec,
 }
 
 impl RateLimiter {
-    pub fn new(per_second: u32, burst: u32) -> Self {
-        Self { per_second: f64::from(per_second.max(1)), burst: f64::from(burst.max(1)), buckets: Mutex::default() }
+    pub fn new(per_second: u32, burst: u32, refused: IntCounterVec) -> Self {
+        Self {
+            per_second: f64::from(per_second.max(1)),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::default(),
+            refused,
+        }
     }
 
     /// Takes a token for `member`, or says how long until one is there.
@@ -39,6 +47,7 @@ impl RateLimiter {
             return Ok(());
         }
         let wait = Duration::from_secs_f64((1.0 - *tokens) / self.per_second);
+        self.refused.with_label_values(&[member.as_str()]).inc();
         Err(ApiError::Exhausted {
             message: format!("more than {} requests per second from {member}", self.per_second),
             retry_after: Some(wait),
@@ -50,17 +59,20 @@ impl RateLimiter {
 pub struct StreamSlots {
     max: usize,
     open: Arc<Mutex<HashMap<MemberCode, usize>>>,
+    /// Streams open, all members together.
+    live: IntGauge,
 }
 
 /// One open stream; the slot is free again when it is dropped.
 pub struct Slot {
     member: MemberCode,
     open: Arc<Mutex<HashMap<MemberCode, usize>>>,
+    live: IntGauge,
 }
 
 impl StreamSlots {
-    pub fn new(max: usize) -> Self {
-        Self { max, open: Arc::default() }
+    pub fn new(max: usize, live: IntGauge) -> Self {
+        Self { max, open: Arc::default(), live }
     }
 
     pub fn take(&self, member: &MemberCode) -> Result<Slot, ApiError> {
@@ -73,7 +85,8 @@ impl StreamSlots {
             });
         }
         *count += 1;
-        Ok(Slot { member: member.clone(), open: self.open.clone() })
+        self.live.inc();
+        Ok(Slot { member: member.clone(), open: self.open.clone(), live: self.live.clone() })
     }
 }
 
@@ -83,6 +96,7 @@ impl Drop for Slot {
         if let Some(count) = open.get_mut(&self.member) {
             *count = count.saturating_sub(1);
         }
+        self.live.dec();
     }
 }
 
@@ -92,7 +106,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_member_over_its_rate_waits_and_others_do_not() {
-        let limiter = RateLimiter::new(10, 3);
+        let refused = IntCounterVec::new(prometheus::Opts::new("refused", "refused"), &["member"]).unwrap();
+        let limiter = RateLimiter::new(10, 3, refused.clone());
         let (mz, jy) = (MemberCode::parse("mz").unwrap(), MemberCode::parse("jy").unwrap());
         for _ in 0..3 {
             limiter.take(&mz).unwrap();
@@ -100,6 +115,7 @@ mod tests {
         let Err(ApiError::Exhausted { retry_after: Some(wait), .. }) = limiter.take(&mz) else { panic!() };
         assert_eq!(wait, Duration::from_millis(100));
         limiter.take(&jy).unwrap();
+        assert_eq!(refused.with_label_values(&["mz"]).get(), 1);
         tokio::time::advance(wait).await;
         limiter.take(&mz).unwrap();
         assert!(limiter.take(&mz).is_err());
@@ -107,12 +123,15 @@ mod tests {
 
     #[test]
     fn stream_slots_come_back_when_streams_end() {
-        let slots = StreamSlots::new(2);
+        let live = IntGauge::new("live", "live").unwrap();
+        let slots = StreamSlots::new(2, live.clone());
         let mz = MemberCode::parse("mz").unwrap();
         let first = slots.take(&mz).unwrap();
         let _second = slots.take(&mz).unwrap();
         assert!(slots.take(&mz).is_err());
+        assert_eq!(live.get(), 2);
         drop(first);
+        assert_eq!(live.get(), 1);
         assert!(slots.take(&mz).is_ok());
     }
 }

@@ -59,6 +59,8 @@ pub struct Hub {
     pub revoked: watch::Receiver<Revoked>,
     /// Turns true when the hub shuts down, so that live streams end.
     pub stopping: watch::Receiver<bool>,
+    /// What the hub counts, for Prometheus.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The answer to a mutating request, kept to answer a retry: which referrals it shows,

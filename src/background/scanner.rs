@@ -68,6 +68,7 @@ async fn refresh_calendar(hub: &Hub) -> Result<(), StoreError> {
 /// One pass over the deadlines at the hub's time, on the newest holiday schedules (which
 /// another hub on the same database may have loaded).
 pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
+    hub.metrics.scanner_runs.inc();
     refresh_calendar(hub).await?;
     let now = hub.clock.now();
     let today = local_date(now);

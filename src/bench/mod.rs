@@ -90,6 +90,7 @@ impl HubProcess {
             .arg(dir)
             .env("XIANJIE_CLOCK_START", CLOCK_START)
             .env("XIANJIE_LOG", "warn")
+            .env("XIANJIE_METRICS_LISTEN", "127.0.0.1:0")
             // The bench is one member sending as fast as it can: no per-member limit.
             .env("XIANJIE_REQUESTS_PER_SECOND", "1000000")
             .env("XIANJIE_REQUEST_BURST", "1000000")

@@ -66,10 +66,18 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             println!("revoked {identity}'s certificate {serial}; {} updated", authority.crl().display());
         }
         PkiCommand::List => {
+            let now = crate::server::clock(&config).now();
             for issued in authority.list()? {
-                let status = if issued.revoked { "revoked" } else { "valid" };
+                let days = (issued.not_after - now).num_days();
+                let status = match (issued.revoked, days) {
+                    (true, _) => "revoked".to_owned(),
+                    (false, ..0) => "EXPIRED".to_owned(),
+                    (false, 0..=30) => format!("EXPIRES IN {days} DAYS: issue a new one"),
+                    (false, _) => "valid".to_owned(),
+                };
                 let who = issued.identity.map_or_else(|| "(server)".to_owned(), |i| i.uri());
-                println!("{:<8} {:<28} {:<8} {} until {}", issued.name, who, status, issued.serial, issued.not_after);
+                let until = issued.not_after.format("%Y-%m-%d");
+                println!("{:<8} {:<28} {} until {until}  {status}", issued.name, who, issued.serial);
             }
         }
     }

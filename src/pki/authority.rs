@@ -20,7 +20,6 @@ use rcgen::{
     SerialNumber,
 };
 use serde::{Deserialize, Serialize};
-use x509_parser::prelude::FromDer;
 
 use super::{read_certificates, serial, Identity};
 
@@ -168,12 +167,10 @@ impl Authority {
             }
             let der = read_certificates(&path).map_err(|source| PkiError::Io { path: path.clone(), source })?.remove(0);
             let serial = serial(&der).map_err(PkiError::Invalid)?;
-            let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der)
-                .map_err(|e| PkiError::Invalid(format!("{}: {e}", path.display())))?;
             issued.push(Issued {
                 name: name.to_owned(),
                 identity: Identity::from_certificate(&der).ok(),
-                not_after: cert.validity().not_after.to_string(),
+                not_after: super::not_after(&der).map_err(PkiError::Invalid)?,
                 revoked: revocations.revoked.iter().any(|r| r.serial == serial),
                 serial,
             });
@@ -234,7 +231,7 @@ pub struct Issued {
     /// Whom it names (none for the server's).
     pub identity: Option<Identity>,
     pub serial: String,
-    pub not_after: String,
+    pub not_after: chrono::DateTime<chrono::Utc>,
     pub revoked: bool,
 }
 

@@ -1,6 +1,8 @@
 //! The hub process: assembles store, directory, clock and services, serves them over
 //! mutual TLS on an already-bound listener, and stops cleanly when told to.
 
+mod metered;
+pub mod metrics;
 pub mod tls;
 
 pub use tls::Revoked;
@@ -67,6 +69,8 @@ pub struct Prepared {
     signer: Arc<Signer>,
     checkpoint_every: Duration,
     rate: Arc<RateLimiter>,
+    /// Where `/metrics` is served, if anywhere.
+    metrics_listener: Option<TcpListener>,
     shutdown_grace: Duration,
     /// The lock on the SQLite data, held while serving: a restore refuses to run
     /// under a serving hub, and so does a second hub.
@@ -116,6 +120,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
     let store = store::open(&config.database_url(), keys.clone()).await.context("opening the database")?;
     let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
     let (_, stopping) = watch::channel(false);
+    let metrics = Arc::new(crate::metrics::Metrics::new(store.collectors()).context("registering the metrics")?);
     let hub = Hub {
         store: store.clone(),
         directory: Arc::new(RwLock::new(directory(config)?)),
@@ -124,9 +129,10 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
         clock,
         notifier: Arc::new(Notifier::default()),
         keys,
-        streams: Arc::new(StreamSlots::new(config.max_streams_per_member)),
+        streams: Arc::new(StreamSlots::new(config.max_streams_per_member, metrics.live_streams.clone())),
         revoked: watch::channel(Arc::default()).1,
         stopping,
+        metrics,
     };
     Ok((hub, store))
 }
@@ -150,9 +156,21 @@ impl Prepared {
             key: config.server_key(),
             crl: config.crl_file(),
         };
-        let tls = tls::Tls::load(files, clock.clone()).context("loading TLS certificates")?;
-        let (mut hub, store) = assemble(config, clock).await?;
+        let (mut hub, store) = assemble(config, clock.clone()).await?;
+        let expiry = hub.metrics.certificate_expiry_days.clone();
+        let tls = tls::Tls::load(files, clock, expiry).context("loading TLS certificates")?;
         hub.revoked = tls.revoked();
+        let rate = Arc::new(RateLimiter::new(
+            config.requests_per_second,
+            config.request_burst,
+            hub.metrics.rate_limited.clone(),
+        ));
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address).await.with_context(|| format!("binding the metrics listener {address}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             hub,
             tls,
@@ -164,10 +182,16 @@ impl Prepared {
                 Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?,
             ),
             checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
-            rate: Arc::new(RateLimiter::new(config.requests_per_second, config.request_burst)),
+            rate,
+            metrics_listener,
             shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
             _lock: lock,
         })
+    }
+
+    /// Where the metrics are served, if they are.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Brings the deadlines up to the hub's time (reminders and misses while it was
@@ -191,6 +215,7 @@ impl Prepared {
             signer,
             checkpoint_every,
             rate,
+            metrics_listener,
             shutdown_grace,
             _lock,
         } = self;
@@ -199,6 +224,7 @@ impl Prepared {
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
         let reloader = tokio::spawn(crate::background::reload::run(hub.clone(), tls.clone(), reload_every));
         let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), signer, checkpoint_every));
+        let metrics = metrics_listener.map(|listener| tokio::spawn(metrics::serve(hub.clone(), listener)));
         let relay = {
             let (store, notifier, stopping) = (store.clone(), hub.notifier.clone(), hub.stopping.clone());
             tokio::spawn(async move {
@@ -221,6 +247,7 @@ impl Prepared {
         let address = listener.local_addr().context("reading the listening address")?;
         let router = tonic::transport::Server::builder()
             .timeout(REQUEST_TIMEOUT)
+            .layer(metered::Metered { metrics: hub.metrics.clone() })
             .layer(InterceptorLayer::new(Authenticate {
                 directory: hub.directory.clone(),
                 revoked: hub.revoked.clone(),
@@ -281,6 +308,9 @@ impl Prepared {
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
         let _ = tokio::join!(scanner, reloader, checkpoints, relay);
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         store.close().await;
         tracing::info!("stopped");
         Ok(())

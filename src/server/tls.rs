@@ -15,6 +15,7 @@ use std::{
     time::Duration,
 };
 
+use prometheus::GaugeVec;
 use rustls::{
     client::danger::HandshakeSignatureValid,
     crypto::CryptoProvider,
@@ -40,6 +41,9 @@ use crate::{
     clock::SharedClock,
     pki::{self, Identity},
 };
+
+/// Days before a certificate ends from which the hub warns of it.
+const EXPIRY_WARNING_DAYS: f64 = 30.0;
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -145,6 +149,9 @@ pub struct Tls {
     certificate: Arc<CurrentCertificate>,
     revoked: Arc<watch::Sender<Revoked>>,
     clock: SharedClock,
+    /// Days left, per identity: the hub's own certificate, the CA, and every member's
+    /// as it connects.
+    expiry: GaugeVec,
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -182,7 +189,7 @@ fn read_trust(files: &TlsFiles) -> Result<(Trust, HashSet<String>), TlsError> {
 impl Tls {
     /// Loads the CA that signs member certificates, its CRL and the hub's own
     /// certificate.
-    pub fn load(files: TlsFiles, clock: SharedClock) -> Result<Self, TlsError> {
+    pub fn load(files: TlsFiles, clock: SharedClock, expiry: GaugeVec) -> Result<Self, TlsError> {
         let (trust, revoked) = read_trust(&files)?;
         let certificate = Arc::new(CurrentCertificate(RwLock::new(trust.server.clone())));
         let mut config = ServerConfig::builder_with_provider(provider())
@@ -190,14 +197,54 @@ impl Tls {
             .with_client_cert_verifier(Arc::new(DeferredVerifier(trust.verifier.clone())))
             .with_cert_resolver(certificate.clone());
         config.alpn_protocols = vec![b"h2".to_vec()];
-        Ok(Self {
+        let tls = Self {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             files,
             trust: Arc::new(RwLock::new(trust)),
             certificate,
             revoked: Arc::new(watch::Sender::new(Arc::new(revoked))),
             clock,
-        })
+            expiry,
+        };
+        tls.measure_own();
+        Ok(tls)
+    }
+
+    /// Records the days left of a certificate (DER) under `identity`; warns from 30
+    /// days before it ends.
+    fn measure(&self, identity: &str, der: &[u8]) {
+        if let Ok(not_after) = pki::not_after(der) {
+            self.measure_until(identity, not_after);
+        }
+    }
+
+    /// Records the days left until `not_after` under `identity`; warns, once a day,
+    /// from 30 days before.
+    fn measure_until(&self, identity: &str, not_after: chrono::DateTime<chrono::Utc>) {
+        let days = (not_after - self.clock.now()).num_seconds() as f64 / 86_400.0;
+        let gauge = self.expiry.with_label_values(&[identity]);
+        let first = gauge.get() == 0.0 || gauge.get().floor() != days.floor();
+        gauge.set(days);
+        if days < EXPIRY_WARNING_DAYS && first {
+            tracing::warn!(identity, days = days.floor(), %not_after, "certificate expires soon: issue a new one (xianjie pki issue)");
+        }
+    }
+
+    /// Records the days left of the hub's own certificate, of the CA, and of every
+    /// certificate the CA beside it has issued and not revoked.
+    fn measure_own(&self) {
+        for (identity, path) in [("hub", &self.files.cert), ("ca", &self.files.ca)] {
+            let first = pki::read_certificates(path).ok().and_then(|certs| certs.into_iter().next());
+            if let Some(der) = first {
+                self.measure(identity, der.as_ref());
+            }
+        }
+        let issued = self.files.ca.parent().map(|dir| pki::authority::Authority::at(dir).list());
+        for issued in issued.and_then(Result::ok).unwrap_or_default() {
+            if !issued.revoked && issued.name != "server" {
+                self.measure_until(&issued.name, issued.not_after);
+            }
+        }
     }
 
     /// The revoked serial numbers, as they change.
@@ -210,6 +257,7 @@ impl Tls {
     /// numbers are published. Returns whether anything changed. On error the hub goes
     /// on with what it had.
     pub fn reload(&self) -> Result<bool, TlsError> {
+        self.measure_own();
         if self.trust.read().unwrap_or_else(PoisonError::into_inner).read == contents(&self.files) {
             return Ok(false);
         }
@@ -235,6 +283,9 @@ impl Tls {
         let verifier = self.trust.read().unwrap_or_else(PoisonError::into_inner).verifier.clone();
         if let Err(e) = verifier.verify_client_cert(end_entity, intermediates, now) {
             return Peer(Err(format!("not a valid certificate of this joint meeting: {e}")));
+        }
+        if let Ok(identity) = Identity::from_certificate(end_entity) {
+            self.measure(identity.name(), end_entity.as_ref());
         }
         Peer(Identity::from_certificate(end_entity).and_then(|identity| {
             Ok(Verified { identity, serial: pki::serial(end_entity)?, not_after: pki::not_after(end_entity)? })

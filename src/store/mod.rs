@@ -174,6 +174,24 @@ pub struct DeadlineQuery {
     pub limit: u32,
 }
 
+/// Outstanding deadlines of one kind, as the metrics show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineTally {
+    pub kind: DeadlineKind,
+    /// Every outstanding one.
+    pub open: u64,
+    /// Open, with at most one working day left.
+    pub due_soon: u64,
+    /// Past their due date.
+    pub overdue: u64,
+}
+
+impl Default for DeadlineTally {
+    fn default() -> Self {
+        Self { kind: DeadlineKind::Start, open: 0, due_soon: 0, overdue: 0 }
+    }
+}
+
 /// An inbox position written by a commit, for waking live subscribers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
@@ -248,6 +266,16 @@ pub trait Store: Send + Sync + 'static {
 
     async fn inbox_position(&self, member: &MemberCode) -> Result<InboxPosition, StoreError>;
 
+    /// Every inbox's position.
+    async fn inbox_positions(&self) -> Result<Vec<(MemberCode, InboxPosition)>, StoreError>;
+
+    /// Outstanding deadlines by kind: all, those due from `today` to `soon`, those
+    /// before `today`.
+    async fn deadline_tally(&self, today: NaiveDate, soon: NaiveDate) -> Result<Vec<DeadlineTally>, StoreError>;
+
+    /// The newest checkpoint of the audit chain.
+    async fn newest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+
     /// Raises the acknowledgement of `member` to `seq` (never lowers it), capped at the
     /// head.
     async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError>;
@@ -298,6 +326,9 @@ pub trait Store: Send + Sync + 'static {
     /// The inbox epoch: the name of this history of inbox sequence numbers, new after
     /// a restore or a migration.
     fn epoch(&self) -> &str;
+
+    /// The store's own metrics (its write path), for the hub's registry.
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>>;
 }
 
 /// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), or

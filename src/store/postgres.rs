@@ -18,7 +18,7 @@ use super::{
     sql::{self, sql_store},
     Delivered, StoreError,
 };
-use crate::{delivery::Notifier, domain::MemberCode, keys::Keys};
+use crate::{delivery::Notifier, domain::MemberCode, keys::Keys, metrics::CommitMetrics};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.
 const CHANNEL: &str = "xianjie_inbox";
@@ -28,6 +28,7 @@ pub struct PgStore {
     reader: PgPool,
     keys: Arc<Keys>,
     epoch: String,
+    metrics: CommitMetrics,
 }
 
 impl PgStore {
@@ -42,7 +43,7 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
-        Ok(Self { writer: pool.clone(), reader: pool, keys, epoch })
+        Ok(Self { writer: pool.clone(), reader: pool, keys, epoch, metrics: CommitMetrics::new() })
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -62,7 +63,10 @@ impl PgStore {
         let mut tx = self.writer.begin().await?;
         let delivered = Self::write(&mut tx, &commit).await?;
         announce(&mut tx, &delivered).await?;
+        self.metrics.batch_size.observe(1.0);
+        let durable = self.metrics.commit_seconds.start_timer();
         tx.commit().await?;
+        durable.observe_duration();
         Ok(delivered)
     }
 

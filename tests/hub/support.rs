@@ -73,6 +73,7 @@ impl Data {
             reload_interval_ms: 20,
             checkpoint_interval_ms: self.checkpoint_interval_ms,
             shutdown_grace_ms: 0,
+            metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
             ..Config::default()
         };
         (self.tune)(&mut config);
@@ -194,6 +195,8 @@ pub struct TestHub {
     pub data: Data,
     pub clock: Arc<ManualClock>,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub metrics: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -207,13 +210,14 @@ impl TestHub {
     pub async fn start_on(data: Data) -> Self {
         let clock = data.clock.clone();
         let prepared = Prepared::open(&data.config(), clock.clone()).await.expect("the hub opens");
+        let metrics = prepared.metrics_address().expect("metrics are served");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("an address");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(prepared.run(listener, async {
             let _ = stopped.await;
         }));
-        Self { data, clock, addr, stop: Some(stop), task }
+        Self { data, clock, addr, metrics, stop: Some(stop), task }
     }
 
     pub fn pki(&self) -> PathBuf {
@@ -348,6 +352,7 @@ impl HubProcess {
             .env("XIANJIE_SCAN_INTERVAL_MS", "20")
             .env("XIANJIE_LOG", "warn")
             .env("XIANJIE_SHUTDOWN_GRACE_MS", "0")
+            .env("XIANJIE_METRICS_LISTEN", "off")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

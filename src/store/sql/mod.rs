@@ -588,6 +588,66 @@ macro_rules! sql_store {
                     Ok($crate::store::sql::position(row))
                 }
 
+                async fn inbox_positions(&self) -> Result<Vec<(MemberCode, InboxPosition)>, StoreError> {
+                    let rows: Vec<(String, i64, i64)> =
+                        sqlx::query_as("SELECT member, acked_seq, last_seq FROM inbox_heads ORDER BY member")
+                            .fetch_all(&self.reader)
+                            .await?;
+                    rows.into_iter()
+                        .map(|(member, acked, head)| {
+                            let member = MemberCode::parse(&member).map_err(StoreError::Corrupt)?;
+                            Ok((member, $crate::store::sql::position(Some((acked, head)))))
+                        })
+                        .collect()
+                }
+
+                async fn deadline_tally(
+                    &self,
+                    today: chrono::NaiveDate,
+                    soon: chrono::NaiveDate,
+                ) -> Result<Vec<$crate::store::DeadlineTally>, StoreError> {
+                    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                        "SELECT kind, COUNT(*), \
+                         COALESCE(SUM(CASE WHEN state = 'open' AND due_on >= $1 AND due_on <= $2 THEN 1 ELSE 0 END), 0), \
+                         COALESCE(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END), 0) \
+                         FROM deadlines WHERE pending = TRUE GROUP BY kind ORDER BY kind",
+                    )
+                    .bind(today.to_string())
+                    .bind(soon.to_string())
+                    .fetch_all(&self.reader)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(kind, open, due_soon, overdue)| {
+                            let kind = $crate::domain::deadline::DeadlineKind::from_code(&kind)
+                                .ok_or_else(|| StoreError::Corrupt(format!("deadline kind {kind}")))?;
+                            let count = |n: i64| n.max(0) as u64;
+                            Ok($crate::store::DeadlineTally {
+                                kind,
+                                open: count(open),
+                                due_soon: count(due_soon),
+                                overdue: count(overdue),
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn newest_checkpoint(&self) -> Result<Option<$crate::domain::audit::Checkpoint>, StoreError> {
+                    let row: Option<(i64, String, i64, String)> = sqlx::query_as(
+                        "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+                    )
+                    .fetch_optional(&self.reader)
+                    .await?;
+                    row.map(|(seq, head, at, signature)| {
+                        Ok($crate::domain::audit::Checkpoint {
+                            seq: seq.max(0) as u64,
+                            head,
+                            at: $crate::store::rows::from_micros(at)?,
+                            signature,
+                        })
+                    })
+                    .transpose()
+                }
+
                 async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
                     let row: Option<(i64, i64)> = sqlx::query_as(
                         "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq WHEN $1 > acked_seq THEN $1 \
@@ -647,6 +707,10 @@ macro_rules! sql_store {
 
                 fn epoch(&self) -> &str {
                     &self.epoch
+                }
+
+                fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+                    self.metrics.collectors()
                 }
 
                 async fn listen(

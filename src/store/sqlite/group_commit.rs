@@ -10,7 +10,10 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteStore;
-use crate::store::{sealed::SealedCommit as Commit, Delivered, StoreError};
+use crate::{
+    metrics::CommitMetrics,
+    store::{sealed::SealedCommit as Commit, Delivered, StoreError},
+};
 
 /// Most commits in one transaction.
 const BATCH: usize = 256;
@@ -25,9 +28,9 @@ pub struct GroupCommitter {
 
 impl GroupCommitter {
     /// Starts the writer task on `writer` (a pool of one connection).
-    pub fn start(writer: SqlitePool) -> Self {
+    pub fn start(writer: SqlitePool, metrics: CommitMetrics) -> Self {
         let (queue, waiting) = mpsc::channel(BATCH * 4);
-        tokio::spawn(run(writer, waiting));
+        tokio::spawn(run(writer, waiting, metrics));
         Self { queue }
     }
 
@@ -38,10 +41,11 @@ impl GroupCommitter {
     }
 }
 
-async fn run(writer: SqlitePool, mut waiting: mpsc::Receiver<(Commit, Reply)>) {
+async fn run(writer: SqlitePool, mut waiting: mpsc::Receiver<(Commit, Reply)>, metrics: CommitMetrics) {
     let mut batch = Vec::with_capacity(BATCH);
     while waiting.recv_many(&mut batch, BATCH).await > 0 {
-        let results = write_batch(&writer, &batch).await;
+        metrics.batch_size.observe(batch.len() as f64);
+        let results = write_batch(&writer, &batch, &metrics).await;
         for ((_, reply), result) in batch.drain(..).zip(results) {
             let _ = reply.send(result);
         }
@@ -49,7 +53,11 @@ async fn run(writer: SqlitePool, mut waiting: mpsc::Receiver<(Commit, Reply)>) {
 }
 
 /// Writes every commit of the batch, each in its savepoint; one durable commit.
-async fn write_batch(writer: &SqlitePool, batch: &[(Commit, Reply)]) -> Vec<Result<Vec<Delivered>, StoreError>> {
+async fn write_batch(
+    writer: &SqlitePool,
+    batch: &[(Commit, Reply)],
+    metrics: &CommitMetrics,
+) -> Vec<Result<Vec<Delivered>, StoreError>> {
     let mut tx = match writer.begin().await {
         Ok(tx) => tx,
         Err(e) => return batch.iter().map(|_| Err(StoreError::from(clone_error(&e)))).collect(),
@@ -66,7 +74,10 @@ async fn write_batch(writer: &SqlitePool, batch: &[(Commit, Reply)]) -> Vec<Resu
             results.push(write_one(&mut tx, commit).await);
         }
     }
-    if let Err(e) = tx.commit().await {
+    let durable = metrics.commit_seconds.start_timer();
+    let committed = tx.commit().await;
+    durable.observe_duration();
+    if let Err(e) = committed {
         return batch.iter().map(|_| Err(StoreError::from(clone_error(&e)))).collect();
     }
     results

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use self::group_commit::GroupCommitter;
 use crate::delivery::Notifier;
 use crate::keys::Keys;
+use crate::metrics::CommitMetrics;
 use crate::store::{
     sealed::SealedCommit,
     sql::{self, sql_store},
@@ -32,6 +33,7 @@ pub struct SqliteStore {
     committer: GroupCommitter,
     keys: Arc<Keys>,
     epoch: String,
+    metrics: CommitMetrics,
 }
 
 impl SqliteStore {
@@ -49,8 +51,9 @@ impl SqliteStore {
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&writer).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
-        let committer = GroupCommitter::start(writer.clone());
-        Ok(Self { writer, reader, committer, keys, epoch })
+        let metrics = CommitMetrics::new();
+        let committer = GroupCommitter::start(writer.clone(), metrics.clone());
+        Ok(Self { writer, reader, committer, keys, epoch, metrics })
     }
 
     /// The connection pool, for tools that copy whole tables.
