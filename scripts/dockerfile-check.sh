@@ -24,5 +24,5 @@ awk '/^FROM/ { stage++ } stage == 1 && /^COPY / && !/--from/' deploy/Dockerfile 
     done
 done
 echo "dockerfile-check: the build stage copies $(cd "$dir" && find . -type f | wc -l) files"
-(cd "$dir" && CARGO_TARGET_DIR="$root/target" cargo build --locked --quiet --bin xianjie)
+(cd "$dir" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo build --locked --quiet --bin xianjie)
 echo "dockerfile-check: cargo builds the hub from what the Dockerfile copies"

@@ -15,6 +15,8 @@ fi
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
+# The layers of docs/architecture.md: no module calls one above its own, no cycle.
+python3 scripts/layers.py
 
 # The container image's build stage, run on exactly what deploy/Dockerfile copies.
 scripts/dockerfile-check.sh

@@ -2,12 +2,14 @@
 //! procuratorate and the partner agencies of its joint meeting.
 //!
 //! The binary is thin; everything lives here: [`domain`] (plain rules), [`store`]
-//! (persistence), [`api`] (gRPC services), [`delivery`] (live inboxes), [`server`]
-//! (TLS and serving), [`pki`] (certificates), [`client`] (the member client) and
-//! [`cli`] (the command line).
+//! (persistence), [`delivery`] (live inboxes), [`app`] (the hub's operations),
+//! [`api`] (gRPC services mapping to them), [`server`] (TLS and serving), [`pki`]
+//! (certificates), [`client`] (the member client) and [`cli`] (the command line).
+//! docs/architecture.md shows the layers and who may call whom.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod background;
 pub mod bench;

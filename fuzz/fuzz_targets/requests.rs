@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use xianjie::{
-    api::{check_submit, convert},
-    domain::{calendar::schedule, directory::Directory, person::IdNumber, Caller, MemberCode, Role},
+    api::{convert, submission},
+    domain::{
+        calendar::schedule, directory::Directory, person::IdNumber, referral::Submission, Caller, MemberCode, Role,
+    },
     proto as pb,
 };
 
@@ -20,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
             let directory = Directory::jinjiang();
             let (code, role) = if which % 5 == 0 { ("jcy", Role::Procuratorate) } else { ("mz", Role::Agency) };
             let caller = Caller { code: MemberCode::parse(code).unwrap_or_else(|_| MemberCode::hub()), role };
-            let _ = check_submit(&caller, &request, now, &directory);
+            if let Ok((kind, content, recipients)) = submission(&request, now) {
+                let _ = Submission::check(&caller, kind, content, recipients, &directory);
+            }
         }
         2 => {
             let Ok(request) = pb::ConcludeRequest::decode(rest) else { return };

@@ -4,15 +4,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use prost_types::Timestamp;
 
 use crate::{
+    app::{calendar::Loaded, referrals::View},
     domain::{
         calendar::Calendar,
         date,
         error::Violations,
-        lifecycle::HistoryEntry,
+        history::HistoryEntry,
         person::{text, Person, PersonInput},
         referral::{Conclusion, Content, Referral, ReferralKind},
         vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
-        Caller, DomainError, FieldViolation, Role,
+        DomainError, FieldViolation,
     },
     proto as pb,
     store::{InboxEvent, ListedDeadline},
@@ -173,25 +174,6 @@ fn date_text(date: Option<chrono::NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// How much of a person's data a reader sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// The parties to a referral.
-    Full,
-    /// The joint-meeting office: the person masked, free text withheld.
-    Masked,
-}
-
-impl View {
-    pub fn of(caller: &Caller) -> Self {
-        if caller.role == Role::Office {
-            View::Masked
-        } else {
-            View::Full
-        }
-    }
-}
-
 /// A referral as `view` shows it.
 pub fn referral_as(r: &Referral, view: View) -> pb::Referral {
     let mut shown = referral(r);
@@ -345,5 +327,25 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) 
         urgent: listed.urgent,
         green_channel: listed.green_channel,
         closed_on: date_text(d.closed_on),
+    }
+}
+
+/// A loaded schedule's answer.
+pub fn loaded(l: &Loaded) -> pb::LoadScheduleResponse {
+    pb::LoadScheduleResponse {
+        year: l.year,
+        version: l.version,
+        recounted: l.recounted,
+        moved: l
+            .moved
+            .iter()
+            .map(|m| pb::MovedDeadline {
+                referral_id: m.referral_id.to_string(),
+                kind: m.kind.code().to_owned(),
+                responsible: m.responsible.to_string(),
+                was_due_on: m.was_due.to_string(),
+                due_on: m.due.to_string(),
+            })
+            .collect(),
     }
 }

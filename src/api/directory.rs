@@ -4,7 +4,8 @@ use std::sync::PoisonError;
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, error::ApiError, identity, SharedDirectory};
+use super::{convert, identity};
+use crate::app::{identity::SharedDirectory, AppError};
 use crate::{
     domain::{directory::Member, error::Violations, vocabulary::Need, Role},
     proto::{self as pb, directory_service_server::DirectoryService},
@@ -54,7 +55,7 @@ impl DirectoryService for DirectoryApi {
         let mut violations = Violations::default();
         let needs =
             convert::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
-        violations.finish(|| ()).map_err(ApiError::from)?;
+        violations.finish(|| ()).map_err(AppError::from)?;
         let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
         let suggestions = directory
             .suggest(&needs)

@@ -5,45 +5,10 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, PreconditionViolation, StatusExt};
 
 use crate::{
-    domain::{DomainError, FieldViolation, MemberCode},
+    app::AppError,
+    domain::{DomainError, FieldViolation},
     store::StoreError,
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error(transparent)]
-    Domain(#[from] DomainError),
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{0}")]
-    Unauthenticated(String),
-    #[error("{0}")]
-    PermissionDenied(String),
-    /// A request id reused for a different request.
-    #[error("request_id {0:?} was already used for a different request")]
-    RequestReused(String),
-    /// The person already has an open referral to the recipient; its id when the caller
-    /// sent it.
-    #[error("the person already has an open referral to {recipient}{}", existing.map(|id| format!(" ({id})")).unwrap_or_default())]
-    OpenReferral { recipient: MemberCode, existing: Option<uuid::Uuid> },
-    /// A limit per member was reached; retry after the given time, if any.
-    #[error("{message}")]
-    Exhausted { message: String, retry_after: Option<std::time::Duration> },
-    /// An inbox cursor from another epoch: the hub's database was restored or moved.
-    #[error("the inbox was renumbered (the hub's database was restored or moved): resubscribe without after_seq in epoch {current} and drop events already seen by event_id")]
-    EpochChanged { current: String },
-    /// Optimistic concurrency kept losing: the caller may retry with the same id.
-    #[error("the referral is being changed concurrently; retry")]
-    Contended,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl ApiError {
-    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        ApiError::Domain(DomainError::Invalid(vec![FieldViolation::new(field, description)]))
-    }
-}
 
 /// Most field violations an answer lists; the others are counted, so that an answer
 /// stays small whatever the request held.
@@ -75,32 +40,32 @@ fn bounded(message: String) -> String {
     }
 }
 
-impl From<ApiError> for Status {
-    fn from(error: ApiError) -> Status {
+impl From<AppError> for Status {
+    fn from(error: AppError) -> Status {
         let message = bounded(match &error {
-            ApiError::Domain(DomainError::Invalid(violations)) => DomainError::Invalid(listed(violations)).to_string(),
+            AppError::Domain(DomainError::Invalid(violations)) => DomainError::Invalid(listed(violations)).to_string(),
             _ => error.to_string(),
         });
         match error {
-            ApiError::Domain(DomainError::Invalid(violations)) => {
+            AppError::Domain(DomainError::Invalid(violations)) => {
                 Status::with_error_details(Code::InvalidArgument, message, bad_request(&listed(&violations)))
             }
-            ApiError::Domain(DomainError::WrongState { current, .. }) => Status::with_error_details(
+            AppError::Domain(DomainError::WrongState { current, .. }) => Status::with_error_details(
                 Code::FailedPrecondition,
                 message,
                 ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new("STATE", current, "state")]),
             ),
-            ApiError::Domain(DomainError::Forbidden(_)) | ApiError::PermissionDenied(_) => {
+            AppError::Domain(DomainError::Forbidden(_)) | AppError::PermissionDenied(_) => {
                 Status::permission_denied(message)
             }
-            ApiError::NotFound(_) => Status::not_found(message),
-            ApiError::Unauthenticated(_) => Status::unauthenticated(message),
-            ApiError::RequestReused(_) => Status::with_error_details(
+            AppError::NotFound(_) => Status::not_found(message),
+            AppError::Unauthenticated(_) => Status::unauthenticated(message),
+            AppError::RequestReused(_) => Status::with_error_details(
                 Code::AlreadyExists,
                 message,
                 ErrorDetails::with_bad_request_violation("request_id", "already used for a different request"),
             ),
-            ApiError::OpenReferral { recipient, .. } | ApiError::Store(StoreError::OpenReferral(recipient)) => {
+            AppError::OpenReferral { recipient, .. } | AppError::Store(StoreError::OpenReferral(recipient)) => {
                 Status::with_error_details(
                     Code::FailedPrecondition,
                     message,
@@ -111,11 +76,11 @@ impl From<ApiError> for Status {
                     )]),
                 )
             }
-            ApiError::Exhausted { retry_after, .. } => {
+            AppError::Exhausted { retry_after, .. } => {
                 let details = retry_after.map(|wait| ErrorDetails::with_retry_info(Some(wait))).unwrap_or_default();
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }
-            ApiError::EpochChanged { current } => Status::with_error_details(
+            AppError::EpochChanged { current } => Status::with_error_details(
                 Code::FailedPrecondition,
                 message,
                 ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
@@ -124,8 +89,18 @@ impl From<ApiError> for Status {
                     "the cursor was read in another epoch",
                 )]),
             ),
-            ApiError::Contended => Status::aborted(message),
-            ApiError::Store(e) => {
+            AppError::AnswerNotKept(_) => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+                    "ANSWERED",
+                    "request_id",
+                    "answered before; its answer is not kept",
+                )]),
+            ),
+            AppError::Unavailable(_) => Status::unavailable(message),
+            AppError::Contended => Status::aborted(message),
+            AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 Status::internal("internal error; the request may be retried with the same request_id")
             }

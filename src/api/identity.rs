@@ -1,76 +1,22 @@
-//! Who is calling. The TLS layer hands over each connection's client certificate
-//! chain, checked once per connection against the joint meeting's CA; each request
-//! then resolves that identity against the directory. Handlers only see [`Caller`].
+//! The caller of a gRPC request: the interceptor in front of every service resolves
+//! the connection's certificate (see [`crate::app::identity`]) and puts the caller on
+//! the request; handlers take it from there.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tonic::{Request, Status};
 
-use super::{error::ApiError, limits::RateLimiter};
 use crate::{
+    app::{
+        identity::{resolve, Peer, SharedDirectory},
+        limits::RateLimiter,
+        Actor,
+    },
     clock::SharedClock,
-    domain::{directory::Directory, Caller, MemberCode, Role},
-    pki::Identity,
-    server::Revoked,
+    domain::Caller,
+    pki::{Certificate, Revoked},
 };
-
-/// What the TLS layer established about a connection's client certificate.
-#[derive(Debug, Clone)]
-pub struct Peer(pub Result<Verified, String>);
-
-/// A client certificate that chains to the joint meeting's CA.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    pub identity: Identity,
-    /// Its serial number, lower-case hex: what a CRL and the audit log name.
-    pub serial: String,
-    /// The end of its validity: checked at every call, not only at the handshake.
-    pub not_after: DateTime<Utc>,
-}
-
-/// The certificate a request came with: its serial number, for the audit log, and the
-/// end of its validity, for live streams.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Certificate {
-    pub serial: String,
-    pub not_after: DateTime<Utc>,
-}
-
-/// The directory as the hub currently knows it.
-pub type SharedDirectory = Arc<RwLock<Directory>>;
-
-/// Resolves a peer to a caller at `now`: a verified certificate of an active member, of
-/// the office or of an admin. A certificate revoked or expired since the connection was
-/// opened is refused on its next call.
-pub fn resolve(
-    peer: Option<&Peer>,
-    directory: &Directory,
-    revoked: &Revoked,
-    now: DateTime<Utc>,
-) -> Result<Caller, ApiError> {
-    let verified = match peer {
-        None => return Err(ApiError::Unauthenticated("a client certificate is required".into())),
-        Some(Peer(Err(why))) => return Err(ApiError::Unauthenticated(format!("client certificate refused: {why}"))),
-        Some(Peer(Ok(verified))) => verified,
-    };
-    if revoked.contains(&verified.serial) {
-        return Err(ApiError::Unauthenticated(format!("client certificate {} is revoked", verified.serial)));
-    }
-    if now > verified.not_after {
-        return Err(ApiError::Unauthenticated(format!("client certificate {} has expired", verified.serial)));
-    }
-    match &verified.identity {
-        Identity::Office => Ok(Caller { code: MemberCode::office(), role: Role::Office }),
-        Identity::Admin => Ok(Caller { code: MemberCode::admin(), role: Role::Admin }),
-        Identity::Member(code) => match directory.get(code) {
-            Some(member) if member.active => Ok(Caller { code: code.clone(), role: member.role }),
-            Some(_) => Err(ApiError::Unauthenticated(format!("member {code} is suspended"))),
-            None => Err(ApiError::Unauthenticated(format!("{code} is not a member of the joint meeting"))),
-        },
-    }
-}
 
 /// The interceptor in front of every service, health and reflection included: a
 /// request without a valid certificate gets UNAUTHENTICATED and nothing else.
@@ -100,9 +46,9 @@ impl tonic::service::Interceptor for Authenticate {
     }
 }
 
-/// The serial number of the caller's certificate.
-pub fn certificate<T>(request: &Request<T>) -> String {
-    request.extensions().get::<Certificate>().map(|c| c.serial.clone()).unwrap_or_default()
+/// The caller the interceptor put on a request.
+pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+    request.extensions().get::<Caller>().cloned().ok_or_else(|| Status::unauthenticated("no authenticated caller"))
 }
 
 /// The caller's certificate, as the interceptor found it.
@@ -110,38 +56,7 @@ pub fn presented<T>(request: &Request<T>) -> Result<Certificate, Status> {
     request.extensions().get::<Certificate>().cloned().ok_or_else(|| Status::unauthenticated("no client certificate"))
 }
 
-/// The caller the interceptor put on a request.
-pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    request.extensions().get::<Caller>().cloned().ok_or_else(|| Status::unauthenticated("no authenticated caller"))
-}
-
-/// The caller, who must be a member unit (not the office, not an admin).
-pub fn member<T>(request: &Request<T>) -> Result<Caller, Status> {
-    let caller = caller(request)?;
-    if caller.role.is_member() {
-        Ok(caller)
-    } else {
-        Err(ApiError::PermissionDenied(format!("the {} role does not exchange referrals", caller.role)).into())
-    }
-}
-
-/// The caller, who must be a member or the office: those who read referrals. Admins
-/// manage members and certificates and read no referral.
-pub fn reader<T>(request: &Request<T>) -> Result<Caller, Status> {
-    let caller = caller(request)?;
-    if caller.role == Role::Admin {
-        Err(ApiError::PermissionDenied("admins manage members and certificates; they read no referrals".into()).into())
-    } else {
-        Ok(caller)
-    }
-}
-
-/// The caller, who must play `role`.
-pub fn role<T>(request: &Request<T>, role: Role) -> Result<Caller, Status> {
-    let caller = caller(request)?;
-    if caller.role == role {
-        Ok(caller)
-    } else {
-        Err(ApiError::PermissionDenied(format!("only the {role} role may do this; you are {}", caller.role)).into())
-    }
+/// Who acts on a request: the caller, with the certificate they presented.
+pub fn actor<T>(request: &Request<T>) -> Result<Actor, Status> {
+    Ok(Actor { caller: caller(request)?, certificate: presented(request)? })
 }

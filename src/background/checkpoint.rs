@@ -8,7 +8,7 @@ use std::{
 };
 
 use crate::{
-    api::Hub,
+    app::Hub,
     audit::Signer,
     domain::{lifecycle::Notice, MemberCode},
     store::{Commit, StoreError},
@@ -16,7 +16,7 @@ use crate::{
 
 /// Signs a checkpoint every `every` until the hub stops.
 pub async fn run(hub: Hub, signer: Arc<Signer>, every: Duration) {
-    let mut stopping = hub.stopping.clone();
+    let mut stopping = hub.delivery.stopping.clone();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
@@ -47,11 +47,8 @@ pub async fn checkpoint(hub: &Hub, signer: &Signer) -> Result<Option<u64>, Store
     to.push(MemberCode::office());
     let notices = to.iter().map(|member| Notice::for_checkpoint(member, &checkpoint)).collect();
     let at = checkpoint.at;
-    match hub.store.commit(Commit { checkpoint: Some(checkpoint), notices, at, ..Commit::default() }).await {
-        Ok(delivered) => {
-            hub.notifier.notify(&delivered);
-            Ok(Some(seq))
-        }
+    match hub.write(Commit { checkpoint: Some(checkpoint), notices, at, ..Commit::default() }).await {
+        Ok(()) => Ok(Some(seq)),
         Err(StoreError::Conflict) => Ok(None),
         Err(e) => Err(e),
     }

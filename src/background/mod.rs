@@ -1,6 +1,4 @@
-//! Background work of the hub: the deadline scanner, audit checkpoints, and reading
-//! changed files again.
+//! Background work of the hub: the deadline scanner and audit checkpoints.
 
 pub mod checkpoint;
-pub mod reload;
 pub mod scanner;

@@ -5,13 +5,10 @@
 //! transaction as the inbox events, and only if it is still as the scanner read it, so a
 //! second scanner (another replica, or this one after a restart) finds nothing to do.
 
-use std::{
-    sync::{Arc, PoisonError},
-    time::Duration,
-};
+use std::time::Duration;
 
 use crate::{
-    api::Hub,
+    app::Hub,
     domain::{
         audit::AuditRecord,
         date::local_date,
@@ -19,7 +16,7 @@ use crate::{
         lifecycle::{Notice, NoticeKind},
         MemberCode,
     },
-    store::{load_calendar, Commit, DeadlineQuery, DeadlineUpdate, StoreError},
+    store::{Commit, DeadlineQuery, DeadlineUpdate, StoreError},
 };
 
 /// How far ahead of today the scanner looks for deadlines.
@@ -36,7 +33,7 @@ pub struct Pass {
 
 /// Scans every `every` until the hub stops.
 pub async fn run(hub: Hub, every: Duration) {
-    let mut stopping = hub.stopping.clone();
+    let mut stopping = hub.delivery.stopping.clone();
     loop {
         match scan(&hub).await {
             Ok(pass) if pass != Pass::default() => tracing::info!(pass.reminded, pass.missed, "deadlines scanned"),
@@ -58,8 +55,7 @@ async fn refresh_calendar(hub: &Hub) -> Result<(), StoreError> {
         .iter()
         .any(|record| current.schedule(record.year).map(|s| s.to_open_json()) != Some(record.schedule.clone()));
     if stale {
-        let calendar = load_calendar(hub.store.as_ref()).await?;
-        *hub.calendar.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(calendar);
+        crate::app::calendar::reload(hub).await?;
         tracing::info!("holiday schedules reloaded");
     }
     Ok(())
@@ -116,14 +112,11 @@ pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
             at: now,
             ..Commit::default()
         };
-        match hub.store.commit(commit).await {
-            Ok(delivered) => {
-                hub.notifier.notify(&delivered);
-                match kind {
-                    NoticeKind::DeadlineMissed => pass.missed += 1,
-                    _ => pass.reminded += 1,
-                }
-            }
+        match hub.write(commit).await {
+            Ok(()) => match kind {
+                NoticeKind::DeadlineMissed => pass.missed += 1,
+                _ => pass.reminded += 1,
+            },
             // Someone else (another scanner, the act itself) changed it first.
             Err(StoreError::Conflict) => {}
             Err(e) => return Err(e),

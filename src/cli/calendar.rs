@@ -11,12 +11,13 @@ use super::{
     member::print_json,
 };
 use crate::{
-    api::load_plan,
+    app::{calendar::load_schedule, Actor, RequestKey},
     config::{Config, Flags},
     domain::{
         calendar::{schedule, Calendar, YearStatus},
         Caller, MemberCode, Role,
     },
+    pki::Certificate,
     proto as pb,
     store::{self, load_calendar},
 };
@@ -195,20 +196,15 @@ async fn import_offline(config: &Config, content: &str, source: &str) -> anyhow:
     let schedule = schedules.remove(0);
     let clock = crate::server::clock(config);
     let (hub, store) = crate::server::assemble(config, clock.clone()).await?;
-    let admin = Caller { code: MemberCode::admin(), role: Role::Admin };
-    let request_id = crate::client::request_id();
     // Offline: no certificate, so the audit log records none.
-    let request = tonic::Request::new(pb::LoadScheduleRequest {
-        request_id: request_id.clone(),
-        content: content.to_owned(),
-        source: source.to_owned(),
-    });
-    let (hub_ref, schedule_ref) = (&hub, &schedule);
-    let loaded = hub
-        .once(&admin, "LoadSchedule", &request_id, &request, move || {
-            Box::pin(async move { load_plan(hub_ref, schedule_ref.clone(), source, &MemberCode::admin()).await })
-        })
+    let admin = Actor {
+        caller: Caller { code: MemberCode::admin(), role: Role::Admin },
+        certificate: Certificate { serial: String::new(), not_after: chrono::DateTime::<chrono::Utc>::MAX_UTC },
+    };
+    let key = RequestKey::new(&crate::client::request_id(), "LoadSchedule", content.as_bytes());
+    let loaded = load_schedule(&hub, &admin, &key, schedule, source.to_owned())
         .await
+        .map(|loaded| crate::api::convert::loaded(&loaded))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.close().await;
     Ok(loaded)

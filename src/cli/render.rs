@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use crate::{
     domain::{
         deadline::{DeadlineKind, DeadlineState},
-        lifecycle::{EntryKind, NoticeKind},
+        history::EntryKind,
+        lifecycle::NoticeKind,
         referral::{ReferralKind, State},
         vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
     },

@@ -1,53 +1,48 @@
-//! Delivery: waking the live subscribers of an inbox when a commit fills it.
+//! Delivery: the inbox events a commit made, carried to their members' live streams.
 //!
-//! The inbox itself lives in the store; this only says "member X has events up to
-//! seq N". A subscriber reads from the store after its last seq whenever woken, so a
-//! missed wake-up costs latency, never an event.
+//! The inbox itself lives in the store. The [`Notifier`] hears of every commit's inbox
+//! positions (from this process, or relayed from other hubs on the same database);
+//! each live [`subscription`] catches up from the store and waits for the next
+//! wake-up, so a missed wake-up costs latency, never an event.
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, PoisonError},
-};
+mod notifier;
+mod slots;
+pub mod subscription;
+
+use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::{domain::MemberCode, store::Delivered};
+pub use notifier::Notifier;
+pub use slots::{Slot, StreamSlots};
+pub use subscription::{BeforeSending, Events, Subscriber};
 
-/// One watch channel per member, holding the newest seq known to be committed.
-#[derive(Debug, Default)]
-pub struct Notifier {
-    heads: Mutex<HashMap<MemberCode, watch::Sender<u64>>>,
+use crate::{pki::Revoked, store::StoreError};
+
+/// What every live stream shares: the notifier, the slots per member, the revoked
+/// certificates and whether the hub is stopping.
+#[derive(Clone)]
+pub struct Delivery {
+    pub notifier: Arc<Notifier>,
+    pub slots: Arc<StreamSlots>,
+    /// Serial numbers of revoked certificates: a live stream of one ends.
+    pub revoked: watch::Receiver<Revoked>,
+    /// Turns true when the hub shuts down, so that live streams end.
+    pub stopping: watch::Receiver<bool>,
 }
 
-impl Notifier {
-    fn sender(&self, member: &MemberCode) -> watch::Sender<u64> {
-        let mut heads = self.heads.lock().unwrap_or_else(PoisonError::into_inner);
-        heads.entry(member.clone()).or_insert_with(|| watch::channel(0).0).clone()
-    }
-
-    /// Announces committed inbox events.
-    pub fn notify(&self, delivered: &[Delivered]) {
-        for d in delivered {
-            self.sender(&d.member).send_if_modified(|head| {
-                let newer = d.seq > *head;
-                if newer {
-                    *head = d.seq;
-                }
-                newer
-            });
-        }
-    }
-
-    /// Wakes every subscriber to read its inbox again.
-    pub fn wake_all(&self) {
-        let heads = self.heads.lock().unwrap_or_else(PoisonError::into_inner);
-        for sender in heads.values() {
-            sender.send_modify(|_| {});
-        }
-    }
-
-    /// A receiver that changes whenever `member`'s inbox grows.
-    pub fn watch(&self, member: &MemberCode) -> watch::Receiver<u64> {
-        self.sender(member).subscribe()
-    }
+/// Why a live stream was refused or ended.
+#[derive(Debug, thiserror::Error)]
+pub enum Ended {
+    /// The member has as many streams open as allowed.
+    #[error("{0}")]
+    Busy(String),
+    #[error("client certificate {0} is revoked")]
+    Revoked(String),
+    #[error("client certificate {0} has expired")]
+    Expired(String),
+    #[error("the hub is shutting down; resubscribe")]
+    Stopping,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     calendar::Calendar,
     date::local_date,
-    lifecycle::EntryKind,
+    history::EntryKind,
     referral::{Referral, ReferralKind},
     MemberCode,
 };

@@ -12,6 +12,7 @@ pub mod date;
 pub mod deadline;
 pub mod directory;
 pub mod error;
+pub mod history;
 pub mod lifecycle;
 pub mod member;
 pub mod person;

@@ -6,12 +6,24 @@
 
 pub mod authority;
 
-use std::{collections::HashSet, io, path::Path};
+use std::{collections::HashSet, io, path::Path, sync::Arc};
 
+use chrono::{DateTime, Utc};
 use rustls_pki_types::{pem::PemObject, CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use x509_parser::{extensions::GeneralName, prelude::FromDer};
 
 use crate::domain::MemberCode;
+
+/// The serial numbers (lower-case hex) of revoked client certificates.
+pub type Revoked = Arc<HashSet<String>>;
+
+/// The client certificate a request came with: its serial number, for the audit log, and the
+/// end of its validity, for live streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pub serial: String,
+    pub not_after: DateTime<Utc>,
+}
 
 /// Whom a client certificate names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -98,10 +110,10 @@ pub fn serial(der: &[u8]) -> Result<String, String> {
 }
 
 /// When a DER certificate stops being valid.
-pub fn not_after(der: &[u8]) -> Result<chrono::DateTime<chrono::Utc>, String> {
+pub fn not_after(der: &[u8]) -> Result<DateTime<Utc>, String> {
     let (_, cert) =
         x509_parser::certificate::X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
-    chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
+    DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
         .ok_or_else(|| "the certificate's validity is out of range".to_owned())
 }
 

@@ -9,14 +9,14 @@ use axum::{extract::State, http::header, response::IntoResponse, routing::get, R
 use tokio::net::TcpListener;
 
 use crate::{
-    api::Hub,
+    app::Hub,
     domain::{date::local_date, deadline::DeadlineKind},
     store::{DeadlineTally, StoreError},
 };
 
 /// Serves `/metrics` on `listener` until the hub stops.
 pub async fn serve(hub: Hub, listener: TcpListener) {
-    let mut stopping = hub.stopping.clone();
+    let mut stopping = hub.delivery.stopping.clone();
     let app = Router::new().route("/metrics", get(scrape)).with_state(hub);
     let stopped = async move {
         let _ = stopping.wait_for(|stop| *stop).await;

@@ -3,9 +3,8 @@
 
 mod metered;
 pub mod metrics;
+mod reload;
 pub mod tls;
-
-pub use tls::Revoked;
 
 use std::{
     future::Future,
@@ -19,14 +18,12 @@ use tonic::{server::NamedService, service::InterceptorLayer};
 use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
-    api::{
-        limits::{RateLimiter, StreamSlots},
-        Authenticate, CalendarApi, CoordinationApi, DirectoryApi, Hub, InboxApi, ReferralApi,
-    },
+    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, ReferralApi},
+    app::{limits::RateLimiter, Hub},
     audit::Signer,
     clock::{SharedClock, SystemClock},
     config::Config,
-    delivery::Notifier,
+    delivery::{Delivery, Notifier, StreamSlots},
     domain::directory::Directory,
     pki::{authority::Authority, Identity},
     proto::{
@@ -127,11 +124,13 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
         calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         policy: config.deadlines,
         clock,
-        notifier: Arc::new(Notifier::default()),
         keys,
-        streams: Arc::new(StreamSlots::new(config.max_streams_per_member, metrics.live_streams.clone())),
-        revoked: watch::channel(Arc::default()).1,
-        stopping,
+        delivery: Delivery {
+            notifier: Arc::new(Notifier::default()),
+            slots: Arc::new(StreamSlots::new(config.max_streams_per_member, metrics.live_streams.clone())),
+            revoked: watch::channel(Arc::default()).1,
+            stopping,
+        },
         metrics,
     };
     Ok((hub, store))
@@ -159,7 +158,7 @@ impl Prepared {
         let (mut hub, store) = assemble(config, clock.clone()).await?;
         let expiry = hub.metrics.certificate_expiry_days.clone();
         let tls = tls::Tls::load(files, clock, expiry).context("loading TLS certificates")?;
-        hub.revoked = tls.revoked();
+        hub.delivery.revoked = tls.revoked();
         let rate = Arc::new(RateLimiter::new(
             config.requests_per_second,
             config.request_burst,
@@ -220,13 +219,14 @@ impl Prepared {
             _lock,
         } = self;
         let (stop, stopping) = watch::channel(false);
-        hub.stopping = stopping;
+        hub.delivery.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
-        let reloader = tokio::spawn(crate::background::reload::run(hub.clone(), tls.clone(), reload_every));
+        let reloader = tokio::spawn(reload::run(hub.clone(), tls.clone(), reload_every));
         let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), signer, checkpoint_every));
         let metrics = metrics_listener.map(|listener| tokio::spawn(metrics::serve(hub.clone(), listener)));
         let relay = {
-            let (store, notifier, stopping) = (store.clone(), hub.notifier.clone(), hub.stopping.clone());
+            let (store, notifier, stopping) =
+                (store.clone(), hub.delivery.notifier.clone(), hub.delivery.stopping.clone());
             tokio::spawn(async move {
                 if let Err(e) = store.listen(notifier, stopping).await {
                     tracing::error!(error = %e, "relaying other hubs' inbox events stopped");
@@ -250,7 +250,7 @@ impl Prepared {
             .layer(metered::Metered { metrics: hub.metrics.clone() })
             .layer(InterceptorLayer::new(Authenticate {
                 directory: hub.directory.clone(),
-                revoked: hub.revoked.clone(),
+                revoked: hub.delivery.revoked.clone(),
                 rate,
                 clock: hub.clock.clone(),
             }))

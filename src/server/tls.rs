@@ -37,9 +37,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
 use crate::{
-    api::{Peer, Verified},
+    app::identity::{Peer, Verified},
     clock::SharedClock,
-    pki::{self, Identity},
+    pki::{self, Identity, Revoked},
 };
 
 /// Days before a certificate ends from which the hub warns of it.
@@ -117,9 +117,6 @@ pub struct TlsFiles {
     /// The CA's revocation list; none revoked while the file does not exist.
     pub crl: PathBuf,
 }
-
-/// The serial numbers (lower-case hex) of revoked client certificates.
-pub type Revoked = Arc<HashSet<String>>;
 
 /// What the files said when last read.
 struct Trust {

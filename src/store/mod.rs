@@ -19,12 +19,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::delivery::Notifier;
 use crate::domain::{
     audit::{AuditEntry, AuditRecord, Checkpoint},
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
-    lifecycle::{HistoryEntry, Notice},
+    history::HistoryEntry,
+    lifecycle::Notice,
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
     request_id::RequestId,
@@ -192,6 +192,13 @@ impl Default for DeadlineTally {
     }
 }
 
+/// Who hears of the inbox events other hub processes commit on the same database.
+pub trait Announcements: Send + Sync + 'static {
+    fn delivered(&self, delivered: &[Delivered]);
+    /// Announcements may have been missed (the connection dropped and came back).
+    fn lost(&self);
+}
+
 /// An inbox position written by a commit, for waking live subscribers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
@@ -316,9 +323,9 @@ pub trait Store: Send + Sync + 'static {
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
 
-    /// Until `stopping`, tells `notifier` of inbox events that other hub processes
-    /// commit on the same database.
-    async fn listen(&self, notifier: Arc<Notifier>, stopping: watch::Receiver<bool>) -> Result<(), StoreError>;
+    /// Until `stopping`, tells `to` of inbox events that other hub processes commit on
+    /// the same database.
+    async fn listen(&self, to: Arc<dyn Announcements>, stopping: watch::Receiver<bool>) -> Result<(), StoreError>;
 
     /// Closes the connections, waiting for those in use.
     async fn close(&self);

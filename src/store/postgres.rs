@@ -16,9 +16,9 @@ use tokio::sync::watch;
 use super::{
     sealed::SealedCommit,
     sql::{self, sql_store},
-    Delivered, StoreError,
+    Announcements, Delivered, StoreError,
 };
-use crate::{delivery::Notifier, domain::MemberCode, keys::Keys, metrics::CommitMetrics};
+use crate::{domain::MemberCode, keys::Keys, metrics::CommitMetrics};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.
 const CHANNEL: &str = "xianjie_inbox";
@@ -70,10 +70,10 @@ impl PgStore {
         Ok(delivered)
     }
 
-    /// Forwards every hub's announcements to `notifier` until `stopping`. After the
-    /// connection drops and comes back, every local subscriber is woken to re-read, as
-    /// announcements may have been missed meanwhile.
-    async fn relay(&self, notifier: Arc<Notifier>, mut stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
+    /// Forwards every hub's announcements to `to` until `stopping`. After the
+    /// connection drops and comes back, `to` hears that announcements may have been
+    /// missed meanwhile.
+    async fn relay(&self, to: Arc<dyn Announcements>, mut stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
         let mut listener = PgListener::connect_with(&self.reader).await?;
         listener.listen(CHANNEL).await?;
         loop {
@@ -83,12 +83,12 @@ impl PgStore {
             };
             match received {
                 Ok(Some(notification)) => match parse(notification.payload()) {
-                    Some(delivered) => notifier.notify(&[delivered]),
+                    Some(delivered) => to.delivered(&[delivered]),
                     None => tracing::warn!(payload = notification.payload(), "unreadable inbox announcement"),
                 },
                 Ok(None) => {
                     tracing::warn!("announcement connection was lost and is back; waking every subscriber");
-                    notifier.wake_all();
+                    to.lost();
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "listening for announcements");

@@ -11,7 +11,8 @@ use super::{
 use crate::domain::{
     audit::{parse_hex, AuditEntry, AuditRecord},
     deadline::{Deadline, DeadlineKind, DeadlineState},
-    lifecycle::{EntryKind, HistoryEntry, Notice, NoticeKind},
+    history::{EntryKind, HistoryEntry},
+    lifecycle::{Notice, NoticeKind},
     referral::{Referral, ReferralKind, State},
     MemberCode,
 };

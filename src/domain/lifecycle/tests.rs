@@ -4,6 +4,7 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::{
     directory::Directory,
+    history::EntryKind,
     person::{IdNumber, Person},
     referral::{Content, Submission},
     vocabulary::{Need, RefusalGround, Situation},

@@ -39,7 +39,7 @@ macro_rules! sql_store {
                 ScheduleRecord, StoreError,
             };
             use $crate::domain::{
-                deadline::Deadline, lifecycle::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
+                deadline::Deadline, history::HistoryEntry, referral::Referral, request_id::RequestId, MemberCode,
             };
 
             const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, person_name, \
@@ -715,10 +715,10 @@ macro_rules! sql_store {
 
                 async fn listen(
                     &self,
-                    notifier: std::sync::Arc<$crate::delivery::Notifier>,
+                    to: std::sync::Arc<dyn $crate::store::Announcements>,
                     stopping: tokio::sync::watch::Receiver<bool>,
                 ) -> Result<(), StoreError> {
-                    self.relay(notifier, stopping).await
+                    self.relay(to, stopping).await
                 }
 
                 async fn open_referral(

@@ -18,13 +18,12 @@ use sqlx::{
 use tokio::sync::watch;
 
 use self::group_commit::GroupCommitter;
-use crate::delivery::Notifier;
 use crate::keys::Keys;
 use crate::metrics::CommitMetrics;
 use crate::store::{
     sealed::SealedCommit,
     sql::{self, sql_store},
-    Delivered, StoreError,
+    Announcements, Delivered, StoreError,
 };
 
 pub struct SqliteStore {
@@ -79,7 +78,7 @@ impl SqliteStore {
     }
 
     /// Nothing to relay from other processes.
-    async fn relay(&self, _notifier: Arc<Notifier>, _stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
+    async fn relay(&self, _to: Arc<dyn Announcements>, _stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
         Ok(())
     }
 }

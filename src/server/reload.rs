@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use crate::{api::Hub, server::tls::Tls};
+use super::tls::Tls;
+use crate::app::Hub;
 
 /// Reads the files every `every` until the hub stops. A file that fails to load is
 /// logged and the hub goes on with what it had.
 pub async fn run(hub: Hub, tls: Tls, every: Duration) {
-    let mut stopping = hub.stopping.clone();
+    let mut stopping = hub.delivery.stopping.clone();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}

@@ -1,0 +1,73 @@
+//! Inboxes: a member's (or the office's) events, live, and acknowledgements.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{identity, Actor, AppError, Hub};
+use crate::{
+    delivery::{BeforeSending, Events, Subscriber},
+    domain::MemberCode,
+    store::{InboxEvent, InboxPosition, StoreError},
+};
+
+/// Refuses a cursor read in another inbox epoch (before a restore); an empty epoch is
+/// not checked.
+fn check_epoch(hub: &Hub, epoch: &str) -> Result<(), AppError> {
+    let current = hub.store.epoch();
+    if epoch.is_empty() || epoch == current {
+        Ok(())
+    } else {
+        Err(AppError::EpochChanged { current: current.to_owned() })
+    }
+}
+
+/// The caller's inbox after `after` (after its acknowledgement when `None`), then live,
+/// for as long as its certificate is neither revoked nor expired.
+pub async fn subscribe(hub: &Hub, actor: &Actor, epoch: &str, after: Option<u64>) -> Result<Events, AppError> {
+    identity::inbox_owner(&actor.caller)?;
+    check_epoch(hub, epoch)?;
+    let member = actor.caller.code.clone();
+    let after = match after {
+        Some(seq) => seq,
+        None => hub.store.inbox_position(&member).await?.acked_seq,
+    };
+    let notes = NotesRead { hub: hub.clone(), member: member.clone(), certificate: actor.certificate.serial.clone() };
+    let subscriber = Subscriber { member, certificate: actor.certificate.clone(), after };
+    Ok(hub.delivery.subscribe(hub.store.clone(), hub.clock.clone(), subscriber, Box::new(notes))?)
+}
+
+/// Raises the caller's acknowledgement to `seq` (never lowers it).
+pub async fn ack(hub: &Hub, actor: &Actor, epoch: &str, seq: u64) -> Result<InboxPosition, AppError> {
+    identity::inbox_owner(&actor.caller)?;
+    check_epoch(hub, epoch)?;
+    Ok(hub.store.ack(&actor.caller.code, seq).await?)
+}
+
+/// Notes written by people (comments, feedback, reasons, 催办) may describe the person:
+/// reading them from the inbox is audited, one entry per batch, before they are sent.
+struct NotesRead {
+    hub: Hub,
+    member: MemberCode,
+    certificate: String,
+}
+
+#[async_trait]
+impl BeforeSending for NotesRead {
+    async fn before_sending(&self, events: &[InboxEvent]) -> Result<(), StoreError> {
+        let noted: Vec<Uuid> = events
+            .iter()
+            .filter(|e| {
+                !e.notice.note.is_empty() && e.notice.actor != MemberCode::hub() && !e.notice.referral_id.is_nil()
+            })
+            .map(|e| e.notice.referral_id)
+            .collect();
+        if noted.is_empty() {
+            return Ok(());
+        }
+        match self.hub.audit(&self.member, &self.certificate, "Subscribe", noted, "inbox notes").await {
+            Ok(()) => Ok(()),
+            Err(AppError::Store(e)) => Err(e),
+            Err(_) => Err(StoreError::Conflict),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The application layer: the hub's operations, as every front end calls them (the
+//! gRPC services, the workbench, the background tasks, the command line). Each takes
+//! the caller and domain values, checks who may do it, applies the domain rules, reads
+//! and writes through the store, audits what it shows and hands what it wrote to
+//! delivery. It knows neither protobuf nor HTTP.
+
+pub mod calendar;
+pub mod coordination;
+mod error;
+pub mod identity;
+pub mod inbox;
+pub mod limits;
+mod once;
+pub mod referrals;
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use uuid::Uuid;
+
+pub use error::AppError;
+pub use once::{Answer, Plan, PlanFuture, Recorded, RequestKey};
+
+use crate::{
+    clock::SharedClock,
+    delivery::Delivery,
+    domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, Caller, MemberCode, Role},
+    keys::Keys,
+    metrics::Metrics,
+    pki::Certificate,
+    store::{Commit, Store, StoreError},
+};
+use identity::SharedDirectory;
+
+/// The working-day calendar as the hub currently knows it; replaced whole when a
+/// schedule is loaded.
+pub type SharedCalendar = Arc<RwLock<Arc<Calendar>>>;
+
+/// What every operation shares: the store, the directory, the calendar, the clock and
+/// delivery.
+#[derive(Clone)]
+pub struct Hub {
+    pub store: Arc<dyn Store>,
+    pub directory: SharedDirectory,
+    pub calendar: SharedCalendar,
+    pub policy: Policy,
+    pub clock: SharedClock,
+    /// The keys that seal personal data, read again while the hub runs.
+    pub keys: Arc<Keys>,
+    pub delivery: Delivery,
+    /// What the hub counts, for Prometheus.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Who acts: the caller, with the certificate they presented (named in the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub caller: Caller,
+    pub certificate: Certificate,
+}
+
+/// How often a write is retried after losing a race.
+const ATTEMPTS: usize = 5;
+
+impl Hub {
+    /// The calendar as it is now.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        self.calendar.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Writes a commit of background work (no request id) and wakes the subscribers of
+    /// the inboxes it filled.
+    pub async fn write(&self, commit: Commit) -> Result<(), StoreError> {
+        let delivered = self.store.commit(commit).await?;
+        self.delivery.notifier.notify(&delivered);
+        Ok(())
+    }
+
+    /// Records in the audit log that `actor` read `referrals` with `method`: masked,
+    /// for the office.
+    pub async fn audit_read(&self, actor: &Actor, method: &str, referrals: Vec<Uuid>) -> Result<(), AppError> {
+        let detail = if actor.caller.role == Role::Office { "masked" } else { "" };
+        self.audit(&actor.caller.code, &actor.certificate.serial, method, referrals, detail).await
+    }
+
+    /// Records in the audit log that `actor`, with the certificate of serial
+    /// `certificate`, read `referrals` with `method`.
+    pub async fn audit(
+        &self,
+        actor: &MemberCode,
+        certificate: &str,
+        method: &str,
+        referrals: Vec<Uuid>,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        let audit = AuditRecord {
+            actor: actor.clone(),
+            certificate: certificate.to_owned(),
+            action: method.to_owned(),
+            referrals,
+            detail: detail.to_owned(),
+        };
+        for _ in 0..ATTEMPTS {
+            let commit = Commit { audit: vec![audit.clone()], at: self.clock.now(), ..Commit::default() };
+            match self.store.commit(commit).await {
+                Err(StoreError::Conflict) => continue,
+                done => return done.map(drop).map_err(AppError::from),
+            }
+        }
+        Err(AppError::Contended)
+    }
+}

@@ -1,0 +1,268 @@
+//! Referrals: submitting them, each act of their life cycle, and reading them, as the
+//! parties and the office may.
+
+use uuid::Uuid;
+
+use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use crate::{
+    domain::{
+        case::CaseState,
+        deadline,
+        history::{EntryKind, HistoryEntry},
+        lifecycle::{self, Action},
+        referral::{Content, Referral, ReferralKind, Submission},
+        MemberCode, Role,
+    },
+    store::{Change, Commit, ListQuery, ListedDeadline},
+};
+
+/// How much of a person's data a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The parties to a referral.
+    Full,
+    /// The joint-meeting office: the person masked, free text withheld.
+    Masked,
+}
+
+impl View {
+    pub fn of(actor: &Actor) -> Self {
+        if actor.caller.role == Role::Office {
+            View::Masked
+        } else {
+            View::Full
+        }
+    }
+}
+
+/// What a submit asks for: referrals of one kind and content to each recipient, in a
+/// new case or in one of the sender's.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub kind: ReferralKind,
+    pub content: Content,
+    pub recipients: Vec<MemberCode>,
+    pub case_id: Option<Uuid>,
+}
+
+/// The referrals a submit made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub case_id: Uuid,
+    pub referrals: Vec<Referral>,
+}
+
+impl Answer for Submitted {
+    fn record(&self) -> Recorded {
+        Recorded {
+            case: Some(self.case_id),
+            referrals: self.referrals.iter().map(|r| r.id).collect(),
+            ..Recorded::default()
+        }
+    }
+
+    async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        let mut referrals = Vec::with_capacity(record.referrals.len());
+        for id in &record.referrals {
+            referrals.push(stored(hub, *id).await?);
+        }
+        Ok(Submitted { case_id: record.case.unwrap_or_default(), referrals })
+    }
+}
+
+impl Answer for Referral {
+    fn record(&self) -> Recorded {
+        Recorded { referrals: vec![self.id], ..Recorded::default() }
+    }
+
+    async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        stored(hub, record.referrals.first().copied().unwrap_or_default()).await
+    }
+}
+
+/// A referral that a record names.
+async fn stored(hub: &Hub, id: Uuid) -> Result<Referral, AppError> {
+    hub.store.referral(id).await?.ok_or_else(|| AppError::NotFound(format!("referral {id}")))
+}
+
+/// The referral, if the caller is a party to it or the office; anyone else is told it
+/// does not exist.
+async fn visible(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Referral, AppError> {
+    match hub.store.referral(id).await? {
+        Some(r) if r.is_party(&actor.caller.code) || actor.caller.role == Role::Office => Ok(r),
+        _ => Err(AppError::NotFound(format!("referral {id}"))),
+    }
+}
+
+/// Submits a draft (社会救助移送 or 司法救助线索) to its recipients, once per request id.
+pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) -> Result<Submitted, AppError> {
+    identity::member(&actor.caller)?;
+    let caller = &actor.caller;
+    let submission = {
+        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Submission::check(caller, draft.kind, draft.content, draft.recipients, &directory)?
+    };
+    let existing_case = match draft.case_id {
+        None => None,
+        Some(case_id) => match hub.store.case_owner(case_id).await? {
+            Some(owner) if owner == caller.code => Some(case_id),
+            _ => return Err(AppError::NotFound(format!("case {case_id}"))),
+        },
+    };
+    let submission = &submission;
+    let submitted = hub
+        .once(actor, "Submit", key, move || {
+            Box::pin(async move {
+                for recipient in &submission.recipients {
+                    let open = hub.store.open_referral(recipient, &submission.content.person.id_number).await?;
+                    if let Some((existing, sender)) = open {
+                        let existing = (sender == caller.code).then_some(existing);
+                        return Err(AppError::OpenReferral { recipient: recipient.clone(), existing });
+                    }
+                }
+                let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
+                let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
+                let made = lifecycle::submit(submission, caller, case_id, &ids, hub.clock.now());
+                let answer = Submitted { case_id, referrals: made.iter().map(|t| t.referral.clone()).collect() };
+                let calendar = hub.calendar();
+                let changes = made
+                    .into_iter()
+                    .map(|t| Change {
+                        deadlines: deadline::on_submit(&t.referral, &calendar, &hub.policy),
+                        expected_version: None,
+                        referral: t.referral,
+                        entries: t.entries,
+                        notices: t.notices,
+                    })
+                    .collect();
+                let new_case = existing_case.is_none().then(|| (case_id, caller.code.clone()));
+                Ok(Plan { commit: Commit { new_case, changes, ..Commit::default() }, answer })
+            })
+        })
+        .await?;
+    tracing::info!(case = %submitted.case_id, referrals = submitted.referrals.len(), urgent = submission.content.urgent, "submitted");
+    Ok(submitted)
+}
+
+/// The name of an act in the audit log.
+pub fn method(action: &Action) -> &'static str {
+    match action {
+        Action::Receive => "Receive",
+        Action::Start => "Start",
+        Action::Conclude { .. } => "Conclude",
+        Action::Feedback(_) => "Feedback",
+        Action::Return(_) => "Return",
+        Action::Withdraw(_) => "Withdraw",
+        Action::Comment(_) => "Comment",
+    }
+}
+
+/// Applies one life-cycle act to referral `id`, once per request id.
+pub async fn act(hub: &Hub, actor: &Actor, key: &RequestKey, id: Uuid, action: Action) -> Result<Referral, AppError> {
+    identity::member(&actor.caller)?;
+    let action = &action;
+    hub.once(actor, method(action), key, move || {
+        Box::pin(async move {
+            let current = visible(hub, actor, id).await?;
+            let now = hub.clock.now();
+            let t = lifecycle::apply(&current, &actor.caller, action.clone(), now)?;
+            let existing = hub.store.deadlines(id).await?;
+            let acts: Vec<EntryKind> = t.entries.iter().map(|e| e.kind).collect();
+            let calendar = hub.calendar();
+            let deadlines = deadline::on_act(&t.referral, &acts, &existing, &calendar, &hub.policy, now);
+            let answer = t.referral.clone();
+            let change = Change {
+                expected_version: Some(current.version),
+                referral: t.referral,
+                entries: t.entries,
+                notices: t.notices,
+                deadlines,
+            };
+            Ok(Plan { commit: Commit { changes: vec![change], ..Commit::default() }, answer })
+        })
+    })
+    .await
+}
+
+/// A referral as one reader sees it, with its history and deadlines.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub referral: Referral,
+    pub history: Vec<HistoryEntry>,
+    pub deadlines: Vec<ListedDeadline>,
+    pub view: View,
+}
+
+/// Reads a referral (the parties in full, the office masked); audited.
+pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> {
+    identity::reader(&actor.caller)?;
+    let referral = visible(hub, actor, id).await?;
+    hub.audit_read(actor, "Get", vec![id]).await?;
+    let history = hub.store.history(id).await?;
+    let deadlines = hub
+        .store
+        .deadlines(id)
+        .await?
+        .into_iter()
+        .map(|deadline| ListedDeadline {
+            deadline,
+            referral_kind: referral.kind,
+            urgent: referral.content.urgent,
+            green_channel: referral.content.green_channel(),
+        })
+        .collect();
+    Ok(Shown { referral, history, deadlines, view: View::of(actor) })
+}
+
+/// A page of referrals, and whether more follow.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub referrals: Vec<Referral>,
+    pub more: bool,
+    pub view: View,
+}
+
+/// The referrals the caller sent or received (every member's, masked, for the
+/// office), newest first, `query.limit` at most; audited.
+pub async fn list(hub: &Hub, actor: &Actor, mut query: ListQuery) -> Result<Listed, AppError> {
+    identity::reader(&actor.caller)?;
+    let view = View::of(actor);
+    let limit = query.limit as usize;
+    query.limit += 1;
+    let party = (view == View::Full).then_some(&actor.caller.code);
+    let mut referrals = hub.store.list(party, &query).await?;
+    let more = referrals.len() > limit;
+    referrals.truncate(limit);
+    if !referrals.is_empty() {
+        hub.audit_read(actor, "List", referrals.iter().map(|r| r.id).collect()).await?;
+    }
+    Ok(Listed { referrals, more, view })
+}
+
+/// A case (1+N): its referrals the caller may see, and where it stands.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub case_id: Uuid,
+    pub referrals: Vec<Referral>,
+    pub state: CaseState,
+    pub view: View,
+}
+
+/// Reads a case: a party sees its own referrals in it, the office all, masked; audited.
+pub async fn case(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Case, AppError> {
+    identity::reader(&actor.caller)?;
+    let view = View::of(actor);
+    let referrals: Vec<Referral> = hub
+        .store
+        .case_referrals(case_id)
+        .await?
+        .into_iter()
+        .filter(|r| view == View::Masked || r.is_party(&actor.caller.code))
+        .collect();
+    if referrals.is_empty() {
+        return Err(AppError::NotFound(format!("case {case_id}")));
+    }
+    hub.audit_read(actor, "GetCase", referrals.iter().map(|r| r.id).collect()).await?;
+    let state = CaseState::of(referrals.iter().map(|r| r.state));
+    Ok(Case { case_id, referrals, state, view })
+}
