@@ -42,6 +42,9 @@ pub enum StoreError {
     DuplicateRequest,
     #[error("database: {0}")]
     Database(sqlx::Error),
+    /// A failure of the embedded store's writing connection.
+    #[error("database: {0}")]
+    Sqlite(String),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// The person already has an open referral to this recipient.

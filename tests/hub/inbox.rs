@@ -1,6 +1,7 @@
 //! Durable inboxes: nothing is lost while a member is offline or its stream drops.
 
 use tokio_stream::StreamExt;
+use tonic::Code;
 use xianjie::proto as pb;
 
 use crate::support::*;
@@ -128,4 +129,51 @@ async fn concurrent_submits_sharing_commits_each_get_their_own_answer() {
     assert_eq!(seqs, (1..=72).collect::<Vec<u64>>());
     let position = hub.client("mz").await.ack(0).await.unwrap();
     assert_eq!(position.head_seq, 72, "one referral per request id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_request_id_fails_alone_in_a_shared_commit_and_the_others_are_delivered_in_order() {
+    let hub = TestHub::start().await;
+    let stub = hub.client("jcy").await.referral_service();
+    let request = |id: String| pb::SubmitRequest {
+        draft: Some(referral_draft()),
+        request_id: id,
+        recipients: vec!["mz".into()],
+        case_id: String::new(),
+    };
+    // 48 distinct submits, and 8 ids each sent twice at once with two different people:
+    // the second of a pair fails inside the shared transaction, and alone.
+    let mut calls = Vec::new();
+    let ids = (0..48).map(|i| format!("distinct-{i}")).chain((0..16).map(|i| format!("reused-{}", i / 2)));
+    for id in ids {
+        let mut stub = stub.clone();
+        let sent = request(id.clone());
+        calls.push(tokio::spawn(async move { (id, stub.submit(sent).await.map(|r| r.into_inner())) }));
+    }
+    let mut answered = Vec::new();
+    let mut refused = std::collections::HashMap::<String, usize>::new();
+    for call in calls {
+        match call.await.unwrap() {
+            (_, Ok(answer)) => answered.push(answer.referrals[0].id.clone()),
+            (id, Err(status)) => {
+                assert_eq!(status.code(), Code::AlreadyExists, "{id}: {status:?}");
+                assert!(id.starts_with("reused-"), "{id} was refused");
+                *refused.entry(id).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(answered.len(), 56, "every distinct submit and one of each reused pair");
+    assert_eq!(refused.len(), 8);
+    assert!(refused.values().all(|&n| n == 1));
+    let mut inbox = hub.client("mz").await.subscribe(Some(0)).await.unwrap();
+    let mut delivered = Vec::new();
+    for expected in 1..=56u64 {
+        let event = inbox.next_within().await.unwrap().unwrap();
+        assert_eq!(event.seq, expected, "gap-free and in order");
+        delivered.push(event.referral_id);
+    }
+    delivered.sort();
+    answered.sort();
+    assert_eq!(delivered, answered, "exactly the answered referrals, once each");
+    assert_eq!(hub.client("mz").await.ack(0).await.unwrap().head_seq, 56);
 }

@@ -3,13 +3,15 @@
 //! one text for every query (with `$1`-style parameters, which SQLite reads too), so
 //! the two cannot drift apart.
 //!
-//! The backend provides three inherent methods: `commit_one`, which runs a commit
-//! through the shared `write` path in a transaction of its own making (SQLite groups
-//! concurrent commits into one; PostgreSQL also announces new inbox events to other
-//! replicas), `relay`, which forwards such announcements to this process's
-//! subscribers, and `close`.
+//! The backend provides four inherent methods: `commit_one`, which writes a commit
+//! durably (SQLite on its writer thread, which groups concurrent commits into one
+//! transaction; PostgreSQL through the shared `write` path, also announcing new inbox
+//! events to other replicas), `ack_one`, `relay`, which forwards such announcements to
+//! this process's subscribers, and `close`.
 //!
 //! [`Store`]: crate::store::Store
+
+pub mod writes;
 
 /// Makes the store's inbox epoch on first open; an existing one stays.
 pub const INSERT_EPOCH: &str = "INSERT INTO hub_meta (id, epoch) VALUES (1, $1) ON CONFLICT (id) DO NOTHING";
@@ -17,6 +19,27 @@ pub const INSERT_EPOCH: &str = "INSERT INTO hub_meta (id, epoch) VALUES (1, $1) 
 pub const NEW_EPOCH: &str = "UPDATE hub_meta SET epoch = $1 WHERE id = 1";
 /// The inbox epoch.
 pub const SELECT_EPOCH: &str = "SELECT epoch FROM hub_meta WHERE id = 1";
+
+/// Binds a referral's sealed columns in the order of `SEALED_COLUMNS`.
+pub fn bind_sealed<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    sealed: &'q super::sealed::SealedContent,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sealed
+        .sealed
+        .iter()
+        .fold(query, |q, value| q.bind(value))
+        .bind(&sealed.sealed_key)
+        .bind(&sealed.person_index)
+        .bind(&sealed.conclusion)
+        .bind(&sealed.feedback)
+        .bind(&sealed.closing_reason)
+}
 
 /// `(acked_seq, last_seq)` of an inbox as a position.
 pub fn position(row: Option<(i64, i64)>) -> super::InboxPosition {
@@ -63,330 +86,6 @@ macro_rules! sql_store {
                 list.push_unseparated(")");
             }
 
-            mod write {
-                // The one write path: everything a commit holds, in its
-                // transaction, or nothing.
-
-                use sqlx::Transaction;
-                use uuid::Uuid;
-
-                use $crate::{
-                    domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
-                    store::{
-                        rows::micros,
-                        sealed::{sealed_assignments, SealedChange, SealedCommit, SealedContent, SEALED_COLUMNS},
-                        Change, DeadlineUpdate, Delivered, StoreError,
-                    },
-                };
-
-                type Tx<'a> = Transaction<'a, $db>;
-                type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
-
-                /// Binds a referral's sealed columns in the order of `SEALED_COLUMNS`.
-                pub fn bind_sealed<'q>(query: Query<'q>, sealed: &'q SealedContent) -> Query<'q> {
-                    sealed
-                        .sealed
-                        .iter()
-                        .fold(query, |q, value| q.bind(value))
-                        .bind(&sealed.sealed_key)
-                        .bind(&sealed.person_index)
-                        .bind(&sealed.conclusion)
-                        .bind(&sealed.feedback)
-                        .bind(&sealed.closing_reason)
-                }
-
-                fn unique_violation(error: &sqlx::Error) -> bool {
-                    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
-                }
-
-                /// Writes every part of `commit`; the caller commits the transaction.
-                pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
-                    let commit = &sealed.commit;
-                    if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
-                        sqlx::query(
-                            "INSERT INTO requests (member, request_id, fingerprint, response, at, sealed_key) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
-                        )
-                            .bind(request.member.as_str())
-                            .bind(request.request_id.as_str())
-                            .bind(&request.fingerprint)
-                            .bind(response.as_bytes())
-                            .bind(micros(commit.at))
-                            .bind(&sealed.key)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(|e| if unique_violation(&e) { StoreError::DuplicateRequest } else { e.into() })?;
-                    }
-                    if let Some((case_id, owner)) = &commit.new_case {
-                        sqlx::query("INSERT INTO cases (id, owner, created_at) VALUES ($1, $2, $3)")
-                            .bind(case_id.to_string())
-                            .bind(owner.as_str())
-                            .bind(micros(commit.at))
-                            .execute(&mut **tx)
-                            .await?;
-                    }
-                    if let Some(s) = &commit.schedule {
-                        sqlx::query(
-                            "INSERT INTO calendar_schedules (year, version, schedule, source, loaded_by, loaded_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
-                        )
-                        .bind(i64::from(s.year))
-                        .bind(i64::from(s.version))
-                        .bind(&s.schedule)
-                        .bind(&s.source)
-                        .bind(s.loaded_by.as_str())
-                        .bind(micros(s.loaded_at))
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
-                    }
-                    let mut notices = Vec::new();
-                    for (change, written) in commit.changes.iter().zip(&sealed.changes) {
-                        write_change(tx, change, written, &sealed.key).await?;
-                        for deadline in &change.deadlines {
-                            upsert_deadline(tx, deadline, &change.referral).await?;
-                        }
-                        notices.extend(change.notices.iter().zip(&written.notices));
-                    }
-                    for update in &commit.deadline_updates {
-                        update_deadline(tx, update).await?;
-                    }
-                    notices.extend(commit.notices.iter().zip(&sealed.notices));
-                    // Inbox heads are locked in one order, by member code, whatever order
-                    // the request named its recipients in: two commits to the same
-                    // members cannot wait on each other (each member's events keep
-                    // their order; the sort is stable).
-                    notices.sort_by(|(a, _), (b, _)| a.to.as_str().cmp(b.to.as_str()));
-                    let mut delivered = Vec::with_capacity(notices.len());
-                    for (notice, note) in notices {
-                        delivered.push(deliver(tx, notice, note, &sealed.key).await?);
-                    }
-                    for record in &commit.audit {
-                        append_audit(tx, record, commit.at).await?;
-                    }
-                    if let Some(c) = &commit.checkpoint {
-                        sqlx::query("INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)")
-                            .bind(i64::try_from(c.seq).unwrap_or(i64::MAX))
-                            .bind(&c.head)
-                            .bind(micros(c.at))
-                            .bind(&c.signature)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
-                    }
-                    Ok(delivered)
-                }
-
-                /// Appends a record to the audit chain, holding the head row's lock until
-                /// the transaction ends, so that entries of concurrent commits (of any
-                /// hub) are numbered and chained one after the other.
-                async fn append_audit(
-                    tx: &mut Tx<'_>,
-                    record: &$crate::domain::audit::AuditRecord,
-                    at: chrono::DateTime<chrono::Utc>,
-                ) -> Result<(), StoreError> {
-                    use $crate::domain::audit::{chain_hash, hex, parse_hex};
-                    let (seq, prev): (i64, String) =
-                        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                            .fetch_one(&mut **tx)
-                            .await?;
-                    let prev = parse_hex(&prev).ok_or_else(|| StoreError::Corrupt(format!("audit head hash {prev:?}")))?;
-                    let hash = chain_hash(&prev, seq as u64, at, record);
-                    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(hex(&hash)).execute(&mut **tx).await?;
-                    let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
-                    sqlx::query(
-                        "INSERT INTO audit_log (seq, at, actor, certificate, action, referrals, detail, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(seq)
-                    .bind(micros(at))
-                    .bind(record.actor.as_str())
-                    .bind(&record.certificate)
-                    .bind(&record.action)
-                    .bind(referrals.join(","))
-                    .bind(&record.detail)
-                    .bind(hex(&prev))
-                    .bind(hex(&hash))
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(())
-                }
-
-                async fn write_change(
-                    tx: &mut Tx<'_>,
-                    change: &Change,
-                    written: &SealedChange,
-                    key: &str,
-                ) -> Result<(), StoreError> {
-                    let r = &change.referral;
-                    match change.expected_version {
-                        None => {
-                            let placeholders: Vec<String> = (1..=13 + SEALED_COLUMNS.len()).map(|n| format!("${n}")).collect();
-                            let statement = format!(
-                                "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
-                                 content, submitted_at, updated_at, started_at, version, {}) VALUES ({})",
-                                SEALED_COLUMNS.join(", "),
-                                placeholders.join(", "),
-                            );
-                            let insert = sqlx::query(&statement)
-                                .bind(r.id.to_string())
-                                .bind(r.case_id.to_string())
-                                .bind(r.kind.code())
-                                .bind(r.state.code())
-                                .bind(r.sender.as_str())
-                                .bind(r.recipient.as_str())
-                                .bind(r.content.urgent)
-                                .bind(r.content.green_channel())
-                                .bind(&written.referral.content)
-                                .bind(micros(r.submitted_at))
-                                .bind(micros(r.updated_at))
-                                .bind(r.started_at.map(micros))
-                                .bind(i64::from(r.version));
-                            bind_sealed(insert, &written.referral).execute(&mut **tx).await.map_err(|e| {
-                                if unique_violation(&e) { StoreError::OpenReferral(r.recipient.clone()) } else { e.into() }
-                            })?;
-                        }
-                        Some(expected) => {
-                            // Everything sealed is written again, under one key, so that
-                            // the row's `sealed_key` names the key of all its fields.
-                            let statement = format!(
-                                "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, version = $4, content = $5, \
-                                 {} WHERE id = ${} AND version = ${}",
-                                sealed_assignments(6),
-                                6 + SEALED_COLUMNS.len(),
-                                7 + SEALED_COLUMNS.len(),
-                            );
-                            let update = sqlx::query(&statement)
-                                .bind(r.state.code())
-                                .bind(micros(r.updated_at))
-                                .bind(r.started_at.map(micros))
-                                .bind(i64::from(r.version))
-                                .bind(&written.referral.content);
-                            let updated = bind_sealed(update, &written.referral)
-                                .bind(r.id.to_string())
-                                .bind(i64::from(expected))
-                                .execute(&mut **tx)
-                                .await?;
-                            if updated.rows_affected() != 1 {
-                                return Err(StoreError::Conflict);
-                            }
-                        }
-                    }
-                    for (entry, note) in change.entries.iter().zip(&written.entries) {
-                        sqlx::query(
-                            "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note, sealed_key) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        )
-                        .bind(entry.referral_id.to_string())
-                        .bind(i64::from(entry.version))
-                        .bind(entry.kind.code())
-                        .bind(entry.actor.as_str())
-                        .bind(micros(entry.at))
-                        .bind(entry.state.code())
-                        .bind(note)
-                        .bind(key)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                    Ok(())
-                }
-
-                async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline, referral: &Referral) -> Result<(), StoreError> {
-                    sqlx::query(
-                        "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
-                         met_on, reminded, referral_kind, urgent, green_channel, closed_on) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                         ON CONFLICT (referral_id, kind) DO UPDATE SET responsible = excluded.responsible, \
-                         runs_from = excluded.runs_from, due_on = excluded.due_on, provisional = excluded.provisional, \
-                         state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded, \
-                         closed_on = excluded.closed_on",
-                    )
-                    .bind(d.referral_id.to_string())
-                    .bind(d.kind.code())
-                    .bind(d.case_id.to_string())
-                    .bind(d.responsible.as_str())
-                    .bind(d.trigger.to_string())
-                    .bind(d.due.to_string())
-                    .bind(d.provisional)
-                    .bind(d.state.code())
-                    .bind(d.met_on.map(|m| m.to_string()))
-                    .bind(d.reminded)
-                    .bind(referral.kind.code())
-                    .bind(referral.content.urgent)
-                    .bind(referral.content.green_channel())
-                    .bind(d.closed_on.map(|c| c.to_string()))
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(())
-                }
-
-                /// Changes a deadline only if it is still as it was read.
-                async fn update_deadline(tx: &mut Tx<'_>, update: &DeadlineUpdate) -> Result<(), StoreError> {
-                    let (d, was) = (&update.deadline, &update.was);
-                    let updated = sqlx::query(
-                        "UPDATE deadlines SET due_on = $1, provisional = $2, state = $3, met_on = $4, reminded = $5 \
-                         WHERE referral_id = $6 AND kind = $7 AND due_on = $8 AND state = $9 AND reminded = $10 \
-                         AND closed_on IS NULL",
-                    )
-                    .bind(d.due.to_string())
-                    .bind(d.provisional)
-                    .bind(d.state.code())
-                    .bind(d.met_on.map(|m| m.to_string()))
-                    .bind(d.reminded)
-                    .bind(d.referral_id.to_string())
-                    .bind(d.kind.code())
-                    .bind(was.due.to_string())
-                    .bind(was.state.code())
-                    .bind(was.reminded)
-                    .execute(&mut **tx)
-                    .await?;
-                    if updated.rows_affected() == 1 {
-                        Ok(())
-                    } else {
-                        Err(StoreError::Conflict)
-                    }
-                }
-
-                /// Appends a notice to its member's inbox at the next sequence number.
-                async fn deliver(
-                    tx: &mut Tx<'_>,
-                    notice: &Notice,
-                    (event_id, note): &(Uuid, String),
-                    key: &str,
-                ) -> Result<Delivered, StoreError> {
-                    let seq: i64 = sqlx::query_scalar(
-                        "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \
-                         ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1 RETURNING last_seq",
-                    )
-                    .bind(notice.to.as_str())
-                    .fetch_one(&mut **tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, referral_kind, state, \
-                         actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                    )
-                    .bind(notice.to.as_str())
-                    .bind(seq)
-                    .bind(event_id.to_string())
-                    .bind(notice.kind.code())
-                    .bind(notice.referral_id.to_string())
-                    .bind(notice.case_id.to_string())
-                    .bind(notice.referral_kind.code())
-                    .bind(notice.state.code())
-                    .bind(notice.actor.as_str())
-                    .bind(micros(notice.at))
-                    .bind(note)
-                    .bind(notice.urgent)
-                    .bind(notice.green_channel)
-                    .bind(notice.deadline.map(|(kind, _)| kind.code()))
-                    .bind(notice.deadline.map(|(_, due)| due.to_string()))
-                    .bind(key)
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(Delivered { member: notice.to.clone(), seq: seq as u64 })
-                }
-            }
 
             impl $store {
                 /// Seals again, under `active`, up to `limit` history notes and as many
@@ -456,13 +155,6 @@ macro_rules! sql_store {
                     }
                 }
 
-                /// Writes every part of `commit` in `tx`; the caller commits it.
-                pub(crate) async fn write(
-                    tx: &mut sqlx::Transaction<'_, $db>,
-                    commit: &SealedCommit,
-                ) -> Result<Vec<Delivered>, StoreError> {
-                    write::commit(tx, commit).await
-                }
             }
 
             #[async_trait]
@@ -649,15 +341,7 @@ macro_rules! sql_store {
                 }
 
                 async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
-                    let row: Option<(i64, i64)> = sqlx::query_as(
-                        "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq WHEN $1 > acked_seq THEN $1 \
-                         ELSE acked_seq END WHERE member = $2 RETURNING acked_seq, last_seq",
-                    )
-                    .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                    .bind(member.as_str())
-                    .fetch_optional(&self.writer)
-                    .await?;
-                    Ok($crate::store::sql::position(row))
+                    self.ack_one(member, seq).await
                 }
 
                 async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
@@ -763,7 +447,7 @@ macro_rules! sql_store {
                             3 + $crate::store::sealed::SEALED_COLUMNS.len(),
                         );
                         let update = sqlx::query(&statement).bind(&sealed.content);
-                        let updated = write::bind_sealed(update, &sealed)
+                        let updated = $crate::store::sql::bind_sealed(update, &sealed)
                         .bind(referral.id.to_string())
                         .bind(was)
                         .execute(&self.writer)

@@ -1,11 +1,12 @@
 //! The embedded store: SQLite in WAL mode with `synchronous=FULL`, so that a commit
 //! that returned survives a crash and a power loss.
 //!
-//! Writes go through a single connection (SQLite has one writer at a time anyway, and
-//! this spares every transaction a busy wait), and concurrent commits share its
-//! transactions (group commit); reads use a small pool of their own.
+//! Commits go through a single connection on a thread of its own (SQLite has one
+//! writer at a time anyway, and this spares every transaction a busy wait), and
+//! concurrent commits share its transactions (group commit); reads use a small pool of
+//! their own and never queue behind the writer.
 
-mod group_commit;
+mod writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -17,19 +18,20 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use self::group_commit::GroupCommitter;
+use self::writer::Writer;
+use crate::domain::MemberCode;
 use crate::keys::Keys;
 use crate::metrics::CommitMetrics;
 use crate::store::{
     sealed::SealedCommit,
     sql::{self, sql_store},
-    Announcements, Delivered, StoreError,
+    Announcements, Delivered, InboxPosition, StoreError,
 };
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    committer: GroupCommitter,
+    committer: Writer,
     keys: Arc<Keys>,
     epoch: String,
     metrics: CommitMetrics,
@@ -51,7 +53,8 @@ impl SqliteStore {
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         let metrics = CommitMetrics::new();
-        let committer = GroupCommitter::start(writer.clone(), metrics.clone());
+        let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        let committer = Writer::start(&path, metrics.clone())?;
         Ok(Self { writer, reader, committer, keys, epoch, metrics })
     }
 
@@ -65,6 +68,7 @@ impl SqliteStore {
     /// file that holds everything (readers close first, as a read-only connection
     /// cannot fold the log in when it is the last to close).
     pub async fn close(&self) {
+        self.committer.close().await;
         self.reader.close().await;
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await {
             tracing::warn!(error = %e, "folding the write-ahead log into the database");
@@ -72,9 +76,14 @@ impl SqliteStore {
         self.writer.close().await;
     }
 
-    /// Hands the commit to the group committer and waits until it is on disk.
+    /// Hands the commit to the writer thread and waits until it is on disk.
     async fn commit_one(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
         self.committer.commit(commit).await
+    }
+
+    /// Acknowledgements are written by the writer thread too.
+    async fn ack_one(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
+        self.committer.ack(member, seq).await
     }
 
     /// Nothing to relay from other processes.

@@ -5,6 +5,8 @@
 //! process's live subscribers. Rows are numbered and changed under row locks, so that
 //! two hubs never both apply a transition, a reminder or an inbox number.
 
+mod write;
+
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
@@ -61,13 +63,23 @@ impl PgStore {
     /// groups concurrent commits' flushes itself.
     async fn commit_one(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let delivered = Self::write(&mut tx, &commit).await?;
+        let delivered = write::commit(&mut tx, &commit).await?;
         announce(&mut tx, &delivered).await?;
         self.metrics.batch_size.observe(1.0);
         let durable = self.metrics.commit_seconds.start_timer();
         tx.commit().await?;
         durable.observe_duration();
         Ok(delivered)
+    }
+
+    /// Raises `member`'s acknowledgement to `seq`, capped at its head.
+    async fn ack_one(&self, member: &MemberCode, seq: u64) -> Result<super::InboxPosition, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(sql::writes::ACK)
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(member.as_str())
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(sql::position(row))
     }
 
     /// Forwards every hub's announcements to `to` until `stopping`. After the

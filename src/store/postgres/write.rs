@@ -1,0 +1,254 @@
+//! The write path on PostgreSQL: everything a commit holds, in its transaction, or
+//! nothing.
+
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::{
+    domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
+    store::{
+        rows::micros,
+        sealed::{SealedChange, SealedCommit},
+        sql::{bind_sealed, writes},
+        Change, DeadlineUpdate, Delivered, StoreError,
+    },
+};
+
+type Tx<'a> = Transaction<'a, Postgres>;
+fn unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Writes every part of `commit`; the caller commits the transaction.
+pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+    let commit = &sealed.commit;
+    if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
+        sqlx::query(writes::INSERT_REQUEST)
+            .bind(request.member.as_str())
+            .bind(request.request_id.as_str())
+            .bind(&request.fingerprint)
+            .bind(response.as_bytes())
+            .bind(micros(commit.at))
+            .bind(&sealed.key)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| if unique_violation(&e) { StoreError::DuplicateRequest } else { e.into() })?;
+    }
+    if let Some((case_id, owner)) = &commit.new_case {
+        sqlx::query(writes::INSERT_CASE)
+            .bind(case_id.to_string())
+            .bind(owner.as_str())
+            .bind(micros(commit.at))
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(s) = &commit.schedule {
+        sqlx::query(writes::INSERT_SCHEDULE)
+            .bind(i64::from(s.year))
+            .bind(i64::from(s.version))
+            .bind(&s.schedule)
+            .bind(&s.source)
+            .bind(s.loaded_by.as_str())
+            .bind(micros(s.loaded_at))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+    }
+    let mut notices = Vec::new();
+    for (change, written) in commit.changes.iter().zip(&sealed.changes) {
+        write_change(tx, change, written, &sealed.key).await?;
+        for deadline in &change.deadlines {
+            upsert_deadline(tx, deadline, &change.referral).await?;
+        }
+        notices.extend(change.notices.iter().zip(&written.notices));
+    }
+    for update in &commit.deadline_updates {
+        update_deadline(tx, update).await?;
+    }
+    notices.extend(commit.notices.iter().zip(&sealed.notices));
+    // Inbox heads are locked in one order, by member code, whatever order
+    // the request named its recipients in: two commits to the same
+    // members cannot wait on each other (each member's events keep
+    // their order; the sort is stable).
+    notices.sort_by(|(a, _), (b, _)| a.to.as_str().cmp(b.to.as_str()));
+    let mut delivered = Vec::with_capacity(notices.len());
+    for (notice, note) in notices {
+        delivered.push(deliver(tx, notice, note, &sealed.key).await?);
+    }
+    for record in &commit.audit {
+        append_audit(tx, record, commit.at).await?;
+    }
+    if let Some(c) = &commit.checkpoint {
+        sqlx::query(writes::INSERT_CHECKPOINT)
+            .bind(i64::try_from(c.seq).unwrap_or(i64::MAX))
+            .bind(&c.head)
+            .bind(micros(c.at))
+            .bind(&c.signature)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+    }
+    Ok(delivered)
+}
+
+/// Appends a record to the audit chain, holding the head row's lock until
+/// the transaction ends, so that entries of concurrent commits (of any
+/// hub) are numbered and chained one after the other.
+async fn append_audit(
+    tx: &mut Tx<'_>,
+    record: &crate::domain::audit::AuditRecord,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    use crate::domain::audit::{chain_hash, hex, parse_hex};
+    let (seq, prev): (i64, String) = sqlx::query_as(writes::ADVANCE_AUDIT_HEAD).fetch_one(&mut **tx).await?;
+    let prev = parse_hex(&prev).ok_or_else(|| StoreError::Corrupt(format!("audit head hash {prev:?}")))?;
+    let hash = chain_hash(&prev, seq as u64, at, record);
+    sqlx::query(writes::SET_AUDIT_HASH).bind(hex(&hash)).execute(&mut **tx).await?;
+    let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
+    sqlx::query(writes::INSERT_AUDIT)
+        .bind(seq)
+        .bind(micros(at))
+        .bind(record.actor.as_str())
+        .bind(&record.certificate)
+        .bind(&record.action)
+        .bind(referrals.join(","))
+        .bind(&record.detail)
+        .bind(hex(&prev))
+        .bind(hex(&hash))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn write_change(tx: &mut Tx<'_>, change: &Change, written: &SealedChange, key: &str) -> Result<(), StoreError> {
+    let r = &change.referral;
+    match change.expected_version {
+        None => {
+            let insert = sqlx::query(&writes::INSERT_REFERRAL)
+                .bind(r.id.to_string())
+                .bind(r.case_id.to_string())
+                .bind(r.kind.code())
+                .bind(r.state.code())
+                .bind(r.sender.as_str())
+                .bind(r.recipient.as_str())
+                .bind(r.content.urgent)
+                .bind(r.content.green_channel())
+                .bind(&written.referral.content)
+                .bind(micros(r.submitted_at))
+                .bind(micros(r.updated_at))
+                .bind(r.started_at.map(micros))
+                .bind(i64::from(r.version));
+            bind_sealed(insert, &written.referral).execute(&mut **tx).await.map_err(|e| {
+                if unique_violation(&e) {
+                    StoreError::OpenReferral(r.recipient.clone())
+                } else {
+                    e.into()
+                }
+            })?;
+        }
+        Some(expected) => {
+            let update = sqlx::query(&writes::UPDATE_REFERRAL)
+                .bind(r.state.code())
+                .bind(micros(r.updated_at))
+                .bind(r.started_at.map(micros))
+                .bind(i64::from(r.version))
+                .bind(&written.referral.content);
+            let updated = bind_sealed(update, &written.referral)
+                .bind(r.id.to_string())
+                .bind(i64::from(expected))
+                .execute(&mut **tx)
+                .await?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+    }
+    for (entry, note) in change.entries.iter().zip(&written.entries) {
+        sqlx::query(writes::INSERT_ENTRY)
+            .bind(entry.referral_id.to_string())
+            .bind(i64::from(entry.version))
+            .bind(entry.kind.code())
+            .bind(entry.actor.as_str())
+            .bind(micros(entry.at))
+            .bind(entry.state.code())
+            .bind(note)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline, referral: &Referral) -> Result<(), StoreError> {
+    sqlx::query(writes::UPSERT_DEADLINE)
+        .bind(d.referral_id.to_string())
+        .bind(d.kind.code())
+        .bind(d.case_id.to_string())
+        .bind(d.responsible.as_str())
+        .bind(d.trigger.to_string())
+        .bind(d.due.to_string())
+        .bind(d.provisional)
+        .bind(d.state.code())
+        .bind(d.met_on.map(|m| m.to_string()))
+        .bind(d.reminded)
+        .bind(referral.kind.code())
+        .bind(referral.content.urgent)
+        .bind(referral.content.green_channel())
+        .bind(d.closed_on.map(|c| c.to_string()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Changes a deadline only if it is still as it was read.
+async fn update_deadline(tx: &mut Tx<'_>, update: &DeadlineUpdate) -> Result<(), StoreError> {
+    let (d, was) = (&update.deadline, &update.was);
+    let updated = sqlx::query(writes::UPDATE_DEADLINE)
+        .bind(d.due.to_string())
+        .bind(d.provisional)
+        .bind(d.state.code())
+        .bind(d.met_on.map(|m| m.to_string()))
+        .bind(d.reminded)
+        .bind(d.referral_id.to_string())
+        .bind(d.kind.code())
+        .bind(was.due.to_string())
+        .bind(was.state.code())
+        .bind(was.reminded)
+        .execute(&mut **tx)
+        .await?;
+    if updated.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// Appends a notice to its member's inbox at the next sequence number.
+async fn deliver(
+    tx: &mut Tx<'_>,
+    notice: &Notice,
+    (event_id, note): &(Uuid, String),
+    key: &str,
+) -> Result<Delivered, StoreError> {
+    let seq: i64 = sqlx::query_scalar(writes::ADVANCE_INBOX_HEAD).bind(notice.to.as_str()).fetch_one(&mut **tx).await?;
+    sqlx::query(writes::INSERT_INBOX_EVENT)
+        .bind(notice.to.as_str())
+        .bind(seq)
+        .bind(event_id.to_string())
+        .bind(notice.kind.code())
+        .bind(notice.referral_id.to_string())
+        .bind(notice.case_id.to_string())
+        .bind(notice.referral_kind.code())
+        .bind(notice.state.code())
+        .bind(notice.actor.as_str())
+        .bind(micros(notice.at))
+        .bind(note)
+        .bind(notice.urgent)
+        .bind(notice.green_channel)
+        .bind(notice.deadline.map(|(kind, _)| kind.code()))
+        .bind(notice.deadline.map(|(_, due)| due.to_string()))
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Delivered { member: notice.to.clone(), seq: seq as u64 })
+}

@@ -1,0 +1,78 @@
+//! The statements of the write path, as both backends run them: each text once, built
+//! once (`$n` parameters, which SQLite reads too).
+
+use std::sync::LazyLock;
+
+use crate::store::sealed::{sealed_assignments, SEALED_COLUMNS};
+
+pub const INSERT_REQUEST: &str = "INSERT INTO requests (member, request_id, fingerprint, response, at, sealed_key) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub const INSERT_CASE: &str = "INSERT INTO cases (id, owner, created_at) VALUES ($1, $2, $3)";
+
+pub const INSERT_SCHEDULE: &str =
+    "INSERT INTO calendar_schedules (year, version, schedule, source, loaded_by, loaded_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)";
+
+/// Takes the next audit sequence number; the head row stays locked until the
+/// transaction ends, so that concurrent commits chain one after the other.
+pub const ADVANCE_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+
+pub const SET_AUDIT_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+
+pub const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (seq, at, actor, certificate, action, referrals, detail, prev_hash, \
+     hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// A new referral: 13 plain columns, then the sealed ones.
+pub static INSERT_REFERRAL: LazyLock<String> = LazyLock::new(|| {
+    let placeholders: Vec<String> = (1..=13 + SEALED_COLUMNS.len()).map(|n| format!("${n}")).collect();
+    format!(
+        "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, content, \
+         submitted_at, updated_at, started_at, version, {}) VALUES ({})",
+        SEALED_COLUMNS.join(", "),
+        placeholders.join(", "),
+    )
+});
+
+/// A transition: everything sealed is written again, under one key, so that the row's
+/// `sealed_key` names the key of all its fields; only if the row is still at the
+/// version read.
+pub static UPDATE_REFERRAL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, version = $4, content = $5, {} \
+         WHERE id = ${} AND version = ${}",
+        sealed_assignments(6),
+        6 + SEALED_COLUMNS.len(),
+        7 + SEALED_COLUMNS.len(),
+    )
+});
+
+pub const INSERT_ENTRY: &str = "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note, \
+     sealed_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub const UPSERT_DEADLINE: &str = "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, \
+     provisional, state, met_on, reminded, referral_kind, urgent, green_channel, closed_on) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+     ON CONFLICT (referral_id, kind) DO UPDATE SET responsible = excluded.responsible, \
+     runs_from = excluded.runs_from, due_on = excluded.due_on, provisional = excluded.provisional, \
+     state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded, closed_on = excluded.closed_on";
+
+/// Changes a deadline only if it is still as it was read.
+pub const UPDATE_DEADLINE: &str = "UPDATE deadlines SET due_on = $1, provisional = $2, state = $3, met_on = $4, \
+     reminded = $5 WHERE referral_id = $6 AND kind = $7 AND due_on = $8 AND state = $9 AND reminded = $10 \
+     AND closed_on IS NULL";
+
+/// The next sequence number of a member's inbox.
+pub const ADVANCE_INBOX_HEAD: &str = "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \
+     ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1 RETURNING last_seq";
+
+pub const INSERT_INBOX_EVENT: &str = "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, \
+     referral_kind, state, actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+
+/// Raises an acknowledgement (never lowers it), capped at the head.
+pub const ACK: &str = "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq \
+     WHEN $1 > acked_seq THEN $1 ELSE acked_seq END WHERE member = $2 RETURNING acked_seq, last_seq";
