@@ -69,6 +69,11 @@ impl Hub {
     /// answer to a retry, refuses a reuse of the id for another request, and makes the
     /// plan again when a concurrent change wins the race.
     ///
+    /// The request id is not looked up first: the plan is made and written with its
+    /// request record, and only when the record exists already (or the plan cannot be
+    /// made, as a retry of an act already applied cannot) is the recorded answer read.
+    /// A first request, the usual case, costs no read for its id.
+    ///
     /// What it writes carries an audit record of the change: who, with which
     /// certificate, which operation, which referrals.
     pub async fn once<'a, R: Answer>(
@@ -80,14 +85,12 @@ impl Hub {
     ) -> Result<R, AppError> {
         let request_id = RequestId::parse(&key.request_id).map_err(|v| AppError::Domain(v.into()))?;
         let replay = || self.replay(actor, method, &request_id, &key.fingerprint);
-        if let Some(answer) = replay().await? {
-            return Ok(answer);
-        }
         for _ in 0..ATTEMPTS {
             let Plan { commit, answer } = match plan().await {
                 Ok(plan) => plan,
-                // The same request, sent twice at once, may have been answered meanwhile
-                // (and made its own plan impossible): the recorded answer wins.
+                // A retry, or the same request sent twice at once and answered
+                // meanwhile, finds its act done (and its plan impossible): the recorded
+                // answer wins.
                 Err(e) => return replay().await?.ok_or(e),
             };
             let audit = AuditRecord {

@@ -9,6 +9,7 @@ use crate::{
         case::CaseState,
         deadline,
         history::{EntryKind, HistoryEntry},
+        id::new_id,
         lifecycle::{self, Action},
         referral::{Content, Referral, ReferralKind, Submission},
         MemberCode, Role,
@@ -120,9 +121,10 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                         return Err(AppError::OpenReferral { recipient: recipient.clone(), existing });
                     }
                 }
-                let case_id = existing_case.unwrap_or_else(Uuid::new_v4);
-                let ids: Vec<Uuid> = submission.recipients.iter().map(|_| Uuid::new_v4()).collect();
-                let made = lifecycle::submit(submission, caller, case_id, &ids, hub.clock.now());
+                let now = hub.clock.now();
+                let case_id = existing_case.unwrap_or_else(|| new_id(now));
+                let ids: Vec<Uuid> = submission.recipients.iter().map(|_| new_id(now)).collect();
+                let made = lifecycle::submit(submission, caller, case_id, &ids, now);
                 let answer = Submitted { case_id, referrals: made.iter().map(|t| t.referral.clone()).collect() };
                 let calendar = hub.calendar();
                 let changes = made

@@ -60,6 +60,8 @@ pub struct Options {
     /// with `ca.crt` and the members' certificates. Start-up, memory and the large store
     /// need the hub's own process and data, and are left out.
     pub running: Option<Target>,
+    /// A PostgreSQL database to measure submits on too, with one hub and with two.
+    pub postgres: Option<String>,
 }
 
 /// Where the members' connections go.
@@ -84,8 +86,13 @@ struct HubProcess {
 }
 
 impl HubProcess {
-    fn start(dir: &Path) -> anyhow::Result<Self> {
-        let mut child = Command::new(std::env::current_exe().context("finding this program")?)
+    /// A hub on `dir`, with its SQLite store there or on the PostgreSQL `database`.
+    fn start(dir: &Path, database: Option<&str>) -> anyhow::Result<Self> {
+        let mut command = Command::new(std::env::current_exe().context("finding this program")?);
+        if let Some(url) = database {
+            command.env("XIANJIE_DATABASE_URL", url);
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .env("XIANJIE_CLOCK_START", CLOCK_START)
@@ -156,11 +163,21 @@ fn sample_peak_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<f
     })
 }
 
-/// One throughput run: `clients` connections submitting back to back for `seconds`.
-async fn submit_run(hub: &Target, clients: usize, seconds: f64) -> anyhow::Result<(f64, Vec<Duration>)> {
+/// What each bench client sends, back to back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// A referral to 民政.
+    Submit,
+    /// WhoAmI: no store, no domain; the ceiling of the connection, TLS and gRPC.
+    NoOp,
+}
+
+/// One throughput run: `clients` connections, spread over `hubs`, each sending `call`
+/// back to back for `seconds`.
+async fn calls_run(hubs: &[Target], call: Call, clients: usize, seconds: f64) -> anyhow::Result<(f64, Vec<Duration>)> {
     let mut connected = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        connected.push(hub.client("jcy").await?);
+    for i in 0..clients {
+        connected.push(hubs[i % hubs.len()].client("jcy").await?);
     }
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
@@ -172,8 +189,13 @@ async fn submit_run(hub: &Target, clients: usize, seconds: f64) -> anyhow::Resul
             let mut mine = Vec::new();
             while Instant::now() < until {
                 let t = Instant::now();
-                let draft = draft().map_err(|e| tonic::Status::internal(e.to_string()))?;
-                client.submit(draft, vec!["mz".into()], None).await?;
+                match call {
+                    Call::Submit => {
+                        let draft = draft().map_err(|e| tonic::Status::internal(e.to_string()))?;
+                        client.submit(draft, vec!["mz".into()], None).await?;
+                    }
+                    Call::NoOp => drop(client.who_am_i().await?),
+                }
                 mine.push(t.elapsed());
             }
             latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(mine);
@@ -181,12 +203,30 @@ async fn submit_run(hub: &Target, clients: usize, seconds: f64) -> anyhow::Resul
         }));
     }
     for task in tasks {
-        task.await?.map_err(|s| anyhow::anyhow!("submit failed: {s}"))?;
+        task.await?.map_err(|s| anyhow::anyhow!("{call:?} failed: {s}"))?;
     }
     let elapsed = start.elapsed().as_secs_f64();
     let mut all = std::mem::take(&mut *latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     all.sort();
     Ok((all.len() as f64 / elapsed, all))
+}
+
+/// `runs` runs of `call` with `clients` in flight: the rate's spread, and the medians
+/// of the runs' p50 and p99 latencies (ms).
+async fn throughput(
+    hubs: &[Target],
+    call: Call,
+    clients: usize,
+    options: &Options,
+) -> anyhow::Result<(Spread, f64, f64)> {
+    let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..options.runs.max(1) {
+        let (rate, latencies) = calls_run(hubs, call, clients, options.seconds).await?;
+        rates.push(rate);
+        p50s.push(millis(percentile(&latencies, 50.0)));
+        p99s.push(millis(percentile(&latencies, 99.0)));
+    }
+    Ok((Spread::of(&rates), Spread::of(&p50s).median, Spread::of(&p99s).median))
 }
 
 /// Submit to the live inbox stream of the recipient, one at a time.
@@ -353,15 +393,15 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     }
 
     // The first start creates the development PKI and the schema; then time restarts.
-    HubProcess::start(dir)?.stop()?;
+    HubProcess::start(dir, None)?.stop()?;
     let mut startups = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        let hub = HubProcess::start(dir)?;
+        let hub = HubProcess::start(dir, None)?;
         startups.push(millis(t.elapsed()));
         hub.stop()?;
     }
-    let hub = HubProcess::start(dir)?;
+    let hub = HubProcess::start(dir, None)?;
     let idle = machine::rss_mib(hub.pid()).unwrap_or(0.0);
     println!("start-up to serving (ms, min / median / max): {}", Spread::of(&startups));
     println!("resident memory idle: {idle:.1} MiB");
@@ -372,36 +412,32 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     let peak = sampler.join().unwrap_or(0.0);
     println!("resident memory under load (peak): {peak:.1} MiB");
     hub.stop()?;
+    if let Some(url) = &options.postgres {
+        on_postgres(options, &dir.join("postgres"), url).await?;
+    }
 
     let (changes, computing) = referrals(options.referrals)?;
     println!("deadlines computed for {} referrals in {:.0} ms", options.referrals, millis(computing));
     let loading = load(dir, changes).await?;
     println!("loaded {} referrals with their deadlines in {:.1} s", options.referrals, loading.as_secs_f64());
-    let hub = HubProcess::start(dir)?;
+    let hub = HubProcess::start(dir, None)?;
     let (listing, rows) = overdue_listing(&hub.target(dir), 20).await?;
     print_listing(&listing, rows, &format!("{} referrals", options.referrals));
     hub.stop()?;
     Ok(())
 }
 
-/// Submit throughput and latency, delivery, and the calendar.
+/// Submit throughput and latency beside the no-op ceiling, delivery, and the calendar.
 async fn traffic(options: &Options, hub: &Target, fsync: f64) -> anyhow::Result<()> {
-    let runs = options.runs.max(1);
-    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs):");
+    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections):");
     for &clients in &options.concurrency {
-        let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..runs {
-            let (rate, latencies) = submit_run(hub, clients, options.seconds).await?;
-            rates.push(rate);
-            p50s.push(millis(percentile(&latencies, 50.0)));
-            p99s.push(millis(percentile(&latencies, 99.0)));
-        }
-        let rate = Spread::of(&rates);
+        let (ceiling, noop_p50, noop_p99) = throughput(std::slice::from_ref(hub), Call::NoOp, clients, options).await?;
+        println!("  {clients:>3} in flight, no-op: {ceiling} /s  p50 {noop_p50:.2} ms  p99 {noop_p99:.2} ms");
+        let (rate, p50, p99) = throughput(std::slice::from_ref(hub), Call::Submit, clients, options).await?;
         println!(
-            "  {clients:>3} in flight: {rate} /s  p50 {:.2} ms  p99 {:.2} ms  ({:.2} of the fdatasync rate)",
-            Spread::of(&p50s).median,
-            Spread::of(&p99s).median,
-            rate.median / fsync
+            "  {clients:>3} in flight, submit: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms  ({:.2} of the fdatasync rate, {:.2} of the no-op ceiling)",
+            rate.median / fsync,
+            rate.median / ceiling.median
         );
     }
     let delivery = delivery_latencies(hub, 500).await?;
@@ -410,8 +446,26 @@ async fn traffic(options: &Options, hub: &Target, fsync: f64) -> anyhow::Result<
         millis(percentile(&delivery, 50.0)),
         millis(percentile(&delivery, 99.0))
     );
-    let rates: Vec<f64> = (0..runs).map(|_| calendar_rate(0.5)).collect();
+    let rates: Vec<f64> = (0..options.runs.max(1)).map(|_| calendar_rate(0.5)).collect();
     println!("calendar add-working-days (calls/s): {}", Spread::of(&rates));
+    Ok(())
+}
+
+/// Submits on PostgreSQL: one hub, then two replicas on the same database, with the
+/// clients spread over both.
+async fn on_postgres(options: &Options, dir: &Path, url: &str) -> anyhow::Result<()> {
+    println!("submit on PostgreSQL (referrals/s min / median / max; latency p50 / p99 ms):");
+    let first = HubProcess::start(dir, Some(url))?;
+    let second = HubProcess::start(dir, Some(url))?;
+    let (one, two) = (first.target(dir), [first.target(dir), second.target(dir)]);
+    for &clients in &options.concurrency {
+        let (rate, p50, p99) = throughput(std::slice::from_ref(&one), Call::Submit, clients, options).await?;
+        println!("  {clients:>3} in flight, one hub: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms");
+        let (rate, p50, p99) = throughput(&two, Call::Submit, clients, options).await?;
+        println!("  {clients:>3} in flight, two hubs: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms");
+    }
+    first.stop()?;
+    second.stop()?;
     Ok(())
 }
 

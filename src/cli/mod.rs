@@ -106,6 +106,10 @@ enum Command {
         /// With `--endpoint`: the directory with `ca.crt` and the members' certificates.
         #[arg(long, default_value = "hub-data/pki")]
         pki_dir: PathBuf,
+        /// Also measure submits on this PostgreSQL database, with one hub and with
+        /// two: a scratch database, as the bench writes referrals into it.
+        #[arg(long, env = "XIANJIE_BENCH_DATABASE_URL")]
+        postgres: Option<String>,
     },
     /// Copies everything from the embedded SQLite store into an empty PostgreSQL
     /// database (referrals, history, deadlines, inboxes, request ids, schedules) and
@@ -211,9 +215,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pki(args) => pki::run(args),
         Command::Keys(args) => keys::run(args).await,
         Command::Audit(args) => audit::run(args).await,
-        Command::Bench { runs, seconds, referrals, concurrency, endpoint, pki_dir } => {
+        Command::Bench { runs, seconds, referrals, concurrency, endpoint, pki_dir, postgres } => {
             let running = endpoint.map(|endpoint| crate::bench::Target { endpoint, pki: pki_dir });
-            crate::bench::run(crate::bench::Options { runs, seconds, referrals, concurrency, running }).await?;
+            let options = crate::bench::Options { runs, seconds, referrals, concurrency, running, postgres };
+            crate::bench::run(options).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::MigrateStore { from, to, data_dir } => {

@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod directory;
 pub mod error;
 pub mod history;
+pub mod id;
 pub mod lifecycle;
 pub mod member;
 pub mod person;

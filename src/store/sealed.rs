@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{rows::corrupt, Commit, StoreError};
 use crate::{
     domain::{
+        id::new_id,
         lifecycle::Notice,
         referral::{Conclusion, Referral},
     },
@@ -167,7 +168,7 @@ impl SealedCommit {
             notices
                 .iter()
                 .map(|notice| {
-                    let event_id = Uuid::new_v4();
+                    let event_id = new_id(notice.at);
                     let (field, row) = inbox_note(&event_id.to_string());
                     (event_id, crate::keys::seal(&keyring, field, &row, &notice.note))
                 })

@@ -22,6 +22,12 @@ pub const ADVANCE_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE 
 
 pub const SET_AUDIT_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
 
+/// The audit chain's head, for a writer that owns the database alone (SQLite's
+/// writer thread), which carries it through a batch and sets it once.
+pub const SELECT_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+
+pub const SET_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+
 pub const INSERT_AUDIT: &str =
     "INSERT INTO audit_log (seq, at, actor, certificate, action, referrals, detail, prev_hash, \
      hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";

@@ -7,6 +7,10 @@
 //! (a lost race, a reused request id) rolls back to its savepoint alone, and the others
 //! go on. The transaction then commits durably (`synchronous=FULL`), and each caller
 //! hears only after that, so an answered commit is on disk.
+//!
+//! The audit chain's head is read once per batch, carried in memory from entry to
+//! entry (and set back when a commit's savepoint rolls back), and written once at the
+//! end: the chain is as exact as entry by entry, at two statements per batch.
 
 use std::{
     path::Path,
@@ -21,7 +25,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        audit::{chain_hash, hex, parse_hex, AuditRecord},
+        audit::{chain_hash, hex, parse_hex, AuditRecord, Hash},
         deadline::Deadline,
         lifecycle::Notice,
         referral::Referral,
@@ -75,6 +79,8 @@ impl Writer {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", true)?;
+        // 8 MiB of pages (the default is 2 MiB): the indexes' working set under load.
+        connection.pragma_update(None, "cache_size", -8192)?;
         connection.set_prepared_statement_cache_capacity(32);
         let (queue, waiting) = mpsc::channel(BATCH * 4);
         let thread = std::thread::Builder::new()
@@ -126,6 +132,27 @@ fn run(mut connection: Connection, mut waiting: mpsc::Receiver<Job>, metrics: Co
     }
 }
 
+/// The audit chain's head, as this batch has advanced it.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    seq: i64,
+    hash: Hash,
+}
+
+impl Head {
+    fn read(tx: &Connection) -> Result<Self, StoreError> {
+        let (seq, hash): (i64, String) =
+            tx.prepare_cached(writes::SELECT_AUDIT_HEAD)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let hash = parse_hex(&hash).ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
+        Ok(Self { seq, hash })
+    }
+
+    fn write(&self, tx: &Connection) -> Result<(), StoreError> {
+        execute(tx, writes::SET_AUDIT_HEAD, params![self.seq, hex(&self.hash)])?;
+        Ok(())
+    }
+}
+
 /// What one job of a batch came to, before the batch is on disk.
 enum Done {
     Commit(Reply<Vec<Delivered>>, Result<Vec<Delivered>, StoreError>),
@@ -147,23 +174,33 @@ impl Done {
 fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &CommitMetrics) {
     let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => {
+        Err(e) => return fail(batch, &e.to_string()),
+    };
+    let mut done = Vec::with_capacity(batch.len());
+    let head = Head::read(&tx);
+    let mut head = match head {
+        Ok(head) => head,
+        Err(e) => return fail(batch, &e.to_string()),
+    };
+    let start = head;
+    for job in batch.drain(..) {
+        done.push(match job {
+            Job::Commit(commit, reply) => {
+                Done::Commit(reply, in_savepoint(&mut tx, &mut head, |tx, head| write(tx, &commit, head)))
+            }
+            Job::Ack(member, seq, reply) => {
+                Done::Ack(reply, in_savepoint(&mut tx, &mut head, |tx, _| ack(tx, &member, seq)))
+            }
+        });
+    }
+    if head.seq != start.seq {
+        if let Err(e) = head.write(&tx) {
             let message = e.to_string();
-            for job in batch.drain(..) {
-                match job {
-                    Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Sqlite(message.clone())))),
-                    Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Sqlite(message.clone())))),
-                }
+            for d in done {
+                d.answer(Some(&message));
             }
             return;
         }
-    };
-    let mut done = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
-        done.push(match job {
-            Job::Commit(commit, reply) => Done::Commit(reply, in_savepoint(&mut tx, |tx| write(tx, &commit))),
-            Job::Ack(member, seq, reply) => Done::Ack(reply, in_savepoint(&mut tx, |tx| ack(tx, &member, seq))),
-        });
     }
     let durable = metrics.commit_seconds.start_timer();
     let committed = tx.commit();
@@ -174,20 +211,34 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
     }
 }
 
-/// Runs `write` in a savepoint: on error, what it wrote is rolled back alone.
+/// Answers every job of a batch that could not be written with `message`.
+fn fail(batch: &mut Vec<Job>, message: &str) {
+    for job in batch.drain(..) {
+        match job {
+            Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Sqlite(message.to_owned())))),
+            Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Sqlite(message.to_owned())))),
+        }
+    }
+}
+
+/// Runs `write` in a savepoint: on error, what it wrote is rolled back alone, the
+/// audit head with it.
 fn in_savepoint<T>(
     tx: &mut Transaction<'_>,
-    write: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    head: &mut Head,
+    write: impl FnOnce(&Connection, &mut Head) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    let before = *head;
     let savepoint = tx.savepoint()?;
-    match write(&savepoint) {
-        Ok(done) => {
-            savepoint.commit()?;
-            Ok(done)
-        }
-        // Dropping the savepoint rolls it back.
-        Err(e) => Err(e),
+    let written = write(&savepoint, head).and_then(|done| {
+        savepoint.commit()?;
+        Ok(done)
+    });
+    if written.is_err() {
+        // Dropping the savepoint rolled it back.
+        *head = before;
     }
+    written
 }
 
 fn execute(tx: &Connection, sql: &str, params: impl Params) -> Result<usize, rusqlite::Error> {
@@ -203,7 +254,7 @@ fn ack(tx: &Connection, member: &MemberCode, seq: u64) -> Result<InboxPosition, 
 }
 
 /// Writes every part of `sealed`.
-fn write(tx: &Connection, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> Result<Vec<Delivered>, StoreError> {
     let commit = &sealed.commit;
     if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
         execute(
@@ -255,7 +306,7 @@ fn write(tx: &Connection, sealed: &SealedCommit) -> Result<Vec<Delivered>, Store
         delivered.push(deliver(tx, notice, note, &sealed.key)?);
     }
     for record in &commit.audit {
-        append_audit(tx, record, commit.at)?;
+        append_audit(tx, head, record, commit.at)?;
     }
     if let Some(c) = &commit.checkpoint {
         execute(
@@ -268,13 +319,15 @@ fn write(tx: &Connection, sealed: &SealedCommit) -> Result<Vec<Delivered>, Store
     Ok(delivered)
 }
 
-/// Appends a record to the audit chain after its head.
-fn append_audit(tx: &Connection, record: &AuditRecord, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
-    let (seq, prev): (i64, String) =
-        tx.prepare_cached(writes::ADVANCE_AUDIT_HEAD)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let prev = parse_hex(&prev).ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
-    let hash = chain_hash(&prev, seq as u64, at, record);
-    execute(tx, writes::SET_AUDIT_HASH, params![hex(&hash)])?;
+/// Appends a record to the audit chain after `head`, and advances it.
+fn append_audit(
+    tx: &Connection,
+    head: &mut Head,
+    record: &AuditRecord,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let seq = head.seq + 1;
+    let hash = chain_hash(&head.hash, seq as u64, at, record);
     let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
     execute(
         tx,
@@ -287,10 +340,11 @@ fn append_audit(tx: &Connection, record: &AuditRecord, at: chrono::DateTime<chro
             record.action,
             referrals.join(","),
             record.detail,
-            hex(&prev),
+            hex(&head.hash),
             hex(&hash)
         ],
     )?;
+    *head = Head { seq, hash };
     Ok(())
 }
 
