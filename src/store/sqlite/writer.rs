@@ -81,6 +81,9 @@ impl Writer {
         connection.pragma_update(None, "foreign_keys", true)?;
         // 8 MiB of pages (the default is 2 MiB): the indexes' working set under load.
         connection.pragma_update(None, "cache_size", -8192)?;
+        // Statement journals (each savepoint's undo) in memory, not in a temporary file
+        // made and unlinked for every commit.
+        connection.pragma_update(None, "temp_store", "MEMORY")?;
         connection.set_prepared_statement_cache_capacity(32);
         let (queue, waiting) = mpsc::channel(BATCH * 4);
         let thread = std::thread::Builder::new()
