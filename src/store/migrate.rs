@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use sqlx::{postgres::PgArguments, query::Query, sqlite::SqliteRow, PgPool, Postgres, Row, SqlitePool};
 
-use super::{postgres::PgStore, sqlite::SqliteStore, StoreError};
+use super::{postgres::PgStore, sqlite::SqliteStore, Store, StoreError};
 use crate::keys::Keys;
 
 #[derive(Clone, Copy)]

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{
     sealed::{entry_note, field_name, inbox_note, open_conclusion, open_text, ADVANCE_REASON, SEALED_FIELDS},
+    sql::query::Cells,
     InboxEvent, ListedDeadline, ScheduleRecord, StoreError,
 };
 use crate::domain::{
@@ -46,7 +47,11 @@ fn kind(raw: &str) -> Result<ReferralKind, StoreError> {
     ReferralKind::from_code(raw).ok_or_else(|| corrupt("referral kind", raw))
 }
 
-#[derive(sqlx::FromRow)]
+/// The columns of a [`ReferralRow`], in its order.
+pub const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, person_name, \
+     person_id_number, person_phone, person_address, person_household, narrative, sealed_key, submitted_at, \
+     updated_at, started_at, conclusion, feedback, closing_reason, version";
+
 pub struct ReferralRow {
     pub id: String,
     pub case_id: String,
@@ -69,6 +74,35 @@ pub struct ReferralRow {
     pub feedback: Option<String>,
     pub closing_reason: Option<String>,
     pub version: i64,
+}
+
+impl ReferralRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: c.text()?,
+            case_id: c.text()?,
+            kind: c.text()?,
+            state: c.text()?,
+            sender: c.text()?,
+            recipient: c.text()?,
+            content: c.text()?,
+            person_name: c.opt_text()?,
+            person_id_number: c.opt_text()?,
+            person_phone: c.opt_text()?,
+            person_address: c.opt_text()?,
+            person_household: c.opt_text()?,
+            narrative: c.opt_text()?,
+            sealed_key: c.opt_text()?,
+            submitted_at: c.int()?,
+            updated_at: c.int()?,
+            started_at: c.opt_int()?,
+            conclusion: c.opt_text()?,
+            feedback: c.opt_text()?,
+            closing_reason: c.opt_text()?,
+            version: c.int()?,
+        })
+    }
 }
 
 impl ReferralRow {
@@ -125,7 +159,6 @@ impl ReferralRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub struct EntryRow {
     pub referral_id: String,
     pub version: i64,
@@ -134,6 +167,21 @@ pub struct EntryRow {
     pub at: i64,
     pub state: String,
     pub note: String,
+}
+
+impl EntryRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            referral_id: c.text()?,
+            version: c.int()?,
+            kind: c.text()?,
+            actor: c.text()?,
+            at: c.int()?,
+            state: c.text()?,
+            note: c.text()?,
+        })
+    }
 }
 
 impl EntryRow {
@@ -153,7 +201,6 @@ impl EntryRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub struct InboxRow {
     pub member: String,
     pub seq: i64,
@@ -170,6 +217,29 @@ pub struct InboxRow {
     pub green_channel: bool,
     pub deadline_kind: Option<String>,
     pub due_on: Option<String>,
+}
+
+impl InboxRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            member: c.text()?,
+            seq: c.int()?,
+            event_id: c.text()?,
+            kind: c.text()?,
+            referral_id: c.text()?,
+            case_id: c.text()?,
+            referral_kind: c.text()?,
+            state: c.text()?,
+            actor: c.text()?,
+            at: c.int()?,
+            note: c.text()?,
+            urgent: c.bool()?,
+            green_channel: c.bool()?,
+            deadline_kind: c.opt_text()?,
+            due_on: c.opt_text()?,
+        })
+    }
 }
 
 impl InboxRow {
@@ -209,7 +279,6 @@ fn deadline_kind(raw: &str) -> Result<DeadlineKind, StoreError> {
     DeadlineKind::from_code(raw).ok_or_else(|| corrupt("deadline kind", raw))
 }
 
-#[derive(sqlx::FromRow)]
 pub struct DeadlineRow {
     pub referral_id: String,
     pub kind: String,
@@ -222,6 +291,25 @@ pub struct DeadlineRow {
     pub met_on: Option<String>,
     pub reminded: bool,
     pub closed_on: Option<String>,
+}
+
+impl DeadlineRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            referral_id: c.text()?,
+            kind: c.text()?,
+            case_id: c.text()?,
+            responsible: c.text()?,
+            runs_from: c.text()?,
+            due_on: c.text()?,
+            provisional: c.bool()?,
+            state: c.text()?,
+            met_on: c.opt_text()?,
+            reminded: c.bool()?,
+            closed_on: c.opt_text()?,
+        })
+    }
 }
 
 pub const DEADLINE_COLUMNS: &str =
@@ -247,13 +335,23 @@ impl TryFrom<DeadlineRow> for Deadline {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub struct ListedRow {
-    #[sqlx(flatten)]
     pub deadline: DeadlineRow,
     pub referral_kind: String,
     pub urgent: bool,
     pub green_channel: bool,
+}
+
+impl ListedRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            deadline: DeadlineRow::from_cells(c)?,
+            referral_kind: c.text()?,
+            urgent: c.bool()?,
+            green_channel: c.bool()?,
+        })
+    }
 }
 
 impl TryFrom<ListedRow> for ListedDeadline {
@@ -269,7 +367,6 @@ impl TryFrom<ListedRow> for ListedDeadline {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub struct ScheduleRow {
     pub year: i64,
     pub version: i64,
@@ -277,6 +374,20 @@ pub struct ScheduleRow {
     pub source: String,
     pub loaded_by: String,
     pub loaded_at: i64,
+}
+
+impl ScheduleRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            year: c.int()?,
+            version: c.int()?,
+            schedule: c.text()?,
+            source: c.text()?,
+            loaded_by: c.text()?,
+            loaded_at: c.int()?,
+        })
+    }
 }
 
 impl TryFrom<ScheduleRow> for ScheduleRecord {
@@ -294,7 +405,6 @@ impl TryFrom<ScheduleRow> for ScheduleRecord {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: i64,
@@ -305,6 +415,23 @@ pub struct AuditRow {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+impl AuditRow {
+    /// The row from its columns, in the order of the struct's fields.
+    pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
+        Ok(Self {
+            seq: c.int()?,
+            at: c.int()?,
+            actor: c.text()?,
+            certificate: c.text()?,
+            action: c.text()?,
+            referrals: c.text()?,
+            detail: c.text()?,
+            prev_hash: c.text()?,
+            hash: c.text()?,
+        })
+    }
 }
 
 impl TryFrom<AuditRow> for AuditEntry {

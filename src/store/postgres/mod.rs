@@ -1,39 +1,41 @@
 //! The production store: PostgreSQL, shared by several hub processes.
 //!
 //! Each commit also announces the inbox positions it filled with `pg_notify`, delivered
-//! to every hub when the transaction commits; [`PgStore::relay`] hands them to this
-//! process's live subscribers. Rows are numbered and changed under row locks, so that
-//! two hubs never both apply a transition, a reminder or an inbox number.
+//! to every hub when the transaction commits; the relay hands them to this process's
+//! live subscribers. Rows are numbered and changed under row locks, so that two hubs
+//! never both apply a transition, a reminder or an inbox number.
 
 mod write;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
+use async_trait::async_trait;
 use sqlx::{
-    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
-    PgPool, Postgres, Transaction,
+    postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions, PgRow},
+    PgPool, Postgres, Row, Transaction, TypeInfo, ValueRef,
 };
 use tokio::sync::watch;
 
 use super::{
     sealed::SealedCommit,
-    sql::{self, sql_store},
-    Announcements, Delivered, StoreError,
+    sql::{self, Backend, Cell, Cells, Query, SqlStore, Value},
+    Announcements, Delivered, InboxPosition, StoreError,
 };
 use crate::{domain::MemberCode, keys::Keys, metrics::CommitMetrics};
 
 /// The channel on which hubs announce new inbox events: `member:seq`.
 const CHANNEL: &str = "xianjie_inbox";
 
-pub struct PgStore {
-    writer: PgPool,
-    reader: PgPool,
-    keys: Arc<Keys>,
+/// The production store.
+pub type PgStore = SqlStore<PgBackend>;
+
+pub struct PgBackend {
+    pool: PgPool,
     epoch: String,
     metrics: CommitMetrics,
 }
 
-impl PgStore {
+impl SqlStore<PgBackend> {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date.
     pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
@@ -45,24 +47,71 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
-        Ok(Self { writer: pool.clone(), reader: pool, keys, epoch, metrics: CommitMetrics::new() })
+        Ok(SqlStore::new(PgBackend { pool, epoch, metrics: CommitMetrics::new() }, keys))
     }
 
     /// The connection pool, for tools that copy whole tables.
     pub fn pool(&self) -> &PgPool {
-        &self.writer
+        &self.backend().pool
+    }
+}
+
+/// A query's parameters, for sqlx.
+fn arguments(query: &Query) -> Result<PgArguments, StoreError> {
+    use sqlx::Arguments;
+    let mut arguments = PgArguments::default();
+    for value in &query.params {
+        let added = match value.clone() {
+            Value::Int(v) => arguments.add(v),
+            Value::Text(v) => arguments.add(v),
+            Value::Bool(v) => arguments.add(v),
+            Value::Bytes(v) => arguments.add(v),
+        };
+        added.map_err(|e| StoreError::Corrupt(format!("a parameter: {e}")))?;
+    }
+    Ok(arguments)
+}
+
+/// A row's cells, by each column's type.
+fn cells(row: &PgRow) -> Result<Cells, StoreError> {
+    let mut cells = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let raw = row.try_get_raw(i)?;
+        let cell = if raw.is_null() {
+            Cell::Null
+        } else {
+            match raw.type_info().name() {
+                "INT8" => Cell::Int(row.try_get(i)?),
+                "INT4" => Cell::Int(i64::from(row.try_get::<i32, _>(i)?)),
+                "INT2" => Cell::Int(i64::from(row.try_get::<i16, _>(i)?)),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Cell::Text(row.try_get(i)?),
+                "BYTEA" => Cell::Bytes(row.try_get(i)?),
+                "BOOL" => Cell::Bool(row.try_get(i)?),
+                other => return Err(StoreError::Corrupt(format!("a column of type {other}"))),
+            }
+        };
+        cells.push(cell);
+    }
+    Ok(Cells::from(cells))
+}
+
+#[async_trait]
+impl Backend for PgBackend {
+    async fn fetch(&self, query: Query) -> Result<Vec<Cells>, StoreError> {
+        let rows = sqlx::query_with::<Postgres, _>(&query.sql, arguments(&query)?).fetch_all(&self.pool).await?;
+        rows.iter().map(cells).collect()
     }
 
-    /// Closes the pool, waiting for connections in use to be returned.
-    pub async fn close(&self) {
-        self.writer.close().await;
+    async fn execute(&self, query: Query) -> Result<u64, StoreError> {
+        let done = sqlx::query_with::<Postgres, _>(&query.sql, arguments(&query)?).execute(&self.pool).await?;
+        Ok(done.rows_affected())
     }
 
     /// Writes a commit in a transaction of its own, and tells every hub listening of the
     /// inbox positions it fills; they hear it when (and only if) it commits. PostgreSQL
     /// groups concurrent commits' flushes itself.
-    async fn commit_one(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
-        let mut tx = self.writer.begin().await?;
+    async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let delivered = write::commit(&mut tx, &commit).await?;
         announce(&mut tx, &delivered).await?;
         self.metrics.batch_size.observe(1.0);
@@ -72,12 +121,11 @@ impl PgStore {
         Ok(delivered)
     }
 
-    /// Raises `member`'s acknowledgement to `seq`, capped at its head.
-    async fn ack_one(&self, member: &MemberCode, seq: u64) -> Result<super::InboxPosition, StoreError> {
+    async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
         let row: Option<(i64, i64)> = sqlx::query_as(sql::writes::ACK)
             .bind(i64::try_from(seq).unwrap_or(i64::MAX))
             .bind(member.as_str())
-            .fetch_optional(&self.writer)
+            .fetch_optional(&self.pool)
             .await?;
         Ok(sql::position(row))
     }
@@ -86,7 +134,7 @@ impl PgStore {
     /// connection drops and comes back, `to` hears that announcements may have been
     /// missed meanwhile.
     async fn relay(&self, to: Arc<dyn Announcements>, mut stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
-        let mut listener = PgListener::connect_with(&self.reader).await?;
+        let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
         loop {
             let received = tokio::select! {
@@ -109,6 +157,19 @@ impl PgStore {
             }
         }
     }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        self.metrics.collectors()
+    }
 }
 
 async fn announce(tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -> Result<(), StoreError> {
@@ -126,5 +187,3 @@ fn parse(payload: &str) -> Option<Delivered> {
     let (member, seq) = payload.split_once(':')?;
     Some(Delivered { member: MemberCode::parse(member).ok()?, seq: seq.parse().ok()? })
 }
-
-sql_store!(PgStore, sqlx::Postgres);

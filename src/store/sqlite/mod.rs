@@ -6,38 +6,46 @@
 //! concurrent commits share its transactions (group commit); reads use a small pool of
 //! their own and never queue behind the writer.
 
+mod write;
 mod writer;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
-use std::sync::Arc;
-
+use async_trait::async_trait;
 use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
+    sqlite::{
+        SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
+    Row, Sqlite, SqlitePool, TypeInfo, ValueRef,
 };
 use tokio::sync::watch;
 
 use self::writer::Writer;
-use crate::domain::MemberCode;
-use crate::keys::Keys;
-use crate::metrics::CommitMetrics;
-use crate::store::{
-    sealed::SealedCommit,
-    sql::{self, sql_store},
-    Announcements, Delivered, InboxPosition, StoreError,
+use crate::{
+    domain::MemberCode,
+    keys::Keys,
+    metrics::CommitMetrics,
+    store::{
+        sealed::SealedCommit,
+        sql::{self, Backend, Cell, Cells, Query, SqlStore, Value},
+        Announcements, Delivered, InboxPosition, StoreError,
+    },
 };
 
-pub struct SqliteStore {
-    writer: SqlitePool,
+/// The embedded store.
+pub type SqliteStore = SqlStore<SqliteBackend>;
+
+pub struct SqliteBackend {
+    /// One connection for migrations and the rare writes outside commits (resealing),
+    /// and to fold the write-ahead log in when the store closes.
+    pool: SqlitePool,
     reader: SqlitePool,
     committer: Writer,
-    keys: Arc<Keys>,
     epoch: String,
     metrics: CommitMetrics,
 }
 
-impl SqliteStore {
+impl SqlStore<SqliteBackend> {
     /// Opens (creating if needed) the database at `url` (`sqlite://PATH` or a path) and
     /// brings its schema up to date.
     pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Self, StoreError> {
@@ -47,42 +55,78 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&writer).await?;
-        let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&writer).await?;
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
+        let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         let metrics = CommitMetrics::new();
         let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Sqlite(e.to_string()))?;
         let committer = Writer::start(&path, metrics.clone())?;
-        Ok(Self { writer, reader, committer, keys, epoch, metrics })
+        Ok(SqlStore::new(SqliteBackend { pool, reader, committer, epoch, metrics }, keys))
     }
 
     /// The connection pool, for tools that copy whole tables.
     pub fn pool(&self) -> &SqlitePool {
-        &self.writer
+        &self.backend().pool
+    }
+}
+
+/// A query's text and parameters, for sqlx.
+fn arguments(query: &Query) -> Result<SqliteArguments<'static>, StoreError> {
+    use sqlx::Arguments;
+    let mut arguments = SqliteArguments::default();
+    for value in &query.params {
+        let added = match value.clone() {
+            Value::Int(v) => arguments.add(v),
+            Value::Text(v) => arguments.add(v),
+            Value::Bool(v) => arguments.add(v),
+            Value::Bytes(v) => arguments.add(v),
+        };
+        added.map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    }
+    Ok(arguments)
+}
+
+/// A row's cells, by the storage class of each value.
+fn cells(row: &SqliteRow) -> Result<Cells, StoreError> {
+    let mut cells = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let raw = row.try_get_raw(i)?;
+        let cell = if raw.is_null() {
+            Cell::Null
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get(i)?),
+                "TEXT" => Cell::Text(row.try_get(i)?),
+                "BLOB" => Cell::Bytes(row.try_get(i)?),
+                other => return Err(StoreError::Corrupt(format!("a column of type {other}"))),
+            }
+        };
+        cells.push(cell);
+    }
+    Ok(Cells::from(cells))
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    async fn fetch(&self, query: Query) -> Result<Vec<Cells>, StoreError> {
+        let rows = sqlx::query_with::<Sqlite, _>(&query.sql, arguments(&query)?).fetch_all(&self.reader).await?;
+        rows.iter().map(cells).collect()
     }
 
-    /// Closes both pools, waiting for connections in use to be returned, and folds
-    /// the write-ahead log back into the database file first: a stopped hub leaves one
-    /// file that holds everything (readers close first, as a read-only connection
-    /// cannot fold the log in when it is the last to close).
-    pub async fn close(&self) {
-        self.committer.close().await;
-        self.reader.close().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await {
-            tracing::warn!(error = %e, "folding the write-ahead log into the database");
-        }
-        self.writer.close().await;
+    async fn execute(&self, query: Query) -> Result<u64, StoreError> {
+        let done = sqlx::query_with::<Sqlite, _>(&query.sql, arguments(&query)?).execute(&self.pool).await?;
+        Ok(done.rows_affected())
     }
 
     /// Hands the commit to the writer thread and waits until it is on disk.
-    async fn commit_one(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+    async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
         self.committer.commit(commit).await
     }
 
     /// Acknowledgements are written by the writer thread too.
-    async fn ack_one(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
+    async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
         self.committer.ack(member, seq).await
     }
 
@@ -90,6 +134,25 @@ impl SqliteStore {
     async fn relay(&self, _to: Arc<dyn Announcements>, _stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
         Ok(())
     }
-}
 
-sql_store!(SqliteStore, sqlx::Sqlite);
+    /// Stops the writer, closes the pools, and folds the write-ahead log back into the
+    /// database file: a stopped hub leaves one file that holds everything (readers
+    /// close first, as a read-only connection cannot fold the log in when it is the
+    /// last to close).
+    async fn close(&self) {
+        self.committer.close().await;
+        self.reader.close().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+            tracing::warn!(error = %e, "folding the write-ahead log into the database");
+        }
+        self.pool.close().await;
+    }
+
+    fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        self.metrics.collectors()
+    }
+}

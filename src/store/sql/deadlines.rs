@@ -1,0 +1,87 @@
+//! Reading deadlines: a referral's, the office's listings, and the tally for metrics.
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{int, Backend, Query, SqlStore};
+use crate::{
+    domain::deadline::{Deadline, DeadlineKind},
+    store::{
+        rows::{DeadlineRow, ListedRow, DEADLINE_COLUMNS},
+        DeadlineQuery, DeadlineTally, ListedDeadline, StoreError,
+    },
+};
+
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
+        let query =
+            Query::new(format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE referral_id = $1 ORDER BY due_on"))
+                .bind(referral_id.to_string());
+        let rows = self.fetch(query).await?;
+        rows.into_iter().map(|mut row| Deadline::try_from(DeadlineRow::from_cells(&mut row)?)).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
+        let mut q = Query::new(
+            "SELECT referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, \
+             reminded, closed_on, referral_kind, urgent, green_channel FROM deadlines d WHERE 1 = 1",
+        );
+        if query.outstanding {
+            // Indexed in the order the office reads them.
+            q.push(" AND d.pending = TRUE");
+        }
+        q.push_one_of("d.state", query.states.iter().map(|s| s.code()));
+        if query.provisional_only {
+            q.push(" AND d.provisional = TRUE");
+        }
+        if let Some(responsible) = &query.responsible {
+            q.push(" AND d.responsible = ").push_bind(responsible.as_str());
+        }
+        if let Some(kind) = query.kind {
+            q.push(" AND d.kind = ").push_bind(kind.code());
+        }
+        if let Some(from) = query.due_from {
+            q.push(" AND d.due_on >= ").push_bind(from.to_string());
+        }
+        if let Some(to) = query.due_to {
+            q.push(" AND d.due_on <= ").push_bind(to.to_string());
+        }
+        q.push(" ORDER BY d.urgent DESC, d.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
+            .push_bind(int(u64::from(query.limit)));
+        let rows = self.fetch(q).await?;
+        rows.into_iter().map(|mut row| ListedDeadline::try_from(ListedRow::from_cells(&mut row)?)).collect()
+    }
+
+    /// Outstanding deadlines by kind: all, those due from `today` to `soon`, those
+    /// before `today`.
+    pub(super) async fn deadline_tally(
+        &self,
+        today: NaiveDate,
+        soon: NaiveDate,
+    ) -> Result<Vec<DeadlineTally>, StoreError> {
+        let query = Query::new(
+            "SELECT kind, COUNT(*), \
+             COALESCE(SUM(CASE WHEN state = 'open' AND due_on >= $1 AND due_on <= $2 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END), 0) \
+             FROM deadlines WHERE pending = TRUE GROUP BY kind ORDER BY kind",
+        )
+        .bind(today.to_string())
+        .bind(soon.to_string());
+        let count = |n: i64| n.max(0) as u64;
+        let rows = self.fetch(query).await?;
+        rows.into_iter()
+            .map(|mut row| {
+                let kind = row.text()?;
+                let kind = DeadlineKind::from_code(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("deadline kind {kind}")))?;
+                Ok(DeadlineTally {
+                    kind,
+                    open: count(row.int()?),
+                    due_soon: count(row.int()?),
+                    overdue: count(row.int()?),
+                })
+            })
+            .collect()
+    }
+}

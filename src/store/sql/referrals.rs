@@ -1,0 +1,143 @@
+//! Reading referrals, their history and cases, and the request records of answers.
+
+use uuid::Uuid;
+
+use super::{int, Backend, Query, SqlStore};
+use crate::{
+    domain::{history::HistoryEntry, person::IdNumber, referral::Referral, request_id::RequestId, MemberCode},
+    keys::key_id,
+    store::{
+        rows::{micros, EntryRow, ReferralRow, REFERRAL_COLUMNS},
+        sealed::response_field,
+        ListQuery, RequestRecord, StoreError,
+    },
+};
+
+fn referrals(where_: &str) -> Query {
+    Query::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE {where_}"))
+}
+
+fn uuid(raw: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(raw).map_err(|_| StoreError::Corrupt("a stored uuid".into()))
+}
+
+fn member(raw: &str) -> Result<MemberCode, StoreError> {
+    MemberCode::parse(raw).map_err(StoreError::Corrupt)
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn recall(
+        &self,
+        member: &MemberCode,
+        request_id: &RequestId,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let query = Query::new("SELECT fingerprint, response FROM requests WHERE member = $1 AND request_id = $2")
+            .bind(member.as_str())
+            .bind(request_id.as_str());
+        let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
+        let (fingerprint, response) = (row.bytes()?, row.bytes()?);
+        Ok(Some(RequestRecord {
+            member: member.clone(),
+            request_id: request_id.clone(),
+            fingerprint,
+            response: self.open_response(member.as_str(), request_id.as_str(), response)?,
+        }))
+    }
+
+    /// Opens a request's recorded answer (kept as it was if written before sealing).
+    pub(super) fn open_response(&self, member: &str, request_id: &str, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        match std::str::from_utf8(&stored) {
+            Ok(sealed) if key_id(sealed).is_some() => {
+                let (field, row) = response_field(member, request_id);
+                self.keys
+                    .open_bytes(field, &row, sealed)
+                    .map_err(|e| StoreError::Corrupt(format!("request {member}/{request_id}: {e}")))
+            }
+            _ => Ok(stored),
+        }
+    }
+
+    /// Referrals read back and opened.
+    async fn opened(&self, query: Query) -> Result<Vec<Referral>, StoreError> {
+        let rows = self.fetch(query).await?;
+        rows.into_iter().map(|mut row| ReferralRow::from_cells(&mut row)?.open(&self.keys)).collect()
+    }
+
+    pub(super) async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {
+        Ok(self.opened(referrals("id = $1").bind(id.to_string())).await?.into_iter().next())
+    }
+
+    pub(super) async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        let query = Query::new(
+            "SELECT referral_id, version, kind, actor, at, state, note FROM referral_events \
+             WHERE referral_id = $1 ORDER BY version",
+        )
+        .bind(id.to_string());
+        let rows = self.fetch(query).await?;
+        rows.into_iter().map(|mut row| EntryRow::from_cells(&mut row)?.open(&self.keys)).collect()
+    }
+
+    pub(super) async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
+        let query = Query::new("SELECT owner FROM cases WHERE id = $1").bind(case_id.to_string());
+        self.fetch_one(query).await?.map(|mut row| member(&row.text()?)).transpose()
+    }
+
+    pub(super) async fn case_referrals(&self, case_id: Uuid) -> Result<Vec<Referral>, StoreError> {
+        self.opened(referrals("case_id = $1 ORDER BY submitted_at, recipient").bind(case_id.to_string())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn list(
+        &self,
+        member: Option<&MemberCode>,
+        query: &ListQuery,
+    ) -> Result<Vec<Referral>, StoreError> {
+        let mut q = referrals("(");
+        match (member, query.sent, query.received) {
+            (None, _, _) => q.push("1 = 1"),
+            (Some(member), true, false) => q.push("sender = ").push_bind(member.as_str()),
+            (Some(member), false, true) => q.push("recipient = ").push_bind(member.as_str()),
+            (Some(member), _, _) => {
+                q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str())
+            }
+        };
+        q.push(")").push_one_of("state", query.states.iter().map(|s| s.code()));
+        if let Some(counterpart) = &query.counterpart {
+            q.push(" AND (sender = ")
+                .push_bind(counterpart.as_str())
+                .push(" OR recipient = ")
+                .push_bind(counterpart.as_str())
+                .push(")");
+        }
+        if let Some(case_id) = query.case_id {
+            q.push(" AND case_id = ").push_bind(case_id.to_string());
+        }
+        if let Some((at, id)) = query.after {
+            q.push(" AND (submitted_at < ")
+                .push_bind(micros(at))
+                .push(" OR (submitted_at = ")
+                .push_bind(micros(at))
+                .push(" AND id < ")
+                .push_bind(id.to_string())
+                .push("))");
+        }
+        q.push(" ORDER BY submitted_at DESC, id DESC LIMIT ").push_bind(int(u64::from(query.limit)));
+        self.opened(q).await
+    }
+
+    /// The open referral to `recipient` about the person with `id_number`, found by the
+    /// blind index without opening anything.
+    pub(super) async fn open_referral(
+        &self,
+        recipient: &MemberCode,
+        id_number: &IdNumber,
+    ) -> Result<Option<(Uuid, MemberCode)>, StoreError> {
+        let query = Query::new(
+            "SELECT id, sender FROM referrals WHERE recipient = $1 AND person_index = $2 \
+             AND state IN ('submitted', 'received', 'started', 'concluded')",
+        )
+        .bind(recipient.as_str())
+        .bind(self.keys.blind_index(id_number));
+        self.fetch_one(query).await?.map(|mut row| Ok((uuid(&row.text()?)?, member(&row.text()?)?))).transpose()
+    }
+}

@@ -1,0 +1,115 @@
+//! Resealing under the active key: referrals, request records and notes sealed under
+//! another key (or written before sealing), a batch at a time; and what each key seals.
+
+use std::sync::LazyLock;
+
+use super::{Backend, Query, SqlStore, Value};
+use crate::{
+    keys::seal_bytes,
+    store::{
+        rows::{ReferralRow, REFERRAL_COLUMNS},
+        sealed::{
+            entry_note, inbox_note, reseal_note, response_field, sealed_assignments, SealedContent, SEALED_COLUMNS,
+        },
+        StoreError,
+    },
+};
+
+/// A referral's content and sealed columns written again, if its key is still the one read.
+static RESEAL_REFERRAL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE referrals SET content = $1, {} WHERE id = ${} AND sealed_key IS NOT DISTINCT FROM ${}",
+        sealed_assignments(2),
+        2 + SEALED_COLUMNS.len(),
+        3 + SEALED_COLUMNS.len(),
+    )
+});
+
+/// The sealed columns' values, in the order of `SEALED_COLUMNS`.
+fn sealed_values(sealed: SealedContent) -> impl Iterator<Item = Value> {
+    let [a, b, c, d, e, f] = sealed.sealed;
+    [a, b, c, d, e, f, sealed.sealed_key, sealed.person_index]
+        .into_iter()
+        .map(Value::from)
+        .chain([sealed.conclusion, sealed.feedback, sealed.closing_reason].into_iter().map(Value::from))
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// Seals again, under the active key, up to `limit` referrals and as many request
+    /// records and notes; returns how many it resealed.
+    #[tracing::instrument(skip(self))]
+    pub(super) async fn reseal(&self, limit: u32) -> Result<u64, StoreError> {
+        let active = self.keys.current().active().to_owned();
+        let stale = |table_and_columns: &str| {
+            Query::new(format!("SELECT {table_and_columns} WHERE sealed_key IS NULL OR sealed_key <> $1 LIMIT $2"))
+                .bind(active.as_str())
+                .bind(i64::from(limit))
+        };
+        let mut resealed = 0;
+        for mut row in self.fetch(stale(&format!("{REFERRAL_COLUMNS} FROM referrals"))).await? {
+            let row = ReferralRow::from_cells(&mut row)?;
+            let was = row.sealed_key.clone();
+            let referral = row.open(&self.keys)?;
+            let mut sealed = SealedContent::new(&referral, &self.keys)?;
+            let mut update = Query::new(RESEAL_REFERRAL.as_str()).bind(std::mem::take(&mut sealed.content));
+            update.params.extend(sealed_values(sealed));
+            resealed += self.backend.execute(update.bind(referral.id.to_string()).bind(was)).await?;
+        }
+        for mut row in self.fetch(stale("member, request_id, response, sealed_key FROM requests")).await? {
+            let (member, request_id, response, was) = (row.text()?, row.text()?, row.bytes()?, row.opt_text()?);
+            let plain = self.open_response(&member, &request_id, response)?;
+            let keyring = self.keys.current();
+            let (field, sealed_as) = response_field(&member, &request_id);
+            let sealed = seal_bytes(&keyring, field, &sealed_as, &plain);
+            let update = Query::new(
+                "UPDATE requests SET response = $1, sealed_key = $2 \
+                 WHERE member = $3 AND request_id = $4 AND sealed_key IS NOT DISTINCT FROM $5",
+            )
+            .bind(sealed.into_bytes())
+            .bind(keyring.active())
+            .bind(member)
+            .bind(request_id)
+            .bind(was);
+            resealed += self.backend.execute(update).await?;
+        }
+        for mut row in self.fetch(stale("referral_id, version, note, sealed_key FROM referral_events")).await? {
+            let (referral_id, version, note, was) = (row.text()?, row.int()?, row.text()?, row.opt_text()?);
+            let (field, sealed_as) = entry_note(&referral_id, version);
+            let update = Query::new(
+                "UPDATE referral_events SET note = $1, sealed_key = $2 \
+                 WHERE referral_id = $3 AND version = $4 AND sealed_key IS NOT DISTINCT FROM $5",
+            )
+            .bind(reseal_note(&self.keys, field, &sealed_as, &note)?)
+            .bind(active.as_str())
+            .bind(referral_id)
+            .bind(version)
+            .bind(was);
+            resealed += self.backend.execute(update).await?;
+        }
+        for mut row in self.fetch(stale("event_id, note, sealed_key FROM inbox_events")).await? {
+            let (event_id, note, was) = (row.text()?, row.text()?, row.opt_text()?);
+            let (field, sealed_as) = inbox_note(&event_id);
+            let update = Query::new(
+                "UPDATE inbox_events SET note = $1, sealed_key = $2 \
+                 WHERE event_id = $3 AND sealed_key IS NOT DISTINCT FROM $4",
+            )
+            .bind(reseal_note(&self.keys, field, &sealed_as, &note)?)
+            .bind(active.as_str())
+            .bind(event_id)
+            .bind(was);
+            resealed += self.backend.execute(update).await?;
+        }
+        Ok(resealed)
+    }
+
+    /// How many rows each key seals (`None`: written before sealing).
+    pub(super) async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+        let query = Query::new(
+            "SELECT sealed_key, COUNT(*) FROM (SELECT sealed_key FROM referrals \
+             UNION ALL SELECT sealed_key FROM requests UNION ALL SELECT sealed_key FROM referral_events \
+             UNION ALL SELECT sealed_key FROM inbox_events) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
+        );
+        let rows = self.fetch(query).await?;
+        rows.into_iter().map(|mut row| Ok((row.opt_text()?, row.int()?.max(0) as u64))).collect()
+    }
+}
