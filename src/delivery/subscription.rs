@@ -1,6 +1,7 @@
 //! A live subscription: a member's inbox from a sequence number on, read from the
-//! store to catch up and whenever the notifier says it grew, until the client hangs
-//! up, its certificate is revoked or expires, or the hub stops.
+//! store to catch up, then taken from the notifier's memory whenever it grows (from
+//! the store again after a gap), until the client hangs up, its certificate is revoked
+//! or expires, or the hub stops.
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
@@ -92,6 +93,7 @@ impl Pump {
         let mut stopping = self.delivery.stopping.clone();
         let mut revoked = self.delivery.revoked.clone();
         let mut validity = tokio::time::interval(VALIDITY_CHECK);
+        let mut caught_up = false;
         loop {
             let refused = self.refused(&revoked.borrow_and_update());
             if let Some(ended) = refused {
@@ -99,19 +101,24 @@ impl Pump {
                 return;
             }
             grown.borrow_and_update();
-            let read = self.store.inbox(&member, self.subscriber.after, BATCH).await;
-            let events = match read {
-                Ok(events) => events,
-                Err(e) => {
-                    let _ = self.tx.send(Err(Ended::Store(e))).await;
-                    return;
-                }
+            let after = self.subscriber.after;
+            let in_memory = caught_up.then(|| self.delivery.notifier.recent(&member, after, BATCH as usize)).flatten();
+            let events = match in_memory {
+                Some(events) => events,
+                None => match self.store.inbox(&member, after, BATCH).await {
+                    Ok(events) => events,
+                    Err(e) => {
+                        let _ = self.tx.send(Err(Ended::Store(e))).await;
+                        return;
+                    }
+                },
             };
             if let Err(e) = self.before_sending.before_sending(&events).await {
                 let _ = self.tx.send(Err(Ended::Store(e))).await;
                 return;
             }
             let full = events.len() == BATCH as usize;
+            caught_up = !full;
             for event in events {
                 let seq = event.seq;
                 if self.tx.send(Ok(event)).await.is_err() {

@@ -202,11 +202,14 @@ pub trait Announcements: Send + Sync + 'static {
     fn lost(&self);
 }
 
-/// An inbox position written by a commit, for waking live subscribers.
+/// An inbox position written by a commit, for waking live subscribers, with the event
+/// itself when the commit was this process's (another replica's announcement names the
+/// position only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
     pub member: MemberCode,
     pub seq: u64,
+    pub event: Option<InboxEvent>,
 }
 
 /// An event in a member's inbox.

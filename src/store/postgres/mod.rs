@@ -185,5 +185,5 @@ async fn announce(tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -
 
 fn parse(payload: &str) -> Option<Delivered> {
     let (member, seq) = payload.split_once(':')?;
-    Some(Delivered { member: MemberCode::parse(member).ok()?, seq: seq.parse().ok()? })
+    Some(Delivered { member: MemberCode::parse(member).ok()?, seq: seq.parse().ok()?, event: None })
 }

@@ -10,7 +10,7 @@ use crate::{
         rows::micros,
         sealed::{SealedChange, SealedCommit},
         sql::{bind_sealed, writes},
-        Change, DeadlineUpdate, Delivered, StoreError,
+        Change, DeadlineUpdate, Delivered, InboxEvent, StoreError,
     },
 };
 
@@ -250,5 +250,6 @@ async fn deliver(
         .bind(key)
         .execute(&mut **tx)
         .await?;
-    Ok(Delivered { member: notice.to.clone(), seq: seq as u64 })
+    let event = InboxEvent { seq: seq as u64, event_id: *event_id, notice: notice.clone() };
+    Ok(Delivered { member: notice.to.clone(), seq: seq as u64, event: Some(event) })
 }

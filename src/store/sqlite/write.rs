@@ -16,7 +16,7 @@ use crate::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedContent},
         sql::{position, writes},
-        Change, DeadlineUpdate, Delivered, InboxPosition, StoreError,
+        Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, StoreError,
     },
 };
 
@@ -322,5 +322,6 @@ fn deliver(
             key
         ],
     )?;
-    Ok(Delivered { member: notice.to.clone(), seq: seq as u64 })
+    let event = InboxEvent { seq: seq as u64, event_id: *event_id, notice: notice.clone() };
+    Ok(Delivered { member: notice.to.clone(), seq: seq as u64, event: Some(event) })
 }
