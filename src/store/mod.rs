@@ -72,6 +72,16 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// A fault for tests of crash recovery: the process exits right after the commit of
+/// this request id (its whole batch, on SQLite) is on disk, before anyone is answered.
+pub const EXIT_AFTER_COMMIT_OF: &str = "XIANJIE_FAILPOINT_EXIT_AFTER_COMMIT_OF";
+
+/// Exits as a crash would, at the failpoint of [`EXIT_AFTER_COMMIT_OF`].
+fn exit_at_failpoint() -> ! {
+    tracing::error!("{EXIT_AFTER_COMMIT_OF}: exiting with the commit on disk and no answer sent");
+    std::process::exit(86);
+}
+
 /// The first answer to a request, kept so that a retry gets it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {

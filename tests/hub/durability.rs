@@ -75,3 +75,55 @@ async fn a_stopping_hub_tells_health_checks_it_is_not_serving_while_it_drains() 
     assert_eq!(hub.client("mz").await.who_am_i().await.unwrap().code, "mz");
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_killed_between_a_commit_and_its_answers_answers_the_retries_once() {
+    let data = Data::fresh().await;
+    let dir = data.dir.path();
+    let requests: Vec<pb::SubmitRequest> = (0..9)
+        .map(|i| pb::SubmitRequest {
+            request_id: format!("crash-{i}"),
+            draft: Some(referral_draft()),
+            recipients: vec!["mz".into()],
+            case_id: String::new(),
+        })
+        .collect();
+    // The hub exits as soon as the commit of crash-4 is on disk, before it answers.
+    let hub = HubProcess::start_with(&data, T0, &[("XIANJIE_FAILPOINT_EXIT_AFTER_COMMIT_OF", "crash-4")]);
+    let stub = hub.client(dir, "jcy").await.referral_service();
+    let mut calls = Vec::new();
+    for request in requests.clone() {
+        let mut stub = stub.clone();
+        calls.push(tokio::spawn(async move { stub.submit(request).await.map(|r| r.into_inner()) }));
+    }
+    let mut first = Vec::new();
+    for call in calls {
+        first.push(call.await.unwrap());
+    }
+    assert!(first[4].is_err(), "crash-4 was never answered");
+    assert_eq!(hub.wait().code(), Some(86), "the hub exited at the failpoint");
+
+    let hub = HubProcess::start(&data, T0);
+    let jcy = hub.client(dir, "jcy").await;
+    let stored = jcy.list(pb::ListReferralsRequest { page_size: 100, ..Default::default() }).await.unwrap().referrals;
+    assert!(!stored.is_empty(), "the batch of crash-4 is on disk though unanswered");
+    let mut stub = jcy.referral_service();
+    let mut ids = Vec::new();
+    for (request, answer) in requests.iter().zip(&first) {
+        let retried = stub.submit(request.clone()).await.expect("every retry is answered").into_inner();
+        if let Ok(answer) = answer {
+            assert_eq!(retried.referrals[0].id, answer.referrals[0].id, "an answered request keeps its referral");
+        }
+        ids.push(retried.referrals[0].id.clone());
+    }
+    let after = jcy.list(pb::ListReferralsRequest { page_size: 100, ..Default::default() }).await.unwrap().referrals;
+    assert_eq!(after.len(), 9, "no request made a second referral");
+    let mut events: Vec<String> = within(
+        hub.client(dir, "mz").await.subscribe(Some(0)).await.unwrap().take(9).map(|e| e.unwrap().referral_id).collect(),
+    )
+    .await;
+    events.sort();
+    ids.sort();
+    assert_eq!(events, ids, "each referral reached the inbox once");
+    assert!(hub.terminate().success());
+}

@@ -341,7 +341,13 @@ pub struct HubProcess {
 
 impl HubProcess {
     pub fn start(data: &Data, clock_start: &str) -> Self {
+        Self::start_with(data, clock_start, &[])
+    }
+
+    /// A hub with more variables in its environment.
+    pub fn start_with(data: &Data, clock_start: &str, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_xianjie"));
+        command.envs(env.iter().copied());
         if let Some(url) = &data.database_url {
             command.env("XIANJIE_DATABASE_URL", url);
         }
@@ -376,6 +382,11 @@ impl HubProcess {
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
+    }
+
+    /// Waits for the hub to exit on its own, and returns how it did.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("reaped")
     }
 
     /// Sends SIGTERM and returns how the hub exited.

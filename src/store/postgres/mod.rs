@@ -33,6 +33,8 @@ pub struct PgBackend {
     pool: PgPool,
     epoch: String,
     metrics: CommitMetrics,
+    /// The request id of the failpoint [`super::EXIT_AFTER_COMMIT_OF`], if set.
+    exit_after: Option<String>,
 }
 
 impl SqlStore<PgBackend> {
@@ -47,7 +49,8 @@ impl SqlStore<PgBackend> {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
-        Ok(SqlStore::new(PgBackend { pool, epoch, metrics: CommitMetrics::new() }, keys))
+        let exit_after = std::env::var(super::EXIT_AFTER_COMMIT_OF).ok();
+        Ok(SqlStore::new(PgBackend { pool, epoch, metrics: CommitMetrics::new(), exit_after }, keys))
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -118,6 +121,10 @@ impl Backend for PgBackend {
         let durable = self.metrics.commit_seconds.start_timer();
         tx.commit().await?;
         durable.observe_duration();
+        let request_id = commit.commit.request.as_ref().map(|r| r.request_id.as_str());
+        if self.exit_after.is_some() && request_id == self.exit_after.as_deref() {
+            super::exit_at_failpoint();
+        }
         Ok(delivered)
     }
 

@@ -40,6 +40,15 @@ enum Job {
     Ack(MemberCode, u64, Reply<InboxPosition>),
 }
 
+impl Job {
+    fn request_id(&self) -> Option<&str> {
+        match self {
+            Job::Commit(commit, _) => commit.commit.request.as_ref().map(|r| r.request_id.as_str()),
+            Job::Ack(..) => None,
+        }
+    }
+}
+
 /// The handle through which commits reach the writer thread.
 pub struct Writer {
     queue: Mutex<Option<mpsc::Sender<Job>>>,
@@ -62,9 +71,10 @@ impl Writer {
         connection.pragma_update(None, "temp_store", "MEMORY")?;
         connection.set_prepared_statement_cache_capacity(32);
         let (queue, waiting) = mpsc::channel(BATCH * 4);
+        let exit_after = std::env::var(crate::store::EXIT_AFTER_COMMIT_OF).ok();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(connection, waiting, metrics))
+            .spawn(move || run(connection, waiting, metrics, exit_after))
             .map_err(|e| StoreError::Sqlite(format!("starting the writer thread: {e}")))?;
         Ok(Self { queue: Mutex::new(Some(queue)), thread: Mutex::new(Some(thread)) })
     }
@@ -96,7 +106,12 @@ impl Writer {
     }
 }
 
-fn run(mut connection: Connection, mut waiting: mpsc::Receiver<Job>, metrics: CommitMetrics) {
+fn run(
+    mut connection: Connection,
+    mut waiting: mpsc::Receiver<Job>,
+    metrics: CommitMetrics,
+    exit_after: Option<String>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = waiting.blocking_recv() {
         batch.push(first);
@@ -107,7 +122,8 @@ fn run(mut connection: Connection, mut waiting: mpsc::Receiver<Job>, metrics: Co
             }
         }
         metrics.batch_size.observe(batch.len() as f64);
-        write_batch(&mut connection, &mut batch, &metrics);
+        let exit = exit_after.as_deref().is_some_and(|id| batch.iter().any(|job| job.request_id() == Some(id)));
+        write_batch(&mut connection, &mut batch, &metrics, exit);
     }
 }
 
@@ -129,7 +145,7 @@ impl Done {
 
 /// Writes every job of the batch, each in its savepoint; one durable commit; then the
 /// answers.
-fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &CommitMetrics) {
+fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &CommitMetrics, exit: bool) {
     let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return fail(batch, &e.to_string()),
@@ -164,6 +180,9 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
     let committed = tx.commit();
     durable.observe_duration();
     let failed = committed.err().map(|e| e.to_string());
+    if exit && failed.is_none() {
+        crate::store::exit_at_failpoint();
+    }
     for d in done {
         d.answer(failed.as_deref());
     }
