@@ -42,9 +42,9 @@ pub enum StoreError {
     DuplicateRequest,
     #[error("database: {0}")]
     Database(sqlx::Error),
-    /// A failure of the embedded store's writing connection.
+    /// A write that failed, told to every commit of its batch.
     #[error("database: {0}")]
-    Sqlite(String),
+    Write(String),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// The person already has an open referral to this recipient.

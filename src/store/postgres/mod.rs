@@ -5,6 +5,7 @@
 //! live subscribers. Rows are numbered and changed under row locks, so that two hubs
 //! never both apply a transition, a reminder or an inbox number.
 
+mod group_commit;
 mod write;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
@@ -33,8 +34,7 @@ pub struct PgBackend {
     pool: PgPool,
     epoch: String,
     metrics: CommitMetrics,
-    /// The request id of the failpoint [`super::EXIT_AFTER_COMMIT_OF`], if set.
-    exit_after: Option<String>,
+    committer: group_commit::GroupCommitter,
 }
 
 impl SqlStore<PgBackend> {
@@ -50,7 +50,9 @@ impl SqlStore<PgBackend> {
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
         let exit_after = std::env::var(super::EXIT_AFTER_COMMIT_OF).ok();
-        Ok(SqlStore::new(PgBackend { pool, epoch, metrics: CommitMetrics::new(), exit_after }, keys))
+        let metrics = CommitMetrics::new();
+        let committer = group_commit::GroupCommitter::start(pool.clone(), metrics.clone(), exit_after);
+        Ok(SqlStore::new(PgBackend { pool, epoch, metrics, committer }, keys))
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -110,22 +112,11 @@ impl Backend for PgBackend {
         Ok(done.rows_affected())
     }
 
-    /// Writes a commit in a transaction of its own, and tells every hub listening of the
-    /// inbox positions it fills; they hear it when (and only if) it commits. PostgreSQL
-    /// groups concurrent commits' flushes itself.
+    /// Hands the commit to the group committer, which tells every hub listening of the
+    /// inbox positions it fills (they hear it when, and only if, it commits), and waits
+    /// until it is on disk.
     async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let delivered = write::commit(&mut tx, &commit).await?;
-        announce(&mut tx, &delivered).await?;
-        self.metrics.batch_size.observe(1.0);
-        let durable = self.metrics.commit_seconds.start_timer();
-        tx.commit().await?;
-        durable.observe_duration();
-        let request_id = commit.commit.request.as_ref().map(|r| r.request_id.as_str());
-        if self.exit_after.is_some() && request_id == self.exit_after.as_deref() {
-            super::exit_at_failpoint();
-        }
-        Ok(delivered)
+        self.committer.commit(commit).await
     }
 
     async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
@@ -179,6 +170,7 @@ impl Backend for PgBackend {
     }
 }
 
+/// Tells every hub listening of inbox positions, when the transaction commits.
 async fn announce(tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -> Result<(), StoreError> {
     for d in delivered {
         sqlx::query("SELECT pg_notify($1, $2)")

@@ -1,11 +1,18 @@
-//! The write path on PostgreSQL: everything a commit holds, in its transaction, or
-//! nothing.
+//! The write path on PostgreSQL: everything a commit holds, in its batch's
+//! transaction (inside a savepoint of its own), or nothing; the audit records of the
+//! batch's commits at its end.
 
+use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::{
-    domain::{deadline::Deadline, lifecycle::Notice, referral::Referral},
+    domain::{
+        audit::{chain_hash, hex, parse_hex, AuditRecord},
+        deadline::Deadline,
+        lifecycle::Notice,
+        referral::Referral,
+    },
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit},
@@ -19,7 +26,8 @@ fn unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-/// Writes every part of `commit`; the caller commits the transaction.
+/// Writes every part of `commit` but its audit records; the caller appends those and
+/// commits the transaction.
 pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
     let commit = &sealed.commit;
     if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
@@ -75,9 +83,6 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     for (notice, note) in notices {
         delivered.push(deliver(tx, notice, note, &sealed.key).await?);
     }
-    for record in &commit.audit {
-        append_audit(tx, record, commit.at).await?;
-    }
     if let Some(c) = &commit.checkpoint {
         sqlx::query(writes::INSERT_CHECKPOINT)
             .bind(i64::try_from(c.seq).unwrap_or(i64::MAX))
@@ -91,30 +96,49 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     Ok(delivered)
 }
 
-/// Appends a record to the audit chain, holding the head row's lock until
-/// the transaction ends, so that entries of concurrent commits (of any
-/// hub) are numbered and chained one after the other.
-async fn append_audit(
-    tx: &mut Tx<'_>,
-    record: &crate::domain::audit::AuditRecord,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StoreError> {
-    use crate::domain::audit::{chain_hash, hex, parse_hex};
-    let (seq, prev): (i64, String) = sqlx::query_as(writes::ADVANCE_AUDIT_HEAD).fetch_one(&mut **tx).await?;
-    let prev = parse_hex(&prev).ok_or_else(|| StoreError::Corrupt(format!("audit head hash {prev:?}")))?;
-    let hash = chain_hash(&prev, seq as u64, at, record);
-    sqlx::query(writes::SET_AUDIT_HASH).bind(hex(&hash)).execute(&mut **tx).await?;
-    let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
-    sqlx::query(writes::INSERT_AUDIT)
-        .bind(seq)
-        .bind(micros(at))
-        .bind(record.actor.as_str())
-        .bind(&record.certificate)
-        .bind(&record.action)
-        .bind(referrals.join(","))
-        .bind(&record.detail)
-        .bind(hex(&prev))
-        .bind(hex(&hash))
+/// Appends the audit records of a batch's commits to the chain: the head row is locked
+/// once, at the end of the batch, so that the entries of concurrent batches (of any
+/// hub) are numbered and chained one after the other, and written back once.
+pub async fn append_audits(tx: &mut Tx<'_>, records: &[(&AuditRecord, DateTime<Utc>)]) -> Result<(), StoreError> {
+    let (mut seq, head): (i64, String) = sqlx::query_as(writes::LOCK_AUDIT_HEAD).fetch_one(&mut **tx).await?;
+    let mut prev = parse_hex(&head).ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
+    for (record, at) in records {
+        seq += 1;
+        let hash = chain_hash(&prev, seq as u64, *at, record);
+        let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
+        sqlx::query(writes::INSERT_AUDIT)
+            .bind(seq)
+            .bind(micros(*at))
+            .bind(record.actor.as_str())
+            .bind(&record.certificate)
+            .bind(&record.action)
+            .bind(referrals.join(","))
+            .bind(&record.detail)
+            .bind(hex(&prev))
+            .bind(hex(&hash))
+            .execute(&mut **tx)
+            .await?;
+        prev = hash;
+    }
+    sqlx::query(writes::SET_AUDIT_HEAD).bind(seq).bind(hex(&prev)).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Locks the inbox heads of `members` (sorted), made if missing, in one order for
+/// every batch: two batches naming the same members never wait on each other.
+pub async fn lock_inboxes(tx: &mut Tx<'_>, members: &[String]) -> Result<(), StoreError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO inbox_heads (member, last_seq, acked_seq) SELECT m, 0, 0 FROM UNNEST($1::text[]) AS m \
+         ORDER BY m ON CONFLICT (member) DO NOTHING",
+    )
+    .bind(members)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("SELECT member FROM inbox_heads WHERE member = ANY($1) ORDER BY member FOR UPDATE")
+        .bind(members)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -16,16 +16,13 @@ pub const INSERT_SCHEDULE: &str =
 
 pub const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)";
 
-/// Takes the next audit sequence number; the head row stays locked until the
-/// transaction ends, so that concurrent commits chain one after the other.
-pub const ADVANCE_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
-
-pub const SET_AUDIT_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
-
-/// The audit chain's head, for a writer that owns the database alone (SQLite's
-/// writer thread), which carries it through a batch and sets it once.
+/// The audit chain's head, read once per batch and carried through it.
 pub const SELECT_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 
+/// The same, locked until the batch commits (PostgreSQL, where other hubs write too).
+pub const LOCK_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+
+/// The audit chain's head after a batch, written once.
 pub const SET_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
 
 pub const INSERT_AUDIT: &str =

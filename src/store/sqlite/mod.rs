@@ -61,7 +61,7 @@ impl SqlStore<SqliteBackend> {
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
         let metrics = CommitMetrics::new();
-        let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Write(e.to_string()))?;
         let committer = Writer::start(&path, metrics.clone())?;
         Ok(SqlStore::new(SqliteBackend { pool, reader, committer, epoch, metrics }, keys))
     }
@@ -83,7 +83,7 @@ fn arguments(query: &Query) -> Result<SqliteArguments<'static>, StoreError> {
             Value::Bool(v) => arguments.add(v),
             Value::Bytes(v) => arguments.add(v),
         };
-        added.map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        added.map_err(|e| StoreError::Write(e.to_string()))?;
     }
     Ok(arguments)
 }

@@ -22,7 +22,7 @@ use crate::{
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Sqlite(error.to_string())
+        StoreError::Write(error.to_string())
     }
 }
 

@@ -75,7 +75,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(connection, waiting, metrics, exit_after))
-            .map_err(|e| StoreError::Sqlite(format!("starting the writer thread: {e}")))?;
+            .map_err(|e| StoreError::Write(format!("starting the writer thread: {e}")))?;
         Ok(Self { queue: Mutex::new(Some(queue)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -135,7 +135,7 @@ enum Done {
 
 impl Done {
     fn answer(self, failed: Option<&str>) -> bool {
-        let fail = |message: &str| StoreError::Sqlite(message.to_owned());
+        let fail = |message: &str| StoreError::Write(message.to_owned());
         match self {
             Done::Commit(reply, result) => reply.send(failed.map_or(result, |m| Err(fail(m)))).is_ok(),
             Done::Ack(reply, result) => reply.send(failed.map_or(result, |m| Err(fail(m)))).is_ok(),
@@ -192,8 +192,8 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
 fn fail(batch: &mut Vec<Job>, message: &str) {
     for job in batch.drain(..) {
         match job {
-            Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Sqlite(message.to_owned())))),
-            Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Sqlite(message.to_owned())))),
+            Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
+            Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
         }
     }
 }

@@ -1,0 +1,140 @@
+//! Group commit on PostgreSQL: concurrent commits of this hub share one transaction,
+//! and so one flush, one lock of their members' inbox heads and one of the audit head.
+//!
+//! One task takes every commit waiting, up to a batch, and writes each inside a
+//! savepoint: a commit that fails (a lost race, a reused request id, a deadlock) rolls
+//! back to its savepoint alone. The inbox heads the batch fills are locked first, in
+//! member order, so that two hubs' batches never wait on each other in a circle; the
+//! audit records of the batch's commits are chained at its end, under one lock of the
+//! head held only through the flush. Each caller hears after the commit, so an
+//! answered commit is on disk.
+
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{announce, write};
+use crate::{
+    metrics::CommitMetrics,
+    store::{sealed::SealedCommit, Delivered, StoreError},
+};
+
+/// Most commits in one transaction.
+const BATCH: usize = 128;
+
+type Reply = oneshot::Sender<Result<Vec<Delivered>, StoreError>>;
+
+/// The handle through which commits reach the writing task.
+pub struct GroupCommitter {
+    queue: mpsc::Sender<(SealedCommit, Reply)>,
+}
+
+impl GroupCommitter {
+    pub fn start(pool: PgPool, metrics: CommitMetrics, exit_after: Option<String>) -> Self {
+        let (queue, waiting) = mpsc::channel(BATCH * 4);
+        tokio::spawn(run(pool, waiting, metrics, exit_after));
+        Self { queue }
+    }
+
+    pub async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send((commit, reply)).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn run(
+    pool: PgPool,
+    mut waiting: mpsc::Receiver<(SealedCommit, Reply)>,
+    metrics: CommitMetrics,
+    exit_after: Option<String>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while waiting.recv_many(&mut batch, BATCH).await > 0 {
+        metrics.batch_size.observe(batch.len() as f64);
+        let commits: Vec<&SealedCommit> = batch.iter().map(|(commit, _)| commit).collect();
+        let results = match write_batch(&pool, &commits, &metrics).await {
+            Ok(results) => results,
+            Err(e) => {
+                // The batch as a whole failed: a lost race is retried by each caller.
+                let message = e.to_string();
+                let conflict = matches!(e, StoreError::Conflict);
+                commits
+                    .iter()
+                    .map(|_| Err(if conflict { StoreError::Conflict } else { StoreError::Write(message.clone()) }))
+                    .collect()
+            }
+        };
+        let exit = exit_after.as_deref().is_some_and(|id| {
+            commits
+                .iter()
+                .zip(&results)
+                .any(|(c, r)| r.is_ok() && c.commit.request.as_ref().is_some_and(|q| q.request_id.as_str() == id))
+        });
+        if exit {
+            crate::store::exit_at_failpoint();
+        }
+        for ((_, reply), result) in batch.drain(..).zip(results) {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Writes every commit of the batch, each in its savepoint, then the audit records;
+/// one durable commit.
+async fn write_batch(
+    pool: &PgPool,
+    commits: &[&SealedCommit],
+    metrics: &CommitMetrics,
+) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut members: Vec<String> = commits
+        .iter()
+        .flat_map(|c| {
+            let changed = c.commit.changes.iter().flat_map(|change| change.notices.iter());
+            changed.chain(c.commit.notices.iter()).map(|n| n.to.to_string())
+        })
+        .collect();
+    members.sort();
+    members.dedup();
+    write::lock_inboxes(&mut tx, &members).await?;
+    let mut results = Vec::with_capacity(commits.len());
+    let mut audits = Vec::new();
+    let mut delivered = Vec::new();
+    for commit in commits {
+        match in_savepoint(&mut tx, commit).await? {
+            Ok(written) => {
+                audits.extend(commit.commit.audit.iter().map(|record| (record, commit.commit.at)));
+                delivered.extend(written.iter().cloned());
+                results.push(Ok(written));
+            }
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    if !audits.is_empty() {
+        write::append_audits(&mut tx, &audits).await?;
+    }
+    announce(&mut tx, &delivered).await?;
+    let durable = metrics.commit_seconds.start_timer();
+    tx.commit().await?;
+    durable.observe_duration();
+    Ok(results)
+}
+
+/// Writes one commit inside a savepoint; the outer error is the transaction's own.
+async fn in_savepoint(
+    tx: &mut Transaction<'_, Postgres>,
+    commit: &SealedCommit,
+) -> Result<Result<Vec<Delivered>, StoreError>, StoreError> {
+    sqlx::query("SAVEPOINT one_commit").execute(&mut **tx).await?;
+    match write::commit(tx, commit).await {
+        Ok(delivered) => {
+            sqlx::query("RELEASE one_commit").execute(&mut **tx).await?;
+            Ok(Ok(delivered))
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO one_commit").execute(&mut **tx).await?;
+            sqlx::query("RELEASE one_commit").execute(&mut **tx).await?;
+            Ok(Err(e))
+        }
+    }
+}
