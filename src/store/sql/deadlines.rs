@@ -1,5 +1,7 @@
 //! Reading deadlines: a referral's, the office's listings, and the tally for metrics.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -12,11 +14,13 @@ use crate::{
     },
 };
 
+/// A referral's deadlines; built once.
+static SELECT_DEADLINES: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE referral_id = $1 ORDER BY due_on"));
+
 impl<B: Backend> SqlStore<B> {
     pub(super) async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
-        let query =
-            Query::new(format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE referral_id = $1 ORDER BY due_on"))
-                .bind(referral_id.to_string());
+        let query = Query::new(SELECT_DEADLINES.as_str()).bind(referral_id.to_string());
         let rows = self.fetch(query).await?;
         rows.into_iter().map(|mut row| Deadline::try_from(DeadlineRow::from_cells(&mut row)?)).collect()
     }

@@ -1,5 +1,7 @@
 //! Reading referrals, their history and cases, and the request records of answers.
 
+use std::sync::LazyLock;
+
 use uuid::Uuid;
 
 use super::{int, Backend, Query, SqlStore};
@@ -13,8 +15,15 @@ use crate::{
     },
 };
 
-fn referrals(where_: &str) -> Query {
-    Query::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE {where_}"))
+/// `SELECT` of referrals, up to their `WHERE`; built once.
+static SELECT_REFERRALS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE "));
+
+/// Referrals where `condition` holds.
+fn referrals(condition: &str) -> Query {
+    let mut query = Query::new(SELECT_REFERRALS.as_str());
+    query.push(condition);
+    query
 }
 
 fn uuid(raw: &str) -> Result<Uuid, StoreError> {
