@@ -2,8 +2,9 @@
 //! first answer again, a reuse of the id for another request is refused, and a plan
 //! that loses a race to a concurrent change is made again.
 //!
-//! The request record keeps what rebuilds the answer (the ids it names), never a copy
-//! of the person: a retry reads the referrals as they are, and that read is audited.
+//! The request record keeps what rebuilds the answer (the ids and versions it names),
+//! never a copy of the person: a retry reads the referrals and their history and
+//! rewinds them to the versions answered, and that read is audited.
 
 use std::future::Future;
 
@@ -40,6 +41,9 @@ pub struct Recorded {
     pub case: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub referrals: Vec<Uuid>,
+    /// The version of each of `referrals` the answer showed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,7 +14,7 @@ use crate::{
         referral::{Content, Referral, ReferralKind, Submission},
         MemberCode, Role,
     },
-    store::{Change, Commit, ListQuery, ListedDeadline},
+    store::{Change, Commit, ListQuery, ListedDeadline, StoreError},
 };
 
 /// How much of a person's data a reader sees.
@@ -58,14 +58,15 @@ impl Answer for Submitted {
         Recorded {
             case: Some(self.case_id),
             referrals: self.referrals.iter().map(|r| r.id).collect(),
+            versions: self.referrals.iter().map(|r| r.version).collect(),
             ..Recorded::default()
         }
     }
 
     async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
         let mut referrals = Vec::with_capacity(record.referrals.len());
-        for id in &record.referrals {
-            referrals.push(stored(hub, *id).await?);
+        for (id, version) in record.referrals.iter().zip(&record.versions) {
+            referrals.push(answered(hub, *id, *version).await?);
         }
         Ok(Submitted { case_id: record.case.unwrap_or_default(), referrals })
     }
@@ -73,17 +74,25 @@ impl Answer for Submitted {
 
 impl Answer for Referral {
     fn record(&self) -> Recorded {
-        Recorded { referrals: vec![self.id], ..Recorded::default() }
+        Recorded { referrals: vec![self.id], versions: vec![self.version], ..Recorded::default() }
     }
 
     async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
-        stored(hub, record.referrals.first().copied().unwrap_or_default()).await
+        let (Some(&id), Some(&version)) = (record.referrals.first(), record.versions.first()) else {
+            return Err(AppError::Store(StoreError::Corrupt("an act's record".into())));
+        };
+        answered(hub, id, version).await
     }
 }
 
-/// A referral that a record names.
-async fn stored(hub: &Hub, id: Uuid) -> Result<Referral, AppError> {
-    hub.store.referral(id).await?.ok_or_else(|| AppError::NotFound(format!("referral {id}")))
+/// Referral `id` as an answer showed it, at `version`.
+async fn answered(hub: &Hub, id: Uuid, version: u32) -> Result<Referral, AppError> {
+    let now = hub.store.referral(id).await?.ok_or_else(|| AppError::NotFound(format!("referral {id}")))?;
+    if now.version == version {
+        return Ok(now);
+    }
+    let history = hub.store.history(id).await?;
+    Ok(lifecycle::as_of(&now, &history, version))
 }
 
 /// The referral, if the caller is a party to it or the office; anyone else is told it

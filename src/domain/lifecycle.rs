@@ -215,6 +215,34 @@ pub struct Transition {
     pub notices: Vec<Notice>,
 }
 
+/// The referral as it was after its history entry `version`: what the act that wrote
+/// that entry answered, rebuilt from the referral as it is now and its history. The
+/// content never changes after the submit, and each field an act sets is set once.
+pub fn as_of(referral: &Referral, history: &[HistoryEntry], version: u32) -> Referral {
+    let mut then = referral.clone();
+    if version >= referral.version {
+        return then;
+    }
+    let upto: Vec<&HistoryEntry> = history.iter().filter(|e| e.version <= version).collect();
+    let entry = |kind: EntryKind| upto.iter().find(|e| e.kind == kind);
+    if let Some(last) = upto.last() {
+        then.state = last.state;
+        then.updated_at = last.at;
+    }
+    then.version = version;
+    then.started_at = entry(EntryKind::Started).map(|e| e.at);
+    if entry(EntryKind::Concluded).is_none() {
+        then.conclusion = None;
+    }
+    if entry(EntryKind::FedBack).is_none() {
+        then.feedback = None;
+    }
+    if entry(EntryKind::Returned).or(entry(EntryKind::Withdrawn)).is_none() {
+        then.closing_reason = None;
+    }
+    then
+}
+
 /// Creates the referrals of a submission, one per recipient, in `case_id`.
 pub fn submit(
     submission: &Submission,

@@ -207,3 +207,25 @@ async fn an_oversize_message_is_refused_and_nothing_is_written() {
     assert_eq!(bad_fields(&err), ["draft.narrative"]);
     assert!(jcy.list(pb::ListReferralsRequest::default()).await.unwrap().referrals.is_empty());
 }
+
+#[tokio::test]
+async fn a_retry_after_later_acts_gets_the_first_answer_as_it_was() {
+    let hub = TestHub::start().await;
+    let mut jcy = hub.client("jcy").await.referral_service();
+    let submit = pb::SubmitRequest {
+        request_id: request_id(),
+        draft: Some(referral_draft()),
+        recipients: vec!["mz".into()],
+        case_id: String::new(),
+    };
+    let first = jcy.submit(submit.clone()).await.unwrap().into_inner();
+    let id = first.referrals[0].id.clone();
+    let mut mz = hub.client("mz").await.referral_service();
+    let receive = pb::TransitionRequest { request_id: request_id(), referral_id: id.clone() };
+    let received = mz.receive(receive.clone()).await.unwrap().into_inner();
+    mz.start(pb::TransitionRequest { request_id: request_id(), referral_id: id.clone() }).await.unwrap();
+    // The referral has moved on twice; each retry still gets the answer it first got.
+    assert_eq!(jcy.submit(submit).await.unwrap().into_inner(), first);
+    assert_eq!(mz.receive(receive).await.unwrap().into_inner(), received);
+    assert_eq!(received.state, pb::ReferralState::Received as i32);
+}

@@ -90,6 +90,39 @@ fn a_referral_runs_its_whole_life_and_notifies_the_sender_each_time() {
 }
 
 #[test]
+fn a_referral_rewound_to_a_version_is_what_the_act_then_answered() {
+    let mz = caller("mz", Role::Agency);
+    let mut answers = vec![submitted("mz")];
+    let mut history = vec![HistoryEntry {
+        referral_id: answers[0].id,
+        version: 1,
+        kind: EntryKind::Submitted,
+        actor: MemberCode::parse("jcy").unwrap(),
+        at: answers[0].submitted_at,
+        state: State::Submitted,
+        note: String::new(),
+    }];
+    let acts = [
+        (Action::Receive, "2026-09-03T02:00:00Z"),
+        (Action::Comment("请补充材料".into()), "2026-09-04T02:00:00Z"),
+        (Action::Start, "2026-09-07T02:00:00Z"),
+        (
+            Action::Conclude { conclusion: conclusion("2026-09-10"), feedback: Some("已纳入低保".into()) },
+            "2026-09-10T02:00:00Z",
+        ),
+    ];
+    for (action, when) in acts {
+        let t = apply(answers.last().unwrap(), &mz, action, at(when)).unwrap();
+        history.extend(t.entries);
+        answers.push(t.referral);
+    }
+    let now = answers.last().unwrap().clone();
+    for answer in &answers {
+        assert_eq!(as_of(&now, &history, answer.version), *answer, "version {}", answer.version);
+    }
+}
+
+#[test]
 fn a_transition_from_the_wrong_state_names_the_current_state() {
     let mz = caller("mz", Role::Agency);
     let r = submitted("mz");
