@@ -37,6 +37,10 @@ pub enum StoreError {
     /// The referral changed since it was read (another request won the race).
     #[error("the referral was changed concurrently")]
     Conflict,
+    /// A transition found its row sealed under a key that is no longer the active
+    /// one: the commit is sealed whole and written again.
+    #[error("the referral is sealed under another key")]
+    StaleKey,
     /// The request id was recorded by a concurrent request.
     #[error("the request id is already recorded")]
     DuplicateRequest,

@@ -90,14 +90,7 @@ impl SealedContent {
     fn under(referral: &Referral, keyring: &Keyring) -> Result<Self, StoreError> {
         let row = referral.id.to_string();
         let seal = |field: &str, text: &str| crate::keys::seal(keyring, field, &row, text);
-        let conclusion = referral
-            .conclusion
-            .as_ref()
-            .map(|c| {
-                let sealed = Conclusion { summary: seal("conclusion.summary", &c.summary), ..c.clone() };
-                serde_json::to_string(&sealed).map_err(|e| corrupt("conclusion", e))
-            })
-            .transpose()?;
+        let (conclusion, feedback, closing_reason) = sealed_texts(referral, keyring)?;
         let mut content = serde_json::to_value(&referral.content).map_err(|e| corrupt("content", e))?;
         let object = content.as_object_mut().ok_or_else(|| corrupt("content", "not an object"))?;
         let mut person = object.remove("person").unwrap_or_default();
@@ -118,10 +111,30 @@ impl SealedContent {
             person_index: crate::keys::blind_index(keyring, &referral.content.person.id_number),
             sealed_key: keyring.active().to_owned(),
             conclusion,
-            feedback: referral.feedback.as_deref().map(|f| seal("feedback", f)),
-            closing_reason: referral.closing_reason.as_deref().map(|r| seal("closing_reason", r)),
+            feedback,
+            closing_reason,
         })
     }
+}
+
+/// A referral's free text as sealed under `keyring`: the conclusion (its summary
+/// sealed), the feedback and the closing reason.
+type Texts = (Option<String>, Option<String>, Option<String>);
+
+fn sealed_texts(referral: &Referral, keyring: &Keyring) -> Result<Texts, StoreError> {
+    let row = referral.id.to_string();
+    let seal = |field: &str, text: &str| crate::keys::seal(keyring, field, &row, text);
+    let conclusion = referral
+        .conclusion
+        .as_ref()
+        .map(|c| {
+            let sealed = Conclusion { summary: seal("conclusion.summary", &c.summary), ..c.clone() };
+            serde_json::to_string(&sealed).map_err(|e| corrupt("conclusion", e))
+        })
+        .transpose()?;
+    let feedback = referral.feedback.as_deref().map(|f| seal("feedback", f));
+    let closing_reason = referral.closing_reason.as_deref().map(|r| seal("closing_reason", r));
+    Ok((conclusion, feedback, closing_reason))
 }
 
 /// The field and row a history entry's note is sealed as.
@@ -134,10 +147,19 @@ pub fn inbox_note(event_id: &str) -> (&'static str, String) {
     ("inbox_events.note", event_id.to_owned())
 }
 
+/// What a change writes of its referral's sealed columns.
+pub enum SealedReferral {
+    /// Every one: a new referral, or one whose row may be sealed under another key.
+    Whole(Box<SealedContent>),
+    /// A transition of a row sealed under the active key: only the free text an act
+    /// sets (the person and the content never change after the submit).
+    Texts { conclusion: Option<String>, feedback: Option<String>, closing_reason: Option<String> },
+}
+
 /// A change's rows as written: the referral's sealed columns, each history entry's
 /// note, and each inbox event's id and note.
 pub struct SealedChange {
-    pub referral: SealedContent,
+    pub referral: SealedReferral,
     pub entries: Vec<String>,
     pub notices: Vec<(Uuid, String)>,
 }
@@ -162,7 +184,9 @@ pub struct SealedCommit {
 }
 
 impl SealedCommit {
-    pub fn new(commit: Commit, keys: &Keys) -> Result<Self, StoreError> {
+    /// Seals `commit` under the active key: a transition only its free text unless
+    /// `whole` (its row was found sealed under another key).
+    pub fn new(commit: Commit, keys: &Keys, whole: bool) -> Result<Self, StoreError> {
         let keyring = keys.current();
         let notices = |notices: &[Notice]| -> Vec<(Uuid, String)> {
             notices
@@ -186,11 +210,14 @@ impl SealedCommit {
                         crate::keys::seal(&keyring, field, &row, &e.note)
                     })
                     .collect();
-                Ok(SealedChange {
-                    referral: SealedContent::under(&change.referral, &keyring)?,
-                    entries,
-                    notices: notices(&change.notices),
-                })
+                let referral = match change.expected_version {
+                    Some(_) if !whole => {
+                        let (conclusion, feedback, closing_reason) = sealed_texts(&change.referral, &keyring)?;
+                        SealedReferral::Texts { conclusion, feedback, closing_reason }
+                    }
+                    _ => SealedReferral::Whole(Box::new(SealedContent::under(&change.referral, &keyring)?)),
+                };
+                Ok(SealedChange { referral, entries, notices: notices(&change.notices) })
             })
             .collect::<Result<_, StoreError>>()?;
         let response = commit.request.as_ref().map(|request| {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tonic::Code;
 use tonic_types::StatusExt;
-use xianjie::{pki::authority::Authority, proto as pb};
+use xianjie::{keys::Keyring, pki::authority::Authority, proto as pb};
 
 use crate::support::*;
 
@@ -367,4 +367,38 @@ async fn an_expired_certificate_is_refused_on_open_connections_and_its_stream_en
     let err = mz.who_am_i().await.unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated, "the next call on the open connection: {err:?}");
     assert!(err.message().contains("expired"), "{}", err.message());
+}
+
+#[tokio::test]
+async fn an_act_rewrites_only_what_it_changes_and_a_row_under_an_old_key_whole() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let mz = hub.client("mz").await;
+    let person_name = |id: &str| format!("SELECT person_name || ' ' || sealed_key FROM referrals WHERE id = '{id}'");
+    let old = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+    let before = sql_texts(&hub.data, &person_name(&old)).await;
+    mz.receive(&old).await.unwrap();
+    assert_eq!(sql_texts(&hub.data, &person_name(&old)).await, before, "the person's columns are not sealed again");
+
+    // A new key, taken up by the running hub, with `old` still sealed under k1.
+    let path = hub.data.dir.path().join("keyring.toml");
+    let mut keyring = Keyring::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(keyring.rotate().unwrap(), "k2");
+    xianjie::keys::write(&path, &keyring).unwrap();
+    let mut sealed_under = Vec::new();
+    for _ in 0..250 {
+        let id = jcy.submit(referral_draft(), vec!["mz".into()], None).await.unwrap().referrals.remove(0).id;
+        sealed_under = sql_texts(&hub.data, &format!("SELECT sealed_key FROM referrals WHERE id = '{id}'")).await;
+        if sealed_under == ["k2"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sealed_under, ["k2"]);
+    assert!(sql_texts(&hub.data, &person_name(&old)).await[0].ends_with(" k1"));
+    mz.start(&old).await.unwrap();
+    let after = sql_texts(&hub.data, &person_name(&old)).await;
+    assert!(after[0].ends_with(" k2"), "the row under the old key was sealed whole under the new one");
+    let shown = jcy.get(&old).await.unwrap().referral.unwrap();
+    assert_eq!((shown.person.unwrap().name, shown.state), ("李某".to_owned(), pb::ReferralState::Started as i32));
 }

@@ -15,7 +15,7 @@ use crate::{
     },
     store::{
         rows::micros,
-        sealed::{SealedChange, SealedCommit},
+        sealed::{SealedChange, SealedCommit, SealedReferral},
         sql::{bind_sealed, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, StoreError,
     },
@@ -146,8 +146,8 @@ pub async fn lock_inboxes(tx: &mut Tx<'_>, members: &[String]) -> Result<(), Sto
 
 async fn write_change(tx: &mut Tx<'_>, change: &Change, written: &SealedChange, key: &str) -> Result<(), StoreError> {
     let r = &change.referral;
-    match change.expected_version {
-        None => {
+    match (change.expected_version, &written.referral) {
+        (None, SealedReferral::Whole(sealed)) => {
             let insert = sqlx::query(&writes::INSERT_REFERRAL)
                 .bind(r.id.to_string())
                 .bind(r.case_id.to_string())
@@ -157,12 +157,12 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change, written: &SealedChange, 
                 .bind(r.recipient.as_str())
                 .bind(r.content.urgent)
                 .bind(r.content.green_channel())
-                .bind(&written.referral.content)
+                .bind(&sealed.content)
                 .bind(micros(r.submitted_at))
                 .bind(micros(r.updated_at))
                 .bind(r.started_at.map(micros))
                 .bind(i64::from(r.version));
-            bind_sealed(insert, &written.referral).execute(&mut **tx).await.map_err(|e| {
+            bind_sealed(insert, sealed).execute(&mut **tx).await.map_err(|e| {
                 if unique_violation(&e) {
                     StoreError::OpenReferral(r.recipient.clone())
                 } else {
@@ -170,20 +170,43 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change, written: &SealedChange, 
                 }
             })?;
         }
-        Some(expected) => {
+        (None, SealedReferral::Texts { .. }) => {
+            return Err(StoreError::Corrupt("a new referral sealed in part".into()))
+        }
+        (Some(expected), SealedReferral::Whole(sealed)) => {
             let update = sqlx::query(&writes::UPDATE_REFERRAL)
                 .bind(r.state.code())
                 .bind(micros(r.updated_at))
                 .bind(r.started_at.map(micros))
                 .bind(i64::from(r.version))
-                .bind(&written.referral.content);
-            let updated = bind_sealed(update, &written.referral)
+                .bind(&sealed.content);
+            let updated =
+                bind_sealed(update, sealed).bind(r.id.to_string()).bind(i64::from(expected)).execute(&mut **tx).await?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+        (Some(expected), SealedReferral::Texts { conclusion, feedback, closing_reason }) => {
+            let updated = sqlx::query(writes::UPDATE_REFERRAL_TEXTS)
+                .bind(r.state.code())
+                .bind(micros(r.updated_at))
+                .bind(r.started_at.map(micros))
+                .bind(i64::from(r.version))
+                .bind(conclusion)
+                .bind(feedback)
+                .bind(closing_reason)
                 .bind(r.id.to_string())
                 .bind(i64::from(expected))
+                .bind(key)
                 .execute(&mut **tx)
                 .await?;
             if updated.rows_affected() != 1 {
-                return Err(StoreError::Conflict);
+                let at_version: Option<(Option<String>,)> = sqlx::query_as(writes::SELECT_VERSION_KEY)
+                    .bind(r.id.to_string())
+                    .bind(i64::from(expected))
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                return Err(if at_version.is_some() { StoreError::StaleKey } else { StoreError::Conflict });
             }
         }
     }

@@ -142,7 +142,16 @@ impl<B: Backend> Store for SqlStore<B> {
 
     #[tracing::instrument(skip_all, fields(changes = commit.changes.len()))]
     async fn commit(&self, commit: Commit) -> Result<Vec<Delivered>, StoreError> {
-        self.backend.commit(SealedCommit::new(commit, &self.keys)?).await
+        // A transition writes only the free text an act sets; a row still under an
+        // older key (before `keys reseal` reached it) is written whole instead.
+        let again = commit.changes.iter().any(|c| c.expected_version.is_some()).then(|| commit.clone());
+        match self.backend.commit(SealedCommit::new(commit, &self.keys, false)?).await {
+            Err(StoreError::StaleKey) => match again {
+                Some(commit) => self.backend.commit(SealedCommit::new(commit, &self.keys, true)?).await,
+                None => Err(StoreError::StaleKey),
+            },
+            written => written,
+        }
     }
 
     async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {

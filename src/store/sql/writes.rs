@@ -53,6 +53,16 @@ pub static UPDATE_REFERRAL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// A transition of a row sealed under the active key (`$10`): only what an act
+/// changes, only if the row is still at the version read.
+pub const UPDATE_REFERRAL_TEXTS: &str = "UPDATE referrals SET state = $1, updated_at = $2, started_at = $3, \
+     version = $4, conclusion = $5, feedback = $6, closing_reason = $7 \
+     WHERE id = $8 AND version = $9 AND sealed_key = $10";
+
+/// After a transition changed nothing: whether the row is at the version read (then
+/// under another key) or not (a lost race).
+pub const SELECT_VERSION_KEY: &str = "SELECT sealed_key FROM referrals WHERE id = $1 AND version = $2";
+
 pub const INSERT_ENTRY: &str = "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note, \
      sealed_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 

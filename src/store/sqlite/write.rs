@@ -14,7 +14,7 @@ use crate::{
     },
     store::{
         rows::micros,
-        sealed::{SealedChange, SealedCommit, SealedContent},
+        sealed::{SealedChange, SealedCommit, SealedContent, SealedReferral},
         sql::{position, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, StoreError,
     },
@@ -183,8 +183,8 @@ fn write_change(tx: &Connection, change: &Change, written: &SealedChange, key: &
     let r = &change.referral;
     let (id, started_at, version) = (r.id.to_string(), r.started_at.map(micros), i64::from(r.version));
     let (kind, state, sender, recipient) = (r.kind.code(), r.state.code(), r.sender.as_str(), r.recipient.as_str());
-    match change.expected_version {
-        None => {
+    match (change.expected_version, &written.referral) {
+        (None, SealedReferral::Whole(sealed)) => {
             let (case_id, submitted_at, updated_at) =
                 (r.case_id.to_string(), micros(r.submitted_at), micros(r.updated_at));
             let (urgent, green_channel) = (r.content.urgent, r.content.green_channel());
@@ -197,13 +197,13 @@ fn write_change(tx: &Connection, change: &Change, written: &SealedChange, key: &
                 &recipient,
                 &urgent,
                 &green_channel,
-                &written.referral.content,
+                &sealed.content,
                 &submitted_at,
                 &updated_at,
                 &started_at,
                 &version,
             ];
-            values.extend(sealed_values(&written.referral));
+            values.extend(sealed_values(sealed));
             execute(tx, &writes::INSERT_REFERRAL, values.as_slice()).map_err(|e| {
                 if unique_violation(&e) {
                     StoreError::OpenReferral(r.recipient.clone())
@@ -212,14 +212,39 @@ fn write_change(tx: &Connection, change: &Change, written: &SealedChange, key: &
                 }
             })?;
         }
-        Some(expected) => {
+        (None, SealedReferral::Texts { .. }) => {
+            return Err(StoreError::Corrupt("a new referral sealed in part".into()))
+        }
+        (Some(expected), SealedReferral::Whole(sealed)) => {
             let (updated_at, expected) = (micros(r.updated_at), i64::from(expected));
             let mut values: Vec<&dyn rusqlite::ToSql> =
-                vec![&state, &updated_at, &started_at, &version, &written.referral.content];
-            values.extend(sealed_values(&written.referral));
+                vec![&state, &updated_at, &started_at, &version, &sealed.content];
+            values.extend(sealed_values(sealed));
             values.extend([&id as &dyn rusqlite::ToSql, &expected]);
             if execute(tx, &writes::UPDATE_REFERRAL, values.as_slice())? != 1 {
                 return Err(StoreError::Conflict);
+            }
+        }
+        (Some(expected), SealedReferral::Texts { conclusion, feedback, closing_reason }) => {
+            let (updated_at, expected) = (micros(r.updated_at), i64::from(expected));
+            let values = params![
+                state,
+                updated_at,
+                started_at,
+                version,
+                conclusion,
+                feedback,
+                closing_reason,
+                id,
+                expected,
+                key
+            ];
+            if execute(tx, writes::UPDATE_REFERRAL_TEXTS, values)? != 1 {
+                let at_version = tx
+                    .prepare_cached(writes::SELECT_VERSION_KEY)?
+                    .query_row(params![id, expected], |_| Ok(()))
+                    .optional()?;
+                return Err(if at_version.is_some() { StoreError::StaleKey } else { StoreError::Conflict });
             }
         }
     }
