@@ -12,14 +12,14 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sqlx::{
-    postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions, PgRow},
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow},
     PgPool, Postgres, Row, Transaction, TypeInfo, ValueRef,
 };
 use tokio::sync::watch;
 
 use super::{
     sealed::SealedCommit,
-    sql::{self, Backend, Cell, Cells, Query, SqlStore, Value},
+    sql::{self, Backend, Cell, Cells, Query, SqlStore},
     Announcements, Delivered, InboxPosition, StoreError,
 };
 use crate::{domain::MemberCode, keys::Keys, metrics::CommitMetrics};
@@ -61,22 +61,6 @@ impl SqlStore<PgBackend> {
     }
 }
 
-/// A query's parameters, for sqlx.
-fn arguments(query: &Query) -> Result<PgArguments, StoreError> {
-    use sqlx::Arguments;
-    let mut arguments = PgArguments::default();
-    for value in &query.params {
-        let added = match value.clone() {
-            Value::Int(v) => arguments.add(v),
-            Value::Text(v) => arguments.add(v),
-            Value::Bool(v) => arguments.add(v),
-            Value::Bytes(v) => arguments.add(v),
-        };
-        added.map_err(|e| StoreError::Corrupt(format!("a parameter: {e}")))?;
-    }
-    Ok(arguments)
-}
-
 /// A row's cells, by each column's type.
 fn cells(row: &PgRow) -> Result<Cells, StoreError> {
     let mut cells = Vec::with_capacity(row.len());
@@ -103,12 +87,16 @@ fn cells(row: &PgRow) -> Result<Cells, StoreError> {
 #[async_trait]
 impl Backend for PgBackend {
     async fn fetch(&self, query: Query) -> Result<Vec<Cells>, StoreError> {
-        let rows = sqlx::query_with::<Postgres, _>(&query.sql, arguments(&query)?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with::<Postgres, _>(&query.sql, sql::arguments::<Postgres>(&query)?)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(cells).collect()
     }
 
     async fn execute(&self, query: Query) -> Result<u64, StoreError> {
-        let done = sqlx::query_with::<Postgres, _>(&query.sql, arguments(&query)?).execute(&self.pool).await?;
+        let done = sqlx::query_with::<Postgres, _>(&query.sql, sql::arguments::<Postgres>(&query)?)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 

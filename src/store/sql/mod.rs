@@ -123,6 +123,29 @@ where
         .bind(&sealed.closing_reason)
 }
 
+/// A query's parameters, for sqlx on either backend.
+pub fn arguments<'q, DB>(query: &Query) -> Result<<DB as sqlx::Database>::Arguments<'q>, StoreError>
+where
+    DB: sqlx::Database,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Arguments;
+    let mut arguments = <DB as sqlx::Database>::Arguments::default();
+    for value in &query.params {
+        let added = match value.clone() {
+            Value::Int(v) => arguments.add(v),
+            Value::Text(v) => arguments.add(v),
+            Value::Bool(v) => arguments.add(v),
+            Value::Bytes(v) => arguments.add(v),
+        };
+        added.map_err(|e| StoreError::Corrupt(format!("a parameter: {e}")))?;
+    }
+    Ok(arguments)
+}
+
 /// `(acked_seq, last_seq)` of an inbox as a position.
 pub fn position(row: Option<(i64, i64)>) -> InboxPosition {
     let (acked, head) = row.unwrap_or_default();

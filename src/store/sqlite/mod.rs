@@ -13,9 +13,7 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sqlx::{
-    sqlite::{
-        SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-    },
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
     Row, Sqlite, SqlitePool, TypeInfo, ValueRef,
 };
 use tokio::sync::watch;
@@ -27,7 +25,7 @@ use crate::{
     metrics::CommitMetrics,
     store::{
         sealed::SealedCommit,
-        sql::{self, Backend, Cell, Cells, Query, SqlStore, Value},
+        sql::{self, Backend, Cell, Cells, Query, SqlStore},
         Announcements, Delivered, InboxPosition, StoreError,
     },
 };
@@ -72,22 +70,6 @@ impl SqlStore<SqliteBackend> {
     }
 }
 
-/// A query's text and parameters, for sqlx.
-fn arguments(query: &Query) -> Result<SqliteArguments<'static>, StoreError> {
-    use sqlx::Arguments;
-    let mut arguments = SqliteArguments::default();
-    for value in &query.params {
-        let added = match value.clone() {
-            Value::Int(v) => arguments.add(v),
-            Value::Text(v) => arguments.add(v),
-            Value::Bool(v) => arguments.add(v),
-            Value::Bytes(v) => arguments.add(v),
-        };
-        added.map_err(|e| StoreError::Write(e.to_string()))?;
-    }
-    Ok(arguments)
-}
-
 /// A row's cells, by the storage class of each value.
 fn cells(row: &SqliteRow) -> Result<Cells, StoreError> {
     let mut cells = Vec::with_capacity(row.len());
@@ -111,12 +93,15 @@ fn cells(row: &SqliteRow) -> Result<Cells, StoreError> {
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn fetch(&self, query: Query) -> Result<Vec<Cells>, StoreError> {
-        let rows = sqlx::query_with::<Sqlite, _>(&query.sql, arguments(&query)?).fetch_all(&self.reader).await?;
+        let rows = sqlx::query_with::<Sqlite, _>(&query.sql, sql::arguments::<Sqlite>(&query)?)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(cells).collect()
     }
 
     async fn execute(&self, query: Query) -> Result<u64, StoreError> {
-        let done = sqlx::query_with::<Sqlite, _>(&query.sql, arguments(&query)?).execute(&self.pool).await?;
+        let done =
+            sqlx::query_with::<Sqlite, _>(&query.sql, sql::arguments::<Sqlite>(&query)?).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 
