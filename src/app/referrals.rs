@@ -120,16 +120,12 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
         },
     };
     let submission = &submission;
+    // One open referral per person and recipient: the store's unique index refuses a
+    // second one as it is written, so a submit reads nothing first; only a refusal
+    // looks up the open referral, to name it to its sender.
     let submitted = hub
         .once(actor, "Submit", key, move || {
             Box::pin(async move {
-                for recipient in &submission.recipients {
-                    let open = hub.store.open_referral(recipient, &submission.content.person.id_number).await?;
-                    if let Some((existing, sender)) = open {
-                        let existing = (sender == caller.code).then_some(existing);
-                        return Err(AppError::OpenReferral { recipient: recipient.clone(), existing });
-                    }
-                }
                 let now = hub.clock.now();
                 let case_id = existing_case.unwrap_or_else(|| new_id(now));
                 let ids: Vec<Uuid> = submission.recipients.iter().map(|_| new_id(now)).collect();
@@ -150,7 +146,15 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                 Ok(Plan { commit: Commit { new_case, changes, ..Commit::default() }, answer })
             })
         })
-        .await?;
+        .await;
+    let submitted = match submitted {
+        Err(AppError::Store(StoreError::OpenReferral(recipient))) => {
+            let open = hub.store.open_referral(&recipient, &submission.content.person.id_number).await?;
+            let existing = open.and_then(|(id, sender)| (sender == caller.code).then_some(id));
+            return Err(AppError::OpenReferral { recipient, existing });
+        }
+        submitted => submitted?,
+    };
     tracing::info!(case = %submitted.case_id, referrals = submitted.referrals.len(), urgent = submission.content.urgent, "submitted");
     Ok(submitted)
 }
