@@ -1,4 +1,4 @@
-//! What the domain refuses, and why. The API layer maps each variant to a gRPC code.
+//! What the domain refuses, and why. Each front end maps each variant to its own code.
 
 use std::fmt;
 

@@ -288,7 +288,7 @@ pub fn submit(
 }
 
 /// Applies `action` by `caller` to `referral` at `now`. The caller must be a party to
-/// the referral; the API answers NOT_FOUND to anyone else before calling this.
+/// the referral; the hub answers NOT_FOUND to anyone else before calling this.
 pub fn apply(
     referral: &Referral,
     caller: &Caller,

@@ -1,5 +1,6 @@
-//! Storage: one trait, [`Store`], that the API writes through and reads from, and its
-//! implementations. Everything one request changes is written in one durable commit.
+//! Storage: one trait, [`Store`], that the hub's operations write through and read
+//! from, and its implementations. Everything one request changes is written in one
+//! durable commit.
 //!
 //! The store knows referrals, history entries, notices and request records; it does
 //! not know protobuf, and it applies no domain rules beyond optimistic versioning.
