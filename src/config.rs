@@ -76,6 +76,11 @@ pub struct Config {
     /// default, as they are for the operator's monitoring alone. `off` in the
     /// environment variable serves none.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where the workbench (工作台) is served to browsers, over HTTPS with the same
+    /// certificates as gRPC; a listener of its own so that browsers and member systems
+    /// can be let in from different networks. `off` in the environment variable serves
+    /// none.
+    pub workbench_listen: Option<SocketAddr>,
     /// How long a stopping hub reports NOT_SERVING to health checks while still
     /// answering, before it drains: time for a load balancer to look elsewhere.
     pub shutdown_grace_ms: u64,
@@ -116,7 +121,16 @@ impl Default for Config {
             deadlines: Policy::default(),
             shutdown_grace_ms: 2_000,
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7444))),
+            workbench_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7445))),
         }
+    }
+}
+
+/// A listening address, or `off` for none; `None` when it is neither.
+fn address_or_off(value: &str) -> Option<Option<SocketAddr>> {
+    match value {
+        "off" => Some(None),
+        address => address.parse().ok().map(Some),
     }
 }
 
@@ -160,6 +174,7 @@ impl fmt::Debug for Config {
             .field("deadlines", &self.deadlines)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
             .field("metrics_listen", &self.metrics_listen)
+            .field("workbench_listen", &self.workbench_listen)
             .finish()
     }
 }
@@ -269,10 +284,10 @@ impl Config {
                 self.deadlines.urgent_days = value.parse().map_err(|_| bad("a number of working days"))?
             }
             "XIANJIE_METRICS_LISTEN" => {
-                self.metrics_listen = match value.as_str() {
-                    "off" => None,
-                    address => Some(address.parse().map_err(|_| bad("HOST:PORT or off"))?),
-                }
+                self.metrics_listen = address_or_off(&value).ok_or_else(|| bad("HOST:PORT or off"))?
+            }
+            "XIANJIE_WORKBENCH_LISTEN" => {
+                self.workbench_listen = address_or_off(&value).ok_or_else(|| bad("HOST:PORT or off"))?
             }
             "XIANJIE_SHUTDOWN_GRACE_MS" => self.shutdown_grace_ms = value.parse().map_err(|_| bad("milliseconds"))?,
             "XIANJIE_CLOCK_START" => self.clock_start = Some(value.parse().map_err(|_| bad("an RFC 3339 instant"))?),

@@ -9,7 +9,7 @@ use crate::{
     app::{self, AppError, Hub},
     domain::{
         calendar::{schedule, YearStatus},
-        date, DomainError, Role,
+        date, draft, DomainError, Role,
     },
     proto::{self as pb, calendar_service_server::CalendarService},
 };
@@ -127,7 +127,7 @@ impl CalendarService for CalendarApi {
             return Err(AppError::invalid("content", format!("one year per load, not {}", schedules.len())).into());
         }
         let schedule = schedules.remove(0);
-        let source = convert::note("source", &body.source).map_err(AppError::from)?;
+        let source = draft::note("source", &body.source).map_err(AppError::from)?;
         let key = key("LoadSchedule", &body.request_id, &request);
         let loaded = app::calendar::load_schedule(&self.hub, &actor, &key, schedule, source).await?;
         Ok(Response::new(convert::loaded(&loaded)))

@@ -8,166 +8,68 @@ use crate::{
     domain::{
         calendar::Calendar,
         date,
-        error::Violations,
+        draft::{self as parse, ConclusionInput, DraftInput},
         history::HistoryEntry,
-        person::{text, Person, PersonInput},
+        person::PersonInput,
         referral::{Conclusion, Content, Referral, ReferralKind},
-        vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
         DomainError, FieldViolation,
     },
     proto as pb,
     store::{InboxEvent, ListedDeadline},
 };
 
-/// Longest narrative (基本案情).
-pub const MAX_NARRATIVE: usize = 10_000;
-/// Longest reason, comment, feedback or summary.
-pub const MAX_NOTE: usize = 2_000;
-
 pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
-/// A list of terms of a vocabulary of `known` terms: each known, none twice, order
-/// kept. A list longer than the vocabulary is refused whole before any item is looked
-/// at, so that its length costs nothing.
-pub fn terms<T: PartialEq + Copy>(
-    field: &str,
-    numbers: &[i32],
-    known: usize,
-    from_number: fn(i32) -> Option<T>,
-    v: &mut Violations,
-) -> Vec<T> {
-    if numbers.len() > known {
-        v.add(field, format!("at most {known} entries"));
-        return Vec::new();
-    }
-    let mut out = Vec::with_capacity(numbers.len());
-    for (i, number) in numbers.iter().enumerate() {
-        match from_number(*number) {
-            Some(term) if !out.contains(&term) => out.push(term),
-            Some(_) => v.add(format!("{field}[{i}]"), "named twice"),
-            None => v.add(format!("{field}[{i}]"), "not a known value"),
-        }
-    }
-    out
-}
-
-/// Parses a draft into the kind and content of the referrals to create.
+/// Parses a request's draft into the kind and content of the referrals to create.
 pub fn draft(draft: Option<&pb::ReferralDraft>, now: DateTime<Utc>) -> Result<(ReferralKind, Content), DomainError> {
     let Some(d) = draft else {
         return Err(DomainError::Invalid(vec![FieldViolation::new("draft", "required")]));
     };
-    let mut v = Violations::default();
     let kind = match pb::ReferralKind::try_from(d.kind) {
         Ok(pb::ReferralKind::SocialAssistance) => Some(ReferralKind::SocialAssistance),
         Ok(pb::ReferralKind::JudicialClue) => Some(ReferralKind::JudicialClue),
-        _ => {
-            v.add("draft.kind", "required: SOCIAL_ASSISTANCE or JUDICIAL_CLUE");
-            None
-        }
+        _ => None,
     };
-    let person = match &d.person {
-        None => {
-            v.add("draft.person", "required");
-            None
-        }
-        Some(p) => Person::parse(
-            PersonInput {
-                name: &p.name,
-                id_number: &p.id_number,
-                phone: &p.phone,
-                address: &p.address,
-                household: &p.household,
-            },
-            "draft.person",
-            &mut v,
-        ),
-    };
-    let situations = terms("draft.situations", &d.situations, Situation::ALL.len(), Situation::from_number, &mut v);
-    if situations.is_empty() && d.situations.is_empty() {
-        v.add("draft.situations", "at least one situation (Art. 4) is required");
-    }
-    let priority_groups = terms(
-        "draft.priority_groups",
-        &d.priority_groups,
-        PriorityGroup::ALL.len(),
-        PriorityGroup::from_number,
-        &mut v,
-    );
-    let needs = terms("draft.needs", &d.needs, Need::ALL.len(), Need::from_number, &mut v);
-    if d.needs.is_empty() {
-        v.add("draft.needs", "at least one need is required");
-    }
-    let narrative = v.check(text("draft.narrative", &d.narrative, 1, MAX_NARRATIVE));
-    let case_reference = v.check(text("draft.case_reference", &d.case_reference, 0, 64));
-    let advance_reason = v.check(text("draft.advance_reason", &d.advance_reason, 0, MAX_NOTE));
-    let optional_date = |field: &str, raw: &str, v: &mut Violations| {
-        if raw.is_empty() {
-            None
-        } else {
-            v.check(date::parse_past(field, raw, now))
-        }
-    };
-    let investigation_ended_on = optional_date("draft.investigation_ended_on", &d.investigation_ended_on, &mut v);
-    let discovered_on = optional_date("draft.discovered_on", &d.discovered_on, &mut v);
-    if !v.is_empty() {
-        return v.finish(|| unreachable!("violations were recorded"));
-    }
-    match (kind, person, narrative, case_reference, advance_reason) {
-        (Some(kind), Some(person), Some(narrative), Some(case_reference), Some(advance_reason)) => Ok((
+    let person = d.person.as_ref().map(|p| PersonInput {
+        name: &p.name,
+        id_number: &p.id_number,
+        phone: &p.phone,
+        address: &p.address,
+        household: &p.household,
+    });
+    parse::draft(
+        DraftInput {
             kind,
-            Content {
-                person,
-                situations,
-                priority_groups,
-                needs,
-                narrative,
-                case_reference,
-                investigation_ended_on,
-                advance: d.advance,
-                advance_reason,
-                discovered_on,
-                urgent: d.urgent,
-            },
-        )),
-        _ => unreachable!("every missing part recorded a violation"),
-    }
+            person,
+            situations: &d.situations,
+            priority_groups: &d.priority_groups,
+            needs: &d.needs,
+            narrative: &d.narrative,
+            case_reference: &d.case_reference,
+            investigation_ended_on: &d.investigation_ended_on,
+            advance: d.advance,
+            advance_reason: &d.advance_reason,
+            discovered_on: &d.discovered_on,
+            urgent: d.urgent,
+        },
+        now,
+    )
 }
 
-/// Parses a conclusion (办结).
+/// Parses a request's conclusion (办结).
 pub fn conclusion(c: Option<&pb::Conclusion>) -> Result<Conclusion, DomainError> {
     let Some(c) = c else {
         return Err(DomainError::Invalid(vec![FieldViolation::new("conclusion", "required")]));
     };
-    let mut v = Violations::default();
-    let outcome = Outcome::from_number(c.outcome);
-    if outcome.is_none() {
-        v.add("conclusion.outcome", "required: GRANTED, PARTIALLY_GRANTED or NOT_GRANTED");
-    }
-    let concluded_on = v.check(date::parse("conclusion.concluded_on", &c.concluded_on));
-    let summary = v.check(text("conclusion.summary", &c.summary, 1, MAX_NOTE));
-    if c.amount_fen < 0 {
-        v.add("conclusion.amount_fen", "must not be negative");
-    }
-    let refusal_grounds = terms(
-        "conclusion.refusal_grounds",
-        &c.refusal_grounds,
-        RefusalGround::ALL.len(),
-        RefusalGround::from_number,
-        &mut v,
-    );
-    match (outcome, concluded_on, summary) {
-        (Some(outcome), Some(concluded_on), Some(summary)) if v.is_empty() => {
-            Ok(Conclusion { outcome, concluded_on, summary, amount_fen: c.amount_fen, refusal_grounds })
-        }
-        _ => v.finish(|| unreachable!("violations were recorded")),
-    }
-}
-
-/// A required note (reason, comment, feedback) of 1–2,000 characters.
-pub fn note(field: &str, raw: &str) -> Result<String, DomainError> {
-    text(field, raw, 1, MAX_NOTE).map_err(|violation| DomainError::Invalid(vec![violation]))
+    parse::conclusion(ConclusionInput {
+        outcome: c.outcome,
+        concluded_on: &c.concluded_on,
+        summary: &c.summary,
+        amount_fen: c.amount_fen,
+        refusal_grounds: &c.refusal_grounds,
+    })
 }
 
 fn date_text(date: Option<chrono::NaiveDate>) -> String {

@@ -15,7 +15,7 @@ use crate::{
         coordination::{DeadlineFilter, DeadlineView},
         AppError,
     },
-    domain::{date, deadline::DeadlineKind, DomainError, FieldViolation, MemberCode, Role},
+    domain::{date, deadline::DeadlineKind, draft, DomainError, FieldViolation, MemberCode, Role},
     proto::{self as pb, coordination_service_server::CoordinationService},
 };
 
@@ -110,7 +110,7 @@ impl CoordinationService for CoordinationApi {
         if kind.is_none() {
             violations.push(FieldViolation::new("kind", "required: SEND, START, FEEDBACK or URGENT"));
         }
-        let note = convert::note("note", &body.note).map_err(|e| {
+        let note = draft::note("note", &body.note).map_err(|e| {
             if let DomainError::Invalid(v) = e {
                 violations.extend(v);
             }

@@ -4,10 +4,10 @@ use std::sync::PoisonError;
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, identity};
+use super::identity;
 use crate::app::{identity::SharedDirectory, AppError};
 use crate::{
-    domain::{directory::Member, error::Violations, vocabulary::Need, Role},
+    domain::{directory::Member, draft, error::Violations, vocabulary::Need, Role},
     proto::{self as pb, directory_service_server::DirectoryService},
 };
 
@@ -54,7 +54,7 @@ impl DirectoryService for DirectoryApi {
         identity::caller(&request)?;
         let mut violations = Violations::default();
         let needs =
-            convert::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
+            draft::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
         violations.finish(|| ()).map_err(AppError::from)?;
         let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
         let suggestions = directory

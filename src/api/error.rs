@@ -100,6 +100,10 @@ impl From<AppError> for Status {
             ),
             AppError::Unavailable(_) => Status::unavailable(message),
             AppError::Contended => Status::aborted(message),
+            AppError::Certificates(e) => {
+                tracing::error!(error = %e, "certificate authority failure");
+                Status::internal("internal error in the certificate authority")
+            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 Status::internal("internal error; the request may be retried with the same request_id")

@@ -9,6 +9,7 @@ use crate::{
     domain::{
         case::CaseState,
         date::local_date,
+        draft,
         error::Violations,
         lifecycle::Action,
         referral::{Content, Referral, ReferralKind, State, MAX_RECIPIENTS},
@@ -158,7 +159,7 @@ impl ReferralService for ReferralApi {
             pb::Direction::Unspecified
         });
         let mut terms = Violations::default();
-        let states = convert::terms("states", &body.states, State::ALL.len(), State::from_number, &mut terms);
+        let states = draft::terms("states", &body.states, State::ALL.len(), State::from_number, &mut terms);
         if let Err(DomainError::Invalid(v)) = terms.finish(|| ()) {
             violations.extend(v);
         }
@@ -241,7 +242,7 @@ impl ReferralService for ReferralApi {
                 let conclusion = convert::conclusion(q.conclusion.as_ref());
                 let feedback = match q.feedback.as_str() {
                     "" => Ok(None),
-                    raw => convert::note("feedback", raw).map(Some),
+                    raw => draft::note("feedback", raw).map(Some),
                 };
                 Ok(Action::Conclude { conclusion: conclusion?, feedback: feedback? })
             },
@@ -255,7 +256,7 @@ impl ReferralService for ReferralApi {
             request,
             "Feedback",
             |q| (&q.request_id, &q.referral_id),
-            |q| Ok(Action::Feedback(convert::note("feedback", &q.feedback)?)),
+            |q| Ok(Action::Feedback(draft::note("feedback", &q.feedback)?)),
         )
         .await
     }
@@ -266,7 +267,7 @@ impl ReferralService for ReferralApi {
             request,
             "Return",
             |q| (&q.request_id, &q.referral_id),
-            |q| Ok(Action::Return(convert::note("reason", &q.reason)?)),
+            |q| Ok(Action::Return(draft::note("reason", &q.reason)?)),
         )
         .await
     }
@@ -277,7 +278,7 @@ impl ReferralService for ReferralApi {
             request,
             "Withdraw",
             |q| (&q.request_id, &q.referral_id),
-            |q| Ok(Action::Withdraw(convert::note("reason", &q.reason)?)),
+            |q| Ok(Action::Withdraw(draft::note("reason", &q.reason)?)),
         )
         .await
     }
@@ -288,7 +289,7 @@ impl ReferralService for ReferralApi {
             request,
             "Comment",
             |q| (&q.request_id, &q.referral_id),
-            |q| Ok(Action::Comment(convert::note("text", &q.text)?)),
+            |q| Ok(Action::Comment(draft::note("text", &q.text)?)),
         )
         .await
     }

@@ -1,7 +1,7 @@
 //! The joint-meeting office's tracking: every deadline by view, and reminders (催办).
 //! The office sees referrals' metadata and deadlines, never the person.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use uuid::Uuid;
 
 use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
@@ -169,4 +169,83 @@ pub async fn watch(
 ) -> Result<crate::delivery::Events, AppError> {
     identity::role(&actor.caller, Role::Office)?;
     super::inbox::subscribe(hub, actor, epoch, after).await
+}
+
+/// One member's line of the office's overview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberLoad {
+    pub member: MemberCode,
+    /// Deadlines still waiting for its act.
+    pub open: u32,
+    /// Of those, with at most one working day left.
+    pub due_soon: u32,
+    /// Of those, past their day.
+    pub overdue: u32,
+    /// Deadlines due this year so far and settled: met in time, met late, missed.
+    pub met: u32,
+    pub met_late: u32,
+    pub missed: u32,
+}
+
+impl MemberLoad {
+    fn of(member: MemberCode) -> Self {
+        Self { member, open: 0, due_soon: 0, overdue: 0, met: 0, met_late: 0, missed: 0 }
+    }
+
+    /// Met in time, in percent of those settled; none when nothing was due yet.
+    pub fn on_time_percent(&self) -> Option<u32> {
+        let settled = self.met + self.met_late + self.missed;
+        (settled > 0).then(|| (self.met * 100 + settled / 2) / settled)
+    }
+}
+
+/// The office's overview: every member's open, due-soon and overdue deadlines, and
+/// how many it met in time this year; in the directory's order.
+pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, NaiveDate), AppError> {
+    identity::role(&actor.caller, Role::Office)?;
+    let today = local_date(hub.clock.now());
+    let calendar = hub.calendar();
+    let members: Vec<MemberCode> = {
+        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        directory.members().iter().map(|m| m.code.clone()).collect()
+    };
+    let mut loads: Vec<MemberLoad> =
+        members.into_iter().map(MemberLoad::of).collect();
+    let line = |loads: &mut Vec<MemberLoad>, member: &MemberCode| -> usize {
+        match loads.iter().position(|l| &l.member == member) {
+            Some(i) => i,
+            None => {
+                loads.push(MemberLoad::of(member.clone()));
+                loads.len() - 1
+            }
+        }
+    };
+    let outstanding = DeadlineQuery { outstanding: true, limit: u32::MAX, ..DeadlineQuery::default() };
+    for listed in hub.store.list_deadlines(&outstanding).await? {
+        let d = &listed.deadline;
+        let i = line(&mut loads, &d.responsible);
+        loads[i].open += 1;
+        if d.passed(today) {
+            loads[i].overdue += 1;
+        } else if calendar.working_days_between(today, d.due).value <= 1 {
+            loads[i].due_soon += 1;
+        }
+    }
+    let settled = DeadlineQuery {
+        states: vec![DeadlineState::Met, DeadlineState::MetLate, DeadlineState::Missed],
+        due_from: NaiveDate::from_ymd_opt(today.year(), 1, 1),
+        due_to: Some(today),
+        limit: u32::MAX,
+        ..DeadlineQuery::default()
+    };
+    for listed in hub.store.list_deadlines(&settled).await? {
+        let d = &listed.deadline;
+        let i = line(&mut loads, &d.responsible);
+        match d.state {
+            DeadlineState::Met => loads[i].met += 1,
+            DeadlineState::MetLate => loads[i].met_late += 1,
+            _ => loads[i].missed += 1,
+        }
+    }
+    Ok((loads, today))
 }

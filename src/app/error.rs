@@ -42,6 +42,9 @@ pub enum AppError {
     Contended,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The certificate authority beside the hub could not read or write its files.
+    #[error(transparent)]
+    Certificates(#[from] crate::pki::authority::PkiError),
 }
 
 impl AppError {

@@ -5,6 +5,7 @@
 //! delivery. It knows neither protobuf nor HTTP.
 
 pub mod calendar;
+pub mod certificates;
 pub mod coordination;
 mod error;
 pub mod identity;
@@ -26,7 +27,7 @@ use crate::{
     domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, Caller, MemberCode, Role},
     keys::Keys,
     metrics::Metrics,
-    pki::Certificate,
+    pki::{authority::Authority, Certificate},
     store::{Commit, Store, StoreError},
 };
 use identity::SharedDirectory;
@@ -49,6 +50,8 @@ pub struct Hub {
     pub delivery: Delivery,
     /// What the hub counts, for Prometheus.
     pub metrics: Arc<Metrics>,
+    /// The certificate authority beside the hub, when it runs one.
+    pub authority: Option<Authority>,
 }
 
 /// Who acts: the caller, with the certificate they presented (named in the audit log).

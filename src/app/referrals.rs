@@ -281,3 +281,56 @@ pub async fn case(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Case, AppEr
     let state = CaseState::of(referrals.iter().map(|r| r.state));
     Ok(Case { case_id, referrals, state, view })
 }
+
+/// What awaits a member's act: each deadline it must meet, with its referral.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    pub deadline: ListedDeadline,
+    pub referral: Referral,
+}
+
+/// The caller's to-do list (待办): every outstanding deadline it is responsible for,
+/// soonest first, with its referral; audited as a read of those referrals.
+pub async fn to_do(hub: &Hub, actor: &Actor) -> Result<Vec<Waiting>, AppError> {
+    identity::member(&actor.caller)?;
+    let query = crate::store::DeadlineQuery {
+        outstanding: true,
+        responsible: Some(actor.caller.code.clone()),
+        limit: MAX_TO_DO,
+        ..Default::default()
+    };
+    let mut waiting = Vec::new();
+    for deadline in hub.store.list_deadlines(&query).await? {
+        if let Some(referral) = hub.store.referral(deadline.deadline.referral_id).await? {
+            waiting.push(Waiting { deadline, referral });
+        }
+    }
+    waiting.sort_by_key(|w| (w.deadline.deadline.due, !w.deadline.urgent, !w.deadline.green_channel));
+    if !waiting.is_empty() {
+        hub.audit_read(actor, "ToDo", waiting.iter().map(|w| w.referral.id).collect()).await?;
+    }
+    Ok(waiting)
+}
+
+/// The most a to-do list shows at once.
+const MAX_TO_DO: u32 = 500;
+
+/// Refers the person of a returned referral (退回) to other recipients, in the same
+/// case and with the same content: the sender's re-route, once per request id.
+pub async fn reroute(
+    hub: &Hub,
+    actor: &Actor,
+    key: &RequestKey,
+    id: Uuid,
+    recipients: Vec<MemberCode>,
+) -> Result<Submitted, AppError> {
+    let returned = visible(hub, actor, id).await?;
+    if returned.sender != actor.caller.code {
+        return Err(AppError::NotFound(format!("referral {id}")));
+    }
+    if returned.state != crate::domain::referral::State::Returned {
+        return Err(crate::domain::DomainError::WrongState { action: "reroute", current: returned.state.code() }.into());
+    }
+    let draft = Draft { kind: returned.kind, content: returned.content, recipients, case_id: Some(returned.case_id) };
+    submit(hub, actor, key, draft).await
+}

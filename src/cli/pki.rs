@@ -1,13 +1,18 @@
 //! `xianjie pki`: create the joint meeting's CA and issue certificates.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::Context;
 
 use clap::{Args, Subcommand};
 
 use crate::{
     config::{Config, Flags},
     domain::date::local_date,
-    pki::{authority::Authority, Identity},
+    pki::{authority::Authority, p12, Identity},
 };
 
 #[derive(Args)]
@@ -25,7 +30,25 @@ enum PkiCommand {
     /// directory, the office and an admin.
     Init,
     /// Issues (or re-issues) the certificate of a member code, `office` or `admin`.
-    Issue { identity: String },
+    Issue {
+        identity: String,
+        /// Also writes it as a password-protected PKCS#12 file, for a browser.
+        #[arg(long, value_name = "FILE")]
+        p12: Option<PathBuf>,
+        #[command(flatten)]
+        password: Password,
+    },
+    /// Writes the current certificate of a member code, `office` or `admin`, with its
+    /// key and the CA, as a password-protected PKCS#12 file that browsers and the
+    /// Windows certificate store import: the login to the workbench.
+    ExportP12 {
+        identity: String,
+        /// Where to write it; `IDENTITY.p12` when unset.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        password: Password,
+    },
     /// Re-issues the server certificate for the given DNS names and IP addresses.
     Server { names: Vec<String> },
     /// Revokes the current certificate of a member code, `office` or `admin`, and writes
@@ -34,6 +57,35 @@ enum PkiCommand {
     Revoke { identity: String },
     /// Every certificate issued, with its serial number and whether it is revoked.
     List,
+}
+
+/// The password of a PKCS#12 file: from the environment, or made up and printed.
+#[derive(Args)]
+struct Password {
+    /// The file's password (at least 8 characters); a new one is made and printed when
+    /// unset.
+    #[arg(long = "password", env = "XIANJIE_P12_PASSWORD", hide_env_values = true, value_name = "PASSWORD")]
+    given: Option<String>,
+}
+
+/// Writes the PKCS#12 file of `identity` to `out`, labelled with its name in the
+/// directory, and says where and with which password.
+fn write_p12(
+    authority: &Authority,
+    config: &Config,
+    identity: &Identity,
+    out: &Path,
+    password: Password,
+) -> anyhow::Result<()> {
+    let directory = crate::server::directory(config)?;
+    let password = match password.given {
+        Some(given) => given,
+        None => p12::new_password()?,
+    };
+    let file = p12::export(authority, identity.name(), &identity.label(&directory), &password)?;
+    std::fs::write(out, file).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} (PKCS#12) with password {password}", out.display());
+    Ok(())
 }
 
 pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
@@ -48,11 +100,19 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             authority.create("联席会议", &config.server_names, &identities)?;
             println!("created a CA and {} certificates in {}", identities.len() + 1, authority.dir().display());
         }
-        PkiCommand::Issue { identity } => {
+        PkiCommand::Issue { identity, p12, password } => {
             let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
             authority.issue(&identity)?;
             let (cert, key) = authority.pair(identity.name());
             println!("issued {} and {}", cert.display(), key.display());
+            if let Some(out) = p12 {
+                write_p12(&authority, &config, &identity, &out, password)?;
+            }
+        }
+        PkiCommand::ExportP12 { identity, out, password } => {
+            let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.p12", identity.name())));
+            write_p12(&authority, &config, &identity, &out, password)?;
         }
         PkiCommand::Server { names } => {
             anyhow::ensure!(!names.is_empty(), "name at least one DNS name or IP address");

@@ -41,7 +41,8 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(&self) -> &'static str {
+    /// The act's name: `receive`, `conclude`…
+    pub fn name(&self) -> &'static str {
         match self {
             Action::Receive => "receive",
             Action::Start => "start",
@@ -287,14 +288,9 @@ pub fn submit(
         .collect()
 }
 
-/// Applies `action` by `caller` to `referral` at `now`. The caller must be a party to
-/// the referral; the hub answers NOT_FOUND to anyone else before calling this.
-pub fn apply(
-    referral: &Referral,
-    caller: &Caller,
-    action: Action,
-    now: DateTime<Utc>,
-) -> Result<Transition, DomainError> {
+/// Whether `caller` may apply `action` to `referral` as it stands: its part in the
+/// referral, and the state.
+fn permitted(referral: &Referral, caller: &Caller, action: &Action) -> Result<(), DomainError> {
     let is_sender = caller.code == referral.sender;
     let is_recipient = caller.code == referral.recipient;
     let by_recipient = matches!(
@@ -316,7 +312,7 @@ pub fn apply(
     }
 
     let from = referral.state;
-    let allowed = match &action {
+    let allowed = match action {
         Action::Receive => from == State::Submitted,
         Action::Start => from == State::Received,
         Action::Conclude { .. } => from == State::Started,
@@ -328,6 +324,43 @@ pub fn apply(
     if !allowed {
         return Err(DomainError::WrongState { action: action.name(), current: from.code() });
     }
+    Ok(())
+}
+
+/// The acts `caller` may apply to `referral` as it stands, by [`Action::name`].
+pub fn allowed(referral: &Referral, caller: &Caller) -> Vec<&'static str> {
+    let conclusion = Conclusion {
+        outcome: Outcome::Granted,
+        concluded_on: NaiveDate::MIN,
+        summary: String::new(),
+        amount_fen: 0,
+        refusal_grounds: Vec::new(),
+    };
+    [
+        Action::Receive,
+        Action::Start,
+        Action::Conclude { conclusion, feedback: None },
+        Action::Feedback(String::new()),
+        Action::Return(String::new()),
+        Action::Withdraw(String::new()),
+        Action::Comment(String::new()),
+    ]
+    .into_iter()
+    .filter(|action| permitted(referral, caller, action).is_ok())
+    .map(|action| action.name())
+    .collect()
+}
+
+/// Applies `action` by `caller` to `referral` at `now`. The caller must be a party to
+/// the referral; the hub answers NOT_FOUND to anyone else before calling this.
+pub fn apply(
+    referral: &Referral,
+    caller: &Caller,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Transition, DomainError> {
+    permitted(referral, caller, &action)?;
+    let from = referral.state;
 
     let mut next = referral.clone();
     next.updated_at = now;

@@ -11,6 +11,7 @@ pub mod case;
 pub mod date;
 pub mod deadline;
 pub mod directory;
+pub mod draft;
 pub mod error;
 pub mod history;
 pub mod id;

@@ -5,6 +5,7 @@
 //! `urn:xianjie:member:<code>`, `urn:xianjie:office` or `urn:xianjie:admin`.
 
 pub mod authority;
+pub mod p12;
 
 use std::{collections::HashSet, io, path::Path, sync::Arc};
 
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use rustls_pki_types::{pem::PemObject, CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use x509_parser::{extensions::GeneralName, prelude::FromDer};
 
-use crate::domain::MemberCode;
+use crate::domain::{directory::Directory, MemberCode};
 
 /// The serial numbers (lower-case hex) of revoked client certificates.
 pub type Revoked = Arc<HashSet<String>>;
@@ -45,6 +46,18 @@ impl Identity {
             "office" => Ok(Identity::Office),
             "admin" => Ok(Identity::Admin),
             code => MemberCode::parse(code).map(Identity::Member),
+        }
+    }
+
+    /// How a person would name it: `晋江市民政局 (mz)`, 联席会议办公室, 管理员.
+    pub fn label(&self, directory: &Directory) -> String {
+        match self {
+            Identity::Member(code) => match directory.get(code) {
+                Some(member) => format!("{} ({code})", member.name),
+                None => code.to_string(),
+            },
+            Identity::Office => "联席会议办公室".to_owned(),
+            Identity::Admin => "衔接管理员".to_owned(),
         }
     }
 

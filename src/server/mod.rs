@@ -132,6 +132,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
             stopping,
         },
         metrics,
+        authority: Some(Authority::at(config.pki_dir())).filter(Authority::exists),
     };
     Ok((hub, store))
 }

@@ -140,7 +140,10 @@ impl ResolvesServerCert for CurrentCertificate {
 /// renewed by [`Tls::reload`] when the files change.
 #[derive(Clone)]
 pub struct Tls {
+    /// For gRPC: HTTP/2 only.
     acceptor: TlsAcceptor,
+    /// For browsers: HTTP/2 or HTTP/1.1.
+    web: TlsAcceptor,
     files: TlsFiles,
     trust: Arc<RwLock<Trust>>,
     certificate: Arc<CurrentCertificate>,
@@ -189,13 +192,18 @@ impl Tls {
     pub fn load(files: TlsFiles, clock: SharedClock, expiry: GaugeVec) -> Result<Self, TlsError> {
         let (trust, revoked) = read_trust(&files)?;
         let certificate = Arc::new(CurrentCertificate(RwLock::new(trust.server.clone())));
-        let mut config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?
-            .with_client_cert_verifier(Arc::new(DeferredVerifier(trust.verifier.clone())))
-            .with_cert_resolver(certificate.clone());
-        config.alpn_protocols = vec![b"h2".to_vec()];
+        let verifier: Arc<dyn ClientCertVerifier> = Arc::new(DeferredVerifier(trust.verifier.clone()));
+        let acceptor = |alpn: &[&[u8]]| -> Result<TlsAcceptor, TlsError> {
+            let mut config = ServerConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()?
+                .with_client_cert_verifier(verifier.clone())
+                .with_cert_resolver(certificate.clone());
+            config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            Ok(TlsAcceptor::from(Arc::new(config)))
+        };
         let tls = Self {
-            acceptor: TlsAcceptor::from(Arc::new(config)),
+            acceptor: acceptor(&[b"h2"])?,
+            web: acceptor(&[b"h2", b"http/1.1"])?,
             files,
             trust: Arc::new(RwLock::new(trust)),
             certificate,
@@ -289,10 +297,22 @@ impl Tls {
         }))
     }
 
-    /// Accepts connections on `listener` and hands over those that complete the
+    /// Accepts gRPC connections on `listener` and hands over those that complete the
     /// handshake, each with what its certificate established. Stops when the receiver
     /// is dropped.
     pub fn incoming(self, listener: TcpListener) -> ReceiverStream<Result<PeerStream, io::Error>> {
+        let acceptor = self.acceptor.clone();
+        self.accept(acceptor, listener)
+    }
+
+    /// Accepts browsers' connections (HTTP/1.1 or HTTP/2) on `listener`, as
+    /// [`Tls::incoming`] does gRPC's.
+    pub fn incoming_web(self, listener: TcpListener) -> ReceiverStream<Result<PeerStream, io::Error>> {
+        let acceptor = self.web.clone();
+        self.accept(acceptor, listener)
+    }
+
+    fn accept(self, acceptor: TlsAcceptor, listener: TcpListener) -> ReceiverStream<Result<PeerStream, io::Error>> {
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
             loop {
@@ -309,9 +329,9 @@ impl Tls {
                     }
                 };
                 let _ = tcp.set_nodelay(true);
-                let (tls, tx) = (self.clone(), tx.clone());
+                let (tls, acceptor, tx) = (self.clone(), acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor.accept(tcp)).await {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
                             let peer = tls.identify(stream.get_ref().1.peer_certificates());
                             if let Err(why) = &peer.0 {
@@ -333,6 +353,13 @@ impl Tls {
 pub struct PeerStream {
     inner: TlsStream<TcpStream>,
     peer: Peer,
+}
+
+impl PeerStream {
+    /// What the connection's client certificate established.
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
 }
 
 impl Connected for PeerStream {

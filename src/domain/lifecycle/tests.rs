@@ -234,3 +234,16 @@ fn an_advance_referral_needs_its_reason() {
     let DomainError::Invalid(v) = err else { panic!() };
     assert_eq!(v.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["draft.advance_reason"]);
 }
+
+#[test]
+fn the_acts_allowed_are_those_apply_accepts() {
+    let mut r = submitted("mz");
+    let (sender, recipient) = (caller("jcy", Role::Procuratorate), caller("mz", Role::Agency));
+    assert_eq!(allowed(&r, &recipient), ["receive", "return", "comment"]);
+    assert_eq!(allowed(&r, &sender), ["withdraw", "comment"]);
+    assert!(allowed(&r, &caller("jy", Role::Agency)).is_empty());
+    r.state = State::Started;
+    assert_eq!(allowed(&r, &recipient), ["conclude", "comment"]);
+    r.state = State::FedBack;
+    assert!(allowed(&r, &recipient).is_empty() && allowed(&r, &sender).is_empty());
+}
