@@ -116,7 +116,7 @@ LAYERS = [
     ["store", "telemetry"],
     ["audit", "delivery"],
     ["app"],
-    ["background", "api"],
+    ["background", "api", "web"],
     ["server", "client"],
     ["bench"],
     ["cli"],

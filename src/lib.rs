@@ -3,7 +3,8 @@
 //!
 //! The binary is thin; everything lives here: [`domain`] (plain rules), [`store`]
 //! (persistence), [`delivery`] (live inboxes), [`app`] (the hub's operations),
-//! [`api`] (gRPC services mapping to them), [`server`] (TLS and serving), [`pki`]
+//! [`api`] (gRPC services mapping to them), [`web`] (the workbench in the browser,
+//! calling the same operations), [`server`] (TLS and serving), [`pki`]
 //! (certificates), [`client`] (the member client) and [`cli`] (the command line).
 //! docs/architecture.md shows the layers and who may call whom.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -26,3 +27,4 @@ pub mod proto;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -8,7 +8,7 @@ use super::{convert, identity, key};
 use crate::{
     app::{self, AppError, Hub},
     domain::{
-        calendar::{schedule, YearStatus},
+        calendar::YearStatus,
         date, draft, DomainError, Role,
     },
     proto::{self as pb, calendar_service_server::CalendarService},
@@ -16,8 +16,6 @@ use crate::{
 
 /// Longest span AddWorkingDays counts: about ten years.
 const MAX_DAYS: u32 = 3660;
-/// Largest schedule file accepted.
-const MAX_SCHEDULE_BYTES: usize = 64 * 1024;
 
 pub struct CalendarApi {
     hub: Hub,
@@ -119,14 +117,7 @@ impl CalendarService for CalendarApi {
         let actor = identity::actor(&request)?;
         app::identity::role(&actor.caller, Role::Admin)?;
         let body = request.get_ref();
-        if body.content.len() > MAX_SCHEDULE_BYTES {
-            return Err(AppError::invalid("content", format!("at most {MAX_SCHEDULE_BYTES} bytes")).into());
-        }
-        let mut schedules = schedule::parse_any(&body.content).map_err(|e| AppError::invalid("content", e))?;
-        if schedules.len() != 1 {
-            return Err(AppError::invalid("content", format!("one year per load, not {}", schedules.len())).into());
-        }
-        let schedule = schedules.remove(0);
+        let schedule = app::calendar::schedule_of("content", &body.content)?;
         let source = draft::note("source", &body.source).map_err(AppError::from)?;
         let key = key("LoadSchedule", &body.request_id, &request);
         let loaded = app::calendar::load_schedule(&self.hub, &actor, &key, schedule, source).await?;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     domain::{
-        calendar::Schedule,
+        calendar::{schedule, Schedule},
         date,
         deadline::{Deadline, DeadlineKind, DeadlineState},
         lifecycle::{Notice, NoticeKind},
@@ -110,6 +110,22 @@ async fn plan(hub: &Hub, schedule: Schedule, source: &str, loaded_by: &MemberCod
     }
     let answer = Loaded { year: schedule.year, version, recounted: open.len() as u32, moved };
     Ok(Plan { commit, answer })
+}
+
+/// Largest schedule file accepted.
+const MAX_SCHEDULE_BYTES: usize = 64 * 1024;
+
+/// The one year's schedule an admin uploads as `field` (the open JSON format, or the
+/// hub's TOML).
+pub fn schedule_of(field: &str, content: &str) -> Result<Schedule, AppError> {
+    if content.len() > MAX_SCHEDULE_BYTES {
+        return Err(AppError::invalid(field, format!("at most {MAX_SCHEDULE_BYTES} bytes")));
+    }
+    let mut schedules = schedule::parse_any(content).map_err(|e| AppError::invalid(field, e))?;
+    if schedules.len() != 1 {
+        return Err(AppError::invalid(field, format!("one year per load, not {}", schedules.len())));
+    }
+    Ok(schedules.remove(0))
 }
 
 /// Loads a year's holiday schedule (admins only), once per request id, and counts

@@ -17,6 +17,9 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Peer(pub Result<Verified, String>);
 
+/// What the TLS layer says of a connection that presented no certificate at all.
+pub const NO_CERTIFICATE: &str = "no client certificate";
+
 /// A client certificate that chains to the joint meeting's CA.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {

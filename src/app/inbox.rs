@@ -71,3 +71,23 @@ impl BeforeSending for NotesRead {
         }
     }
 }
+
+/// The newest `limit` events of the caller's inbox, newest first, whatever was
+/// acknowledged; notes read are audited as on a subscription.
+pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<InboxEvent>, AppError> {
+    identity::inbox_owner(&actor.caller)?;
+    let member = &actor.caller.code;
+    let head = hub.store.inbox_position(member).await?.head_seq;
+    let mut events = hub.store.inbox(member, head.saturating_sub(u64::from(limit)), limit).await?;
+    let notes = NotesRead { hub: hub.clone(), member: member.clone(), certificate: actor.certificate.serial.clone() };
+    notes.before_sending(&events).await?;
+    events.reverse();
+    Ok(events)
+}
+
+/// The caller's inbox from now on, live: what a page that updates itself follows.
+pub async fn live(hub: &Hub, actor: &Actor) -> Result<Events, AppError> {
+    identity::inbox_owner(&actor.caller)?;
+    let head = hub.store.inbox_position(&actor.caller.code).await?.head_seq;
+    subscribe(hub, actor, "", Some(head)).await
+}

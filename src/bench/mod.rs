@@ -98,6 +98,7 @@ impl HubProcess {
             .env("XIANJIE_CLOCK_START", CLOCK_START)
             .env("XIANJIE_LOG", "warn")
             .env("XIANJIE_METRICS_LISTEN", "127.0.0.1:0")
+            .env("XIANJIE_WORKBENCH_LISTEN", "off")
             // The bench is one member sending as fast as it can: no per-member limit.
             .env("XIANJIE_REQUESTS_PER_SECOND", "1000000")
             .env("XIANJIE_REQUEST_BURST", "1000000")

@@ -242,7 +242,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
-    println!("xianjie listening on {address} (certificates in {})", config.pki_dir().display());
+    // One write: a reader that takes the first line and goes has both.
+    let workbench = prepared.workbench_address().map(|at| format!("\nworkbench at https://{at}/")).unwrap_or_default();
+    println!("xianjie listening on {address} (certificates in {}){workbench}", config.pki_dir().display());
     prepared.run(listener, shutdown_signal()).await
 }
 

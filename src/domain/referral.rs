@@ -27,6 +27,15 @@ pub enum ReferralKind {
 }
 
 impl ReferralKind {
+    /// Who receives referrals of this kind: agencies get 社会救助移送, the
+    /// procuratorate gets 司法救助线索.
+    pub fn recipient_role(self) -> Role {
+        match self {
+            Self::SocialAssistance => Role::Agency,
+            Self::JudicialClue => Role::Procuratorate,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::SocialAssistance => "social_assistance",

@@ -5,6 +5,7 @@ mod metered;
 pub mod metrics;
 mod reload;
 pub mod tls;
+mod workbench;
 
 use std::{
     future::Future,
@@ -68,6 +69,8 @@ pub struct Prepared {
     rate: Arc<RateLimiter>,
     /// Where `/metrics` is served, if anywhere.
     metrics_listener: Option<TcpListener>,
+    /// Where the workbench is served, if anywhere.
+    workbench_listener: Option<TcpListener>,
     shutdown_grace: Duration,
     /// The lock on the SQLite data, held while serving: a restore refuses to run
     /// under a serving hub, and so does a second hub.
@@ -171,6 +174,12 @@ impl Prepared {
             ),
             None => None,
         };
+        let workbench_listener = match config.workbench_listen {
+            Some(address) => Some(
+                TcpListener::bind(address).await.with_context(|| format!("binding the workbench listener {address}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             hub,
             tls,
@@ -184,6 +193,7 @@ impl Prepared {
             checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
             rate,
             metrics_listener,
+            workbench_listener,
             shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
             _lock: lock,
         })
@@ -192,6 +202,11 @@ impl Prepared {
     /// Where the metrics are served, if they are.
     pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
         self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Where the workbench is served, if it is.
+    pub fn workbench_address(&self) -> Option<std::net::SocketAddr> {
+        self.workbench_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Brings the deadlines up to the hub's time (reminders and misses while it was
@@ -216,6 +231,7 @@ impl Prepared {
             checkpoint_every,
             rate,
             metrics_listener,
+            workbench_listener,
             shutdown_grace,
             _lock,
         } = self;
@@ -225,6 +241,13 @@ impl Prepared {
         let reloader = tokio::spawn(reload::run(hub.clone(), tls.clone(), reload_every));
         let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), signer, checkpoint_every));
         let metrics = metrics_listener.map(|listener| tokio::spawn(metrics::serve(hub.clone(), listener)));
+        let workbench = workbench_listener.map(|listener| {
+            let mut stopping = hub.delivery.stopping.clone();
+            let stopped = async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            };
+            tokio::spawn(workbench::serve(hub.clone(), tls.clone(), listener, stopped))
+        });
         let relay = {
             let (store, notifier, stopping) =
                 (store.clone(), hub.delivery.notifier.clone(), hub.delivery.stopping.clone());
@@ -309,6 +332,14 @@ impl Prepared {
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
         let _ = tokio::join!(scanner, reloader, checkpoints, relay);
+        if let Some(workbench) = workbench {
+            // Browsers keep connections open; they get what requests in flight need.
+            match tokio::time::timeout(DRAIN_TIMEOUT, workbench).await {
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the workbench stopped with an error"),
+                Ok(_) => {}
+                Err(_) => tracing::warn!("workbench connections still open; closing them"),
+            }
+        }
         if let Some(metrics) = metrics {
             let _ = metrics.await;
         }

@@ -37,7 +37,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
 use crate::{
-    app::identity::{Peer, Verified},
+    app::identity::{Peer, Verified, NO_CERTIFICATE},
     clock::SharedClock,
     pki::{self, Identity, Revoked},
 };
@@ -281,7 +281,7 @@ impl Tls {
     /// the hub's time, and reads whom it names.
     pub fn identify(&self, chain: Option<&[CertificateDer<'static>]>) -> Peer {
         let Some((end_entity, intermediates)) = chain.and_then(|c| c.split_first()) else {
-            return Peer(Err("no client certificate".into()));
+            return Peer(Err(NO_CERTIFICATE.into()));
         };
         let seconds = self.clock.now().timestamp().max(0) as u64;
         let now = UnixTime::since_unix_epoch(Duration::from_secs(seconds));

@@ -74,6 +74,7 @@ impl Data {
             checkpoint_interval_ms: self.checkpoint_interval_ms,
             shutdown_grace_ms: 0,
             metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            workbench_listen: None,
             ..Config::default()
         };
         (self.tune)(&mut config);
@@ -359,6 +360,7 @@ impl HubProcess {
             .env("XIANJIE_LOG", "warn")
             .env("XIANJIE_SHUTDOWN_GRACE_MS", "0")
             .env("XIANJIE_METRICS_LISTEN", "off")
+            .env("XIANJIE_WORKBENCH_LISTEN", "off")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

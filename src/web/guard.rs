@@ -1,0 +1,245 @@
+//! Who is at the browser, and whether a form really comes from the workbench.
+//!
+//! The certificate the browser presented is resolved like a gRPC caller's, at every
+//! request ([`crate::app::identity::resolve`]). A post must come from the workbench's
+//! own origin (`Sec-Fetch-Site`, `Origin`) and carry the form token, an HMAC of the
+//! certificate's serial number under a key made when the hub starts: a page of another
+//! site cannot read it, so it cannot forge a form with it.
+
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, HeaderMap},
+};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use ring::rand::{SecureRandom, SystemRandom};
+use sha2::Sha256;
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    error::{Refusal, WebError},
+    Web,
+};
+use crate::{
+    app::{
+        identity::{resolve, Peer, NO_CERTIFICATE},
+        Actor,
+    },
+    domain::{Caller, Role},
+    pki::{Certificate, Identity, Revoked},
+};
+
+/// The largest form the workbench takes (a year's holiday schedule fits many times).
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// The key of the form tokens.
+pub struct FormKey([u8; 32]);
+
+impl FormKey {
+    pub fn new() -> anyhow::Result<Self> {
+        let mut key = [0u8; 32];
+        SystemRandom::new().fill(&mut key).map_err(|_| anyhow::anyhow!("no random numbers from the system"))?;
+        Ok(Self(key))
+    }
+
+    fn mac(&self, serial: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("any key length"));
+        mac.update(b"xianjie-workbench-form\0");
+        mac.update(serial.as_bytes());
+        mac
+    }
+
+    /// The token of the forms shown to the holder of certificate `serial`.
+    fn token(&self, serial: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac(serial).finalize().into_bytes())
+    }
+
+    fn verify(&self, serial: &str, token: &str) -> bool {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .is_ok_and(|bytes| self.mac(serial).verify_slice(&bytes).is_ok())
+    }
+}
+
+/// The person at the browser: the hub's caller, with the certificate presented.
+#[derive(Clone)]
+pub struct Visitor {
+    pub actor: Actor,
+    /// How the pages name them: 晋江市民政局 (mz).
+    pub label: String,
+    /// The token their forms carry.
+    pub token: String,
+}
+
+impl Visitor {
+    pub fn caller(&self) -> &Caller {
+        &self.actor.caller
+    }
+
+    pub fn role(&self) -> Role {
+        self.actor.caller.role
+    }
+}
+
+impl FromRequestParts<Web> for Visitor {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, WebError> {
+        let peer = parts.extensions.get::<ConnectInfo<Peer>>().map(|info| &info.0);
+        let (caller, label) = {
+            let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
+            let caller =
+                resolve(peer, &directory, &revoked, now).map_err(|_| WebError::Refused(refusal(peer, &revoked, now)))?;
+            let identity = match caller.role {
+                Role::Office => Identity::Office,
+                Role::Admin => Identity::Admin,
+                _ => Identity::Member(caller.code.clone()),
+            };
+            let label = identity.label(&directory);
+            (caller, label)
+        };
+        let Some(Peer(Ok(verified))) = peer else {
+            unreachable!("a caller is resolved only from a verified certificate")
+        };
+        let certificate = Certificate { serial: verified.serial.clone(), not_after: verified.not_after };
+        let token = web.forms.token(&certificate.serial);
+        Ok(Visitor { actor: Actor { caller, certificate }, label, token })
+    }
+}
+
+/// Why [`resolve`] refused a peer, in the words of the page that says so.
+fn refusal(peer: Option<&Peer>, revoked: &Revoked, now: DateTime<Utc>) -> Refusal {
+    match peer {
+        None => Refusal::NoCertificate,
+        Some(Peer(Err(why))) if why == NO_CERTIFICATE => Refusal::NoCertificate,
+        Some(Peer(Err(_))) => Refusal::NotOurs,
+        Some(Peer(Ok(v))) if revoked.contains(&v.serial) => Refusal::Revoked,
+        Some(Peer(Ok(v))) if now > v.not_after => Refusal::Expired,
+        Some(Peer(Ok(_))) => Refusal::NotMember,
+    }
+}
+
+/// The fields of a form or a query string, in order; a field named twice (check
+/// boxes) keeps every value.
+#[derive(Debug, Default)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(encoded: &[u8]) -> Self {
+        Fields(form_urlencoded::parse(encoded).into_owned().collect())
+    }
+
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).collect()
+    }
+
+    /// Sets `name` to `value`, in place of every value it had.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_owned(), value.to_owned()));
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        !self.get(name).is_empty()
+    }
+
+    /// What the form asks, without its token and request id: what a request id is
+    /// bound to, so that the same id with other content is refused.
+    pub fn fingerprint(&self) -> Vec<u8> {
+        let asked = self.0.iter().filter(|(k, _)| k != "token" && k != "request_id");
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(asked).finish().into_bytes()
+    }
+
+    /// The hub's key of the request this form makes with `method`.
+    pub fn key(&self, method: &str) -> crate::app::RequestKey {
+        crate::app::RequestKey::new(self.get("request_id"), method, &self.fingerprint())
+    }
+}
+
+/// A form posted from the workbench's own page by the visitor.
+pub struct Posted {
+    pub visitor: Visitor,
+    pub fields: Fields,
+}
+
+/// Whether a request comes from the workbench's own pages: a browser says so in
+/// `Sec-Fetch-Site`, and an `Origin` it sends must be the workbench's (the `Host`,
+/// or the authority of an HTTP/2 request).
+fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
+    let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        if site != "same-origin" {
+            return false;
+        }
+    }
+    match (text(header::ORIGIN), text(header::HOST).or(authority)) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.strip_prefix("https://") == Some(host),
+        (Some(_), None) => false,
+    }
+}
+
+impl FromRequest<Web> for Posted {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, web: &Web) -> Result<Self, WebError> {
+        let (mut parts, body) = request.into_parts();
+        let visitor = Visitor::from_request_parts(&mut parts, web).await?;
+        if !same_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str())) {
+            return Err(WebError::Forged);
+        }
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), &())
+            .await
+            .map_err(|_| WebError::TooLarge)?;
+        if bytes.len() > MAX_FORM_BYTES {
+            return Err(WebError::TooLarge);
+        }
+        let fields = Fields::parse(&bytes);
+        if !web.forms.verify(&visitor.actor.certificate.serial, fields.get("token")) {
+            return Err(WebError::Forged);
+        }
+        Ok(Posted { visitor, fields })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_belongs_to_one_certificate_and_one_key() {
+        let (key, other) = (FormKey::new().expect("key"), FormKey::new().expect("key"));
+        let token = key.token("0a1b");
+        assert!(key.verify("0a1b", &token));
+        assert!(!key.verify("0a1c", &token), "another certificate");
+        assert!(!other.verify("0a1b", &token), "another start of the hub");
+        assert!(!key.verify("0a1b", ""), "none");
+    }
+
+    #[test]
+    fn a_post_from_another_site_is_told_apart() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, value.parse().expect("header"));
+            }
+            map
+        };
+        assert!(same_origin(&headers(&[("host", "hub:7445"), ("origin", "https://hub:7445")]), None));
+        assert!(same_origin(&headers(&[("host", "hub:7445"), ("sec-fetch-site", "same-origin")]), None));
+        assert!(!same_origin(&headers(&[("host", "hub:7445"), ("origin", "https://evil.example")]), None));
+        assert!(!same_origin(&headers(&[("host", "hub:7445"), ("origin", "http://hub:7445")]), None));
+        assert!(!same_origin(&headers(&[("host", "hub:7445"), ("sec-fetch-site", "cross-site")]), None));
+        assert!(!same_origin(&headers(&[("host", "hub:7445"), ("sec-fetch-site", "same-site")]), None));
+        assert!(same_origin(&headers(&[("origin", "https://hub:7445")]), Some("hub:7445")), "HTTP/2");
+    }
+}

@@ -1,0 +1,96 @@
+//! The workbench (工作台): the hub's operations in the browser, in Chinese, for the
+//! people of the joint meeting. The client certificate is the login; every page calls
+//! the same hub operations as the gRPC services, so authorization, idempotency,
+//! sealing, deadlines and the audit log apply unchanged. It knows HTTP and HTML, not
+//! protobuf.
+//!
+//! Browsers send the certificate with every request, so every form carries a token
+//! bound to the certificate and every post must come from the workbench's own origin
+//! ([`guard`]); pages set a strict Content-Security-Policy and are never cached.
+
+mod admin;
+mod assets;
+mod calendar;
+mod error;
+mod events;
+mod forms;
+mod guard;
+mod lists;
+mod office;
+mod page;
+mod referral;
+mod todo;
+mod words;
+
+use std::sync::Arc;
+
+use axum::{
+    http::{header, HeaderValue},
+    routing::{get, post},
+    Router,
+};
+
+use crate::app::Hub;
+
+/// What every page shares: the hub, the key of the forms' tokens, and what to do once
+/// a certificate is revoked.
+#[derive(Clone)]
+pub struct Web {
+    pub hub: Hub,
+    forms: Arc<guard::FormKey>,
+    /// Makes the hub read its CRL again, so that a certificate revoked here is refused
+    /// at once.
+    reread_certificates: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Web {
+    pub fn new(hub: Hub, reread_certificates: Arc<dyn Fn() + Send + Sync>) -> anyhow::Result<Self> {
+        Ok(Self { hub, forms: Arc::new(guard::FormKey::new()?), reread_certificates })
+    }
+}
+
+/// Every page of the workbench.
+pub fn router(web: Web) -> Router {
+    Router::new()
+        .route("/", get(todo::page))
+        .route("/events", get(events::stream))
+        .route("/received", get(lists::received))
+        .route("/sent", get(lists::sent))
+        .route("/referrals/{id}", get(referral::page))
+        .route("/referrals/{id}/act", post(referral::act))
+        .route("/referrals/{id}/reroute", post(referral::reroute))
+        .route("/new/referral", get(forms::new_referral).post(forms::submit_referral))
+        .route("/new/clue", get(forms::new_clue).post(forms::submit_clue))
+        .route("/office", get(office::overview))
+        .route("/office/deadlines", get(office::deadlines))
+        .route("/office/remind", post(office::remind))
+        .route("/calendar", get(calendar::page).post(calendar::load))
+        .route("/admin", get(admin::page))
+        .route("/admin/issue", post(admin::issue))
+        .route("/admin/revoke", post(admin::revoke))
+        .route("/assets/{file}", get(assets::file))
+        .fallback(error::not_found)
+        .layer(axum::middleware::map_response(secure_headers))
+        .with_state(web)
+}
+
+/// The Content-Security-Policy of every response: nothing inline, nothing from
+/// elsewhere, never in a frame.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn secure_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Nothing of a page's address leaves the workbench; within it, browsers then send
+    // the real Origin with a form (with `no-referrer` they send `null`).
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    // Pages may show a person; only the embedded assets may be kept.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

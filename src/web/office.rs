@@ -1,0 +1,162 @@
+//! The joint-meeting office's pages: every member's load (open, due soon, overdue,
+//! on time this year), the deadlines to chase with the working days late, 催办 with a
+//! note, and its live messages of missed and moved deadlines. Never a person.
+
+use askama::Template;
+use axum::{
+    extract::{RawQuery, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use uuid::Uuid;
+
+use super::{
+    error::WebError,
+    guard::{Fields, Posted, Visitor},
+    page::{html, member, DeadlineLine, Frame},
+    todo::{message, Message},
+    words, Web,
+};
+use crate::{
+    app::{
+        self,
+        coordination::{DeadlineFilter, DeadlineView},
+        AppError,
+    },
+    domain::{deadline::DeadlineKind, lifecycle::NoticeKind, MemberCode},
+};
+
+/// A member's line of the overview.
+pub struct Load {
+    pub member: String,
+    pub code: String,
+    pub open: u32,
+    pub due_soon: u32,
+    pub overdue: u32,
+    pub on_time: String,
+}
+
+#[derive(Template)]
+#[template(path = "office.html")]
+struct Overview {
+    frame: Frame,
+    today: String,
+    loads: Vec<Load>,
+    messages: Vec<Message>,
+}
+
+pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
+    let (loads, today) = app::coordination::overview(&web.hub, &visitor.actor).await?;
+    let loads = loads
+        .iter()
+        .map(|l| Load {
+            member: member(&web, &l.member),
+            code: l.member.to_string(),
+            open: l.open,
+            due_soon: l.due_soon,
+            overdue: l.overdue,
+            on_time: l.on_time_percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%")),
+        })
+        .collect();
+    let messages = app::inbox::recent(&web.hub, &visitor.actor, 30)
+        .await?
+        .iter()
+        .filter(|e| matches!(e.notice.kind, NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder))
+        .map(|e| message(&web, e))
+        .collect();
+    html(&Overview { frame: Frame::new(&web, &visitor, "/office").await?, today: today.to_string(), loads, messages })
+}
+
+/// A deadline to chase.
+pub struct Chase {
+    pub referral: Uuid,
+    pub kind_code: &'static str,
+    pub line: DeadlineLine,
+    pub request_id: Uuid,
+}
+
+/// A choice of a filter.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "office_deadlines.html")]
+struct Deadlines {
+    frame: Frame,
+    views: Vec<Choice>,
+    members: Vec<Choice>,
+    view: String,
+    member: String,
+    chases: Vec<Chase>,
+}
+
+const VIEWS: [(&str, &str, DeadlineView); 3] = [
+    ("overdue", "已超期", DeadlineView::Overdue),
+    ("due_soon", "即将到期", DeadlineView::DueSoon),
+    ("outstanding", "全部未完成", DeadlineView::Outstanding),
+];
+
+pub async fn deadlines(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
+    let query = Fields::parse(query.unwrap_or_default().as_bytes());
+    let (view_code, _, view) = VIEWS.iter().find(|(code, ..)| *code == query.get("view")).copied().unwrap_or(VIEWS[0]);
+    let responsible = match query.get("member") {
+        "" => None,
+        raw => Some(MemberCode::parse(raw).map_err(|rule| AppError::invalid("member", rule))?),
+    };
+    let filter = DeadlineFilter { responsible: responsible.clone(), limit: 500, ..DeadlineFilter::default() };
+    let found = app::coordination::deadlines(&web.hub, &visitor.actor, view, filter).await?;
+    let calendar = web.hub.calendar();
+    let chases = found
+        .deadlines
+        .iter()
+        .map(|d| Chase {
+            referral: d.deadline.referral_id,
+            kind_code: d.deadline.kind.code(),
+            line: DeadlineLine::new(&web, d, found.today, &calendar),
+            request_id: Uuid::new_v4(),
+        })
+        .collect();
+    let views = VIEWS
+        .iter()
+        .map(|(code, label, _)| Choice { value: (*code).into(), label: (*label).into(), selected: *code == view_code })
+        .collect();
+    let members = {
+        let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        directory
+            .members()
+            .iter()
+            .map(|m| Choice {
+                value: m.code.to_string(),
+                label: format!("{} ({})", m.short_name, m.code),
+                selected: responsible.as_ref() == Some(&m.code),
+            })
+            .collect()
+    };
+    let mut frame = Frame::new(&web, &visitor, "/office/deadlines").await?;
+    if query.get("done") == "reminded" {
+        frame = frame.with_flash(words::done("reminded"));
+    }
+    html(&Deadlines {
+        frame,
+        views,
+        members,
+        view: view_code.to_owned(),
+        member: query.get("member").to_owned(),
+        chases,
+    })
+}
+
+/// 催办: reminds the member responsible for a deadline, with a note.
+pub async fn remind(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let referral = Uuid::parse_str(fields.get("referral")).map_err(|_| AppError::invalid("referral", "not a UUID"))?;
+    let kind = DeadlineKind::from_code(fields.get("kind")).ok_or_else(|| AppError::invalid("kind", "not a deadline kind"))?;
+    let note = crate::domain::draft::note("note", fields.get("note")).map_err(AppError::from)?;
+    app::coordination::remind(&web.hub, &visitor.actor, &fields.key("Remind"), referral, kind, note).await?;
+    let back = Fields::parse(fields.get("back").as_bytes());
+    let view = VIEWS.iter().find(|(code, ..)| *code == back.get("view")).map_or("overdue", |(code, ..)| code);
+    let member = MemberCode::parse(back.get("member")).map(|c| c.to_string()).unwrap_or_default();
+    Ok(Redirect::to(&format!("/office/deadlines?view={view}&member={member}&done=reminded")).into_response())
+}

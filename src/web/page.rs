@@ -1,0 +1,131 @@
+//! What every page shows around its content: who is signed in, the menu of their
+//! role, the form token, a confirmation, the calendar's warning; and how member codes,
+//! dates and deadlines are written.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{error::WebError, guard::Visitor, Web};
+use crate::{
+    domain::{calendar::Calendar, date::china, MemberCode, Role},
+    store::{DeadlineQuery, ListedDeadline},
+};
+
+/// A link of the menu.
+pub struct Link {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The frame of a page.
+pub struct Frame {
+    pub who: String,
+    pub token: String,
+    pub menu: Vec<Link>,
+    /// What was just done, confirmed.
+    pub flash: String,
+    /// A warning for everyone: deadlines counted through a year with no schedule.
+    pub banner: String,
+}
+
+impl Frame {
+    /// The frame of a page at `here` (a menu path).
+    pub async fn new(web: &Web, visitor: &Visitor, here: &str) -> Result<Self, WebError> {
+        let links: &[(&'static str, &'static str)] = match visitor.role() {
+            Role::Procuratorate => &[
+                ("/", "待办"),
+                ("/received", "已接收"),
+                ("/sent", "已发送"),
+                ("/new/referral", "新建移送"),
+                ("/calendar", "工作日历"),
+            ],
+            Role::Agency => &[
+                ("/", "待办"),
+                ("/received", "已接收"),
+                ("/sent", "已发送"),
+                ("/new/clue", "移送线索"),
+                ("/calendar", "工作日历"),
+            ],
+            Role::Office => &[("/office", "总览"), ("/office/deadlines", "期限跟踪"), ("/calendar", "工作日历")],
+            Role::Admin => &[("/admin", "成员与证书"), ("/calendar", "工作日历")],
+        };
+        let menu = links.iter().map(|&(href, label)| Link { href, label, current: href == here }).collect();
+        let provisional = DeadlineQuery { outstanding: true, provisional_only: true, limit: 1, ..Default::default() };
+        let banner = if web.hub.store.list_deadlines(&provisional).await.map_err(crate::app::AppError::from)?.is_empty()
+        {
+            String::new()
+        } else {
+            "部分期限跨入了尚未载入国务院节假日安排的年份，按周末推算，标记为“暂定”。请管理员在“工作日历”中载入该年的安排。"
+                .to_owned()
+        };
+        Ok(Self { who: visitor.label.clone(), token: visitor.token.clone(), menu, flash: String::new(), banner })
+    }
+
+    pub fn with_flash(mut self, flash: &str) -> Self {
+        self.flash = flash.to_owned();
+        self
+    }
+}
+
+/// Renders a page as HTML.
+pub fn html(page: &impl Template) -> Result<Response, WebError> {
+    Ok(Html(page.render()?).into_response())
+}
+
+/// 晋江市民政局 (mz), or the code alone when the directory no longer has it.
+pub fn member(web: &Web, code: &MemberCode) -> String {
+    let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match directory.get(code) {
+        Some(m) => format!("{} ({code})", m.short_name),
+        None => code.to_string(),
+    }
+}
+
+/// An instant in China time, to the minute.
+pub fn instant(at: DateTime<Utc>) -> String {
+    at.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A deadline as a line of a table: what, when, and how it stands today.
+pub struct DeadlineLine {
+    pub kind: &'static str,
+    pub responsible: String,
+    pub due: String,
+    pub state: &'static str,
+    /// 剩 2 个工作日, 今日到期, 超期 3 个工作日.
+    pub left: String,
+    pub overdue: bool,
+    pub provisional: bool,
+    pub urgent: bool,
+    pub green_channel: bool,
+}
+
+impl DeadlineLine {
+    pub fn new(web: &Web, listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) -> Self {
+        let d = &listed.deadline;
+        let late = d.working_days_late(today, calendar);
+        let left = if !d.is_outstanding() {
+            String::new()
+        } else if late > 0 {
+            format!("超期 {late} 个工作日")
+        } else {
+            match calendar.working_days_between(today, d.due).value {
+                0 => "今日到期".to_owned(),
+                days => format!("剩 {days} 个工作日"),
+            }
+        };
+        Self {
+            kind: d.kind.label(),
+            responsible: member(web, &d.responsible),
+            due: d.due.to_string(),
+            state: d.state.label(),
+            left,
+            overdue: d.is_outstanding() && late > 0,
+            provisional: d.provisional,
+            urgent: listed.urgent,
+            green_channel: listed.green_channel,
+        }
+    }
+}

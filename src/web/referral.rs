@@ -1,0 +1,410 @@
+//! A referral's page: the person, the situation, the case's other referrals (1+N), the
+//! history, the deadlines, and a form for each act the visitor may do now (the life
+//! cycle's own rule decides which); the office sees it masked and acts on nothing.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::{
+    extract::{Path, RawQuery, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use uuid::Uuid;
+
+use super::{
+    error::{violation_text, WebError},
+    guard::{Fields, Posted, Visitor},
+    page::{html, instant, member, DeadlineLine, Frame},
+    words, Web,
+};
+use crate::{
+    app::{
+        self,
+        referrals::{Shown, View},
+        AppError,
+    },
+    domain::{
+        date::local_date,
+        draft::{self, ConclusionInput},
+        lifecycle::{self, Action},
+        referral::{Referral, State as ReferralState},
+        vocabulary::{Outcome, RefusalGround},
+        DomainError, FieldViolation, MemberCode,
+    },
+};
+
+/// A label and a value of the person or the case.
+pub struct Item {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// An entry of the timeline.
+pub struct Step {
+    pub at: String,
+    pub what: &'static str,
+    pub by: String,
+    pub note: String,
+}
+
+/// Another referral of the same case.
+pub struct Sibling {
+    pub id: Uuid,
+    pub recipient: String,
+    pub state: &'static str,
+    pub this: bool,
+}
+
+/// A choice of a form: value, label, whether it is chosen.
+pub struct Option_ {
+    pub value: String,
+    pub label: String,
+    pub chosen: bool,
+}
+
+/// A form of an act, with what was typed into it and what the hub refused.
+pub struct ActForm {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub request_id: Uuid,
+    pub typed: HashMap<&'static str, String>,
+    pub errors: Vec<String>,
+}
+
+impl ActForm {
+    pub fn typed(&self, field: &str) -> &str {
+        self.typed.get(field).map_or("", String::as_str)
+    }
+
+    pub fn is(&self, name: &str) -> bool {
+        self.name == name
+    }
+}
+
+#[derive(Template)]
+#[template(path = "referral.html")]
+struct Page {
+    frame: Frame,
+    id: Uuid,
+    title: String,
+    state: &'static str,
+    parties: String,
+    /// Label and style of each flag.
+    flags: Vec<(&'static str, &'static str)>,
+    person: Vec<Item>,
+    case: Vec<Item>,
+    outcome: Vec<Item>,
+    siblings: Vec<Sibling>,
+    steps: Vec<Step>,
+    deadlines: Vec<DeadlineLine>,
+    acts: Vec<ActForm>,
+    outcomes: Vec<Option_>,
+    grounds: Vec<Option_>,
+    /// Agencies the sender may re-route a returned referral to; empty otherwise.
+    reroute: Vec<Option_>,
+    reroute_id: Uuid,
+    masked: bool,
+}
+
+fn join<T>(items: &[T], label: impl Fn(&T) -> &'static str) -> String {
+    items.iter().map(label).collect::<Vec<_>>().join("、")
+}
+
+/// What a failed form brings back to the page: which act, what was typed, why.
+struct Refused<'a> {
+    act: &'a str,
+    fields: &'a Fields,
+    violations: Vec<FieldViolation>,
+}
+
+async fn render(
+    web: &Web,
+    visitor: &Visitor,
+    id: Uuid,
+    flash: &str,
+    refused: Option<Refused<'_>>,
+) -> Result<Response, WebError> {
+    let hub = &web.hub;
+    let Shown { referral: r, history, deadlines, view } = app::referrals::get(hub, &visitor.actor, id).await?;
+    let masked = view == View::Masked;
+    let c = &r.content;
+    let person = if masked {
+        let m = c.person.masked();
+        vec![
+            Item { label: "姓名", value: m.name },
+            Item { label: "公民身份号码", value: m.id_number },
+            Item { label: "联系电话", value: m.phone },
+            Item { label: "住址", value: m.address },
+        ]
+    } else {
+        vec![
+            Item { label: "姓名", value: c.person.name.clone() },
+            Item { label: "公民身份号码", value: c.person.id_number.as_str().to_owned() },
+            Item { label: "联系电话", value: c.person.phone.clone() },
+            Item { label: "住址", value: c.person.address.clone() },
+            Item { label: "家庭情况", value: c.person.household.clone() },
+        ]
+    };
+    let mut case = vec![
+        Item { label: "救助情形", value: join(&c.situations, |s| s.label()) },
+        Item { label: "重点救助对象", value: join(&c.priority_groups, |g| g.label()) },
+        Item { label: "救助需求", value: join(&c.needs, |n| n.label()) },
+        Item { label: "案号", value: c.case_reference.clone() },
+    ];
+    if let Some(day) = c.investigation_ended_on {
+        case.push(Item { label: "调查核实结束", value: day.to_string() });
+    }
+    if let Some(day) = c.discovered_on {
+        case.push(Item { label: "发现日期", value: day.to_string() });
+    }
+    if c.advance {
+        case.push(Item { label: "先行移送理由", value: if masked { "（不向办公室显示）".into() } else { c.advance_reason.clone() } });
+    }
+    case.push(Item {
+        label: "基本案情",
+        value: if masked { "（不向办公室显示）".into() } else { c.narrative.clone() },
+    });
+    let mut outcome = Vec::new();
+    if let Some(k) = &r.conclusion {
+        outcome.push(Item { label: "办结结果", value: k.outcome.label().to_owned() });
+        outcome.push(Item { label: "办结日期", value: k.concluded_on.to_string() });
+        if k.amount_fen > 0 {
+            outcome.push(Item { label: "救助金额", value: format!("{}.{:02} 元", k.amount_fen / 100, k.amount_fen % 100) });
+        }
+        if !k.refusal_grounds.is_empty() {
+            outcome.push(Item { label: "不予救助理由", value: join(&k.refusal_grounds, |g| g.label()) });
+        }
+        if !masked {
+            outcome.push(Item { label: "办理情况", value: k.summary.clone() });
+        }
+    }
+    if let (Some(feedback), false) = (&r.feedback, masked) {
+        outcome.push(Item { label: "反馈意见", value: feedback.clone() });
+    }
+    if let (Some(reason), false) = (&r.closing_reason, masked) {
+        outcome.push(Item { label: "退回/撤回理由", value: reason.clone() });
+    }
+    let siblings = app::referrals::case(hub, &visitor.actor, r.case_id)
+        .await?
+        .referrals
+        .iter()
+        .map(|s| Sibling { id: s.id, recipient: member(web, &s.recipient), state: s.state.label(), this: s.id == r.id })
+        .collect();
+    let steps = history
+        .iter()
+        .map(|e| Step {
+            at: instant(e.at),
+            what: words::entry(e.kind),
+            by: member(web, &e.actor),
+            note: if masked { String::new() } else { e.note.clone() },
+        })
+        .collect();
+    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let deadlines = deadlines.iter().map(|d| DeadlineLine::new(web, d, today, &calendar)).collect();
+    let allowed = if visitor.role().is_member() { lifecycle::allowed(&r, visitor.caller()) } else { Vec::new() };
+    let acts = allowed
+        .into_iter()
+        .map(|name| {
+            let (typed, errors) = match &refused {
+                Some(refused) if refused.act == name => (
+                    TYPED.iter().map(|&f| (f, refused.fields.get(f).to_owned())).collect(),
+                    refused.violations.iter().map(violation_text).collect(),
+                ),
+                _ => (HashMap::new(), Vec::new()),
+            };
+            ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, errors }
+        })
+        .collect();
+    let chosen = |field: &str, value: &str| refused.as_ref().is_some_and(|f| f.fields.all(field).contains(&value));
+    let outcomes = Outcome::ALL
+        .iter()
+        .map(|o| Option_ { value: o.code().into(), label: o.label().into(), chosen: chosen("outcome", o.code()) })
+        .collect();
+    let grounds = RefusalGround::ALL
+        .iter()
+        .map(|g| Option_ { value: g.code().into(), label: g.label().into(), chosen: chosen("refusal_grounds", g.code()) })
+        .collect();
+    let reroute = if r.state == ReferralState::Returned && r.sender == visitor.caller().code {
+        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let wanted = r.kind.recipient_role();
+        directory
+            .members()
+            .iter()
+            .filter(|m| m.active && m.role == wanted && m.code != r.recipient)
+            .map(|m| Option_ { value: m.code.to_string(), label: format!("{} ({})", m.short_name, m.code), chosen: false })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut flags = Vec::new();
+    if c.urgent {
+        flags.push(("紧急", "urgent"));
+    }
+    if c.green_channel() {
+        flags.push(("绿色通道", "green"));
+    }
+    if c.advance {
+        flags.push(("先行移送", ""));
+    }
+    let page = Page {
+        frame: Frame::new(web, visitor, "").await?.with_flash(flash),
+        id: r.id,
+        title: format!("{} · {}", r.kind.label(), if masked { c.person.masked().name } else { c.person.name.clone() }),
+        state: r.state.label(),
+        parties: format!("{} → {}", member(web, &r.sender), member(web, &r.recipient)),
+        flags,
+        person,
+        case,
+        outcome,
+        siblings,
+        steps,
+        deadlines,
+        acts,
+        outcomes,
+        grounds,
+        reroute,
+        reroute_id: Uuid::new_v4(),
+        masked,
+    };
+    let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, html(&page)?).into_response())
+}
+
+/// The fields of the act forms that are shown again after a refusal.
+const TYPED: [&str; 6] = ["concluded_on", "summary", "amount", "feedback", "reason", "text"];
+
+/// The page; `?done=ACT` confirms an act just done.
+pub async fn page(
+    State(web): State<Web>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let query = Fields::parse(query.unwrap_or_default().as_bytes());
+    let flash = match query.get("done") {
+        "" => "",
+        done => words::done(done),
+    };
+    render(&web, &visitor, id, flash, None).await
+}
+
+/// Yuan with at most two decimals (`1234.5`) as fen; blank is none.
+fn fen(raw: &str) -> Result<i64, FieldViolation> {
+    let bad = || FieldViolation::new("conclusion.amount_fen", "金额以元为单位，最多两位小数");
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let (yuan, decimals) = match raw.split_once('.') {
+        Some((_, "")) => return Err(bad()),
+        Some(parts) => parts,
+        None => (raw, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(yuan) || decimals.len() > 2 || (!decimals.is_empty() && !digits(decimals)) {
+        return Err(bad());
+    }
+    let cents: i64 = format!("{decimals:0<2}").parse().map_err(|_| bad())?;
+    Ok(yuan.parse::<i64>().map_err(|_| bad())? * 100 + cents)
+}
+
+/// The act a form asks for, parsed by the same rules as the API's.
+fn action(fields: &Fields) -> Result<Action, DomainError> {
+    match fields.get("act") {
+        "receive" => Ok(Action::Receive),
+        "start" => Ok(Action::Start),
+        "conclude" => {
+            let amount_fen = fen(fields.get("amount"))?;
+            let grounds: Vec<i32> = fields
+                .all("refusal_grounds")
+                .iter()
+                .map(|code| RefusalGround::from_code(code).map_or(0, RefusalGround::number))
+                .collect();
+            let conclusion = draft::conclusion(ConclusionInput {
+                outcome: Outcome::from_code(fields.get("outcome")).map_or(0, Outcome::number),
+                concluded_on: fields.get("concluded_on"),
+                summary: fields.get("summary"),
+                amount_fen,
+                refusal_grounds: &grounds,
+            })?;
+            let feedback = match fields.get("feedback") {
+                "" => None,
+                raw => Some(draft::note("feedback", raw)?),
+            };
+            Ok(Action::Conclude { conclusion, feedback })
+        }
+        "feedback" => Ok(Action::Feedback(draft::note("feedback", fields.get("feedback"))?)),
+        "return" => Ok(Action::Return(draft::note("reason", fields.get("reason"))?)),
+        "withdraw" => Ok(Action::Withdraw(draft::note("reason", fields.get("reason"))?)),
+        "comment" => Ok(Action::Comment(draft::note("text", fields.get("text"))?)),
+        _ => Err(FieldViolation::new("act", "not an act of the life cycle").into()),
+    }
+}
+
+/// Does an act, then shows the page again saying what was done; a refusal of the
+/// form shows beside it, with what was typed.
+pub async fn act(State(web): State<Web>, Path(id): Path<Uuid>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let done = match action(&fields) {
+        Ok(action) => {
+            let method = app::referrals::method(&action);
+            app::referrals::act(&web.hub, &visitor.actor, &fields.key(method), id, action).await.map(drop)
+        }
+        Err(e) => Err(AppError::Domain(e)),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/referrals/{id}?done={}", fields.get("act"))).into_response()),
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            let refused = Refused { act: fields.get("act"), fields: &fields, violations };
+            render(&web, &visitor, id, "", Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Refers the person of a returned referral to other agencies, in the same case.
+pub async fn reroute(State(web): State<Web>, Path(id): Path<Uuid>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let recipients = fields
+        .all("recipients")
+        .iter()
+        .map(|code| MemberCode::parse(code).map_err(|rule| AppError::invalid("recipients", rule)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let submitted: Result<_, AppError> =
+        app::referrals::reroute(&web.hub, &visitor.actor, &fields.key("Submit"), id, recipients).await;
+    match submitted {
+        Ok(s) => {
+            let first = s.referrals.first().map_or(id, |r: &Referral| r.id);
+            Ok(Redirect::to(&format!("/referrals/{first}?done=reroute")).into_response())
+        }
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            let refused = Refused { act: "reroute", fields: &fields, violations };
+            render(&web, &visitor, id, "", Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_are_read_as_whole_fen() {
+        assert_eq!(fen(""), Ok(0));
+        assert_eq!(fen("1234"), Ok(123_400));
+        assert_eq!(fen("1234.5"), Ok(123_450));
+        assert_eq!(fen("0.05"), Ok(5));
+        for bad in ["1.234", "-5", "1e3", "abc", ".5", "1.", "12,000"] {
+            assert!(fen(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_act_is_parsed_with_the_rules_of_the_api() {
+        let fields = Fields::parse(b"act=return&reason=");
+        assert!(matches!(action(&fields), Err(DomainError::Invalid(v)) if v[0].field == "reason"));
+        let fields = Fields::parse("act=conclude&outcome=granted&concluded_on=2026-11-02&summary=%E5%B7%B2%E7%BA%B3%E5%85%A5&amount=300".as_bytes());
+        assert!(matches!(action(&fields), Ok(Action::Conclude { conclusion, .. }) if conclusion.amount_fen == 30_000));
+    }
+}

@@ -1,0 +1,97 @@
+//! 待办: what awaits the member's act, soonest deadline first, and its newest messages;
+//! the page follows the member's inbox and redraws itself ([`super::events`]).
+
+use askama::Template;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+};
+use uuid::Uuid;
+
+use super::{
+    error::WebError,
+    guard::Visitor,
+    page::{html, instant, member, DeadlineLine, Frame},
+    words, Web,
+};
+use crate::{
+    app::{self, referrals::Waiting},
+    domain::{date::local_date, Role},
+    store::InboxEvent,
+};
+
+/// A line of the to-do list.
+pub struct Row {
+    pub id: Uuid,
+    pub person: String,
+    pub kind: &'static str,
+    pub counterpart: String,
+    pub state: &'static str,
+    pub deadline: DeadlineLine,
+}
+
+/// A message of the inbox.
+pub struct Message {
+    pub at: String,
+    pub kind: &'static str,
+    pub referral: Option<Uuid>,
+    pub from: String,
+    pub note: String,
+    pub reminder: bool,
+}
+
+#[derive(Template)]
+#[template(path = "todo.html")]
+struct Page {
+    frame: Frame,
+    rows: Vec<Row>,
+    messages: Vec<Message>,
+}
+
+async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>), WebError> {
+    let hub = &web.hub;
+    let waiting = app::referrals::to_do(hub, &visitor.actor).await?;
+    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let rows = waiting
+        .into_iter()
+        .map(|Waiting { deadline, referral }| Row {
+            id: referral.id,
+            person: referral.content.person.name.clone(),
+            kind: referral.kind.label(),
+            counterpart: member(web, if referral.sender == visitor.caller().code { &referral.recipient } else { &referral.sender }),
+            state: referral.state.label(),
+            deadline: DeadlineLine::new(web, &deadline, today, &calendar),
+        })
+        .collect();
+    let messages = app::inbox::recent(hub, &visitor.actor, 20)
+        .await?
+        .iter()
+        .filter(|e| e.notice.kind != crate::domain::lifecycle::NoticeKind::AuditCheckpoint)
+        .map(|e| message(web, e))
+        .collect();
+    Ok((rows, messages))
+}
+
+/// An inbox event as a line of messages.
+pub fn message(web: &Web, event: &InboxEvent) -> Message {
+    let n = &event.notice;
+    Message {
+        at: instant(n.at),
+        kind: words::notice(n.kind),
+        referral: (!n.referral_id.is_nil()).then_some(n.referral_id),
+        from: member(web, &n.actor),
+        note: n.note.clone(),
+        reminder: n.kind == crate::domain::lifecycle::NoticeKind::Reminder,
+    }
+}
+
+/// The to-do page; the office and admins start on their own pages.
+pub async fn page(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
+    match visitor.role() {
+        Role::Office => return Ok(Redirect::to("/office").into_response()),
+        Role::Admin => return Ok(Redirect::to("/admin").into_response()),
+        _ => {}
+    }
+    let (rows, messages) = rows_of(&web, &visitor).await?;
+    html(&Page { frame: Frame::new(&web, &visitor, "/").await?, rows, messages })
+}

@@ -1,0 +1,148 @@
+//! The workbench's Chinese words for what the hub names in codes.
+
+use crate::domain::{history::EntryKind, lifecycle::NoticeKind, referral::State};
+
+/// A field of the API (`draft.person.id_number`, `recipients[1]`) as the form labels it.
+pub fn field(api: &str) -> &'static str {
+    match form_field(api).as_str() {
+        "person.name" => "姓名",
+        "person.id_number" => "公民身份号码",
+        "person.phone" => "联系电话",
+        "person.address" => "住址",
+        "person.household" => "家庭情况",
+        "situations" => "救助情形",
+        "priority_groups" => "重点救助对象",
+        "needs" => "救助需求",
+        "narrative" => "基本案情",
+        "case_reference" => "案号",
+        "investigation_ended_on" => "调查核实结束日期",
+        "advance_reason" => "先行移送理由",
+        "discovered_on" => "发现日期",
+        "recipients" => "接收单位",
+        "conclusion.outcome" => "办结结果",
+        "conclusion.concluded_on" => "办结日期",
+        "conclusion.summary" => "办理情况",
+        "conclusion.amount_fen" => "救助金额",
+        "feedback" => "反馈意见",
+        "reason" => "理由",
+        "text" => "补充说明",
+        "note" => "催办说明",
+        "password" => "证书密码",
+        "schedule" => "节假日安排",
+        "source" => "来源",
+        _ => "填写内容",
+    }
+}
+
+/// A rule of the hub (said in English to API clients) as the form says it; a rule
+/// with no Chinese words yet is shown as the hub said it.
+pub fn rule(description: &str) -> String {
+    const RULES: [(&str, &str); 16] = [
+        ("required unless", "除先行移送外必须填写"),
+        ("required for an advance referral", "先行移送须说明理由"),
+        ("only for an advance referral", "仅先行移送需要填写"),
+        ("required", "必须填写"),
+        ("must be 18 characters", "应为18位"),
+        ("the first 17 characters must be digits", "前17位应为数字"),
+        ("characters 7–14 must be a birth date", "第7至14位应为有效的出生日期"),
+        ("the birth date must not be before 1900", "出生日期不能早于1900年"),
+        ("the check digit does not match", "校验位不正确，请核对号码"),
+        ("5–20 digits", "应为5至20位数字，可含 +、- 或空格"),
+        ("at most", "超出长度限制"),
+        ("must not contain control characters", "不能包含控制字符"),
+        ("not a date", "应为日期（年-月-日）"),
+        ("must not be in the future", "不能晚于今天"),
+        ("at least one", "至少选择一项"),
+        ("not a partner agency", "应为成员单位（职能部门）"),
+    ];
+    RULES
+        .iter()
+        .find(|(english, _)| description.starts_with(english))
+        .map_or_else(|| description.to_owned(), |(_, chinese)| (*chinese).to_owned())
+}
+
+/// The form's name of an API field: without `draft.` and without an index.
+pub fn form_field(api: &str) -> String {
+    let name = api.strip_prefix("draft.").unwrap_or(api);
+    match name.find('[') {
+        Some(at) => name[..at].to_owned(),
+        None => name.to_owned(),
+    }
+}
+
+/// A state's label from its code, as errors name it.
+pub fn state_code(code: &str) -> &'static str {
+    State::from_code(code).map_or("未知", State::label)
+}
+
+pub fn entry(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Submitted => "移送",
+        EntryKind::Received => "签收",
+        EntryKind::Started => "启动程序",
+        EntryKind::Concluded => "办结",
+        EntryKind::FedBack => "反馈",
+        EntryKind::Returned => "退回",
+        EntryKind::Withdrawn => "撤回",
+        EntryKind::Commented => "补充材料",
+    }
+}
+
+pub fn notice(kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::NewReferral => "新移送",
+        NoticeKind::StateChanged => "状态变化",
+        NoticeKind::Feedback => "反馈",
+        NoticeKind::Comment => "补充材料",
+        NoticeKind::Withdrawn => "撤回",
+        NoticeKind::DueSoon => "即将到期",
+        NoticeKind::DeadlineMissed => "已超期",
+        NoticeKind::Reminder => "催办",
+        NoticeKind::DeadlineMoved => "期限调整",
+        NoticeKind::AuditCheckpoint => "审计检查点",
+    }
+}
+
+/// An act's button, by [`crate::domain::lifecycle::Action::name`].
+pub fn act(name: &str) -> &'static str {
+    match name {
+        "receive" => "签收",
+        "start" => "启动程序",
+        "conclude" => "办结",
+        "feedback" => "反馈",
+        "return" => "退回",
+        "withdraw" => "撤回",
+        "comment" => "补充材料",
+        _ => "操作",
+    }
+}
+
+/// What the page says once an act is done.
+pub fn done(name: &str) -> &'static str {
+    match name {
+        "receive" => "已签收。",
+        "start" => "已启动程序。",
+        "conclude" => "已办结。",
+        "feedback" => "已反馈。",
+        "return" => "已退回。",
+        "withdraw" => "已撤回。",
+        "comment" => "补充材料已发送。",
+        "reroute" => "已改送其他单位。",
+        "submitted" => "已移送。",
+        "reminded" => "催办已发送。",
+        _ => "已完成。",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_fields_are_named_as_the_form_labels_them() {
+        assert_eq!(field("draft.person.id_number"), "公民身份号码");
+        assert_eq!(field("recipients[3]"), "接收单位");
+        assert_eq!(field("draft.needs[0]"), "救助需求");
+        assert_eq!(form_field("draft.person.id_number"), "person.id_number");
+    }
+}
