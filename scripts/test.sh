@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it: formatting, lints, unit and integration tests (real hubs
-# over mutual TLS, on SQLite and on a throwaway PostgreSQL cluster), and the
-# cross-checks against independent implementations, then a bounded fuzzing run.
+# over mutual TLS, on SQLite and on a throwaway PostgreSQL cluster), the workbench in
+# a real browser, the cross-checks against independent implementations, then a
+# bounded fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,18 @@ if ! python3 -c 'import grpc, grpc_tools, grpc_reflection, chinese_calendar' 2>/
     echo "installing grpcio, grpcio-tools, grpcio-reflection and chinese-calendar for the cross-checks"
     python3 -m pip install --quiet --disable-pip-version-check \
         'grpcio>=1.60,<2' 'grpcio-tools>=1.60,<2' 'grpcio-reflection>=1.60,<2' 'chinese-calendar>=1.10,<2'
+fi
+
+# The workbench's browser tests: Debian's Chromium (with CJK fonts, for the
+# screenshots) driven by Playwright for Python.
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+    echo "installing chromium and fonts-noto-cjk for the workbench's browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+if ! python3 -c 'import playwright, pytest' 2>/dev/null; then
+    echo "installing playwright and pytest for the workbench's browser tests"
+    python3 -m pip install --quiet --disable-pip-version-check 'playwright>=1.49,<2' 'pytest>=8,<10'
 fi
 
 cargo fmt --check
@@ -24,6 +37,9 @@ scripts/dockerfile-check.sh
 # Everything on the embedded store (SQLite), then the whole hub suite again on a real
 # PostgreSQL server, two-replica tests included.
 cargo test --locked
+echo "== the workbench in a real browser (screenshots in target/workbench-artifacts/)"
+cargo build --locked --bin xianjie
+python3 -m pytest -q -p no:cacheprovider tests/workbench
 echo "== the hub suite on PostgreSQL"
 # The tests ignored on SQLite (they need PostgreSQL: replicas, migration) run here.
 scripts/with-postgres.sh env XIANJIE_TEST_BACKEND=postgres cargo test --locked --test hub -- --include-ignored

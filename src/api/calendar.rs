@@ -7,10 +7,7 @@ use tonic::{Request, Response, Status};
 use super::{convert, identity, key};
 use crate::{
     app::{self, AppError, Hub},
-    domain::{
-        calendar::YearStatus,
-        date, draft, DomainError, Role,
-    },
+    domain::{calendar::YearStatus, date, draft, DomainError, Role},
     proto::{self as pb, calendar_service_server::CalendarService},
 };
 

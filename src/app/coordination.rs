@@ -209,8 +209,7 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
         let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         directory.members().iter().map(|m| m.code.clone()).collect()
     };
-    let mut loads: Vec<MemberLoad> =
-        members.into_iter().map(MemberLoad::of).collect();
+    let mut loads: Vec<MemberLoad> = members.into_iter().map(MemberLoad::of).collect();
     let line = |loads: &mut Vec<MemberLoad>, member: &MemberCode| -> usize {
         match loads.iter().position(|l| &l.member == member) {
             Some(i) => i,
@@ -225,7 +224,7 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
         let d = &listed.deadline;
         let i = line(&mut loads, &d.responsible);
         loads[i].open += 1;
-        if d.passed(today) {
+        if today > d.due {
             loads[i].overdue += 1;
         } else if calendar.working_days_between(today, d.due).value <= 1 {
             loads[i].due_soon += 1;

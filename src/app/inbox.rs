@@ -85,9 +85,18 @@ pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<InboxEve
     Ok(events)
 }
 
-/// The caller's inbox from now on, live: what a page that updates itself follows.
-pub async fn live(hub: &Hub, actor: &Actor) -> Result<Events, AppError> {
+/// Where the caller's inbox ends now: what a page shown now has seen.
+pub async fn head(hub: &Hub, actor: &Actor) -> Result<u64, AppError> {
     identity::inbox_owner(&actor.caller)?;
-    let head = hub.store.inbox_position(&actor.caller.code).await?.head_seq;
-    subscribe(hub, actor, "", Some(head)).await
+    Ok(hub.store.inbox_position(&actor.caller.code).await?.head_seq)
+}
+
+/// The caller's inbox after `after` (from now on when `None`), live: what a page that
+/// updates itself follows, from where the page was drawn.
+pub async fn live(hub: &Hub, actor: &Actor, after: Option<u64>) -> Result<Events, AppError> {
+    let after = match after {
+        Some(seq) => seq,
+        None => head(hub, actor).await?,
+    };
+    subscribe(hub, actor, "", Some(after)).await
 }

@@ -176,7 +176,9 @@ impl Prepared {
         };
         let workbench_listener = match config.workbench_listen {
             Some(address) => Some(
-                TcpListener::bind(address).await.with_context(|| format!("binding the workbench listener {address}"))?,
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding the workbench listener {address}"))?,
             ),
             None => None,
         };

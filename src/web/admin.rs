@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     app::{self, AppError},
-    domain::DomainError,
+    domain::{DomainError, Role},
     pki::Identity,
 };
 
@@ -48,10 +48,10 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
         let mut identities: Vec<(Identity, String, bool)> = directory
             .members()
             .iter()
-            .map(|m| (Identity::Member(m.code.clone()), m.role.to_string(), m.active))
+            .map(|m| (Identity::Member(m.code.clone()), role(m.role).to_owned(), m.active))
             .collect();
-        identities.push((Identity::Office, "office".into(), true));
-        identities.push((Identity::Admin, "admin".into(), true));
+        identities.push((Identity::Office, role(Role::Office).to_owned(), true));
+        identities.push((Identity::Admin, role(Role::Admin).to_owned(), true));
         identities
             .into_iter()
             .map(|(identity, role, active)| {
@@ -90,6 +90,15 @@ pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): Raw
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
     let flash = if query.get("done") == "revoked" { "证书已吊销，持有者即刻无法登录。" } else { "" };
     render(&web, &visitor, flash, String::new()).await
+}
+
+fn role(role: Role) -> &'static str {
+    match role {
+        Role::Procuratorate => "检察院",
+        Role::Agency => "成员单位",
+        Role::Office => "联席会议办公室",
+        Role::Admin => "管理员",
+    }
 }
 
 fn identity(fields: &Fields) -> Result<Identity, AppError> {

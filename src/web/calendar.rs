@@ -98,7 +98,11 @@ async fn render(web: &Web, visitor: &Visitor, year: i32, error: String, typed: S
                         _ => String::new(),
                     };
                     let work = h.work.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("、");
-                    if work.is_empty() { format!("{}：{span}", h.name) } else { format!("{}：{span}；{work} 上班", h.name) }
+                    if work.is_empty() {
+                        format!("{}：{span}", h.name)
+                    } else {
+                        format!("{}：{span}；{work} 上班", h.name)
+                    }
                 })
                 .collect()
         })
@@ -120,7 +124,8 @@ async fn render(web: &Web, visitor: &Visitor, year: i32, error: String, typed: S
 pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
     let this_year = local_date(web.hub.clock.now()).year();
-    let year = query.get("year").parse().ok().filter(|y| (this_year - 30..=this_year + 5).contains(y)).unwrap_or(this_year);
+    let year =
+        query.get("year").parse().ok().filter(|y| (this_year - 30..=this_year + 5).contains(y)).unwrap_or(this_year);
     render(&web, &visitor, year, String::new(), String::new()).await
 }
 

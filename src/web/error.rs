@@ -99,9 +99,12 @@ impl IntoResponse for WebError {
             WebError::Forged => (
                 StatusCode::FORBIDDEN,
                 "表单已失效",
-                "这份表单不是从本工作台的页面提交的，或页面已过期（例如系统重启之后）。请返回，刷新页面后重新提交。".to_owned(),
+                "这份表单不是从本工作台的页面提交的，或页面已过期（例如系统重启之后）。请返回，刷新页面后重新提交。"
+                    .to_owned(),
             ),
-            WebError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "内容过大", "提交的内容超过了允许的大小。".to_owned()),
+            WebError::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "内容过大", "提交的内容超过了允许的大小。".to_owned())
+            }
             WebError::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面。".to_owned()),
             WebError::Render(e) => {
                 tracing::error!(error = %e, "rendering a page");
@@ -138,19 +141,13 @@ fn app_error(e: &AppError) -> (StatusCode, &'static str, String) {
             "已有未办结的移送",
             format!("此人已有一件移送给 {recipient} 的事项尚未办结，请勿重复移送。"),
         ),
-        AppError::Exhausted { .. } => {
-            (StatusCode::TOO_MANY_REQUESTS, "操作过于频繁", "请稍候片刻再试。".to_owned())
+        AppError::Exhausted { .. } => (StatusCode::TOO_MANY_REQUESTS, "操作过于频繁", "请稍候片刻再试。".to_owned()),
+        AppError::RequestReused(_) | AppError::AnswerNotKept(_) => {
+            (StatusCode::CONFLICT, "重复提交", "这份表单已经提交过了。请回到列表查看结果。".to_owned())
         }
-        AppError::RequestReused(_) | AppError::AnswerNotKept(_) => (
-            StatusCode::CONFLICT,
-            "重复提交",
-            "这份表单已经提交过了。请回到列表查看结果。".to_owned(),
-        ),
-        AppError::Unavailable(_) | AppError::Contended => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "系统繁忙",
-            "请稍后重新提交；同一份表单重复提交不会重复办理。".to_owned(),
-        ),
+        AppError::Unavailable(_) | AppError::Contended => {
+            (StatusCode::SERVICE_UNAVAILABLE, "系统繁忙", "请稍后重新提交；同一份表单重复提交不会重复办理。".to_owned())
+        }
         AppError::EpochChanged { .. } | AppError::Store(_) | AppError::Certificates(_) => {
             tracing::error!(error = %e, "workbench request failed");
             (

@@ -117,7 +117,7 @@ async fn form(
     }
     let (needs, recipients) = {
         let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut needs = checks("needs", &Need::ALL, Need::code, Need::label, fields);
+        let mut needs = checks("needs", Need::ALL, Need::code, Need::label, fields);
         for (check, need) in needs.iter_mut().zip(Need::ALL) {
             check.serves = serving(&directory, *need);
         }
@@ -151,8 +151,8 @@ async fn form(
         },
         typed: TEXTS.iter().map(|&f| (f.to_owned(), fields.get(f).to_owned())).collect(),
         errors,
-        situations: checks("situations", &Situation::ALL, Situation::code, Situation::label, fields),
-        groups: checks("priority_groups", &PriorityGroup::ALL, PriorityGroup::code, PriorityGroup::label, fields),
+        situations: checks("situations", Situation::ALL, Situation::code, Situation::label, fields),
+        groups: checks("priority_groups", PriorityGroup::ALL, PriorityGroup::code, PriorityGroup::label, fields),
         needs,
         recipients,
         advance: fields.checked("advance"),

@@ -91,8 +91,8 @@ impl FromRequestParts<Web> for Visitor {
         let (caller, label) = {
             let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
-            let caller =
-                resolve(peer, &directory, &revoked, now).map_err(|_| WebError::Refused(refusal(peer, &revoked, now)))?;
+            let caller = resolve(peer, &directory, &revoked, now)
+                .map_err(|_| WebError::Refused(refusal(peer, &revoked, now)))?;
             let identity = match caller.role {
                 Role::Office => Identity::Office,
                 Role::Admin => Identity::Admin,
@@ -197,9 +197,7 @@ impl FromRequest<Web> for Posted {
         if !same_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str())) {
             return Err(WebError::Forged);
         }
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), &())
-            .await
-            .map_err(|_| WebError::TooLarge)?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), &()).await.map_err(|_| WebError::TooLarge)?;
         if bytes.len() > MAX_FORM_BYTES {
             return Err(WebError::TooLarge);
         }

@@ -56,7 +56,11 @@ struct Page {
     next: String,
 }
 
-pub async fn received(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
+pub async fn received(
+    State(web): State<Web>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
     list(web, visitor, query, false).await
 }
 

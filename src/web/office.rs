@@ -45,6 +45,7 @@ struct Overview {
 }
 
 pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
+    let frame = Frame::new(&web, &visitor, "/office").await?;
     let (loads, today) = app::coordination::overview(&web.hub, &visitor.actor).await?;
     let loads = loads
         .iter()
@@ -60,10 +61,12 @@ pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Respon
     let messages = app::inbox::recent(&web.hub, &visitor.actor, 30)
         .await?
         .iter()
-        .filter(|e| matches!(e.notice.kind, NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder))
+        .filter(|e| {
+            matches!(e.notice.kind, NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder)
+        })
         .map(|e| message(&web, e))
         .collect();
-    html(&Overview { frame: Frame::new(&web, &visitor, "/office").await?, today: today.to_string(), loads, messages })
+    html(&Overview { frame, today: today.to_string(), loads, messages })
 }
 
 /// A deadline to chase.
@@ -98,13 +101,18 @@ const VIEWS: [(&str, &str, DeadlineView); 3] = [
     ("outstanding", "全部未完成", DeadlineView::Outstanding),
 ];
 
-pub async fn deadlines(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
+pub async fn deadlines(
+    State(web): State<Web>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
     let (view_code, _, view) = VIEWS.iter().find(|(code, ..)| *code == query.get("view")).copied().unwrap_or(VIEWS[0]);
     let responsible = match query.get("member") {
         "" => None,
         raw => Some(MemberCode::parse(raw).map_err(|rule| AppError::invalid("member", rule))?),
     };
+    let mut frame = Frame::new(&web, &visitor, "/office/deadlines").await?;
     let filter = DeadlineFilter { responsible: responsible.clone(), limit: 500, ..DeadlineFilter::default() };
     let found = app::coordination::deadlines(&web.hub, &visitor.actor, view, filter).await?;
     let calendar = web.hub.calendar();
@@ -134,7 +142,6 @@ pub async fn deadlines(State(web): State<Web>, visitor: Visitor, RawQuery(query)
             })
             .collect()
     };
-    let mut frame = Frame::new(&web, &visitor, "/office/deadlines").await?;
     if query.get("done") == "reminded" {
         frame = frame.with_flash(words::done("reminded"));
     }
@@ -152,7 +159,8 @@ pub async fn deadlines(State(web): State<Web>, visitor: Visitor, RawQuery(query)
 pub async fn remind(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
     let Posted { visitor, fields } = posted;
     let referral = Uuid::parse_str(fields.get("referral")).map_err(|_| AppError::invalid("referral", "not a UUID"))?;
-    let kind = DeadlineKind::from_code(fields.get("kind")).ok_or_else(|| AppError::invalid("kind", "not a deadline kind"))?;
+    let kind =
+        DeadlineKind::from_code(fields.get("kind")).ok_or_else(|| AppError::invalid("kind", "not a deadline kind"))?;
     let note = crate::domain::draft::note("note", fields.get("note")).map_err(AppError::from)?;
     app::coordination::remind(&web.hub, &visitor.actor, &fields.key("Remind"), referral, kind, note).await?;
     let back = Fields::parse(fields.get("back").as_bytes());

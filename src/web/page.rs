@@ -28,10 +28,14 @@ pub struct Frame {
     pub flash: String,
     /// A warning for everyone: deadlines counted through a year with no schedule.
     pub banner: String,
+    /// Where the visitor's inbox ended when the page was drawn: its live updates
+    /// follow from there. None for admins, who have no inbox.
+    pub inbox_head: Option<u64>,
 }
 
 impl Frame {
-    /// The frame of a page at `here` (a menu path).
+    /// The frame of a page at `here` (a menu path); made before the page reads what
+    /// it shows, so that its live updates miss nothing.
     pub async fn new(web: &Web, visitor: &Visitor, here: &str) -> Result<Self, WebError> {
         let links: &[(&'static str, &'static str)] = match visitor.role() {
             Role::Procuratorate => &[
@@ -60,7 +64,18 @@ impl Frame {
             "部分期限跨入了尚未载入国务院节假日安排的年份，按周末推算，标记为“暂定”。请管理员在“工作日历”中载入该年的安排。"
                 .to_owned()
         };
-        Ok(Self { who: visitor.label.clone(), token: visitor.token.clone(), menu, flash: String::new(), banner })
+        let inbox_head = match visitor.role() {
+            Role::Admin => None,
+            _ => Some(crate::app::inbox::head(&web.hub, &visitor.actor).await?),
+        };
+        Ok(Self {
+            who: visitor.label.clone(),
+            token: visitor.token.clone(),
+            menu,
+            flash: String::new(),
+            banner,
+            inbox_head,
+        })
     }
 
     pub fn with_flash(mut self, flash: &str) -> Self {
@@ -79,6 +94,8 @@ pub fn member(web: &Web, code: &MemberCode) -> String {
     let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     match directory.get(code) {
         Some(m) => format!("{} ({code})", m.short_name),
+        None if *code == MemberCode::office() => "联席会议办公室".to_owned(),
+        None if *code == MemberCode::hub() => "衔接系统".to_owned(),
         None => code.to_string(),
     }
 }

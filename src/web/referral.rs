@@ -159,7 +159,10 @@ async fn render(
         case.push(Item { label: "发现日期", value: day.to_string() });
     }
     if c.advance {
-        case.push(Item { label: "先行移送理由", value: if masked { "（不向办公室显示）".into() } else { c.advance_reason.clone() } });
+        case.push(Item {
+            label: "先行移送理由",
+            value: if masked { "（不向办公室显示）".into() } else { c.advance_reason.clone() },
+        });
     }
     case.push(Item {
         label: "基本案情",
@@ -170,7 +173,10 @@ async fn render(
         outcome.push(Item { label: "办结结果", value: k.outcome.label().to_owned() });
         outcome.push(Item { label: "办结日期", value: k.concluded_on.to_string() });
         if k.amount_fen > 0 {
-            outcome.push(Item { label: "救助金额", value: format!("{}.{:02} 元", k.amount_fen / 100, k.amount_fen % 100) });
+            outcome.push(Item {
+                label: "救助金额",
+                value: format!("{}.{:02} 元", k.amount_fen / 100, k.amount_fen % 100),
+            });
         }
         if !k.refusal_grounds.is_empty() {
             outcome.push(Item { label: "不予救助理由", value: join(&k.refusal_grounds, |g| g.label()) });
@@ -223,7 +229,11 @@ async fn render(
         .collect();
     let grounds = RefusalGround::ALL
         .iter()
-        .map(|g| Option_ { value: g.code().into(), label: g.label().into(), chosen: chosen("refusal_grounds", g.code()) })
+        .map(|g| Option_ {
+            value: g.code().into(),
+            label: g.label().into(),
+            chosen: chosen("refusal_grounds", g.code()),
+        })
         .collect();
     let reroute = if r.state == ReferralState::Returned && r.sender == visitor.caller().code {
         let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -232,7 +242,11 @@ async fn render(
             .members()
             .iter()
             .filter(|m| m.active && m.role == wanted && m.code != r.recipient)
-            .map(|m| Option_ { value: m.code.to_string(), label: format!("{} ({})", m.short_name, m.code), chosen: false })
+            .map(|m| Option_ {
+                value: m.code.to_string(),
+                label: format!("{} ({})", m.short_name, m.code),
+                chosen: false,
+            })
             .collect()
     } else {
         Vec::new()
@@ -404,7 +418,10 @@ mod tests {
     fn an_act_is_parsed_with_the_rules_of_the_api() {
         let fields = Fields::parse(b"act=return&reason=");
         assert!(matches!(action(&fields), Err(DomainError::Invalid(v)) if v[0].field == "reason"));
-        let fields = Fields::parse("act=conclude&outcome=granted&concluded_on=2026-11-02&summary=%E5%B7%B2%E7%BA%B3%E5%85%A5&amount=300".as_bytes());
+        let fields = Fields::parse(
+            "act=conclude&outcome=granted&concluded_on=2026-11-02&summary=%E5%B7%B2%E7%BA%B3%E5%85%A5&amount=300"
+                .as_bytes(),
+        );
         assert!(matches!(action(&fields), Ok(Action::Conclude { conclusion, .. }) if conclusion.amount_fen == 30_000));
     }
 }

@@ -58,7 +58,10 @@ async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>
             id: referral.id,
             person: referral.content.person.name.clone(),
             kind: referral.kind.label(),
-            counterpart: member(web, if referral.sender == visitor.caller().code { &referral.recipient } else { &referral.sender }),
+            counterpart: member(
+                web,
+                if referral.sender == visitor.caller().code { &referral.recipient } else { &referral.sender },
+            ),
             state: referral.state.label(),
             deadline: DeadlineLine::new(web, &deadline, today, &calendar),
         })
@@ -92,6 +95,7 @@ pub async fn page(State(web): State<Web>, visitor: Visitor) -> Result<Response, 
         Role::Admin => return Ok(Redirect::to("/admin").into_response()),
         _ => {}
     }
+    let frame = Frame::new(&web, &visitor, "/").await?;
     let (rows, messages) = rows_of(&web, &visitor).await?;
-    html(&Page { frame: Frame::new(&web, &visitor, "/").await?, rows, messages })
+    html(&Page { frame, rows, messages })
 }

@@ -16,7 +16,9 @@ function followInbox() {
       if (fresh) part.replaceWith(fresh);
     }
   };
-  const events = new EventSource("/events");
+  const after = document.body.dataset.inboxAfter;
+  if (after === undefined) return;
+  const events = new EventSource(`/events?after=${after}`);
   events.addEventListener("inbox", () => {
     clearTimeout(pending);
     pending = setTimeout(redraw, 200);
