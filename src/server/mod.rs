@@ -248,7 +248,7 @@ impl Prepared {
             let stopped = async move {
                 let _ = stopping.wait_for(|stop| *stop).await;
             };
-            tokio::spawn(workbench::serve(hub.clone(), tls.clone(), listener, stopped))
+            tokio::spawn(workbench::serve(hub.clone(), rate.clone(), tls.clone(), listener, stopped))
         });
         let relay = {
             let (store, notifier, stopping) =

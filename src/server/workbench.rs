@@ -11,7 +11,7 @@ use tokio_stream::{wrappers::ReceiverStream, StreamExt};
 
 use super::tls::{PeerStream, Tls};
 use crate::{
-    app::{identity::Peer, Hub},
+    app::{identity::Peer, limits::RateLimiter, Hub},
     web::{self, Web},
 };
 
@@ -49,6 +49,7 @@ impl Connected<IncomingStream<'_, Browsers>> for Peer {
 /// Serves the workbench on `listener` until `stopping` completes.
 pub async fn serve(
     hub: Hub,
+    rate: Arc<RateLimiter>,
     tls: Tls,
     listener: TcpListener,
     stopping: impl Future<Output = ()> + Send + 'static,
@@ -61,7 +62,7 @@ pub async fn serve(
             }
         })
     };
-    let router = web::router(Web::new(hub, reread)?);
+    let router = web::router(Web::new(hub, rate, reread)?);
     let browsers = Browsers(tls.incoming_web(listener));
     axum::serve(browsers, router.into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(stopping)

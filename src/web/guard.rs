@@ -101,6 +101,7 @@ impl FromRequestParts<Web> for Visitor {
             let label = identity.label(&directory);
             (caller, label)
         };
+        web.rate.take(&caller.code)?;
         let Some(Peer(Ok(verified))) = peer else {
             unreachable!("a caller is resolved only from a verified certificate")
         };

@@ -30,13 +30,15 @@ use axum::{
     Router,
 };
 
-use crate::app::Hub;
+use crate::app::{limits::RateLimiter, Hub};
 
-/// What every page shares: the hub, the key of the forms' tokens, and what to do once
-/// a certificate is revoked.
+/// What every page shares: the hub, the requests each member may make (the same
+/// allowance as over gRPC), the key of the forms' tokens, and what to do once a
+/// certificate is revoked.
 #[derive(Clone)]
 pub struct Web {
     pub hub: Hub,
+    rate: Arc<RateLimiter>,
     forms: Arc<guard::FormKey>,
     /// Makes the hub read its CRL again, so that a certificate revoked here is refused
     /// at once.
@@ -44,8 +46,12 @@ pub struct Web {
 }
 
 impl Web {
-    pub fn new(hub: Hub, reread_certificates: Arc<dyn Fn() + Send + Sync>) -> anyhow::Result<Self> {
-        Ok(Self { hub, forms: Arc::new(guard::FormKey::new()?), reread_certificates })
+    pub fn new(
+        hub: Hub,
+        rate: Arc<RateLimiter>,
+        reread_certificates: Arc<dyn Fn() + Send + Sync>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self { hub, rate, forms: Arc::new(guard::FormKey::new()?), reread_certificates })
     }
 }
 

@@ -52,3 +52,63 @@ fn certificates_about_to_expire_are_announced_by_pki_list() {
     assert!(mz(run("2035-12-15T00:00:00Z")).contains("EXPIRES IN 16 DAYS"));
     assert!(mz(run("2036-02-01T00:00:00Z")).contains("EXPIRED"));
 }
+
+#[test]
+fn pki_writes_a_pkcs12_file_for_the_browser_with_the_password_given_or_a_new_one() {
+    let data = Data::sqlite();
+    let pki = data.dir.path().join("pki");
+    let xianjie = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xianjie"));
+        command.env_remove("XIANJIE_P12_PASSWORD");
+        command
+    };
+    assert!(xianjie().args(["pki", "init", "--dir"]).arg(&pki).output().unwrap().status.success());
+    let opens = |file: &std::path::Path, password: &str| {
+        let bytes = std::fs::read(file).unwrap();
+        let store =
+            p12_keystore::KeyStore::from_pkcs12(&bytes, password, p12_keystore::Pkcs12ImportPolicy::Strict).ok()?;
+        let (label, chain) = store.private_key_chain()?;
+        let identity = xianjie::pki::Identity::from_certificate(chain.certs()[0].as_der()).ok()?;
+        Some((label.to_owned(), identity.to_string()))
+    };
+
+    // Issued anew, with the password from the environment.
+    let issued = data.dir.path().join("mz.p12");
+    let out = xianjie()
+        .args(["pki", "issue", "mz", "--p12"])
+        .arg(&issued)
+        .arg("--dir")
+        .arg(&pki)
+        .env("XIANJIE_P12_PASSWORD", "a long password")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(opens(&issued, "a long password"), Some(("晋江市民政局 (mz)".into(), "mz".into())));
+    assert_eq!(opens(&issued, "another password"), None);
+
+    // Exported with a password it makes up and says.
+    let exported = data.dir.path().join("office.p12");
+    let out = xianjie()
+        .args(["pki", "export-p12", "office", "--out"])
+        .arg(&exported)
+        .arg("--dir")
+        .arg(&pki)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let password = said.trim().rsplit(' ').next().unwrap();
+    assert_eq!(password.len(), 12, "{said}");
+    assert_eq!(opens(&exported, password), Some(("联席会议办公室".into(), "office".into())));
+
+    // Too short a password writes nothing.
+    let short = data.dir.path().join("jy.p12");
+    let out = xianjie()
+        .args(["pki", "export-p12", "jy", "--password", "short", "--out"])
+        .arg(&short)
+        .arg("--dir")
+        .arg(&pki)
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && !short.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
+}

@@ -23,6 +23,11 @@ function followInbox() {
     clearTimeout(pending);
     pending = setTimeout(redraw, 200);
   });
+  // Refused for good (too many open pages of the member, a revoked certificate):
+  // look again every minute instead.
+  events.addEventListener("error", () => {
+    if (events.readyState === EventSource.CLOSED) setInterval(redraw, 60_000);
+  });
 }
 
 // 公民身份号码: 17 digits and a check digit (GB 11643), checked as it is typed.
