@@ -12,7 +12,10 @@ use clap::{Args, Subcommand};
 use crate::{
     config::{Config, Flags},
     domain::date::local_date,
-    pki::{authority::Authority, p12, Identity},
+    pki::{
+        authority::{Authority, Standing},
+        p12, Identity,
+    },
 };
 
 #[derive(Args)]
@@ -128,12 +131,11 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
         PkiCommand::List => {
             let now = crate::server::clock(&config).now();
             for issued in authority.list()? {
-                let days = (issued.not_after - now).num_days();
-                let status = match (issued.revoked, days) {
-                    (true, _) => "revoked".to_owned(),
-                    (false, ..0) => "EXPIRED".to_owned(),
-                    (false, 0..=30) => format!("EXPIRES IN {days} DAYS: issue a new one"),
-                    (false, _) => "valid".to_owned(),
+                let status = match issued.standing(now) {
+                    Standing::Revoked => "revoked".to_owned(),
+                    Standing::Expired => "EXPIRED".to_owned(),
+                    Standing::ExpiresIn(days) => format!("EXPIRES IN {days} DAYS: issue a new one"),
+                    Standing::Valid => "valid".to_owned(),
                 };
                 let who = issued.identity.map_or_else(|| "(server)".to_owned(), |i| i.uri());
                 let until = issued.not_after.format("%Y-%m-%d");

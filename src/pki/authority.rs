@@ -235,6 +235,31 @@ pub struct Issued {
     pub revoked: bool,
 }
 
+/// Days before its end from which a certificate is said to expire soon.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// How a certificate stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Revoked,
+    Expired,
+    /// Valid, and ends within [`EXPIRY_WARNING_DAYS`]: in this many days.
+    ExpiresIn(i64),
+    Valid,
+}
+
+impl Issued {
+    pub fn standing(&self, now: chrono::DateTime<chrono::Utc>) -> Standing {
+        let days = (self.not_after - now).num_days();
+        match (self.revoked, days) {
+            (true, _) => Standing::Revoked,
+            (false, ..0) => Standing::Expired,
+            (false, 0..=EXPIRY_WARNING_DAYS) => Standing::ExpiresIn(days),
+            (false, _) => Standing::Valid,
+        }
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Revocations {
     #[serde(default)]

@@ -42,9 +42,6 @@ use crate::{
     pki::{self, Identity, Revoked},
 };
 
-/// Days before a certificate ends from which the hub warns of it.
-const EXPIRY_WARNING_DAYS: f64 = 30.0;
-
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -230,7 +227,7 @@ impl Tls {
         let gauge = self.expiry.with_label_values(&[identity]);
         let first = gauge.get() == 0.0 || gauge.get().floor() != days.floor();
         gauge.set(days);
-        if days < EXPIRY_WARNING_DAYS && first {
+        if days < pki::authority::EXPIRY_WARNING_DAYS as f64 && first {
             tracing::warn!(identity, days = days.floor(), %not_after, "certificate expires soon: issue a new one (xianjie pki issue)");
         }
     }

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     app::{self, AppError},
     domain::{DomainError, Role},
-    pki::Identity,
+    pki::{authority::Standing, Identity},
 };
 
 /// A line of the table: a member (or the office, or an admin) and its certificate.
@@ -44,7 +44,7 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
     let issued = app::certificates::list(&web.hub, &visitor.actor)?;
     let now = web.hub.clock.now();
     let mut holders: Vec<Holder> = {
-        let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = web.directory();
         let mut identities: Vec<(Identity, String, bool)> = directory
             .members()
             .iter()
@@ -59,12 +59,11 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
                 let (serial, until, status, revoked) = match cert {
                     None => (String::new(), String::new(), "未签发".to_owned(), false),
                     Some(c) => {
-                        let days = (c.not_after - now).num_days();
-                        let status = match (c.revoked, days) {
-                            (true, _) => "已吊销".to_owned(),
-                            (false, ..0) => "已过期".to_owned(),
-                            (false, 0..=30) => format!("{days} 天后到期"),
-                            (false, _) => "有效".to_owned(),
+                        let status = match c.standing(now) {
+                            Standing::Revoked => "已吊销".to_owned(),
+                            Standing::Expired => "已过期".to_owned(),
+                            Standing::ExpiresIn(days) => format!("{days} 天后到期"),
+                            Standing::Valid => "有效".to_owned(),
                         };
                         (c.serial.clone(), c.not_after.format("%Y-%m-%d").to_string(), status, c.revoked)
                     }

@@ -116,7 +116,7 @@ async fn form(
         return Err(AppError::PermissionDenied("this form is for another role".into()).into());
     }
     let (needs, recipients) = {
-        let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = web.directory();
         let mut needs = checks("needs", Need::ALL, Need::code, Need::label, fields);
         for (check, need) in needs.iter_mut().zip(Need::ALL) {
             check.serves = serving(&directory, *need);

@@ -89,7 +89,7 @@ impl FromRequestParts<Web> for Visitor {
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, WebError> {
         let peer = parts.extensions.get::<ConnectInfo<Peer>>().map(|info| &info.0);
         let (caller, label) = {
-            let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let directory = web.directory();
             let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
             let caller = resolve(peer, &directory, &revoked, now)
                 .map_err(|_| WebError::Refused(refusal(peer, &revoked, now)))?;
@@ -102,9 +102,8 @@ impl FromRequestParts<Web> for Visitor {
             (caller, label)
         };
         web.rate.take(&caller.code)?;
-        let Some(Peer(Ok(verified))) = peer else {
-            unreachable!("a caller is resolved only from a verified certificate")
-        };
+        // A caller is resolved only from a verified certificate.
+        let Some(Peer(Ok(verified))) = peer else { return Err(WebError::Refused(Refusal::NoCertificate)) };
         let certificate = Certificate { serial: verified.serial.clone(), not_after: verified.not_after };
         let token = web.forms.token(&certificate.serial);
         Ok(Visitor { actor: Actor { caller, certificate }, label, token })

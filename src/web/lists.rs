@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::{Fields, Visitor},
-    page::{html, instant, member, Frame},
+    page::{html, instant, member, Choice, Frame},
     Web,
 };
 use crate::{
@@ -22,13 +22,6 @@ use crate::{
 };
 
 const PAGE: u32 = 50;
-
-/// A choice of a filter.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
 
 /// A line of a list.
 pub struct Line {
@@ -120,7 +113,7 @@ async fn list(web: Web, visitor: Visitor, query: Option<String>, sent: bool) -> 
         .map(|s| Choice { value: s.code().to_owned(), label: s.label().to_owned(), selected: Some(*s) == state })
         .collect();
     let counterparts = {
-        let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = web.directory();
         directory
             .members()
             .iter()

@@ -55,6 +55,13 @@ impl Web {
     }
 }
 
+impl Web {
+    /// The directory as it is now, for a page to name members.
+    fn directory(&self) -> std::sync::RwLockReadGuard<'_, crate::domain::directory::Directory> {
+        self.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Every page of the workbench.
 pub fn router(web: Web) -> Router {
     Router::new()

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::{Fields, Posted, Visitor},
-    page::{html, member, DeadlineLine, Frame},
+    page::{html, member, Choice, DeadlineLine, Frame},
     todo::{message, Message},
     words, Web,
 };
@@ -77,13 +77,6 @@ pub struct Chase {
     pub request_id: Uuid,
 }
 
-/// A choice of a filter.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "office_deadlines.html")]
 struct Deadlines {
@@ -131,7 +124,7 @@ pub async fn deadlines(
         .map(|(code, label, _)| Choice { value: (*code).into(), label: (*label).into(), selected: *code == view_code })
         .collect();
     let members = {
-        let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = web.directory();
         directory
             .members()
             .iter()

@@ -12,6 +12,14 @@ use crate::{
     store::{DeadlineQuery, ListedDeadline},
 };
 
+/// A choice of a filter, a select or a check box: its value, its label, whether it is
+/// chosen.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 /// A link of the menu.
 pub struct Link {
     pub href: &'static str,
@@ -91,7 +99,7 @@ pub fn html(page: &impl Template) -> Result<Response, WebError> {
 
 /// 晋江市民政局 (mz), or the code alone when the directory no longer has it.
 pub fn member(web: &Web, code: &MemberCode) -> String {
-    let directory = web.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let directory = web.directory();
     match directory.get(code) {
         Some(m) => format!("{} ({code})", m.short_name),
         None if *code == MemberCode::office() => "联席会议办公室".to_owned(),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     error::{violation_text, WebError},
     guard::{Fields, Posted, Visitor},
-    page::{html, instant, member, DeadlineLine, Frame},
+    page::{html, instant, member, Choice, DeadlineLine, Frame},
     words, Web,
 };
 use crate::{
@@ -56,13 +56,6 @@ pub struct Sibling {
     pub this: bool,
 }
 
-/// A choice of a form: value, label, whether it is chosen.
-pub struct Option_ {
-    pub value: String,
-    pub label: String,
-    pub chosen: bool,
-}
-
 /// A form of an act, with what was typed into it and what the hub refused.
 pub struct ActForm {
     pub name: &'static str,
@@ -99,11 +92,12 @@ struct Page {
     steps: Vec<Step>,
     deadlines: Vec<DeadlineLine>,
     acts: Vec<ActForm>,
-    outcomes: Vec<Option_>,
-    grounds: Vec<Option_>,
+    outcomes: Vec<Choice>,
+    grounds: Vec<Choice>,
     /// Agencies the sender may re-route a returned referral to; empty otherwise.
-    reroute: Vec<Option_>,
+    reroute: Vec<Choice>,
     reroute_id: Uuid,
+    reroute_errors: Vec<String>,
     masked: bool,
 }
 
@@ -225,27 +219,27 @@ async fn render(
     let chosen = |field: &str, value: &str| refused.as_ref().is_some_and(|f| f.fields.all(field).contains(&value));
     let outcomes = Outcome::ALL
         .iter()
-        .map(|o| Option_ { value: o.code().into(), label: o.label().into(), chosen: chosen("outcome", o.code()) })
+        .map(|o| Choice { value: o.code().into(), label: o.label().into(), selected: chosen("outcome", o.code()) })
         .collect();
     let grounds = RefusalGround::ALL
         .iter()
-        .map(|g| Option_ {
+        .map(|g| Choice {
             value: g.code().into(),
             label: g.label().into(),
-            chosen: chosen("refusal_grounds", g.code()),
+            selected: chosen("refusal_grounds", g.code()),
         })
         .collect();
     let reroute = if r.state == ReferralState::Returned && r.sender == visitor.caller().code {
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = web.directory();
         let wanted = r.kind.recipient_role();
         directory
             .members()
             .iter()
             .filter(|m| m.active && m.role == wanted && m.code != r.recipient)
-            .map(|m| Option_ {
+            .map(|m| Choice {
                 value: m.code.to_string(),
                 label: format!("{} ({})", m.short_name, m.code),
-                chosen: false,
+                selected: false,
             })
             .collect()
     } else {
@@ -279,6 +273,10 @@ async fn render(
         grounds,
         reroute,
         reroute_id: Uuid::new_v4(),
+        reroute_errors: match &refused {
+            Some(refused) if refused.act == "reroute" => refused.violations.iter().map(violation_text).collect(),
+            _ => Vec::new(),
+        },
         masked,
     };
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

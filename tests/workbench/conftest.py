@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = ROOT / "target" / "debug" / "xianjie"
+BINARY = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug" / "xianjie"
 ARTIFACTS = ROOT / "target" / "workbench-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "workbench-test"
