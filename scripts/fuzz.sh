@@ -23,7 +23,7 @@ echo "== fuzzing request validation for ${seconds}s (sanitizer: ${sanitizer})"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-cargo "${toolchain[@]}" fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" requests -- \
+cargo "${toolchain[@]}" fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" --codegen-units 16 requests -- \
     -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || status=$?
 grep -E '^(stat::number_of_executed_units|stat::new_units_added|Done )' "$log" || true
 if [ "$status" -ne 0 ]; then

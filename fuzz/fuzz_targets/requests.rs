@@ -8,7 +8,8 @@ use prost::Message;
 use xianjie::{
     api::{convert, submission},
     domain::{
-        calendar::schedule, directory::Directory, person::IdNumber, referral::Submission, Caller, MemberCode, Role,
+        calendar::schedule, directory::Directory, draft, person::IdNumber, referral::Submission, Caller, MemberCode,
+        Role,
     },
     proto as pb,
 };
@@ -29,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         2 => {
             let Ok(request) = pb::ConcludeRequest::decode(rest) else { return };
             let _ = convert::conclusion(request.conclusion.as_ref());
-            let _ = convert::note("feedback", &request.feedback);
+            let _ = draft::note("feedback", &request.feedback);
         }
         3 => {
             let text = String::from_utf8_lossy(rest);

@@ -114,6 +114,16 @@ impl Keys {
     pub fn blind_index(&self, id: &IdNumber) -> String {
         blind_index(&self.current(), id)
     }
+
+    /// A key of its own for `purpose`, derived from the index key: the same on every
+    /// hub that shares the keyring, and after a restart.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.current().index_key().as_ref())
+            .expect("HMAC takes any key length");
+        mac.update(b"xianjie:derive:");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// The id of the key a sealed value names.
@@ -205,6 +215,16 @@ mod tests {
 
     fn keyring() -> Keyring {
         Keyring::generate().unwrap()
+    }
+
+    #[test]
+    fn a_derived_key_is_the_same_for_the_same_keyring_and_purpose_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.toml");
+        let keys = Keys::open_or_create(&path).unwrap();
+        assert_eq!(Keys::from_file(&path).unwrap().derive("forms"), keys.derive("forms"), "read again");
+        assert_ne!(keys.derive("forms"), keys.derive("other"));
+        assert_ne!(keys.derive("forms"), Keys::new(keyring(), KeySource::Text).derive("forms"));
     }
 
     #[test]

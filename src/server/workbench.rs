@@ -62,7 +62,7 @@ pub async fn serve(
             }
         })
     };
-    let router = web::router(Web::new(hub, rate, reread)?);
+    let router = web::router(Web::new(hub, rate, reread));
     let browsers = Browsers(tls.incoming_web(listener));
     axum::serve(browsers, router.into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(stopping)

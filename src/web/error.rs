@@ -99,7 +99,7 @@ impl IntoResponse for WebError {
             WebError::Forged => (
                 StatusCode::FORBIDDEN,
                 "表单已失效",
-                "这份表单不是从本工作台的页面提交的，或页面已过期（例如系统重启之后）。请返回，刷新页面后重新提交。"
+                "这份表单不是从本工作台的页面提交的，或页面已过期（例如更换证书之后）。请返回，刷新页面后重新提交。"
                     .to_owned(),
             ),
             WebError::TooLarge => {

@@ -46,12 +46,9 @@ pub struct Web {
 }
 
 impl Web {
-    pub fn new(
-        hub: Hub,
-        rate: Arc<RateLimiter>,
-        reread_certificates: Arc<dyn Fn() + Send + Sync>,
-    ) -> anyhow::Result<Self> {
-        Ok(Self { hub, rate, forms: Arc::new(guard::FormKey::new()?), reread_certificates })
+    pub fn new(hub: Hub, rate: Arc<RateLimiter>, reread_certificates: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let forms = Arc::new(guard::FormKey::new(hub.keys.derive("workbench-form-token")));
+        Self { hub, rate, forms, reread_certificates }
     }
 }
 
