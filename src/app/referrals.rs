@@ -326,7 +326,9 @@ pub async fn reroute(
 ) -> Result<Submitted, AppError> {
     let returned = visible(hub, actor, id).await?;
     if returned.sender != actor.caller.code {
-        return Err(AppError::NotFound(format!("referral {id}")));
+        return Err(
+            crate::domain::DomainError::Forbidden("only the sender re-routes a returned referral".into()).into()
+        );
     }
     if returned.state != crate::domain::referral::State::Returned {
         return Err(crate::domain::DomainError::WrongState { action: "reroute", current: returned.state.code() }.into());

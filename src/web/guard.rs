@@ -28,7 +28,7 @@ use crate::{
         Actor,
     },
     domain::{Caller, Role},
-    pki::{Certificate, Identity, Revoked},
+    pki::{Certificate, Revoked},
 };
 
 /// The largest form the workbench takes (a year's holiday schedule fits many times).
@@ -91,17 +91,13 @@ impl FromRequestParts<Web> for Visitor {
             let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
             let caller = resolve(peer, &directory, &revoked, now)
                 .map_err(|_| WebError::Refused(refusal(peer, &revoked, now)))?;
-            let identity = match caller.role {
-                Role::Office => Identity::Office,
-                Role::Admin => Identity::Admin,
-                _ => Identity::Member(caller.code.clone()),
-            };
-            let label = identity.label(&directory);
-            (caller, label)
+            (caller, peer.and_then(|p| p.0.as_ref().ok()).map(|v| v.identity.label(&directory)))
         };
         web.rate.take(&caller.code)?;
         // A caller is resolved only from a verified certificate.
-        let Some(Peer(Ok(verified))) = peer else { return Err(WebError::Refused(Refusal::NoCertificate)) };
+        let (Some(Peer(Ok(verified))), Some(label)) = (peer, label) else {
+            return Err(WebError::Refused(Refusal::NoCertificate));
+        };
         let certificate = Certificate { serial: verified.serial.clone(), not_after: verified.not_after };
         let token = web.forms.token(&certificate.serial);
         Ok(Visitor { actor: Actor { caller, certificate }, label, token })

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::{Fields, Visitor},
-    page::{html, instant, member, Choice, Frame},
+    page::{html, instant, member, members, Choice, Frame},
     Web,
 };
 use crate::{
@@ -112,19 +112,7 @@ async fn list(web: Web, visitor: Visitor, query: Option<String>, sent: bool) -> 
         .iter()
         .map(|s| Choice { value: s.code().to_owned(), label: s.label().to_owned(), selected: Some(*s) == state })
         .collect();
-    let counterparts = {
-        let directory = web.directory();
-        directory
-            .members()
-            .iter()
-            .filter(|m| m.code != visitor.caller().code)
-            .map(|m| Choice {
-                value: m.code.to_string(),
-                label: format!("{} ({})", m.short_name, m.code),
-                selected: counterpart.as_ref() == Some(&m.code),
-            })
-            .collect()
-    };
+    let counterparts = members(&web, Some(&visitor.caller().code), counterpart.as_ref());
     let (title, here, counterpart_heading) =
         if sent { ("已发送", "/sent", "接收单位") } else { ("已接收", "/received", "移送单位") };
     html(&Page {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::{Fields, Posted, Visitor},
-    page::{html, member, Choice, DeadlineLine, Frame},
+    page::{html, member, members, Choice, DeadlineLine, Frame},
     todo::{message, Message},
     words, Web,
 };
@@ -123,18 +123,7 @@ pub async fn deadlines(
         .iter()
         .map(|(code, label, _)| Choice { value: (*code).into(), label: (*label).into(), selected: *code == view_code })
         .collect();
-    let members = {
-        let directory = web.directory();
-        directory
-            .members()
-            .iter()
-            .map(|m| Choice {
-                value: m.code.to_string(),
-                label: format!("{} ({})", m.short_name, m.code),
-                selected: responsible.as_ref() == Some(&m.code),
-            })
-            .collect()
-    };
+    let members = members(&web, None, responsible.as_ref());
     if query.get("done") == "reminded" {
         frame = frame.with_flash(words::done("reminded"));
     }

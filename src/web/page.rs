@@ -108,6 +108,20 @@ pub fn member(web: &Web, code: &MemberCode) -> String {
     }
 }
 
+/// The members of the directory as choices of a filter (`except` one), `selected` chosen.
+pub fn members(web: &Web, except: Option<&MemberCode>, selected: Option<&MemberCode>) -> Vec<Choice> {
+    web.directory()
+        .members()
+        .iter()
+        .filter(|m| Some(&m.code) != except)
+        .map(|m| Choice {
+            value: m.code.to_string(),
+            label: format!("{} ({})", m.short_name, m.code),
+            selected: selected == Some(&m.code),
+        })
+        .collect()
+}
+
 /// An instant in China time, to the minute.
 pub fn instant(at: DateTime<Utc>) -> String {
     at.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()

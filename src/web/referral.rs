@@ -290,15 +290,21 @@ const TYPED: [&str; 6] = ["concluded_on", "summary", "amount", "feedback", "reas
 pub async fn page(
     State(web): State<Web>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
+    let id = referral_id(&id)?;
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
     let flash = match query.get("done") {
         "" => "",
         done => words::done(done),
     };
     render(&web, &visitor, id, flash, None).await
+}
+
+/// The referral an address names; an address that names none is a page not found.
+fn referral_id(raw: &str) -> Result<Uuid, WebError> {
+    Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
 }
 
 /// Yuan with at most two decimals (`1234.5`) as fen; blank is none.
@@ -355,7 +361,8 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
 
 /// Does an act, then shows the page again saying what was done; a refusal of the
 /// form shows beside it, with what was typed.
-pub async fn act(State(web): State<Web>, Path(id): Path<Uuid>, posted: Posted) -> Result<Response, WebError> {
+pub async fn act(State(web): State<Web>, Path(id): Path<String>, posted: Posted) -> Result<Response, WebError> {
+    let id = referral_id(&id)?;
     let Posted { visitor, fields } = posted;
     let done = match action(&fields) {
         Ok(action) => {
@@ -375,7 +382,8 @@ pub async fn act(State(web): State<Web>, Path(id): Path<Uuid>, posted: Posted) -
 }
 
 /// Refers the person of a returned referral to other agencies, in the same case.
-pub async fn reroute(State(web): State<Web>, Path(id): Path<Uuid>, posted: Posted) -> Result<Response, WebError> {
+pub async fn reroute(State(web): State<Web>, Path(id): Path<String>, posted: Posted) -> Result<Response, WebError> {
+    let id = referral_id(&id)?;
     let Posted { visitor, fields } = posted;
     let recipients = fields
         .all("recipients")

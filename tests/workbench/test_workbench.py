@@ -157,7 +157,9 @@ def test_the_office_sees_an_overdue_start_and_its_reminder_reaches_the_member(hu
     assert office.page.url.endswith("/office")
     line = office.page.locator("tr", has_text="民政 (mz)")
     cells = line.locator("td").all_inner_texts()
-    assert cells[1:4] == ["1", "0", "1"], cells
+    assert cells[1:] == ["1", "0", "1", "0%"], "open, due soon, overdue, on time this year"
+    jcy_cells = office.page.locator("tr", has_text="检察院 (jcy)").locator("td").all_inner_texts()
+    assert jcy_cells[1:] == ["0", "0", "0", "100%"], "the referral was made in time"
     office.shot("12-office-overview")
     line.get_by_role("link", name="1").last.click()
     office.page.wait_for_load_state()
@@ -225,6 +227,8 @@ def test_refusals_no_certificate_revoked_forged_posts_and_another_members_referr
     response = jy.open(path)
     assert response.status == 404
     assert "孙某" not in jy.page.content()
+    response = jy.open("/referrals/not-a-referral")
+    assert response.status == 404 and "未找到" in jy.page.content()
 
     # A form without the token, and one from another origin.
     mz = desk("mz")
