@@ -33,13 +33,12 @@ pub async fn issue(hub: &Hub, actor: &Actor, who: &Identity, password: &str) -> 
     if password.chars().count() < p12::MIN_PASSWORD {
         return Err(AppError::invalid("password", format!("at least {} characters", p12::MIN_PASSWORD)));
     }
-    authority.issue(who)?;
+    let serial = authority.issue(who)?;
     let label = {
         let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         who.label(&directory)
     };
     let file = p12::export(authority, who.name(), &label, password)?;
-    let serial = authority.list()?.into_iter().find(|i| i.name == who.name()).map(|i| i.serial).unwrap_or_default();
     hub.audit(&actor.caller.code, &actor.certificate.serial, "IssueCertificate", vec![], &format!("{who} {serial}"))
         .await?;
     Ok(file)

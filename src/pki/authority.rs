@@ -198,11 +198,12 @@ impl Authority {
             params.subject_alt_names.push(san);
         }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        self.sign("server", params)
+        self.sign("server", params).map(drop)
     }
 
-    /// Issues (or re-issues) the client certificate of `identity`.
-    pub fn issue(&self, identity: &Identity) -> Result<(), PkiError> {
+    /// Issues (or re-issues) the client certificate of `identity`; returns its serial
+    /// number.
+    pub fn issue(&self, identity: &Identity) -> Result<String, PkiError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = name("xianjie", identity.name());
         params.subject_alt_names = vec![SanType::URI(identity.uri().try_into()?)];
@@ -210,7 +211,8 @@ impl Authority {
         self.sign(identity.name(), params)
     }
 
-    fn sign(&self, file: &str, mut params: CertificateParams) -> Result<(), PkiError> {
+    /// Signs `params` with the CA into `file`; returns the certificate's serial number.
+    fn sign(&self, file: &str, mut params: CertificateParams) -> Result<String, PkiError> {
         let issuer = self.issuer()?;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
@@ -219,7 +221,8 @@ impl Authority {
         let cert = params.signed_by(&key, &issuer)?;
         let (cert_path, key_path) = self.pair(file);
         write(&key_path, &key.serialize_pem(), true)?;
-        write(&cert_path, &cert.pem(), false)
+        write(&cert_path, &cert.pem(), false)?;
+        serial(cert.der()).map_err(PkiError::Invalid)
     }
 }
 

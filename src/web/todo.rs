@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     app::{self, referrals::Waiting},
-    domain::{date::local_date, Role},
+    domain::{date::local_date, lifecycle::NoticeKind, Role},
     store::InboxEvent,
 };
 
@@ -69,7 +69,7 @@ async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>
     let messages = app::inbox::recent(hub, &visitor.actor, 20)
         .await?
         .iter()
-        .filter(|e| e.notice.kind != crate::domain::lifecycle::NoticeKind::AuditCheckpoint)
+        .filter(|e| e.notice.kind != NoticeKind::AuditCheckpoint)
         .map(|e| message(web, e))
         .collect();
     Ok((rows, messages))
@@ -84,7 +84,7 @@ pub fn message(web: &Web, event: &InboxEvent) -> Message {
         referral: (!n.referral_id.is_nil()).then_some(n.referral_id),
         from: member(web, &n.actor),
         note: n.note.clone(),
-        reminder: n.kind == crate::domain::lifecycle::NoticeKind::Reminder,
+        reminder: n.kind == NoticeKind::Reminder,
     }
 }
 
