@@ -111,7 +111,7 @@ def graph() -> dict[str, set[str]]:
 # one layer do not name each other.
 LAYERS = [
     ["domain"],
-    ["clock", "proto", "keys", "metrics", "pki"],
+    ["clock", "documents", "proto", "keys", "metrics", "pki"],
     ["config"],
     ["store", "telemetry"],
     ["audit", "delivery"],

@@ -84,6 +84,43 @@ pub struct Config {
     /// How long a stopping hub reports NOT_SERVING to health checks while still
     /// answering, before it drains: time for a load balancer to look elsewhere.
     pub shutdown_grace_ms: u64,
+    /// Attachments and letters (`[materials]`).
+    pub materials: MaterialsConfig,
+}
+
+/// What members may attach, and how their letters are written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaterialsConfig {
+    /// The largest file, in MiB.
+    pub file_mib: u64,
+    /// All the files of one referral together, in MiB.
+    pub referral_mib: u64,
+    /// How many files one referral carries.
+    pub referral_files: usize,
+    /// Uploads taken at once, hub-wide: each is held (sealed) in memory until it is
+    /// complete and written in one commit.
+    pub uploads_at_once: usize,
+    /// A DOCX template for the letters (移送函) in place of the shipped one: its text
+    /// holds placeholders such as `{{文号}}` and `{{正文}}` (see the README). Read
+    /// again for every letter, so a new one takes effect without a restart.
+    pub letter_template: Option<PathBuf>,
+    /// Each member's prefix of document numbers, by member code (`jcy = "晋检八部社救移"`);
+    /// a member without one numbers under its short name and 移.
+    pub document_prefixes: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for MaterialsConfig {
+    fn default() -> Self {
+        Self {
+            file_mib: 20,
+            referral_mib: 100,
+            referral_files: 30,
+            uploads_at_once: 8,
+            letter_template: None,
+            document_prefixes: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -122,6 +159,7 @@ impl Default for Config {
             shutdown_grace_ms: 2_000,
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7444))),
             workbench_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7445))),
+            materials: MaterialsConfig::default(),
         }
     }
 }
@@ -175,6 +213,7 @@ impl fmt::Debug for Config {
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
             .field("metrics_listen", &self.metrics_listen)
             .field("workbench_listen", &self.workbench_listen)
+            .field("materials", &self.materials)
             .finish()
     }
 }

@@ -19,6 +19,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod documents;
 pub mod domain;
 pub mod keys;
 pub mod metrics;

@@ -100,6 +100,14 @@ impl From<AppError> for Status {
             ),
             AppError::Unavailable(_) => Status::unavailable(message),
             AppError::Contended => Status::aborted(message),
+            AppError::Integrity(_) => {
+                tracing::error!(error = %message, "a stored file failed its integrity check");
+                Status::data_loss(message)
+            }
+            AppError::Document(e) => {
+                tracing::error!(error = %e, "writing a document");
+                Status::internal(e.to_string())
+            }
             AppError::Certificates(e) => {
                 tracing::error!(error = %e, "certificate authority failure");
                 Status::internal("internal error in the certificate authority")

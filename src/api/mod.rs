@@ -9,6 +9,7 @@ mod directory;
 pub mod error;
 pub mod identity;
 mod inbox;
+pub mod materials;
 mod referrals;
 
 use prost::Message;
@@ -19,6 +20,7 @@ pub use coordination::CoordinationApi;
 pub use directory::DirectoryApi;
 pub use identity::Authenticate;
 pub use inbox::InboxApi;
+pub use materials::MaterialApi;
 pub use referrals::{submission, ReferralApi};
 
 use crate::app::RequestKey;

@@ -122,7 +122,8 @@ impl ReferralService for ReferralApi {
             "" => None,
             raw => Some(parse_uuid("case_id", raw)?),
         };
-        let draft = Draft { kind, content, recipients, case_id };
+        let attachments = super::materials::attachment_ids(&body.attachment_ids)?;
+        let draft = Draft { kind, content, recipients, case_id, attachments };
         let key = key("Submit", &body.request_id, &request);
         let submitted = app::referrals::submit(&self.hub, &actor, &key, draft).await?;
         Ok(Response::new(pb::SubmitResponse {
@@ -142,6 +143,7 @@ impl ReferralService for ReferralApi {
             referral: Some(convert::referral_as(&shown.referral, shown.view)),
             history: shown.history.iter().map(|e| convert::entry_as(e, shown.view)).collect(),
             deadlines: shown.deadlines.iter().map(|d| convert::deadline(d, today, &calendar)).collect(),
+            attachments: shown.files.iter().map(|c| super::materials::carried(c, shown.view)).collect(),
         }))
     }
 
@@ -285,12 +287,14 @@ impl ReferralService for ReferralApi {
 
     #[tracing::instrument(skip_all, fields(rpc = "Comment"))]
     async fn comment(&self, request: Request<pb::CommentRequest>) -> Result<Response<pb::Referral>, Status> {
-        self.act(
-            request,
-            "Comment",
-            |q| (&q.request_id, &q.referral_id),
-            |q| Ok(Action::Comment(draft::note("text", &q.text)?)),
-        )
-        .await
+        let actor = identity::actor(&request)?;
+        app::identity::member(&actor.caller)?;
+        let body = request.get_ref();
+        let id = parse_uuid("referral_id", &body.referral_id)?;
+        let action = Action::Comment(draft::note("text", &body.text).map_err(AppError::from)?);
+        let attachments = super::materials::attachment_ids(&body.attachment_ids)?;
+        let key = key("Comment", &body.request_id, &request);
+        let referral = app::referrals::act_with(&self.hub, &actor, &key, id, action, &attachments).await?;
+        Ok(Response::new(convert::referral(&referral)))
     }
 }

@@ -109,7 +109,7 @@ async fn plan(hub: &Hub, schedule: Schedule, source: &str, loaded_by: &MemberCod
         commit.deadline_updates.push(DeadlineUpdate { deadline: next, was: was.clone() });
     }
     let answer = Loaded { year: schedule.year, version, recounted: open.len() as u32, moved };
-    Ok(Plan { commit, answer })
+    Ok(Plan::new(commit, answer))
 }
 
 /// Largest schedule file accepted.

@@ -151,10 +151,7 @@ pub async fn remind(
                 hub.clock.now(),
                 note.clone(),
             );
-            Ok(Plan {
-                commit: Commit { notices: vec![notice], ..Commit::default() },
-                answer: Reminded { deadline: listed },
-            })
+            Ok(Plan::new(Commit { notices: vec![notice], ..Commit::default() }, Reminded { deadline: listed }))
         })
     })
     .await

@@ -45,6 +45,12 @@ pub enum AppError {
     /// The certificate authority beside the hub could not read or write its files.
     #[error(transparent)]
     Certificates(#[from] crate::pki::authority::PkiError),
+    /// A stored file that fails its integrity check: altered, reordered or cut short.
+    #[error("{0}")]
+    Integrity(String),
+    /// A document could not be written (the letter template is broken).
+    #[error(transparent)]
+    Document(#[from] crate::documents::DocumentError),
 }
 
 impl AppError {

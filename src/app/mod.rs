@@ -11,6 +11,7 @@ mod error;
 pub mod identity;
 pub mod inbox;
 pub mod limits;
+pub mod materials;
 mod once;
 pub mod referrals;
 
@@ -52,6 +53,8 @@ pub struct Hub {
     pub metrics: Arc<Metrics>,
     /// The certificate authority beside the hub, when it runs one.
     pub authority: Option<Authority>,
+    /// Attachment limits, the letter template and document number prefixes.
+    pub materials: Arc<materials::Materials>,
 }
 
 /// Who acts: the caller, with the certificate they presented (named in the audit log).

@@ -48,6 +48,9 @@ pub struct Recorded {
     pub deadline: Option<DeadlineKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Loaded>,
+    /// A file stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Uuid>,
 }
 
 /// The answer to a mutating operation: what its record keeps, and how it is given
@@ -62,6 +65,15 @@ pub trait Answer: Sized + Send {
 pub struct Plan<R> {
     pub commit: Commit,
     pub answer: R,
+    /// What the audit record says beyond who did what to which referrals (the digests
+    /// of files stored or attached); usually empty.
+    pub detail: String,
+}
+
+impl<R> Plan<R> {
+    pub fn new(commit: Commit, answer: R) -> Self {
+        Self { commit, answer, detail: String::new() }
+    }
 }
 
 /// One attempt at planning a mutating operation.
@@ -90,7 +102,7 @@ impl Hub {
         let request_id = RequestId::parse(&key.request_id).map_err(|v| AppError::Domain(v.into()))?;
         let replay = || self.replay(actor, method, &request_id, &key.fingerprint);
         for _ in 0..ATTEMPTS {
-            let Plan { commit, answer } = match plan().await {
+            let Plan { commit, answer, detail } = match plan().await {
                 Ok(plan) => plan,
                 // A retry, or the same request sent twice at once and answered
                 // meanwhile, finds its act done (and its plan impossible): the recorded
@@ -102,7 +114,7 @@ impl Hub {
                 certificate: actor.certificate.serial.clone(),
                 action: method.to_owned(),
                 referrals: commit.referrals(),
-                detail: String::new(),
+                detail,
             };
             let record = serde_json::to_vec(&answer.record())
                 .map_err(|e| AppError::Store(StoreError::Corrupt(format!("recording an answer: {e}"))))?;

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use super::{identity, materials, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     domain::{
         case::CaseState,
@@ -11,6 +11,7 @@ use crate::{
         history::{EntryKind, HistoryEntry},
         id::new_id,
         lifecycle::{self, Action},
+        material::Carried,
         referral::{Content, Referral, ReferralKind, Submission},
         MemberCode, Role,
     },
@@ -44,6 +45,8 @@ pub struct Draft {
     pub content: Content,
     pub recipients: Vec<MemberCode>,
     pub case_id: Option<Uuid>,
+    /// Files uploaded beforehand that every referral of the submit carries.
+    pub attachments: Vec<Uuid>,
 }
 
 /// The referrals a submit made.
@@ -119,7 +122,9 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
             _ => return Err(AppError::NotFound(format!("case {case_id}"))),
         },
     };
-    let submission = &submission;
+    let files = materials::uploaded(hub, &draft.attachments).await?;
+    materials::links(hub, actor, &files, &[], (Uuid::nil(), 1))?;
+    let (submission, files) = (&submission, &files);
     // One open referral per person and recipient: the store's unique index refuses a
     // second one as it is written, so a submit reads nothing first; only a refusal
     // looks up the open referral, to name it to its sender.
@@ -143,7 +148,13 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                     })
                     .collect();
                 let new_case = existing_case.is_none().then(|| (case_id, caller.code.clone()));
-                Ok(Plan { commit: Commit { new_case, changes, ..Commit::default() }, answer })
+                let mut links = Vec::new();
+                for id in &ids {
+                    links.extend(materials::links(hub, actor, files, &[], (*id, 1))?);
+                }
+                let numbering = materials::numbering(hub, &answer.referrals);
+                let commit = Commit { new_case, changes, links, numbering, ..Commit::default() };
+                Ok(Plan { detail: materials::detail(files), ..Plan::new(commit, answer) })
             })
         })
         .await;
@@ -174,7 +185,24 @@ pub fn method(action: &Action) -> &'static str {
 
 /// Applies one life-cycle act to referral `id`, once per request id.
 pub async fn act(hub: &Hub, actor: &Actor, key: &RequestKey, id: Uuid, action: Action) -> Result<Referral, AppError> {
+    act_with(hub, actor, key, id, action, &[]).await
+}
+
+/// Applies one life-cycle act to referral `id` with files uploaded beforehand (only a
+/// comment carries files), once per request id.
+pub async fn act_with(
+    hub: &Hub,
+    actor: &Actor,
+    key: &RequestKey,
+    id: Uuid,
+    action: Action,
+    attachments: &[Uuid],
+) -> Result<Referral, AppError> {
     identity::member(&actor.caller)?;
+    if !attachments.is_empty() && !matches!(action, Action::Comment(_)) {
+        return Err(AppError::invalid("attachments", "files come with a submit or a comment"));
+    }
+    let files = &materials::uploaded(hub, attachments).await?;
     let action = &action;
     hub.once(actor, method(action), key, move || {
         Box::pin(async move {
@@ -186,6 +214,12 @@ pub async fn act(hub: &Hub, actor: &Actor, key: &RequestKey, id: Uuid, action: A
             let calendar = hub.calendar();
             let deadlines = deadline::on_act(&t.referral, &acts, &existing, &calendar, &hub.policy, now);
             let answer = t.referral.clone();
+            let links = if files.is_empty() {
+                Vec::new()
+            } else {
+                let carried = hub.store.carried(&[id]).await?;
+                materials::links(hub, actor, files, &carried, (id, t.referral.version))?
+            };
             let change = Change {
                 expected_version: Some(current.version),
                 referral: t.referral,
@@ -193,7 +227,8 @@ pub async fn act(hub: &Hub, actor: &Actor, key: &RequestKey, id: Uuid, action: A
                 notices: t.notices,
                 deadlines,
             };
-            Ok(Plan { commit: Commit { changes: vec![change], ..Commit::default() }, answer })
+            let commit = Commit { changes: vec![change], links, ..Commit::default() };
+            Ok(Plan { detail: materials::detail(files), ..Plan::new(commit, answer) })
         })
     })
     .await
@@ -205,6 +240,8 @@ pub struct Shown {
     pub referral: Referral,
     pub history: Vec<HistoryEntry>,
     pub deadlines: Vec<ListedDeadline>,
+    /// The files it carries, as the reader sees them.
+    pub files: Vec<Carried>,
     pub view: View,
 }
 
@@ -226,7 +263,8 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
             green_channel: referral.content.green_channel(),
         })
         .collect();
-    Ok(Shown { referral, history, deadlines, view: View::of(actor) })
+    let files = materials::shown(hub.store.carried(&[id]).await?, View::of(actor));
+    Ok(Shown { referral, history, deadlines, files, view: View::of(actor) })
 }
 
 /// A page of referrals, and whether more follow.
@@ -333,6 +371,16 @@ pub async fn reroute(
     if returned.state != crate::domain::referral::State::Returned {
         return Err(crate::domain::DomainError::WrongState { action: "reroute", current: returned.state.code() }.into());
     }
-    let draft = Draft { kind: returned.kind, content: returned.content, recipients, case_id: Some(returned.case_id) };
+    // The person's materials go with them: the files the returned referral was
+    // submitted with.
+    let carried = hub.store.carried(&[id]).await?;
+    let attachments = carried.iter().filter(|c| c.version == 1).map(|c| c.attachment.id).collect();
+    let draft = Draft {
+        kind: returned.kind,
+        content: returned.content,
+        recipients,
+        case_id: Some(returned.case_id),
+        attachments,
+    };
     submit(hub, actor, key, draft).await
 }

@@ -4,6 +4,8 @@
 //! The key (Ed25519, PKCS#8) is kept in a file outside the database, created on first
 //! start; its public half is written beside it (`.pub`, base64) for verifiers.
 
+pub mod dossier;
+
 use std::{
     fs,
     io::{self, Write},

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::{
-    audit::{self, Verdict},
+    audit::{self, dossier, Verdict},
     config::{Config, Flags},
     domain::audit::{hex, Checkpoint},
     store,
@@ -36,6 +36,15 @@ enum AuditCommand {
         #[arg(long)]
         public_key: Option<PathBuf>,
     },
+    /// Checks a case's dossier (zip) on its own, without the hub: its audit entries
+    /// chain to each other and to the hub's signed checkpoint, and every file in it
+    /// has a SHA-256 the signed entries recorded. Exits 1 if anything is wrong.
+    VerifyDossier {
+        file: PathBuf,
+        /// The hub's audit public key (`audit-signing.key.pub`).
+        #[arg(long)]
+        public_key: PathBuf,
+    },
     /// Prints entries of the log, oldest first.
     Show {
         #[arg(long, default_value_t = 0)]
@@ -46,6 +55,20 @@ enum AuditCommand {
 }
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    if let AuditCommand::VerifyDossier { file, public_key } = &args.command {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let public_key = audit::read_public_key(public_key)?;
+        return Ok(match dossier::verify(&bytes, &public_key) {
+            Ok(report) => {
+                println!("dossier intact: {report}");
+                ExitCode::SUCCESS
+            }
+            Err(broken) => {
+                println!("dossier broken: {broken}");
+                ExitCode::FAILURE
+            }
+        });
+    }
     let config = Config::from_process(args.config.as_deref(), &Flags { data_dir: args.data_dir, ..Flags::default() })?;
     let keys = Arc::new(config.keys().context("loading the keyring")?);
     let store = store::open(&config.database_url(), keys).await.context("opening the database")?;
@@ -76,6 +99,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        AuditCommand::VerifyDossier { .. } => unreachable!("answered above"),
         AuditCommand::Show { after, limit } => {
             for e in store.audit_log(after, limit).await? {
                 let referrals: Vec<String> = e.record.referrals.iter().map(ToString::to_string).collect();

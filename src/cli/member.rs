@@ -105,8 +105,38 @@ enum MemberCommand {
         #[arg(long)]
         reason: String,
     },
-    /// 补充材料.
-    Comment { id: String, text: String },
+    /// 补充材料, with files if any.
+    Comment {
+        id: String,
+        text: String,
+        /// A file to attach (PDF, OFD, JPEG, PNG, DOCX, XLSX); repeatable.
+        #[arg(long = "attach")]
+        attach: Vec<PathBuf>,
+    },
+    /// The files a referral carries.
+    Attachments { id: String },
+    /// Downloads a file of a referral; written only if it arrives whole and matches its
+    /// recorded SHA-256.
+    Download {
+        id: String,
+        attachment: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The referral's letter (移送函) as DOCX.
+    Letter {
+        id: String,
+        /// A file, or a directory to save it in under its own name.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// A case's dossier for 归档 (zip): letters, files, history, audit excerpt.
+    Dossier {
+        case: String,
+        /// A file, or a directory to save it in under its own name.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Your inbox: what came after your last acknowledgement (or `--after N`).
     Inbox {
         #[arg(long)]
@@ -136,6 +166,10 @@ struct SubmitArgs {
     /// A TOML or JSON file with the referral (see README); flags below override it.
     #[arg(long)]
     file: Option<PathBuf>,
+    /// A file to attach (PDF, OFD, JPEG, PNG, DOCX, XLSX); repeatable. Each is
+    /// uploaded first, then carried by every referral of the submit.
+    #[arg(long = "attach")]
+    attach: Vec<PathBuf>,
     /// `social_assistance` or `judicial_clue`.
     #[arg(long)]
     kind: Option<String>,
@@ -288,9 +322,13 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             }
         }
         MemberCommand::Submit(submit) => {
+            let attach = submit.attach.clone();
             let file = submit.into_file()?;
-            let answer =
-                client.submit(file.draft()?, file.recipients.clone(), file.case_id.clone()).await.map_err(explain)?;
+            let attachments = upload_all(&client, &attach).await?;
+            let answer = client
+                .submit_with(file.draft()?, file.recipients.clone(), file.case_id.clone(), attachments)
+                .await
+                .map_err(explain)?;
             if json {
                 print_json(
                     &serde_json::json!({"case_id": answer.case_id, "referrals": answer.referrals.iter().map(render::referral_json).collect::<Vec<_>>()}),
@@ -355,7 +393,30 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Feedback { id, text } => show(&client.feedback(&id, &text).await.map_err(explain)?),
         MemberCommand::Return { id, reason } => show(&client.return_referral(&id, &reason).await.map_err(explain)?),
         MemberCommand::Withdraw { id, reason } => show(&client.withdraw(&id, &reason).await.map_err(explain)?),
-        MemberCommand::Comment { id, text } => show(&client.comment(&id, &text).await.map_err(explain)?),
+        MemberCommand::Comment { id, text, attach } => {
+            let attachments = upload_all(&client, &attach).await?;
+            show(&client.comment_with(&id, &text, attachments).await.map_err(explain)?)
+        }
+        MemberCommand::Attachments { id } => {
+            let files = client.attachments(&id).await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::Value::Array(files.iter().map(render::attachment_json).collect()));
+            } else {
+                files.iter().for_each(|a| println!("{}", render::attachment_line(a)));
+            }
+        }
+        MemberCommand::Download { id, attachment, out } => {
+            let file = client.download(&id, &attachment, &out).await.map_err(explain)?;
+            println!("{}  {} bytes  sha256 {}  checked", out.display(), file.size, file.sha256);
+        }
+        MemberCommand::Letter { id, out } => {
+            let saved = client.save_letter(&id, &out).await.map_err(explain)?;
+            println!("{}  {} bytes", saved.path.display(), saved.bytes);
+        }
+        MemberCommand::Dossier { case, out } => {
+            let saved = client.save_dossier(&case, &out).await.map_err(explain)?;
+            println!("{}  {} bytes", saved.path.display(), saved.bytes);
+        }
         MemberCommand::Inbox { after, epoch, follow, ack } => {
             // Acknowledging 0 never lowers the acknowledgement: it reads the position.
             let position = client.ack(0).await.map_err(explain)?;
@@ -397,4 +458,15 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Uploads each file, saying so, and returns their ids.
+async fn upload_all(client: &crate::client::Client, files: &[PathBuf]) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::with_capacity(files.len());
+    for path in files {
+        let stored = client.upload_file(path).await.map_err(explain)?;
+        eprintln!("uploaded {}  {}", path.display(), render::attachment_line(&stored));
+        ids.push(stored.id);
+    }
+    Ok(ids)
 }

@@ -308,3 +308,24 @@ pub fn print_event(e: &pb::InboxEvent, json: bool, names: &Names) {
         println!("{}", notice_line(e, names));
     }
 }
+
+/// A file in a line: id, name, kind, size, digest and who attached it.
+pub fn attachment_line(a: &pb::Attachment) -> String {
+    let kind =
+        pb::AttachmentKind::try_from(a.kind).map_or("?", |k| k.as_str_name()).trim_start_matches("ATTACHMENT_KIND_");
+    let by = if a.attached_by.is_empty() { String::new() } else { format!("  {} (step {})", a.attached_by, a.version) };
+    format!("{}  {}  {}  {} bytes  sha256 {}{by}", a.id, a.name, kind, a.size, a.sha256)
+}
+
+pub fn attachment_json(a: &pb::Attachment) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id,
+        "name": a.name,
+        "kind": pb::AttachmentKind::try_from(a.kind).map_or("", |k| k.as_str_name()),
+        "size": a.size,
+        "sha256": a.sha256,
+        "attached_by": a.attached_by,
+        "version": a.version,
+        "masked": a.masked,
+    })
+}

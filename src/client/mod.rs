@@ -3,11 +3,13 @@
 //! id when the hub is briefly unreachable, so a retry never acts twice.
 
 mod inbox;
+mod materials;
 mod profile;
 
 use std::time::Duration;
 
 pub use inbox::{changed_epoch, Cursor, Inbox};
+pub use materials::Saved;
 pub use profile::Profile;
 use tonic::{
     transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity},
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use crate::proto::{
     self as pb, calendar_service_client::CalendarServiceClient, coordination_service_client::CoordinationServiceClient,
     directory_service_client::DirectoryServiceClient, inbox_service_client::InboxServiceClient,
-    referral_service_client::ReferralServiceClient,
+    material_service_client::MaterialServiceClient, referral_service_client::ReferralServiceClient,
 };
 
 /// Largest message the client accepts.
@@ -44,6 +46,7 @@ pub struct Client {
     directory: DirectoryServiceClient<Channel>,
     coordination: CoordinationServiceClient<Channel>,
     calendar: CalendarServiceClient<Channel>,
+    materials: MaterialServiceClient<Channel>,
 }
 
 fn retryable(status: &Status) -> bool {
@@ -84,7 +87,8 @@ impl Client {
             inbox: InboxServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             directory: DirectoryServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             coordination: CoordinationServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            calendar: CalendarServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            calendar: CalendarServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            materials: MaterialServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
         }
     }
 
@@ -126,12 +130,24 @@ impl Client {
         recipients: Vec<String>,
         case_id: Option<String>,
     ) -> Result<pb::SubmitResponse, Status> {
+        self.submit_with(draft, recipients, case_id, Vec::new()).await
+    }
+
+    /// Submits with files uploaded beforehand ([`Client::upload_file`]).
+    pub async fn submit_with(
+        &self,
+        draft: pb::ReferralDraft,
+        recipients: Vec<String>,
+        case_id: Option<String>,
+        attachment_ids: Vec<String>,
+    ) -> Result<pb::SubmitResponse, Status> {
         self.once(
             |request_id| pb::SubmitRequest {
                 request_id,
                 draft: Some(draft.clone()),
                 recipients: recipients.clone(),
                 case_id: case_id.clone().unwrap_or_default(),
+                attachment_ids: attachment_ids.clone(),
             },
             |c, q| async move { c.referrals.clone().submit(q).await },
         )
@@ -228,8 +244,23 @@ impl Client {
 
     /// 补充材料.
     pub async fn comment(&self, referral_id: &str, text: &str) -> Result<pb::Referral, Status> {
+        self.comment_with(referral_id, text, Vec::new()).await
+    }
+
+    /// 补充材料 with files uploaded beforehand.
+    pub async fn comment_with(
+        &self,
+        referral_id: &str,
+        text: &str,
+        attachment_ids: Vec<String>,
+    ) -> Result<pb::Referral, Status> {
         self.once(
-            |request_id| pb::CommentRequest { request_id, referral_id: referral_id.to_owned(), text: text.to_owned() },
+            |request_id| pb::CommentRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                text: text.to_owned(),
+                attachment_ids: attachment_ids.clone(),
+            },
             |c, q| async move { c.referrals.clone().comment(q).await },
         )
         .await

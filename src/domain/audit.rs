@@ -167,6 +167,12 @@ impl ChainCheck {
         Self { last: 0, head: GENESIS, wanted: checkpoints.iter().map(|c| (c.seq, None)).collect() }
     }
 
+    /// A check of a log's part that follows entry `last`, whose hash is `head` (an
+    /// excerpt, as a dossier holds it).
+    pub fn after(last: u64, head: Hash, checkpoints: &[Checkpoint]) -> Self {
+        Self { last, head, ..Self::new(checkpoints) }
+    }
+
     /// Takes the next entry.
     pub fn entry(&mut self, entry: &AuditEntry) -> Result<(), Broken> {
         if entry.seq != self.last + 1 {

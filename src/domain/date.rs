@@ -16,6 +16,11 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&china()).date_naive()
 }
 
+/// The wall-clock time in China at an instant.
+pub fn local_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    at.with_timezone(&china()).naive_local()
+}
+
 /// Parses a `YYYY-MM-DD` date given in field `field`.
 pub fn parse(field: &str, raw: &str) -> Result<NaiveDate, FieldViolation> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")

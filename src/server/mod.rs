@@ -19,7 +19,7 @@ use tonic::{server::NamedService, service::InterceptorLayer};
 use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
-    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, ReferralApi},
+    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, MaterialApi, ReferralApi},
     app::{limits::RateLimiter, Hub},
     audit::Signer,
     clock::{SharedClock, SystemClock},
@@ -30,7 +30,8 @@ use crate::{
     proto::{
         calendar_service_server::CalendarServiceServer, coordination_service_server::CoordinationServiceServer,
         directory_service_server::DirectoryServiceServer, inbox_service_server::InboxServiceServer,
-        referral_service_server::ReferralServiceServer, FILE_DESCRIPTOR_SET,
+        material_service_server::MaterialServiceServer, referral_service_server::ReferralServiceServer,
+        FILE_DESCRIPTOR_SET,
     },
     store::{self, load_calendar, Store},
 };
@@ -51,6 +52,7 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
         <DirectoryServiceServer<DirectoryApi> as NamedService>::NAME,
         <CoordinationServiceServer<CoordinationApi> as NamedService>::NAME,
         <CalendarServiceServer<CalendarApi> as NamedService>::NAME,
+        <MaterialServiceServer<MaterialApi> as NamedService>::NAME,
     ] {
         health.set_service_status(service, status).await;
     }
@@ -136,6 +138,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
         },
         metrics,
         authority: Some(Authority::at(config.pki_dir())).filter(Authority::exists),
+        materials: Arc::new(crate::app::materials::Materials::new(&config.materials)),
     };
     Ok((hub, store))
 }
@@ -302,6 +305,11 @@ impl Prepared {
             )
             .add_service(
                 CalendarServiceServer::new(CalendarApi::new(hub.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(
+                MaterialServiceServer::new(MaterialApi::new(hub.clone()))
                     .max_decoding_message_size(limit)
                     .max_encoding_message_size(limit),
             )

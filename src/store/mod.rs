@@ -25,13 +25,15 @@ use crate::domain::{
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     history::HistoryEntry,
+    letter::DocumentNumber,
     lifecycle::Notice,
+    material::{Attachment, Carried},
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
     request_id::RequestId,
     MemberCode,
 };
-use crate::keys::Keys;
+use crate::keys::{stream, Keys};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -148,7 +150,54 @@ pub struct Commit {
     /// A signed checkpoint of the audit chain; a second one for the same entry fails
     /// the commit with `Conflict`.
     pub checkpoint: Option<Checkpoint>,
+    /// A file uploaded whole, its chunks sealed as they came.
+    pub upload: Option<Upload>,
+    /// Files the changes attach to their referrals.
+    pub links: Vec<Link>,
+    /// New referrals that get the next document number of their sender and year.
+    pub numbering: Vec<Numbering>,
     pub at: DateTime<Utc>,
+}
+
+/// A file as stored: its description, and what opening its chunks needs.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub attachment: Attachment,
+    pub header: stream::Header,
+    pub chunks: u32,
+}
+
+/// A file uploaded: its description and its chunks, sealed in order.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub attachment: Attachment,
+    pub header: stream::Header,
+    pub chunks: Vec<Vec<u8>>,
+    /// `Some(key)`: the file is stored already, sealed under `key`, and is replaced
+    /// by this sealing (if still under `key`; otherwise the commit fails with
+    /// `Conflict`).
+    pub replaces_key: Option<String>,
+}
+
+/// A file attached to a referral by a change, with the history entry it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub referral_id: Uuid,
+    pub attachment_id: Uuid,
+    pub version: u32,
+    /// Its place among the files of the same act.
+    pub ordinal: u32,
+    pub by: MemberCode,
+}
+
+/// A new referral's document number: the next of its sender's sequence for `year`,
+/// assigned by the store as the referral is written, under `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    pub referral_id: Uuid,
+    pub sender: MemberCode,
+    pub year: i32,
+    pub prefix: String,
 }
 
 impl Commit {
@@ -343,6 +392,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+
+    /// A stored file, its name opened.
+    async fn attachment(&self, id: Uuid) -> Result<Option<StoredFile>, StoreError>;
+
+    /// Up to `limit` sealed chunks of file `id` from position `from`, in order.
+    async fn chunks(&self, id: Uuid, from: u32, limit: u32) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// The files the referrals carry, in the order attached.
+    async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError>;
+
+    /// The document number of a referral.
+    async fn document_number(&self, referral_id: Uuid) -> Result<Option<DocumentNumber>, StoreError>;
 
     /// Until `stopping`, tells `to` of inbox events that other hub processes commit on
     /// the same database.

@@ -181,6 +181,8 @@ pub struct SealedCommit {
     pub notices: Vec<(Uuid, String)>,
     /// The request's recorded answer, sealed.
     pub response: Option<String>,
+    /// The name of the uploaded file, sealed.
+    pub upload_name: Option<String>,
 }
 
 impl SealedCommit {
@@ -224,8 +226,24 @@ impl SealedCommit {
             let (field, row) = response_field(request.member.as_str(), request.request_id.as_str());
             crate::keys::seal_bytes(&keyring, field, &row, &request.response)
         });
-        Ok(Self { key: keyring.active().to_owned(), notices: notices(&commit.notices), changes, commit, response })
+        let upload_name = commit.upload.as_ref().map(|upload| {
+            let (field, row) = attachment_name(&upload.attachment.id.to_string());
+            crate::keys::seal(&keyring, field, &row, &upload.attachment.name)
+        });
+        Ok(Self {
+            key: keyring.active().to_owned(),
+            notices: notices(&commit.notices),
+            changes,
+            commit,
+            response,
+            upload_name,
+        })
     }
+}
+
+/// The field and row a file's name is sealed as.
+pub fn attachment_name(id: &str) -> (&'static str, String) {
+    ("attachments.name", id.to_owned())
 }
 
 /// A note stored under `sealed_key` (none: written in clear before sealing), sealed

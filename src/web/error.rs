@@ -148,7 +148,15 @@ fn app_error(e: &AppError) -> (StatusCode, &'static str, String) {
         AppError::Unavailable(_) | AppError::Contended => {
             (StatusCode::SERVICE_UNAVAILABLE, "系统繁忙", "请稍后重新提交；同一份表单重复提交不会重复办理。".to_owned())
         }
-        AppError::EpochChanged { .. } | AppError::Store(_) | AppError::Certificates(_) => {
+        AppError::Integrity(_) => {
+            tracing::error!(error = %e, "a stored file failed its integrity check");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "文件校验失败",
+                "存储的文件未通过完整性校验（可能被篡改或损坏），未下载任何内容。请联系系统管理员。".to_owned(),
+            )
+        }
+        AppError::EpochChanged { .. } | AppError::Store(_) | AppError::Certificates(_) | AppError::Document(_) => {
             tracing::error!(error = %e, "workbench request failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

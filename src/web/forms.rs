@@ -226,7 +226,9 @@ fn parse(web: &Web, fields: &Fields, kind: ReferralKind) -> Result<Draft, Domain
         }
     }
     match parsed {
-        Ok((kind, content)) if violations.is_empty() => Ok(Draft { kind, content, recipients, case_id: None }),
+        Ok((kind, content)) if violations.is_empty() => {
+            Ok(Draft { kind, content, recipients, case_id: None, attachments: Vec::new() })
+        }
         Ok(_) => Err(DomainError::Invalid(violations)),
         Err(DomainError::Invalid(mut found)) => {
             found.extend(violations);

@@ -120,7 +120,7 @@ async fn render(
     refused: Option<Refused<'_>>,
 ) -> Result<Response, WebError> {
     let hub = &web.hub;
-    let Shown { referral: r, history, deadlines, view } = app::referrals::get(hub, &visitor.actor, id).await?;
+    let Shown { referral: r, history, deadlines, view, .. } = app::referrals::get(hub, &visitor.actor, id).await?;
     let masked = view == View::Masked;
     let c = &r.content;
     let person = if masked {

@@ -67,6 +67,7 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
         "ReferralService.Submit" => {
             let (draft, to) = if who == "mz" { (clue_draft(false), "jcy") } else { (referral_draft(), "jy") };
             let request = pb::SubmitRequest {
+                attachment_ids: vec![],
                 request_id: request_id(),
                 draft: Some(draft),
                 recipients: vec![to.into()],
@@ -106,8 +107,12 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             referrals.withdraw(request).await.map(drop)
         }
         "ReferralService.Comment" => {
-            let request =
-                pb::CommentRequest { request_id: request_id(), referral_id: id, text: "请补充材料".into() };
+            let request = pb::CommentRequest {
+                request_id: request_id(),
+                referral_id: id,
+                text: "请补充材料".into(),
+                attachment_ids: vec![],
+            };
             referrals.comment(request).await.map(drop)
         }
         "InboxService.Subscribe" => {

@@ -82,6 +82,7 @@ async fn a_hub_killed_between_a_commit_and_its_answers_answers_the_retries_once(
     let dir = data.dir.path();
     let requests: Vec<pb::SubmitRequest> = (0..9)
         .map(|i| pb::SubmitRequest {
+            attachment_ids: vec![],
             request_id: format!("crash-{i}"),
             draft: Some(referral_draft()),
             recipients: vec!["mz".into()],

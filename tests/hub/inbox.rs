@@ -90,6 +90,7 @@ async fn concurrent_submits_sharing_commits_each_get_their_own_answer() {
         .map(|id| (id, referral_draft()))
         .collect();
     let request = |id: String| pb::SubmitRequest {
+        attachment_ids: vec![],
         draft: Some(drafts[&id].clone()),
         request_id: id,
         recipients: vec!["mz".into()],
@@ -136,6 +137,7 @@ async fn a_reused_request_id_fails_alone_in_a_shared_commit_and_the_others_are_d
     let hub = TestHub::start().await;
     let stub = hub.client("jcy").await.referral_service();
     let request = |id: String| pb::SubmitRequest {
+        attachment_ids: vec![],
         draft: Some(referral_draft()),
         request_id: id,
         recipients: vec!["mz".into()],

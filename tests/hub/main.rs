@@ -14,6 +14,7 @@ mod flows;
 mod hostile;
 mod inbox;
 mod limits;
+mod materials;
 mod metrics;
 mod migration;
 mod python;

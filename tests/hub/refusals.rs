@@ -110,6 +110,7 @@ async fn a_request_id_answers_once_and_refuses_another_payload() {
     let hub = TestHub::start().await;
     let mut stub = hub.client("jcy").await.referral_service();
     let request = pb::SubmitRequest {
+        attachment_ids: vec![],
         request_id: request_id(),
         draft: Some(referral_draft()),
         recipients: vec!["mz".into()],
@@ -213,6 +214,7 @@ async fn a_retry_after_later_acts_gets_the_first_answer_as_it_was() {
     let hub = TestHub::start().await;
     let mut jcy = hub.client("jcy").await.referral_service();
     let submit = pb::SubmitRequest {
+        attachment_ids: vec![],
         request_id: request_id(),
         draft: Some(referral_draft()),
         recipients: vec!["mz".into()],

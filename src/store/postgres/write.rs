@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedReferral},
-        sql::{bind_sealed, writes},
+        sql::{arguments, bind_sealed, materials, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, StoreError,
     },
 };
@@ -72,6 +72,17 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     }
     for update in &commit.deadline_updates {
         update_deadline(tx, update).await?;
+    }
+    for statement in materials::statements(sealed) {
+        let arguments = arguments::<Postgres>(&statement.query)?;
+        let changed = sqlx::query_with(&statement.query.sql, arguments)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?
+            .rows_affected();
+        if statement.one_row && changed != 1 {
+            return Err(StoreError::Conflict);
+        }
     }
     notices.extend(commit.notices.iter().zip(&sealed.notices));
     // Inbox heads are locked in one order, by member code, whatever order

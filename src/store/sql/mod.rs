@@ -11,6 +11,7 @@ mod audit;
 mod calendar;
 mod deadlines;
 mod inbox;
+pub mod materials;
 pub mod query;
 mod referrals;
 mod reseal;
@@ -28,13 +29,15 @@ pub use query::{Cell, Cells, Query, Value};
 use super::{
     sealed::{SealedCommit, SealedContent},
     Announcements, Commit, DeadlineQuery, DeadlineTally, Delivered, InboxEvent, InboxPosition, ListQuery,
-    ListedDeadline, RequestRecord, ScheduleRecord, Store, StoreError,
+    ListedDeadline, RequestRecord, ScheduleRecord, Store, StoreError, StoredFile,
 };
 use crate::{
     domain::{
         audit::{AuditEntry, Checkpoint},
         deadline::Deadline,
         history::HistoryEntry,
+        letter::DocumentNumber,
+        material::Carried,
         person::IdNumber,
         referral::Referral,
         request_id::RequestId,
@@ -259,6 +262,22 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
         self.schedules().await
+    }
+
+    async fn attachment(&self, id: Uuid) -> Result<Option<StoredFile>, StoreError> {
+        self.attachment(id).await
+    }
+
+    async fn chunks(&self, id: Uuid, from: u32, limit: u32) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.chunks(id, from, limit).await
+    }
+
+    async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError> {
+        self.carried(referrals).await
+    }
+
+    async fn document_number(&self, referral_id: Uuid) -> Result<Option<DocumentNumber>, StoreError> {
+        self.document_number(referral_id).await
     }
 
     async fn listen(&self, to: Arc<dyn Announcements>, stopping: watch::Receiver<bool>) -> Result<(), StoreError> {

@@ -5,15 +5,24 @@ use std::sync::LazyLock;
 
 use super::{Backend, Query, SqlStore, Value};
 use crate::{
-    keys::seal_bytes,
+    keys::{seal_bytes, stream},
     store::{
         rows::{ReferralRow, REFERRAL_COLUMNS},
         sealed::{
-            entry_note, inbox_note, reseal_note, response_field, sealed_assignments, SealedContent, SEALED_COLUMNS,
+            entry_note, inbox_note, reseal_note, response_field, sealed_assignments, SealedCommit, SealedContent,
+            SEALED_COLUMNS,
         },
-        StoreError,
+        Commit, StoreError, Upload,
     },
 };
+
+/// A file that does not open (or seal) as stored.
+fn sealing(id: uuid::Uuid) -> impl Fn(crate::keys::SealError) -> StoreError {
+    move |e| StoreError::Corrupt(format!("attachment {id}: {e}"))
+}
+
+/// Chunks read at a time while resealing a file.
+const RESEAL_CHUNKS: u32 = 16;
 
 /// A referral's content and sealed columns written again, if its key is still the one read.
 static RESEAL_REFERRAL: LazyLock<String> = LazyLock::new(|| {
@@ -99,7 +108,50 @@ impl<B: Backend> SqlStore<B> {
             .bind(was);
             resealed += self.backend.execute(update).await?;
         }
+        for mut row in self.fetch(stale("id FROM attachments")).await? {
+            let id = row.text()?;
+            let id = uuid::Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("an attachment id".into()))?;
+            resealed += self.reseal_file(id).await?;
+        }
         Ok(resealed)
+    }
+
+    /// Seals file `id` again under the active key, chunk by chunk in its own
+    /// boundaries, and replaces it in one commit if it is still under the key read.
+    async fn reseal_file(&self, id: uuid::Uuid) -> Result<u64, StoreError> {
+        let Some(stored) = self.attachment(id).await? else { return Ok(0) };
+        let keyring = self.keys.current();
+        let file = id.to_string();
+        let mut opener = stream::Opener::new(&keyring, &file, &stored.header).map_err(sealing(id))?;
+        let mut sealer = stream::Sealer::new(&keyring, &file);
+        let header = sealer.header().clone();
+        let mut sealed = Vec::with_capacity(stored.chunks as usize);
+        while (sealed.len() as u32) < stored.chunks {
+            let batch = self.chunks(id, sealed.len() as u32, RESEAL_CHUNKS).await?;
+            if batch.is_empty() {
+                break;
+            }
+            sealed.extend(batch);
+        }
+        let (Some((last, rest)), true) = (sealed.split_last(), sealed.len() == stored.chunks as usize) else {
+            return Err(StoreError::Corrupt(format!("attachment {id}: chunks missing")));
+        };
+        let mut chunks = Vec::with_capacity(sealed.len());
+        for chunk in rest {
+            let plain = opener.chunk(chunk).map_err(sealing(id))?;
+            chunks.push(sealer.chunk(&plain).map_err(sealing(id))?);
+        }
+        let plain = opener.last(last).map_err(sealing(id))?;
+        chunks.push(sealer.last(&plain).map_err(sealing(id))?);
+        let upload = Upload { attachment: stored.attachment, header, chunks, replaces_key: Some(stored.header.key_id) };
+        let at = upload.attachment.uploaded_at;
+        let commit = Commit { upload: Some(upload), at, ..Commit::default() };
+        match self.backend.commit(SealedCommit::new(commit, &self.keys, false)?).await {
+            Ok(_) => Ok(1),
+            // Resealed meanwhile by another hub.
+            Err(StoreError::Conflict) => Ok(0),
+            Err(e) => Err(e),
+        }
     }
 
     /// How many rows each key seals (`None`: written before sealing).
@@ -107,7 +159,7 @@ impl<B: Backend> SqlStore<B> {
         let query = Query::new(
             "SELECT sealed_key, COUNT(*) FROM (SELECT sealed_key FROM referrals \
              UNION ALL SELECT sealed_key FROM requests UNION ALL SELECT sealed_key FROM referral_events \
-             UNION ALL SELECT sealed_key FROM inbox_events) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
+             UNION ALL SELECT sealed_key FROM inbox_events UNION ALL SELECT sealed_key FROM attachments) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
         );
         let rows = self.fetch(query).await?;
         rows.into_iter().map(|mut row| Ok((row.opt_text()?, row.int()?.max(0) as u64))).collect()

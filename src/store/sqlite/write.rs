@@ -15,7 +15,10 @@ use crate::{
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedContent, SealedReferral},
-        sql::{position, writes},
+        sql::{
+            materials::{self, Statement},
+            position, writes, Value,
+        },
         Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, StoreError,
     },
 };
@@ -113,6 +116,9 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
     for update in &commit.deadline_updates {
         update_deadline(tx, update)?;
     }
+    for statement in materials::statements(sealed) {
+        run(tx, &statement)?;
+    }
     notices.extend(commit.notices.iter().zip(&sealed.notices));
     let mut delivered = Vec::with_capacity(notices.len());
     for (notice, note) in notices {
@@ -130,6 +136,28 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
         .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
     }
     Ok(delivered)
+}
+
+/// Runs one statement of a commit's materials.
+fn run(tx: &Connection, statement: &Statement) -> Result<(), StoreError> {
+    use rusqlite::types::Value as Sql;
+    let values = statement.query.params.iter().map(|value| match value.clone() {
+        Value::Int(v) => v.map_or(Sql::Null, Sql::Integer),
+        Value::Text(v) => v.map_or(Sql::Null, Sql::Text),
+        Value::Bool(v) => Sql::Integer(i64::from(v)),
+        Value::Bytes(v) => Sql::Blob(v),
+    });
+    let changed = execute(tx, &statement.query.sql, rusqlite::params_from_iter(values)).map_err(|e| {
+        if unique_violation(&e) {
+            StoreError::Conflict
+        } else {
+            e.into()
+        }
+    })?;
+    if statement.one_row && changed != 1 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
 }
 
 /// Appends a record to the audit chain after `head`, and advances it.

@@ -1,0 +1,166 @@
+//! The MaterialService: files uploaded and downloaded in pieces, a referral's letter and
+//! a case's dossier, all through the hub's operations in [`crate::app::materials`].
+
+use std::pin::Pin;
+
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use super::{convert, identity};
+use crate::{
+    app::{self, materials::Document, referrals::View, AppError},
+    domain::material::{Attachment, Carried, Kind},
+    proto::{self as pb, material_service_server::MaterialService},
+};
+
+/// Pieces a document or file is sent in.
+const PIECE_BYTES: usize = 64 * 1024;
+
+pub struct MaterialApi {
+    hub: app::Hub,
+}
+
+impl MaterialApi {
+    pub fn new(hub: app::Hub) -> Self {
+        Self { hub }
+    }
+}
+
+/// The files named by a request's `attachment_ids`, each a UUID.
+pub fn attachment_ids(raw: &[String]) -> Result<Vec<Uuid>, AppError> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, id)| Uuid::parse_str(id).map_err(|_| AppError::invalid(format!("attachment_ids[{i}]"), "not a UUID")))
+        .collect()
+}
+
+fn kind(kind: Kind) -> pb::AttachmentKind {
+    match kind {
+        Kind::Pdf => pb::AttachmentKind::Pdf,
+        Kind::Ofd => pb::AttachmentKind::Ofd,
+        Kind::Jpeg => pb::AttachmentKind::Jpeg,
+        Kind::Png => pb::AttachmentKind::Png,
+        Kind::Docx => pb::AttachmentKind::Docx,
+        Kind::Xlsx => pb::AttachmentKind::Xlsx,
+    }
+}
+
+/// A file as uploaded, not yet attached.
+pub fn attachment(a: &Attachment) -> pb::Attachment {
+    pb::Attachment {
+        id: a.id.to_string(),
+        name: a.name.clone(),
+        kind: kind(a.kind).into(),
+        size: a.size,
+        sha256: crate::domain::material::hex(&a.sha256),
+        uploaded_at: Some(convert::timestamp(a.uploaded_at)),
+        ..Default::default()
+    }
+}
+
+/// A file a referral carries, as `view` shows it (its name masked already).
+pub fn carried(c: &Carried, view: View) -> pb::Attachment {
+    pb::Attachment {
+        attached_by: c.by.to_string(),
+        version: c.version,
+        masked: view == View::Masked,
+        ..attachment(&c.attachment)
+    }
+}
+
+fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::invalid(field, "not a UUID"))
+}
+
+type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// A document sent in pieces, the first naming it.
+fn document(document: Document) -> Pieces<pb::DocumentChunk> {
+    let Document { file_name, bytes } = document;
+    let mut pieces: Vec<Result<pb::DocumentChunk, Status>> = bytes
+        .chunks(PIECE_BYTES)
+        .map(|piece| Ok(pb::DocumentChunk { file_name: String::new(), data: piece.to_vec() }))
+        .collect();
+    match pieces.first_mut() {
+        Some(Ok(first)) => first.file_name = file_name,
+        _ => pieces.push(Ok(pb::DocumentChunk { file_name, data: Vec::new() })),
+    }
+    Box::pin(tokio_stream::iter(pieces))
+}
+
+#[tonic::async_trait]
+impl MaterialService for MaterialApi {
+    type DownloadStream = Pieces<pb::DownloadResponse>;
+    type GetLetterStream = Pieces<pb::DocumentChunk>;
+    type GetDossierStream = Pieces<pb::DocumentChunk>;
+
+    #[tracing::instrument(skip_all, fields(rpc = "Upload"))]
+    async fn upload(&self, request: Request<Streaming<pb::UploadRequest>>) -> Result<Response<pb::Attachment>, Status> {
+        let actor = identity::actor(&request)?;
+        app::identity::member(&actor.caller)?;
+        let mut stream = request.into_inner();
+        let header = match stream.message().await? {
+            Some(pb::UploadRequest { part: Some(pb::upload_request::Part::Header(header)) }) => header,
+            _ => return Err(AppError::invalid("header", "the first message names the file").into()),
+        };
+        let pieces = stream.map(|message| match message {
+            Ok(pb::UploadRequest { part: Some(pb::upload_request::Part::Data(data)) }) => Ok(data),
+            Ok(_) => Err(AppError::invalid("data", "only the first message is a header")),
+            Err(status) => Err(AppError::Unavailable(format!("the upload was cut short: {}", status.message()))),
+        });
+        let stored =
+            app::materials::upload(&self.hub, &actor, &header.request_id, &header.name, header.size, Box::pin(pieces))
+                .await?;
+        Ok(Response::new(attachment(&stored)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListAttachments"))]
+    async fn list_attachments(
+        &self,
+        request: Request<pb::ListAttachmentsRequest>,
+    ) -> Result<Response<pb::ListAttachmentsResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
+        let files = app::materials::attachments(&self.hub, &actor, id).await?;
+        let view = View::of(&actor);
+        Ok(Response::new(pb::ListAttachmentsResponse { attachments: files.iter().map(|c| carried(c, view)).collect() }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Download"))]
+    async fn download(&self, request: Request<pb::DownloadRequest>) -> Result<Response<Self::DownloadStream>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let referral_id = parse_uuid("referral_id", &body.referral_id)?;
+        let attachment_id = parse_uuid("attachment_id", &body.attachment_id)?;
+        let download = app::materials::download(&self.hub, &actor, referral_id, attachment_id).await?;
+        let first = pb::DownloadResponse {
+            part: Some(pb::download_response::Part::Attachment(self::attachment(&download.attachment))),
+        };
+        let rest = download.pieces.map(|piece| match piece {
+            Ok(data) => Ok(pb::DownloadResponse { part: Some(pb::download_response::Part::Data(data)) }),
+            Err(e) => Err(Status::from(e)),
+        });
+        Ok(Response::new(Box::pin(tokio_stream::once(Ok(first)).chain(rest))))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetLetter"))]
+    async fn get_letter(
+        &self,
+        request: Request<pb::GetLetterRequest>,
+    ) -> Result<Response<Self::GetLetterStream>, Status> {
+        let actor = identity::actor(&request)?;
+        let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
+        Ok(Response::new(document(app::materials::letter(&self.hub, &actor, id).await?)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetDossier"))]
+    async fn get_dossier(
+        &self,
+        request: Request<pb::GetDossierRequest>,
+    ) -> Result<Response<Self::GetDossierStream>, Status> {
+        let actor = identity::actor(&request)?;
+        let id = parse_uuid("case_id", &request.get_ref().case_id)?;
+        Ok(Response::new(document(app::materials::dossier(&self.hub, &actor, id).await?)))
+    }
+}

@@ -1,0 +1,497 @@
+//! Materials and the written form (Art. 19, 22, 24): uploading a file (recognised by
+//! its content, held to the limits while it streams, sealed chunk by chunk, stored in
+//! one commit), the files a referral carries, downloading one (opened chunk by chunk,
+//! its digest checked, audited), the letter of a referral, and a case's dossier.
+
+use std::{collections::BTreeMap, path::PathBuf, pin::Pin};
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, Semaphore};
+use tokio_stream::{wrappers::ReceiverStream, Stream, StreamExt};
+use uuid::Uuid;
+
+use super::{identity, referrals::View, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use crate::{
+    config::MaterialsConfig,
+    documents::{docx, dossier},
+    domain::{
+        date::local_date,
+        directory::Directory,
+        id::new_id,
+        letter::{self, DocumentNumber},
+        material::{self, Attachment, Carried, Kind, Limits},
+        referral::Referral,
+        DomainError, MemberCode, Role,
+    },
+    keys::stream::{Opener, Sealer, CHUNK_BYTES},
+    store::{Link, Numbering, StoreError, StoredFile, Upload},
+};
+
+/// What the hub's materials follow: the limits, how many uploads it takes at once, the
+/// letter template and each member's document number prefix.
+pub struct Materials {
+    pub limits: Limits,
+    uploads: Semaphore,
+    template: Option<PathBuf>,
+    prefixes: BTreeMap<String, String>,
+}
+
+impl Materials {
+    pub fn new(config: &MaterialsConfig) -> Self {
+        Self {
+            limits: Limits {
+                file_bytes: config.file_mib << 20,
+                referral_bytes: config.referral_mib << 20,
+                referral_files: config.referral_files,
+            },
+            uploads: Semaphore::new(config.uploads_at_once.max(1)),
+            template: config.letter_template.clone(),
+            prefixes: config.document_prefixes.clone(),
+        }
+    }
+
+    /// The prefix of `member`'s document numbers.
+    pub fn prefix(&self, member: &MemberCode, directory: &Directory) -> String {
+        self.prefixes.get(member.as_str()).cloned().unwrap_or_else(|| {
+            letter::default_prefix(directory.get(member).map_or(member.as_str(), |m| m.short_name.as_str()))
+        })
+    }
+}
+
+/// The pieces of a file as a client sends them.
+pub type Pieces<'a> = Pin<Box<dyn Stream<Item = Result<Vec<u8>, AppError>> + Send + 'a>>;
+
+/// A file as it came in: sealed in chunks, measured, digested, recognised.
+struct Received {
+    upload: Upload,
+}
+
+impl Answer for Attachment {
+    fn record(&self) -> Recorded {
+        Recorded { attachment: Some(self.id), ..Recorded::default() }
+    }
+
+    async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        let id = record.attachment.ok_or_else(|| AppError::Store(StoreError::Corrupt("an upload's record".into())))?;
+        let stored = hub.store.attachment(id).await?;
+        Ok(stored.ok_or_else(|| AppError::NotFound(format!("attachment {id}")))?.attachment)
+    }
+}
+
+/// Stores a file the caller sends in pieces, named `name`, once per request id: its kind
+/// is read from its first bytes, its size held to the limit as it streams, each chunk
+/// sealed as it fills. Nothing is stored until the whole file is in; a stream cut short
+/// stores nothing, and the same request id may send it again.
+pub async fn upload(
+    hub: &Hub,
+    actor: &Actor,
+    request_id: &str,
+    name: &str,
+    declared_size: u64,
+    pieces: Pieces<'_>,
+) -> Result<Attachment, AppError> {
+    identity::member(&actor.caller)?;
+    let name = material::file_name(name).map_err(DomainError::from)?;
+    crate::domain::request_id::RequestId::parse(request_id).map_err(|v| AppError::Domain(v.into()))?;
+    let _permit = hub.materials.uploads.acquire().await.map_err(|_| AppError::Unavailable("stopping".into()))?;
+    let now = hub.clock.now();
+    let id = new_id(now);
+    let Received { upload } = receive(hub, id, (&actor.caller.code, name, declared_size), now, pieces).await?;
+    let attachment = upload.attachment.clone();
+    let mut fingerprint = attachment.name.as_bytes().to_vec();
+    fingerprint.extend_from_slice(&attachment.sha256);
+    fingerprint.extend_from_slice(&attachment.size.to_be_bytes());
+    let key = RequestKey::new(request_id, "Upload", &fingerprint);
+    let detail =
+        format!("attachment {} {} sha256 {}", attachment.id, attachment.kind.code(), material::hex(&attachment.sha256));
+    let stored = hub
+        .once(actor, "Upload", &key, || {
+            let commit = crate::store::Commit { upload: Some(upload.clone()), ..Default::default() };
+            let plan = Plan { detail: detail.clone(), ..Plan::new(commit, attachment.clone()) };
+            Box::pin(async move { Ok(plan) })
+        })
+        .await?;
+    tracing::info!(attachment = %stored.id, kind = stored.kind.code(), size = stored.size, "uploaded");
+    Ok(stored)
+}
+
+fn too_large(limits: &Limits) -> AppError {
+    AppError::invalid("data", format!("a file is at most {} MiB", limits.file_bytes >> 20))
+}
+
+fn refused_kind() -> AppError {
+    AppError::invalid("data", "not a PDF, OFD, JPEG, PNG, DOCX or XLSX file (judged by its content, not its name)")
+}
+
+fn sealing(e: crate::keys::SealError) -> AppError {
+    AppError::Store(StoreError::Corrupt(format!("sealing a file: {e}")))
+}
+
+async fn receive(
+    hub: &Hub,
+    id: Uuid,
+    (owner, name, declared): (&MemberCode, String, u64),
+    now: chrono::DateTime<chrono::Utc>,
+    mut pieces: Pieces<'_>,
+) -> Result<Received, AppError> {
+    let limits = hub.materials.limits;
+    if declared > limits.file_bytes {
+        return Err(too_large(&limits));
+    }
+    if declared == 0 {
+        return Err(AppError::invalid("size", "the file is empty"));
+    }
+    let mut sealer = Sealer::new(&hub.keys.current(), &id.to_string());
+    let header = sealer.header().clone();
+    let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_BYTES);
+    let mut chunks = Vec::new();
+    let (mut size, mut digest, mut kind) = (0u64, Sha256::new(), None);
+    while let Some(piece) = pieces.next().await {
+        let piece = piece?;
+        size += piece.len() as u64;
+        if size > limits.file_bytes {
+            return Err(too_large(&limits));
+        }
+        if size > declared {
+            return Err(AppError::invalid("data", "more bytes than the header's size"));
+        }
+        digest.update(&piece);
+        pending.extend_from_slice(&piece);
+        // A full chunk is sealed once more follows, so the last is never empty
+        // (unless the file is).
+        while pending.len() > CHUNK_BYTES {
+            if kind.is_none() {
+                kind = Some(Kind::sniff(&pending).ok_or_else(refused_kind)?);
+            }
+            let rest = pending.split_off(CHUNK_BYTES);
+            chunks.push(sealer.chunk(&pending).map_err(sealing)?);
+            pending = rest;
+        }
+    }
+    if size < declared {
+        // A client that went away mid-file may end its stream cleanly: what came is
+        // not the file.
+        return Err(AppError::invalid("data", "the upload was cut short: fewer bytes than the header's size"));
+    }
+    let kind = match kind {
+        Some(kind) => kind,
+        None => Kind::sniff(&pending).ok_or_else(refused_kind)?,
+    };
+    chunks.push(sealer.last(&pending).map_err(sealing)?);
+    let attachment =
+        Attachment { id, owner: owner.clone(), name, kind, size, sha256: digest.finalize().into(), uploaded_at: now };
+    Ok(Received { upload: Upload { attachment, header, chunks, replaces_key: None } })
+}
+
+/// The files of `ids`, each one uploaded (by anyone: [`links`] checks whose).
+pub(super) async fn uploaded(hub: &Hub, ids: &[Uuid]) -> Result<Vec<Attachment>, AppError> {
+    let mut files = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        match hub.store.attachment(*id).await? {
+            Some(stored) => files.push(stored.attachment),
+            None => return Err(AppError::invalid(format!("attachments[{i}]"), "no such file was uploaded")),
+        }
+    }
+    Ok(files)
+}
+
+/// `files` attached by the caller to referral `referral_id` with its entry `version`,
+/// if they may join those it `carried` already.
+pub(super) fn links(
+    hub: &Hub,
+    actor: &Actor,
+    files: &[Attachment],
+    carried: &[Carried],
+    (referral_id, version): (Uuid, u32),
+) -> Result<Vec<Link>, AppError> {
+    material::check_additions(carried, files, &actor.caller.code, &hub.materials.limits)?;
+    Ok(files
+        .iter()
+        .zip(0..)
+        .map(|(file, ordinal)| Link {
+            referral_id,
+            attachment_id: file.id,
+            version,
+            ordinal,
+            by: actor.caller.code.clone(),
+        })
+        .collect())
+}
+
+/// What the audit record of an act says of the files it attached.
+pub(super) fn detail(files: &[Attachment]) -> String {
+    files
+        .iter()
+        .map(|f| format!("attachment {} sha256 {}", f.id, material::hex(&f.sha256)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The document numbers new referrals take: their sender's next of the year.
+pub(super) fn numbering(hub: &Hub, referrals: &[Referral]) -> Vec<Numbering> {
+    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    referrals
+        .iter()
+        .map(|r| Numbering {
+            referral_id: r.id,
+            sender: r.sender.clone(),
+            year: chrono::Datelike::year(&local_date(r.submitted_at)),
+            prefix: hub.materials.prefix(&r.sender, &directory),
+        })
+        .collect()
+}
+
+/// The referral, if the caller is a party to it (or the office, when `office`).
+async fn party(hub: &Hub, actor: &Actor, id: Uuid, office: bool) -> Result<Referral, AppError> {
+    match hub.store.referral(id).await? {
+        Some(r) if r.is_party(&actor.caller.code) => Ok(r),
+        Some(_) if office && actor.caller.role == Role::Office => {
+            Err(AppError::PermissionDenied("the office sees the list of a referral's files, not their content".into()))
+        }
+        _ => Err(AppError::NotFound(format!("referral {id}"))),
+    }
+}
+
+/// The files a referral carries, each with the history entry it came with; for the
+/// office, names masked. Audited as a read.
+pub async fn attachments(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Vec<Carried>, AppError> {
+    identity::reader(&actor.caller)?;
+    match hub.store.referral(referral_id).await? {
+        Some(r) if r.is_party(&actor.caller.code) || actor.caller.role == Role::Office => {}
+        _ => return Err(AppError::NotFound(format!("referral {referral_id}"))),
+    }
+    hub.audit_read(actor, "Attachments", vec![referral_id]).await?;
+    Ok(shown(hub.store.carried(&[referral_id]).await?, View::of(actor)))
+}
+
+/// Files as `view` shows them.
+pub fn shown(mut carried: Vec<Carried>, view: View) -> Vec<Carried> {
+    if view == View::Masked {
+        for c in &mut carried {
+            c.attachment.name = material::masked_name(&c.attachment.name, c.attachment.kind);
+        }
+    }
+    carried
+}
+
+/// A file being downloaded: what it is, and its content as it is opened.
+pub struct Download {
+    pub attachment: Attachment,
+    /// The file's pieces in order; an error (and nothing after it) if a chunk does not
+    /// open or the whole does not match its digest.
+    pub pieces: Pieces<'static>,
+}
+
+/// Chunks read from the store at a time.
+const READ_CHUNKS: u32 = 16;
+
+/// Opens file `attachment_id` of referral `referral_id` for a party to it; audited as
+/// a read of the person's data. The office and anyone else are refused.
+pub async fn download(hub: &Hub, actor: &Actor, referral_id: Uuid, attachment_id: Uuid) -> Result<Download, AppError> {
+    identity::reader(&actor.caller)?;
+    party(hub, actor, referral_id, true).await?;
+    let carried = hub.store.carried(&[referral_id]).await?;
+    if !carried.iter().any(|c| c.attachment.id == attachment_id) {
+        return Err(AppError::NotFound(format!("attachment {attachment_id} of referral {referral_id}")));
+    }
+    let stored = hub
+        .store
+        .attachment(attachment_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("attachment {attachment_id}")))?;
+    let detail = format!("attachment {attachment_id} sha256 {}", material::hex(&stored.attachment.sha256));
+    hub.audit(&actor.caller.code, &actor.certificate.serial, "Download", vec![referral_id], &detail).await?;
+    let attachment = stored.attachment.clone();
+    Ok(Download { attachment, pieces: opened(hub, stored) })
+}
+
+/// The pieces of a stored file as they are opened, chunk by chunk, its digest checked
+/// at the end; an error, and nothing after it, at the first thing wrong.
+fn opened(hub: &Hub, stored: StoredFile) -> Pieces<'static> {
+    let attachment_id = stored.attachment.id;
+    let (sender, receiver) = mpsc::channel(4);
+    let (store, keyring) = (hub.store.clone(), hub.keys.current());
+    tokio::spawn(async move {
+        let broken = |what: &str| {
+            AppError::Integrity(format!(
+                "attachment {attachment_id} failed its integrity check ({what}): the stored file was altered, \
+                 reordered or cut short; nothing of it should be kept"
+            ))
+        };
+        let file = attachment_id.to_string();
+        let mut opener = match Opener::new(&keyring, &file, &stored.header) {
+            Ok(opener) => Some(opener),
+            Err(e) => {
+                let _ = sender.send(Err(broken(&e.to_string()))).await;
+                return;
+            }
+        };
+        let mut digest = Sha256::new();
+        let mut position = 0u32;
+        while position < stored.chunks {
+            let batch = match store.chunks(attachment_id, position, READ_CHUNKS).await {
+                Ok(batch) if !batch.is_empty() => batch,
+                Ok(_) => {
+                    let _ = sender.send(Err(broken("a chunk is missing"))).await;
+                    return;
+                }
+                Err(e) => {
+                    let _ = sender.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            for sealed in batch {
+                position += 1;
+                let opened = match opener.take() {
+                    Some(o) if position == stored.chunks => o.last(&sealed),
+                    Some(mut o) => {
+                        let opened = o.chunk(&sealed);
+                        opener = Some(o);
+                        opened
+                    }
+                    None => Err(crate::keys::SealError::Forged),
+                };
+                let piece = match opened {
+                    Ok(piece) => piece,
+                    Err(_) => {
+                        let _ = sender.send(Err(broken("a chunk does not open"))).await;
+                        return;
+                    }
+                };
+                digest.update(&piece);
+                if position == stored.chunks && <[u8; 32]>::from(digest.clone().finalize()) != stored.attachment.sha256
+                {
+                    let _ = sender.send(Err(broken("its SHA-256 differs from the one recorded"))).await;
+                    return;
+                }
+                if sender.send(Ok(piece)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Box::pin(ReceiverStream::new(receiver))
+}
+
+/// Reads a download whole: the file, or the error that stopped it.
+pub async fn read_whole(mut download: Download) -> Result<(Attachment, Vec<u8>), AppError> {
+    let mut bytes = Vec::with_capacity(download.attachment.size as usize);
+    while let Some(piece) = download.pieces.next().await {
+        bytes.extend(piece?);
+    }
+    Ok((download.attachment, bytes))
+}
+
+/// A document for a person to save: its file name and bytes.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The letter (移送函) of a referral as DOCX, for its sender and its recipient alike;
+/// audited as a read.
+pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Document, AppError> {
+    identity::member(&actor.caller)?;
+    let referral = party(hub, actor, referral_id, false).await?;
+    hub.audit(&actor.caller.code, &actor.certificate.serial, "Letter", vec![referral_id], "").await?;
+    let carried = hub.store.carried(&[referral_id]).await?;
+    render_letter(hub, &referral, &carried).await
+}
+
+async fn render_letter(hub: &Hub, referral: &Referral, carried: &[Carried]) -> Result<Document, AppError> {
+    let number: DocumentNumber = hub
+        .store
+        .document_number(referral.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("a document number for referral {}", referral.id)))?;
+    let submitted_on = local_date(referral.submitted_at);
+    let composed = {
+        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        letter::compose(referral, &number, carried, &directory, submitted_on)
+    };
+    let template = match &hub.materials.template {
+        Some(path) => Some(
+            tokio::fs::read(path)
+                .await
+                .map_err(|e| crate::documents::DocumentError::Template(format!("{}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let at = crate::domain::date::local_time(referral.submitted_at);
+    let bytes = docx::render(template.as_deref(), &composed, at)?;
+    Ok(Document { file_name: format!("{}-{}.docx", number.text(), composed.title), bytes })
+}
+
+/// Audit entries read at a time while assembling a dossier.
+const AUDIT_PAGE: u32 = 1000;
+
+/// A case's dossier (归档) for a party: a zip with the letters of its referrals the
+/// caller sent or received, every file they carry, their history and deadlines as a
+/// readable document, and the audit log from the case's first entry up to the newest
+/// signed checkpoint (every entry between, so the chain can be checked: they hold no
+/// personal data) with the case's later entries; audited as a read.
+pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document, AppError> {
+    identity::member(&actor.caller)?;
+    let referrals: Vec<Referral> =
+        hub.store.case_referrals(case_id).await?.into_iter().filter(|r| r.is_party(&actor.caller.code)).collect();
+    if referrals.is_empty() {
+        return Err(AppError::NotFound(format!("case {case_id}")));
+    }
+    let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
+    hub.audit(&actor.caller.code, &actor.certificate.serial, "Dossier", ids.clone(), "").await?;
+    let now = hub.clock.now();
+    let mut archive = crate::documents::archive::Archive::new(crate::domain::date::local_time(now));
+    let carried = hub.store.carried(&ids).await?;
+    let mut record = dossier::Record::new(case_id, now);
+    for referral in &referrals {
+        let letter = render_letter(hub, referral, &carried).await?;
+        archive.add(&format!("移送函/{}", letter.file_name), &letter.bytes, true)?;
+        let history = hub.store.history(referral.id).await?;
+        let deadlines = hub.store.deadlines(referral.id).await?;
+        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        record.referral(referral, &letter.file_name, &history, &deadlines, &directory);
+    }
+    let mut seen = Vec::new();
+    for c in &carried {
+        record.file(c);
+        if seen.contains(&c.attachment.id) {
+            continue;
+        }
+        seen.push(c.attachment.id);
+        let stored = hub
+            .store
+            .attachment(c.attachment.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("attachment {}", c.attachment.id)))?;
+        let mut pieces = opened(hub, stored);
+        let mut bytes = Vec::with_capacity(c.attachment.size as usize);
+        while let Some(piece) = pieces.next().await {
+            bytes.extend(piece?);
+        }
+        archive.add(&dossier::file_path(seen.len(), &c.attachment), &bytes, false)?;
+    }
+    let checkpoint = hub.store.newest_checkpoint().await?;
+    let covered = checkpoint.as_ref().map_or(0, |c| c.seq);
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = hub.store.audit_log(after, AUDIT_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for entry in page {
+            let names_case = entry.record.referrals.iter().any(|id| ids.contains(id));
+            if names_case || (!entries.is_empty() && entry.seq <= covered) {
+                entries.push(entry);
+            }
+        }
+    }
+    archive.add("审计/entries.jsonl", dossier::audit_lines(&entries).as_bytes(), true)?;
+    if let Some(checkpoint) = &checkpoint {
+        let json = serde_json::to_string_pretty(checkpoint).unwrap_or_default();
+        archive.add("审计/checkpoint.json", json.as_bytes(), true)?;
+    }
+    archive.add("办理经过.txt", record.text(&entries, checkpoint.as_ref()).as_bytes(), true)?;
+    let short = case_id.simple().to_string();
+    Ok(Document { file_name: format!("案卷-{}.zip", &short[..8]), bytes: archive.finish()? })
+}

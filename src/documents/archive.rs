@@ -1,0 +1,64 @@
+//! Zip archives written in memory: a file's name and bytes at a time, text deflated,
+//! files that are compressed already (images, PDF, OOXML) stored as they are.
+
+use std::io::{Cursor, Write};
+
+use zip::{write::SimpleFileOptions, CompressionMethod, DateTime, ZipWriter};
+
+use super::DocumentError;
+
+/// An archive being written.
+pub struct Archive {
+    zip: ZipWriter<Cursor<Vec<u8>>>,
+    /// Every entry's time: the moment the archive stands for, not the moment it was
+    /// written, so that the same content gives the same bytes.
+    at: DateTime,
+}
+
+impl Archive {
+    /// An empty archive whose entries are dated `at` (local time).
+    pub fn new(at: chrono::NaiveDateTime) -> Self {
+        use chrono::{Datelike, Timelike};
+        let at = DateTime::from_date_and_time(
+            u16::try_from(at.year()).unwrap_or(1980),
+            at.month() as u8,
+            at.day() as u8,
+            at.hour() as u8,
+            at.minute() as u8,
+            at.second() as u8,
+        )
+        .unwrap_or_default();
+        Self { zip: ZipWriter::new(Cursor::new(Vec::new())), at }
+    }
+
+    /// Adds a file; `compress` deflates it.
+    pub fn add(&mut self, name: &str, bytes: &[u8], compress: bool) -> Result<(), DocumentError> {
+        let method = if compress { CompressionMethod::Deflated } else { CompressionMethod::Stored };
+        let options = SimpleFileOptions::default()
+            .compression_method(method)
+            .last_modified_time(self.at)
+            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
+        self.zip.start_file(name, options)?;
+        self.zip.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// The archive's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, DocumentError> {
+        Ok(self.zip.finish()?.into_inner())
+    }
+}
+
+/// The entries of a zip archive, by name, with their bytes.
+pub fn entries(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DocumentError> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DocumentError::Template(e.to_string()))?;
+    let mut out = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).map_err(|e| DocumentError::Template(e.to_string()))?;
+        let mut data = Vec::with_capacity(file.size().min(64 << 20) as usize);
+        file.read_to_end(&mut data)?;
+        out.push((file.name().to_owned(), data));
+    }
+    Ok(out)
+}

@@ -1,0 +1,257 @@
+//! The letter as a DOCX file, filled in from a template: a DOCX whose text holds
+//! placeholders in double braces (`{{文号}}`). A county edits the template in Word or
+//! WPS — fonts, margins, its own header lines — and the hub fills in each letter.
+//!
+//! Word splits text into runs as it is edited, so a placeholder may be spread over
+//! several runs. The template is therefore read a paragraph at a time: a paragraph whose
+//! text holds a placeholder is written again as one run, with the paragraph's own
+//! properties and the character properties of its first run. A placeholder with
+//! several values (the body's paragraphs, the list of attachments) repeats its
+//! paragraph once per value; with none, its paragraph is left out.
+
+use super::{archive, archive::Archive, DocumentError};
+use crate::domain::letter::Letter;
+
+/// The shipped template's parts, laid out after GB/T 9704-2012.
+const SHIPPED: [(&str, &str); 5] = [
+    ("[Content_Types].xml", include_str!("../../templates/letter/[Content_Types].xml")),
+    ("_rels/.rels", include_str!("../../templates/letter/_rels/.rels")),
+    ("word/_rels/document.xml.rels", include_str!("../../templates/letter/word/_rels/document.xml.rels")),
+    ("word/styles.xml", include_str!("../../templates/letter/word/styles.xml")),
+    ("word/document.xml", include_str!("../../templates/letter/word/document.xml")),
+];
+
+const DOCUMENT: &str = "word/document.xml";
+
+/// The shipped template as a DOCX file, for a county to start its own from.
+pub fn shipped_template() -> Vec<u8> {
+    let mut archive = Archive::new(chrono::NaiveDateTime::default());
+    for (name, text) in SHIPPED {
+        archive.add(name, text.as_bytes(), true).expect("writing to memory");
+    }
+    archive.finish().expect("writing to memory")
+}
+
+/// Fills `template` (a DOCX file; the shipped one when `None`) in with `letter`.
+pub fn render(template: Option<&[u8]>, letter: &Letter, at: chrono::NaiveDateTime) -> Result<Vec<u8>, DocumentError> {
+    let parts = match template {
+        Some(bytes) => archive::entries(bytes)?,
+        None => SHIPPED.iter().map(|(name, text)| ((*name).to_owned(), text.as_bytes().to_vec())).collect(),
+    };
+    if !parts.iter().any(|(name, _)| name == DOCUMENT) {
+        return Err(DocumentError::Template(format!("no {DOCUMENT}: not a DOCX file")));
+    }
+    let fields = letter.fields();
+    let mut out = Archive::new(at);
+    for (name, bytes) in parts {
+        if name == DOCUMENT {
+            let xml =
+                String::from_utf8(bytes).map_err(|_| DocumentError::Template(format!("{DOCUMENT} is not UTF-8")))?;
+            out.add(&name, fill(&xml, &fields)?.as_bytes(), true)?;
+        } else {
+            out.add(&name, &bytes, true)?;
+        }
+    }
+    out.finish()
+}
+
+/// The document's XML with every paragraph holding a placeholder filled in.
+fn fill(xml: &str, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
+    let mut out = String::with_capacity(xml.len() * 2);
+    let mut rest = xml;
+    while let Some(start) = paragraph_start(rest) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end =
+            paragraph_end(tail).ok_or_else(|| DocumentError::Template("a paragraph (w:p) is not closed".into()))?;
+        let paragraph = &tail[..end];
+        let text = text_of(paragraph);
+        if text.contains("{{") {
+            out.push_str(&filled(paragraph, &text, fields)?);
+        } else {
+            out.push_str(paragraph);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Where the next paragraph starts: `<w:p>` or `<w:p …>` (not `<w:pPr>` and the like).
+fn paragraph_start(xml: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = xml[from..].find("<w:p") {
+        let at = from + i;
+        if matches!(xml.as_bytes().get(at + 4), Some(b'>' | b' ' | b'/')) {
+            return Some(at);
+        }
+        from = at + 4;
+    }
+    None
+}
+
+/// The length of the paragraph at the start of `xml`, through its end tag.
+fn paragraph_end(xml: &str) -> Option<usize> {
+    let open_end = xml.find('>')?;
+    if xml[..open_end].ends_with('/') {
+        return Some(open_end + 1);
+    }
+    xml.find("</w:p>").map(|i| i + "</w:p>".len())
+}
+
+/// The text of a paragraph: its `w:t` elements' content, unescaped.
+fn text_of(paragraph: &str) -> String {
+    let mut text = String::new();
+    let mut rest = paragraph;
+    while let Some(i) = rest.find("<w:t") {
+        let after = &rest[i + 4..];
+        // `<w:t>` or `<w:t xml:space=…>`, not `<w:tab/>` or `<w:tbl>`.
+        if !matches!(after.as_bytes().first(), Some(b'>' | b' ')) {
+            rest = after;
+            continue;
+        }
+        let Some(open) = after.find('>') else { break };
+        if after[..open].ends_with('/') {
+            rest = &after[open + 1..];
+            continue;
+        }
+        let body = &after[open + 1..];
+        let Some(close) = body.find("</w:t>") else { break };
+        text.push_str(&unescape(&body[..close]));
+        rest = &body[close..];
+    }
+    text
+}
+
+/// The element `<tag>…</tag>` (or `<tag …>`) first found in `xml`, whole.
+fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}");
+    let mut from = 0;
+    loop {
+        let at = from + xml[from..].find(&open)?;
+        let next = xml.as_bytes().get(at + open.len());
+        if !matches!(next, Some(b'>' | b' ' | b'/')) {
+            from = at + open.len();
+            continue;
+        }
+        let open_end = at + xml[at..].find('>')?;
+        if xml[..open_end].ends_with('/') {
+            return Some(&xml[at..=open_end]);
+        }
+        let close = format!("</{tag}>");
+        let end = open_end + xml[open_end..].find(&close)? + close.len();
+        return Some(&xml[at..end]);
+    }
+}
+
+/// A paragraph written again with its placeholders filled in: once per value of its
+/// placeholder with several values, not at all for one with none.
+fn filled(paragraph: &str, text: &str, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
+    let open = &paragraph[..paragraph.find('>').map_or(0, |i| i + 1)];
+    let properties = element(paragraph, "w:pPr").unwrap_or_default();
+    let run_properties = paragraph
+        .match_indices("<w:r")
+        .filter_map(|(i, _)| element(&paragraph[i..], "w:r"))
+        .find(|run| run.contains("<w:t"))
+        .and_then(|run| element(run, "w:rPr"))
+        .unwrap_or_default();
+    let mut lines: Vec<String> = vec![text.to_owned()];
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else { break };
+        let name = &rest[start + 2..start + len];
+        let placeholder = &rest[start..start + len + 2];
+        let values = fields
+            .iter()
+            .find(|(field, _)| *field == name.trim())
+            .map(|(_, values)| values.clone())
+            .ok_or_else(|| DocumentError::Template(format!("unknown placeholder {placeholder}")))?;
+        lines = match values.len() {
+            0 => return Ok(String::new()),
+            1 => lines.iter().map(|line| line.replace(placeholder, &values[0])).collect(),
+            _ if lines.len() == 1 => values.iter().map(|value| lines[0].replace(placeholder, value)).collect(),
+            _ => return Err(DocumentError::Template("a paragraph with two placeholders of several values".into())),
+        };
+        rest = &rest[start + len + 2..];
+    }
+    Ok(lines
+        .iter()
+        .map(|line| {
+            format!(
+                "{open}{properties}<w:r>{run_properties}<w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>",
+                escape(line)
+            )
+        })
+        .collect())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter() -> Letter {
+        Letter {
+            issuer: "晋江市人民检察院".into(),
+            number: "晋检八部社救移〔2026〕12号".into(),
+            title: "社会救助移送函".into(),
+            addressee: "晋江市民政局：".into(),
+            body: vec!["第一段 <甲> & 乙".into(), "第二段".into()],
+            attachments: vec![],
+            signature: "晋江市人民检察院".into(),
+            date: "2026年11月2日".into(),
+        }
+    }
+
+    #[test]
+    fn placeholders_split_over_runs_are_filled_in_with_the_first_runs_format() {
+        let xml = "<w:body><w:p w:rsidR=\"1\"><w:pPr><w:jc w:val=\"center\"/></w:pPr>\
+            <w:r><w:rPr><w:b/></w:rPr><w:t>文号：{{</w:t></w:r><w:proofErr/><w:r><w:t>文号}}</w:t></w:r></w:p>\
+            <w:p><w:r><w:t xml:space=\"preserve\">no field</w:t></w:r></w:p><w:p/></w:body>";
+        let filled = fill(xml, &letter().fields()).unwrap();
+        assert_eq!(
+            filled,
+            "<w:body><w:p w:rsidR=\"1\"><w:pPr><w:jc w:val=\"center\"/></w:pPr><w:r><w:rPr><w:b/></w:rPr>\
+             <w:t xml:space=\"preserve\">文号：晋检八部社救移〔2026〕12号</w:t></w:r></w:p>\
+             <w:p><w:r><w:t xml:space=\"preserve\">no field</w:t></w:r></w:p><w:p/></w:body>"
+        );
+    }
+
+    #[test]
+    fn a_field_of_several_values_repeats_its_paragraph_and_one_of_none_drops_it() {
+        let xml = "<w:p><w:r><w:t>{{正文}}</w:t></w:r></w:p><w:p><w:r><w:t>{{附件}}</w:t></w:r></w:p>";
+        let filled = fill(xml, &letter().fields()).unwrap();
+        assert_eq!(
+            filled,
+            "<w:p><w:r><w:t xml:space=\"preserve\">第一段 &lt;甲&gt; &amp; 乙</w:t></w:r></w:p>\
+             <w:p><w:r><w:t xml:space=\"preserve\">第二段</w:t></w:r></w:p>"
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_or_a_broken_template_is_named() {
+        let unknown = fill("<w:p><w:r><w:t>{{签发人}}</w:t></w:r></w:p>", &letter().fields());
+        assert!(matches!(unknown, Err(DocumentError::Template(m)) if m.contains("{{签发人}}")));
+        assert!(render(Some(b"not a zip"), &letter(), chrono::NaiveDateTime::default()).is_err());
+    }
+
+    #[test]
+    fn the_shipped_template_renders_a_docx_with_every_field() {
+        let bytes = render(Some(&shipped_template()), &letter(), chrono::NaiveDateTime::default()).unwrap();
+        let parts = archive::entries(&bytes).unwrap();
+        let document = parts.iter().find(|(name, _)| name == DOCUMENT).unwrap();
+        let text = String::from_utf8(document.1.clone()).unwrap();
+        for expected in ["晋检八部社救移〔2026〕12号", "社会救助移送函", "晋江市民政局：", "第二段", "2026年11月2日"]
+        {
+            assert!(text.contains(expected), "{expected} missing");
+        }
+        assert!(!text.contains("{{"));
+    }
+}

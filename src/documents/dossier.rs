@@ -1,0 +1,172 @@
+//! What a case's dossier says in words: the readable record of its referrals (who sent
+//! what to whom, every step, every deadline, every file with its digest) and the audit
+//! log's excerpt as JSON lines, one entry a line, as `xianjie audit verify-dossier`
+//! reads it back.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{
+    audit::{hex, AuditEntry, AuditRecord, Checkpoint},
+    date::local_time,
+    deadline::Deadline,
+    directory::Directory,
+    history::HistoryEntry,
+    material::{self, Attachment, Carried},
+    referral::Referral,
+    MemberCode,
+};
+
+/// Where a file lies in the archive: numbered, under its own name.
+pub fn file_path(n: usize, a: &Attachment) -> String {
+    format!("材料/{n:02}-{}", a.name.replace(['/', '\\'], "_"))
+}
+
+/// One audit entry as a dossier keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub certificate: String,
+    pub action: String,
+    pub referrals: Vec<Uuid>,
+    pub detail: String,
+    pub prev: String,
+    pub hash: String,
+}
+
+impl AuditLine {
+    pub fn of(e: &AuditEntry) -> Self {
+        Self {
+            seq: e.seq,
+            at: e.at,
+            actor: e.record.actor.to_string(),
+            certificate: e.record.certificate.clone(),
+            action: e.record.action.clone(),
+            referrals: e.record.referrals.clone(),
+            detail: e.record.detail.clone(),
+            prev: hex(&e.prev),
+            hash: hex(&e.hash),
+        }
+    }
+
+    /// The entry again, or `None` if a field does not parse.
+    pub fn entry(&self) -> Option<AuditEntry> {
+        Some(AuditEntry {
+            seq: self.seq,
+            at: self.at,
+            record: AuditRecord {
+                actor: MemberCode::parse(&self.actor).ok()?,
+                certificate: self.certificate.clone(),
+                action: self.action.clone(),
+                referrals: self.referrals.clone(),
+                detail: self.detail.clone(),
+            },
+            prev: crate::domain::audit::parse_hex(&self.prev)?,
+            hash: crate::domain::audit::parse_hex(&self.hash)?,
+        })
+    }
+}
+
+/// The audit entries as JSON lines.
+pub fn audit_lines(entries: &[AuditEntry]) -> String {
+    entries.iter().filter_map(|e| serde_json::to_string(&AuditLine::of(e)).ok()).map(|l| l + "\n").collect()
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    local_time(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The readable record of a case, built a referral and a file at a time.
+pub struct Record {
+    text: String,
+    files: String,
+}
+
+impl Record {
+    pub fn new(case_id: Uuid, at: DateTime<Utc>) -> Self {
+        let mut text = String::new();
+        let _ = writeln!(text, "\u{feff}案卷 {case_id}");
+        let _ = writeln!(text, "导出时间：{}（北京时间）", time(at));
+        let _ = writeln!(text);
+        Self { text, files: String::new() }
+    }
+
+    /// A referral: its parties, its letter, every step and every deadline.
+    pub fn referral(
+        &mut self,
+        r: &Referral,
+        letter: &str,
+        history: &[HistoryEntry],
+        deadlines: &[Deadline],
+        directory: &Directory,
+    ) {
+        let name = |code: &MemberCode| directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone());
+        let t = &mut self.text;
+        let _ = writeln!(t, "== {}：{} → {} ==", r.kind.label(), name(&r.sender), name(&r.recipient));
+        let _ = writeln!(t, "编号：{}", r.id);
+        let _ = writeln!(t, "移送函：移送函/{letter}");
+        let _ = writeln!(t, "当事人：{}（{}）", r.content.person.name, r.content.person.id_number.as_str());
+        let _ = writeln!(t, "现状态：{}", r.state.label());
+        let _ = writeln!(t, "办理经过：");
+        for e in history {
+            let note = if e.note.is_empty() { String::new() } else { format!("：{}", e.note) };
+            let _ = writeln!(t, "  {}  {}  {}{note}", time(e.at), name(&e.actor), e.state.label());
+        }
+        let _ = writeln!(t, "期限：");
+        for d in deadlines {
+            let met = d.met_on.map(|m| format!("，{m} 办理")).unwrap_or_default();
+            let _ = writeln!(
+                t,
+                "  {}  {}负责  {} 起算，{} 届满  {}{met}",
+                d.kind.label(),
+                name(&d.responsible),
+                d.trigger,
+                d.due,
+                d.state.label()
+            );
+        }
+        let _ = writeln!(t);
+    }
+
+    /// A file a referral carries.
+    pub fn file(&mut self, c: &Carried) {
+        let a = &c.attachment;
+        let _ = writeln!(
+            self.files,
+            "  {}  {}  {} 字节  SHA-256 {}  （{} 随第 {} 步附上，移送 {}）",
+            a.name,
+            a.kind.code().to_uppercase(),
+            a.size,
+            material::hex(&a.sha256),
+            c.by,
+            c.version,
+            c.referral_id
+        );
+    }
+
+    /// The whole record, with the files and what the audit excerpt covers.
+    pub fn text(mut self, entries: &[AuditEntry], checkpoint: Option<&Checkpoint>) -> String {
+        let t = &mut self.text;
+        let _ = writeln!(t, "== 救助材料 ==");
+        t.push_str(if self.files.is_empty() { "  （无）\n" } else { &self.files });
+        let _ = writeln!(t);
+        let _ = writeln!(t, "== 审计日志 ==");
+        let _ = writeln!(t, "审计/entries.jsonl 收录本案首条审计记录至最新签名检查点之间的全部记录（不含个人信息），");
+        let _ = writeln!(t, "以及检查点之后涉及本案的记录，共 {} 条。", entries.len());
+        match checkpoint {
+            Some(c) => {
+                let _ = writeln!(t, "检查点：第 {} 条，{}，见 审计/checkpoint.json。", c.seq, time(c.at));
+            }
+            None => {
+                let _ = writeln!(t, "尚无签名检查点。");
+            }
+        }
+        let _ = writeln!(t, "核验：xianjie audit verify-dossier 本文件.zip --public-key 审计公钥文件");
+        self.text.replace('\n', "\r\n")
+    }
+}

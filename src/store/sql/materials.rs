@@ -1,0 +1,217 @@
+//! Materials and document numbers: the statements a commit's upload, links and
+//! numbering run (the same on both backends), and the reads of files, their chunks, the
+//! files a referral carries and a referral's document number.
+
+use uuid::Uuid;
+
+use super::{Backend, Cells, Query, SqlStore};
+use crate::{
+    domain::{
+        letter::DocumentNumber,
+        material::{Attachment, Carried, Kind},
+        MemberCode,
+    },
+    keys::stream::Header,
+    store::{
+        rows::{corrupt, from_micros, micros},
+        sealed::{attachment_name, open_text, SealedCommit},
+        StoreError, StoredFile,
+    },
+};
+
+/// One statement of a commit's materials.
+#[derive(Debug)]
+pub struct Statement {
+    pub query: Query,
+    /// It must change exactly one row, or the commit fails with `Conflict` (a file
+    /// resealed meanwhile by another process).
+    pub one_row: bool,
+}
+
+impl Statement {
+    fn any(query: Query) -> Self {
+        Self { query, one_row: false }
+    }
+}
+
+/// The statements that write a commit's upload, links and numbering, in order; to run
+/// after its referrals (which the links and numbers name). A unique violation in them
+/// (two writers taking the same document number) fails the commit with `Conflict`.
+pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
+    let commit = &sealed.commit;
+    let mut out = Vec::new();
+    if let (Some(upload), Some(name)) = (&commit.upload, &sealed.upload_name) {
+        let a = &upload.attachment;
+        let id = a.id.to_string();
+        let chunks = i64::try_from(upload.chunks.len()).unwrap_or(i64::MAX);
+        match &upload.replaces_key {
+            None => out.push(Statement::any(
+                Query::new(
+                    "INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, \
+                     sealed_key, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(id.as_str())
+                .bind(a.owner.as_str())
+                .bind(name.as_str())
+                .bind(a.kind.code())
+                .bind(i64::try_from(a.size).unwrap_or(i64::MAX))
+                .bind(crate::domain::material::hex(&a.sha256))
+                .bind(chunks)
+                .bind(upload.header.prefix.to_vec())
+                .bind(upload.header.key_id.as_str())
+                .bind(micros(a.uploaded_at)),
+            )),
+            Some(was) => {
+                out.push(Statement {
+                    query: Query::new(
+                        "UPDATE attachments SET name = $1, chunks = $2, nonce_prefix = $3, sealed_key = $4 \
+                         WHERE id = $5 AND sealed_key = $6",
+                    )
+                    .bind(name.as_str())
+                    .bind(chunks)
+                    .bind(upload.header.prefix.to_vec())
+                    .bind(upload.header.key_id.as_str())
+                    .bind(id.as_str())
+                    .bind(was.as_str()),
+                    one_row: true,
+                });
+                out.push(Statement::any(
+                    Query::new("DELETE FROM attachment_chunks WHERE attachment_id = $1").bind(id.as_str()),
+                ));
+            }
+        }
+        for (position, chunk) in upload.chunks.iter().enumerate() {
+            out.push(Statement::any(
+                Query::new("INSERT INTO attachment_chunks (attachment_id, position, sealed) VALUES ($1, $2, $3)")
+                    .bind(id.as_str())
+                    .bind(position as i64)
+                    .bind(chunk.clone()),
+            ));
+        }
+    }
+    for link in &commit.links {
+        out.push(Statement::any(
+            Query::new(
+                "INSERT INTO attachment_links (referral_id, attachment_id, version, ordinal, by_member) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(link.referral_id.to_string())
+            .bind(link.attachment_id.to_string())
+            .bind(i64::from(link.version))
+            .bind(i64::from(link.ordinal))
+            .bind(link.by.as_str()),
+        ));
+    }
+    for n in &commit.numbering {
+        // The next number of the sender's year: two writers that read the same
+        // maximum collide on the unique index, and the loser plans again.
+        out.push(Statement::any(
+            Query::new(
+                "INSERT INTO letter_numbers (referral_id, sender, year, seq, prefix) \
+                 SELECT $1, $2, $3, COALESCE(MAX(seq), 0) + 1, $4 FROM letter_numbers \
+                 WHERE sender = $2 AND year = $3",
+            )
+            .bind(n.referral_id.to_string())
+            .bind(n.sender.as_str())
+            .bind(i64::from(n.year))
+            .bind(n.prefix.as_str()),
+        ));
+    }
+    out
+}
+
+const ATTACHMENT_COLUMNS: &str = "a.id, a.owner, a.name, a.kind, a.size, a.sha256, a.uploaded_at";
+
+fn parse_uuid(raw: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(raw).map_err(|_| corrupt("uuid", raw))
+}
+
+fn parse_sha256(raw: &str) -> Result<[u8; 32], StoreError> {
+    crate::domain::audit::parse_hex(raw).ok_or_else(|| corrupt("sha256", "a digest"))
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// An attachment from the row's cells, in the order of [`ATTACHMENT_COLUMNS`].
+    fn attachment_row(&self, row: &mut Cells) -> Result<Attachment, StoreError> {
+        let id = row.text()?;
+        let owner = row.text()?;
+        let name = row.text()?;
+        let (field, sealed_as) = attachment_name(&id);
+        Ok(Attachment {
+            owner: MemberCode::parse(&owner).map_err(|_| corrupt("member", &owner))?,
+            name: open_text(&self.keys, field, &sealed_as, &name)?,
+            kind: {
+                let kind = row.text()?;
+                Kind::from_code(&kind).ok_or_else(|| corrupt("attachment kind", &kind))?
+            },
+            size: row.int()?.max(0) as u64,
+            sha256: parse_sha256(&row.text()?)?,
+            uploaded_at: from_micros(row.int()?)?,
+            id: parse_uuid(&id)?,
+        })
+    }
+
+    pub(super) async fn attachment(&self, id: Uuid) -> Result<Option<StoredFile>, StoreError> {
+        let query = Query::new(format!(
+            "SELECT {ATTACHMENT_COLUMNS}, a.sealed_key, a.nonce_prefix, a.chunks FROM attachments a WHERE a.id = $1"
+        ))
+        .bind(id.to_string());
+        let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
+        let attachment = self.attachment_row(&mut row)?;
+        let key_id = row.text()?;
+        let prefix = row.bytes()?.try_into().map_err(|_| corrupt("nonce prefix", "not 19 bytes"))?;
+        let chunks = u32::try_from(row.int()?).map_err(|_| corrupt("chunk count", "out of range"))?;
+        Ok(Some(StoredFile { attachment, header: Header { key_id, prefix }, chunks }))
+    }
+
+    pub(super) async fn chunks(&self, id: Uuid, from: u32, limit: u32) -> Result<Vec<Vec<u8>>, StoreError> {
+        let query = Query::new(
+            "SELECT sealed FROM attachment_chunks WHERE attachment_id = $1 AND position >= $2 \
+             ORDER BY position LIMIT $3",
+        )
+        .bind(id.to_string())
+        .bind(i64::from(from))
+        .bind(i64::from(limit));
+        self.fetch(query).await?.into_iter().map(|mut row| row.bytes()).collect()
+    }
+
+    pub(super) async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError> {
+        if referrals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new(format!(
+            "SELECT {ATTACHMENT_COLUMNS}, l.referral_id, l.version, l.by_member FROM attachment_links l \
+             JOIN attachments a ON a.id = l.attachment_id WHERE l.referral_id IN ("
+        ));
+        for (i, id) in referrals.iter().enumerate() {
+            if i > 0 {
+                query.push(", ");
+            }
+            query.push_bind(id.to_string());
+        }
+        query.push(") ORDER BY l.referral_id, l.version, l.ordinal");
+        let mut carried = Vec::new();
+        for mut row in self.fetch(query).await? {
+            let attachment = self.attachment_row(&mut row)?;
+            let referral_id = parse_uuid(&row.text()?)?;
+            let version = u32::try_from(row.int()?).map_err(|_| corrupt("version", "out of range"))?;
+            let by = row.text()?;
+            let by = MemberCode::parse(&by).map_err(|_| corrupt("member", &by))?;
+            carried.push(Carried { attachment, referral_id, version, by });
+        }
+        Ok(carried)
+    }
+
+    pub(super) async fn document_number(&self, referral_id: Uuid) -> Result<Option<DocumentNumber>, StoreError> {
+        let query = Query::new("SELECT sender, year, seq, prefix FROM letter_numbers WHERE referral_id = $1")
+            .bind(referral_id.to_string());
+        let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
+        let sender = row.text()?;
+        Ok(Some(DocumentNumber {
+            sender: MemberCode::parse(&sender).map_err(|_| corrupt("member", &sender))?,
+            year: i32::try_from(row.int()?).map_err(|_| corrupt("year", "out of range"))?,
+            seq: u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range"))?,
+            prefix: row.text()?,
+        }))
+    }
+}
