@@ -40,6 +40,11 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("CalendarService.WorkingDaysBetween", [true, true, true, true]),
     ("CalendarService.YearStatus", [true, true, true, true]),
     ("CalendarService.LoadSchedule", [false, false, false, true]),
+    ("MaterialService.Upload", [true, true, false, false]),
+    ("MaterialService.ListAttachments", [true, true, true, false]),
+    ("MaterialService.Download", [true, true, false, false]),
+    ("MaterialService.GetLetter", [true, true, false, false]),
+    ("MaterialService.GetDossier", [true, true, false, false]),
 ];
 
 /// The referral `who` acts on with `rpc`: one where it is the party the act is for
@@ -59,7 +64,8 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
     let mut inbox = InboxServiceClient::new(channel.clone());
     let mut directory = DirectoryServiceClient::new(channel.clone());
     let mut coordination = CoordinationServiceClient::new(channel.clone());
-    let mut calendar = CalendarServiceClient::new(channel);
+    let mut calendar = CalendarServiceClient::new(channel.clone());
+    let mut materials = pb::material_service_client::MaterialServiceClient::new(channel);
     let request_id = || uuid::Uuid::new_v4().to_string();
     let id = referral.id.clone();
     let transition = || pb::TransitionRequest { request_id: request_id(), referral_id: id.clone() };
@@ -159,6 +165,31 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
                 source: "国务院办公厅通知".into(),
             };
             calendar.load_schedule(request).await.map(drop)
+        }
+        "MaterialService.Upload" => {
+            let header = pb::UploadHeader { request_id: request_id(), name: "a.pdf".into(), size: 9 };
+            let messages = [
+                pb::UploadRequest { part: Some(pb::upload_request::Part::Header(header)) },
+                pb::UploadRequest { part: Some(pb::upload_request::Part::Data(b"%PDF-1.7\n".to_vec())) },
+            ];
+            materials.upload(tokio_stream::iter(messages)).await.map(drop)
+        }
+        "MaterialService.ListAttachments" => {
+            materials.list_attachments(pb::ListAttachmentsRequest { referral_id: referral.id.clone() }).await.map(drop)
+        }
+        "MaterialService.Download" => {
+            // No such file: a party hears NOT_FOUND, anyone else is refused first.
+            let request = pb::DownloadRequest { referral_id: referral.id.clone(), attachment_id: referral.id.clone() };
+            match materials.download(request).await {
+                Err(status) if status.code() == tonic::Code::NotFound => Ok(()),
+                other => other.map(drop),
+            }
+        }
+        "MaterialService.GetLetter" => {
+            materials.get_letter(pb::GetLetterRequest { referral_id: referral.id.clone() }).await.map(drop)
+        }
+        "MaterialService.GetDossier" => {
+            materials.get_dossier(pb::GetDossierRequest { case_id: referral.case_id.clone() }).await.map(drop)
         }
         other => panic!("no call for {other}"),
     }
