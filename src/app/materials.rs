@@ -61,11 +61,6 @@ impl Materials {
 /// The pieces of a file as a client sends them.
 pub type Pieces<'a> = Pin<Box<dyn Stream<Item = Result<Vec<u8>, AppError>> + Send + 'a>>;
 
-/// A file as it came in: sealed in chunks, measured, digested, recognised.
-struct Received {
-    upload: Upload,
-}
-
 impl Answer for Attachment {
     fn record(&self) -> Recorded {
         Recorded { attachment: Some(self.id), ..Recorded::default() }
@@ -96,7 +91,7 @@ pub async fn upload(
     let _permit = hub.materials.uploads.acquire().await.map_err(|_| AppError::Unavailable("stopping".into()))?;
     let now = hub.clock.now();
     let id = new_id(now);
-    let Received { upload } = receive(hub, id, (&actor.caller.code, name, declared_size), now, pieces).await?;
+    let upload = receive(hub, id, (&actor.caller.code, name, declared_size), now, pieces).await?;
     let attachment = upload.attachment.clone();
     let mut fingerprint = attachment.name.as_bytes().to_vec();
     fingerprint.extend_from_slice(&attachment.sha256);
@@ -133,7 +128,7 @@ async fn receive(
     (owner, name, declared): (&MemberCode, String, u64),
     now: chrono::DateTime<chrono::Utc>,
     mut pieces: Pieces<'_>,
-) -> Result<Received, AppError> {
+) -> Result<Upload, AppError> {
     let limits = hub.materials.limits;
     if declared > limits.file_bytes {
         return Err(too_large(&limits));
@@ -180,7 +175,7 @@ async fn receive(
     chunks.push(sealer.last(&pending).map_err(sealing)?);
     let attachment =
         Attachment { id, owner: owner.clone(), name, kind, size, sha256: digest.finalize().into(), uploaded_at: now };
-    Ok(Received { upload: Upload { attachment, header, chunks, replaces_key: None } })
+    Ok(Upload { attachment, header, chunks, replaces_key: None })
 }
 
 /// The files of `ids`, each one uploaded (by anyone: [`links`] checks whose).
@@ -195,27 +190,21 @@ pub(super) async fn uploaded(hub: &Hub, ids: &[Uuid]) -> Result<Vec<Attachment>,
     Ok(files)
 }
 
-/// `files` attached by the caller to referral `referral_id` with its entry `version`,
-/// if they may join those it `carried` already.
-pub(super) fn links(
-    hub: &Hub,
-    actor: &Actor,
-    files: &[Attachment],
-    carried: &[Carried],
-    (referral_id, version): (Uuid, u32),
-) -> Result<Vec<Link>, AppError> {
-    material::check_additions(carried, files, &actor.caller.code, &hub.materials.limits)?;
-    Ok(files
+/// Links of `files` to each of `referrals`, attached by `by` with its entry `version`
+/// (checked beforehand with [`material::check_additions`]).
+pub(super) fn links(files: &[Attachment], referrals: &[Uuid], version: u32, by: &MemberCode) -> Vec<Link> {
+    referrals
         .iter()
-        .zip(0..)
-        .map(|(file, ordinal)| Link {
-            referral_id,
-            attachment_id: file.id,
-            version,
-            ordinal,
-            by: actor.caller.code.clone(),
+        .flat_map(|&referral_id| {
+            files.iter().zip(0..).map(move |(file, ordinal)| Link {
+                referral_id,
+                attachment_id: file.id,
+                version,
+                ordinal,
+                by: by.clone(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// What the audit record of an act says of the files it attached.
@@ -256,10 +245,7 @@ async fn party(hub: &Hub, actor: &Actor, id: Uuid, office: bool) -> Result<Refer
 /// office, names masked. Audited as a read.
 pub async fn attachments(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Vec<Carried>, AppError> {
     identity::reader(&actor.caller)?;
-    match hub.store.referral(referral_id).await? {
-        Some(r) if r.is_party(&actor.caller.code) || actor.caller.role == Role::Office => {}
-        _ => return Err(AppError::NotFound(format!("referral {referral_id}"))),
-    }
+    super::referrals::visible(hub, actor, referral_id).await?;
     hub.audit_read(actor, "Attachments", vec![referral_id]).await?;
     Ok(shown(hub.store.carried(&[referral_id]).await?, View::of(actor)))
 }
@@ -444,12 +430,12 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
     let mut archive = crate::documents::archive::Archive::new(crate::domain::date::local_time(now));
     let carried = hub.store.carried(&ids).await?;
     let mut record = dossier::Record::new(case_id, now);
+    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     for referral in &referrals {
         let letter = render_letter(hub, referral, &carried).await?;
         archive.add(&format!("移送函/{}", letter.file_name), &letter.bytes, true)?;
         let history = hub.store.history(referral.id).await?;
         let deadlines = hub.store.deadlines(referral.id).await?;
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         record.referral(referral, &letter.file_name, &history, &deadlines, &directory);
     }
     let mut seen = Vec::new();

@@ -11,7 +11,7 @@ use crate::{
         history::{EntryKind, HistoryEntry},
         id::new_id,
         lifecycle::{self, Action},
-        material::Carried,
+        material::{self, Carried},
         referral::{Content, Referral, ReferralKind, Submission},
         MemberCode, Role,
     },
@@ -100,7 +100,7 @@ async fn answered(hub: &Hub, id: Uuid, version: u32) -> Result<Referral, AppErro
 
 /// The referral, if the caller is a party to it or the office; anyone else is told it
 /// does not exist.
-async fn visible(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Referral, AppError> {
+pub(super) async fn visible(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Referral, AppError> {
     match hub.store.referral(id).await? {
         Some(r) if r.is_party(&actor.caller.code) || actor.caller.role == Role::Office => Ok(r),
         _ => Err(AppError::NotFound(format!("referral {id}"))),
@@ -123,7 +123,7 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
         },
     };
     let files = materials::uploaded(hub, &draft.attachments).await?;
-    materials::links(hub, actor, &files, &[], (Uuid::nil(), 1))?;
+    material::check_additions(&[], &files, &caller.code, &hub.materials.limits)?;
     let (submission, files) = (&submission, &files);
     // One open referral per person and recipient: the store's unique index refuses a
     // second one as it is written, so a submit reads nothing first; only a refusal
@@ -148,10 +148,7 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                     })
                     .collect();
                 let new_case = existing_case.is_none().then(|| (case_id, caller.code.clone()));
-                let mut links = Vec::new();
-                for id in &ids {
-                    links.extend(materials::links(hub, actor, files, &[], (*id, 1))?);
-                }
+                let links = materials::links(files, &ids, 1, &caller.code);
                 let numbering = materials::numbering(hub, &answer.referrals);
                 let commit = Commit { new_case, changes, links, numbering, ..Commit::default() };
                 Ok(Plan { detail: materials::detail(files), ..Plan::new(commit, answer) })
@@ -218,7 +215,8 @@ pub async fn act_with(
                 Vec::new()
             } else {
                 let carried = hub.store.carried(&[id]).await?;
-                materials::links(hub, actor, files, &carried, (id, t.referral.version))?
+                material::check_additions(&carried, files, &actor.caller.code, &hub.materials.limits)?;
+                materials::links(files, &[id], t.referral.version, &actor.caller.code)
             };
             let change = Change {
                 expected_version: Some(current.version),
