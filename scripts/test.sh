@@ -21,9 +21,11 @@ if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto San
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
-if ! python3 -c 'import playwright, pytest' 2>/dev/null; then
-    echo "installing playwright and pytest for the workbench's browser tests"
-    python3 -m pip install --quiet --disable-pip-version-check 'playwright>=1.49,<2' 'pytest>=8,<10'
+# python-docx reads the letters back, independently of the hub's own reader.
+if ! python3 -c 'import playwright, pytest, docx' 2>/dev/null; then
+    echo "installing playwright, pytest and python-docx for the workbench's browser tests"
+    python3 -m pip install --quiet --disable-pip-version-check 'playwright>=1.49,<2' 'pytest>=8,<10' \
+        'python-docx>=1.1,<2'
 fi
 
 cargo fmt --check

@@ -109,9 +109,15 @@ impl MaterialService for MaterialApi {
             Ok(_) => Err(AppError::invalid("data", "only the first message is a header")),
             Err(status) => Err(AppError::Unavailable(format!("the upload was cut short: {}", status.message()))),
         });
-        let stored =
-            app::materials::upload(&self.hub, &actor, &header.request_id, &header.name, header.size, Box::pin(pieces))
-                .await?;
+        let stored = app::materials::upload(
+            &self.hub,
+            &actor,
+            &header.request_id,
+            &header.name,
+            Some(header.size),
+            Box::pin(pieces),
+        )
+        .await?;
         Ok(Response::new(attachment(&stored)))
     }
 

@@ -76,13 +76,14 @@ impl Answer for Attachment {
 /// Stores a file the caller sends in pieces, named `name`, once per request id: its kind
 /// is read from its first bytes, its size held to the limit as it streams, each chunk
 /// sealed as it fills. Nothing is stored until the whole file is in; a stream cut short
-/// stores nothing, and the same request id may send it again.
+/// of the size declared beforehand (when the sender knows it) stores nothing, and the
+/// same request id may send it again.
 pub async fn upload(
     hub: &Hub,
     actor: &Actor,
     request_id: &str,
     name: &str,
-    declared_size: u64,
+    declared_size: Option<u64>,
     pieces: Pieces<'_>,
 ) -> Result<Attachment, AppError> {
     identity::member(&actor.caller)?;
@@ -114,6 +115,10 @@ fn too_large(limits: &Limits) -> AppError {
     AppError::invalid("data", format!("a file is at most {} MiB", limits.file_bytes >> 20))
 }
 
+fn empty() -> AppError {
+    AppError::invalid("size", "the file is empty")
+}
+
 fn refused_kind() -> AppError {
     AppError::invalid("data", "not a PDF, OFD, JPEG, PNG, DOCX or XLSX file (judged by its content, not its name)")
 }
@@ -125,16 +130,15 @@ fn sealing(e: crate::keys::SealError) -> AppError {
 async fn receive(
     hub: &Hub,
     id: Uuid,
-    (owner, name, declared): (&MemberCode, String, u64),
+    (owner, name, declared): (&MemberCode, String, Option<u64>),
     now: chrono::DateTime<chrono::Utc>,
     mut pieces: Pieces<'_>,
 ) -> Result<Upload, AppError> {
     let limits = hub.materials.limits;
-    if declared > limits.file_bytes {
-        return Err(too_large(&limits));
-    }
-    if declared == 0 {
-        return Err(AppError::invalid("size", "the file is empty"));
+    match declared {
+        Some(size) if size > limits.file_bytes => return Err(too_large(&limits)),
+        Some(0) => return Err(empty()),
+        _ => {}
     }
     let mut sealer = Sealer::new(&hub.keys.current(), &id.to_string());
     let header = sealer.header().clone();
@@ -147,7 +151,7 @@ async fn receive(
         if size > limits.file_bytes {
             return Err(too_large(&limits));
         }
-        if size > declared {
+        if declared.is_some_and(|declared| size > declared) {
             return Err(AppError::invalid("data", "more bytes than the header's size"));
         }
         digest.update(&piece);
@@ -163,10 +167,13 @@ async fn receive(
             pending = rest;
         }
     }
-    if size < declared {
+    if declared.is_some_and(|declared| size < declared) {
         // A client that went away mid-file may end its stream cleanly: what came is
         // not the file.
         return Err(AppError::invalid("data", "the upload was cut short: fewer bytes than the header's size"));
+    }
+    if size == 0 {
+        return Err(empty());
     }
     let kind = match kind {
         Some(kind) => kind,
@@ -185,6 +192,21 @@ pub(super) async fn uploaded(hub: &Hub, ids: &[Uuid]) -> Result<Vec<Attachment>,
         match hub.store.attachment(*id).await? {
             Some(stored) => files.push(stored.attachment),
             None => return Err(AppError::invalid(format!("attachments[{i}]"), "no such file was uploaded")),
+        }
+    }
+    Ok(files)
+}
+
+/// Of the files `ids`, those the caller uploaded: what a form shows again as carried
+/// when it comes back refused.
+pub async fn own_uploads(hub: &Hub, actor: &Actor, ids: &[Uuid]) -> Result<Vec<Attachment>, AppError> {
+    identity::member(&actor.caller)?;
+    let mut files = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(stored) = hub.store.attachment(*id).await? {
+            if stored.attachment.owner == actor.caller.code {
+                files.push(stored.attachment);
+            }
         }
     }
     Ok(files)

@@ -5,6 +5,7 @@
 //! Nothing here is a test: it reports, it does not judge.
 
 mod machine;
+mod materials;
 mod stats;
 
 use std::{
@@ -449,7 +450,10 @@ async fn traffic(options: &Options, hub: &Target, fsync: f64) -> anyhow::Result<
     );
     let rates: Vec<f64> = (0..options.runs.max(1)).map(|_| calendar_rate(0.5)).collect();
     println!("calendar add-working-days (calls/s): {}", Spread::of(&rates));
-    Ok(())
+    let files = temp_dir()?;
+    let moved = materials::figures(hub, &files, options.runs.max(1)).await;
+    let _ = std::fs::remove_dir_all(&files);
+    moved
 }
 
 /// Submits on PostgreSQL: one hub, then two replicas on the same database, with the

@@ -71,6 +71,9 @@ pub enum WebError {
     Forged,
     #[error("the form is too large")]
     TooLarge,
+    /// A form with files that is not `multipart/form-data` as browsers write it.
+    #[error("a form that cannot be read")]
+    Malformed,
     #[error("page not found")]
     NotFound,
     #[error(transparent)]
@@ -81,7 +84,8 @@ pub enum WebError {
 
 /// A field's violation as a person reads it: the field's Chinese name, then the rule.
 pub fn violation_text(v: &FieldViolation) -> String {
-    format!("{}：{}", super::words::field(&v.field), super::words::rule(&v.description))
+    let field = super::words::chosen_file(&v.field).unwrap_or_else(|| super::words::field(&v.field).to_owned());
+    format!("{field}：{}", super::words::rule(&v.description))
 }
 
 impl IntoResponse for WebError {
@@ -105,6 +109,11 @@ impl IntoResponse for WebError {
             WebError::TooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "内容过大", "提交的内容超过了允许的大小。".to_owned())
             }
+            WebError::Malformed => (
+                StatusCode::BAD_REQUEST,
+                "表单无法读取",
+                "提交的表单格式不正确。请返回，刷新页面后重新提交。".to_owned(),
+            ),
             WebError::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面。".to_owned()),
             WebError::Render(e) => {
                 tracing::error!(error = %e, "rendering a page");

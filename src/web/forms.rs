@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use super::{
     error::WebError,
-    guard::{Fields, Posted, Visitor},
+    guard::{Fields, Visitor},
     page::{html, Frame},
+    upload::{self, WithFiles},
     words, Web,
 };
 use crate::{
@@ -55,6 +56,8 @@ struct Page {
     groups: Vec<Check>,
     needs: Vec<Check>,
     recipients: Vec<Check>,
+    /// Files uploaded with a refused form, carried again unless unchecked.
+    files: Vec<Check>,
     advance: bool,
     urgent: bool,
 }
@@ -136,9 +139,26 @@ async fn form(
             .collect();
         (needs, recipients)
     };
+    let (kept, _) = upload::attachment_ids(fields);
+    let files = app::materials::own_uploads(&web.hub, &visitor.actor, &kept)
+        .await?
+        .iter()
+        .map(|file| Check {
+            name: "attachments",
+            value: file.id.to_string(),
+            label: upload::described(file),
+            checked: true,
+            serves: String::new(),
+        })
+        .collect();
     let mut errors: HashMap<String, Vec<String>> = HashMap::new();
     for v in violations {
-        errors.entry(words::form_field(&v.field)).or_default().push(words::rule(&v.description));
+        let rule = words::rule(&v.description);
+        let said = match words::chosen_file(&v.field) {
+            Some(file) => format!("{file}：{rule}"),
+            None => rule,
+        };
+        errors.entry(words::form_field(&v.field)).or_default().push(said);
     }
     let page = Page {
         frame: Frame::new(web, visitor, if clue { "/new/clue" } else { "/new/referral" }).await?,
@@ -155,6 +175,7 @@ async fn form(
         groups: checks("priority_groups", PriorityGroup::ALL, PriorityGroup::code, PriorityGroup::label, fields),
         needs,
         recipients,
+        files,
         advance: fields.checked("advance"),
         urgent: fields.checked("urgent"),
     };
@@ -175,11 +196,11 @@ pub async fn new_clue(State(web): State<Web>, visitor: Visitor) -> Result<Respon
     form(&web, &visitor, ReferralKind::JudicialClue, &Fields::default(), &[]).await
 }
 
-pub async fn submit_referral(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+pub async fn submit_referral(State(web): State<Web>, posted: WithFiles) -> Result<Response, WebError> {
     submit(web, posted, ReferralKind::SocialAssistance).await
 }
 
-pub async fn submit_clue(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+pub async fn submit_clue(State(web): State<Web>, posted: WithFiles) -> Result<Response, WebError> {
     submit(web, posted, ReferralKind::JudicialClue).await
 }
 
@@ -225,9 +246,11 @@ fn parse(web: &Web, fields: &Fields, kind: ReferralKind) -> Result<Draft, Domain
             Err(rule) => violations.push(FieldViolation::new(format!("recipients[{i}]"), rule)),
         }
     }
+    let (attachments, refused) = upload::attachment_ids(fields);
+    violations.extend(refused);
     match parsed {
         Ok((kind, content)) if violations.is_empty() => {
-            Ok(Draft { kind, content, recipients, case_id: None, attachments: Vec::new() })
+            Ok(Draft { kind, content, recipients, case_id: None, attachments })
         }
         Ok(_) => Err(DomainError::Invalid(violations)),
         Err(DomainError::Invalid(mut found)) => {
@@ -238,11 +261,18 @@ fn parse(web: &Web, fields: &Fields, kind: ReferralKind) -> Result<Draft, Domain
     }
 }
 
-async fn submit(web: Web, posted: Posted, kind: ReferralKind) -> Result<Response, WebError> {
-    let Posted { visitor, fields } = posted;
-    let submitted = match parse(&web, &fields, kind) {
-        Ok(draft) => app::referrals::submit(&web.hub, &visitor.actor, &fields.key("Submit"), draft).await,
-        Err(e) => Err(e.into()),
+async fn submit(web: Web, posted: WithFiles, kind: ReferralKind) -> Result<Response, WebError> {
+    let WithFiles { posted, refused } = posted;
+    let (visitor, fields) = (posted.visitor, posted.fields);
+    // A file refused stops the submit: the person sees why, with the rest kept.
+    let submitted = match (parse(&web, &fields, kind), refused.is_empty()) {
+        (Ok(draft), true) => app::referrals::submit(&web.hub, &visitor.actor, &fields.key("Submit"), draft).await,
+        (Ok(_), false) => Err(DomainError::Invalid(refused).into()),
+        (Err(DomainError::Invalid(mut found)), _) => {
+            found.extend(refused);
+            Err(DomainError::Invalid(found).into())
+        }
+        (Err(e), _) => Err(e.into()),
     };
     let violations = match submitted {
         Ok(s) => {

@@ -32,7 +32,7 @@ use crate::{
 };
 
 /// The largest form the workbench takes (a year's holiday schedule fits many times).
-const MAX_FORM_BYTES: usize = 256 * 1024;
+pub(super) const MAX_FORM_BYTES: usize = 256 * 1024;
 
 /// The key of the form tokens.
 pub struct FormKey([u8; 32]);
@@ -136,6 +136,11 @@ impl Fields {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).collect()
     }
 
+    /// Adds a value of `name` after the others.
+    pub fn add(&mut self, name: &str, value: &str) {
+        self.0.push((name.to_owned(), value.to_owned()));
+    }
+
     /// Sets `name` to `value`, in place of every value it had.
     pub fn set(&mut self, name: &str, value: &str) {
         self.0.retain(|(k, _)| k != name);
@@ -182,23 +187,38 @@ fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     }
 }
 
+impl Posted {
+    /// The visitor of a post that comes from the workbench's own origin.
+    pub(super) async fn visitor(parts: &mut Parts, web: &Web) -> Result<Visitor, WebError> {
+        let visitor = Visitor::from_request_parts(parts, web).await?;
+        if !same_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str())) {
+            return Err(WebError::Forged);
+        }
+        Ok(visitor)
+    }
+
+    /// Whether `fields` carry the token of the visitor's forms.
+    pub(super) fn check_token(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<(), WebError> {
+        if web.forms.verify(&visitor.actor.certificate.serial, fields.get("token")) {
+            Ok(())
+        } else {
+            Err(WebError::Forged)
+        }
+    }
+}
+
 impl FromRequest<Web> for Posted {
     type Rejection = WebError;
 
     async fn from_request(request: Request, web: &Web) -> Result<Self, WebError> {
         let (mut parts, body) = request.into_parts();
-        let visitor = Visitor::from_request_parts(&mut parts, web).await?;
-        if !same_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str())) {
-            return Err(WebError::Forged);
-        }
+        let visitor = Posted::visitor(&mut parts, web).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), &()).await.map_err(|_| WebError::TooLarge)?;
         if bytes.len() > MAX_FORM_BYTES {
             return Err(WebError::TooLarge);
         }
         let fields = Fields::parse(&bytes);
-        if !web.forms.verify(&visitor.actor.certificate.serial, fields.get("token")) {
-            return Err(WebError::Forged);
-        }
+        Posted::check_token(web, &visitor, &fields)?;
         Ok(Posted { visitor, fields })
     }
 }

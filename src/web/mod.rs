@@ -16,15 +16,18 @@ mod events;
 mod forms;
 mod guard;
 mod lists;
+mod materials;
 mod office;
 mod page;
 mod referral;
 mod todo;
+mod upload;
 mod words;
 
 use std::sync::Arc;
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::{header, HeaderValue},
     routing::{get, post},
     Router,
@@ -61,16 +64,21 @@ impl Web {
 
 /// Every page of the workbench.
 pub fn router(web: Web) -> Router {
+    // A form with files may carry a referral's worth of them.
+    let with_files = DefaultBodyLimit::max((web.hub.materials.limits.referral_bytes as usize) + (1 << 20));
     Router::new()
         .route("/", get(todo::page))
         .route("/events", get(events::stream))
         .route("/received", get(lists::received))
         .route("/sent", get(lists::sent))
         .route("/referrals/{id}", get(referral::page))
-        .route("/referrals/{id}/act", post(referral::act))
+        .route("/referrals/{id}/act", post(referral::act).layer(with_files))
+        .route("/referrals/{id}/files/{attachment}", get(materials::file))
+        .route("/referrals/{id}/letter", get(materials::letter))
+        .route("/cases/{id}/dossier", get(materials::dossier))
         .route("/referrals/{id}/reroute", post(referral::reroute))
-        .route("/new/referral", get(forms::new_referral).post(forms::submit_referral))
-        .route("/new/clue", get(forms::new_clue).post(forms::submit_clue))
+        .route("/new/referral", get(forms::new_referral).post(forms::submit_referral).layer(with_files))
+        .route("/new/clue", get(forms::new_clue).post(forms::submit_clue).layer(with_files))
         .route("/office", get(office::overview))
         .route("/office/deadlines", get(office::deadlines))
         .route("/office/remind", post(office::remind))

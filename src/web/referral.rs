@@ -16,11 +16,12 @@ use super::{
     error::{violation_text, WebError},
     guard::{Fields, Posted, Visitor},
     page::{html, instant, member, Choice, DeadlineLine, Frame},
+    upload::{self, WithFiles},
     words, Web,
 };
 use crate::{
     app::{
-        self,
+        self, materials,
         referrals::{Shown, View},
         AppError,
     },
@@ -46,6 +47,25 @@ pub struct Step {
     pub what: &'static str,
     pub by: String,
     pub note: String,
+    /// The names of the files that came with it.
+    pub files: Vec<String>,
+}
+
+/// A file the referral carries.
+pub struct FileLine {
+    pub name: String,
+    pub kind: String,
+    pub size: String,
+    pub sha256: String,
+    pub by: String,
+    /// Where a party downloads it; none for the office.
+    pub href: Option<String>,
+}
+
+/// A file uploaded with a refused form, carried again unless unchecked.
+pub struct Kept {
+    pub id: Uuid,
+    pub label: String,
 }
 
 /// Another referral of the same case.
@@ -63,6 +83,7 @@ pub struct ActForm {
     pub request_id: Uuid,
     pub typed: HashMap<&'static str, String>,
     pub errors: Vec<String>,
+    pub kept: Vec<Kept>,
 }
 
 impl ActForm {
@@ -90,6 +111,10 @@ struct Page {
     outcome: Vec<Item>,
     siblings: Vec<Sibling>,
     steps: Vec<Step>,
+    files: Vec<FileLine>,
+    /// Where a party downloads the letter and the case's dossier.
+    letter: Option<String>,
+    dossier: Option<String>,
     deadlines: Vec<DeadlineLine>,
     acts: Vec<ActForm>,
     outcomes: Vec<Choice>,
@@ -120,7 +145,7 @@ async fn render(
     refused: Option<Refused<'_>>,
 ) -> Result<Response, WebError> {
     let hub = &web.hub;
-    let Shown { referral: r, history, deadlines, view, .. } = app::referrals::get(hub, &visitor.actor, id).await?;
+    let Shown { referral: r, history, deadlines, files, view } = app::referrals::get(hub, &visitor.actor, id).await?;
     let masked = view == View::Masked;
     let c = &r.content;
     let person = if masked {
@@ -198,11 +223,36 @@ async fn render(
             what: words::entry(e.kind),
             by: member(web, &e.actor),
             note: if masked { String::new() } else { e.note.clone() },
+            files: files.iter().filter(|f| f.version == e.version).map(|f| f.attachment.name.clone()).collect(),
         })
         .collect();
+    let party = visitor.role().is_member();
+    let file_lines = files
+        .iter()
+        .map(|f| FileLine {
+            name: f.attachment.name.clone(),
+            kind: f.attachment.kind.code().to_uppercase(),
+            size: upload::size(f.attachment.size),
+            sha256: crate::domain::material::hex(&f.attachment.sha256),
+            by: member(web, &f.by),
+            href: party.then(|| format!("/referrals/{}/files/{}", r.id, f.attachment.id)),
+        })
+        .collect();
+    let kept = match &refused {
+        Some(refused) if refused.act == "comment" => {
+            let (ids, _) = upload::attachment_ids(refused.fields);
+            materials::own_uploads(hub, &visitor.actor, &ids)
+                .await?
+                .iter()
+                .map(|file| Kept { id: file.id, label: upload::described(file) })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
     let deadlines = deadlines.iter().map(|d| DeadlineLine::new(web, d, today, &calendar)).collect();
-    let allowed = if visitor.role().is_member() { lifecycle::allowed(&r, visitor.caller()) } else { Vec::new() };
+    let allowed = if party { lifecycle::allowed(&r, visitor.caller()) } else { Vec::new() };
+    let mut kept = kept;
     let acts = allowed
         .into_iter()
         .map(|name| {
@@ -213,7 +263,8 @@ async fn render(
                 ),
                 _ => (HashMap::new(), Vec::new()),
             };
-            ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, errors }
+            let kept = if name == "comment" { std::mem::take(&mut kept) } else { Vec::new() };
+            ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, errors, kept }
         })
         .collect();
     let chosen = |field: &str, value: &str| refused.as_ref().is_some_and(|f| f.fields.all(field).contains(&value));
@@ -267,6 +318,9 @@ async fn render(
         outcome,
         siblings,
         steps,
+        files: file_lines,
+        letter: party.then(|| format!("/referrals/{}/letter", r.id)),
+        dossier: party.then(|| format!("/cases/{}/dossier", r.case_id)),
         deadlines,
         acts,
         outcomes,
@@ -359,15 +413,22 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
     }
 }
 
-/// Does an act, then shows the page again saying what was done; a refusal of the
-/// form shows beside it, with what was typed.
-pub async fn act(State(web): State<Web>, Path(id): Path<String>, posted: Posted) -> Result<Response, WebError> {
+/// Does an act (a comment with the files it carries), then shows the page again saying
+/// what was done; a refusal of the form shows beside it, with what was typed.
+pub async fn act(State(web): State<Web>, Path(id): Path<String>, posted: WithFiles) -> Result<Response, WebError> {
     let id = referral_id(&id)?;
-    let Posted { visitor, fields } = posted;
+    let WithFiles { posted: Posted { visitor, fields }, mut refused } = posted;
+    let (files, unreadable) = upload::attachment_ids(&fields);
+    refused.extend(unreadable);
     let done = match action(&fields) {
+        Ok(_) if !refused.is_empty() => Err(DomainError::Invalid(refused).into()),
         Ok(action) => {
             let method = app::referrals::method(&action);
-            app::referrals::act(&web.hub, &visitor.actor, &fields.key(method), id, action).await.map(drop)
+            app::referrals::act_with(&web.hub, &visitor.actor, &fields.key(method), id, action, &files).await.map(drop)
+        }
+        Err(DomainError::Invalid(mut found)) => {
+            found.extend(refused);
+            Err(DomainError::Invalid(found).into())
         }
         Err(e) => Err(AppError::Domain(e)),
     };

@@ -30,6 +30,8 @@ pub fn field(api: &str) -> &'static str {
         "password" => "证书密码",
         "schedule" => "节假日安排",
         "source" => "来源",
+        "attachments" => "材料",
+        "files" => "所选文件",
         _ => "填写内容",
     }
 }
@@ -37,7 +39,10 @@ pub fn field(api: &str) -> &'static str {
 /// A rule of the hub (said in English to API clients) as the form says it; a rule
 /// with no Chinese words yet is shown as the hub said it.
 pub fn rule(description: &str) -> String {
-    const RULES: [(&str, &str); 16] = [
+    if let Some(said) = limit(description) {
+        return said;
+    }
+    const RULES: [(&str, &str); 25] = [
         ("required unless", "除先行移送外必须填写"),
         ("required for an advance referral", "先行移送须说明理由"),
         ("only for an advance referral", "仅先行移送需要填写"),
@@ -54,11 +59,43 @@ pub fn rule(description: &str) -> String {
         ("must not be in the future", "不能晚于今天"),
         ("at least one", "至少选择一项"),
         ("not a partner agency", "应为成员单位（职能部门）"),
+        (
+            "not a PDF, OFD, JPEG, PNG, DOCX or XLSX file",
+            "不是 PDF、OFD、JPG、PNG、DOCX 或 XLSX 文件（按文件内容判断，与文件名无关）",
+        ),
+        ("the file is empty", "文件是空的"),
+        ("the file could not be read to its end", "文件未能完整上传，请重新选择"),
+        ("not a file you uploaded", "不是本单位上传的文件"),
+        ("the file is attached already", "该文件已经附上"),
+        ("no such file was uploaded", "没有这个已上传的文件"),
+        ("not the id of a file", "不是已上传的文件"),
+        ("a file name is required", "文件缺少名称"),
+        ("control characters are not allowed", "不能包含控制字符"),
     ];
     RULES
         .iter()
         .find(|(english, _)| description.starts_with(english))
         .map_or_else(|| description.to_owned(), |(_, chinese)| (*chinese).to_owned())
+}
+
+/// A rule of the materials' limits, with its number.
+fn limit(description: &str) -> Option<String> {
+    let n: String = description.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    if description.starts_with("a file is at most") {
+        Some(format!("单个文件不能超过 {n} MB"))
+    } else if description.ends_with("MiB of files") || description.starts_with("the files of one form") {
+        Some(format!("一件移送的材料合计不能超过 {n} MB"))
+    } else if description.starts_with("a referral carries at most") {
+        Some(format!("一件移送最多附 {n} 个文件"))
+    } else {
+        None
+    }
+}
+
+/// The file a violation of `files[i]` names, as a person counts them: 所选第 2 个文件.
+pub fn chosen_file(api: &str) -> Option<String> {
+    let place: usize = api.strip_prefix("files[")?.strip_suffix(']')?.parse().ok()?;
+    Some(format!("所选第 {} 个文件", place + 1))
 }
 
 /// The form's name of an API field: without `draft.` and without an index.
@@ -144,5 +181,16 @@ mod tests {
         assert_eq!(field("recipients[3]"), "接收单位");
         assert_eq!(field("draft.needs[0]"), "救助需求");
         assert_eq!(form_field("draft.person.id_number"), "person.id_number");
+        assert_eq!(field("attachments[2]"), "材料");
+        assert_eq!(chosen_file("files[1]").as_deref(), Some("所选第 2 个文件"));
+        assert_eq!(chosen_file("attachments[1]"), None);
+    }
+
+    #[test]
+    fn the_limits_of_files_are_said_with_their_numbers() {
+        assert_eq!(rule("a file is at most 20 MiB"), "单个文件不能超过 20 MB");
+        assert_eq!(rule("a referral carries at most 100 MiB of files"), "一件移送的材料合计不能超过 100 MB");
+        assert_eq!(rule("a referral carries at most 30 files"), "一件移送最多附 30 个文件");
+        assert_eq!(rule("the file is empty"), "文件是空的");
     }
 }

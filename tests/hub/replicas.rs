@@ -153,3 +153,47 @@ async fn submits_naming_the_same_members_in_opposite_orders_on_two_hubs_all_succ
     a.kill();
     b.kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
+async fn document_numbers_stay_gap_free_per_sender_with_submits_on_both_hubs() {
+    let data = shared_data().await;
+    let dir = data.dir.path();
+    let (a, b) = (HubProcess::start(&data, T0), HubProcess::start(&data, T0));
+    let (jcy_a, jcy_b, mz_b) = (a.client(dir, "jcy").await, b.client(dir, "jcy").await, b.client(dir, "mz").await);
+    // The procuratorate on both hubs (1+N submits take one number per referral) and an
+    // agency's clues, all at once.
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let (client, draft, to) = match i % 3 {
+                0 => (jcy_a.clone(), referral_draft(), vec!["mz".to_owned(), "jy".to_owned()]),
+                1 => (jcy_b.clone(), referral_draft(), vec!["mz".to_owned()]),
+                _ => (mz_b.clone(), clue_draft(false), vec!["jcy".to_owned()]),
+            };
+            tokio::spawn(async move { client.submit(draft, to, None).await })
+        })
+        .collect();
+    let mut sent = Vec::new();
+    for task in tasks {
+        let submitted = task.await.unwrap().expect("every submit succeeds: a lost race for a number re-plans");
+        sent.extend(submitted.referrals.into_iter().map(|r| (r.sender, r.id)));
+    }
+    assert_eq!(sent.len(), 8 * 2 + 8 + 8);
+    // Each letter, read from the hub the sender did not write through, has its number.
+    let out = tempfile::tempdir().unwrap();
+    let (jcy_b, mz_a) = (b.client(dir, "jcy").await, a.client(dir, "mz").await);
+    let mut numbers: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for (sender, id) in &sent {
+        let reader = if sender == "jcy" { &jcy_b } else { &mz_a };
+        let letter = reader.save_letter(id, &out.path().join(format!("{id}.docx"))).await.unwrap();
+        let number = letter.file_name.split('〕').nth(1).and_then(|rest| rest.split('号').next()).unwrap();
+        numbers.entry(sender.clone()).or_default().push(number.parse().unwrap());
+        assert!(letter.file_name.contains("〔2026〕"), "{}", letter.file_name);
+    }
+    for (sender, mut seen) in numbers {
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=seen.len() as u32).collect::<Vec<_>>(), "{sender}: gap-free, each once");
+    }
+    a.kill();
+    b.kill();
+}
