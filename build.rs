@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/xianjie/v1/coordination.proto",
         "proto/xianjie/v1/calendar.proto",
         "proto/xianjie/v1/material.proto",
+        "proto/xianjie/v1/records.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

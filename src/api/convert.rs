@@ -69,6 +69,7 @@ pub fn conclusion(c: Option<&pb::Conclusion>) -> Result<Conclusion, DomainError>
         summary: &c.summary,
         amount_fen: c.amount_fen,
         refusal_grounds: &c.refusal_grounds,
+        aid: c.aid,
     })
 }
 
@@ -143,6 +144,7 @@ pub fn referral(r: &Referral) -> pb::Referral {
             summary: c.summary.clone(),
             amount_fen: c.amount_fen,
             refusal_grounds: c.refusal_grounds.iter().map(|g| g.number()).collect(),
+            aid: c.aid.map_or(0, |a| a.number()),
         }),
         feedback: r.feedback.clone().unwrap_or_default(),
         closing_reason: r.closing_reason.clone().unwrap_or_default(),

@@ -73,10 +73,10 @@ fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::invalid(field, "not a UUID"))
 }
 
-type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+pub type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// A document sent in pieces, the first naming it.
-fn document(document: Document) -> Pieces<pb::DocumentChunk> {
+pub fn document(document: Document) -> Pieces<pb::DocumentChunk> {
     let Document { file_name, bytes } = document;
     let mut pieces: Vec<Result<pb::DocumentChunk, Status>> = bytes
         .chunks(PIECE_BYTES)

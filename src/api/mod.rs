@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 mod inbox;
 pub mod materials;
+mod records;
 mod referrals;
 
 use prost::Message;
@@ -21,6 +22,7 @@ pub use directory::DirectoryApi;
 pub use identity::Authenticate;
 pub use inbox::InboxApi;
 pub use materials::MaterialApi;
+pub use records::RecordsApi;
 pub use referrals::{submission, ReferralApi};
 
 use crate::app::RequestKey;

@@ -198,6 +198,7 @@ impl ReferralService for ReferralApi {
             case_id,
             after,
             limit,
+            ..ListQuery::default()
         };
         let listed = app::referrals::list(&self.hub, &actor, query).await?;
         let next_page_token = match listed.referrals.last() {

@@ -115,7 +115,7 @@ impl Answer for Reminded {
 async fn with_referral(hub: &Hub, id: Uuid, kind: DeadlineKind) -> Result<(Referral, ListedDeadline), AppError> {
     let not_found = || AppError::NotFound(format!("{} deadline of referral {id}", kind.code()));
     let referral = hub.store.referral(id).await?.ok_or_else(not_found)?;
-    let deadline = hub.store.deadlines(id).await?.into_iter().find(|d| d.kind == kind).ok_or_else(not_found)?;
+    let deadline = hub.store.deadlines(&[id]).await?.into_iter().find(|d| d.kind == kind).ok_or_else(not_found)?;
     let listed = ListedDeadline {
         referral_kind: referral.kind,
         urgent: referral.content.urgent,

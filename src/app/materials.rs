@@ -410,8 +410,10 @@ pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Docum
 async fn render_letter(hub: &Hub, referral: &Referral, carried: &[Carried]) -> Result<Document, AppError> {
     let number: DocumentNumber = hub
         .store
-        .document_number(referral.id)
+        .document_numbers(&[referral.id])
         .await?
+        .pop()
+        .map(|(_, number)| number)
         .ok_or_else(|| AppError::NotFound(format!("a document number for referral {}", referral.id)))?;
     let submitted_on = local_date(referral.submitted_at);
     let composed = {
@@ -456,8 +458,8 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
     for referral in &referrals {
         let letter = render_letter(hub, referral, &carried).await?;
         archive.add(&format!("移送函/{}", letter.file_name), &letter.bytes, true)?;
-        let history = hub.store.history(referral.id).await?;
-        let deadlines = hub.store.deadlines(referral.id).await?;
+        let history = hub.store.history(&[referral.id]).await?;
+        let deadlines = hub.store.deadlines(&[referral.id]).await?;
         record.referral(referral, &letter.file_name, &history, &deadlines, &directory);
     }
     let mut seen = Vec::new();

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod limits;
 pub mod materials;
 mod once;
+pub mod records;
 pub mod referrals;
 
 use std::sync::{Arc, PoisonError, RwLock};

@@ -94,7 +94,7 @@ async fn answered(hub: &Hub, id: Uuid, version: u32) -> Result<Referral, AppErro
     if now.version == version {
         return Ok(now);
     }
-    let history = hub.store.history(id).await?;
+    let history = hub.store.history(&[id]).await?;
     Ok(lifecycle::as_of(&now, &history, version))
 }
 
@@ -206,7 +206,7 @@ pub async fn act_with(
             let current = visible(hub, actor, id).await?;
             let now = hub.clock.now();
             let t = lifecycle::apply(&current, &actor.caller, action.clone(), now)?;
-            let existing = hub.store.deadlines(id).await?;
+            let existing = hub.store.deadlines(&[id]).await?;
             let acts: Vec<EntryKind> = t.entries.iter().map(|e| e.kind).collect();
             let calendar = hub.calendar();
             let deadlines = deadline::on_act(&t.referral, &acts, &existing, &calendar, &hub.policy, now);
@@ -248,10 +248,10 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
     identity::reader(&actor.caller)?;
     let referral = visible(hub, actor, id).await?;
     hub.audit_read(actor, "Get", vec![id]).await?;
-    let history = hub.store.history(id).await?;
+    let history = hub.store.history(&[id]).await?;
     let deadlines = hub
         .store
-        .deadlines(id)
+        .deadlines(&[id])
         .await?
         .into_iter()
         .map(|deadline| ListedDeadline {

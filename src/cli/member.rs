@@ -13,8 +13,9 @@ use crate::{
     client::Cursor,
     domain::{
         case::CaseState,
+        money,
         referral::State,
-        vocabulary::{Need, Outcome, RefusalGround},
+        vocabulary::{AidKind, Need, Outcome, RefusalGround},
     },
     proto as pb,
 };
@@ -81,9 +82,14 @@ enum MemberCommand {
         on: String,
         #[arg(long)]
         summary: String,
-        /// Amount granted, in fen.
-        #[arg(long, default_value_t = 0)]
-        amount_fen: i64,
+        /// The kind of aid granted (required unless not granted): judicial_assistance,
+        /// subsistence, temporary, medical, legal_aid, employment, schooling,
+        /// rehabilitation or other.
+        #[arg(long)]
+        aid: Option<String>,
+        /// Amount granted, in yuan with at most two decimals (e.g. 3000 or 1234.50).
+        #[arg(long, default_value = "")]
+        amount: String,
         /// Art. 6 ground code for a refused clue; repeatable.
         #[arg(long = "refusal")]
         refusals: Vec<String>,
@@ -130,6 +136,8 @@ enum MemberCommand {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// Your ledger (台账) of a period as XLSX or CSV: every referral sent or received.
+    Ledger(super::records::LedgerArgs),
     /// A case's dossier for 归档 (zip): letters, files, history, audit excerpt.
     Dossier {
         case: String,
@@ -377,12 +385,18 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Receive { id } => show(&client.receive(&id).await.map_err(explain)?),
         MemberCommand::Start { id } => show(&client.start(&id).await.map_err(explain)?),
-        MemberCommand::Conclude { id, outcome, on, summary, amount_fen, refusals, feedback } => {
+        MemberCommand::Conclude { id, outcome, on, summary, aid, amount, refusals, feedback } => {
             let conclusion = pb::Conclusion {
                 outcome: code_of("outcome", &outcome, Outcome::from_code)?.number(),
                 concluded_on: on,
                 summary,
-                amount_fen,
+                amount_fen: money::parse_yuan("amount", &amount)
+                    .map_err(|v| anyhow::anyhow!("--{}: {}", v.field, v.description))?,
+                aid: aid
+                    .as_deref()
+                    .map(|a| code_of("aid", a, AidKind::from_code).map(AidKind::number))
+                    .transpose()?
+                    .unwrap_or(0),
                 refusal_grounds: refusals
                     .iter()
                     .map(|g| code_of("refusal", g, RefusalGround::from_code).map(RefusalGround::number))
@@ -413,6 +427,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             let saved = client.save_letter(&id, &out).await.map_err(explain)?;
             println!("{}  {} bytes", saved.path.display(), saved.bytes);
         }
+        MemberCommand::Ledger(args) => super::records::save_ledger(&client, args).await?,
         MemberCommand::Dossier { case, out } => {
             let saved = client.save_dossier(&case, &out).await.map_err(explain)?;
             println!("{}  {} bytes", saved.path.display(), saved.bytes);

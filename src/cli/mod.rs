@@ -8,6 +8,7 @@ mod keys;
 mod member;
 mod office;
 mod pki;
+mod records;
 mod render;
 mod submit_file;
 

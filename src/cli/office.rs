@@ -1,4 +1,4 @@
-//! `xianjie office …`: the joint-meeting office's view of the deadlines.
+//! `xianjie office …`: the joint-meeting office's view of the deadlines, and its ledger.
 
 use std::process::ExitCode;
 
@@ -63,6 +63,8 @@ enum OfficeCommand {
         #[arg(long)]
         note: String,
     },
+    /// The ledger (台账) of every member for a period, masked, as XLSX or CSV.
+    Ledger(super::records::LedgerArgs),
     /// Streams the office's deadline events (missed, moved), from `--after N` or the
     /// last acknowledgement.
     Watch {
@@ -106,6 +108,10 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
             } else {
                 println!("催办已发送 → {}", render::deadline_line(&deadline, &names));
             }
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Ledger(args) => {
+            super::records::save_ledger(&client, args).await?;
             return Ok(ExitCode::SUCCESS);
         }
         OfficeCommand::Watch { after } => {

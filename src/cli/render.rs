@@ -10,8 +10,9 @@ use crate::{
         deadline::{DeadlineKind, DeadlineState},
         history::EntryKind,
         lifecycle::NoticeKind,
+        money,
         referral::{ReferralKind, State},
-        vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
+        vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation},
     },
     proto as pb,
 };
@@ -127,8 +128,9 @@ pub fn referral_details(
     if let Some(c) = &r.conclusion {
         let outcome = Outcome::from_number(c.outcome).map_or("", |o| o.label());
         line("办结", format!("{} {outcome}：{}", c.concluded_on, c.summary));
+        line("救助种类", AidKind::from_number(c.aid).map_or("", AidKind::label).to_owned());
         if c.amount_fen > 0 {
-            line("救助金额", format!("{}.{:02} 元", c.amount_fen / 100, c.amount_fen % 100));
+            line("救助金额", format!("{} 元", money::yuan(c.amount_fen)));
         }
         line("不予救助", labels(&c.refusal_grounds, RefusalGround::from_number, RefusalGround::label));
     }
@@ -215,6 +217,7 @@ pub fn referral_json(r: &pb::Referral) -> Value {
             "concluded_on": c.concluded_on,
             "summary": c.summary,
             "amount_fen": c.amount_fen,
+            "aid": AidKind::from_number(c.aid).map(|a| a.code()),
             "refusal_grounds": codes(&c.refusal_grounds, RefusalGround::from_number, RefusalGround::code),
         })),
         "feedback": r.feedback,

@@ -1,6 +1,7 @@
 //! Files and documents: uploading a file in pieces (sent again whole, under the same
 //! request id, if the hub was briefly unreachable), downloading one to disk (kept only
-//! when it arrived whole and matches its digest), and saving a letter or a dossier.
+//! when it arrived whole and matches its digest), and saving a letter, a dossier or a
+//! ledger.
 
 use std::path::{Path, PathBuf};
 
@@ -195,6 +196,13 @@ impl Client {
     pub async fn save_dossier(&self, case_id: &str, out: &Path) -> Result<Saved, Status> {
         let request = pb::GetDossierRequest { case_id: case_id.to_owned() };
         let stream = self.materials.clone().get_dossier(request).await?.into_inner();
+        save(stream, out).await
+    }
+
+    /// Saves the ledger (台账) of `period` as `format` to `out`, or into directory `out`.
+    pub async fn save_ledger(&self, period: pb::Period, format: pb::TableFormat, out: &Path) -> Result<Saved, Status> {
+        let request = pb::ExportLedgerRequest { period: Some(period), format: format as i32 };
+        let stream = self.records.clone().export_ledger(request).await?.into_inner();
         save(stream, out).await
     }
 }

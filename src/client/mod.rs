@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::proto::{
     self as pb, calendar_service_client::CalendarServiceClient, coordination_service_client::CoordinationServiceClient,
     directory_service_client::DirectoryServiceClient, inbox_service_client::InboxServiceClient,
-    material_service_client::MaterialServiceClient, referral_service_client::ReferralServiceClient,
+    material_service_client::MaterialServiceClient, records_service_client::RecordsServiceClient,
+    referral_service_client::ReferralServiceClient,
 };
 
 /// Largest message the client accepts.
@@ -47,6 +48,7 @@ pub struct Client {
     coordination: CoordinationServiceClient<Channel>,
     calendar: CalendarServiceClient<Channel>,
     materials: MaterialServiceClient<Channel>,
+    records: RecordsServiceClient<Channel>,
 }
 
 fn retryable(status: &Status) -> bool {
@@ -88,7 +90,8 @@ impl Client {
             directory: DirectoryServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             coordination: CoordinationServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             calendar: CalendarServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            materials: MaterialServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            materials: MaterialServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            records: RecordsServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
         }
     }
 

@@ -58,7 +58,8 @@ pub fn entries(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DocumentError> {
         let mut file = zip.by_index(i).map_err(|e| DocumentError::Template(e.to_string()))?;
         let mut data = Vec::with_capacity(file.size().min(64 << 20) as usize);
         file.read_to_end(&mut data)?;
-        out.push((file.name().to_owned(), data));
+        let name = file.name().map_err(|e| DocumentError::Template(e.to_string()))?.into_owned();
+        out.push((name, data));
     }
     Ok(out)
 }

@@ -1,11 +1,13 @@
 //! Documents the hub writes for people: the DOCX letter of a referral (移送函) from a
-//! replaceable template, and zip archives (the case dossier for 归档). Formatting only:
+//! replaceable template, zip archives (the case dossier for 归档), and tables (the
+//! ledgers, 台账) as XLSX and CSV. Formatting only:
 //! what a letter says comes from [`crate::domain::letter`], what a dossier holds from
 //! the hub's operations.
 
 pub mod archive;
 pub mod docx;
 pub mod dossier;
+pub mod table;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {

@@ -9,7 +9,7 @@ use super::{
     error::Violations,
     person::{text, Person, PersonInput},
     referral::{Conclusion, Content, ReferralKind},
-    vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
+    vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation},
     DomainError, FieldViolation,
 };
 
@@ -128,6 +128,8 @@ pub struct ConclusionInput<'a> {
     pub summary: &'a str,
     pub amount_fen: i64,
     pub refusal_grounds: &'a [i32],
+    /// The kind of aid's number; 0 when none was chosen.
+    pub aid: i32,
 }
 
 /// Parses a conclusion (办结).
@@ -149,9 +151,19 @@ pub fn conclusion(c: ConclusionInput<'_>) -> Result<Conclusion, DomainError> {
         RefusalGround::from_number,
         &mut v,
     );
+    let aid = match c.aid {
+        0 => None,
+        number => {
+            let kind = AidKind::from_number(number);
+            if kind.is_none() {
+                v.add("conclusion.aid", "not a kind of aid");
+            }
+            kind
+        }
+    };
     match (outcome, concluded_on, summary) {
         (Some(outcome), Some(concluded_on), Some(summary)) if v.is_empty() => {
-            Ok(Conclusion { outcome, concluded_on, summary, amount_fen: c.amount_fen, refusal_grounds })
+            Ok(Conclusion { outcome, concluded_on, summary, amount_fen: c.amount_fen, refusal_grounds, aid })
         }
         _ => v.finish(|| unreachable!("violations were recorded")),
     }

@@ -335,6 +335,7 @@ pub fn allowed(referral: &Referral, caller: &Caller) -> Vec<&'static str> {
         summary: String::new(),
         amount_fen: 0,
         refusal_grounds: Vec::new(),
+        aid: None,
     };
     [
         Action::Receive,
@@ -439,6 +440,13 @@ fn check_conclusion(referral: &Referral, conclusion: &Conclusion, now: DateTime<
     }
     if conclusion.outcome == Outcome::NotGranted && conclusion.amount_fen != 0 {
         add("conclusion.amount_fen", "must be 0 when nothing was granted".into());
+    }
+    match (conclusion.outcome, conclusion.aid) {
+        (Outcome::NotGranted, Some(_)) => add("conclusion.aid", "only when aid was granted".into()),
+        (Outcome::Granted | Outcome::PartiallyGranted, None) => {
+            add("conclusion.aid", "required when aid was granted: the kind of aid".into())
+        }
+        _ => {}
     }
     if violations.is_empty() {
         Ok(())

@@ -9,7 +9,7 @@ use super::{
     directory::Directory,
     error::Violations,
     person::Person,
-    vocabulary::{Need, Outcome, PriorityGroup, RefusalGround, Situation},
+    vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation},
     Caller, DomainError, MemberCode, Role,
 };
 
@@ -160,6 +160,9 @@ pub struct Conclusion {
     /// 救助金额 in fen.
     pub amount_fen: i64,
     pub refusal_grounds: Vec<RefusalGround>,
+    /// The kind of aid granted; none when nothing was.
+    #[serde(default)]
+    pub aid: Option<AidKind>,
 }
 
 /// A referral as the hub keeps it: the projection of its history.

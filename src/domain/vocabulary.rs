@@ -124,6 +124,22 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// 救助种类 — the aid a conclusion granted (Art. 9–18), for the ledgers and the
+    /// amounts by kind.
+    AidKind {
+        JudicialAssistance = 1, "judicial_assistance", "司法救助金";
+        Subsistence = 2, "subsistence", "纳入低保";
+        Temporary = 3, "temporary", "临时救助";
+        Medical = 4, "medical", "医疗救助";
+        LegalAid = 5, "legal_aid", "法律援助";
+        Employment = 6, "employment", "就业援助";
+        Schooling = 7, "schooling", "助学";
+        Rehabilitation = 8, "rehabilitation", "康复补助";
+        Other = 9, "other", "其他";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use tonic::{server::NamedService, service::InterceptorLayer};
 use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
-    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, MaterialApi, ReferralApi},
+    api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, MaterialApi, RecordsApi, ReferralApi},
     app::{limits::RateLimiter, Hub},
     audit::Signer,
     clock::{SharedClock, SystemClock},
@@ -30,8 +30,8 @@ use crate::{
     proto::{
         calendar_service_server::CalendarServiceServer, coordination_service_server::CoordinationServiceServer,
         directory_service_server::DirectoryServiceServer, inbox_service_server::InboxServiceServer,
-        material_service_server::MaterialServiceServer, referral_service_server::ReferralServiceServer,
-        FILE_DESCRIPTOR_SET,
+        material_service_server::MaterialServiceServer, records_service_server::RecordsServiceServer,
+        referral_service_server::ReferralServiceServer, FILE_DESCRIPTOR_SET,
     },
     store::{self, load_calendar, Store},
 };
@@ -53,6 +53,7 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
         <CoordinationServiceServer<CoordinationApi> as NamedService>::NAME,
         <CalendarServiceServer<CalendarApi> as NamedService>::NAME,
         <MaterialServiceServer<MaterialApi> as NamedService>::NAME,
+        <RecordsServiceServer<RecordsApi> as NamedService>::NAME,
     ] {
         health.set_service_status(service, status).await;
     }
@@ -310,6 +311,11 @@ impl Prepared {
             )
             .add_service(
                 MaterialServiceServer::new(MaterialApi::new(hub.clone()))
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            )
+            .add_service(
+                RecordsServiceServer::new(RecordsApi::new(hub.clone()))
                     .max_decoding_message_size(limit)
                     .max_encoding_message_size(limit),
             )

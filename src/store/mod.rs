@@ -292,6 +292,8 @@ pub struct ListQuery {
     pub states: Vec<State>,
     pub counterpart: Option<MemberCode>,
     pub case_id: Option<Uuid>,
+    /// Submitted from the first instant up to (not including) the second.
+    pub submitted: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Continue after this (submitted_at, id), newest first.
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u32,
@@ -326,8 +328,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError>;
 
-    /// The history of a referral, oldest first.
-    async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// The history of referrals `ids`, each oldest first.
+    async fn history(&self, ids: &[Uuid]) -> Result<Vec<HistoryEntry>, StoreError>;
 
     /// The owner of a case.
     async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError>;
@@ -357,8 +359,8 @@ pub trait Store: Send + Sync + 'static {
     /// head.
     async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError>;
 
-    /// The deadlines of a referral.
-    async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError>;
+    /// The deadlines of referrals `referral_ids`, each in the order they fall due.
+    async fn deadlines(&self, referral_ids: &[Uuid]) -> Result<Vec<Deadline>, StoreError>;
 
     /// Deadlines with their referral's flags: urgent clues first, then the green
     /// channel, then by due date.
@@ -402,8 +404,8 @@ pub trait Store: Send + Sync + 'static {
     /// The files the referrals carry, in the order attached.
     async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError>;
 
-    /// The document number of a referral.
-    async fn document_number(&self, referral_id: Uuid) -> Result<Option<DocumentNumber>, StoreError>;
+    /// The document numbers of referrals `referral_ids` (those that have one).
+    async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError>;
 
     /// Until `stopping`, tells `to` of inbox events that other hub processes commit on
     /// the same database.

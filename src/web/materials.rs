@@ -20,7 +20,7 @@ fn id(raw: &str) -> Result<Uuid, WebError> {
 
 /// `Content-Disposition` saving as `name`: an ASCII stand-in for old readers, the name
 /// itself as RFC 6266 says (UTF-8, percent-encoded).
-fn saved_as(name: &str) -> HeaderValue {
+pub(super) fn saved_as(name: &str) -> HeaderValue {
     let fallback: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let encoded: String = name

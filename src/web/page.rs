@@ -51,6 +51,7 @@ impl Frame {
                 ("/received", "已接收"),
                 ("/sent", "已发送"),
                 ("/new/referral", "新建移送"),
+                ("/ledger", "台账"),
                 ("/calendar", "工作日历"),
             ],
             Role::Agency => &[
@@ -58,9 +59,15 @@ impl Frame {
                 ("/received", "已接收"),
                 ("/sent", "已发送"),
                 ("/new/clue", "移送线索"),
+                ("/ledger", "台账"),
                 ("/calendar", "工作日历"),
             ],
-            Role::Office => &[("/office", "总览"), ("/office/deadlines", "期限跟踪"), ("/calendar", "工作日历")],
+            Role::Office => &[
+                ("/office", "总览"),
+                ("/office/deadlines", "期限跟踪"),
+                ("/ledger", "台账"),
+                ("/calendar", "工作日历"),
+            ],
             Role::Admin => &[("/admin", "成员与证书"), ("/calendar", "工作日历")],
         };
         let menu = links.iter().map(|&(href, label)| Link { href, label, current: href == here }).collect();

@@ -29,8 +29,9 @@ use crate::{
         date::local_date,
         draft::{self, ConclusionInput},
         lifecycle::{self, Action},
+        money,
         referral::{Referral, State as ReferralState},
-        vocabulary::{Outcome, RefusalGround},
+        vocabulary::{AidKind, Outcome, RefusalGround},
         DomainError, FieldViolation, MemberCode,
     },
 };
@@ -118,6 +119,7 @@ struct Page {
     deadlines: Vec<DeadlineLine>,
     acts: Vec<ActForm>,
     outcomes: Vec<Choice>,
+    aids: Vec<Choice>,
     grounds: Vec<Choice>,
     /// Agencies the sender may re-route a returned referral to; empty otherwise.
     reroute: Vec<Choice>,
@@ -191,11 +193,11 @@ async fn render(
     if let Some(k) = &r.conclusion {
         outcome.push(Item { label: "办结结果", value: k.outcome.label().to_owned() });
         outcome.push(Item { label: "办结日期", value: k.concluded_on.to_string() });
+        if let Some(aid) = k.aid {
+            outcome.push(Item { label: "救助种类", value: aid.label().to_owned() });
+        }
         if k.amount_fen > 0 {
-            outcome.push(Item {
-                label: "救助金额",
-                value: format!("{}.{:02} 元", k.amount_fen / 100, k.amount_fen % 100),
-            });
+            outcome.push(Item { label: "救助金额", value: format!("{} 元", money::yuan(k.amount_fen)) });
         }
         if !k.refusal_grounds.is_empty() {
             outcome.push(Item { label: "不予救助理由", value: join(&k.refusal_grounds, |g| g.label()) });
@@ -272,6 +274,10 @@ async fn render(
         .iter()
         .map(|o| Choice { value: o.code().into(), label: o.label().into(), selected: chosen("outcome", o.code()) })
         .collect();
+    let aids = AidKind::ALL
+        .iter()
+        .map(|a| Choice { value: a.code().into(), label: a.label().into(), selected: chosen("aid", a.code()) })
+        .collect();
     let grounds = RefusalGround::ALL
         .iter()
         .map(|g| Choice {
@@ -324,6 +330,7 @@ async fn render(
         deadlines,
         acts,
         outcomes,
+        aids,
         grounds,
         reroute,
         reroute_id: Uuid::new_v4(),
@@ -361,32 +368,13 @@ fn referral_id(raw: &str) -> Result<Uuid, WebError> {
     Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
 }
 
-/// Yuan with at most two decimals (`1234.5`) as fen; blank is none.
-fn fen(raw: &str) -> Result<i64, FieldViolation> {
-    let bad = || FieldViolation::new("conclusion.amount_fen", "金额以元为单位，最多两位小数");
-    if raw.is_empty() {
-        return Ok(0);
-    }
-    let (yuan, decimals) = match raw.split_once('.') {
-        Some((_, "")) => return Err(bad()),
-        Some(parts) => parts,
-        None => (raw, ""),
-    };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(yuan) || decimals.len() > 2 || (!decimals.is_empty() && !digits(decimals)) {
-        return Err(bad());
-    }
-    let cents: i64 = format!("{decimals:0<2}").parse().map_err(|_| bad())?;
-    Ok(yuan.parse::<i64>().map_err(|_| bad())? * 100 + cents)
-}
-
 /// The act a form asks for, parsed by the same rules as the API's.
 fn action(fields: &Fields) -> Result<Action, DomainError> {
     match fields.get("act") {
         "receive" => Ok(Action::Receive),
         "start" => Ok(Action::Start),
         "conclude" => {
-            let amount_fen = fen(fields.get("amount"))?;
+            let amount_fen = money::parse_yuan("conclusion.amount_fen", fields.get("amount"))?;
             let grounds: Vec<i32> = fields
                 .all("refusal_grounds")
                 .iter()
@@ -398,6 +386,7 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
                 summary: fields.get("summary"),
                 amount_fen,
                 refusal_grounds: &grounds,
+                aid: AidKind::from_code(fields.get("aid")).map_or(0, AidKind::number),
             })?;
             let feedback = match fields.get("feedback") {
                 "" => None,
@@ -469,17 +458,6 @@ pub async fn reroute(State(web): State<Web>, Path(id): Path<String>, posted: Pos
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yuan_are_read_as_whole_fen() {
-        assert_eq!(fen(""), Ok(0));
-        assert_eq!(fen("1234"), Ok(123_400));
-        assert_eq!(fen("1234.5"), Ok(123_450));
-        assert_eq!(fen("0.05"), Ok(5));
-        for bad in ["1.234", "-5", "1e3", "abc", ".5", "1.", "12,000"] {
-            assert!(fen(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn an_act_is_parsed_with_the_rules_of_the_api() {

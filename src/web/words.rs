@@ -23,6 +23,7 @@ pub fn field(api: &str) -> &'static str {
         "conclusion.concluded_on" => "办结日期",
         "conclusion.summary" => "办理情况",
         "conclusion.amount_fen" => "救助金额",
+        "conclusion.aid" => "救助种类",
         "feedback" => "反馈意见",
         "reason" => "理由",
         "text" => "补充说明",
@@ -31,6 +32,12 @@ pub fn field(api: &str) -> &'static str {
         "schedule" => "节假日安排",
         "source" => "来源",
         "attachments" => "材料",
+        "period" => "统计期间",
+        "period.year" => "年度",
+        "period.quarter" => "季度",
+        "period.month" => "月份",
+        "period.from" => "起始日期",
+        "period.to" => "截止日期",
         "files" => "所选文件",
         _ => "填写内容",
     }
@@ -42,7 +49,14 @@ pub fn rule(description: &str) -> String {
     if let Some(said) = limit(description) {
         return said;
     }
-    const RULES: [(&str, &str); 25] = [
+    // The first rule a description starts with: the specific before the general.
+    const RULES: [(&str, &str); 33] = [
+        ("required: a year from 2000 to 2100", "请选择年度，或填写起止日期"),
+        ("required when aid was granted", "予以救助或部分救助时必须选择救助种类"),
+        ("must not be before period.from", "不能早于起始日期"),
+        ("either a year", "请选择年度（可加季度或月份），或填写起止日期"),
+        ("a quarter or a month, not both", "季度和月份只能选一项"),
+        ("a period spans at most", "统计期间不能超过十年"),
         ("required unless", "除先行移送外必须填写"),
         ("required for an advance referral", "先行移送须说明理由"),
         ("only for an advance referral", "仅先行移送需要填写"),
@@ -66,6 +80,8 @@ pub fn rule(description: &str) -> String {
         ("the file is empty", "文件是空的"),
         ("the file could not be read to its end", "文件未能完整上传，请重新选择"),
         ("not a file you uploaded", "不是本单位上传的文件"),
+        ("yuan with at most two decimals", "以元为单位，最多两位小数"),
+        ("only when aid was granted", "不予救助时不选救助种类"),
         ("the file is attached already", "该文件已经附上"),
         ("no such file was uploaded", "没有这个已上传的文件"),
         ("not the id of a file", "不是已上传的文件"),
@@ -192,5 +208,7 @@ mod tests {
         assert_eq!(rule("a referral carries at most 100 MiB of files"), "一件移送的材料合计不能超过 100 MB");
         assert_eq!(rule("a referral carries at most 30 files"), "一件移送最多附 30 个文件");
         assert_eq!(rule("the file is empty"), "文件是空的");
+        assert_eq!(rule("required when aid was granted: the kind of aid"), "予以救助或部分救助时必须选择救助种类");
+        assert_eq!(rule("required"), "必须填写");
     }
 }

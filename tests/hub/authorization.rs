@@ -45,6 +45,7 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("MaterialService.Download", [true, true, false, false]),
     ("MaterialService.GetLetter", [true, true, false, false]),
     ("MaterialService.GetDossier", [true, true, false, false]),
+    ("RecordsService.ExportLedger", [true, true, true, false]),
 ];
 
 /// The referral `who` acts on with `rpc`: one where it is the party the act is for
@@ -65,7 +66,8 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
     let mut directory = DirectoryServiceClient::new(channel.clone());
     let mut coordination = CoordinationServiceClient::new(channel.clone());
     let mut calendar = CalendarServiceClient::new(channel.clone());
-    let mut materials = pb::material_service_client::MaterialServiceClient::new(channel);
+    let mut materials = pb::material_service_client::MaterialServiceClient::new(channel.clone());
+    let mut records = pb::records_service_client::RecordsServiceClient::new(channel);
     let request_id = || uuid::Uuid::new_v4().to_string();
     let id = referral.id.clone();
     let transition = || pb::TransitionRequest { request_id: request_id(), referral_id: id.clone() };
@@ -190,6 +192,13 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
         }
         "MaterialService.GetDossier" => {
             materials.get_dossier(pb::GetDossierRequest { case_id: referral.case_id.clone() }).await.map(drop)
+        }
+        "RecordsService.ExportLedger" => {
+            let request = pb::ExportLedgerRequest {
+                period: Some(pb::Period { year: 2026, ..Default::default() }),
+                format: pb::TableFormat::Csv as i32,
+            };
+            records.export_ledger(request).await.map(drop)
         }
         other => panic!("no call for {other}"),
     }

@@ -88,11 +88,16 @@ async fn an_agency_sends_clues_and_the_procuratorate_handles_them_to_feedback() 
         summary: "已获社会救助合理补偿".into(),
         amount_fen: 0,
         refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
+        aid: 0,
     };
     let done = jcy.conclude(&plain.id, refused, Some("不予救助：已获合理补偿".into())).await.unwrap();
     assert_eq!(done.conclusion.unwrap().refusal_grounds, [pb::RefusalGround::AlreadyAssisted as i32]);
-    let aid =
-        pb::Conclusion { amount_fen: 2_000_000, summary: "先行救助 2 万元".into(), ..granted("2026-09-10") };
+    let aid = pb::Conclusion {
+        amount_fen: 2_000_000,
+        summary: "先行救助 2 万元".into(),
+        aid: pb::AidKind::JudicialAssistance as i32,
+        ..granted("2026-09-10")
+    };
     jcy.conclude(&urgent.id, aid, None).await.unwrap();
     jcy.feedback(&urgent.id, "已先行救助，补办手续中").await.unwrap();
 

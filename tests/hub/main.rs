@@ -18,5 +18,6 @@ mod materials;
 mod metrics;
 mod migration;
 mod python;
+mod records;
 mod refusals;
 mod replicas;

@@ -321,6 +321,7 @@ pub fn granted(on: &str) -> pb::Conclusion {
         summary: "已纳入帮扶".into(),
         amount_fen: 0,
         refusal_grounds: vec![],
+        aid: pb::AidKind::Subsistence as i32,
     }
 }
 

@@ -21,7 +21,8 @@ from grpc_tools import protoc
 
 def generate(proto_dir, out_dir):
     files = ["xianjie/v1/vocabulary.proto", "xianjie/v1/deadline.proto", "xianjie/v1/referral.proto",
-             "xianjie/v1/inbox.proto", "xianjie/v1/directory.proto", "xianjie/v1/material.proto"]
+             "xianjie/v1/inbox.proto", "xianjie/v1/directory.proto", "xianjie/v1/material.proto",
+             "xianjie/v1/records.proto"]
     include = importlib.resources.files("grpc_tools") / "_proto"
     args = ["protoc", f"-I{proto_dir}", f"-I{include}", f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"]
     if protoc.main(args + files) != 0:

@@ -79,10 +79,10 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
         "conclude",
         办结结果="予以救助",
         办结日期="2026-11-02",
-        **{"救助金额（元，可不填）": "3000", "办理情况": "已纳入最低生活保障", "反馈意见（同时反馈，可不填）": "已办结并反馈"},
+        **{"救助种类（予以救助、部分救助时必选）": "纳入低保", "救助金额（元，可不填）": "3000", "办理情况": "已纳入最低生活保障", "反馈意见（同时反馈，可不填）": "已办结并反馈"},
     )
     mz.page.get_by_text("已办结。").wait_for()
-    assert "3000.00 元" in mz.page.content()
+    assert "3000.00 元" in mz.page.content() and "纳入低保" in mz.page.content()
     assert mz.page.locator("form.act").count() == 0, "nothing left to do"
     mz.shot("06-mz-concluded")
 

@@ -7,6 +7,7 @@ use crate::domain::{
     history::EntryKind,
     person::{IdNumber, Person},
     referral::{Content, Submission},
+    vocabulary::AidKind,
     vocabulary::{Need, RefusalGround, Situation},
     Role,
 };
@@ -63,6 +64,7 @@ fn conclusion(on: &str) -> Conclusion {
         summary: "纳入低保".into(),
         amount_fen: 0,
         refusal_grounds: vec![],
+        aid: Some(AidKind::Subsistence),
     }
 }
 
@@ -184,12 +186,28 @@ fn conclusion_dates_must_lie_between_the_start_and_today() {
 }
 
 #[test]
+fn aid_granted_names_its_kind_and_none_is_named_when_refused() {
+    let social = Referral { started_at: Some(at("2026-09-10T02:00:00Z")), ..submitted("mz") };
+    let now = at("2026-09-12T02:00:00Z");
+    let field = |c: &Conclusion| match check_conclusion(&social, c, now) {
+        Err(DomainError::Invalid(v)) => v.iter().map(|v| v.field.clone()).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let granted = conclusion("2026-09-11");
+    assert!(field(&granted).is_empty());
+    assert_eq!(field(&Conclusion { aid: None, ..granted.clone() }), ["conclusion.aid"]);
+    let refused = Conclusion { outcome: Outcome::NotGranted, ..granted };
+    assert_eq!(field(&refused), ["conclusion.aid"]);
+}
+
+#[test]
 fn a_refused_clue_needs_art_6_grounds_and_only_then() {
     let clue =
         Referral { kind: ReferralKind::JudicialClue, started_at: Some(at("2026-09-10T02:00:00Z")), ..submitted("mz") };
     let now = at("2026-09-12T02:00:00Z");
     let mut refused = conclusion("2026-09-11");
     refused.outcome = Outcome::NotGranted;
+    refused.aid = None;
     assert!(check_conclusion(&clue, &refused, now).is_err());
     refused.refusal_grounds = vec![RefusalGround::AlreadyAssisted];
     assert!(check_conclusion(&clue, &refused, now).is_ok());

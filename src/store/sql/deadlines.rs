@@ -14,13 +14,19 @@ use crate::{
     },
 };
 
-/// A referral's deadlines; built once.
+/// Referrals' deadlines, up to their `WHERE`; built once.
 static SELECT_DEADLINES: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE referral_id = $1 ORDER BY due_on"));
+    LazyLock::new(|| format!("SELECT {DEADLINE_COLUMNS} FROM deadlines WHERE 1 = 1"));
 
 impl<B: Backend> SqlStore<B> {
-    pub(super) async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
-        let query = Query::new(SELECT_DEADLINES.as_str()).bind(referral_id.to_string());
+    pub(super) async fn deadlines(&self, referral_ids: &[Uuid]) -> Result<Vec<Deadline>, StoreError> {
+        if referral_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new(SELECT_DEADLINES.as_str());
+        query
+            .push_one_of("referral_id", referral_ids.iter().map(Uuid::to_string))
+            .push(" ORDER BY referral_id, due_on");
         let rows = self.fetch(query).await?;
         rows.into_iter().map(|mut row| Deadline::try_from(DeadlineRow::from_cells(&mut row)?)).collect()
     }

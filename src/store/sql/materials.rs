@@ -202,16 +202,29 @@ impl<B: Backend> SqlStore<B> {
         Ok(carried)
     }
 
-    pub(super) async fn document_number(&self, referral_id: Uuid) -> Result<Option<DocumentNumber>, StoreError> {
-        let query = Query::new("SELECT sender, year, seq, prefix FROM letter_numbers WHERE referral_id = $1")
-            .bind(referral_id.to_string());
-        let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
-        let sender = row.text()?;
-        Ok(Some(DocumentNumber {
-            sender: MemberCode::parse(&sender).map_err(|_| corrupt("member", &sender))?,
-            year: i32::try_from(row.int()?).map_err(|_| corrupt("year", "out of range"))?,
-            seq: u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range"))?,
-            prefix: row.text()?,
-        }))
+    pub(super) async fn document_numbers(
+        &self,
+        referral_ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError> {
+        if referral_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new("SELECT referral_id, sender, year, seq, prefix FROM letter_numbers WHERE 1 = 1");
+        query.push_one_of("referral_id", referral_ids.iter().map(Uuid::to_string));
+        let mut numbers = Vec::new();
+        for mut row in self.fetch(query).await? {
+            let id = row.text()?;
+            let sender = row.text()?;
+            numbers.push((
+                Uuid::parse_str(&id).map_err(|_| corrupt("referral id", &id))?,
+                DocumentNumber {
+                    sender: MemberCode::parse(&sender).map_err(|_| corrupt("member", &sender))?,
+                    year: i32::try_from(row.int()?).map_err(|_| corrupt("year", "out of range"))?,
+                    seq: u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range"))?,
+                    prefix: row.text()?,
+                },
+            ));
+        }
+        Ok(numbers)
     }
 }

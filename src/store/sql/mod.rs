@@ -184,8 +184,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.referral(id).await
     }
 
-    async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
-        self.history(id).await
+    async fn history(&self, ids: &[Uuid]) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.history(ids).await
     }
 
     async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
@@ -224,8 +224,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.ack(member, seq).await
     }
 
-    async fn deadlines(&self, referral_id: Uuid) -> Result<Vec<Deadline>, StoreError> {
-        self.deadlines(referral_id).await
+    async fn deadlines(&self, referral_ids: &[Uuid]) -> Result<Vec<Deadline>, StoreError> {
+        self.deadlines(referral_ids).await
     }
 
     async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
@@ -276,8 +276,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.carried(referrals).await
     }
 
-    async fn document_number(&self, referral_id: Uuid) -> Result<Option<DocumentNumber>, StoreError> {
-        self.document_number(referral_id).await
+    async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError> {
+        self.document_numbers(referral_ids).await
     }
 
     async fn listen(&self, to: Arc<dyn Announcements>, stopping: watch::Receiver<bool>) -> Result<(), StoreError> {

@@ -94,7 +94,7 @@ impl Query {
     }
 
     /// ` AND column IN (…)` over `values`; nothing when there are none.
-    pub fn push_one_of(&mut self, column: &str, values: impl IntoIterator<Item = &'static str>) -> &mut Self {
+    pub fn push_one_of<V: Into<Value>>(&mut self, column: &str, values: impl IntoIterator<Item = V>) -> &mut Self {
         let mut values = values.into_iter().peekable();
         if values.peek().is_none() {
             return self;
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn parameters_are_numbered_as_they_are_pushed() {
         let mut q = Query::new("SELECT x FROM t WHERE 1 = 1");
-        q.push(" AND a = ").push_bind("a").push_one_of("s", ["open", "missed"]).push_one_of("k", []);
+        q.push(" AND a = ").push_bind("a").push_one_of("s", ["open", "missed"]).push_one_of("k", [""; 0]);
         assert_eq!(q.sql, "SELECT x FROM t WHERE 1 = 1 AND a = $1 AND s IN ($2, $3)");
         assert_eq!(q.params.len(), 3);
     }

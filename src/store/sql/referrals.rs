@@ -76,12 +76,13 @@ impl<B: Backend> SqlStore<B> {
         Ok(self.opened(referrals("id = $1").bind(id.to_string())).await?.into_iter().next())
     }
 
-    pub(super) async fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
-        let query = Query::new(
-            "SELECT referral_id, version, kind, actor, at, state, note FROM referral_events \
-             WHERE referral_id = $1 ORDER BY version",
-        )
-        .bind(id.to_string());
+    pub(super) async fn history(&self, ids: &[Uuid]) -> Result<Vec<HistoryEntry>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query =
+            Query::new("SELECT referral_id, version, kind, actor, at, state, note FROM referral_events WHERE 1 = 1");
+        query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" ORDER BY referral_id, version");
         let rows = self.fetch(query).await?;
         rows.into_iter().map(|mut row| EntryRow::from_cells(&mut row)?.open(&self.keys)).collect()
     }
@@ -120,6 +121,9 @@ impl<B: Backend> SqlStore<B> {
         }
         if let Some(case_id) = query.case_id {
             q.push(" AND case_id = ").push_bind(case_id.to_string());
+        }
+        if let Some((from, to)) = query.submitted {
+            q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
         }
         if let Some((at, id)) = query.after {
             q.push(" AND (submitted_at < ")

@@ -1,0 +1,117 @@
+//! The records of the joint meeting (Art. 25): each member's ledger (台账) of the
+//! referrals it sent or received in a period, and the office's of all members, masked;
+//! as XLSX or CSV.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::{identity, materials::Document, referrals::View, Actor, AppError, Hub};
+use crate::{
+    documents::table::{self, Table},
+    domain::{
+        date::{local_date, local_time},
+        ledger::{self, Entry},
+        period::Period,
+        Role,
+    },
+    store::ListQuery,
+};
+
+/// The file a table is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Xlsx,
+    Csv,
+}
+
+impl TableFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            TableFormat::Xlsx => "xlsx",
+            TableFormat::Csv => "csv",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            TableFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            TableFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// Referrals read at a time.
+const PAGE: u32 = 500;
+
+/// Groups `items` by the referral each belongs to.
+fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for item in items {
+        grouped.entry(id(&item)).or_default().push(item);
+    }
+    grouped
+}
+
+/// The ledger of `period`: a member's referrals sent or received, its people in full,
+/// or, for the office, every member's, masked; oldest first. Audited as a read of every
+/// referral it lists.
+pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableFormat) -> Result<Document, AppError> {
+    identity::reader(&actor.caller)?;
+    let member = (actor.caller.role != Role::Office).then(|| actor.caller.code.clone());
+    let mut referrals = Vec::new();
+    let mut after = None;
+    loop {
+        let query = ListQuery {
+            sent: true,
+            received: true,
+            submitted: Some(period.instants()),
+            after,
+            limit: PAGE,
+            ..ListQuery::default()
+        };
+        let page = hub.store.list(member.as_ref(), &query).await?;
+        let more = page.len() == PAGE as usize;
+        after = page.last().map(|r| (r.submitted_at, r.id));
+        referrals.extend(page);
+        if !more {
+            break;
+        }
+    }
+    referrals.reverse();
+    hub.audit_read(actor, "ExportLedger", referrals.iter().map(|r| r.id).collect()).await?;
+    let masked = View::of(actor) == View::Masked;
+    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut rows = Vec::with_capacity(referrals.len());
+    for chunk in referrals.chunks(PAGE as usize) {
+        let ids: Vec<Uuid> = chunk.iter().map(|r| r.id).collect();
+        let histories = by_referral(hub.store.history(&ids).await?, |e| e.referral_id);
+        let deadlines = by_referral(hub.store.deadlines(&ids).await?, |d| d.referral_id);
+        let numbers: HashMap<_, _> = hub.store.document_numbers(&ids).await?.into_iter().collect();
+        for referral in chunk {
+            let entry = Entry {
+                referral,
+                history: histories.get(&referral.id).map_or(&[], Vec::as_slice),
+                deadlines: deadlines.get(&referral.id).map_or(&[], Vec::as_slice),
+                number: numbers.get(&referral.id),
+            };
+            rows.push(ledger::row(rows.len() + 1, &entry, masked, &directory, today, &calendar));
+        }
+    }
+    let whose = match &member {
+        Some(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
+        None => "联席会议".to_owned(),
+    };
+    let title = format!("{whose}救助衔接台账（{}）", period.label());
+    let sheet = format!("台账 {}", period.label());
+    let headers = ledger::headers();
+    let table =
+        Table { title: &title, sheet: &sheet, headers: &headers, rows: &rows, made_at: local_time(hub.clock.now()) };
+    let bytes = match format {
+        TableFormat::Xlsx => table::xlsx(&table)?,
+        TableFormat::Csv => table::csv(&table)?,
+    };
+    let code = member.as_ref().map_or("office", |m| m.as_str());
+    Ok(Document { file_name: format!("台账-{code}-{}.{}", period.slug(), format.extension()), bytes })
+}

@@ -1,0 +1,50 @@
+//! Money as the hub keeps it: whole fen (分), never floating point; typed and shown in
+//! yuan (元) with at most two decimals.
+
+use super::FieldViolation;
+
+/// Yuan as typed (`1234`, `1234.5`, `0.05`) in fen; blank is none (0). Signs, exponents,
+/// separators and a third decimal are refused by `field`'s name.
+pub fn parse_yuan(field: &str, raw: &str) -> Result<i64, FieldViolation> {
+    let bad = || FieldViolation::new(field, "yuan with at most two decimals, e.g. 1234.50");
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let (yuan, decimals) = match raw.split_once('.') {
+        Some((_, "")) => return Err(bad()),
+        Some(parts) => parts,
+        None => (raw, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(yuan) || decimals.len() > 2 || (!decimals.is_empty() && !digits(decimals)) {
+        return Err(bad());
+    }
+    let cents: i64 = format!("{decimals:0<2}").parse().map_err(|_| bad())?;
+    Ok(yuan.parse::<i64>().map_err(|_| bad())? * 100 + cents)
+}
+
+/// Fen as yuan with two decimals: `1234.50`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_are_read_as_whole_fen_and_written_back() {
+        assert_eq!(parse_yuan("amount", ""), Ok(0));
+        assert_eq!(parse_yuan("amount", "1234"), Ok(123_400));
+        assert_eq!(parse_yuan("amount", "1234.5"), Ok(123_450));
+        assert_eq!(parse_yuan("amount", "0.05"), Ok(5));
+        for bad in ["1.234", "-5", "1e3", "abc", ".5", "1.", "12,000", "1234567890123"] {
+            assert_eq!(parse_yuan("amount", bad).unwrap_err().field, "amount", "{bad}");
+        }
+        assert_eq!(yuan(123_450), "1234.50");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(-5), "-0.05");
+    }
+}

@@ -1,0 +1,253 @@
+//! The records of the joint meeting: ledgers (台账) exported over the API and read back
+//! by independent readers (openpyxl, Python's csv).
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use xianjie::{
+    client::Client,
+    domain::date::china,
+    proto::{self as pb, DeadlineKind as K, DeadlineState as S},
+};
+
+use crate::support::*;
+
+/// Sets the hub's clock to 10:00 in China on `day`.
+fn on(hub: &TestHub, day: &str) {
+    hub.clock.set(at(&format!("{day}T02:00:00Z")));
+}
+
+fn china_day(at: &Option<prost_types::Timestamp>) -> String {
+    let at = at.as_ref().expect("a time");
+    chrono::DateTime::from_timestamp(at.seconds, 0).unwrap().with_timezone(&china()).date_naive().to_string()
+}
+
+fn referral_on(investigation_ended_on: &str, name: &str) -> pb::ReferralDraft {
+    pb::ReferralDraft {
+        person: Some(person(name)),
+        investigation_ended_on: investigation_ended_on.into(),
+        ..referral_draft()
+    }
+}
+
+fn clue_on(day: &str, urgent: bool) -> pb::ReferralDraft {
+    pb::ReferralDraft { discovered_on: day.into(), ..clue_draft(urgent) }
+}
+
+fn conclusion(outcome: pb::Outcome, on: &str, aid: pb::AidKind, amount_fen: i64) -> pb::Conclusion {
+    pb::Conclusion { outcome: outcome as i32, amount_fen, aid: aid as i32, ..granted(on) }
+}
+
+async fn first(sent: Result<pb::SubmitResponse, tonic::Status>) -> String {
+    sent.unwrap().referrals.remove(0).id
+}
+
+/// What the ledger's row of `id` must say, from what the hub answers `reader`.
+async fn expected_row(reader: &Client, id: &str, masked: bool) -> Value {
+    let got = reader.get(id).await.unwrap();
+    let r = got.referral.unwrap();
+    let person = r.person.clone().unwrap();
+    let mut row = serde_json::Map::new();
+    if !masked {
+        row.insert("当事人".into(), json!(person.name));
+        row.insert("公民身份号码".into(), json!(person.id_number));
+        row.insert("联系电话".into(), json!(person.phone));
+    }
+    row.insert("移送日期".into(), json!(china_day(&r.submitted_at)));
+    let first_of =
+        |kind: pb::ReferralEventKind| got.history.iter().find(|e| e.kind == kind as i32).map(|e| china_day(&e.at));
+    row.insert("签收日期".into(), json!(first_of(pb::ReferralEventKind::Received)));
+    row.insert("启动日期".into(), json!(first_of(pb::ReferralEventKind::Started)));
+    row.insert("反馈日期".into(), json!(first_of(pb::ReferralEventKind::FedBack)));
+    for (kind, label) in [(K::Send, "移送"), (K::Start, "启动"), (K::Feedback, "反馈"), (K::Urgent, "紧急签收")]
+    {
+        let d = got.deadlines.iter().find(|d| d.kind == kind as i32);
+        let state = d.map(|d| match S::try_from(d.state).unwrap() {
+            S::Open => "未到期",
+            S::Met => "按期",
+            S::MetLate => "逾期办理",
+            S::Missed if d.closed_on.is_empty() => "已逾期，尚未办理",
+            S::Missed => "逾期未办（已退回或撤回）",
+            S::Cancelled => "已取消",
+            S::Unspecified => "?",
+        });
+        row.insert(format!("{label}期限到期日"), json!(d.map(|d| d.due_on.clone())));
+        row.insert(format!("{label}期限情况"), json!(state));
+        row.insert(format!("{label}超期工作日"), json!(d.map(|d| d.working_days_late)));
+    }
+    let conclusion = r.conclusion.as_ref();
+    row.insert("办结日期".into(), json!(conclusion.map(|c| c.concluded_on.clone())));
+    let amount = conclusion.map(|c| c.amount_fen).filter(|&fen| fen > 0).map(|fen| fen as f64 / 100.0);
+    row.insert("救助金额（元）".into(), json!(amount));
+    Value::Object(row)
+}
+
+fn check_with_python(expected: &Value, dir: &Path) -> Value {
+    let file = dir.join("expected.json");
+    std::fs::write(&file, serde_json::to_vec(expected).unwrap()).unwrap();
+    let output = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/ledger_check.py"))
+        .arg(&file)
+        .output()
+        .expect("python3 runs (scripts/test.sh installs openpyxl)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the ledgers as openpyxl and csv read them: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn ledgers_read_back_by_openpyxl_agree_with_the_hub_over_two_years_with_holidays() {
+    let hub = TestHub::start().await;
+    let (jcy, mz, jy, office) =
+        (hub.client("jcy").await, hub.client("mz").await, hub.client("jy").await, hub.client("office").await);
+    let granted_aid = |on: &str, fen| conclusion(pb::Outcome::Granted, on, pb::AidKind::Subsistence, fen);
+
+    // 2025: across National Day, started on the last day of its period.
+    on(&hub, "2025-09-26");
+    let a = first(jcy.submit(referral_on("2025-09-25", "甲某"), vec!["mz".into()], None).await).await;
+    mz.receive(&a).await.unwrap();
+    on(&hub, "2025-10-10");
+    mz.start(&a).await.unwrap();
+    on(&hub, "2025-12-30");
+    let late_2025 = first(jcy.submit(referral_on("2025-12-29", "乙某"), vec!["mz".into()], None).await).await;
+    // 2026: across the Spring Festival (a Saturday worked, nine days off).
+    on(&hub, "2026-02-12");
+    let b = first(jcy.submit(referral_on("2026-02-06", "丙某"), vec!["mz".into()], None).await).await;
+    on(&hub, "2026-02-13");
+    mz.receive(&b).await.unwrap();
+    mz.receive(&late_2025).await.unwrap();
+    on(&hub, "2026-02-27");
+    mz.start(&b).await.unwrap();
+    on(&hub, "2026-03-10");
+    mz.conclude(&b, granted_aid("2026-03-10", 300_000), None).await.unwrap();
+    on(&hub, "2026-03-02");
+    let c = jcy.submit(referral_on("2026-02-27", "丁某"), vec!["mz".into(), "jy".into()], None).await.unwrap();
+    let (c_mz, c_jy) = (c.referrals[0].id.clone(), c.referrals[1].id.clone());
+    on(&hub, "2026-03-03");
+    mz.return_referral(&c_mz, "不属于本单位职责").await.unwrap();
+    jy.receive(&c_jy).await.unwrap();
+    on(&hub, "2026-03-20");
+    mz.feedback(&b, "已纳入低保并反馈").await.unwrap();
+    on(&hub, "2026-04-01");
+    let d = first(mz.submit(clue_on("2026-04-01", false), vec!["jcy".into()], None).await).await;
+    jcy.receive(&d).await.unwrap();
+    jcy.start(&d).await.unwrap();
+    let refused = pb::Conclusion {
+        outcome: pb::Outcome::NotGranted as i32,
+        refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
+        aid: 0,
+        ..granted("2026-04-01")
+    };
+    jcy.conclude(&d, refused, Some("不予救助：已获赔偿".into())).await.unwrap();
+    on(&hub, "2026-05-06");
+    let e = first(jcy.submit(referral_on("2026-05-06", "戊某"), vec!["mz".into()], None).await).await;
+    on(&hub, "2026-05-07");
+    jcy.withdraw(&e, "当事人已获赔偿").await.unwrap();
+    on(&hub, "2026-06-01");
+    let f = first(jcy.submit(referral_on("2026-06-01", "己某"), vec!["rs".into()], None).await).await;
+    on(&hub, "2026-07-01");
+    let g = first(mz.submit(clue_on("2026-07-01", true), vec!["jcy".into()], None).await).await;
+    jcy.receive(&g).await.unwrap();
+    on(&hub, "2026-09-25");
+    let h = first(jcy.submit(referral_on("2026-09-25", "庚某"), vec!["mz".into()], None).await).await;
+    mz.receive(&h).await.unwrap();
+    on(&hub, "2026-10-09");
+    mz.start(&h).await.unwrap();
+    let partial = conclusion(pb::Outcome::PartiallyGranted, "2026-10-09", pb::AidKind::Temporary, 123_456);
+    mz.conclude(&h, partial, Some("临时救助 1234.56 元".into())).await.unwrap();
+    on(&hub, "2026-10-20");
+    let i = first(jcy.submit(referral_on("2026-10-19", "辛某"), vec!["mz".into()], None).await).await;
+    on(&hub, "2026-11-20");
+    // The scanner has marked i's start deadline missed, as the API then says.
+    eventually(|| async {
+        mz.get(&i).await.unwrap().deadlines.iter().any(|d| d.kind == K::Start as i32 && d.state == S::Missed as i32)
+    })
+    .await;
+
+    // What a clerk would compute by hand, against the hub: delivered on Thursday 02-12,
+    // the start deadline ran over Friday, the Saturday worked (02-14) and, after nine
+    // days off, 02-24 to 02-26; started 02-27, one working day late. Feedback was due
+    // 03-17 and came 03-20, three working days late; jy never started, missed since its 03-09.
+    let got_b = mz.get(&b).await.unwrap().deadlines;
+    let of = |all: &[pb::Deadline], kind: K| all.iter().find(|d| d.kind == kind as i32).cloned().unwrap();
+    let start = of(&got_b, K::Start);
+    assert_eq!((start.due_on.as_str(), start.state, start.working_days_late), ("2026-02-26", S::MetLate as i32, 1));
+    let feedback = of(&got_b, K::Feedback);
+    assert_eq!(
+        (feedback.due_on.as_str(), feedback.state, feedback.working_days_late),
+        ("2026-03-17", S::MetLate as i32, 3)
+    );
+    let jy_start = of(&jy.get(&c_jy).await.unwrap().deadlines, K::Start);
+    assert_eq!((jy_start.due_on.as_str(), jy_start.state), ("2026-03-09", S::Missed as i32));
+
+    let dir = tempfile::tempdir().unwrap();
+    let year = |y| pb::Period { year: y, ..Default::default() };
+    let mz_2026 = mz.save_ledger(year(2026), pb::TableFormat::Xlsx, dir.path()).await.unwrap();
+    assert_eq!(mz_2026.file_name, "台账-mz-2026.xlsx");
+    let mz_csv = mz.save_ledger(year(2026), pb::TableFormat::Csv, &dir.path().join("mz.csv")).await.unwrap();
+    let mz_2025 = mz.save_ledger(year(2025), pb::TableFormat::Xlsx, &dir.path().join("mz-2025.xlsx")).await.unwrap();
+    let office_2026 = office.save_ledger(year(2026), pb::TableFormat::Xlsx, dir.path()).await.unwrap();
+    let q1 = pb::Period { year: 2026, quarter: 1, ..Default::default() };
+    let mz_q1 = mz.save_ledger(q1, pb::TableFormat::Xlsx, dir.path()).await.unwrap();
+
+    // mz's 2026: what it sent or received, oldest first; not f (jcy → rs).
+    let mut mine = Vec::new();
+    for id in [&b, &c_mz, &d, &e, &g, &h, &i] {
+        mine.push(expected_row(&mz, id, false).await);
+    }
+    let mut q1_rows = Vec::new();
+    for id in [&b, &c_mz] {
+        q1_rows.push(expected_row(&mz, id, false).await);
+    }
+    let mut year_2025 = Vec::new();
+    for id in [&a, &late_2025] {
+        year_2025.push(expected_row(&mz, id, false).await);
+    }
+    let mut all = Vec::new();
+    // Referrals submitted at the same instant (c's two) follow in the order of their ids.
+    let (c_first, c_second) = if c_mz < c_jy { (&c_mz, &c_jy) } else { (&c_jy, &c_mz) };
+    for id in [&b, c_first, c_second, &d, &e, &f, &g, &h, &i] {
+        all.push(expected_row(&office, id, true).await);
+    }
+    let expected = json!({"ledgers": [
+        {"path": mz_2026.path, "rows": mine},
+        {"path": mz_csv.path, "rows": mine},
+        {"path": mz_2025.path, "rows": year_2025},
+        {"path": mz_q1.path, "rows": q1_rows},
+        {"path": office_2026.path, "rows": all, "masked": true},
+    ]});
+    let seen = check_with_python(&expected, dir.path());
+    let headers = &seen[mz_2026.path.to_str().unwrap()]["headers"];
+    assert_eq!(headers[0], "序号");
+    assert!(headers.as_array().unwrap().iter().any(|h| h == "启动期限情况"));
+    assert_eq!(seen[mz_2026.path.to_str().unwrap()]["title"], "晋江市民政局救助衔接台账（2026年）");
+
+    // The money, to the fen, and the aid named.
+    let csv = std::fs::read_to_string(&mz_csv.path).unwrap();
+    assert!(csv.contains(",纳入低保,3000.00,") && csv.contains(",临时救助,1234.56,"), "{csv}");
+    assert!(!csv.contains("己某"), "another member's referral is not in mz's ledger");
+}
+
+#[tokio::test]
+async fn a_ledger_refuses_a_bad_period_by_its_field_and_the_admin() {
+    let hub = TestHub::start().await;
+    let mz = hub.client("mz").await;
+    let dir = tempfile::tempdir().unwrap();
+    for (period, field) in [
+        (pb::Period::default(), "period.year"),
+        (pb::Period { year: 2026, quarter: 5, ..Default::default() }, "period.quarter"),
+        (pb::Period { year: 2026, month: 13, ..Default::default() }, "period.month"),
+        (pb::Period { from: "2026-03-01".into(), to: "2026-02-01".into(), ..Default::default() }, "period.to"),
+        (pb::Period { from: "2026-02-30".into(), to: "2026-03-01".into(), ..Default::default() }, "period.from"),
+    ] {
+        let refused = mz.save_ledger(period, pb::TableFormat::Xlsx, dir.path()).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert_eq!(bad_fields(&refused), [field]);
+    }
+    let year = pb::Period { year: 2026, ..Default::default() };
+    let refused = mz.save_ledger(year.clone(), pb::TableFormat::Unspecified, dir.path()).await.unwrap_err();
+    assert_eq!(bad_fields(&refused), ["format"]);
+    let admin = hub.client("admin").await.save_ledger(year, pb::TableFormat::Xlsx, dir.path()).await.unwrap_err();
+    assert_eq!(admin.code(), tonic::Code::PermissionDenied);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+}
