@@ -1,6 +1,6 @@
-//! The records of the joint meeting (Art. 25): each member's ledger (台账) of the
-//! referrals it sent or received in a period, and the office's of all members, masked;
-//! as XLSX or CSV.
+//! The records of the joint meeting (Art. 23, 25): each member's ledger (台账) of the
+//! referrals it sent or received in a period, and the office's of all members, masked,
+//! as XLSX or CSV; and the figures for the annual meeting, beside the year before.
 
 use std::collections::HashMap;
 
@@ -11,6 +11,7 @@ use crate::{
     documents::table::{self, Table},
     domain::{
         date::{local_date, local_time},
+        figures::{Figures, Tally, Value},
         ledger::{self, Entry},
         period::Period,
         Role,
@@ -114,4 +115,76 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
     };
     let code = member.as_ref().map_or("office", |m| m.as_str());
     Ok(Document { file_name: format!("台账-{code}-{}.{}", period.slug(), format.extension()), bytes })
+}
+
+/// The figures of `period` beside the same period a year before: the office's over
+/// every member, a member's over its own referrals and deadlines. They hold no person,
+/// so reading them is not audited.
+pub async fn figures(hub: &Hub, actor: &Actor, period: &Period) -> Result<Figures, AppError> {
+    identity::reader(&actor.caller)?;
+    let member = (actor.caller.role != Role::Office).then(|| actor.caller.code.clone());
+    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let before = period.a_year_before();
+    let this = hub.store.figure_counts(member.as_ref(), period, today).await?;
+    let earlier = hub.store.figure_counts(member.as_ref(), &before, today).await?;
+    Ok(Figures {
+        period: *period,
+        member: member.clone(),
+        this: Tally::of(&this, &calendar),
+        before: Tally::of(&earlier, &calendar),
+        overdue: hub.store.overdue(member.as_ref(), today).await?,
+        today,
+    })
+}
+
+/// The figures as a table of one sheet: each line with this period, the year before
+/// and the change.
+pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Result<Document, AppError> {
+    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let (this, before) = (figures.period.label(), figures.period.a_year_before().label());
+    let headers = ["类别", "指标", &this, &before, "同比"].map(str::to_owned).to_vec();
+    let rows: Vec<Vec<ledger::Cell>> = figures
+        .lines(&directory)
+        .iter()
+        .map(|line| {
+            let value = |v: &Value| match v {
+                Value::Count(n) => ledger::Cell::Number(*n as i64),
+                Value::Yuan(fen) => ledger::Cell::Yuan(*fen),
+                other => ledger::Cell::Text(other.text()),
+            };
+            vec![
+                ledger::Cell::Text(line.section.to_owned()),
+                ledger::Cell::Text(line.label.clone()),
+                value(&line.this),
+                value(&line.before),
+                ledger::Cell::Text(line.change_text()),
+            ]
+        })
+        .collect();
+    let title = report_title(figures, &directory);
+    let table = Table {
+        title: &title,
+        sheet: &format!("数据 {}", figures.period.label()),
+        headers: &headers,
+        rows: &rows,
+        made_at: local_time(hub.clock.now()),
+    };
+    let bytes = match format {
+        TableFormat::Xlsx => table::xlsx(&table)?,
+        TableFormat::Csv => table::csv(&table)?,
+    };
+    let code = figures.member.as_ref().map_or("office", |m| m.as_str());
+    Ok(Document { file_name: format!("数据-{code}-{}.{}", figures.period.slug(), format.extension()), bytes })
+}
+
+/// How the office titles its 通报 to the annual meeting, or a member its own figures.
+pub fn report_title(figures: &Figures, directory: &crate::domain::directory::Directory) -> String {
+    match &figures.member {
+        None => format!("关于{}司法救助与社会救助衔接工作情况的通报", figures.period.label()),
+        Some(code) => format!(
+            "{}{}司法救助与社会救助衔接工作情况",
+            directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
+            figures.period.label()
+        ),
+    }
 }

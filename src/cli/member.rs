@@ -138,6 +138,8 @@ enum MemberCommand {
     },
     /// Your ledger (台账) of a period as XLSX or CSV: every referral sent or received.
     Ledger(super::records::LedgerArgs),
+    /// Your figures of a period beside the year before; `--out` saves them as a table.
+    Figures(super::records::FiguresArgs),
     /// A case's dossier for 归档 (zip): letters, files, history, audit excerpt.
     Dossier {
         case: String,
@@ -428,6 +430,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             println!("{}  {} bytes", saved.path.display(), saved.bytes);
         }
         MemberCommand::Ledger(args) => super::records::save_ledger(&client, args).await?,
+        MemberCommand::Figures(args) => super::records::show_figures(&client, args, json).await?,
         MemberCommand::Dossier { case, out } => {
             let saved = client.save_dossier(&case, &out).await.map_err(explain)?;
             println!("{}  {} bytes", saved.path.display(), saved.bytes);

@@ -65,6 +65,9 @@ enum OfficeCommand {
     },
     /// The ledger (台账) of every member for a period, masked, as XLSX or CSV.
     Ledger(super::records::LedgerArgs),
+    /// The figures for the joint meeting (Art. 23) of a period beside the year before,
+    /// as a readable table, `--json`, or a file with `--out`.
+    Figures(super::records::FiguresArgs),
     /// Streams the office's deadline events (missed, moved), from `--after N` or the
     /// last acknowledgement.
     Watch {
@@ -112,6 +115,10 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
         }
         OfficeCommand::Ledger(args) => {
             super::records::save_ledger(&client, args).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Figures(args) => {
+            super::records::show_figures(&client, args, json).await?;
             return Ok(ExitCode::SUCCESS);
         }
         OfficeCommand::Watch { after } => {

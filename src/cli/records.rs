@@ -1,11 +1,14 @@
-//! What the member and office commands share for the records: a period as options, and
-//! saving a ledger (台账).
+//! What the member and office commands share for the records: a period as options,
+//! saving a ledger (台账), and the figures for the joint meeting as a readable table,
+//! JSON or a file.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::connection::explain;
+use serde_json::{json, Value};
+
+use super::{connection::explain, member::print_json};
 use crate::{client::Client, proto as pb};
 
 /// A period: `--year` alone, with `--quarter` or `--month`, or `--from` and `--to`.
@@ -60,5 +63,95 @@ pub async fn save_ledger(client: &Client, args: LedgerArgs) -> anyhow::Result<()
     let format = format(&args.out, &args.format)?;
     let saved = client.save_ledger(args.period.period(), format, &args.out).await.map_err(explain)?;
     println!("{}  {} bytes", saved.path.display(), saved.bytes);
+    Ok(())
+}
+
+/// `figures`: a period, and how to give them.
+#[derive(Args)]
+pub struct FiguresArgs {
+    #[command(flatten)]
+    period: PeriodArgs,
+    /// Save them as a table instead (`.xlsx` or `.csv`, or a directory with `--format`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// With `--out` a directory: `xlsx` or `csv`.
+    #[arg(long, default_value = "xlsx")]
+    format: String,
+}
+
+/// How wide `text` shows in a terminal: CJK characters take two columns.
+fn width(text: &str) -> usize {
+    text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+fn padded(text: &str, to: usize) -> String {
+    format!("{text}{}", " ".repeat(to.saturating_sub(width(text))))
+}
+
+/// The figures as JSON: both periods' lines, and overdue now.
+fn figures_json(f: &pb::Figures) -> Value {
+    let set = |s: &Option<pb::FigureSet>| {
+        let s = s.clone().unwrap_or_default();
+        json!({"from": s.from, "to": s.to, "label": s.label, "referrals": s.referrals, "clues": s.clues,
+               "persons": s.persons, "one_plus_n_cases": s.one_plus_n_cases, "outcomes": s.outcomes,
+               "refusal_grounds": s.refusal_grounds, "granted_fen": s.granted_fen,
+               "amounts": s.amounts.iter().map(|a| json!({"aid": a.aid, "count": a.count, "fen": a.fen})).collect::<Vec<_>>(),
+               "priority_groups": s.priority_groups,
+               "days_to_start": s.days_to_start.map(|d| json!({"count": d.count, "median": d.median, "p90": d.p90})),
+               "days_to_feedback": s.days_to_feedback.map(|d| json!({"count": d.count, "median": d.median, "p90": d.p90}))})
+    };
+    json!({
+        "title": f.title,
+        "member": f.member,
+        "today": f.today,
+        "this_period": set(&f.this_period),
+        "year_before": set(&f.year_before),
+        "overdue_now": f.overdue_now.iter().map(|o| json!({"member": o.member, "kind": o.kind, "count": o.count})).collect::<Vec<_>>(),
+        "lines": f.lines.iter().map(|l| json!({"section": l.section, "label": l.label, "this_period": l.this_period,
+                                              "year_before": l.year_before, "change": l.change})).collect::<Vec<_>>(),
+    })
+}
+
+/// Prints the figures (or saves them, with `--out`).
+pub async fn show_figures(client: &Client, args: FiguresArgs, json: bool) -> anyhow::Result<()> {
+    let period = args.period.period();
+    if let Some(out) = args.out {
+        let saved = client.save_figures(period, format(&out, &args.format)?, &out).await.map_err(explain)?;
+        println!("{}  {} bytes", saved.path.display(), saved.bytes);
+        return Ok(());
+    }
+    let figures = client.figures(period).await.map_err(explain)?;
+    if json {
+        print_json(&figures_json(&figures));
+        return Ok(());
+    }
+    let (this, before) = (
+        figures.this_period.as_ref().map(|s| s.label.clone()).unwrap_or_default(),
+        figures.year_before.as_ref().map(|s| s.label.clone()).unwrap_or_default(),
+    );
+    let label_width = figures.lines.iter().map(|l| width(&l.label)).max().unwrap_or(0).max(8);
+    println!("{}\n", figures.title);
+    let mut section = "";
+    for line in &figures.lines {
+        if line.section != section {
+            section = &line.section;
+            println!(
+                "{}\n  {}  {}  {}  同比",
+                section,
+                padded("指标", label_width),
+                padded(&this, 16),
+                padded(&before, 16)
+            );
+        }
+        println!(
+            "  {}  {}  {}  {}",
+            padded(&line.label, label_width),
+            padded(&line.this_period, 16),
+            padded(&line.year_before, 16),
+            line.change
+        );
+    }
+    let overdue: u64 = figures.overdue_now.iter().map(|o| o.count).sum();
+    println!("\n截至 {}，逾期未办的期限 {overdue} 项", figures.today);
     Ok(())
 }

@@ -199,6 +199,19 @@ impl Client {
         save(stream, out).await
     }
 
+    /// The figures of `period` beside the year before.
+    pub async fn figures(&self, period: pb::Period) -> Result<pb::Figures, Status> {
+        let request = pb::GetFiguresRequest { period: Some(period) };
+        Ok(self.records.clone().get_figures(request).await?.into_inner())
+    }
+
+    /// Saves the figures of `period` as a table (`format`) to `out`, or into directory `out`.
+    pub async fn save_figures(&self, period: pb::Period, format: pb::TableFormat, out: &Path) -> Result<Saved, Status> {
+        let request = pb::ExportFiguresRequest { period: Some(period), format: format as i32 };
+        let stream = self.records.clone().export_figures(request).await?.into_inner();
+        save(stream, out).await
+    }
+
     /// Saves the ledger (台账) of `period` as `format` to `out`, or into directory `out`.
     pub async fn save_ledger(&self, period: pb::Period, format: pb::TableFormat, out: &Path) -> Result<Saved, Status> {
         let request = pb::ExportLedgerRequest { period: Some(period), format: format as i32 };

@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod directory;
 pub mod draft;
 pub mod error;
+pub mod figures;
 pub mod history;
 pub mod id;
 pub mod ledger;

@@ -24,10 +24,12 @@ use crate::domain::{
     audit::{AuditEntry, AuditRecord, Checkpoint},
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
+    figures::{Counts, Overdue},
     history::HistoryEntry,
     letter::DocumentNumber,
     lifecycle::Notice,
     material::{Attachment, Carried},
+    period::Period,
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
     request_id::RequestId,
@@ -403,6 +405,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// The files the referrals carry, in the order attached.
     async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError>;
+
+    /// What the figures of `period` count: over every referral, or those `party` sent,
+    /// received or (deadlines) answers for; deadlines still open past due on `today`
+    /// count as missed.
+    async fn figure_counts(
+        &self,
+        party: Option<&MemberCode>,
+        period: &Period,
+        today: NaiveDate,
+    ) -> Result<Counts, StoreError>;
+
+    /// Outstanding deadlines past due on `today`, by member and kind (of `responsible`
+    /// alone, if named).
+    async fn overdue(&self, responsible: Option<&MemberCode>, today: NaiveDate) -> Result<Vec<Overdue>, StoreError>;
 
     /// The document numbers of referrals `referral_ids` (those that have one).
     async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError>;

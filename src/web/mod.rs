@@ -15,11 +15,11 @@ mod error;
 mod events;
 mod forms;
 mod guard;
-mod ledger;
 mod lists;
 mod materials;
 mod office;
 mod page;
+mod records;
 mod referral;
 mod todo;
 mod upload;
@@ -80,8 +80,10 @@ pub fn router(web: Web) -> Router {
         .route("/referrals/{id}/reroute", post(referral::reroute))
         .route("/new/referral", get(forms::new_referral).post(forms::submit_referral).layer(with_files))
         .route("/new/clue", get(forms::new_clue).post(forms::submit_clue).layer(with_files))
-        .route("/ledger", get(ledger::form))
-        .route("/ledger/download", get(ledger::download))
+        .route("/ledger", get(records::ledger))
+        .route("/ledger/download", get(records::ledger_file))
+        .route("/figures", get(records::figures))
+        .route("/figures/download", get(records::figures_file))
         .route("/office", get(office::overview))
         .route("/office/deadlines", get(office::deadlines))
         .route("/office/remind", post(office::remind))

@@ -52,6 +52,7 @@ impl Frame {
                 ("/sent", "已发送"),
                 ("/new/referral", "新建移送"),
                 ("/ledger", "台账"),
+                ("/figures", "统计"),
                 ("/calendar", "工作日历"),
             ],
             Role::Agency => &[
@@ -60,12 +61,14 @@ impl Frame {
                 ("/sent", "已发送"),
                 ("/new/clue", "移送线索"),
                 ("/ledger", "台账"),
+                ("/figures", "统计"),
                 ("/calendar", "工作日历"),
             ],
             Role::Office => &[
                 ("/office", "总览"),
                 ("/office/deadlines", "期限跟踪"),
                 ("/ledger", "台账"),
+                ("/figures", "统计通报"),
                 ("/calendar", "工作日历"),
             ],
             Role::Admin => &[("/admin", "成员与证书"), ("/calendar", "工作日历")],

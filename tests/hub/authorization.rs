@@ -46,6 +46,8 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("MaterialService.GetLetter", [true, true, false, false]),
     ("MaterialService.GetDossier", [true, true, false, false]),
     ("RecordsService.ExportLedger", [true, true, true, false]),
+    ("RecordsService.GetFigures", [true, true, true, false]),
+    ("RecordsService.ExportFigures", [true, true, true, false]),
 ];
 
 /// The referral `who` acts on with `rpc`: one where it is the party the act is for
@@ -199,6 +201,17 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
                 format: pb::TableFormat::Csv as i32,
             };
             records.export_ledger(request).await.map(drop)
+        }
+        "RecordsService.GetFigures" => {
+            let request = pb::GetFiguresRequest { period: Some(pb::Period { year: 2026, ..Default::default() }) };
+            records.get_figures(request).await.map(drop)
+        }
+        "RecordsService.ExportFigures" => {
+            let request = pb::ExportFiguresRequest {
+                period: Some(pb::Period { year: 2026, ..Default::default() }),
+                format: pb::TableFormat::Xlsx as i32,
+            };
+            records.export_figures(request).await.map(drop)
         }
         other => panic!("no call for {other}"),
     }

@@ -251,3 +251,201 @@ async fn a_ledger_refuses_a_bad_period_by_its_field_and_the_admin() {
     assert_eq!(admin.code(), tonic::Code::PermissionDenied);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
 }
+
+/// A story over two years whose figures were counted by hand.
+async fn two_years(hub: &TestHub) -> [Client; 6] {
+    let [jcy, mz, jy, rs, fl, office] = [
+        hub.client("jcy").await,
+        hub.client("mz").await,
+        hub.client("jy").await,
+        hub.client("rs").await,
+        hub.client("fl").await,
+        hub.client("office").await,
+    ];
+    let groups = |draft: pb::ReferralDraft, groups: &[pb::PriorityGroup]| pb::ReferralDraft {
+        priority_groups: groups.iter().map(|g| *g as i32).collect(),
+        ..draft
+    };
+    let p1 = person("周某");
+    // 2025.
+    on(hub, "2025-03-03");
+    let draft = pb::ReferralDraft { person: Some(p1.clone()), ..referral_on("2025-02-28", "") };
+    let r1 = first(jcy.submit(draft, vec!["mz".into()], None).await).await;
+    on(hub, "2025-03-05");
+    mz.receive(&r1).await.unwrap();
+    mz.start(&r1).await.unwrap();
+    on(hub, "2025-03-10");
+    mz.conclude(&r1, conclusion(pb::Outcome::Granted, "2025-03-10", pb::AidKind::Subsistence, 200_000), None)
+        .await
+        .unwrap();
+    on(hub, "2025-03-12");
+    mz.feedback(&r1, "已纳入低保").await.unwrap();
+    on(hub, "2025-04-01");
+    let draft = groups(referral_on("2025-03-31", "吴某"), &[pb::PriorityGroup::Minor]);
+    let r2 = jcy.submit(draft, vec!["mz".into(), "jy".into()], None).await.unwrap();
+    on(hub, "2025-04-03");
+    let r2_mz = r2.referrals.iter().find(|r| r.recipient == "mz").unwrap().id.clone();
+    mz.receive(&r2_mz).await.unwrap();
+    mz.start(&r2_mz).await.unwrap();
+    on(hub, "2025-06-02");
+    let r3 = first(mz.submit(clue_on("2025-06-02", false), vec!["jcy".into()], None).await).await;
+    on(hub, "2025-06-03");
+    jcy.receive(&r3).await.unwrap();
+    jcy.start(&r3).await.unwrap();
+    on(hub, "2025-06-04");
+    let aid = conclusion(pb::Outcome::Granted, "2025-06-04", pb::AidKind::JudicialAssistance, 1_000_000);
+    jcy.conclude(&r3, aid, Some("已发放司法救助金".into())).await.unwrap();
+    // 2026: the same person again, to two agencies at once.
+    on(hub, "2026-03-02");
+    let draft = pb::ReferralDraft { person: Some(p1), ..referral_on("2026-02-27", "") };
+    let r4 = jcy.submit(draft, vec!["mz".into(), "jy".into()], None).await.unwrap();
+    let of = |to: &str| r4.referrals.iter().find(|r| r.recipient == to).unwrap().id.clone();
+    let (r4_mz, r4_jy) = (of("mz"), of("jy"));
+    on(hub, "2026-03-06");
+    mz.receive(&r4_mz).await.unwrap();
+    mz.start(&r4_mz).await.unwrap();
+    on(hub, "2026-03-10");
+    let aid = conclusion(pb::Outcome::Granted, "2026-03-10", pb::AidKind::Temporary, 123_456);
+    mz.conclude(&r4_mz, aid, Some("临时救助".into())).await.unwrap();
+    on(hub, "2026-03-12");
+    jy.receive(&r4_jy).await.unwrap();
+    jy.start(&r4_jy).await.unwrap();
+    on(hub, "2026-03-13");
+    let aid = conclusion(pb::Outcome::Granted, "2026-03-13", pb::AidKind::Schooling, 50_000);
+    jy.conclude(&r4_jy, aid, Some("助学金".into())).await.unwrap();
+    on(hub, "2026-05-06");
+    let draft = groups(referral_on("2026-05-05", "郑某"), &[pb::PriorityGroup::Disabled, pb::PriorityGroup::Minor]);
+    let r5 = first(jcy.submit(draft, vec!["rs".into()], None).await).await;
+    on(hub, "2026-05-07");
+    rs.return_referral(&r5, "请转残联").await.unwrap();
+    on(hub, "2026-06-01");
+    let r6 = first(mz.submit(clue_on("2026-06-01", false), vec!["jcy".into()], None).await).await;
+    on(hub, "2026-06-02");
+    jcy.receive(&r6).await.unwrap();
+    jcy.start(&r6).await.unwrap();
+    on(hub, "2026-06-03");
+    let refused = pb::Conclusion {
+        outcome: pb::Outcome::NotGranted as i32,
+        refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
+        aid: 0,
+        ..granted("2026-06-03")
+    };
+    jcy.conclude(&r6, refused, Some("不予救助".into())).await.unwrap();
+    on(hub, "2026-07-01");
+    let urgent = groups(clue_on("2026-07-01", true), &[pb::PriorityGroup::Woman]);
+    let r7 = first(fl.submit(urgent, vec!["jcy".into()], None).await).await;
+    jcy.receive(&r7).await.unwrap();
+    on(hub, "2026-11-20");
+    [jcy, mz, jy, rs, fl, office]
+}
+
+fn line<'a>(figures: &'a pb::Figures, label: &str) -> &'a pb::FigureLine {
+    figures.lines.iter().find(|l| l.label == label).unwrap_or_else(|| panic!("no line {label}"))
+}
+
+#[tokio::test]
+async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
+    let hub = TestHub::start().await;
+    let [_, mz, _, _, _, office] = two_years(&hub).await;
+    let year = pb::Period { year: 2026, ..Default::default() };
+    let f = office.figures(year.clone()).await.unwrap();
+    assert_eq!(f.title, "关于2026年司法救助与社会救助衔接工作情况的通报");
+    let (this, before) = (f.this_period.clone().unwrap(), f.year_before.clone().unwrap());
+    assert_eq!(
+        (before.from.as_str(), before.to.as_str(), before.label.as_str()),
+        ("2025-01-01", "2025-12-31", "2025年")
+    );
+    // Referrals and clues each way; 周某 twice in 2026 (and once in 2025) is one person.
+    assert_eq!((this.referrals, this.clues, this.persons, this.one_plus_n_cases), (3, 2, 4, 1));
+    assert_eq!((before.referrals, before.clues, before.persons, before.one_plus_n_cases), (3, 1, 3, 1));
+    let flows = |set: &pb::FigureSet, m: &str| {
+        let f = set.members.iter().find(|f| f.member == m).cloned().unwrap_or_default();
+        (f.referrals_sent, f.referrals_received, f.clues_sent, f.clues_received)
+    };
+    assert_eq!(flows(&this, "jcy"), (3, 0, 0, 2));
+    assert_eq!(flows(&this, "mz"), (0, 1, 1, 0));
+    assert_eq!(flows(&this, "fl"), (0, 0, 1, 0));
+    // Outcomes, refusals and the money to the fen.
+    assert_eq!(this.outcomes.get("granted"), Some(&2));
+    assert_eq!(this.outcomes.get("not_granted"), Some(&1));
+    assert_eq!(this.refusal_grounds.get("already_assisted"), Some(&1));
+    assert_eq!(this.granted_fen, 123_456 + 50_000);
+    assert_eq!(before.granted_fen, 200_000 + 1_000_000);
+    let amount = |set: &pb::FigureSet, aid: pb::AidKind| {
+        set.amounts.iter().find(|a| a.aid == aid as i32).map(|a| (a.count, a.fen))
+    };
+    assert_eq!(amount(&this, pb::AidKind::Temporary), Some((1, 123_456)));
+    assert_eq!(amount(&this, pb::AidKind::Schooling), Some((1, 50_000)));
+    assert_eq!(amount(&before, pb::AidKind::JudicialAssistance), Some((1, 1_000_000)));
+    // Start deadlines falling due in 2026: mz and jcy (r6) on time, jy three days late,
+    // jcy never started the urgent clue (missed); rs's was cancelled by the return.
+    let kept = |m: &str, kind: K| {
+        let k = this.kept.iter().find(|k| k.member == m && k.kind == kind as i32).cloned().unwrap_or_default();
+        (k.met, k.met_late, k.missed)
+    };
+    assert_eq!(kept("mz", K::Start), (1, 0, 0));
+    assert_eq!(kept("jy", K::Start), (0, 1, 0));
+    assert_eq!(kept("jcy", K::Start), (1, 0, 1));
+    assert_eq!(kept("rs", K::Start), (0, 0, 0));
+    assert_eq!(line(&f, "启动期限按期率").this_period, "50.0%");
+    assert_eq!(line(&f, "反馈期限按期率").this_period, "100.0%");
+    // Working days to start: 1 (r6), 4 (mz), 8 (jy): median 4, 90th percentile 8;
+    // the year before 1, 2, 2 (Qingming did not fall within).
+    let days = |set: &pb::FigureSet| set.days_to_start.map(|d| (d.count, d.median, d.p90)).unwrap();
+    assert_eq!(days(&this), (3, 4, 8));
+    assert_eq!(days(&before), (3, 2, 2));
+    assert_eq!(this.days_to_feedback.map(|d| (d.count, d.median)), Some((3, 0)));
+    assert_eq!(this.priority_groups.get("woman"), Some(&3));
+    assert_eq!(this.priority_groups.get("minor"), Some(&1));
+    assert_eq!(before.priority_groups.get("minor"), Some(&2));
+    // The year-on-year change, as the report says it.
+    assert_eq!(line(&f, "涉及人数（人，按身份证号去重）").change, "上升 33.3%");
+    assert_eq!(line(&f, "社会救助移送（件）").change, "持平");
+    let total = line(&f, "救助金额合计");
+    assert_eq!((total.this_period.as_str(), total.year_before.as_str()), ("1734.56 元", "12000.00 元"));
+    assert_eq!(total.change, "下降 85.5%");
+    // Overdue now: jy's start of 2025 and jcy's start of the urgent clue.
+    assert_eq!(f.overdue_now.iter().map(|o| o.count).sum::<u64>(), 2);
+
+    // 民政's own: only what it sent, received or answered for.
+    let own = mz.figures(year).await.unwrap();
+    assert_eq!(own.title, "晋江市民政局2026年司法救助与社会救助衔接工作情况");
+    let set = own.this_period.unwrap();
+    assert_eq!((set.referrals, set.clues, set.persons, set.granted_fen), (1, 1, 2, 123_456));
+    assert!(set.kept.iter().all(|k| k.member == "mz"));
+    assert!(own.overdue_now.is_empty());
+}
+
+#[tokio::test]
+async fn the_figures_are_saved_as_a_table_and_printed_by_the_command_line() {
+    let hub = TestHub::start().await;
+    let [.., office] = two_years(&hub).await;
+    let dir = tempfile::tempdir().unwrap();
+    let q1 = pb::Period { year: 2026, quarter: 1, ..Default::default() };
+    let saved = office.save_figures(q1.clone(), pb::TableFormat::Xlsx, dir.path()).await.unwrap();
+    assert_eq!(saved.file_name, "数据-office-2026Q1.xlsx");
+    let lines = office.figures(q1).await.unwrap().lines.len();
+    let read = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import openpyxl,sys; s=openpyxl.load_workbook(sys.argv[1]).worksheets[0]; \
+                      r=list(s.iter_rows(values_only=True)); print(len(r)-1, r[0][2], r[0][3], r[1][1], r[1][2])",
+        ])
+        .arg(&saved.path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&read.stdout);
+    assert_eq!(text.trim(), format!("{lines} 2026年第一季度 2025年第一季度 社会救助移送（件） 2"));
+    // Awaited: the hub serves from this test's own runtime.
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["office", "--endpoint", &hub.endpoint(), "--pki-dir"])
+        .arg(hub.pki())
+        .args(["figures", "--year", "2026"])
+        .output()
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.starts_with("关于2026年司法救助与社会救助衔接工作情况的通报"), "{out}");
+    assert!(out.contains("救助金额合计") && out.contains("1734.56 元") && out.contains("下降 85.5%"), "{out}");
+}

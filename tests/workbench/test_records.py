@@ -7,6 +7,7 @@ import io
 
 import openpyxl
 
+from conftest import ARTIFACTS
 from test_workbench import id_number, refer
 
 
@@ -65,3 +66,93 @@ def test_a_period_that_cannot_be_is_said_on_the_page(hub, desk):
     mz.page.wait_for_load_state()
     assert mz.page.locator(".error").inner_text() == "截止日期：不能早于起始日期"
     assert mz.page.get_by_role("button", name="下载台账（XLSX）").is_visible(), "the form again"
+
+
+REFERRAL = """kind = "social_assistance"
+recipients = [{recipients}]
+situations = ["serious_injury"]
+priority_groups = [{groups}]
+needs = ["subsistence_allowance"]
+narrative = "被害人遭故意伤害致残，家庭生活困难。"
+investigation_ended_on = "{day}"
+
+[person]
+name = "{name}"
+id_number = "{id_number}"
+"""
+
+
+def submit(hub, day, name, digits, recipients, groups):
+    """The procuratorate submits from a file; the ids of the referrals, by recipient."""
+    path = hub.data / f"{name}-{day}.toml"
+    path.write_text(REFERRAL.format(
+        recipients=", ".join(f'"{r}"' for r in recipients),
+        groups=", ".join(f'"{g}"' for g in groups),
+        day=day, name=name, id_number=id_number(digits),
+    ))
+    out = hub.cli("jcy", "submit", "--file", str(path))
+    return {line.split("→ ")[1].split()[0]: line.split()[0] for line in out.splitlines() if "→ " in line}
+
+
+def handle(hub, who, referral, on, aid, yuan):
+    hub.cli(who, "receive", referral)
+    hub.cli(who, "start", referral)
+    hub.cli(who, "conclude", referral, "--outcome", "granted", "--on", on, "--aid", aid, "--amount", yuan,
+            "--summary", "已办结", "--feedback", "已办结并反馈")
+
+
+def test_the_office_prints_the_years_report_beside_the_year_before(hub, desk):
+    # 2025: two people helped.
+    hub.restart("2025-06-02T10:00:00+08:00")
+    a = submit(hub, "2025-06-02", "甲某", "35058219800101123", ["mz"], ["woman"])
+    handle(hub, "mz", a["mz"], "2025-06-02", "subsistence", "2000")
+    b = submit(hub, "2025-06-02", "乙某", "35058219810101123", ["jy"], ["minor"])
+    handle(hub, "jy", b["jy"], "2025-06-02", "schooling", "800")
+    # 2026: more, and one 1+N case.
+    hub.restart("2026-03-02T10:00:00+08:00")
+    c = submit(hub, "2026-03-02", "丙某", "35058219820101123", ["mz", "jy", "cl"], ["minor", "disabled"])
+    handle(hub, "mz", c["mz"], "2026-03-02", "temporary", "1500.50")
+    handle(hub, "jy", c["jy"], "2026-03-02", "schooling", "1000")
+    handle(hub, "cl", c["cl"], "2026-03-02", "rehabilitation", "3000")
+    d = submit(hub, "2026-03-02", "丁某", "35058219830101123", ["sf"], ["woman"])
+    handle(hub, "sf", d["sf"], "2026-03-02", "legal_aid", "0")
+    submit(hub, "2026-03-02", "戊某", "35058219840101123", ["rs"], [])
+    hub.restart("2026-11-20T10:00:00+08:00")
+
+    office = desk("office")
+    office.open("/")
+    office.page.get_by_role("link", name="统计通报").click()
+    office.page.wait_for_load_state()
+    page = office.page
+    assert page.locator("h1").inner_text() == "关于2026年司法救助与社会救助衔接工作情况的通报"
+    headlines = page.locator(".headlines").inner_text()
+    assert "社会救助移送（件）\n5\n同比上升 150.0%" in headlines, headlines
+    assert "救助金额\n5500.50 元\n同比上升 96.4%" in headlines, headlines
+    assert "目前逾期未办的期限\n1" in headlines, "rs never started"
+    assert page.locator("figure.chart").count() == 3
+    assert page.locator("figure.chart rect.this").count() >= 5
+    table = page.locator("table.figures").all_inner_texts()
+    assert any("“1+N”案件（件）\t1\t0" in t for t in table), table
+    assert all("丙某" not in t and "3505" not in t for t in table), "no person in the figures"
+    office.shot("41-office-figures")
+    # As printed (打印通报): the report alone, on A4.
+    page.emulate_media(media="print")
+    page.pdf(path=str(ARTIFACTS / "41-office-figures.pdf"), format="A4", print_background=True,
+             margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+    assert page.locator("header.top").is_hidden(), "the menu is not printed"
+    page.emulate_media(media="screen")
+
+    # The same figures as a table, read by openpyxl.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载数据（XLSX）").click()
+    assert download.value.suggested_filename == "数据-office-2026.xlsx"
+    with open(download.value.path(), "rb") as f:
+        sheet = openpyxl.load_workbook(io.BytesIO(f.read())).worksheets[0]
+    rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["社会救助移送（件）"][2:] == (5, 2, "上升 150.0%")
+
+    # A member sees its own figures only.
+    mz = desk("mz")
+    mz.open("/figures")
+    assert mz.page.locator("h1").inner_text() == "晋江市民政局2026年司法救助与社会救助衔接工作情况"
+    assert "社会救助移送（件）\n1\n同比持平" in mz.page.locator(".headlines").inner_text()

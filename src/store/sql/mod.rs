@@ -10,6 +10,7 @@
 mod audit;
 mod calendar;
 mod deadlines;
+mod figures;
 mod inbox;
 pub mod materials;
 pub mod query;
@@ -35,9 +36,11 @@ use crate::{
     domain::{
         audit::{AuditEntry, Checkpoint},
         deadline::Deadline,
+        figures::{Counts, Overdue},
         history::HistoryEntry,
         letter::DocumentNumber,
         material::Carried,
+        period::Period,
         person::IdNumber,
         referral::Referral,
         request_id::RequestId,
@@ -274,6 +277,19 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError> {
         self.carried(referrals).await
+    }
+
+    async fn figure_counts(
+        &self,
+        party: Option<&MemberCode>,
+        period: &Period,
+        today: NaiveDate,
+    ) -> Result<Counts, StoreError> {
+        self.figure_counts(party, period, today).await
+    }
+
+    async fn overdue(&self, responsible: Option<&MemberCode>, today: NaiveDate) -> Result<Vec<Overdue>, StoreError> {
+        self.overdue(responsible, today).await
     }
 
     async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError> {

@@ -104,8 +104,16 @@ function idNumberInvalid(input) {
   return problem !== "";
 }
 
+// 打印通报: the browser's own print (or save as PDF), the report alone.
+function printButtons() {
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   followInbox();
+  printButtons();
   checkIdNumbers();
   suggestRecipients();
   guardForms();

@@ -1,0 +1,17 @@
+-- The figures for the joint meeting (Art. 23) read what a conclusion recorded and the
+-- priority groups of a referral, kept in clear in the JSON of `conclusion` and `content`
+-- (the summary inside is sealed; nothing here is personal data). Columns derived by the
+-- database from that JSON, and indexes that cover the figures' queries.
+ALTER TABLE referrals
+    ADD COLUMN concluded_on TEXT GENERATED ALWAYS AS (conclusion::jsonb ->> 'concluded_on') STORED,
+    ADD COLUMN outcome TEXT GENERATED ALWAYS AS (conclusion::jsonb ->> 'outcome') STORED,
+    ADD COLUMN aid TEXT GENERATED ALWAYS AS (conclusion::jsonb ->> 'aid') STORED,
+    ADD COLUMN amount_fen BIGINT GENERATED ALWAYS AS ((conclusion::jsonb ->> 'amount_fen')::bigint) STORED,
+    ADD COLUMN refusal_grounds TEXT GENERATED ALWAYS AS ((conclusion::jsonb -> 'refusal_grounds')::text) STORED,
+    ADD COLUMN priority_groups TEXT GENERATED ALWAYS AS ((content::jsonb -> 'priority_groups')::text) STORED;
+CREATE INDEX referrals_submitted_figures
+    ON referrals (submitted_at, kind, sender, recipient, case_id, person_index, priority_groups);
+CREATE INDEX referrals_concluded_figures
+    ON referrals (concluded_on, kind, sender, recipient, outcome, aid, amount_fen, refusal_grounds);
+CREATE INDEX deadlines_due_figures ON deadlines (due_on, responsible, kind, state);
+CREATE INDEX deadlines_met_figures ON deadlines (met_on, kind, responsible, runs_from);

@@ -1,0 +1,427 @@
+//! The figures for the joint meeting (Art. 23, 通报工作情况): what the store counts for
+//! a period, made into the figures the office reports — referrals and clues each way
+//! by member, distinct persons, 1+N cases, outcomes and refusal grounds, amounts by kind
+//! of aid, how each deadline kind was kept, working days to start and to feed back,
+//! priority groups — beside the same period a year before. No person is ever in them.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::{
+    calendar::Calendar,
+    deadline::{DeadlineKind, DeadlineState},
+    directory::Directory,
+    money,
+    period::Period,
+    referral::ReferralKind,
+    vocabulary::{AidKind, Outcome, PriorityGroup, RefusalGround},
+    MemberCode,
+};
+
+/// Referrals of one kind from one member to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flow {
+    pub kind: ReferralKind,
+    pub sender: MemberCode,
+    pub recipient: MemberCode,
+    pub count: u64,
+}
+
+/// Conclusions alike in what they granted or refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concluded {
+    pub outcome: Outcome,
+    pub aid: Option<AidKind>,
+    pub refusal_grounds: Vec<RefusalGround>,
+    pub count: u64,
+    pub fen: i64,
+}
+
+/// Deadlines of one member and kind that ended one way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub responsible: MemberCode,
+    pub kind: DeadlineKind,
+    /// Met, met late or missed.
+    pub state: DeadlineState,
+    pub count: u64,
+}
+
+/// Deadlines of one kind met on `met_on`, having run from `runs_from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Took {
+    pub kind: DeadlineKind,
+    pub runs_from: NaiveDate,
+    pub met_on: NaiveDate,
+    pub count: u64,
+}
+
+/// What the store counts for a period: referrals by the day they were submitted,
+/// conclusions by their date, deadlines by their due date (ended) or the day they were
+/// met (took).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub flows: Vec<Flow>,
+    /// Distinct ID numbers, through the blind index.
+    pub persons: u64,
+    /// Cases with more than one referral.
+    pub one_plus_n: u64,
+    pub concluded: Vec<Concluded>,
+    pub ended: Vec<Ended>,
+    pub took: Vec<Took>,
+    /// Referrals by the priority groups they named.
+    pub priority: Vec<(Vec<PriorityGroup>, u64)>,
+}
+
+/// How one member's deadlines of one kind were kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kept {
+    pub met: u64,
+    pub late: u64,
+    pub missed: u64,
+}
+
+impl Kept {
+    pub fn total(&self) -> u64 {
+        self.met + self.late + self.missed
+    }
+
+    /// The share kept on time, in percent; none when nothing ended.
+    pub fn rate(&self) -> Option<f64> {
+        (self.total() > 0).then(|| 100.0 * self.met as f64 / self.total() as f64)
+    }
+}
+
+/// Working days taken: the median and the 90th percentile, by nearest rank.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Days {
+    pub count: u64,
+    pub median: i64,
+    pub p90: i64,
+}
+
+/// A member's referrals and clues each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberFlows {
+    pub referrals_sent: u64,
+    pub referrals_received: u64,
+    pub clues_sent: u64,
+    pub clues_received: u64,
+}
+
+/// The figures of one period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub referrals: u64,
+    pub clues: u64,
+    pub persons: u64,
+    pub one_plus_n: u64,
+    pub members: BTreeMap<MemberCode, MemberFlows>,
+    pub outcomes: BTreeMap<Outcome, u64>,
+    pub refusals: BTreeMap<RefusalGround, u64>,
+    /// Conclusions and fen granted, by kind of aid.
+    pub amounts: BTreeMap<AidKind, (u64, i64)>,
+    pub granted_fen: i64,
+    pub kept: BTreeMap<(MemberCode, DeadlineKind), Kept>,
+    pub to_start: Days,
+    pub to_feedback: Days,
+    pub priority: BTreeMap<PriorityGroup, u64>,
+}
+
+/// The median and 90th percentile of `samples` (value, how many), by nearest rank.
+fn days(mut samples: Vec<(i64, u64)>) -> Days {
+    samples.sort_unstable();
+    let count: u64 = samples.iter().map(|(_, n)| n).sum();
+    let at = |p: f64| {
+        let rank = ((p / 100.0) * count as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (value, n) in &samples {
+            seen += n;
+            if seen >= rank {
+                return *value;
+            }
+        }
+        0
+    };
+    if count == 0 {
+        return Days::default();
+    }
+    Days { count, median: at(50.0), p90: at(90.0) }
+}
+
+impl Tally {
+    /// The figures `counts` make, working days counted on `calendar`.
+    pub fn of(counts: &Counts, calendar: &Calendar) -> Tally {
+        let mut t = Tally { persons: counts.persons, one_plus_n: counts.one_plus_n, ..Tally::default() };
+        for f in &counts.flows {
+            match f.kind {
+                ReferralKind::SocialAssistance => {
+                    t.referrals += f.count;
+                    t.members.entry(f.sender.clone()).or_default().referrals_sent += f.count;
+                    t.members.entry(f.recipient.clone()).or_default().referrals_received += f.count;
+                }
+                ReferralKind::JudicialClue => {
+                    t.clues += f.count;
+                    t.members.entry(f.sender.clone()).or_default().clues_sent += f.count;
+                    t.members.entry(f.recipient.clone()).or_default().clues_received += f.count;
+                }
+            }
+        }
+        for c in &counts.concluded {
+            *t.outcomes.entry(c.outcome).or_default() += c.count;
+            for ground in &c.refusal_grounds {
+                *t.refusals.entry(*ground).or_default() += c.count;
+            }
+            if let (Some(aid), Outcome::Granted | Outcome::PartiallyGranted) = (c.aid, c.outcome) {
+                let entry = t.amounts.entry(aid).or_default();
+                entry.0 += c.count;
+                entry.1 += c.fen;
+                t.granted_fen += c.fen;
+            }
+        }
+        for e in &counts.ended {
+            let kept = t.kept.entry((e.responsible.clone(), e.kind)).or_default();
+            match e.state {
+                DeadlineState::Met => kept.met += e.count,
+                DeadlineState::MetLate => kept.late += e.count,
+                _ => kept.missed += e.count,
+            }
+        }
+        let took = |kind: DeadlineKind| {
+            let samples = counts
+                .took
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| (calendar.working_days_between(t.runs_from, t.met_on).value.max(0), t.count))
+                .collect();
+            days(samples)
+        };
+        t.to_start = took(DeadlineKind::Start);
+        t.to_feedback = took(DeadlineKind::Feedback);
+        for (groups, count) in &counts.priority {
+            for group in groups {
+                *t.priority.entry(*group).or_default() += count;
+            }
+        }
+        t
+    }
+
+    /// How every deadline of `kind` was kept, all members together.
+    pub fn kept_of(&self, kind: DeadlineKind) -> Kept {
+        self.kept.iter().filter(|((_, k), _)| *k == kind).fold(Kept::default(), |sum, (_, k)| Kept {
+            met: sum.met + k.met,
+            late: sum.late + k.late,
+            missed: sum.missed + k.missed,
+        })
+    }
+}
+
+/// Outstanding deadlines past due today, of one member and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overdue {
+    pub responsible: MemberCode,
+    pub kind: DeadlineKind,
+    pub count: u64,
+}
+
+/// The figures of a period beside the same period a year before, for the office (all
+/// members) or one member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub period: Period,
+    pub member: Option<MemberCode>,
+    pub this: Tally,
+    pub before: Tally,
+    pub overdue: Vec<Overdue>,
+    /// The day "overdue now" was counted.
+    pub today: NaiveDate,
+}
+
+/// A figure's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Count(u64),
+    Yuan(i64),
+    /// A share, in percent; none when there was nothing to share.
+    Percent(Option<f64>),
+    Days(i64),
+}
+
+impl Value {
+    /// As a person reads it: 12, 3,000.00 元, 87.5%, 3 个工作日.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Count(n) => n.to_string(),
+            Value::Yuan(fen) => format!("{} 元", money::yuan(*fen)),
+            Value::Percent(Some(p)) => format!("{p:.1}%"),
+            Value::Percent(None) => "—".to_owned(),
+            Value::Days(d) => format!("{d} 个工作日"),
+        }
+    }
+
+    fn amount(&self) -> Option<f64> {
+        match self {
+            Value::Count(n) => Some(*n as f64),
+            Value::Yuan(fen) => Some(*fen as f64),
+            _ => None,
+        }
+    }
+}
+
+/// One line of the figures: its section, what it counts, this period's value and the
+/// year before's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub section: &'static str,
+    pub label: String,
+    pub this: Value,
+    pub before: Value,
+}
+
+impl Line {
+    /// The change on the year before (同比), in percent: for counts and amounts, when the
+    /// year before had any.
+    pub fn change(&self) -> Option<f64> {
+        let (now, then) = (self.this.amount()?, self.before.amount()?);
+        (then > 0.0).then(|| 100.0 * (now - then) / then)
+    }
+
+    /// The change as the report prints it: 上升 25.0%, 下降 10.0%, 持平, —; for shares,
+    /// in percentage points (上升 5.0 个百分点).
+    pub fn change_text(&self) -> String {
+        if let (Value::Percent(Some(now)), Value::Percent(Some(then))) = (self.this, self.before) {
+            let points = now - then;
+            return match points {
+                p if p > 0.05 => format!("上升 {p:.1} 个百分点"),
+                p if p < -0.05 => format!("下降 {:.1} 个百分点", -p),
+                _ => "持平".to_owned(),
+            };
+        }
+        match self.change() {
+            Some(c) if c > 0.05 => format!("上升 {c:.1}%"),
+            Some(c) if c < -0.05 => format!("下降 {:.1}%", -c),
+            Some(_) => "持平".to_owned(),
+            None => "—".to_owned(),
+        }
+    }
+}
+
+/// `members`, each once, in the order of the directory (the procuratorate first); any
+/// no longer in it after.
+fn in_directory_order<'a>(directory: &Directory, members: impl Iterator<Item = &'a MemberCode>) -> Vec<&'a MemberCode> {
+    let mut members: Vec<&MemberCode> = members.collect();
+    let place = |m: &MemberCode| directory.members().iter().position(|d| &d.code == m).unwrap_or(usize::MAX);
+    members.sort_by_key(|m| (place(m), (*m).clone()));
+    members.dedup();
+    members
+}
+
+fn name(directory: &Directory, code: &MemberCode) -> String {
+    directory.get(code).map_or_else(|| code.to_string(), |m| m.short_name.clone())
+}
+
+impl Figures {
+    /// Every figure as a line, in the order of the report.
+    pub fn lines(&self, directory: &Directory) -> Vec<Line> {
+        let (a, b) = (&self.this, &self.before);
+        let mut lines = Vec::new();
+        let mut push = |section, label: String, this, before| lines.push(Line { section, label, this, before });
+        let count = Value::Count;
+        push("总体", "社会救助移送（件）".into(), count(a.referrals), count(b.referrals));
+        push("总体", "司法救助线索（件）".into(), count(a.clues), count(b.clues));
+        push("总体", "涉及人数（人，按身份证号去重）".into(), count(a.persons), count(b.persons));
+        push("总体", "“1+N”案件（件）".into(), count(a.one_plus_n), count(b.one_plus_n));
+        for m in in_directory_order(directory, a.members.keys().chain(b.members.keys())) {
+            let (x, y) = (a.members.get(m).copied().unwrap_or_default(), b.members.get(m).copied().unwrap_or_default());
+            let who = name(directory, m);
+            for (what, this, before) in [
+                ("移出社会救助", x.referrals_sent, y.referrals_sent),
+                ("接收社会救助移送", x.referrals_received, y.referrals_received),
+                ("移送司法救助线索", x.clues_sent, y.clues_sent),
+                ("接收司法救助线索", x.clues_received, y.clues_received),
+            ] {
+                if this + before > 0 {
+                    push("各成员单位", format!("{who}：{what}（件）"), count(this), count(before));
+                }
+            }
+        }
+        for outcome in Outcome::ALL {
+            let n = |t: &Tally| t.outcomes.get(outcome).copied().unwrap_or(0);
+            push("办理结果", format!("{}（件）", outcome.label()), count(n(a)), count(n(b)));
+        }
+        for ground in RefusalGround::ALL {
+            let n = |t: &Tally| t.refusals.get(ground).copied().unwrap_or(0);
+            if n(a) + n(b) > 0 {
+                push("不予救助理由", format!("{}（件）", ground.label()), count(n(a)), count(n(b)));
+            }
+        }
+        push("救助金额", "救助金额合计".into(), Value::Yuan(a.granted_fen), Value::Yuan(b.granted_fen));
+        for aid in AidKind::ALL {
+            let n = |t: &Tally| t.amounts.get(aid).copied().unwrap_or((0, 0));
+            if n(a).0 + n(b).0 > 0 {
+                push("救助金额", format!("{}（件）", aid.label()), count(n(a).0), count(n(b).0));
+                if n(a).1 + n(b).1 > 0 {
+                    push("救助金额", format!("{}金额", aid.label()), Value::Yuan(n(a).1), Value::Yuan(n(b).1));
+                }
+            }
+        }
+        for kind in DeadlineKind::ALL {
+            let (x, y) = (a.kept_of(kind), b.kept_of(kind));
+            if x.total() + y.total() > 0 {
+                push("期限", format!("{}按期率", kind.label()), Value::Percent(x.rate()), Value::Percent(y.rate()));
+            }
+        }
+        for m in in_directory_order(directory, a.kept.keys().chain(b.kept.keys()).map(|(m, _)| m)) {
+            for kind in DeadlineKind::ALL {
+                let key = (m.clone(), kind);
+                let rate = |t: &Tally| t.kept.get(&key).and_then(Kept::rate);
+                if rate(a).is_some() || rate(b).is_some() {
+                    let label = format!("{}：{}按期率", name(directory, m), kind.label());
+                    push("期限", label, Value::Percent(rate(a)), Value::Percent(rate(b)));
+                }
+            }
+        }
+        push("期限", "启动程序用时中位数".into(), Value::Days(a.to_start.median), Value::Days(b.to_start.median));
+        push("期限", "启动程序用时第90百分位".into(), Value::Days(a.to_start.p90), Value::Days(b.to_start.p90));
+        push("期限", "反馈用时中位数".into(), Value::Days(a.to_feedback.median), Value::Days(b.to_feedback.median));
+        push("期限", "反馈用时第90百分位".into(), Value::Days(a.to_feedback.p90), Value::Days(b.to_feedback.p90));
+        for group in PriorityGroup::ALL {
+            let n = |t: &Tally| t.priority.get(group).copied().unwrap_or(0);
+            push("重点救助对象", format!("{}（件）", group.label()), count(n(a)), count(n(b)));
+        }
+        lines
+    }
+
+    /// Outstanding deadlines past due on [`Figures::today`], all together.
+    pub fn overdue_total(&self) -> u64 {
+        self.overdue.iter().map(|o| o.count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_the_90th_percentile_count_each_sample_as_often_as_it_came() {
+        assert_eq!(days(vec![]), Days::default());
+        assert_eq!(days(vec![(3, 1)]), Days { count: 1, median: 3, p90: 3 });
+        // 1, 2, 2, 2, 5, 5, 5, 5, 5, 9: the 5th is 5, the 9th is 5.
+        assert_eq!(days(vec![(5, 5), (2, 3), (9, 1), (1, 1)]), Days { count: 10, median: 5, p90: 5 });
+        assert_eq!(days(vec![(1, 1), (9, 1)]), Days { count: 2, median: 1, p90: 9 });
+    }
+
+    #[test]
+    fn the_change_on_the_year_before_is_said_in_words() {
+        let line = |this, before| Line { section: "", label: String::new(), this, before };
+        assert_eq!(line(Value::Count(15), Value::Count(12)).change_text(), "上升 25.0%");
+        assert_eq!(line(Value::Count(9), Value::Count(12)).change_text(), "下降 25.0%");
+        assert_eq!(line(Value::Count(12), Value::Count(12)).change_text(), "持平");
+        assert_eq!(line(Value::Count(3), Value::Count(0)).change_text(), "—");
+        assert_eq!(line(Value::Percent(Some(90.0)), Value::Percent(Some(80.0))).change(), None);
+        assert_eq!(line(Value::Percent(Some(90.0)), Value::Percent(Some(80.0))).change_text(), "上升 10.0 个百分点");
+        assert_eq!(line(Value::Percent(Some(90.0)), Value::Percent(None)).change_text(), "—");
+        assert_eq!(line(Value::Yuan(450_000), Value::Yuan(300_000)).change(), Some(50.0));
+    }
+}
