@@ -40,6 +40,20 @@ impl TableFormat {
             TableFormat::Csv => "text/csv; charset=utf-8",
         }
     }
+
+    /// `table` as a document named `name` and this format's extension.
+    fn document(self, name: String, table: &Table<'_>) -> Result<Document, AppError> {
+        let bytes = match self {
+            TableFormat::Xlsx => table::xlsx(table)?,
+            TableFormat::Csv => table::csv(table)?,
+        };
+        Ok(Document { file_name: format!("{name}.{}", self.extension()), bytes })
+    }
+}
+
+/// Whose records: the member's code, or `office` for the office's.
+fn whose(member: Option<&crate::domain::MemberCode>) -> &str {
+    member.map_or("office", |m| m.as_str())
 }
 
 /// Referrals read at a time.
@@ -100,21 +114,16 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
             rows.push(ledger::row(rows.len() + 1, &entry, masked, &directory, today, &calendar));
         }
     }
-    let whose = match &member {
+    let name = match &member {
         Some(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
         None => "联席会议".to_owned(),
     };
-    let title = format!("{whose}救助衔接台账（{}）", period.label());
+    let title = format!("{name}救助衔接台账（{}）", period.label());
     let sheet = format!("台账 {}", period.label());
     let headers = ledger::headers();
     let table =
         Table { title: &title, sheet: &sheet, headers: &headers, rows: &rows, made_at: local_time(hub.clock.now()) };
-    let bytes = match format {
-        TableFormat::Xlsx => table::xlsx(&table)?,
-        TableFormat::Csv => table::csv(&table)?,
-    };
-    let code = member.as_ref().map_or("office", |m| m.as_str());
-    Ok(Document { file_name: format!("台账-{code}-{}.{}", period.slug(), format.extension()), bytes })
+    format.document(format!("台账-{}-{}", whose(member.as_ref()), period.slug()), &table)
 }
 
 /// The figures of `period` beside the same period a year before: the office's over
@@ -169,12 +178,7 @@ pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Resul
         rows: &rows,
         made_at: local_time(hub.clock.now()),
     };
-    let bytes = match format {
-        TableFormat::Xlsx => table::xlsx(&table)?,
-        TableFormat::Csv => table::csv(&table)?,
-    };
-    let code = figures.member.as_ref().map_or("office", |m| m.as_str());
-    Ok(Document { file_name: format!("数据-{code}-{}.{}", figures.period.slug(), format.extension()), bytes })
+    format.document(format!("数据-{}-{}", whose(figures.member.as_ref()), figures.period.slug()), &table)
 }
 
 /// How the office titles its 通报 to the annual meeting, or a member its own figures.

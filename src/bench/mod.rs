@@ -6,6 +6,7 @@
 
 mod machine;
 mod materials;
+mod records;
 mod stats;
 
 use std::{
@@ -20,7 +21,7 @@ use std::{
 };
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use tokio_stream::StreamExt;
 use uuid::Uuid;
 
@@ -29,11 +30,13 @@ use crate::{
     client::{Client, Profile},
     domain::{
         calendar::Calendar,
+        date::local_date,
         deadline::{self, Policy},
+        deadline::{DeadlineKind, DeadlineState},
         lifecycle,
         person::{IdNumber, Person},
-        referral::{Content, ReferralKind, Submission},
-        vocabulary::{Need, Situation},
+        referral::{Conclusion, Content, ReferralKind, State, Submission},
+        vocabulary::{AidKind, Need, Outcome, PriorityGroup, Situation},
         Caller, MemberCode, Role,
     },
     keys::Keys,
@@ -266,7 +269,9 @@ fn calendar_rate(seconds: f64) -> f64 {
 }
 
 /// `count` referrals from the procuratorate to the agencies, submitted over the 90 days
-/// before the bench's clock, and how long computing all their deadlines took.
+/// before the bench's clock, and how long computing all their deadlines took. Every
+/// other one was started the next day and concluded with aid three days on, so that
+/// the figures have outcomes, amounts and working days to count.
 fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
     let agencies = ["jy", "mz", "sf", "rs", "nync", "wj", "tyjr", "tw", "fl", "cl", "yb", "ggw"];
     let jcy = Caller { code: MemberCode::parse("jcy").map_err(anyhow::Error::msg)?, role: Role::Procuratorate };
@@ -300,6 +305,7 @@ fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
         let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
         let mut content = content.clone();
         content.person.id_number = person(i as u64)?;
+        content.priority_groups = PriorityGroup::ALL.get(i % 10).into_iter().copied().collect();
         let submission = Submission { kind: ReferralKind::SocialAssistance, content, recipients: vec![to] };
         // Spread evenly over the 90 days before the clock, so that many are overdue.
         let at = clock - chrono::Duration::seconds((i as f64 * 90.0 * 86_400.0 / count as f64) as i64);
@@ -308,8 +314,30 @@ fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
     let calendar = Calendar::shipped();
     let policy = Policy::default();
     let start = Instant::now();
-    let deadlines: Vec<_> = made.iter().map(|t| deadline::on_submit(&t.referral, &calendar, &policy)).collect();
+    let mut deadlines: Vec<_> = made.iter().map(|t| deadline::on_submit(&t.referral, &calendar, &policy)).collect();
     let computing = start.elapsed();
+    for (i, (t, deadlines)) in made.iter_mut().zip(deadlines.iter_mut()).enumerate().filter(|(i, _)| i % 2 == 0) {
+        let r = &mut t.referral;
+        let (started, concluded) = (r.submitted_at + chrono::Days::new(1), r.submitted_at + chrono::Days::new(4));
+        if concluded > clock {
+            continue;
+        }
+        r.state = State::Concluded;
+        r.started_at = Some(started);
+        r.conclusion = Some(Conclusion {
+            outcome: Outcome::Granted,
+            concluded_on: local_date(concluded),
+            summary: "已办结".into(),
+            amount_fen: 100_000 + (i % 1000) as i64,
+            refusal_grounds: Vec::new(),
+            aid: AidKind::ALL.get(i % AidKind::ALL.len()).copied(),
+        });
+        for d in deadlines.iter_mut().filter(|d| d.kind == DeadlineKind::Start) {
+            let day = local_date(started);
+            d.state = if day <= d.due { DeadlineState::Met } else { DeadlineState::MetLate };
+            d.met_on = Some(day);
+        }
+    }
     let changes = made
         .into_iter()
         .zip(deadlines)
@@ -425,6 +453,8 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     let hub = HubProcess::start(dir, None)?;
     let (listing, rows) = overdue_listing(&hub.target(dir), 20).await?;
     print_listing(&listing, rows, &format!("{} referrals", options.referrals));
+    let year = CLOCK_START.parse::<DateTime<Utc>>()?.year();
+    records::figures(&hub.target(dir), dir, runs, options.referrals, year).await?;
     hub.stop()?;
     Ok(())
 }
