@@ -99,6 +99,16 @@ pub fn xlsx(table: &Table<'_>) -> Result<Vec<u8>, DocumentError> {
     Ok(workbook.save_to_buffer()?)
 }
 
+/// Text as a CSV cell: one that a spreadsheet would take for a formula (`=`, `+`, `-`,
+/// `@` first) is kept as text by a leading apostrophe.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// The table as CSV: UTF-8 with a byte-order mark, dates `YYYY-MM-DD`, yuan with two
 /// decimals.
 pub fn csv(table: &Table<'_>) -> Result<Vec<u8>, DocumentError> {
@@ -106,7 +116,7 @@ pub fn csv(table: &Table<'_>) -> Result<Vec<u8>, DocumentError> {
     writer.write_record(table.headers)?;
     for cells in table.rows {
         writer.write_record(cells.iter().map(|cell| match cell {
-            Cell::Text(text) => text.clone(),
+            Cell::Text(text) => csv_text(text),
             Cell::Date(day) => day.to_string(),
             Cell::Number(n) => n.to_string(),
             Cell::Yuan(fen) => money::yuan(*fen),
@@ -138,6 +148,13 @@ mod tests {
         let bytes = csv(&Table { title: "台账", sheet: "台账", headers: &headers, rows: &rows, made_at }).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(text, "\u{feff}序号,当事人,移送日期,救助金额（元）\n1,\"李某，\"\"小李\"\"\",2026-02-03,1234.50\n");
+    }
+
+    #[test]
+    fn text_that_looks_like_a_formula_stays_text() {
+        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_text("李某"), "李某");
     }
 
     #[test]

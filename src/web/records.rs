@@ -23,6 +23,7 @@ use crate::{
         self,
         materials::Document,
         records::{report_title, TableFormat},
+        AppError,
     },
     domain::{
         date::local_date,
@@ -247,8 +248,10 @@ pub async fn figures(
     let fields = Fields::parse(raw.as_bytes());
     let (period, errors) = match period(&fields, this_year(&web)) {
         Ok(period) => (period, Vec::new()),
+        // This year's figures instead, with why the period asked was refused.
         Err(violation) => {
-            (Period::year(this_year(&web)).unwrap_or_else(|| unreachable!()), vec![violation_text(&violation)])
+            let this_year = period(&Fields::default(), this_year(&web)).map_err(|v| AppError::Domain(v.into()))?;
+            (this_year, vec![violation_text(&violation)])
         }
     };
     let figures = app::records::figures(&web.hub, &visitor.actor, &period).await?;
@@ -294,7 +297,7 @@ pub async fn figures_file(
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let fields = Fields::parse(query.unwrap_or_default().as_bytes());
-    let period = period(&fields, this_year(&web)).map_err(|v| app::AppError::Domain(v.into()))?;
+    let period = period(&fields, this_year(&web)).map_err(|v| AppError::Domain(v.into()))?;
     let figures = app::records::figures(&web.hub, &visitor.actor, &period).await?;
     let format = format(&fields);
     Ok(table(app::records::figures_table(&web.hub, &figures, format)?, format))
