@@ -39,8 +39,9 @@ CREATE TABLE figure_deadlines (
     responsible  TEXT NOT NULL,
     kind         TEXT NOT NULL,
     state        TEXT NOT NULL,
+    closed       BOOLEAN NOT NULL,
     deadlines    BIGINT NOT NULL,
-    PRIMARY KEY (due_on, responsible, kind, state)
+    PRIMARY KEY (due_on, responsible, kind, state, closed)
 );
 CREATE TABLE figure_met (
     met_on       TEXT NOT NULL,
@@ -84,8 +85,9 @@ FOR EACH ROW EXECUTE FUNCTION figure_referral_written();
 
 CREATE FUNCTION figure_count_deadline(d deadlines, delta BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO figure_deadlines VALUES (d.due_on, d.responsible, d.kind, d.state, delta)
-    ON CONFLICT (due_on, responsible, kind, state) DO UPDATE SET deadlines = figure_deadlines.deadlines + delta;
+    INSERT INTO figure_deadlines VALUES (d.due_on, d.responsible, d.kind, d.state, d.closed_on IS NOT NULL, delta)
+    ON CONFLICT (due_on, responsible, kind, state, closed)
+    DO UPDATE SET deadlines = figure_deadlines.deadlines + delta;
     IF d.met_on IS NOT NULL THEN
         INSERT INTO figure_met VALUES (d.met_on, d.kind, d.responsible, d.runs_from, delta)
         ON CONFLICT (met_on, kind, responsible, runs_from) DO UPDATE SET deadlines = figure_met.deadlines + delta;
@@ -95,8 +97,9 @@ END $$;
 CREATE FUNCTION figure_deadline_written() RETURNS TRIGGER LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        IF (OLD.due_on, OLD.responsible, OLD.kind, OLD.state, OLD.met_on, OLD.runs_from)
-            IS NOT DISTINCT FROM (NEW.due_on, NEW.responsible, NEW.kind, NEW.state, NEW.met_on, NEW.runs_from) THEN
+        IF (OLD.due_on, OLD.responsible, OLD.kind, OLD.state, OLD.met_on, OLD.runs_from, OLD.closed_on)
+            IS NOT DISTINCT FROM
+            (NEW.due_on, NEW.responsible, NEW.kind, NEW.state, NEW.met_on, NEW.runs_from, NEW.closed_on) THEN
             RETURN NULL;
         END IF;
         PERFORM figure_count_deadline(OLD, -1);
@@ -118,7 +121,8 @@ SELECT conclusion::jsonb ->> 'concluded_on', sender, recipient, conclusion::json
     COALESCE(conclusion::jsonb ->> 'aid', ''), COALESCE((conclusion::jsonb -> 'refusal_grounds')::text, '[]'),
     COUNT(*), COALESCE(SUM((conclusion::jsonb ->> 'amount_fen')::bigint), 0)
 FROM referrals WHERE conclusion IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;
-INSERT INTO figure_deadlines SELECT due_on, responsible, kind, state, COUNT(*) FROM deadlines GROUP BY 1, 2, 3, 4;
+INSERT INTO figure_deadlines SELECT due_on, responsible, kind, state, closed_on IS NOT NULL, COUNT(*) FROM deadlines
+GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO figure_met SELECT met_on, kind, responsible, runs_from, COUNT(*) FROM deadlines
 WHERE met_on IS NOT NULL GROUP BY 1, 2, 3, 4;
 

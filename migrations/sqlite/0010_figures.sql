@@ -34,14 +34,16 @@ CREATE TABLE figure_conclusions (
     fen              INTEGER NOT NULL,
     PRIMARY KEY (day, sender, recipient, outcome, aid, refusal_grounds)
 );
--- Deadlines, by due date, member, kind and state.
+-- Deadlines, by due date, member, kind, state and whether their referral closed while
+-- one was missed (then it waits for nothing: not overdue now).
 CREATE TABLE figure_deadlines (
     due_on       TEXT NOT NULL,
     responsible  TEXT NOT NULL,
     kind         TEXT NOT NULL,
     state        TEXT NOT NULL,
+    closed       INTEGER NOT NULL,
     deadlines    INTEGER NOT NULL,
-    PRIMARY KEY (due_on, responsible, kind, state)
+    PRIMARY KEY (due_on, responsible, kind, state, closed)
 );
 -- Deadlines met, by the day met, kind, member and the day they ran from.
 CREATE TABLE figure_met (
@@ -90,19 +92,20 @@ END;
 
 CREATE TRIGGER figure_deadline_inserted AFTER INSERT ON deadlines
 BEGIN
-    INSERT INTO figure_deadlines VALUES (NEW.due_on, NEW.responsible, NEW.kind, NEW.state, 1)
-    ON CONFLICT (due_on, responsible, kind, state) DO UPDATE SET deadlines = deadlines + 1;
+    INSERT INTO figure_deadlines VALUES (NEW.due_on, NEW.responsible, NEW.kind, NEW.state, NEW.closed_on IS NOT NULL, 1)
+    ON CONFLICT (due_on, responsible, kind, state, closed) DO UPDATE SET deadlines = deadlines + 1;
     INSERT INTO figure_met SELECT NEW.met_on, NEW.kind, NEW.responsible, NEW.runs_from, 1 WHERE NEW.met_on IS NOT NULL
     ON CONFLICT (met_on, kind, responsible, runs_from) DO UPDATE SET deadlines = deadlines + 1;
 END;
 
-CREATE TRIGGER figure_deadline_changed AFTER UPDATE OF due_on, responsible, kind, state, met_on, runs_from
+CREATE TRIGGER figure_deadline_changed AFTER UPDATE OF due_on, responsible, kind, state, met_on, runs_from, closed_on
 ON deadlines
 BEGIN
     UPDATE figure_deadlines SET deadlines = deadlines - 1
-    WHERE due_on = OLD.due_on AND responsible = OLD.responsible AND kind = OLD.kind AND state = OLD.state;
-    INSERT INTO figure_deadlines VALUES (NEW.due_on, NEW.responsible, NEW.kind, NEW.state, 1)
-    ON CONFLICT (due_on, responsible, kind, state) DO UPDATE SET deadlines = deadlines + 1;
+    WHERE due_on = OLD.due_on AND responsible = OLD.responsible AND kind = OLD.kind AND state = OLD.state
+        AND closed = (OLD.closed_on IS NOT NULL);
+    INSERT INTO figure_deadlines VALUES (NEW.due_on, NEW.responsible, NEW.kind, NEW.state, NEW.closed_on IS NOT NULL, 1)
+    ON CONFLICT (due_on, responsible, kind, state, closed) DO UPDATE SET deadlines = deadlines + 1;
     UPDATE figure_met SET deadlines = deadlines - 1
     WHERE OLD.met_on IS NOT NULL AND met_on = OLD.met_on AND kind = OLD.kind AND responsible = OLD.responsible
         AND runs_from = OLD.runs_from;
@@ -122,7 +125,8 @@ SELECT json_extract(conclusion, '$.concluded_on'), sender, recipient, json_extra
     COALESCE(json_extract(conclusion, '$.aid'), ''), COALESCE(json_extract(conclusion, '$.refusal_grounds'), '[]'),
     COUNT(*), COALESCE(SUM(json_extract(conclusion, '$.amount_fen')), 0)
 FROM referrals WHERE conclusion IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;
-INSERT INTO figure_deadlines SELECT due_on, responsible, kind, state, COUNT(*) FROM deadlines GROUP BY 1, 2, 3, 4;
+INSERT INTO figure_deadlines SELECT due_on, responsible, kind, state, closed_on IS NOT NULL, COUNT(*) FROM deadlines
+GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO figure_met SELECT met_on, kind, responsible, runs_from, COUNT(*) FROM deadlines
 WHERE met_on IS NOT NULL GROUP BY 1, 2, 3, 4;
 

@@ -200,10 +200,13 @@ impl<B: Backend> SqlStore<B> {
         responsible_member: Option<&MemberCode>,
         today: NaiveDate,
     ) -> Result<Vec<Overdue>, StoreError> {
-        let mut q = Query::new("SELECT responsible, kind, COUNT(*) FROM deadlines WHERE pending = TRUE AND due_on < ");
+        let mut q = Query::new(
+            "SELECT responsible, kind, CAST(SUM(deadlines) AS BIGINT) FROM figure_deadlines \
+             WHERE state IN ('open', 'missed') AND closed = FALSE AND due_on < ",
+        );
         q.push_bind(today.to_string());
         responsible(&mut q, responsible_member);
-        q.push(" GROUP BY responsible, kind ORDER BY responsible, kind");
+        q.push(" GROUP BY responsible, kind HAVING SUM(deadlines) > 0 ORDER BY responsible, kind");
         let mut overdue = Vec::new();
         for mut row in self.fetch(q).await? {
             overdue.push(Overdue {

@@ -57,7 +57,10 @@ impl SqlStore<SqliteBackend> {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
-        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
+        // Readers map the file into memory: long reads (the figures' distinct persons, a
+        // ledger) then copy no page through the page cache.
+        let readers = options.read_only(true).pragma("mmap_size", "268435456").pragma("cache_size", "-16384");
+        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(readers).await?;
         let metrics = CommitMetrics::new();
         let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Write(e.to_string()))?;
         let committer = Writer::start(&path, metrics.clone())?;
