@@ -17,7 +17,9 @@ fi
 
 # The workbench's browser tests: Debian's Chromium (with CJK fonts, for the
 # screenshots) driven by Playwright for Python.
-if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+# (grep reads the whole list: with -q it would stop early, fc-list would die of SIGPIPE,
+# and pipefail would call the fonts missing.)
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep "Noto Sans CJK" >/dev/null; then
     echo "installing chromium and fonts-noto-cjk for the workbench's browser tests"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
