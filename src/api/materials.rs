@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{convert, identity};
 use crate::{
-    app::{self, materials::Document, referrals::View, AppError},
+    app::{self, referrals::View, written::Document, AppError},
     domain::material::{Attachment, Carried, Kind},
     proto::{self as pb, material_service_server::MaterialService},
 };
@@ -157,7 +157,7 @@ impl MaterialService for MaterialApi {
     ) -> Result<Response<Self::GetLetterStream>, Status> {
         let actor = identity::actor(&request)?;
         let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
-        Ok(Response::new(document(app::materials::letter(&self.hub, &actor, id).await?)))
+        Ok(Response::new(document(app::written::letter(&self.hub, &actor, id).await?)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetDossier"))]
@@ -167,6 +167,6 @@ impl MaterialService for MaterialApi {
     ) -> Result<Response<Self::GetDossierStream>, Status> {
         let actor = identity::actor(&request)?;
         let id = parse_uuid("case_id", &request.get_ref().case_id)?;
-        Ok(Response::new(document(app::materials::dossier(&self.hub, &actor, id).await?)))
+        Ok(Response::new(document(app::written::dossier(&self.hub, &actor, id).await?)))
     }
 }

@@ -1,7 +1,7 @@
-//! Materials and the written form (Art. 19, 22, 24): uploading a file (recognised by
-//! its content, held to the limits while it streams, sealed chunk by chunk, stored in
-//! one commit), the files a referral carries, downloading one (opened chunk by chunk,
-//! its digest checked, audited), the letter of a referral, and a case's dossier.
+//! Materials (Art. 22, 24): uploading a file (recognised by its content, held to the
+//! limits while it streams, sealed chunk by chunk, stored in one commit), the files a
+//! referral carries, downloading one (opened chunk by chunk, its digest checked,
+//! audited). The letters and dossiers made of them are in [`super::written`].
 
 use std::{collections::BTreeMap, path::PathBuf, pin::Pin};
 
@@ -13,18 +13,16 @@ use uuid::Uuid;
 use super::{identity, referrals::View, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     config::MaterialsConfig,
-    documents::{docx, dossier},
     domain::{
-        date::local_date,
         directory::Directory,
         id::new_id,
-        letter::{self, DocumentNumber},
+        letter,
         material::{self, Attachment, Carried, Kind, Limits},
         referral::Referral,
         DomainError, MemberCode, Role,
     },
     keys::stream::{Opener, Sealer, CHUNK_BYTES},
-    store::{Link, Numbering, StoreError, StoredFile, Upload},
+    store::{Link, StoreError, StoredFile, Upload},
 };
 
 /// What the hub's materials follow: the limits, how many uploads it takes at once, the
@@ -32,7 +30,8 @@ use crate::{
 pub struct Materials {
     pub limits: Limits,
     uploads: Semaphore,
-    template: Option<PathBuf>,
+    /// A county's own letter template, read for every letter; none: the shipped one.
+    pub(super) template: Option<PathBuf>,
     prefixes: BTreeMap<String, String>,
 }
 
@@ -238,22 +237,8 @@ pub(super) fn detail(files: &[Attachment]) -> String {
         .join("; ")
 }
 
-/// The document numbers new referrals take: their sender's next of the year.
-pub(super) fn numbering(hub: &Hub, referrals: &[Referral]) -> Vec<Numbering> {
-    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    referrals
-        .iter()
-        .map(|r| Numbering {
-            referral_id: r.id,
-            sender: r.sender.clone(),
-            year: chrono::Datelike::year(&local_date(r.submitted_at)),
-            prefix: hub.materials.prefix(&r.sender, &directory),
-        })
-        .collect()
-}
-
 /// The referral, if the caller is a party to it (or the office, when `office`).
-async fn party(hub: &Hub, actor: &Actor, id: Uuid, office: bool) -> Result<Referral, AppError> {
+pub(super) async fn party(hub: &Hub, actor: &Actor, id: Uuid, office: bool) -> Result<Referral, AppError> {
     match hub.store.referral(id).await? {
         Some(r) if r.is_party(&actor.caller.code) => Ok(r),
         Some(_) if office && actor.caller.role == Role::Office => {
@@ -381,127 +366,13 @@ fn opened(hub: &Hub, stored: StoredFile) -> Pieces<'static> {
     Box::pin(ReceiverStream::new(receiver))
 }
 
-/// Reads a download whole: the file, or the error that stopped it.
-pub async fn read_whole(mut download: Download) -> Result<(Attachment, Vec<u8>), AppError> {
-    let mut bytes = Vec::with_capacity(download.attachment.size as usize);
-    while let Some(piece) = download.pieces.next().await {
+/// The whole of a stored file, opened and checked: the bytes, or the error that stopped
+/// them (for documents that carry files whole, like the dossier).
+pub(super) async fn whole(hub: &Hub, stored: StoredFile) -> Result<Vec<u8>, AppError> {
+    let mut bytes = Vec::with_capacity(stored.attachment.size as usize);
+    let mut pieces = opened(hub, stored);
+    while let Some(piece) = pieces.next().await {
         bytes.extend(piece?);
     }
-    Ok((download.attachment, bytes))
-}
-
-/// A document for a person to save: its file name and bytes.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-}
-
-/// The letter (移送函) of a referral as DOCX, for its sender and its recipient alike;
-/// audited as a read.
-pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Document, AppError> {
-    identity::member(&actor.caller)?;
-    let referral = party(hub, actor, referral_id, false).await?;
-    hub.audit(&actor.caller.code, &actor.certificate.serial, "Letter", vec![referral_id], "").await?;
-    let carried = hub.store.carried(&[referral_id]).await?;
-    render_letter(hub, &referral, &carried).await
-}
-
-async fn render_letter(hub: &Hub, referral: &Referral, carried: &[Carried]) -> Result<Document, AppError> {
-    let number: DocumentNumber = hub
-        .store
-        .document_numbers(&[referral.id])
-        .await?
-        .pop()
-        .map(|(_, number)| number)
-        .ok_or_else(|| AppError::NotFound(format!("a document number for referral {}", referral.id)))?;
-    let submitted_on = local_date(referral.submitted_at);
-    let composed = {
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        letter::compose(referral, &number, carried, &directory, submitted_on)
-    };
-    let template = match &hub.materials.template {
-        Some(path) => Some(
-            tokio::fs::read(path)
-                .await
-                .map_err(|e| crate::documents::DocumentError::Template(format!("{}: {e}", path.display())))?,
-        ),
-        None => None,
-    };
-    let at = crate::domain::date::local_time(referral.submitted_at);
-    let bytes = docx::render(template.as_deref(), &composed, at)?;
-    Ok(Document { file_name: format!("{}-{}.docx", number.text(), composed.title), bytes })
-}
-
-/// Audit entries read at a time while assembling a dossier.
-const AUDIT_PAGE: u32 = 1000;
-
-/// A case's dossier (归档) for a party: a zip with the letters of its referrals the
-/// caller sent or received, every file they carry, their history and deadlines as a
-/// readable document, and the audit log from the case's first entry up to the newest
-/// signed checkpoint (every entry between, so the chain can be checked: they hold no
-/// personal data) with the case's later entries; audited as a read.
-pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document, AppError> {
-    identity::member(&actor.caller)?;
-    let referrals: Vec<Referral> =
-        hub.store.case_referrals(case_id).await?.into_iter().filter(|r| r.is_party(&actor.caller.code)).collect();
-    if referrals.is_empty() {
-        return Err(AppError::NotFound(format!("case {case_id}")));
-    }
-    let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
-    hub.audit(&actor.caller.code, &actor.certificate.serial, "Dossier", ids.clone(), "").await?;
-    let now = hub.clock.now();
-    let mut archive = crate::documents::archive::Archive::new(crate::domain::date::local_time(now));
-    let carried = hub.store.carried(&ids).await?;
-    let mut record = dossier::Record::new(case_id, now);
-    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    for referral in &referrals {
-        let letter = render_letter(hub, referral, &carried).await?;
-        archive.add(&format!("移送函/{}", letter.file_name), &letter.bytes, true)?;
-        let history = hub.store.history(&[referral.id]).await?;
-        let deadlines = hub.store.deadlines(&[referral.id]).await?;
-        record.referral(referral, &letter.file_name, &history, &deadlines, &directory);
-    }
-    let mut seen = Vec::new();
-    for c in &carried {
-        record.file(c);
-        if seen.contains(&c.attachment.id) {
-            continue;
-        }
-        seen.push(c.attachment.id);
-        let stored = hub
-            .store
-            .attachment(c.attachment.id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("attachment {}", c.attachment.id)))?;
-        let mut pieces = opened(hub, stored);
-        let mut bytes = Vec::with_capacity(c.attachment.size as usize);
-        while let Some(piece) = pieces.next().await {
-            bytes.extend(piece?);
-        }
-        archive.add(&dossier::file_path(seen.len(), &c.attachment), &bytes, false)?;
-    }
-    let checkpoint = hub.store.newest_checkpoint().await?;
-    let covered = checkpoint.as_ref().map_or(0, |c| c.seq);
-    let mut entries = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = hub.store.audit_log(after, AUDIT_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for entry in page {
-            let names_case = entry.record.referrals.iter().any(|id| ids.contains(id));
-            if names_case || (!entries.is_empty() && entry.seq <= covered) {
-                entries.push(entry);
-            }
-        }
-    }
-    archive.add("审计/entries.jsonl", dossier::audit_lines(&entries).as_bytes(), true)?;
-    if let Some(checkpoint) = &checkpoint {
-        let json = serde_json::to_string_pretty(checkpoint).unwrap_or_default();
-        archive.add("审计/checkpoint.json", json.as_bytes(), true)?;
-    }
-    archive.add("办理经过.txt", record.text(&entries, checkpoint.as_ref()).as_bytes(), true)?;
-    let short = case_id.simple().to_string();
-    Ok(Document { file_name: format!("案卷-{}.zip", &short[..8]), bytes: archive.finish()? })
+    Ok(bytes)
 }

@@ -15,6 +15,7 @@ pub mod materials;
 mod once;
 pub mod records;
 pub mod referrals;
+pub mod written;
 
 use std::sync::{Arc, PoisonError, RwLock};
 

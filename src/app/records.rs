@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::{identity, materials::Document, referrals::View, Actor, AppError, Hub};
+use super::{identity, referrals::View, written::Document, Actor, AppError, Hub};
 use crate::{
     documents::table::{self, Table},
     domain::{
@@ -14,7 +14,7 @@ use crate::{
         figures::{Figures, Tally, Value},
         ledger::{self, Entry},
         period::Period,
-        Role,
+        MemberCode, Role,
     },
     store::ListQuery,
 };
@@ -52,7 +52,7 @@ impl TableFormat {
 }
 
 /// Whose records: the member's code, or `office` for the office's.
-fn whose(member: Option<&crate::domain::MemberCode>) -> &str {
+fn whose(member: Option<&MemberCode>) -> &str {
     member.map_or("office", |m| m.as_str())
 }
 

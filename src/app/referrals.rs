@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{identity, materials, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use super::{identity, materials, written, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     domain::{
         case::CaseState,
@@ -149,7 +149,7 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                     .collect();
                 let new_case = existing_case.is_none().then(|| (case_id, caller.code.clone()));
                 let links = materials::links(files, &ids, 1, &caller.code);
-                let numbering = materials::numbering(hub, &answer.referrals);
+                let numbering = written::numbering(hub, &answer.referrals);
                 let commit = Commit { new_case, changes, links, numbering, ..Commit::default() };
                 Ok(Plan { detail: materials::detail(files), ..Plan::new(commit, answer) })
             })

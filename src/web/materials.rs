@@ -12,7 +12,7 @@ use tokio_stream::StreamExt;
 use uuid::Uuid;
 
 use super::{error::WebError, guard::Visitor, Web};
-use crate::app::{self, materials::Document};
+use crate::app::{self, written::Document};
 
 fn id(raw: &str) -> Result<Uuid, WebError> {
     Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
@@ -68,13 +68,13 @@ pub async fn letter(
     visitor: Visitor,
     Path(referral): Path<String>,
 ) -> Result<Response, WebError> {
-    let letter = app::materials::letter(&web.hub, &visitor.actor, id(&referral)?).await?;
+    let letter = app::written::letter(&web.hub, &visitor.actor, id(&referral)?).await?;
     Ok(document(letter, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
 }
 
 /// A case's dossier, for a party to it.
 pub async fn dossier(State(web): State<Web>, visitor: Visitor, Path(case): Path<String>) -> Result<Response, WebError> {
-    let dossier = app::materials::dossier(&web.hub, &visitor.actor, id(&case)?).await?;
+    let dossier = app::written::dossier(&web.hub, &visitor.actor, id(&case)?).await?;
     Ok(document(dossier, "application/zip"))
 }
 

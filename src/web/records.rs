@@ -21,8 +21,8 @@ use super::{
 use crate::{
     app::{
         self,
-        materials::Document,
         records::{report_title, TableFormat},
+        written::Document,
         AppError,
     },
     domain::{

@@ -240,7 +240,8 @@ async fn render(
             href: party.then(|| format!("/referrals/{}/files/{}", r.id, f.attachment.id)),
         })
         .collect();
-    let kept = match &refused {
+    // Files a refused comment uploaded, offered again on its form.
+    let mut kept = match &refused {
         Some(refused) if refused.act == "comment" => {
             let (ids, _) = upload::attachment_ids(refused.fields);
             materials::own_uploads(hub, &visitor.actor, &ids)
@@ -254,7 +255,6 @@ async fn render(
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
     let deadlines = deadlines.iter().map(|d| DeadlineLine::new(web, d, today, &calendar)).collect();
     let allowed = if party { lifecycle::allowed(&r, visitor.caller()) } else { Vec::new() };
-    let mut kept = kept;
     let acts = allowed
         .into_iter()
         .map(|name| {

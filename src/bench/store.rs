@@ -1,0 +1,167 @@
+//! The large store: a million referrals made up, their deadlines computed, loaded
+//! straight into a stopped hub's database; and the office's overdue listing over them.
+
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{
+    person,
+    stats::{millis, percentile},
+    Target, CLOCK_START,
+};
+use crate::{
+    domain::{
+        calendar::Calendar,
+        date::local_date,
+        deadline::{self, DeadlineKind, DeadlineState, Policy},
+        lifecycle,
+        person::{IdNumber, Person},
+        referral::{Conclusion, Content, ReferralKind, State, Submission},
+        vocabulary::{AidKind, Need, Outcome, PriorityGroup, Situation},
+        Caller, MemberCode, Role,
+    },
+    keys::Keys,
+    proto as pb,
+    store::{sqlite::SqliteStore, Change, Commit, Store},
+};
+
+/// Referrals per case and per commit when loading the large store.
+const LOAD_BATCH: usize = 1000;
+
+/// `count` referrals from the procuratorate to the agencies, submitted over the 90 days
+/// before the bench's clock, and how long computing all their deadlines took. Every
+/// other one was started the next day and concluded with aid three days on, so that
+/// the figures have outcomes, amounts and working days to count.
+pub fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
+    let agencies = ["jy", "mz", "sf", "rs", "nync", "wj", "tyjr", "tw", "fl", "cl", "yb", "ggw"];
+    let jcy = Caller { code: MemberCode::parse("jcy").map_err(anyhow::Error::msg)?, role: Role::Procuratorate };
+    let clock: DateTime<Utc> = CLOCK_START.parse()?;
+    let content = Content {
+        person: Person {
+            name: "李某".into(),
+            id_number: IdNumber::parse("11010519491231002X").map_err(anyhow::Error::msg)?,
+            phone: String::new(),
+            address: String::new(),
+            household: String::new(),
+        },
+        situations: vec![Situation::SeriousInjury],
+        priority_groups: vec![],
+        needs: vec![Need::SubsistenceAllowance],
+        narrative: "批量基准数据".into(),
+        case_reference: String::new(),
+        investigation_ended_on: None,
+        advance: true,
+        advance_reason: "基准".into(),
+        discovered_on: None,
+        urgent: false,
+    };
+    let mut made = Vec::with_capacity(count);
+    let mut case_id = Uuid::new_v4();
+    for i in 0..count {
+        // A case per thousand, as `load` writes them.
+        if i % LOAD_BATCH == 0 {
+            case_id = Uuid::new_v4();
+        }
+        let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
+        let mut content = content.clone();
+        content.person.id_number = person(i as u64)?;
+        content.priority_groups = PriorityGroup::ALL.get(i % 10).into_iter().copied().collect();
+        let submission = Submission { kind: ReferralKind::SocialAssistance, content, recipients: vec![to] };
+        // Spread evenly over the 90 days before the clock, so that many are overdue.
+        let at = clock - chrono::Duration::seconds((i as f64 * 90.0 * 86_400.0 / count as f64) as i64);
+        made.extend(lifecycle::submit(&submission, &jcy, case_id, &[Uuid::new_v4()], at));
+    }
+    let calendar = Calendar::shipped();
+    let policy = Policy::default();
+    let start = Instant::now();
+    let mut deadlines: Vec<_> = made.iter().map(|t| deadline::on_submit(&t.referral, &calendar, &policy)).collect();
+    let computing = start.elapsed();
+    for (i, (t, deadlines)) in made.iter_mut().zip(deadlines.iter_mut()).enumerate().filter(|(i, _)| i % 2 == 0) {
+        let r = &mut t.referral;
+        let (started, concluded) = (r.submitted_at + chrono::Days::new(1), r.submitted_at + chrono::Days::new(4));
+        if concluded > clock {
+            continue;
+        }
+        r.state = State::Concluded;
+        r.started_at = Some(started);
+        r.conclusion = Some(Conclusion {
+            outcome: Outcome::Granted,
+            concluded_on: local_date(concluded),
+            summary: "已办结".into(),
+            amount_fen: 100_000 + (i % 1000) as i64,
+            refusal_grounds: Vec::new(),
+            aid: AidKind::ALL.get(i % AidKind::ALL.len()).copied(),
+        });
+        for d in deadlines.iter_mut().filter(|d| d.kind == DeadlineKind::Start) {
+            let day = local_date(started);
+            d.state = if day <= d.due { DeadlineState::Met } else { DeadlineState::MetLate };
+            d.met_on = Some(day);
+        }
+    }
+    let changes = made
+        .into_iter()
+        .zip(deadlines)
+        .map(|(t, deadlines)| Change {
+            expected_version: None,
+            referral: t.referral,
+            entries: t.entries,
+            notices: vec![],
+            deadlines,
+        })
+        .collect();
+    Ok((changes, computing))
+}
+
+/// Writes `changes` straight into the stopped hub's database: each thousand, its case
+/// and one commit.
+pub async fn load(dir: &Path, changes: Vec<Change>) -> anyhow::Result<Duration> {
+    let keys = Arc::new(Keys::open_or_create(&dir.join("keyring.toml"))?);
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.join("xianjie.db").display()), keys).await?;
+    let jcy = MemberCode::parse("jcy").map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    let mut changes = changes.into_iter().peekable();
+    while let Some(first) = changes.peek() {
+        let case = (first.referral.case_id, jcy.clone());
+        let batch: Vec<Change> = changes.by_ref().take(LOAD_BATCH).collect();
+        store.commit(Commit { new_case: Some(case), changes: batch, ..Commit::default() }).await?;
+    }
+    let took = start.elapsed();
+    store.close().await;
+    Ok(took)
+}
+
+/// The office's overdue listing, `times` times.
+pub async fn overdue_listing(hub: &Target, times: usize) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let office = hub.client("office").await?;
+    let mut samples = Vec::with_capacity(times);
+    let mut rows = 0;
+    for _ in 0..times {
+        let t = Instant::now();
+        let listed = office
+            .list_deadlines(pb::ListDeadlinesRequest {
+                view: pb::DeadlineView::Overdue as i32,
+                limit: 200,
+                ..Default::default()
+            })
+            .await?;
+        samples.push(t.elapsed());
+        rows = listed.deadlines.len();
+    }
+    samples.sort();
+    Ok((samples, rows))
+}
+
+pub fn print_listing(samples: &[Duration], rows: usize, over: &str) {
+    println!(
+        "office overdue listing ({rows} rows, {over}): min {:.1} ms  p50 {:.1} ms  max {:.1} ms",
+        millis(samples.first().copied().unwrap_or_default()),
+        millis(percentile(samples, 50.0)),
+        millis(samples.last().copied().unwrap_or_default())
+    );
+}
