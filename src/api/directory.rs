@@ -1,23 +1,75 @@
-//! The DirectoryService: the members of the joint meeting and recipient suggestions.
-
-use std::sync::PoisonError;
+//! The DirectoryService: the members of the joint meeting, recipient suggestions, and
+//! the directory changed at run time.
 
 use tonic::{Request, Response, Status};
 
-use super::identity;
-use crate::app::{identity::SharedDirectory, AppError};
+use super::{convert::timestamp, identity};
+use crate::app::{directory::SharedDirectory, AppError, Hub};
 use crate::{
-    domain::{directory::Member, draft, error::Violations, vocabulary::Need, Role},
+    app,
+    domain::{
+        directory::{Contacts, ContactsInput, DirectoryChange, Member, MemberInput, Touches},
+        draft,
+        error::Violations,
+        vocabulary::Need,
+        Role,
+    },
     proto::{self as pb, directory_service_server::DirectoryService},
 };
 
 pub struct DirectoryApi {
+    hub: Hub,
     directory: SharedDirectory,
 }
 
 impl DirectoryApi {
-    pub fn new(directory: SharedDirectory) -> Self {
-        Self { directory }
+    pub fn new(hub: Hub) -> Self {
+        Self { directory: hub.directory.clone(), hub }
+    }
+
+    async fn change(
+        &self,
+        actor: app::Actor,
+        change: DirectoryChange,
+    ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
+        let code = change.member().cloned();
+        let (directory, description) = app::directory::change(&self.hub, &actor, change).await?;
+        Ok(Response::new(pb::DirectoryChangeResponse {
+            version: directory.version(),
+            member: code.and_then(|code| directory.get(&code).map(member)),
+            description,
+        }))
+    }
+}
+
+fn contacts_input(c: Option<&pb::Contacts>) -> ContactsInput<'_> {
+    c.map_or_else(ContactsInput::default, |c| ContactsInput {
+        leader: &c.leader,
+        department: &c.department,
+        liaison: &c.liaison,
+        office_phone: &c.office_phone,
+        mobile: &c.mobile,
+    })
+}
+
+fn contacts(c: &Contacts) -> pb::Contacts {
+    pb::Contacts {
+        leader: c.leader.clone(),
+        department: c.department.clone(),
+        liaison: c.liaison.clone(),
+        office_phone: c.office_phone.clone(),
+        mobile: c.mobile.clone(),
+    }
+}
+
+fn change_kind(change: &DirectoryChange) -> &'static str {
+    match change {
+        DirectoryChange::Seeded => "seeded",
+        DirectoryChange::Added { .. } => "added",
+        DirectoryChange::Renamed { .. } => "renamed",
+        DirectoryChange::Suspended { .. } => "suspended",
+        DirectoryChange::Resumed { .. } => "resumed",
+        DirectoryChange::Contacts { .. } => "contacts",
     }
 }
 
@@ -33,6 +85,7 @@ fn member(m: &Member) -> pb::Member {
         needs: m.needs.iter().map(|n| n.number()).collect(),
         articles: m.articles.clone(),
         active: m.active,
+        contacts: Some(contacts(&m.contacts)),
     }
 }
 
@@ -43,8 +96,11 @@ impl DirectoryService for DirectoryApi {
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
         identity::caller(&request)?;
-        let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
-        Ok(Response::new(pb::ListMembersResponse { members: directory.members().iter().map(member).collect() }))
+        let directory = self.directory.now();
+        Ok(Response::new(pb::ListMembersResponse {
+            members: directory.members().iter().map(member).collect(),
+            version: directory.version(),
+        }))
     }
 
     async fn suggest_recipients(
@@ -56,7 +112,7 @@ impl DirectoryService for DirectoryApi {
         let needs =
             draft::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
         violations.finish(|| ()).map_err(AppError::from)?;
-        let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
+        let directory = self.directory.now();
         let suggestions = directory
             .suggest(&needs)
             .into_iter()
@@ -70,12 +126,87 @@ impl DirectoryService for DirectoryApi {
 
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {
         let caller = identity::caller(&request)?;
-        let directory = self.directory.read().unwrap_or_else(PoisonError::into_inner);
+        let directory = self.directory.now();
         let name = match directory.get(&caller.code) {
             Some(m) if caller.role.is_member() => m.name.clone(),
             _ if caller.role == Role::Office => "联席会议办公室".to_owned(),
             _ => "系统管理员".to_owned(),
         };
         Ok(Response::new(pb::WhoAmIResponse { code: caller.code.to_string(), name, role: caller.role.to_string() }))
+    }
+
+    async fn add_member(
+        &self,
+        request: Request<pb::AddMemberRequest>,
+    ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        Touches::Membership.permitted(&actor.caller).map_err(AppError::from)?;
+        let r = request.get_ref();
+        let mut violations = Violations::default();
+        let needs = draft::terms("needs", &r.needs, Need::ALL.len(), Need::from_number, &mut violations);
+        violations.finish(|| ()).map_err(AppError::from)?;
+        let change = DirectoryChange::add(MemberInput {
+            code: &r.code,
+            name: &r.name,
+            short_name: &r.short_name,
+            articles: &r.articles,
+            needs: &needs,
+            contacts: contacts_input(r.contacts.as_ref()),
+        })
+        .map_err(AppError::from)?;
+        self.change(actor, change).await
+    }
+
+    async fn rename_member(
+        &self,
+        request: Request<pb::RenameMemberRequest>,
+    ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        Touches::Membership.permitted(&actor.caller).map_err(AppError::from)?;
+        let r = request.get_ref();
+        let change = DirectoryChange::rename(&r.code, &r.name, &r.short_name).map_err(AppError::from)?;
+        self.change(actor, change).await
+    }
+
+    async fn set_member_active(
+        &self,
+        request: Request<pb::SetMemberActiveRequest>,
+    ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        Touches::Membership.permitted(&actor.caller).map_err(AppError::from)?;
+        let r = request.get_ref();
+        let change = DirectoryChange::activity(&r.code, r.active).map_err(AppError::from)?;
+        self.change(actor, change).await
+    }
+
+    async fn update_contacts(
+        &self,
+        request: Request<pb::UpdateContactsRequest>,
+    ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let r = request.get_ref();
+        Touches::Contacts(&r.code).permitted(&actor.caller).map_err(AppError::from)?;
+        let change = DirectoryChange::contacts(&r.code, contacts_input(r.contacts.as_ref())).map_err(AppError::from)?;
+        self.change(actor, change).await
+    }
+
+    async fn list_directory_changes(
+        &self,
+        request: Request<pb::ListDirectoryChangesRequest>,
+    ) -> Result<Response<pb::ListDirectoryChangesResponse>, Status> {
+        identity::caller(&request)?;
+        let changes = app::directory::history(&self.hub)
+            .await?
+            .into_iter()
+            .map(|e| pb::DirectoryChange {
+                version: e.version,
+                at: Some(timestamp(e.at)),
+                actor: e.actor.to_string(),
+                kind: change_kind(&e.change).to_owned(),
+                member: e.change.member().map(ToString::to_string).unwrap_or_default(),
+                description: e.description,
+            })
+            .collect();
+        Ok(Response::new(pb::ListDirectoryChangesResponse { changes }))
     }
 }

@@ -9,7 +9,8 @@ use tonic::{Request, Status};
 
 use crate::{
     app::{
-        identity::{resolve, Peer, SharedDirectory},
+        directory::SharedDirectory,
+        identity::{resolve, Peer},
         limits::RateLimiter,
         Actor,
     },
@@ -34,7 +35,7 @@ impl tonic::service::Interceptor for Authenticate {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let peer = request.extensions().get::<Peer>().cloned();
         let caller = {
-            let directory = self.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let directory = self.directory.now();
             resolve(peer.as_ref(), &directory, &self.revoked.borrow(), self.clock.now())?
         };
         self.rate.take(&caller.code)?;

@@ -35,7 +35,7 @@ pub async fn issue(hub: &Hub, actor: &Actor, who: &Identity, password: &str) -> 
     }
     let serial = authority.issue(who)?;
     let label = {
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = hub.directory.now();
         who.label(&directory)
     };
     let file = p12::export(authority, who.name(), &label, password)?;

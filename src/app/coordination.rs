@@ -203,7 +203,7 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
     let today = local_date(hub.clock.now());
     let calendar = hub.calendar();
     let members: Vec<MemberCode> = {
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = hub.directory.now();
         directory.members().iter().map(|m| m.code.clone()).collect()
     };
     let mut loads: Vec<MemberLoad> = members.into_iter().map(MemberLoad::of).collect();

@@ -63,7 +63,7 @@ impl From<Ended> for AppError {
     fn from(ended: Ended) -> Self {
         match ended {
             Ended::Busy(message) => AppError::Exhausted { message, retry_after: None },
-            Ended::Revoked(_) | Ended::Expired(_) => AppError::Unauthenticated(ended.to_string()),
+            Ended::Revoked(_) | Ended::Expired(_) | Ended::Suspended(_) => AppError::Unauthenticated(ended.to_string()),
             Ended::Stopping => AppError::Unavailable(ended.to_string()),
             Ended::Store(e) => AppError::Store(e),
         }

@@ -3,8 +3,6 @@
 //! joint meeting's CA; each request then resolves that identity against the directory,
 //! revocations and the clock, whichever front end it came through.
 
-use std::sync::{Arc, RwLock};
-
 use chrono::{DateTime, Utc};
 
 use super::AppError;
@@ -29,9 +27,6 @@ pub struct Verified {
     /// The end of its validity: checked at every call, not only at the handshake.
     pub not_after: DateTime<Utc>,
 }
-
-/// The directory as the hub currently knows it.
-pub type SharedDirectory = Arc<RwLock<Directory>>;
 
 /// Resolves a peer to a caller at `now`: a verified certificate of an active member, of
 /// the office or of an admin. A certificate revoked or expired since the connection was

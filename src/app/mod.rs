@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod certificates;
 pub mod coordination;
+pub mod directory;
 mod error;
 pub mod identity;
 pub mod inbox;
@@ -33,7 +34,7 @@ use crate::{
     pki::{authority::Authority, Certificate},
     store::{Commit, Store, StoreError},
 };
-use identity::SharedDirectory;
+use directory::SharedDirectory;
 
 /// The working-day calendar as the hub currently knows it; replaced whole when a
 /// schedule is loaded.
@@ -67,7 +68,7 @@ pub struct Actor {
 }
 
 /// How often a write is retried after losing a race.
-const ATTEMPTS: usize = 5;
+pub(crate) const ATTEMPTS: usize = 5;
 
 impl Hub {
     /// The calendar as it is now.

@@ -97,7 +97,7 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
     hub.audit_read(actor, "ExportLedger", referrals.iter().map(|r| r.id).collect()).await?;
     let masked = View::of(actor) == View::Masked;
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
-    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let directory = hub.directory.now();
     let mut rows = Vec::with_capacity(referrals.len());
     for chunk in referrals.chunks(PAGE as usize) {
         let ids: Vec<Uuid> = chunk.iter().map(|r| r.id).collect();
@@ -153,7 +153,7 @@ pub async fn figures(hub: &Hub, actor: &Actor, period: &Period) -> Result<Figure
 /// The figures as a table of one sheet: each line with this period, the year before
 /// and the change.
 pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Result<Document, AppError> {
-    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let directory = hub.directory.now();
     let (this, before) = (figures.period.label(), figures.period.a_year_before().label());
     let headers = ["类别", "指标", &this, &before, "同比"].map(str::to_owned).to_vec();
     let rows: Vec<Vec<ledger::Cell>> = figures

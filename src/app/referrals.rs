@@ -112,7 +112,7 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
     identity::member(&actor.caller)?;
     let caller = &actor.caller;
     let submission = {
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = hub.directory.now();
         Submission::check(caller, draft.kind, draft.content, draft.recipients, &directory)?
     };
     let existing_case = match draft.case_id {

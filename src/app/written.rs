@@ -18,7 +18,7 @@ use crate::{
 
 /// The document numbers new referrals take: their sender's next of the year.
 pub(super) fn numbering(hub: &Hub, referrals: &[Referral]) -> Vec<Numbering> {
-    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let directory = hub.directory.now();
     referrals
         .iter()
         .map(|r| Numbering {
@@ -57,7 +57,7 @@ async fn render_letter(hub: &Hub, referral: &Referral, carried: &[Carried]) -> R
         .ok_or_else(|| AppError::NotFound(format!("a document number for referral {}", referral.id)))?;
     let submitted_on = local_date(referral.submitted_at);
     let composed = {
-        let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let directory = hub.directory.now();
         letter::compose(referral, &number, carried, &directory, submitted_on)
     };
     let template = match &hub.materials.template {
@@ -94,7 +94,7 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
     let mut archive = crate::documents::archive::Archive::new(crate::domain::date::local_time(now));
     let carried = hub.store.carried(&ids).await?;
     let mut record = dossier::Record::new(case_id, now);
-    let directory = hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let directory = hub.directory.now();
     for referral in &referrals {
         let letter = render_letter(hub, referral, &carried).await?;
         archive.add(&format!("移送函/{}", letter.file_name), &letter.bytes, true)?;

@@ -2,10 +2,7 @@
 //! to every member and the office, who keep evidence that a log rewritten or cut short
 //! later would contradict.
 
-use std::{
-    sync::{Arc, PoisonError},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use crate::{
     app::Hub,
@@ -41,7 +38,7 @@ pub async fn checkpoint(hub: &Hub, signer: &Signer) -> Result<Option<u64>, Store
     }
     let checkpoint = signer.sign(seq, head, hub.clock.now());
     let mut to: Vec<MemberCode> = {
-        let directory = hub.directory.read().unwrap_or_else(PoisonError::into_inner);
+        let directory = hub.directory.now();
         directory.members().iter().filter(|m| m.active).map(|m| m.code.clone()).collect()
     };
     to.push(MemberCode::office());

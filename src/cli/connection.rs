@@ -12,13 +12,13 @@ use crate::client::{Client, Profile};
 #[derive(Args, Clone)]
 pub struct Connection {
     /// A client profile (TOML, see `deploy/members/`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     profile: Option<PathBuf>,
     /// Without a profile: the hub's address.
-    #[arg(long, default_value = "https://localhost:7443")]
+    #[arg(long, global = true, default_value = "https://localhost:7443")]
     endpoint: String,
     /// Without a profile: the directory with `ca.crt` and `<code>.crt`/`.key`.
-    #[arg(long, default_value = "hub-data/pki")]
+    #[arg(long, global = true, default_value = "hub-data/pki")]
     pki_dir: PathBuf,
 }
 

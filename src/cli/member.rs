@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 use super::{
     connection::{explain, Connection},
+    directory,
     render::{self, Names},
     submit_file::{PersonFile, SubmitFile},
 };
@@ -37,8 +38,10 @@ pub struct MemberArgs {
 enum MemberCommand {
     /// Who the hub says you are.
     Whoami,
-    /// The members of the joint meeting.
+    /// The members of the joint meeting, with their contacts.
     Members,
+    /// Changes your own 分管领导, 内设机构 or 联络员 (what is not given stays).
+    Contacts(directory::ContactsArgs),
     /// Members that serve the given needs.
     Suggest {
         /// A need code, e.g. `legal_aid`; repeatable.
@@ -296,24 +299,9 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 println!("{} {} ({})", me.code, me.name, me.role);
             }
         }
-        MemberCommand::Members => {
-            for m in client.members().await.map_err(explain)? {
-                let needs: Vec<_> = m.needs.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
-                if json {
-                    print_json(
-                        &serde_json::json!({"code": m.code, "name": m.name, "short_name": m.short_name, "needs": needs, "articles": m.articles, "active": m.active}),
-                    );
-                } else {
-                    println!(
-                        "{:<5} {}（{}）{}  {}",
-                        m.code,
-                        m.name,
-                        m.articles,
-                        if m.active { "" } else { " [暂停]" },
-                        needs.join(", ")
-                    );
-                }
-            }
+        MemberCommand::Members => directory::print_members(&client.directory().await.map_err(explain)?, json),
+        MemberCommand::Contacts(contacts) => {
+            directory::update_contacts(&client, &args.identity, contacts, json).await?
         }
         MemberCommand::Suggest { needs } => {
             let numbers = needs

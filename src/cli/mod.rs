@@ -4,6 +4,7 @@
 mod audit;
 mod calendar;
 mod connection;
+mod directory;
 mod keys;
 mod member;
 mod office;
@@ -77,6 +78,9 @@ enum Command {
     },
     /// Acts as one member (or `office`, `admin`) through the hub.
     Member(member::MemberArgs),
+    /// The administrator: the directory of members (add, rename, suspend, resume,
+    /// contacts, history).
+    Admin(directory::AdminArgs),
     /// The joint-meeting office: overdue and due-soon deadlines, reminders, events.
     Office(office::OfficeArgs),
     /// The working-day calendar; loading next year's holiday schedule.
@@ -212,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Member(args) => member::run(args).await,
         Command::Office(args) => office::run(args).await,
+        Command::Admin(args) => directory::run(args).await,
         Command::Calendar(args) => calendar::run(args).await,
         Command::Pki(args) => pki::run(args),
         Command::Keys(args) => keys::run(args).await,

@@ -59,7 +59,7 @@ fn labels<T>(numbers: &[i32], from: fn(i32) -> Option<T>, label: fn(T) -> &'stat
     numbers.iter().filter_map(|n| from(*n)).map(label).collect::<Vec<_>>().join("、")
 }
 
-fn time(t: &Option<prost_types::Timestamp>) -> String {
+pub fn time(t: &Option<prost_types::Timestamp>) -> String {
     t.as_ref()
         .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
         .map(|t| t.with_timezone(&crate::domain::date::china()).format("%Y-%m-%d %H:%M:%S").to_string())

@@ -296,6 +296,50 @@ impl Client {
         Ok(self.directory.clone().list_members(pb::ListMembersRequest {}).await?.into_inner().members)
     }
 
+    /// The directory as it is now, with its version.
+    pub async fn directory(&self) -> Result<pb::ListMembersResponse, Status> {
+        Ok(self.directory.clone().list_members(pb::ListMembersRequest {}).await?.into_inner())
+    }
+
+    /// An admin: adds a member unit (an agency).
+    pub async fn add_member(&self, request: pb::AddMemberRequest) -> Result<pb::DirectoryChangeResponse, Status> {
+        Ok(self.directory.clone().add_member(request).await?.into_inner())
+    }
+
+    /// An admin: renames a member unit.
+    pub async fn rename_member(
+        &self,
+        code: &str,
+        name: &str,
+        short_name: &str,
+    ) -> Result<pb::DirectoryChangeResponse, Status> {
+        let request =
+            pb::RenameMemberRequest { code: code.to_owned(), name: name.to_owned(), short_name: short_name.to_owned() };
+        Ok(self.directory.clone().rename_member(request).await?.into_inner())
+    }
+
+    /// An admin: suspends (`active` false) or resumes a member unit.
+    pub async fn set_member_active(&self, code: &str, active: bool) -> Result<pb::DirectoryChangeResponse, Status> {
+        let request = pb::SetMemberActiveRequest { code: code.to_owned(), active };
+        Ok(self.directory.clone().set_member_active(request).await?.into_inner())
+    }
+
+    /// A member its own, the office or an admin any: 分管领导, 内设机构 and 联络员.
+    pub async fn update_contacts(
+        &self,
+        code: &str,
+        contacts: pb::Contacts,
+    ) -> Result<pb::DirectoryChangeResponse, Status> {
+        let request = pb::UpdateContactsRequest { code: code.to_owned(), contacts: Some(contacts) };
+        Ok(self.directory.clone().update_contacts(request).await?.into_inner())
+    }
+
+    /// Every version of the directory, oldest first.
+    pub async fn directory_changes(&self) -> Result<Vec<pb::DirectoryChange>, Status> {
+        let request = pb::ListDirectoryChangesRequest {};
+        Ok(self.directory.clone().list_directory_changes(request).await?.into_inner().changes)
+    }
+
     pub async fn suggest(&self, needs: Vec<i32>) -> Result<Vec<pb::Suggestion>, Status> {
         let request = pb::SuggestRecipientsRequest { needs };
         Ok(self.directory.clone().suggest_recipients(request).await?.into_inner().suggestions)

@@ -17,7 +17,7 @@ pub use notifier::Notifier;
 pub use slots::{Slot, StreamSlots};
 pub use subscription::{BeforeSending, Events, Subscriber};
 
-use crate::{pki::Revoked, store::StoreError};
+use crate::{domain::directory::Directory, pki::Revoked, store::StoreError};
 
 /// What every live stream shares: the notifier, the slots per member, the revoked
 /// certificates and whether the hub is stopping.
@@ -27,6 +27,8 @@ pub struct Delivery {
     pub slots: Arc<StreamSlots>,
     /// Serial numbers of revoked certificates: a live stream of one ends.
     pub revoked: watch::Receiver<Revoked>,
+    /// The directory as the hub serves it: a live stream of a member suspended ends.
+    pub directory: watch::Receiver<Arc<Directory>>,
     /// Turns true when the hub shuts down, so that live streams end.
     pub stopping: watch::Receiver<bool>,
 }
@@ -41,6 +43,8 @@ pub enum Ended {
     Revoked(String),
     #[error("client certificate {0} has expired")]
     Expired(String),
+    #[error("member {0} is suspended")]
+    Suspended(String),
     #[error("the hub is shutting down; resubscribe")]
     Stopping,
     #[error(transparent)]

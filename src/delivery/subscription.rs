@@ -1,7 +1,7 @@
 //! A live subscription: a member's inbox from a sequence number on, read from the
 //! store to catch up, then taken from the notifier's memory whenever it grows (from
 //! the store again after a gap), until the client hangs up, its certificate is revoked
-//! or expires, or the hub stops.
+//! or expires, its member is suspended, or the hub stops.
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
@@ -12,7 +12,7 @@ use tokio_stream::{wrappers::ReceiverStream, Stream};
 use super::{Delivery, Ended};
 use crate::{
     clock::SharedClock,
-    domain::MemberCode,
+    domain::{directory::Directory, MemberCode},
     pki::Certificate,
     store::{InboxEvent, Store, StoreError},
 };
@@ -74,9 +74,12 @@ struct Pump {
 
 impl Pump {
     /// Why the subscriber's certificate no longer serves, if it does not.
-    fn refused(&self, revoked: &crate::pki::Revoked) -> Option<Ended> {
+    fn refused(&self, revoked: &crate::pki::Revoked, directory: &Directory) -> Option<Ended> {
         let serial = &self.subscriber.certificate.serial;
-        if revoked.contains(serial) {
+        let member = &self.subscriber.member;
+        if matches!(directory.get(member), Some(m) if !m.active) {
+            Some(Ended::Suspended(member.to_string()))
+        } else if revoked.contains(serial) {
             Some(Ended::Revoked(serial.clone()))
         } else if self.clock.now() > self.subscriber.certificate.not_after {
             Some(Ended::Expired(serial.clone()))
@@ -92,10 +95,11 @@ impl Pump {
         let mut grown = self.delivery.notifier.watch(&member);
         let mut stopping = self.delivery.stopping.clone();
         let mut revoked = self.delivery.revoked.clone();
+        let mut directory = self.delivery.directory.clone();
         let mut validity = tokio::time::interval(VALIDITY_CHECK);
         let mut caught_up = false;
         loop {
-            let refused = self.refused(&revoked.borrow_and_update());
+            let refused = self.refused(&revoked.borrow_and_update(), &directory.borrow_and_update());
             if let Some(ended) = refused {
                 let _ = self.tx.send(Err(ended)).await;
                 return;
@@ -139,6 +143,7 @@ impl Pump {
                 () = self.tx.closed() => return,
                 // Looked at again at the top of the loop.
                 Ok(()) = revoked.changed() => false,
+                Ok(()) = directory.changed() => false,
                 _ = validity.tick() => false,
                 // Stopping, or the hub is gone altogether.
                 stopped = stopping.wait_for(|stop| *stop) => {

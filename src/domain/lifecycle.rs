@@ -74,10 +74,12 @@ pub enum NoticeKind {
     DeadlineMoved = 9,
     /// A signed checkpoint of the audit log; its JSON is the note.
     AuditCheckpoint = 10,
+    /// The directory of members changed; the note says how.
+    DirectoryChanged = 11,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 10] = [
+    pub const ALL: [NoticeKind; 11] = [
         NoticeKind::NewReferral,
         NoticeKind::StateChanged,
         NoticeKind::Feedback,
@@ -88,6 +90,7 @@ impl NoticeKind {
         NoticeKind::Reminder,
         NoticeKind::DeadlineMoved,
         NoticeKind::AuditCheckpoint,
+        NoticeKind::DirectoryChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -102,6 +105,7 @@ impl NoticeKind {
             NoticeKind::Reminder => "reminder",
             NoticeKind::DeadlineMoved => "deadline_moved",
             NoticeKind::AuditCheckpoint => "audit_checkpoint",
+            NoticeKind::DirectoryChanged => "directory_changed",
         }
     }
 
@@ -157,22 +161,33 @@ impl Notice {
         }
     }
 
-    /// A signed checkpoint of the audit log for `to`: about no referral (nil ids).
-    pub fn for_checkpoint(to: &MemberCode, checkpoint: &Checkpoint) -> Notice {
+    /// A notice about no referral (nil ids), for `to`.
+    fn about_the_hub(to: &MemberCode, kind: NoticeKind, actor: &MemberCode, at: DateTime<Utc>, note: String) -> Notice {
         Notice {
             to: to.clone(),
-            kind: NoticeKind::AuditCheckpoint,
+            kind,
             referral_id: Uuid::nil(),
             case_id: Uuid::nil(),
             referral_kind: ReferralKind::SocialAssistance,
             state: State::Submitted,
-            actor: MemberCode::hub(),
-            at: checkpoint.at,
-            note: serde_json::to_string(checkpoint).unwrap_or_default(),
+            actor: actor.clone(),
+            at,
+            note,
             urgent: false,
             green_channel: false,
             deadline: None,
         }
+    }
+
+    /// A signed checkpoint of the audit log for `to`.
+    pub fn for_checkpoint(to: &MemberCode, checkpoint: &Checkpoint) -> Notice {
+        let note = serde_json::to_string(checkpoint).unwrap_or_default();
+        Self::about_the_hub(to, NoticeKind::AuditCheckpoint, &MemberCode::hub(), checkpoint.at, note)
+    }
+
+    /// A change of the directory for `to`, by `actor`, told in `description`.
+    pub fn for_directory(to: &MemberCode, actor: &MemberCode, at: DateTime<Utc>, description: &str) -> Notice {
+        Self::about_the_hub(to, NoticeKind::DirectoryChanged, actor, at, description.to_owned())
     }
 
     /// The checkpoint an audit-checkpoint notice carries.

@@ -189,7 +189,7 @@ fn mask_address(address: &str) -> String {
     format!("{}***", chars[..kept].iter().collect::<String>())
 }
 
-fn phone(field: &str, raw: &str) -> Result<String, FieldViolation> {
+pub fn phone(field: &str, raw: &str) -> Result<String, FieldViolation> {
     let raw = raw.trim();
     let digits = raw.chars().filter(char::is_ascii_digit).count();
     let allowed = raw.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));

@@ -20,7 +20,7 @@ use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
     api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, MaterialApi, RecordsApi, ReferralApi},
-    app::{limits::RateLimiter, Hub},
+    app::{directory::SharedDirectory, limits::RateLimiter, Hub},
     audit::Signer,
     clock::{SharedClock, SystemClock},
     config::Config,
@@ -122,11 +122,16 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
     let keys = Arc::new(config.keys().context("loading the keyring")?);
     let store = store::open(&config.database_url(), keys.clone()).await.context("opening the database")?;
     let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
+    let seed = directory(config)?;
+    let directory = crate::app::directory::load(store.as_ref(), seed, clock.now())
+        .await
+        .context("loading the directory of members")?;
+    let directory = SharedDirectory::new(directory);
     let (_, stopping) = watch::channel(false);
     let metrics = Arc::new(crate::metrics::Metrics::new(store.collectors()).context("registering the metrics")?);
     let hub = Hub {
         store: store.clone(),
-        directory: Arc::new(RwLock::new(directory(config)?)),
+        directory: directory.clone(),
         calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         policy: config.deadlines,
         clock,
@@ -135,6 +140,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
             notifier: Arc::new(Notifier::default()),
             slots: Arc::new(StreamSlots::new(config.max_streams_per_member, metrics.live_streams.clone())),
             revoked: watch::channel(Arc::default()).1,
+            directory: directory.watch(),
             stopping,
         },
         metrics,
@@ -295,7 +301,7 @@ impl Prepared {
                     .max_encoding_message_size(limit),
             )
             .add_service(
-                DirectoryServiceServer::new(DirectoryApi::new(hub.directory.clone()))
+                DirectoryServiceServer::new(DirectoryApi::new(hub.clone()))
                     .max_decoding_message_size(limit)
                     .max_encoding_message_size(limit),
             )

@@ -175,6 +175,34 @@ const TABLES: &[(&str, &[Column], &str)] = &[
         "seq",
     ),
     ("audit_checkpoints", &[Int("seq"), Text("head"), Int("at"), Text("signature")], "seq"),
+    (
+        "attachments",
+        &[
+            Text("id"),
+            Text("owner"),
+            Text("name"),
+            Text("kind"),
+            Int("size"),
+            Text("sha256"),
+            Int("chunks"),
+            Bytes("nonce_prefix"),
+            Text("sealed_key"),
+            Int("uploaded_at"),
+        ],
+        "id",
+    ),
+    ("attachment_chunks", &[Text("attachment_id"), Int("position"), Bytes("sealed")], "attachment_id, position"),
+    (
+        "attachment_links",
+        &[Text("referral_id"), Text("attachment_id"), Int("version"), Int("ordinal"), Text("by_member")],
+        "referral_id, attachment_id",
+    ),
+    ("letter_numbers", &[Text("referral_id"), Text("sender"), Int("year"), Int("seq"), Text("prefix")], "referral_id"),
+    (
+        "directory_versions",
+        &[Int("version"), Int("at"), Text("actor"), Text("change"), Text("description"), Text("directory")],
+        "version",
+    ),
 ];
 
 /// Rows read from one pass at a time.

@@ -24,6 +24,7 @@ use crate::domain::{
     audit::{AuditEntry, AuditRecord, Checkpoint},
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
+    directory::{Directory, DirectoryEntry},
     figures::{Counts, Overdue},
     history::HistoryEntry,
     letter::DocumentNumber,
@@ -134,6 +135,13 @@ pub struct ScheduleRecord {
     pub loaded_at: DateTime<Utc>,
 }
 
+/// A version of the directory: the change that made it and the directory after it.
+#[derive(Debug, Clone)]
+pub struct DirectoryRecord {
+    pub entry: DirectoryEntry,
+    pub directory: Directory,
+}
+
 /// Everything one request (or one piece of background work) writes, atomically and
 /// durably.
 #[derive(Debug, Clone, Default)]
@@ -147,6 +155,9 @@ pub struct Commit {
     /// Inbox events beyond those of `changes`.
     pub notices: Vec<Notice>,
     pub schedule: Option<ScheduleRecord>,
+    /// The directory's next version; a second one with the same number fails the
+    /// commit with `Conflict`.
+    pub directory: Option<DirectoryRecord>,
     /// Audit records, appended to the chain in this order.
     pub audit: Vec<AuditRecord>,
     /// A signed checkpoint of the audit chain; a second one for the same entry fails
@@ -396,6 +407,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+
+    /// The newest version of the directory, if it was ever stored.
+    async fn directory(&self) -> Result<Option<Directory>, StoreError>;
+
+    /// Every change to the directory, oldest first.
+    async fn directory_history(&self) -> Result<Vec<DirectoryEntry>, StoreError>;
 
     /// A stored file, its name opened.
     async fn attachment(&self, id: Uuid) -> Result<Option<StoredFile>, StoreError>;

@@ -58,8 +58,8 @@ impl Web {
 
 impl Web {
     /// The directory as it is now, for a page to name members.
-    fn directory(&self) -> std::sync::RwLockReadGuard<'_, crate::domain::directory::Directory> {
-        self.hub.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn directory(&self) -> std::sync::Arc<crate::domain::directory::Directory> {
+        self.hub.directory.now()
     }
 }
 

@@ -153,6 +153,7 @@ pub fn notice(kind: NoticeKind) -> &'static str {
         NoticeKind::Reminder => "催办",
         NoticeKind::DeadlineMoved => "期限调整",
         NoticeKind::AuditCheckpoint => "审计检查点",
+        NoticeKind::DirectoryChanged => "成员单位变更",
     }
 }
 

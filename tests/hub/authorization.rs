@@ -32,6 +32,11 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("DirectoryService.ListMembers", [true, true, true, true]),
     ("DirectoryService.SuggestRecipients", [true, true, true, true]),
     ("DirectoryService.WhoAmI", [true, true, true, true]),
+    ("DirectoryService.AddMember", [false, false, false, true]),
+    ("DirectoryService.RenameMember", [false, false, false, true]),
+    ("DirectoryService.SetMemberActive", [false, false, false, true]),
+    ("DirectoryService.UpdateContacts", [true, true, true, true]),
+    ("DirectoryService.ListDirectoryChanges", [true, true, true, true]),
     ("CoordinationService.ListDeadlines", [false, false, true, false]),
     ("CoordinationService.Remind", [false, false, true, false]),
     ("CoordinationService.Watch", [false, false, true, false]),
@@ -135,6 +140,26 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             directory.suggest_recipients(request).await.map(drop)
         }
         "DirectoryService.WhoAmI" => directory.who_am_i(pb::WhoAmIRequest {}).await.map(drop),
+        // Requests an admin's own rules refuse: only the role decides who gets that far.
+        "DirectoryService.AddMember" => {
+            directory.add_member(pb::AddMemberRequest { code: "zj".into(), ..Default::default() }).await.map(drop)
+        }
+        "DirectoryService.RenameMember" => {
+            directory.rename_member(pb::RenameMemberRequest { code: "mz".into(), ..Default::default() }).await.map(drop)
+        }
+        "DirectoryService.SetMemberActive" => {
+            directory.set_member_active(pb::SetMemberActiveRequest { code: "zz".into(), active: false }).await.map(drop)
+        }
+        "DirectoryService.UpdateContacts" => {
+            // A member its own; the office and an admin another's.
+            let code = if matches!(who, "office" | "admin") { "mz" } else { who };
+            let contacts = pb::Contacts { liaison: "李明".into(), ..Default::default() };
+            let request = pb::UpdateContactsRequest { code: code.into(), contacts: Some(contacts) };
+            directory.update_contacts(request).await.map(drop)
+        }
+        "DirectoryService.ListDirectoryChanges" => {
+            directory.list_directory_changes(pb::ListDirectoryChangesRequest {}).await.map(drop)
+        }
         "CoordinationService.ListDeadlines" => {
             coordination.list_deadlines(pb::ListDeadlinesRequest::default()).await.map(drop)
         }

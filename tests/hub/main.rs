@@ -9,6 +9,7 @@ mod backup;
 mod cli;
 mod confidentiality;
 mod deadlines;
+mod directory;
 mod durability;
 mod flows;
 mod hostile;

@@ -28,6 +28,7 @@ async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
     let rows = |table: &str| counts.iter().find(|(t, _)| *t == table).unwrap().1;
     assert_eq!((rows("referrals"), rows("referral_events"), rows("inbox_events")), (2, 3, 3));
     assert_eq!(rows("deadlines"), 4, "send and start, for each referral");
+    assert_eq!((rows("letter_numbers"), rows("directory_versions")), (2, 1), "documents and the directory too");
     let again = migrate::sqlite_to_postgres(&from, &to, keys).await.unwrap_err();
     assert!(again.to_string().contains("must be empty"), "{again}");
 

@@ -197,3 +197,38 @@ async fn document_numbers_stay_gap_free_per_sender_with_submits_on_both_hubs() {
     a.kill();
     b.kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
+async fn a_directory_changed_through_one_hub_is_served_by_the_other() {
+    let data = shared_data().await;
+    let dir = data.dir.path();
+    let quick = [("XIANJIE_RELOAD_INTERVAL_MS", "50")];
+    let (a, b) = (HubProcess::start_with(&data, T0, &quick), HubProcess::start_with(&data, T0, &quick));
+    let mut jcy_on_b = b.client(dir, "jcy").await.subscribe(Some(0)).await.unwrap();
+    let liaison = |name: &str| pb::Contacts { liaison: name.into(), ..Default::default() };
+    // Two changes at once through both hubs take turns: versions 1 and 2, both kept.
+    let (mz_a, sf_b) = (a.client(dir, "mz").await, b.client(dir, "sf").await);
+    let (x, y) = tokio::join!(mz_a.update_contacts("mz", liaison("李明")), sf_b.update_contacts("sf", liaison("吴敏")));
+    let mut versions = [x.unwrap().version, y.unwrap().version];
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 2]);
+    // Suspended through A: B refuses the member as soon as it looks again.
+    let mz_b = b.client(dir, "mz").await;
+    assert_eq!(mz_b.who_am_i().await.unwrap().code, "mz");
+    a.client(dir, "admin").await.set_member_active("mz", false).await.unwrap();
+    let mz_b = &mz_b;
+    eventually(|| async move { mz_b.who_am_i().await.is_err_and(|e| e.code() == Code::Unauthenticated) }).await;
+    let listed = b.client(dir, "jcy").await.directory().await.unwrap();
+    assert_eq!(listed.version, 3);
+    assert!(!listed.members.iter().find(|m| m.code == "mz").unwrap().active);
+    let mut notes = Vec::new();
+    while notes.len() < 3 {
+        let event = jcy_on_b.next_within().await.unwrap().unwrap();
+        assert_eq!(event.kind, pb::InboxEventKind::DirectoryChanged as i32);
+        notes.push(event.note);
+    }
+    assert!(notes[2].contains("晋江市民政局 暂停参与衔接"), "{notes:?}");
+    a.kill();
+    b.kill();
+}

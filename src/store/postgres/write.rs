@@ -62,6 +62,19 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
             .await
             .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
     }
+    if let Some(d) = &commit.directory {
+        let (version, change, directory) = writes::directory_columns(d);
+        sqlx::query(writes::INSERT_DIRECTORY)
+            .bind(version)
+            .bind(micros(d.entry.at))
+            .bind(d.entry.actor.as_str())
+            .bind(change)
+            .bind(&d.entry.description)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+    }
     let mut notices = Vec::new();
     for (change, written) in commit.changes.iter().zip(&sealed.changes) {
         write_change(tx, change, written, &sealed.key).await?;

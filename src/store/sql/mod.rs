@@ -10,6 +10,7 @@
 mod audit;
 mod calendar;
 mod deadlines;
+mod directory;
 mod figures;
 mod inbox;
 pub mod materials;
@@ -36,6 +37,7 @@ use crate::{
     domain::{
         audit::{AuditEntry, Checkpoint},
         deadline::Deadline,
+        directory::{Directory, DirectoryEntry},
         figures::{Counts, Overdue},
         history::HistoryEntry,
         letter::DocumentNumber,
@@ -265,6 +267,14 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
         self.schedules().await
+    }
+
+    async fn directory(&self) -> Result<Option<Directory>, StoreError> {
+        self.directory().await
+    }
+
+    async fn directory_history(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
+        self.directory_history().await
     }
 
     async fn attachment(&self, id: Uuid) -> Result<Option<StoredFile>, StoreError> {

@@ -14,6 +14,17 @@ pub const INSERT_SCHEDULE: &str =
     "INSERT INTO calendar_schedules (year, version, schedule, source, loaded_by, loaded_at) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
+pub const INSERT_DIRECTORY: &str =
+    "INSERT INTO directory_versions (version, at, actor, change, description, directory) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// The columns of a directory version after its actor: its number, the change and the
+/// directory after it, as JSON.
+pub fn directory_columns(d: &crate::store::DirectoryRecord) -> (i64, String, String) {
+    let change = serde_json::to_string(&d.entry.change).unwrap_or_else(|e| unreachable!("a change serializes: {e}"));
+    (i64::try_from(d.entry.version).unwrap_or(i64::MAX), change, d.directory.to_json())
+}
+
 pub const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)";
 
 /// The audit chain's head, read once per batch and carried through it.

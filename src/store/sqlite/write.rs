@@ -105,6 +105,15 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
         )
         .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
     }
+    if let Some(d) = &commit.directory {
+        let (version, change, directory) = writes::directory_columns(d);
+        execute(
+            tx,
+            writes::INSERT_DIRECTORY,
+            params![version, micros(d.entry.at), d.entry.actor.as_str(), change, d.entry.description, directory],
+        )
+        .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+    }
     let mut notices = Vec::new();
     for (change, written) in commit.changes.iter().zip(&sealed.changes) {
         write_change(tx, change, written, &sealed.key)?;

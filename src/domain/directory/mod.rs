@@ -1,23 +1,28 @@
 //! 成员单位目录 — the members of the joint meeting, loaded from data (the Jinjiang list
-//! ships as the default; a county loads its own), and recipient suggestions by need.
+//! ships as the default; a county loads its own) and changed at run time (Art. 22), with
+//! each member's leader, responsible office and liaison, and recipient suggestions by need.
+
+mod change;
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+pub use change::{ContactsInput, DirectoryChange, DirectoryEntry, MemberInput, Touches};
 
 use super::{vocabulary::Need, MemberCode, Role};
 
 /// The shipped default: the 13 member units of the Jinjiang opinion (Art. 26).
-pub const JINJIANG: &str = include_str!("../../data/members.toml");
+pub const JINJIANG: &str = include_str!("../../../data/members.toml");
 
 /// A member unit of the joint meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Member {
     pub code: MemberCode,
     pub name: String,
     pub short_name: String,
-    #[serde(deserialize_with = "member_role")]
+    #[serde(deserialize_with = "member_role", serialize_with = "role_name")]
     pub role: Role,
     #[serde(default)]
     pub articles: String,
@@ -26,10 +31,34 @@ pub struct Member {
     /// A suspended member can neither send nor receive; its history stays.
     #[serde(default = "active")]
     pub active: bool,
+    /// 分管领导, 内设机构 and 联络员 (Art. 22).
+    #[serde(default)]
+    pub contacts: Contacts,
+}
+
+/// Who answers for a member in the joint meeting (Art. 22): the leader in charge, the
+/// responsible office and the liaison with the liaison's phones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Contacts {
+    /// 分管领导.
+    pub leader: String,
+    /// 内设机构 — the responsible office.
+    pub department: String,
+    /// 联络员.
+    pub liaison: String,
+    /// The liaison's office phone.
+    pub office_phone: String,
+    /// The liaison's mobile.
+    pub mobile: String,
 }
 
 fn active() -> bool {
     true
+}
+
+fn role_name<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(role.as_str())
 }
 
 fn member_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
@@ -43,24 +72,34 @@ fn member_role<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error>
 /// Codes that name roles or the hub itself, not members.
 pub const RESERVED_CODES: [&str; 3] = ["office", "admin", "hub"];
 
-#[derive(Debug, Clone)]
+/// The members as of one version of the directory: 0 for a list read from a file,
+/// then one more for each change made at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Directory {
+    #[serde(default)]
+    version: u64,
+    #[serde(rename = "member")]
     members: Vec<Member>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DirectoryFile {
-    member: Vec<Member>,
 }
 
 impl Directory {
     /// Parses a directory in the format of `data/members.toml`: unique codes, none of
     /// them reserved, exactly one procuratorate.
     pub fn parse(toml_text: &str) -> Result<Self, String> {
-        let file: DirectoryFile = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            member: Vec<Member>,
+        }
+        let file: File = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        Self::checked(0, file.member)
+    }
+
+    /// `members` as version `version`, if they make a directory: unique codes, none
+    /// of them reserved, exactly one procuratorate.
+    fn checked(version: u64, members: Vec<Member>) -> Result<Self, String> {
         let mut seen = BTreeSet::new();
-        for member in &file.member {
+        for member in &members {
             if !seen.insert(member.code.clone()) {
                 return Err(format!("member code {} appears twice", member.code));
             }
@@ -68,11 +107,26 @@ impl Directory {
                 return Err(format!("{} is reserved for a role, not a member", member.code));
             }
         }
-        let procuratorates = file.member.iter().filter(|m| m.role == Role::Procuratorate).count();
+        let procuratorates = members.iter().filter(|m| m.role == Role::Procuratorate).count();
         if procuratorates != 1 {
             return Err(format!("the directory needs exactly one procuratorate, not {procuratorates}"));
         }
-        Ok(Self { members: file.member })
+        Ok(Self { version, members })
+    }
+
+    /// A directory as stored (JSON), checked as a file is.
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let stored: Directory = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        Self::checked(stored.version, stored.members)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| unreachable!("a directory serializes: {e}"))
+    }
+
+    /// Which version of the directory this is.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn jinjiang() -> Self {
