@@ -12,11 +12,17 @@ use crate::{
         history::HistoryEntry,
         person::PersonInput,
         referral::{Conclusion, Content, Referral, ReferralKind},
+        visit::VisitRecord,
         DomainError, FieldViolation,
     },
     proto as pb,
     store::{InboxEvent, ListedDeadline},
 };
+
+/// An id of a request's `field`.
+pub fn parse_uuid(field: &str, raw: &str) -> Result<uuid::Uuid, crate::app::AppError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| crate::app::AppError::invalid(field, "not a UUID"))
+}
 
 pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
@@ -107,6 +113,29 @@ pub fn entry_as(e: &HistoryEntry, view: View) -> pb::ReferralEvent {
         shown.note.clear();
     }
     shown
+}
+
+/// A follow-up visit as `view` shows it: what it found is the note of its history
+/// entry, which the office does not see.
+pub fn visit_as(v: &VisitRecord, history: &[HistoryEntry], view: View) -> pb::Visit {
+    let entry = history.iter().find(|e| e.referral_id == v.referral_id && e.version == v.version);
+    let findings = match (view, entry) {
+        (View::Full, Some(e)) => e.note.clone(),
+        _ => String::new(),
+    };
+    let visit = &v.visit;
+    pb::Visit {
+        visited_on: visit.visited_on.to_string(),
+        method: visit.method.number(),
+        visitor: visit.visitor.clone(),
+        findings,
+        aid_in_place: visit.aid_in_place,
+        effect: visit.effect.number(),
+        another_referral: visit.another_referral,
+        by: v.by.to_string(),
+        recorded_at: Some(timestamp(v.at)),
+        version: v.version,
+    }
 }
 
 pub fn referral(r: &Referral) -> pb::Referral {

@@ -7,7 +7,10 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
-use super::{convert, identity};
+use super::{
+    convert::{self, parse_uuid},
+    identity,
+};
 use crate::{
     app::{self, referrals::View, written::Document, AppError},
     domain::material::{Attachment, Carried, Kind},
@@ -67,10 +70,6 @@ pub fn carried(c: &Carried, view: View) -> pb::Attachment {
         masked: view == View::Masked,
         ..attachment(&c.attachment)
     }
-}
-
-fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::invalid(field, "not a UUID"))
 }
 
 pub type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;

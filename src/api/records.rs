@@ -4,6 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{
+    convert::parse_uuid,
     identity,
     materials::{document, Pieces},
 };
@@ -11,6 +12,7 @@ use crate::{
     app::{self, records::TableFormat, AppError},
     domain::{
         figures::{Figures, Tally},
+        key_case::{self, KeyCase, KeyCaseLine},
         period::{Period, PeriodInput},
         DomainError,
     },
@@ -102,6 +104,26 @@ fn set(t: &Tally, period: &Period) -> pb::FigureSet {
         days_to_start: Some(days(t.to_start)),
         days_to_feedback: Some(days(t.to_feedback)),
         priority_groups: codes(t.priority.iter().map(|(g, n)| (g.code(), *n)).collect()),
+        visits: Some(pb::VisitFigures {
+            visits: t.visits,
+            aid_in_place: t.aid_in_place,
+            another_referral: t.another_referral,
+            effects: codes(t.effects.iter().map(|(e, n)| (e.code(), *n)).collect()),
+        }),
+        key_cases: t.key_cases,
+    }
+}
+
+/// A mark as the API shows it, with the case's members and referrals when known.
+fn key_case(mark: &KeyCase, line: Option<&KeyCaseLine>) -> pb::KeyCase {
+    pb::KeyCase {
+        case_id: mark.case_id.to_string(),
+        reason: mark.reason.clone(),
+        marked_by: mark.marked_by.to_string(),
+        marked_at: Some(super::convert::timestamp(mark.marked_at)),
+        members: line.map(|l| l.members.iter().map(ToString::to_string).collect()).unwrap_or_default(),
+        referrals: line.map_or(0, |l| l.referrals),
+        open_referrals: line.map_or(0, |l| l.open),
     }
 }
 
@@ -133,6 +155,7 @@ fn figures(hub: &app::Hub, f: &Figures) -> pb::Figures {
                 change: l.change_text(),
             })
             .collect(),
+        key_cases: f.key_cases.iter().map(|l| key_case(&l.mark, Some(l))).collect(),
     }
 }
 
@@ -170,5 +193,28 @@ impl RecordsService for RecordsApi {
         let body = request.get_ref();
         let (period, format) = period_and_format(body.period.as_ref(), body.format)?;
         Ok(Response::new(document(app::records::ledger(&self.hub, &actor, &period, format).await?)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "MarkKeyCase"))]
+    async fn mark_key_case(&self, request: Request<pb::MarkKeyCaseRequest>) -> Result<Response<pb::KeyCase>, Status> {
+        let actor = identity::actor(&request)?;
+        key_case::may_mark(&actor.caller).map_err(AppError::from)?;
+        let body = request.get_ref();
+        let case_id = parse_uuid("case_id", &body.case_id)?;
+        let reason = key_case::reason(&body.reason).map_err(AppError::from)?;
+        let mark = app::key_cases::mark(&self.hub, &actor, case_id, reason).await?;
+        Ok(Response::new(key_case(&mark, None)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "UnmarkKeyCase"))]
+    async fn unmark_key_case(
+        &self,
+        request: Request<pb::UnmarkKeyCaseRequest>,
+    ) -> Result<Response<pb::UnmarkKeyCaseResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        key_case::may_mark(&actor.caller).map_err(AppError::from)?;
+        let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
+        app::key_cases::unmark(&self.hub, &actor, case_id).await?;
+        Ok(Response::new(pb::UnmarkKeyCaseResponse {}))
     }
 }

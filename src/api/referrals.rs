@@ -3,7 +3,10 @@
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{convert, identity, key};
+use super::{
+    convert::{self, parse_uuid},
+    identity, key,
+};
 use crate::{
     app::{self, referrals::Draft, AppError},
     domain::{
@@ -13,6 +16,7 @@ use crate::{
         error::Violations,
         lifecycle::Action,
         referral::{Content, Referral, ReferralKind, State, MAX_RECIPIENTS},
+        visit::{self, VisitInput},
         DomainError, FieldViolation, MemberCode,
     },
     proto::{self as pb, referral_service_server::ReferralService},
@@ -50,10 +54,6 @@ impl ReferralApi {
         let referral = app::referrals::act(&self.hub, &actor, &key, id, action).await?;
         Ok(Response::new(convert::referral(&referral)))
     }
-}
-
-fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::invalid(field, "not a UUID"))
 }
 
 /// A submit request's draft and recipients as domain values, every field at fault
@@ -144,6 +144,7 @@ impl ReferralService for ReferralApi {
             history: shown.history.iter().map(|e| convert::entry_as(e, shown.view)).collect(),
             deadlines: shown.deadlines.iter().map(|d| convert::deadline(d, today, &calendar)).collect(),
             attachments: shown.files.iter().map(|c| super::materials::carried(c, shown.view)).collect(),
+            visits: shown.visits.iter().map(|v| convert::visit_as(v, &shown.history, shown.view)).collect(),
         }))
     }
 
@@ -296,6 +297,28 @@ impl ReferralService for ReferralApi {
         let attachments = super::materials::attachment_ids(&body.attachment_ids)?;
         let key = key("Comment", &body.request_id, &request);
         let referral = app::referrals::act_with(&self.hub, &actor, &key, id, action, &attachments).await?;
+        Ok(Response::new(convert::referral(&referral)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "Visit"))]
+    async fn visit(&self, request: Request<pb::VisitRequest>) -> Result<Response<pb::Referral>, Status> {
+        let actor = identity::actor(&request)?;
+        app::identity::member(&actor.caller)?;
+        let body = request.get_ref();
+        let id = parse_uuid("referral_id", &body.referral_id)?;
+        let v = body.visit.clone().unwrap_or_default();
+        let (visit, findings) = visit::parse(VisitInput {
+            visited_on: &v.visited_on,
+            method: v.method,
+            visitor: &v.visitor,
+            findings: &v.findings,
+            aid_in_place: v.aid_in_place,
+            effect: v.effect,
+            another_referral: v.another_referral,
+        })
+        .map_err(AppError::from)?;
+        let key = key("Visit", &body.request_id, &request);
+        let referral = app::referrals::act(&self.hub, &actor, &key, id, Action::Visit { visit, findings }).await?;
         Ok(Response::new(convert::referral(&referral)))
     }
 }

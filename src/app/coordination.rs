@@ -172,7 +172,7 @@ pub async fn watch(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberLoad {
     pub member: MemberCode,
-    /// Deadlines still waiting for its act.
+    /// Statutory deadlines still waiting for its act.
     pub open: u32,
     /// Of those, with at most one working day left.
     pub due_soon: u32,
@@ -182,11 +182,25 @@ pub struct MemberLoad {
     pub met: u32,
     pub met_late: u32,
     pub missed: u32,
+    /// Follow-up visits owed (listed apart: not a statutory period), and of those past
+    /// their day.
+    pub visits_owed: u32,
+    pub visits_overdue: u32,
 }
 
 impl MemberLoad {
     fn of(member: MemberCode) -> Self {
-        Self { member, open: 0, due_soon: 0, overdue: 0, met: 0, met_late: 0, missed: 0 }
+        Self {
+            member,
+            open: 0,
+            due_soon: 0,
+            overdue: 0,
+            met: 0,
+            met_late: 0,
+            missed: 0,
+            visits_owed: 0,
+            visits_overdue: 0,
+        }
     }
 
     /// Met in time, in percent of those settled; none when nothing was due yet.
@@ -196,8 +210,9 @@ impl MemberLoad {
     }
 }
 
-/// The office's overview: every member's open, due-soon and overdue deadlines, and
-/// how many it met in time this year; in the directory's order.
+/// The office's overview: every member's open, due-soon and overdue statutory
+/// deadlines, how many it met in time this year, and apart its follow-up visits owed
+/// and overdue; in the directory's order.
 pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, NaiveDate), AppError> {
     identity::role(&actor.caller, Role::Office)?;
     let today = local_date(hub.clock.now());
@@ -220,6 +235,11 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
     for listed in hub.store.list_deadlines(&outstanding).await? {
         let d = &listed.deadline;
         let i = line(&mut loads, &d.responsible);
+        if !d.kind.is_statutory() {
+            loads[i].visits_owed += 1;
+            loads[i].visits_overdue += u32::from(today > d.due);
+            continue;
+        }
         loads[i].open += 1;
         if today > d.due {
             loads[i].overdue += 1;
@@ -236,6 +256,9 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
     };
     for listed in hub.store.list_deadlines(&settled).await? {
         let d = &listed.deadline;
+        if !d.kind.is_statutory() {
+            continue;
+        }
         let i = line(&mut loads, &d.responsible);
         match d.state {
             DeadlineState::Met => loads[i].met += 1,

@@ -11,6 +11,7 @@ pub mod directory;
 mod error;
 pub mod identity;
 pub mod inbox;
+pub mod key_cases;
 pub mod limits;
 pub mod materials;
 mod once;

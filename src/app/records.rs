@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::{identity, referrals::View, written::Document, Actor, AppError, Hub};
+use super::{identity, key_cases, referrals::View, written::Document, Actor, AppError, Hub};
 use crate::{
     documents::table::{self, Table},
     domain::{
@@ -104,12 +104,17 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
         let histories = by_referral(hub.store.history(&ids).await?, |e| e.referral_id);
         let deadlines = by_referral(hub.store.deadlines(&ids).await?, |d| d.referral_id);
         let numbers: HashMap<_, _> = hub.store.document_numbers(&ids).await?.into_iter().collect();
+        let visits = by_referral(hub.store.visits(&ids).await?, |v| v.referral_id);
+        let cases: Vec<Uuid> = chunk.iter().map(|r| r.case_id).collect();
+        let keys: HashMap<_, _> = hub.store.key_cases(&cases).await?.into_iter().map(|k| (k.case_id, k)).collect();
         for referral in chunk {
             let entry = Entry {
                 referral,
                 history: histories.get(&referral.id).map_or(&[], Vec::as_slice),
                 deadlines: deadlines.get(&referral.id).map_or(&[], Vec::as_slice),
                 number: numbers.get(&referral.id),
+                visits: visits.get(&referral.id).map_or(&[], Vec::as_slice),
+                key: keys.get(&referral.case_id),
             };
             rows.push(ledger::row(rows.len() + 1, &entry, masked, &directory, today, &calendar));
         }
@@ -134,11 +139,12 @@ pub async fn figures(hub: &Hub, actor: &Actor, period: &Period) -> Result<Figure
     let member = (actor.caller.role != Role::Office).then(|| actor.caller.code.clone());
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
     let before = period.a_year_before();
-    // The three are read at once, each on a connection of its own.
-    let (this, earlier, overdue) = tokio::join!(
+    // The four are read at once, each on a connection of its own.
+    let (this, earlier, overdue, key_cases) = tokio::join!(
         hub.store.figure_counts(member.as_ref(), period, today),
         hub.store.figure_counts(member.as_ref(), &before, today),
         hub.store.overdue(member.as_ref(), today),
+        key_cases::lines(hub, period, member.as_ref()),
     );
     Ok(Figures {
         period: *period,
@@ -147,6 +153,7 @@ pub async fn figures(hub: &Hub, actor: &Actor, period: &Period) -> Result<Figure
         before: Tally::of(&earlier?, &calendar),
         overdue: overdue?,
         today,
+        key_cases: key_cases?,
     })
 }
 
@@ -156,6 +163,17 @@ pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Resul
     let directory = hub.directory.now();
     let (this, before) = (figures.period.label(), figures.period.a_year_before().label());
     let headers = ["类别", "指标", &this, &before, "同比"].map(str::to_owned).to_vec();
+    let name = |m: &MemberCode| directory.get(m).map_or_else(|| m.to_string(), |d| d.short_name.clone());
+    let key_cases = figures.key_cases.iter().enumerate().map(|(n, k)| {
+        let members = k.members.iter().map(name).collect::<Vec<_>>().join("、");
+        vec![
+            ledger::Cell::Text("重点救助对象名单".to_owned()),
+            ledger::Cell::Text(format!("{}. {members}：{}", n + 1, k.mark.reason)),
+            ledger::Cell::Text(format!("移送 {} 件，未办结 {} 件", k.referrals, k.open)),
+            ledger::Cell::Empty,
+            ledger::Cell::Text(format!("{} {} 标记", name(&k.mark.marked_by), local_date(k.mark.marked_at))),
+        ]
+    });
     let rows: Vec<Vec<ledger::Cell>> = figures
         .lines(&directory)
         .iter()
@@ -173,6 +191,7 @@ pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Resul
                 ledger::Cell::Text(line.change_text()),
             ]
         })
+        .chain(key_cases)
         .collect();
     let title = report_title(figures, &directory);
     let table = Table {

@@ -13,6 +13,7 @@ use crate::{
         lifecycle::{self, Action},
         material::{self, Carried},
         referral::{Content, Referral, ReferralKind, Submission},
+        visit::VisitRecord,
         MemberCode, Role,
     },
     store::{Change, Commit, ListQuery, ListedDeadline, StoreError},
@@ -177,6 +178,7 @@ pub fn method(action: &Action) -> &'static str {
         Action::Return(_) => "Return",
         Action::Withdraw(_) => "Withdraw",
         Action::Comment(_) => "Comment",
+        Action::Visit { .. } => "Visit",
     }
 }
 
@@ -225,7 +227,17 @@ pub async fn act_with(
                 notices: t.notices,
                 deadlines,
             };
-            let commit = Commit { changes: vec![change], links, ..Commit::default() };
+            let visits = match action {
+                Action::Visit { visit, .. } => vec![VisitRecord {
+                    referral_id: id,
+                    version: change.referral.version,
+                    by: actor.caller.code.clone(),
+                    at: now,
+                    visit: visit.clone(),
+                }],
+                _ => Vec::new(),
+            };
+            let commit = Commit { changes: vec![change], links, visits, ..Commit::default() };
             Ok(Plan { detail: materials::detail(files), ..Plan::new(commit, answer) })
         })
     })
@@ -240,6 +252,8 @@ pub struct Shown {
     pub deadlines: Vec<ListedDeadline>,
     /// The files it carries, as the reader sees them.
     pub files: Vec<Carried>,
+    /// Its follow-up visits, in the order made.
+    pub visits: Vec<VisitRecord>,
     pub view: View,
 }
 
@@ -262,7 +276,8 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
         })
         .collect();
     let files = materials::shown(hub.store.carried(&[id]).await?, View::of(actor));
-    Ok(Shown { referral, history, deadlines, files, view: View::of(actor) })
+    let visits = hub.store.visits(&[id]).await?;
+    Ok(Shown { referral, history, deadlines, files, visits, view: View::of(actor) })
 }
 
 /// A page of referrals, and whether more follow.

@@ -16,7 +16,7 @@ use crate::{
         case::CaseState,
         money,
         referral::State,
-        vocabulary::{AidKind, Need, Outcome, RefusalGround},
+        vocabulary::{AidKind, Need, Outcome, RefusalGround, VisitEffect, VisitMethod},
     },
     proto as pb,
 };
@@ -122,6 +122,31 @@ enum MemberCommand {
         #[arg(long = "attach")]
         attach: Vec<PathBuf>,
     },
+    /// 回访 — records a follow-up visit of a referral you granted aid on.
+    Visit {
+        id: String,
+        /// The day of the visit, YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+        /// `phone` (电话), `home` (上门) or `at_unit` (到单位).
+        #[arg(long)]
+        method: String,
+        /// 回访人.
+        #[arg(long)]
+        visitor: String,
+        /// 回访情况: what the visit found.
+        #[arg(long)]
+        findings: String,
+        /// The aid is not (yet) in place.
+        #[arg(long)]
+        aid_not_in_place: bool,
+        /// `marked` (明显改善), `some` (有所改善) or `none` (未改善).
+        #[arg(long)]
+        effect: String,
+        /// The person needs another referral.
+        #[arg(long)]
+        another_referral: bool,
+    },
     /// The files a referral carries.
     Attachments { id: String },
     /// Downloads a file of a referral; written only if it arrives whole and matches its
@@ -143,6 +168,9 @@ enum MemberCommand {
     Ledger(super::records::LedgerArgs),
     /// Your figures of a period beside the year before; `--out` saves them as a table.
     Figures(super::records::FiguresArgs),
+    /// The procuratorate: marks a case for the joint meeting's study (重点救助对象), or
+    /// removes the mark (`--unmark`).
+    KeyCase(super::records::KeyCaseArgs),
     /// A case's dossier for 归档 (zip): letters, files, history, audit excerpt.
     Dossier {
         case: String,
@@ -358,11 +386,10 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Show { id } => {
             let found = client.get(&id).await.map_err(explain)?;
-            let referral = found.referral.unwrap_or_default();
             if json {
-                print_json(&render::referral_json(&referral));
+                print_json(&render::referral_json(&found.referral.clone().unwrap_or_default()));
             } else {
-                print!("{}", render::referral_details(&referral, &found.history, &found.deadlines, &names));
+                print!("{}", render::referral_details(&found, &names));
             }
         }
         MemberCommand::Case { id } => {
@@ -401,6 +428,19 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             let attachments = upload_all(&client, &attach).await?;
             show(&client.comment_with(&id, &text, attachments).await.map_err(explain)?)
         }
+        MemberCommand::Visit { id, on, method, visitor, findings, aid_not_in_place, effect, another_referral } => {
+            let visit = pb::Visit {
+                visited_on: on,
+                method: code_of("method", &method, VisitMethod::from_code)?.number(),
+                visitor,
+                findings,
+                aid_in_place: !aid_not_in_place,
+                effect: code_of("effect", &effect, VisitEffect::from_code)?.number(),
+                another_referral,
+                ..Default::default()
+            };
+            show(&client.visit(&id, visit).await.map_err(explain)?)
+        }
         MemberCommand::Attachments { id } => {
             let files = client.attachments(&id).await.map_err(explain)?;
             if json {
@@ -419,6 +459,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Ledger(args) => super::records::save_ledger(&client, args).await?,
         MemberCommand::Figures(args) => super::records::show_figures(&client, args, json).await?,
+        MemberCommand::KeyCase(args) => super::records::key_case(&client, args, json).await?,
         MemberCommand::Dossier { case, out } => {
             let saved = client.save_dossier(&case, &out).await.map_err(explain)?;
             println!("{}  {} bytes", saved.path.display(), saved.bytes);

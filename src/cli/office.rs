@@ -28,7 +28,8 @@ struct Filter {
     /// Only this member's deadlines.
     #[arg(long)]
     member: Option<String>,
-    /// Only this kind: `send`, `start`, `feedback` or `urgent`.
+    /// Only this kind: `send`, `start`, `feedback`, `urgent` or `visit` (the follow-up
+    /// visits, listed apart from the statutory periods).
     #[arg(long)]
     kind: Option<String>,
     /// Only those due on or after this day (YYYY-MM-DD).
@@ -57,7 +58,7 @@ enum OfficeCommand {
     /// 催办 — reminds the member responsible for a deadline.
     Remind {
         referral_id: String,
-        /// `send`, `start`, `feedback` or `urgent`.
+        /// `send`, `start`, `feedback`, `urgent` or `visit`.
         #[arg(long)]
         kind: String,
         #[arg(long)]
@@ -68,6 +69,9 @@ enum OfficeCommand {
     /// The figures for the joint meeting (Art. 23) of a period beside the year before,
     /// as a readable table, `--json`, or a file with `--out`.
     Figures(super::records::FiguresArgs),
+    /// Marks a case for the joint meeting's study (重点救助对象), or removes the mark
+    /// (`--unmark`).
+    KeyCase(super::records::KeyCaseArgs),
     /// Streams the office's deadline events (missed, moved), from `--after N` or the
     /// last acknowledgement.
     Watch {
@@ -77,7 +81,8 @@ enum OfficeCommand {
 }
 
 fn kind(raw: &str) -> anyhow::Result<DeadlineKind> {
-    DeadlineKind::from_code(raw).ok_or_else(|| anyhow::anyhow!("kind: {raw:?} is not send, start, feedback or urgent"))
+    DeadlineKind::from_code(raw)
+        .ok_or_else(|| anyhow::anyhow!("kind: {raw:?} is not send, start, feedback, urgent or visit"))
 }
 
 impl Filter {
@@ -121,6 +126,10 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
             super::records::show_figures(&client, args, json).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        OfficeCommand::KeyCase(args) => {
+            super::records::key_case(&client, args, json).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         OfficeCommand::Watch { after } => {
             let mut stream = client.watch(after).await.map_err(explain)?;
             while let Some(event) = stream.next().await {
@@ -137,9 +146,18 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
             "deadlines": listed.deadlines.iter().map(render::deadline_json).collect::<Vec<_>>(),
         }));
     } else {
+        // The follow-up visits are the opinion's practice, not a statutory period: apart.
+        let visit = pb::DeadlineKind::Visit as i32;
+        let (visits, statutory): (Vec<_>, Vec<_>) = listed.deadlines.iter().partition(|d| d.kind == visit);
         println!("今日 {}，共 {} 项", listed.today, listed.deadlines.len());
-        for d in &listed.deadlines {
+        for d in &statutory {
             println!("{}", render::deadline_line(d, &names));
+        }
+        if !visits.is_empty() {
+            println!("回访（非法定期限）{} 项", visits.len());
+            for d in &visits {
+                println!("{}", render::deadline_line(d, &names));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -79,6 +79,40 @@ pub struct FiguresArgs {
     format: String,
 }
 
+/// `key-case`: marks a case for the joint meeting's study, or removes the mark.
+#[derive(Args)]
+pub struct KeyCaseArgs {
+    /// The case's id.
+    case: String,
+    /// Why the case needs the meeting's study (say why, not who: the office reads it).
+    #[arg(long, required_unless_present = "unmark")]
+    reason: Option<String>,
+    /// Remove the mark instead.
+    #[arg(long, conflicts_with = "reason")]
+    unmark: bool,
+}
+
+/// Marks or unmarks a case and says so.
+pub async fn key_case(client: &Client, args: KeyCaseArgs, json: bool) -> anyhow::Result<()> {
+    match args.reason {
+        Some(reason) if !args.unmark => {
+            let mark = client.mark_key_case(&args.case, &reason).await.map_err(explain)?;
+            if json {
+                print_json(&json!({"case_id": mark.case_id, "reason": mark.reason, "marked_by": mark.marked_by}));
+            } else {
+                println!("{} 已标记为重点救助对象：{}", mark.case_id, mark.reason);
+            }
+        }
+        _ => {
+            client.unmark_key_case(&args.case).await.map_err(explain)?;
+            if !json {
+                println!("{} 已取消重点救助对象标记", args.case);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// How wide `text` shows in a terminal: CJK characters take two columns.
 fn width(text: &str) -> usize {
     text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
@@ -96,7 +130,9 @@ fn figures_json(f: &pb::Figures) -> Value {
                "persons": s.persons, "one_plus_n_cases": s.one_plus_n_cases, "outcomes": s.outcomes,
                "refusal_grounds": s.refusal_grounds, "granted_fen": s.granted_fen,
                "amounts": s.amounts.iter().map(|a| json!({"aid": a.aid, "count": a.count, "fen": a.fen})).collect::<Vec<_>>(),
-               "priority_groups": s.priority_groups,
+               "priority_groups": s.priority_groups, "key_cases": s.key_cases,
+               "visits": s.visits.map(|v| json!({"visits": v.visits, "aid_in_place": v.aid_in_place,
+                                                 "another_referral": v.another_referral, "effects": v.effects})),
                "days_to_start": s.days_to_start.map(|d| json!({"count": d.count, "median": d.median, "p90": d.p90})),
                "days_to_feedback": s.days_to_feedback.map(|d| json!({"count": d.count, "median": d.median, "p90": d.p90}))})
     };
@@ -107,6 +143,9 @@ fn figures_json(f: &pb::Figures) -> Value {
         "this_period": set(&f.this_period),
         "year_before": set(&f.year_before),
         "overdue_now": f.overdue_now.iter().map(|o| json!({"member": o.member, "kind": o.kind, "count": o.count})).collect::<Vec<_>>(),
+        "key_cases": f.key_cases.iter().map(|k| json!({"case_id": k.case_id, "reason": k.reason, "marked_by": k.marked_by,
+                                                      "members": k.members, "referrals": k.referrals,
+                                                      "open_referrals": k.open_referrals})).collect::<Vec<_>>(),
         "lines": f.lines.iter().map(|l| json!({"section": l.section, "label": l.label, "this_period": l.this_period,
                                               "year_before": l.year_before, "change": l.change})).collect::<Vec<_>>(),
     })
@@ -151,7 +190,23 @@ pub async fn show_figures(client: &Client, args: FiguresArgs, json: bool) -> any
             line.change
         );
     }
-    let overdue: u64 = figures.overdue_now.iter().map(|o| o.count).sum();
-    println!("\n截至 {}，逾期未办的期限 {overdue} 项", figures.today);
+    if !figures.key_cases.is_empty() {
+        println!("\n重点救助对象（提请联席会议研究）");
+        for (n, k) in figures.key_cases.iter().enumerate() {
+            println!(
+                "  {}. {}  {}  移送 {} 件，未办结 {} 件  标记：{}",
+                n + 1,
+                k.members.join("、"),
+                k.reason,
+                k.referrals,
+                k.open_referrals,
+                k.marked_by
+            );
+        }
+    }
+    let visit = pb::DeadlineKind::Visit as i32;
+    let overdue: u64 = figures.overdue_now.iter().filter(|o| o.kind != visit).map(|o| o.count).sum();
+    let visits: u64 = figures.overdue_now.iter().filter(|o| o.kind == visit).map(|o| o.count).sum();
+    println!("\n截至 {}，逾期未办的法定期限 {overdue} 项；逾期未回访 {visits} 件", figures.today);
     Ok(())
 }

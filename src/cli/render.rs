@@ -12,7 +12,7 @@ use crate::{
         lifecycle::NoticeKind,
         money,
         referral::{ReferralKind, State},
-        vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation},
+        vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation, VisitEffect, VisitMethod},
     },
     proto as pb,
 };
@@ -83,12 +83,10 @@ pub fn referral_line(r: &pb::Referral, names: &Names) -> String {
 }
 
 /// A referral in full, for people.
-pub fn referral_details(
-    r: &pb::Referral,
-    history: &[pb::ReferralEvent],
-    deadlines: &[pb::Deadline],
-    names: &Names,
-) -> String {
+pub fn referral_details(found: &pb::GetReferralResponse, names: &Names) -> String {
+    let default = pb::Referral::default();
+    let r = found.referral.as_ref().unwrap_or(&default);
+    let (history, deadlines) = (&found.history, &found.deadlines);
     let mut out = String::new();
     let mut line = |label: &str, value: String| {
         if !value.is_empty() {
@@ -140,6 +138,22 @@ pub fn referral_details(
         out.push_str("期限\n");
         for d in deadlines {
             out.push_str(&format!("  {}\n", deadline_line(d, names)));
+        }
+    }
+    if !found.visits.is_empty() {
+        out.push_str("回访\n");
+        for v in &found.visits {
+            out.push_str(&format!(
+                "  {}  {}  {}（{}）  救助措施{}  {}{}  {}\n",
+                v.visited_on,
+                VisitMethod::from_number(v.method).map_or("", VisitMethod::label),
+                v.visitor,
+                names.member(&v.by),
+                if v.aid_in_place { "到位" } else { "未到位" },
+                VisitEffect::from_number(v.effect).map_or("", VisitEffect::label),
+                if v.another_referral { "  需再次移送" } else { "" },
+                v.findings
+            ));
         }
     }
     if !history.is_empty() {

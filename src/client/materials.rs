@@ -205,6 +205,20 @@ impl Client {
         Ok(self.records.clone().get_figures(request).await?.into_inner())
     }
 
+    /// The office, or the procuratorate for its own cases: marks a case for the joint
+    /// meeting's study (重点救助对象) with the reason.
+    pub async fn mark_key_case(&self, case_id: &str, reason: &str) -> Result<pb::KeyCase, Status> {
+        let request = pb::MarkKeyCaseRequest { case_id: case_id.to_owned(), reason: reason.to_owned() };
+        Ok(self.records.clone().mark_key_case(request).await?.into_inner())
+    }
+
+    /// Removes a case's mark.
+    pub async fn unmark_key_case(&self, case_id: &str) -> Result<(), Status> {
+        let request = pb::UnmarkKeyCaseRequest { case_id: case_id.to_owned() };
+        self.records.clone().unmark_key_case(request).await?;
+        Ok(())
+    }
+
     /// Saves the figures of `period` as a table (`format`) to `out`, or into directory `out`.
     pub async fn save_figures(&self, period: pb::Period, format: pb::TableFormat, out: &Path) -> Result<Saved, Status> {
         let request = pb::ExportFiguresRequest { period: Some(period), format: format as i32 };

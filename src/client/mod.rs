@@ -269,6 +269,19 @@ impl Client {
         .await
     }
 
+    /// 回访 — a follow-up visit by the member that granted aid.
+    pub async fn visit(&self, referral_id: &str, visit: pb::Visit) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::VisitRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                visit: Some(visit.clone()),
+            },
+            |c, q| async move { c.referrals.clone().visit(q).await },
+        )
+        .await
+    }
+
     /// The inbox after `after_seq` (after the last acknowledgement when `None`), then
     /// live events.
     pub async fn subscribe(&self, after_seq: Option<u64>) -> Result<Streaming<pb::InboxEvent>, Status> {

@@ -7,19 +7,23 @@
 //! | start (启动) | recipient | delivery | 启动程序 |
 //! | feedback (反馈) | recipient | the conclusion date | 反馈 |
 //! | urgent (紧急签收) | the procuratorate | delivery of an urgent clue | 签收 |
+//! | visit (回访) | the member that granted aid | the conclusion, when aid was granted | 回访 |
 //!
 //! The urgent acknowledgement is a hub policy, not a statute: by default the clue must be
-//! received by the end of the first working day after delivery.
+//! received by the end of the first working day after delivery. The follow-up visit is
+//! the opinion's practice (Art. 25), not a statutory period: by default three months
+//! after the conclusion, and listed apart from the others.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    calendar::Calendar,
+    calendar::{Calendar, Reckoned},
     date::local_date,
     history::EntryKind,
     referral::{Referral, ReferralKind},
+    visit::VisitAfter,
     MemberCode,
 };
 
@@ -31,11 +35,26 @@ pub struct Policy {
     pub statutory_days: u32,
     /// Receipt of an urgent clue (Art. 20 ¶2, 立即告知); a hub policy.
     pub urgent_days: u32,
+    /// The follow-up visit after aid was granted (Art. 25); a hub policy.
+    pub visit_after: VisitAfter,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { statutory_days: 5, urgent_days: 1 }
+        Self { statutory_days: 5, urgent_days: 1, visit_after: VisitAfter::default() }
+    }
+}
+
+impl Policy {
+    /// The due date of a deadline of `kind` running from `trigger`.
+    fn due(&self, kind: DeadlineKind, trigger: NaiveDate, calendar: &Calendar) -> Reckoned<NaiveDate> {
+        match kind {
+            DeadlineKind::Urgent => calendar.add_working_days(trigger, self.urgent_days),
+            DeadlineKind::Visit => self.visit_after.due(trigger, calendar),
+            DeadlineKind::Send | DeadlineKind::Start | DeadlineKind::Feedback => {
+                calendar.add_working_days(trigger, self.statutory_days)
+            }
+        }
     }
 }
 
@@ -50,11 +69,23 @@ pub enum DeadlineKind {
     Feedback = 3,
     /// 紧急签收 — an urgent clue is received at once (Art. 20 ¶2; hub policy).
     Urgent = 4,
+    /// 回访 — the follow-up visit after aid was granted (Art. 25; hub policy).
+    Visit = 5,
 }
 
 impl DeadlineKind {
-    pub const ALL: [DeadlineKind; 4] =
+    pub const ALL: [DeadlineKind; 5] =
+        [DeadlineKind::Send, DeadlineKind::Start, DeadlineKind::Feedback, DeadlineKind::Urgent, DeadlineKind::Visit];
+
+    /// The periods of Art. 19–21 and the urgent acknowledgement: all but the visit,
+    /// which is listed apart.
+    pub const STATUTORY: [DeadlineKind; 4] =
         [DeadlineKind::Send, DeadlineKind::Start, DeadlineKind::Feedback, DeadlineKind::Urgent];
+
+    /// Whether it is one of [`DeadlineKind::STATUTORY`].
+    pub fn is_statutory(self) -> bool {
+        self != DeadlineKind::Visit
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -62,6 +93,7 @@ impl DeadlineKind {
             DeadlineKind::Start => "start",
             DeadlineKind::Feedback => "feedback",
             DeadlineKind::Urgent => "urgent",
+            DeadlineKind::Visit => "visit",
         }
     }
 
@@ -71,6 +103,7 @@ impl DeadlineKind {
             DeadlineKind::Start => "启动期限",
             DeadlineKind::Feedback => "反馈期限",
             DeadlineKind::Urgent => "紧急签收期限",
+            DeadlineKind::Visit => "回访期限",
         }
     }
 
@@ -165,10 +198,10 @@ impl Deadline {
         kind: DeadlineKind,
         responsible: &MemberCode,
         trigger: NaiveDate,
-        days: u32,
+        policy: &Policy,
         calendar: &Calendar,
     ) -> Self {
-        let due = calendar.add_working_days(trigger, days);
+        let due = policy.due(kind, trigger, calendar);
         Deadline {
             referral_id: referral.id,
             case_id: referral.case_id,
@@ -227,11 +260,7 @@ impl Deadline {
         if self.state == DeadlineState::Cancelled || self.closed_on.is_some() {
             return None;
         }
-        let days = match self.kind {
-            DeadlineKind::Urgent => policy.urgent_days,
-            _ => policy.statutory_days,
-        };
-        let due = calendar.add_working_days(self.trigger, days);
+        let due = policy.due(self.kind, self.trigger, calendar);
         if due.value == self.due && due.provisional == self.provisional {
             return None;
         }
@@ -253,26 +282,18 @@ pub fn on_submit(referral: &Referral, calendar: &Calendar, policy: &Policy) -> V
     let content = &referral.content;
     let mut deadlines = Vec::new();
     if let Some(trigger) = content.investigation_ended_on.or(content.discovered_on) {
-        let mut send =
-            Deadline::open(referral, DeadlineKind::Send, &referral.sender, trigger, policy.statutory_days, calendar);
+        let mut send = Deadline::open(referral, DeadlineKind::Send, &referral.sender, trigger, policy, calendar);
         send.meet(delivered);
         deadlines.push(send);
     }
-    deadlines.push(Deadline::open(
-        referral,
-        DeadlineKind::Start,
-        &referral.recipient,
-        delivered,
-        policy.statutory_days,
-        calendar,
-    ));
+    deadlines.push(Deadline::open(referral, DeadlineKind::Start, &referral.recipient, delivered, policy, calendar));
     if referral.kind == ReferralKind::JudicialClue && content.urgent {
         deadlines.push(Deadline::open(
             referral,
             DeadlineKind::Urgent,
             &referral.recipient,
             delivered,
-            policy.urgent_days,
+            policy,
             calendar,
         ));
     }
@@ -303,6 +324,7 @@ pub fn on_act(
             EntryKind::Received => settle(DeadlineKind::Urgent, &|d| d.meet(today)),
             EntryKind::Started => settle(DeadlineKind::Start, &|d| d.meet(today)),
             EntryKind::FedBack => settle(DeadlineKind::Feedback, &|d| d.meet(today)),
+            EntryKind::Visited => settle(DeadlineKind::Visit, &|d| d.meet(today)),
             EntryKind::Returned | EntryKind::Withdrawn => {
                 // Nothing waits for an act any more: an open deadline is cancelled, a
                 // missed one stays missed in the record, closed on this day.
@@ -323,13 +345,17 @@ pub fn on_act(
                 DeadlineKind::Feedback,
                 &referral.recipient,
                 conclusion.concluded_on,
-                policy.statutory_days,
+                policy,
                 calendar,
             );
             if entries.contains(&EntryKind::FedBack) {
                 feedback.meet(today);
             }
             changed.push(feedback);
+            if conclusion.outcome.granted() {
+                let (by, on) = (&referral.recipient, conclusion.concluded_on);
+                changed.push(Deadline::open(referral, DeadlineKind::Visit, by, on, policy, calendar));
+            }
         }
     }
     changed.retain(|d| !existing.contains(d));

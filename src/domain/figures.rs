@@ -2,7 +2,8 @@
 //! a period, made into the figures the office reports — referrals and clues each way
 //! by member, distinct persons, 1+N cases, outcomes and refusal grounds, amounts by kind
 //! of aid, how each deadline kind was kept, working days to start and to feed back,
-//! priority groups — beside the same period a year before. No person is ever in them.
+//! priority groups, follow-up visits and their effect, the cases marked for the
+//! meeting's study — beside the same period a year before. No person is ever in them.
 
 use std::collections::BTreeMap;
 
@@ -12,10 +13,11 @@ use super::{
     calendar::Calendar,
     deadline::{DeadlineKind, DeadlineState},
     directory::Directory,
+    key_case::KeyCaseLine,
     money,
     period::Period,
     referral::ReferralKind,
-    vocabulary::{AidKind, Outcome, PriorityGroup, RefusalGround},
+    vocabulary::{AidKind, Outcome, PriorityGroup, RefusalGround, VisitEffect},
     MemberCode,
 };
 
@@ -57,6 +59,15 @@ pub struct Took {
     pub count: u64,
 }
 
+/// Follow-up visits alike in what they found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visited {
+    pub effect: VisitEffect,
+    pub aid_in_place: bool,
+    pub another_referral: bool,
+    pub count: u64,
+}
+
 /// What the store counts for a period: referrals by the day they were submitted,
 /// conclusions by their date, deadlines by their due date (ended) or the day they were
 /// met (took).
@@ -72,6 +83,10 @@ pub struct Counts {
     pub took: Vec<Took>,
     /// Referrals by the priority groups they named.
     pub priority: Vec<(Vec<PriorityGroup>, u64)>,
+    /// Follow-up visits by the day made.
+    pub visits: Vec<Visited>,
+    /// Cases marked for the joint meeting's study.
+    pub key_cases: u64,
 }
 
 /// How one member's deadlines of one kind were kept.
@@ -127,6 +142,14 @@ pub struct Tally {
     pub to_start: Days,
     pub to_feedback: Days,
     pub priority: BTreeMap<PriorityGroup, u64>,
+    /// Follow-up visits made.
+    pub visits: u64,
+    /// Of which the aid was found in place.
+    pub aid_in_place: u64,
+    /// Of which asked for another referral.
+    pub another_referral: u64,
+    pub effects: BTreeMap<VisitEffect, u64>,
+    pub key_cases: u64,
 }
 
 /// The median and 90th percentile of `samples` (value, how many), by nearest rank.
@@ -153,7 +176,18 @@ fn days(mut samples: Vec<(i64, u64)>) -> Days {
 impl Tally {
     /// The figures `counts` make, working days counted on `calendar`.
     pub fn of(counts: &Counts, calendar: &Calendar) -> Tally {
-        let mut t = Tally { persons: counts.persons, one_plus_n: counts.one_plus_n, ..Tally::default() };
+        let mut t = Tally {
+            persons: counts.persons,
+            one_plus_n: counts.one_plus_n,
+            key_cases: counts.key_cases,
+            ..Tally::default()
+        };
+        for v in &counts.visits {
+            t.visits += v.count;
+            t.aid_in_place += if v.aid_in_place { v.count } else { 0 };
+            t.another_referral += if v.another_referral { v.count } else { 0 };
+            *t.effects.entry(v.effect).or_default() += v.count;
+        }
         for f in &counts.flows {
             match f.kind {
                 ReferralKind::SocialAssistance => {
@@ -236,6 +270,8 @@ pub struct Figures {
     pub overdue: Vec<Overdue>,
     /// The day "overdue now" was counted.
     pub today: NaiveDate,
+    /// The cases marked for the meeting's study within the period, oldest mark first.
+    pub key_cases: Vec<KeyCaseLine>,
 }
 
 /// A figure's value.
@@ -366,14 +402,14 @@ impl Figures {
                 }
             }
         }
-        for kind in DeadlineKind::ALL {
+        for kind in DeadlineKind::STATUTORY {
             let (x, y) = (a.kept_of(kind), b.kept_of(kind));
             if x.total() + y.total() > 0 {
                 push("期限", format!("{}按期率", kind.label()), Value::Percent(x.rate()), Value::Percent(y.rate()));
             }
         }
         for m in in_directory_order(directory, a.kept.keys().chain(b.kept.keys()).map(|(m, _)| m)) {
-            for kind in DeadlineKind::ALL {
+            for kind in DeadlineKind::STATUTORY {
                 let key = (m.clone(), kind);
                 let rate = |t: &Tally| t.kept.get(&key).and_then(Kept::rate);
                 if rate(a).is_some() || rate(b).is_some() {
@@ -388,14 +424,33 @@ impl Figures {
         push("期限", "反馈用时第90百分位".into(), Value::Days(a.to_feedback.p90), Value::Days(b.to_feedback.p90));
         for group in PriorityGroup::ALL {
             let n = |t: &Tally| t.priority.get(group).copied().unwrap_or(0);
-            push("重点救助对象", format!("{}（件）", group.label()), count(n(a)), count(n(b)));
+            push("重点群体", format!("{}（件）", group.label()), count(n(a)), count(n(b)));
         }
+        let (x, y) = (a.kept_of(DeadlineKind::Visit), b.kept_of(DeadlineKind::Visit));
+        push("跟踪回访", "应回访（件，回访期限在本期届满）".into(), count(x.total()), count(y.total()));
+        push("跟踪回访", "按期回访（件）".into(), count(x.met), count(y.met));
+        push("跟踪回访", "逾期回访（件）".into(), count(x.late), count(y.late));
+        push("跟踪回访", "逾期未回访（件）".into(), count(x.missed), count(y.missed));
+        push("跟踪回访", "按期回访率".into(), Value::Percent(x.rate()), Value::Percent(y.rate()));
+        push("跟踪回访", "回访（次）".into(), count(a.visits), count(b.visits));
+        push("跟踪回访", "救助措施到位（次）".into(), count(a.aid_in_place), count(b.aid_in_place));
+        for effect in VisitEffect::ALL {
+            let n = |t: &Tally| t.effects.get(effect).copied().unwrap_or(0);
+            push("跟踪回访", format!("{}（次）", effect.label()), count(n(a)), count(n(b)));
+        }
+        push("跟踪回访", "需再次移送（次）".into(), count(a.another_referral), count(b.another_referral));
+        push("重点救助对象", "提请联席会议研究（件）".into(), count(a.key_cases), count(b.key_cases));
         lines
     }
 
-    /// Outstanding deadlines past due on [`Figures::today`], all together.
+    /// Outstanding statutory deadlines past due on [`Figures::today`], all together.
     pub fn overdue_total(&self) -> u64 {
-        self.overdue.iter().map(|o| o.count).sum()
+        self.overdue.iter().filter(|o| o.kind.is_statutory()).map(|o| o.count).sum()
+    }
+
+    /// Follow-up visits past due and not yet made on [`Figures::today`].
+    pub fn visits_overdue(&self) -> u64 {
+        self.overdue.iter().filter(|o| o.kind == DeadlineKind::Visit).map(|o| o.count).sum()
     }
 }
 

@@ -18,10 +18,12 @@ pub enum EntryKind {
     Returned = 6,
     Withdrawn = 7,
     Commented = 8,
+    /// 回访 — a follow-up visit after aid was granted; its note is what it found.
+    Visited = 9,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 9] = [
         EntryKind::Submitted,
         EntryKind::Received,
         EntryKind::Started,
@@ -30,6 +32,7 @@ impl EntryKind {
         EntryKind::Returned,
         EntryKind::Withdrawn,
         EntryKind::Commented,
+        EntryKind::Visited,
     ];
 
     pub fn code(self) -> &'static str {
@@ -42,6 +45,7 @@ impl EntryKind {
             EntryKind::Returned => "returned",
             EntryKind::Withdrawn => "withdrawn",
             EntryKind::Commented => "commented",
+            EntryKind::Visited => "visited",
         }
     }
 

@@ -1,8 +1,9 @@
 //! The ledger (台账, Art. 25): one row for each referral a member sent or received in a
 //! period, with the person, the case, the counterpart, the day of every step, each
 //! deadline with how it was kept and the working days it was late, the outcome and the
-//! aid granted. A member's ledger shows its people in full (they are its own); the
-//! office's covers every member, masked.
+//! aid granted, the follow-up visits, and whether the joint meeting marked the case for
+//! study. A member's ledger shows its people in full (they are its own); the office's
+//! covers every member, masked.
 
 use chrono::NaiveDate;
 
@@ -12,8 +13,10 @@ use super::{
     deadline::{Deadline, DeadlineKind, DeadlineState},
     directory::Directory,
     history::{EntryKind, HistoryEntry},
+    key_case::KeyCase,
     letter::DocumentNumber,
     referral::Referral,
+    visit::VisitRecord,
     MemberCode,
 };
 
@@ -44,12 +47,21 @@ impl Cell {
     }
 }
 
-/// What a row is made of: a referral with its history, deadlines and document number.
+/// What a row is made of: a referral with its history, deadlines, document number,
+/// follow-up visits and the mark of its case.
 pub struct Entry<'a> {
     pub referral: &'a Referral,
     pub history: &'a [HistoryEntry],
     pub deadlines: &'a [Deadline],
     pub number: Option<&'a DocumentNumber>,
+    pub visits: &'a [VisitRecord],
+    pub key: Option<&'a KeyCase>,
+}
+
+/// The three columns of a deadline: due date, how it was kept, working days late.
+fn deadline_headers(kind: DeadlineKind) -> [String; 3] {
+    let label = kind.label().trim_end_matches("期限");
+    [format!("{label}期限到期日"), format!("{label}期限情况"), format!("{label}超期工作日")]
 }
 
 /// The headers, in the order of [`row`]'s cells.
@@ -63,7 +75,7 @@ pub fn headers() -> Vec<String> {
         "当事人",
         "公民身份号码",
         "联系电话",
-        "重点救助对象",
+        "重点群体",
         "救助情形",
         "救助需求",
         "案号",
@@ -77,11 +89,15 @@ pub fn headers() -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec();
-    for kind in DeadlineKind::ALL {
-        let label = kind.label().trim_end_matches("期限");
-        headers.extend([format!("{label}期限到期日"), format!("{label}期限情况"), format!("{label}超期工作日")]);
+    for kind in DeadlineKind::STATUTORY {
+        headers.extend(deadline_headers(kind));
     }
     headers.extend(["办结结果", "救助种类", "救助金额（元）", "不予救助理由"].map(str::to_owned));
+    headers.extend(deadline_headers(DeadlineKind::Visit));
+    headers.extend(
+        ["回访次数", "末次回访日期", "回访方式", "救助措施是否到位", "救助效果", "需再次移送", "联席会议重点救助对象"]
+            .map(str::to_owned),
+    );
     headers
 }
 
@@ -145,15 +161,12 @@ pub fn row(
         Cell::date(day_of(&[EntryKind::FedBack])),
         Cell::date(day_of(&[EntryKind::Returned, EntryKind::Withdrawn])),
     ];
-    for kind in DeadlineKind::ALL {
-        match entry.deadlines.iter().find(|d| d.kind == kind) {
-            Some(d) => cells.extend([
-                Cell::Date(d.due),
-                Cell::text(kept(d, today)),
-                Cell::Number(d.working_days_late(today, calendar)),
-            ]),
-            None => cells.extend([Cell::Empty, Cell::Empty, Cell::Empty]),
-        }
+    let deadline = |kind: DeadlineKind| match entry.deadlines.iter().find(|d| d.kind == kind) {
+        Some(d) => [Cell::Date(d.due), Cell::text(kept(d, today)), Cell::Number(d.working_days_late(today, calendar))],
+        None => [Cell::Empty, Cell::Empty, Cell::Empty],
+    };
+    for kind in DeadlineKind::STATUTORY {
+        cells.extend(deadline(kind));
     }
     match &r.conclusion {
         Some(k) => cells.extend([
@@ -164,6 +177,22 @@ pub fn row(
         ]),
         None => cells.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]),
     }
+    cells.extend(deadline(DeadlineKind::Visit));
+    match entry.visits.last() {
+        Some(last) => {
+            let v = &last.visit;
+            cells.extend([
+                Cell::Number(entry.visits.len() as i64),
+                Cell::Date(v.visited_on),
+                Cell::text(v.method.label()),
+                Cell::text(if v.aid_in_place { "是" } else { "否" }),
+                Cell::text(v.effect.label()),
+                Cell::text(if v.another_referral { "是" } else { "否" }),
+            ]);
+        }
+        None => cells.extend([Cell::Number(0), Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]),
+    }
+    cells.push(Cell::text(entry.key.map(|k| k.reason.clone()).unwrap_or_default()));
     cells
 }
 
@@ -198,7 +227,8 @@ mod tests {
     #[test]
     fn every_deadline_kind_has_its_three_columns() {
         let headers = headers();
-        assert_eq!(headers.len(), 19 + 3 * DeadlineKind::ALL.len() + 4);
+        assert_eq!(headers.len(), 19 + 3 * DeadlineKind::ALL.len() + 4 + 7);
+        assert!(headers.contains(&"回访期限情况".to_owned()) && headers.contains(&"救助效果".to_owned()));
         assert!(headers.contains(&"启动期限情况".to_owned()));
         assert!(headers.contains(&"紧急签收超期工作日".to_owned()));
         let unique: std::collections::BTreeSet<_> = headers.iter().collect();

@@ -17,7 +17,8 @@ use super::{
     deadline::{Deadline, DeadlineKind},
     history::{EntryKind, HistoryEntry},
     referral::{Conclusion, Referral, ReferralKind, State, Submission},
-    vocabulary::Outcome,
+    visit::Visit,
+    vocabulary::{Outcome, VisitEffect, VisitMethod},
     Caller, DomainError, FieldViolation, MemberCode,
 };
 
@@ -38,6 +39,8 @@ pub enum Action {
     Withdraw(String),
     /// 补充材料 — a comment by either party.
     Comment(String),
+    /// 回访 — a follow-up visit by the member that granted aid, with what it found.
+    Visit { visit: Visit, findings: String },
 }
 
 impl Action {
@@ -51,6 +54,7 @@ impl Action {
             Action::Return(_) => "return",
             Action::Withdraw(_) => "withdraw",
             Action::Comment(_) => "comment",
+            Action::Visit { .. } => "visit",
         }
     }
 }
@@ -76,10 +80,12 @@ pub enum NoticeKind {
     AuditCheckpoint = 10,
     /// The directory of members changed; the note says how.
     DirectoryChanged = 11,
+    /// 回访 of a referral you sent: the other party visited the person.
+    Visited = 12,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 11] = [
+    pub const ALL: [NoticeKind; 12] = [
         NoticeKind::NewReferral,
         NoticeKind::StateChanged,
         NoticeKind::Feedback,
@@ -91,6 +97,7 @@ impl NoticeKind {
         NoticeKind::DeadlineMoved,
         NoticeKind::AuditCheckpoint,
         NoticeKind::DirectoryChanged,
+        NoticeKind::Visited,
     ];
 
     pub fn code(self) -> &'static str {
@@ -106,6 +113,7 @@ impl NoticeKind {
             NoticeKind::DeadlineMoved => "deadline_moved",
             NoticeKind::AuditCheckpoint => "audit_checkpoint",
             NoticeKind::DirectoryChanged => "directory_changed",
+            NoticeKind::Visited => "visited",
         }
     }
 
@@ -139,6 +147,7 @@ impl Notice {
             EntryKind::Submitted => (&referral.recipient, NoticeKind::NewReferral),
             EntryKind::Withdrawn => (&referral.recipient, NoticeKind::Withdrawn),
             EntryKind::FedBack => (&referral.sender, NoticeKind::Feedback),
+            EntryKind::Visited => (&referral.sender, NoticeKind::Visited),
             EntryKind::Commented if entry.actor == referral.sender => (&referral.recipient, NoticeKind::Comment),
             EntryKind::Commented => (&referral.sender, NoticeKind::Comment),
             EntryKind::Received | EntryKind::Started | EntryKind::Concluded | EntryKind::Returned => {
@@ -310,7 +319,12 @@ fn permitted(referral: &Referral, caller: &Caller, action: &Action) -> Result<()
     let is_recipient = caller.code == referral.recipient;
     let by_recipient = matches!(
         action,
-        Action::Receive | Action::Start | Action::Conclude { .. } | Action::Feedback(_) | Action::Return(_)
+        Action::Receive
+            | Action::Start
+            | Action::Conclude { .. }
+            | Action::Feedback(_)
+            | Action::Return(_)
+            | Action::Visit { .. }
     );
     if by_recipient && !is_recipient {
         return Err(DomainError::Forbidden(format!(
@@ -335,9 +349,14 @@ fn permitted(referral: &Referral, caller: &Caller, action: &Action) -> Result<()
         Action::Return(_) => matches!(from, State::Submitted | State::Received),
         Action::Withdraw(_) => matches!(from, State::Submitted | State::Received | State::Started),
         Action::Comment(_) => !from.is_closed(),
+        Action::Visit { .. } => matches!(from, State::Concluded | State::FedBack),
     };
     if !allowed {
         return Err(DomainError::WrongState { action: action.name(), current: from.code() });
+    }
+    let granted = referral.conclusion.as_ref().is_some_and(|c| c.outcome.granted());
+    if matches!(action, Action::Visit { .. }) && !granted {
+        return Err(DomainError::WrongState { action: action.name(), current: "concluded without aid" });
     }
     Ok(())
 }
@@ -360,6 +379,17 @@ pub fn allowed(referral: &Referral, caller: &Caller) -> Vec<&'static str> {
         Action::Return(String::new()),
         Action::Withdraw(String::new()),
         Action::Comment(String::new()),
+        Action::Visit {
+            visit: Visit {
+                visited_on: NaiveDate::MIN,
+                method: VisitMethod::Phone,
+                visitor: String::new(),
+                aid_in_place: true,
+                effect: VisitEffect::Marked,
+                another_referral: false,
+            },
+            findings: String::new(),
+        },
     ]
     .into_iter()
     .filter(|action| permitted(referral, caller, action).is_ok())
@@ -409,6 +439,10 @@ pub fn apply(
             steps.push((EntryKind::Withdrawn, State::Withdrawn, reason));
         }
         Action::Comment(text) => steps.push((EntryKind::Commented, from, text)),
+        Action::Visit { visit, findings } => {
+            check_visit(referral, &visit, now)?;
+            steps.push((EntryKind::Visited, from, findings));
+        }
     }
 
     let mut entries = Vec::with_capacity(steps.len());
@@ -427,6 +461,25 @@ pub fn apply(
     }
     let notices = entries.iter().map(|entry| Notice::for_entry(&next, entry)).collect();
     Ok(Transition { referral: next, entries, notices })
+}
+
+/// A visit falls between the conclusion and today.
+fn check_visit(referral: &Referral, visit: &Visit, now: DateTime<Utc>) -> Result<(), DomainError> {
+    let today = local_date(now);
+    if visit.visited_on > today {
+        return Err(FieldViolation::new(
+            "visit.visited_on",
+            format!("must not be in the future (today is {today} in China)"),
+        )
+        .into());
+    }
+    if let Some(concluded) = referral.conclusion.as_ref().map(|c| c.concluded_on) {
+        if visit.visited_on < concluded {
+            let rule = format!("{} is before the conclusion on {concluded}", visit.visited_on);
+            return Err(FieldViolation::new("visit.visited_on", rule).into());
+        }
+    }
+    Ok(())
 }
 
 /// A conclusion must fall between the start and today, and carry refusal grounds

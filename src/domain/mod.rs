@@ -16,6 +16,7 @@ pub mod error;
 pub mod figures;
 pub mod history;
 pub mod id;
+pub mod key_case;
 pub mod ledger;
 pub mod letter;
 pub mod lifecycle;
@@ -26,6 +27,7 @@ pub mod period;
 pub mod person;
 pub mod referral;
 pub mod request_id;
+pub mod visit;
 pub mod vocabulary;
 
 pub use caller::{Caller, Role};

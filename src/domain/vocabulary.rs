@@ -140,6 +140,31 @@ vocabulary! {
     }
 }
 
+impl Outcome {
+    /// Whether aid was granted, wholly or in part.
+    pub fn granted(self) -> bool {
+        matches!(self, Outcome::Granted | Outcome::PartiallyGranted)
+    }
+}
+
+vocabulary! {
+    /// 回访方式 — how a follow-up visit was made (Art. 25).
+    VisitMethod {
+        Phone = 1, "phone", "电话";
+        Home = 2, "home", "上门";
+        AtUnit = 3, "at_unit", "到单位";
+    }
+}
+
+vocabulary! {
+    /// 救助效果 — what a follow-up visit found the aid did.
+    VisitEffect {
+        Marked = 1, "marked", "明显改善";
+        Some = 2, "some", "有所改善";
+        None = 3, "none", "未改善";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -199,6 +199,23 @@ const TABLES: &[(&str, &[Column], &str)] = &[
     ),
     ("letter_numbers", &[Text("referral_id"), Text("sender"), Int("year"), Int("seq"), Text("prefix")], "referral_id"),
     (
+        "visits",
+        &[
+            Text("referral_id"),
+            Int("version"),
+            Text("visited_on"),
+            Text("method"),
+            Text("visitor"),
+            Bool("aid_in_place"),
+            Text("effect"),
+            Bool("another_referral"),
+            Text("by_member"),
+            Int("at"),
+        ],
+        "referral_id, version",
+    ),
+    ("key_cases", &[Text("case_id"), Text("reason"), Text("marked_by"), Int("marked_at")], "case_id"),
+    (
         "directory_versions",
         &[Int("version"), Int("at"), Text("actor"), Text("change"), Text("description"), Text("directory")],
         "version",

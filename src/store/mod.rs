@@ -27,6 +27,7 @@ use crate::domain::{
     directory::{Directory, DirectoryEntry},
     figures::{Counts, Overdue},
     history::HistoryEntry,
+    key_case::KeyCase,
     letter::DocumentNumber,
     lifecycle::Notice,
     material::{Attachment, Carried},
@@ -34,6 +35,7 @@ use crate::domain::{
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
     request_id::RequestId,
+    visit::VisitRecord,
     MemberCode,
 };
 use crate::keys::{stream, Keys};
@@ -135,6 +137,23 @@ pub struct ScheduleRecord {
     pub loaded_at: DateTime<Utc>,
 }
 
+/// A case marked for the joint meeting's study (again: the mark is replaced), or its
+/// mark removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCaseChange {
+    Mark(KeyCase),
+    Unmark(Uuid),
+}
+
+/// One referral of a case, as the figures' list of marked cases counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseReferral {
+    pub case_id: Uuid,
+    pub sender: MemberCode,
+    pub recipient: MemberCode,
+    pub state: State,
+}
+
 /// A version of the directory: the change that made it and the directory after it.
 #[derive(Debug, Clone)]
 pub struct DirectoryRecord {
@@ -167,6 +186,10 @@ pub struct Commit {
     pub upload: Option<Upload>,
     /// Files the changes attach to their referrals.
     pub links: Vec<Link>,
+    /// Follow-up visits the changes recorded, each with its history entry.
+    pub visits: Vec<VisitRecord>,
+    /// A case marked for the joint meeting's study, or unmarked.
+    pub key_case: Option<KeyCaseChange>,
     /// New referrals that get the next document number of their sender and year.
     pub numbering: Vec<Numbering>,
     pub at: DateTime<Utc>,
@@ -407,6 +430,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest version of every schedule loaded at run time.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+
+    /// The follow-up visits of referrals `ids`, each referral's in the order made.
+    async fn visits(&self, ids: &[Uuid]) -> Result<Vec<VisitRecord>, StoreError>;
+
+    /// The marks of cases `case_ids` (those marked).
+    async fn key_cases(&self, case_ids: &[Uuid]) -> Result<Vec<KeyCase>, StoreError>;
+
+    /// The cases marked within `period`, oldest mark first; only those `party` sent or
+    /// received a referral of, if named.
+    async fn key_cases_marked(&self, period: &Period, party: Option<&MemberCode>) -> Result<Vec<KeyCase>, StoreError>;
+
+    /// The referrals of cases `case_ids`, without their content.
+    async fn case_parties(&self, case_ids: &[Uuid]) -> Result<Vec<CaseReferral>, StoreError>;
 
     /// The newest version of the directory, if it was ever stored.
     async fn directory(&self) -> Result<Option<Directory>, StoreError>;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::{
-    extract::State,
+    extract::{RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -188,12 +188,59 @@ fn serving(directory: &Directory, need: Need) -> String {
     directory.suggest(&[need]).iter().map(|(m, _)| m.code.to_string()).collect::<Vec<_>>().join(" ")
 }
 
-pub async fn new_referral(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
-    form(&web, &visitor, ReferralKind::SocialAssistance, &Fields::default(), &[]).await
+pub async fn new_referral(
+    State(web): State<Web>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let fields = prefilled(&web, &visitor, query).await?;
+    form(&web, &visitor, ReferralKind::SocialAssistance, &fields, &[]).await
 }
 
-pub async fn new_clue(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
-    form(&web, &visitor, ReferralKind::JudicialClue, &Fields::default(), &[]).await
+pub async fn new_clue(
+    State(web): State<Web>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let fields = prefilled(&web, &visitor, query).await?;
+    form(&web, &visitor, ReferralKind::JudicialClue, &fields, &[]).await
+}
+
+/// A new form, or with `?from=ID` one filled from referral `ID` and its last visit
+/// that asked for another referral: the person, the situation and priority groups, the
+/// needs, the case number, and what the visit found.
+async fn prefilled(web: &Web, visitor: &Visitor, query: Option<String>) -> Result<Fields, WebError> {
+    let query = Fields::parse(query.unwrap_or_default().as_bytes());
+    let mut fields = Fields::default();
+    let from = match query.get("from") {
+        _ if !visitor.role().is_member() => return Ok(fields),
+        "" => return Ok(fields),
+        raw => Uuid::parse_str(raw).map_err(|_| WebError::NotFound)?,
+    };
+    let shown = app::referrals::get(&web.hub, &visitor.actor, from).await?;
+    let c = &shown.referral.content;
+    fields.set("person.name", &c.person.name);
+    fields.set("person.id_number", c.person.id_number.as_str());
+    fields.set("person.phone", &c.person.phone);
+    fields.set("person.address", &c.person.address);
+    fields.set("person.household", &c.person.household);
+    fields.set("case_reference", &c.case_reference);
+    for s in &c.situations {
+        fields.add("situations", s.code());
+    }
+    for g in &c.priority_groups {
+        fields.add("priority_groups", g.code());
+    }
+    for n in &c.needs {
+        fields.add("needs", n.code());
+    }
+    if let Some(visit) = shown.visits.iter().rev().find(|v| v.visit.another_referral) {
+        let found = shown.history.iter().find(|e| e.version == visit.version).map_or("", |e| e.note.as_str());
+        let on = visit.visit.visited_on;
+        fields.set("narrative", &format!("{on}回访发现需再次移送：{found}"));
+        fields.set("discovered_on", &on.to_string());
+    }
+    Ok(fields)
 }
 
 pub async fn submit_referral(State(web): State<Web>, posted: WithFiles) -> Result<Response, WebError> {

@@ -78,6 +78,7 @@ pub fn router(web: Web) -> Router {
         .route("/referrals/{id}/letter", get(materials::letter))
         .route("/cases/{id}/dossier", get(materials::dossier))
         .route("/referrals/{id}/reroute", post(referral::reroute))
+        .route("/referrals/{id}/key-case", post(referral::key_case))
         .route("/new/referral", get(forms::new_referral).post(forms::submit_referral).layer(with_files))
         .route("/new/clue", get(forms::new_clue).post(forms::submit_clue).layer(with_files))
         .route("/ledger", get(records::ledger))

@@ -32,6 +32,8 @@ pub struct Load {
     pub open: u32,
     pub due_soon: u32,
     pub overdue: u32,
+    pub visits_owed: u32,
+    pub visits_overdue: u32,
     pub on_time: String,
 }
 
@@ -55,6 +57,8 @@ pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Respon
             open: l.open,
             due_soon: l.due_soon,
             overdue: l.overdue,
+            visits_owed: l.visits_owed,
+            visits_overdue: l.visits_overdue,
             on_time: l.on_time_percent().map_or_else(|| "—".to_owned(), |p| format!("{p}%")),
         })
         .collect();
@@ -77,6 +81,13 @@ pub struct Chase {
     pub request_id: Uuid,
 }
 
+/// The statutory deadlines, or apart the follow-up visits.
+pub struct Section {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub chases: Vec<Chase>,
+}
+
 #[derive(Template)]
 #[template(path = "office_deadlines.html")]
 struct Deadlines {
@@ -85,7 +96,7 @@ struct Deadlines {
     members: Vec<Choice>,
     view: String,
     member: String,
-    chases: Vec<Chase>,
+    sections: Vec<Section>,
 }
 
 const VIEWS: [(&str, &str, DeadlineView); 3] = [
@@ -109,16 +120,20 @@ pub async fn deadlines(
     let filter = DeadlineFilter { responsible: responsible.clone(), limit: 500, ..DeadlineFilter::default() };
     let found = app::coordination::deadlines(&web.hub, &visitor.actor, view, filter).await?;
     let calendar = web.hub.calendar();
-    let chases = found
-        .deadlines
-        .iter()
-        .map(|d| Chase {
+    let (mut statutory, mut visits) = (Vec::new(), Vec::new());
+    for d in &found.deadlines {
+        let chase = Chase {
             referral: d.deadline.referral_id,
             kind_code: d.deadline.kind.code(),
             line: DeadlineLine::new(&web, d, found.today, &calendar),
             request_id: Uuid::new_v4(),
-        })
-        .collect();
+        };
+        if d.deadline.kind.is_statutory() { &mut statutory } else { &mut visits }.push(chase);
+    }
+    let sections = vec![
+        Section { id: "statutory", title: "法定期限", chases: statutory },
+        Section { id: "visits", title: "回访（非法定期限，单列）", chases: visits },
+    ];
     let views = VIEWS
         .iter()
         .map(|(code, label, _)| Choice { value: (*code).into(), label: (*label).into(), selected: *code == view_code })
@@ -133,7 +148,7 @@ pub async fn deadlines(
         members,
         view: view_code.to_owned(),
         member: query.get("member").to_owned(),
-        chases,
+        sections,
     })
 }
 

@@ -15,7 +15,7 @@ use super::{
     error::{violation_text, WebError},
     guard::{Fields, Visitor},
     materials::saved_as,
-    page::{html, Frame},
+    page::{html, member, Frame},
     Web,
 };
 use crate::{
@@ -188,7 +188,19 @@ struct FiguresPage {
     charts: Vec<Chart>,
     sections: Vec<Section>,
     overdue: u64,
+    visits_overdue: u64,
+    key_cases: Vec<KeyCaseRow>,
     errors: Vec<String>,
+}
+
+/// A case marked for the meeting's study, as the report lists it: no person in it.
+pub struct KeyCaseRow {
+    pub members: String,
+    pub reason: String,
+    pub referrals: u64,
+    pub open: u64,
+    pub marked_by: String,
+    pub marked_on: String,
 }
 
 fn headline(label: &'static str, line: Option<&Line>) -> Headline {
@@ -214,7 +226,7 @@ fn charts(figures: &Figures, directory: &crate::domain::directory::Directory) ->
         })
         .collect();
     let rate = |t: &Tally, kind| t.kept_of(kind).rate();
-    let kept = DeadlineKind::ALL
+    let kept = DeadlineKind::STATUTORY
         .iter()
         .filter(|&&kind| rate(a, kind).is_some() || rate(b, kind).is_some())
         .map(|&kind| {
@@ -230,10 +242,18 @@ fn charts(figures: &Figures, directory: &crate::domain::directory::Directory) ->
             (x + y > 0).then(|| (aid.label().to_owned(), x as f64, y as f64, money::yuan(x), money::yuan(y)))
         })
         .collect();
+    let effects = crate::domain::vocabulary::VisitEffect::ALL
+        .iter()
+        .filter_map(|effect| {
+            let (x, y) = (a.effects.get(effect).copied().unwrap_or(0), b.effects.get(effect).copied().unwrap_or(0));
+            (x + y > 0).then(|| (effect.label().to_owned(), x as f64, y as f64, x.to_string(), y.to_string()))
+        })
+        .collect();
     vec![
         Chart::new("各成员单位移送与线索（件）", members),
-        Chart::new("各类期限按期率", kept),
+        Chart::new("各类法定期限按期率", kept),
         Chart::new("救助金额（元）", amounts),
+        Chart::new("回访发现的救助效果（次）", effects),
     ]
 }
 
@@ -263,7 +283,21 @@ pub async fn figures(
         headline("司法救助线索（件）", find("司法救助线索（件）")),
         headline("涉及人数（人）", find("涉及人数（人，按身份证号去重）")),
         headline("救助金额", find("救助金额合计")),
+        headline("回访（次）", find("回访（次）")),
+        headline("重点救助对象（件）", find("提请联席会议研究（件）")),
     ];
+    let key_cases = figures
+        .key_cases
+        .iter()
+        .map(|k| KeyCaseRow {
+            members: k.members.iter().map(|m| member(&web, m)).collect::<Vec<_>>().join("、"),
+            reason: k.mark.reason.clone(),
+            referrals: k.referrals,
+            open: k.open,
+            marked_by: member(&web, &k.mark.marked_by),
+            marked_on: local_date(k.mark.marked_at).to_string(),
+        })
+        .collect();
     let mut sections: Vec<Section> = Vec::new();
     for line in lines.iter().cloned() {
         match sections.last_mut() {
@@ -284,6 +318,8 @@ pub async fn figures(
         charts: charts(&figures, &directory),
         sections,
         overdue: figures.overdue_total(),
+        visits_overdue: figures.visits_overdue(),
+        key_cases,
         errors,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

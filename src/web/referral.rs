@@ -28,11 +28,13 @@ use crate::{
     domain::{
         date::local_date,
         draft::{self, ConclusionInput},
+        key_case,
         lifecycle::{self, Action},
         money,
         referral::{Referral, State as ReferralState},
-        vocabulary::{AidKind, Outcome, RefusalGround},
-        DomainError, FieldViolation, MemberCode,
+        visit::{self, VisitInput},
+        vocabulary::{AidKind, Outcome, RefusalGround, VisitEffect, VisitMethod},
+        DomainError, FieldViolation, MemberCode, Role,
     },
 };
 
@@ -61,6 +63,19 @@ pub struct FileLine {
     pub by: String,
     /// Where a party downloads it; none for the office.
     pub href: Option<String>,
+}
+
+/// A follow-up visit as the page lists it.
+pub struct VisitLine {
+    pub visited_on: String,
+    pub method: &'static str,
+    pub visitor: String,
+    pub aid_in_place: &'static str,
+    pub effect: &'static str,
+    pub another_referral: bool,
+    /// What it found; empty for the office.
+    pub findings: String,
+    pub by: String,
 }
 
 /// A file uploaded with a refused form, carried again unless unchecked.
@@ -118,6 +133,12 @@ struct Page {
     dossier: Option<String>,
     deadlines: Vec<DeadlineLine>,
     acts: Vec<ActForm>,
+    visits: Vec<VisitLine>,
+    /// Where the visitor starts another referral of this person, when a visit asked
+    /// for one.
+    again: Option<String>,
+    methods: Vec<Choice>,
+    effects: Vec<Choice>,
     outcomes: Vec<Choice>,
     aids: Vec<Choice>,
     grounds: Vec<Choice>,
@@ -125,6 +146,12 @@ struct Page {
     reroute: Vec<Choice>,
     reroute_id: Uuid,
     reroute_errors: Vec<String>,
+    /// The mark of the case for the joint meeting's study: reason, by whom, when.
+    key_case: Option<(String, String, String)>,
+    /// Whether the visitor may mark the case (the office, the procuratorate).
+    may_mark: bool,
+    key_case_errors: Vec<String>,
+    key_case_reason: String,
     masked: bool,
 }
 
@@ -147,7 +174,8 @@ async fn render(
     refused: Option<Refused<'_>>,
 ) -> Result<Response, WebError> {
     let hub = &web.hub;
-    let Shown { referral: r, history, deadlines, files, view } = app::referrals::get(hub, &visitor.actor, id).await?;
+    let Shown { referral: r, history, deadlines, files, visits, view } =
+        app::referrals::get(hub, &visitor.actor, id).await?;
     let masked = view == View::Masked;
     let c = &r.content;
     let person = if masked {
@@ -229,6 +257,26 @@ async fn render(
         })
         .collect();
     let party = visitor.role().is_member();
+    let again = (party && visits.iter().any(|v| v.visit.another_referral)).then(|| {
+        let form = if visitor.role() == Role::Procuratorate { "referral" } else { "clue" };
+        format!("/new/{form}?from={}", r.id)
+    });
+    let visits = visits
+        .iter()
+        .map(|v| VisitLine {
+            visited_on: v.visit.visited_on.to_string(),
+            method: v.visit.method.label(),
+            visitor: v.visit.visitor.clone(),
+            aid_in_place: if v.visit.aid_in_place { "到位" } else { "未到位" },
+            effect: v.visit.effect.label(),
+            another_referral: v.visit.another_referral,
+            findings: match (masked, history.iter().find(|e| e.version == v.version)) {
+                (false, Some(e)) => e.note.clone(),
+                _ => String::new(),
+            },
+            by: member(web, &v.by),
+        })
+        .collect();
     let file_lines = files
         .iter()
         .map(|f| FileLine {
@@ -270,6 +318,14 @@ async fn render(
         })
         .collect();
     let chosen = |field: &str, value: &str| refused.as_ref().is_some_and(|f| f.fields.all(field).contains(&value));
+    let methods = VisitMethod::ALL
+        .iter()
+        .map(|m| Choice { value: m.code().into(), label: m.label().into(), selected: chosen("method", m.code()) })
+        .collect();
+    let effects = VisitEffect::ALL
+        .iter()
+        .map(|e| Choice { value: e.code().into(), label: e.label().into(), selected: chosen("effect", e.code()) })
+        .collect();
     let outcomes = Outcome::ALL
         .iter()
         .map(|o| Choice { value: o.code().into(), label: o.label().into(), selected: chosen("outcome", o.code()) })
@@ -302,7 +358,20 @@ async fn render(
     } else {
         Vec::new()
     };
+    let key_case = app::key_cases::of_case(hub, r.case_id)
+        .await?
+        .map(|k| (k.reason, member(web, &k.marked_by), local_date(k.marked_at).to_string()));
+    let may_mark = key_case::may_mark(visitor.caller()).is_ok();
+    let (key_case_errors, key_case_reason) = match &refused {
+        Some(refused) if refused.act == "key_case" => {
+            (refused.violations.iter().map(violation_text).collect(), refused.fields.get("reason").to_owned())
+        }
+        _ => (Vec::new(), String::new()),
+    };
     let mut flags = Vec::new();
+    if key_case.is_some() {
+        flags.push(("重点救助对象", "key"));
+    }
     if c.urgent {
         flags.push(("紧急", "urgent"));
     }
@@ -329,6 +398,10 @@ async fn render(
         dossier: party.then(|| format!("/cases/{}/dossier", r.case_id)),
         deadlines,
         acts,
+        visits,
+        again,
+        methods,
+        effects,
         outcomes,
         aids,
         grounds,
@@ -338,6 +411,10 @@ async fn render(
             Some(refused) if refused.act == "reroute" => refused.violations.iter().map(violation_text).collect(),
             _ => Vec::new(),
         },
+        key_case,
+        may_mark,
+        key_case_errors,
+        key_case_reason,
         masked,
     };
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -345,7 +422,8 @@ async fn render(
 }
 
 /// The fields of the act forms that are shown again after a refusal.
-const TYPED: [&str; 6] = ["concluded_on", "summary", "amount", "feedback", "reason", "text"];
+const TYPED: [&str; 9] =
+    ["concluded_on", "summary", "amount", "feedback", "reason", "text", "visited_on", "visitor", "findings"];
 
 /// The page; `?done=ACT` confirms an act just done.
 pub async fn page(
@@ -398,6 +476,18 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
         "return" => Ok(Action::Return(draft::note("reason", fields.get("reason"))?)),
         "withdraw" => Ok(Action::Withdraw(draft::note("reason", fields.get("reason"))?)),
         "comment" => Ok(Action::Comment(draft::note("text", fields.get("text"))?)),
+        "visit" => {
+            let (visit, findings) = visit::parse(VisitInput {
+                visited_on: fields.get("visited_on"),
+                method: VisitMethod::from_code(fields.get("method")).map_or(0, VisitMethod::number),
+                visitor: fields.get("visitor"),
+                findings: fields.get("findings"),
+                aid_in_place: fields.checked("aid_in_place"),
+                effect: VisitEffect::from_code(fields.get("effect")).map_or(0, VisitEffect::number),
+                another_referral: fields.checked("another_referral"),
+            })?;
+            Ok(Action::Visit { visit, findings })
+        }
         _ => Err(FieldViolation::new("act", "not an act of the life cycle").into()),
     }
 }
@@ -449,6 +539,31 @@ pub async fn reroute(State(web): State<Web>, Path(id): Path<String>, posted: Pos
         }
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
             let refused = Refused { act: "reroute", fields: &fields, violations };
+            render(&web, &visitor, id, "", Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks the case of referral `id` for the joint meeting's study, with the reason, or
+/// removes the mark (`act=unmark`); back to the referral's page.
+pub async fn key_case(State(web): State<Web>, Path(id): Path<String>, posted: Posted) -> Result<Response, WebError> {
+    let id = referral_id(&id)?;
+    let Posted { visitor, fields } = posted;
+    let shown = app::referrals::get(&web.hub, &visitor.actor, id).await?;
+    let case_id = shown.referral.case_id;
+    let done = if fields.get("act") == "unmark" {
+        app::key_cases::unmark(&web.hub, &visitor.actor, case_id).await.map(|()| "unmarked")
+    } else {
+        match key_case::reason(fields.get("reason")) {
+            Ok(reason) => app::key_cases::mark(&web.hub, &visitor.actor, case_id, reason).await.map(|_| "marked"),
+            Err(e) => Err(e.into()),
+        }
+    };
+    match done {
+        Ok(done) => Ok(Redirect::to(&format!("/referrals/{id}?done={done}")).into_response()),
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            let refused = Refused { act: "key_case", fields: &fields, violations };
             render(&web, &visitor, id, "", Some(refused)).await
         }
         Err(e) => Err(e.into()),

@@ -138,6 +138,7 @@ pub fn entry(kind: EntryKind) -> &'static str {
         EntryKind::Returned => "退回",
         EntryKind::Withdrawn => "撤回",
         EntryKind::Commented => "补充材料",
+        EntryKind::Visited => "回访",
     }
 }
 
@@ -154,6 +155,7 @@ pub fn notice(kind: NoticeKind) -> &'static str {
         NoticeKind::DeadlineMoved => "期限调整",
         NoticeKind::AuditCheckpoint => "审计检查点",
         NoticeKind::DirectoryChanged => "成员单位变更",
+        NoticeKind::Visited => "回访",
     }
 }
 
@@ -167,6 +169,7 @@ pub fn act(name: &str) -> &'static str {
         "return" => "退回",
         "withdraw" => "撤回",
         "comment" => "补充材料",
+        "visit" => "回访",
         _ => "操作",
     }
 }
@@ -181,6 +184,9 @@ pub fn done(name: &str) -> &'static str {
         "return" => "已退回。",
         "withdraw" => "已撤回。",
         "comment" => "补充材料已发送。",
+        "visit" => "回访已记录。",
+        "marked" => "已标记为重点救助对象。",
+        "unmarked" => "已取消重点救助对象标记。",
         "reroute" => "已改送其他单位。",
         "submitted" => "已移送。",
         "reminded" => "催办已发送。",

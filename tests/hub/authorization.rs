@@ -27,6 +27,7 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("ReferralService.Return", [true, true, false, false]),
     ("ReferralService.Withdraw", [true, true, false, false]),
     ("ReferralService.Comment", [true, true, false, false]),
+    ("ReferralService.Visit", [true, true, false, false]),
     ("InboxService.Subscribe", [true, true, true, false]),
     ("InboxService.Ack", [true, true, true, false]),
     ("DirectoryService.ListMembers", [true, true, true, true]),
@@ -53,6 +54,8 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("RecordsService.ExportLedger", [true, true, true, false]),
     ("RecordsService.GetFigures", [true, true, true, false]),
     ("RecordsService.ExportFigures", [true, true, true, false]),
+    ("RecordsService.MarkKeyCase", [true, false, true, false]),
+    ("RecordsService.UnmarkKeyCase", [true, false, true, false]),
 ];
 
 /// The referral `who` acts on with `rpc`: one where it is the party the act is for
@@ -120,6 +123,20 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             let request =
                 pb::WithdrawRequest { request_id: request_id(), referral_id: id, reason: "重复移送".into() };
             referrals.withdraw(request).await.map(drop)
+        }
+        "ReferralService.Visit" => {
+            // Not yet concluded: a party hears FAILED_PRECONDITION, anyone else is refused.
+            let visit = pb::Visit {
+                visited_on: "2026-09-01".into(),
+                method: pb::VisitMethod::Phone as i32,
+                visitor: "李明".into(),
+                findings: "生活已有保障".into(),
+                aid_in_place: true,
+                effect: pb::VisitEffect::Marked as i32,
+                ..Default::default()
+            };
+            let request = pb::VisitRequest { request_id: request_id(), referral_id: id, visit: Some(visit) };
+            referrals.visit(request).await.map(drop)
         }
         "ReferralService.Comment" => {
             let request = pb::CommentRequest {
@@ -237,6 +254,14 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
                 format: pb::TableFormat::Xlsx as i32,
             };
             records.export_figures(request).await.map(drop)
+        }
+        "RecordsService.MarkKeyCase" => {
+            let request =
+                pb::MarkKeyCaseRequest { case_id: referral.case_id.clone(), reason: "多次移送仍未解决".into() };
+            records.mark_key_case(request).await.map(drop)
+        }
+        "RecordsService.UnmarkKeyCase" => {
+            records.unmark_key_case(pb::UnmarkKeyCaseRequest { case_id: referral.case_id.clone() }).await.map(drop)
         }
         other => panic!("no call for {other}"),
     }

@@ -22,3 +22,4 @@ mod python;
 mod records;
 mod refusals;
 mod replicas;
+mod visits;

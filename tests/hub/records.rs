@@ -38,6 +38,20 @@ fn conclusion(outcome: pb::Outcome, on: &str, aid: pb::AidKind, amount_fen: i64)
     pb::Conclusion { outcome: outcome as i32, amount_fen, aid: aid as i32, ..granted(on) }
 }
 
+/// A follow-up visit on `on`.
+fn visit(on: &str, method: pb::VisitMethod, aid_in_place: bool, effect: pb::VisitEffect, another: bool) -> pb::Visit {
+    pb::Visit {
+        visited_on: on.into(),
+        method: method as i32,
+        visitor: "李明".into(),
+        findings: "救助金已到账，生活明显好转".into(),
+        aid_in_place,
+        effect: effect as i32,
+        another_referral: another,
+        ..Default::default()
+    }
+}
+
 async fn first(sent: Result<pb::SubmitResponse, tonic::Status>) -> String {
     sent.unwrap().referrals.remove(0).id
 }
@@ -59,8 +73,9 @@ async fn expected_row(reader: &Client, id: &str, masked: bool) -> Value {
     row.insert("签收日期".into(), json!(first_of(pb::ReferralEventKind::Received)));
     row.insert("启动日期".into(), json!(first_of(pb::ReferralEventKind::Started)));
     row.insert("反馈日期".into(), json!(first_of(pb::ReferralEventKind::FedBack)));
-    for (kind, label) in [(K::Send, "移送"), (K::Start, "启动"), (K::Feedback, "反馈"), (K::Urgent, "紧急签收")]
-    {
+    let kinds =
+        [(K::Send, "移送"), (K::Start, "启动"), (K::Feedback, "反馈"), (K::Urgent, "紧急签收"), (K::Visit, "回访")];
+    for (kind, label) in kinds {
         let d = got.deadlines.iter().find(|d| d.kind == kind as i32);
         let state = d.map(|d| match S::try_from(d.state).unwrap() {
             S::Open => "未到期",
@@ -79,6 +94,8 @@ async fn expected_row(reader: &Client, id: &str, masked: bool) -> Value {
     row.insert("办结日期".into(), json!(conclusion.map(|c| c.concluded_on.clone())));
     let amount = conclusion.map(|c| c.amount_fen).filter(|&fen| fen > 0).map(|fen| fen as f64 / 100.0);
     row.insert("救助金额（元）".into(), json!(amount));
+    row.insert("回访次数".into(), json!(got.visits.len()));
+    row.insert("末次回访日期".into(), json!(got.visits.last().map(|v| v.visited_on.clone())));
     Value::Object(row)
 }
 
@@ -145,6 +162,11 @@ async fn ledgers_read_back_by_openpyxl_agree_with_the_hub_over_two_years_with_ho
     jcy.withdraw(&e, "当事人已获赔偿").await.unwrap();
     on(&hub, "2026-06-01");
     let f = first(jcy.submit(referral_on("2026-06-01", "己某"), vec!["rs".into()], None).await).await;
+    // b's follow-up visit, due 06-10 (three months after the conclusion), made on the
+    // 18th and recorded on Saturday the 20th, after the Dragon Boat Festival (06-19):
+    // recorded late by six working days (06-11 to 06-18).
+    on(&hub, "2026-06-20");
+    mz.visit(&b, visit("2026-06-18", pb::VisitMethod::Home, true, pb::VisitEffect::Marked, false)).await.unwrap();
     on(&hub, "2026-07-01");
     let g = first(mz.submit(clue_on("2026-07-01", true), vec!["jcy".into()], None).await).await;
     jcy.receive(&g).await.unwrap();
@@ -177,6 +199,8 @@ async fn ledgers_read_back_by_openpyxl_agree_with_the_hub_over_two_years_with_ho
         (feedback.due_on.as_str(), feedback.state, feedback.working_days_late),
         ("2026-03-17", S::MetLate as i32, 3)
     );
+    let visit = of(&got_b, K::Visit);
+    assert_eq!((visit.due_on.as_str(), visit.state, visit.working_days_late), ("2026-06-10", S::MetLate as i32, 6));
     let jy_start = of(&jy.get(&c_jy).await.unwrap().deadlines, K::Start);
     assert_eq!((jy_start.due_on.as_str(), jy_start.state), ("2026-03-09", S::Missed as i32));
 
@@ -287,6 +311,8 @@ async fn two_years(hub: &TestHub) -> [Client; 6] {
     let r2_mz = r2.referrals.iter().find(|r| r.recipient == "mz").unwrap().id.clone();
     mz.receive(&r2_mz).await.unwrap();
     mz.start(&r2_mz).await.unwrap();
+    on(hub, "2025-04-07");
+    jcy.mark_key_case(&r2.case_id, "同一家庭多名未成年子女，需多部门共同帮扶").await.unwrap();
     on(hub, "2025-06-02");
     let r3 = first(mz.submit(clue_on("2025-06-02", false), vec!["jcy".into()], None).await).await;
     on(hub, "2025-06-03");
@@ -313,6 +339,8 @@ async fn two_years(hub: &TestHub) -> [Client; 6] {
     on(hub, "2026-03-13");
     let aid = conclusion(pb::Outcome::Granted, "2026-03-13", pb::AidKind::Schooling, 50_000);
     jy.conclude(&r4_jy, aid, Some("助学金".into())).await.unwrap();
+    on(hub, "2026-03-20");
+    office.mark_key_case(&r4.case_id, "三年内第三次移送，困难仍未缓解").await.unwrap();
     on(hub, "2026-05-06");
     let draft = groups(referral_on("2026-05-05", "郑某"), &[pb::PriorityGroup::Disabled, pb::PriorityGroup::Minor]);
     let r5 = first(jcy.submit(draft, vec!["rs".into()], None).await).await;
@@ -331,10 +359,16 @@ async fn two_years(hub: &TestHub) -> [Client; 6] {
         ..granted("2026-06-03")
     };
     jcy.conclude(&r6, refused, Some("不予救助".into())).await.unwrap();
+    // Follow-up visits of 2026: 民政 on time (due 06-10), 教育 late (due 06-15); those of
+    // 2025 (r1 due 06-10, r3 due 09-04) were never made.
+    on(hub, "2026-06-08");
+    mz.visit(&r4_mz, visit("2026-06-05", pb::VisitMethod::Home, true, pb::VisitEffect::Marked, false)).await.unwrap();
     on(hub, "2026-07-01");
     let urgent = groups(clue_on("2026-07-01", true), &[pb::PriorityGroup::Woman]);
     let r7 = first(fl.submit(urgent, vec!["jcy".into()], None).await).await;
     jcy.receive(&r7).await.unwrap();
+    on(hub, "2026-07-02");
+    jy.visit(&r4_jy, visit("2026-07-02", pb::VisitMethod::Phone, false, pb::VisitEffect::Some, true)).await.unwrap();
     on(hub, "2026-11-20");
     [jcy, mz, jy, rs, fl, office]
 }
@@ -404,8 +438,33 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     let total = line(&f, "救助金额合计");
     assert_eq!((total.this_period.as_str(), total.year_before.as_str()), ("1734.56 元", "12000.00 元"));
     assert_eq!(total.change, "下降 85.5%");
-    // Overdue now: jy's start of 2025 and jcy's start of the urgent clue.
-    assert_eq!(f.overdue_now.iter().map(|o| o.count).sum::<u64>(), 2);
+    // Overdue now: jy's start of 2025 and jcy's start of the urgent clue; apart, the
+    // visits of 2025 never made (mz's of r1, jcy's of r3).
+    let overdue = |kind: K| f.overdue_now.iter().filter(|o| o.kind == kind as i32).map(|o| o.count).sum::<u64>();
+    assert_eq!(overdue(K::Start) + overdue(K::Urgent), 2);
+    assert_eq!(overdue(K::Visit), 2);
+    // Follow-up visits: due in 2026 mz's (on time) and jy's (late); in 2025 two missed.
+    assert_eq!(kept("mz", K::Visit), (1, 0, 0));
+    assert_eq!(kept("jy", K::Visit), (0, 1, 0));
+    assert_eq!(line(&f, "应回访（件，回访期限在本期届满）").this_period, "2");
+    assert_eq!(line(&f, "按期回访率").this_period, "50.0%");
+    assert_eq!(line(&f, "逾期未回访（件）").year_before, "2");
+    assert_eq!(line(&f, "按期回访率").year_before, "0.0%");
+    let visits = this.visits.clone().unwrap();
+    assert_eq!((visits.visits, visits.aid_in_place, visits.another_referral), (2, 1, 1));
+    assert_eq!((visits.effects.get("marked"), visits.effects.get("some")), (Some(&1), Some(&1)));
+    assert_eq!(before.visits.unwrap().visits, 0);
+    assert_eq!(line(&f, "明显改善（次）").this_period, "1");
+    assert!(f.lines.iter().all(|l| l.label != "回访期限按期率"), "visits are listed apart from the statutory");
+    // Key persons: the office's mark of 2026, the procuratorate's of 2025.
+    assert_eq!((this.key_cases, before.key_cases), (1, 1));
+    assert_eq!(f.key_cases.len(), 1);
+    let key = &f.key_cases[0];
+    assert_eq!((key.reason.as_str(), key.marked_by.as_str()), ("三年内第三次移送，困难仍未缓解", "office"));
+    assert_eq!(
+        (key.members.clone(), key.referrals, key.open_referrals),
+        (vec!["jcy".to_owned(), "jy".into(), "mz".into()], 2, 0)
+    );
 
     // 民政's own: only what it sent, received or answered for.
     let own = mz.figures(year).await.unwrap();
@@ -413,7 +472,8 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     let set = own.this_period.unwrap();
     assert_eq!((set.referrals, set.clues, set.persons, set.granted_fen), (1, 1, 2, 123_456));
     assert!(set.kept.iter().all(|k| k.member == "mz"));
-    assert!(own.overdue_now.is_empty());
+    assert_eq!(own.overdue_now.iter().map(|o| (o.kind, o.count)).collect::<Vec<_>>(), [(K::Visit as i32, 1)]);
+    assert!(own.key_cases.is_empty() || own.key_cases.iter().all(|k| k.members.contains(&"mz".to_owned())));
 }
 
 #[tokio::test]
@@ -424,7 +484,8 @@ async fn the_figures_are_saved_as_a_table_and_printed_by_the_command_line() {
     let q1 = pb::Period { year: 2026, quarter: 1, ..Default::default() };
     let saved = office.save_figures(q1.clone(), pb::TableFormat::Xlsx, dir.path()).await.unwrap();
     assert_eq!(saved.file_name, "数据-office-2026Q1.xlsx");
-    let lines = office.figures(q1).await.unwrap().lines.len();
+    let f = office.figures(q1).await.unwrap();
+    let lines = f.lines.len() + f.key_cases.len();
     let read = std::process::Command::new("python3")
         .args([
             "-c",
@@ -448,4 +509,47 @@ async fn the_figures_are_saved_as_a_table_and_printed_by_the_command_line() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(out.starts_with("关于2026年司法救助与社会救助衔接工作情况的通报"), "{out}");
     assert!(out.contains("救助金额合计") && out.contains("1734.56 元") && out.contains("下降 85.5%"), "{out}");
+    assert!(
+        out.contains("重点救助对象（提请联席会议研究）\n  1. jcy、jy、mz  三年内第三次移送，困难仍未缓解"),
+        "{out}"
+    );
+    assert!(out.contains("逾期未办的法定期限 2 项；逾期未回访 2 件"), "{out}");
+}
+
+#[tokio::test]
+async fn the_office_and_the_procuratorate_mark_key_cases_for_the_meeting_and_agencies_cannot() {
+    let hub = TestHub::start().await;
+    let (jcy, mz, office) = (hub.client("jcy").await, hub.client("mz").await, hub.client("office").await);
+    on(&hub, "2026-09-15");
+    let sent = jcy.submit(referral_on("2026-09-14", "周某"), vec!["mz".into(), "sf".into()], None).await.unwrap();
+    let case = sent.case_id.clone();
+    let mark = jcy.mark_key_case(&case, "  家中两名未成年子女无人照料  ").await.unwrap();
+    assert_eq!((mark.reason.as_str(), mark.marked_by.as_str()), ("家中两名未成年子女无人照料", "jcy"));
+    // The office replaces the reason; an agency may not mark; bad requests name the field.
+    office.mark_key_case(&case, "需民政、司法共同研究帮扶措施").await.unwrap();
+    assert_eq!(mz.mark_key_case(&case, "理由").await.unwrap_err().code(), tonic::Code::PermissionDenied);
+    let empty = office.mark_key_case(&case, " ").await.unwrap_err();
+    assert_eq!(bad_fields(&empty), ["reason"]);
+    assert_eq!(bad_fields(&office.mark_key_case("not-a-case", "理由").await.unwrap_err()), ["case_id"]);
+    let unknown = office.mark_key_case(&uuid::Uuid::nil().to_string(), "理由").await.unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+    let year = pb::Period { year: 2026, ..Default::default() };
+    let f = office.figures(year.clone()).await.unwrap();
+    let listed: Vec<_> =
+        f.key_cases.iter().map(|k| (k.reason.as_str(), k.marked_by.as_str(), k.open_referrals)).collect();
+    assert_eq!(listed, [("需民政、司法共同研究帮扶措施", "office", 2)]);
+    assert_eq!(jcy.figures(year.clone()).await.unwrap().key_cases.len(), 1, "the procuratorate's own case");
+    assert!(hub.client("jy").await.figures(year.clone()).await.unwrap().key_cases.is_empty(), "not jy's case");
+    // The ledger says it too, in its own column.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = mz.save_ledger(year.clone(), pb::TableFormat::Csv, dir.path()).await.unwrap();
+    let text = std::fs::read_to_string(&saved.path).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",联席会议重点救助对象"), "{text}");
+    assert!(text.lines().nth(1).unwrap().ends_with(",需民政、司法共同研究帮扶措施"), "{text}");
+
+    office.unmark_key_case(&case).await.unwrap();
+    assert!(office.figures(year).await.unwrap().key_cases.is_empty());
+    let audit = sql_texts(&hub.data, "SELECT action FROM audit_log WHERE action LIKE '%KeyCase' ORDER BY seq").await;
+    assert_eq!(audit, ["MarkKeyCase", "MarkKeyCase", "UnmarkKeyCase"]);
 }

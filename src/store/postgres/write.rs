@@ -17,7 +17,7 @@ use crate::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedReferral},
         sql::{arguments, bind_sealed, materials, writes},
-        Change, DeadlineUpdate, Delivered, InboxEvent, StoreError,
+        Change, DeadlineUpdate, Delivered, InboxEvent, KeyCaseChange, StoreError,
     },
 };
 
@@ -82,6 +82,37 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
             upsert_deadline(tx, deadline, &change.referral).await?;
         }
         notices.extend(change.notices.iter().zip(&written.notices));
+    }
+    match &commit.key_case {
+        Some(KeyCaseChange::Mark(k)) => {
+            sqlx::query(writes::MARK_KEY_CASE)
+                .bind(k.case_id.to_string())
+                .bind(&k.reason)
+                .bind(k.marked_by.as_str())
+                .bind(micros(k.marked_at))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Some(KeyCaseChange::Unmark(case_id)) => {
+            sqlx::query(writes::UNMARK_KEY_CASE).bind(case_id.to_string()).execute(&mut **tx).await?;
+        }
+        None => {}
+    }
+    for v in &commit.visits {
+        let visit = &v.visit;
+        sqlx::query(writes::INSERT_VISIT)
+            .bind(v.referral_id.to_string())
+            .bind(i64::from(v.version))
+            .bind(visit.visited_on.to_string())
+            .bind(visit.method.code())
+            .bind(&visit.visitor)
+            .bind(visit.aid_in_place)
+            .bind(visit.effect.code())
+            .bind(visit.another_referral)
+            .bind(v.by.as_str())
+            .bind(micros(v.at))
+            .execute(&mut **tx)
+            .await?;
     }
     for update in &commit.deadline_updates {
         update_deadline(tx, update).await?;

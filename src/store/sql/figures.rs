@@ -10,10 +10,10 @@ use super::{Backend, Query, SqlStore};
 use crate::{
     domain::{
         deadline::{DeadlineKind, DeadlineState},
-        figures::{Concluded, Counts, Ended, Flow, Overdue, Took},
+        figures::{Concluded, Counts, Ended, Flow, Overdue, Took, Visited},
         period::Period,
         referral::ReferralKind,
-        vocabulary::{AidKind, Outcome},
+        vocabulary::{AidKind, Outcome, VisitEffect},
         MemberCode,
     },
     store::{rows::micros, StoreError},
@@ -192,6 +192,25 @@ impl<B: Backend> SqlStore<B> {
                 count: count(row.int()?),
             });
         }
+        let mut q = by_day("SELECT effect, aid_in_place, another_referral, COUNT(*) FROM visits", "visited_on", period);
+        if let Some(m) = party {
+            q.push(" AND (by_member = ")
+                .push_bind(m.as_str())
+                .push(" OR referral_id IN (SELECT id FROM referrals WHERE sender = ")
+                .push_bind(m.as_str())
+                .push("))");
+        }
+        q.push(" GROUP BY effect, aid_in_place, another_referral");
+        for mut row in self.fetch(q).await? {
+            let effect = row.text()?;
+            counts.visits.push(Visited {
+                effect: VisitEffect::from_code(&effect).ok_or_else(|| corrupt("visit effect", &effect))?,
+                aid_in_place: row.bool()?,
+                another_referral: row.bool()?,
+                count: count(row.int()?),
+            });
+        }
+        counts.key_cases = self.key_cases_marked(period, party).await?.len() as u64;
         Ok(counts)
     }
 

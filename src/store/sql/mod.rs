@@ -13,10 +13,12 @@ mod deadlines;
 mod directory;
 mod figures;
 mod inbox;
+mod key_cases;
 pub mod materials;
 pub mod query;
 mod referrals;
 mod reseal;
+mod visits;
 pub mod writes;
 
 use std::sync::Arc;
@@ -30,7 +32,7 @@ pub use query::{Cell, Cells, Query, Value};
 
 use super::{
     sealed::{SealedCommit, SealedContent},
-    Announcements, Commit, DeadlineQuery, DeadlineTally, Delivered, InboxEvent, InboxPosition, ListQuery,
+    Announcements, CaseReferral, Commit, DeadlineQuery, DeadlineTally, Delivered, InboxEvent, InboxPosition, ListQuery,
     ListedDeadline, RequestRecord, ScheduleRecord, Store, StoreError, StoredFile,
 };
 use crate::{
@@ -40,12 +42,14 @@ use crate::{
         directory::{Directory, DirectoryEntry},
         figures::{Counts, Overdue},
         history::HistoryEntry,
+        key_case::KeyCase,
         letter::DocumentNumber,
         material::Carried,
         period::Period,
         person::IdNumber,
         referral::Referral,
         request_id::RequestId,
+        visit::VisitRecord,
         MemberCode,
     },
     keys::Keys,
@@ -267,6 +271,22 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
         self.schedules().await
+    }
+
+    async fn visits(&self, ids: &[Uuid]) -> Result<Vec<VisitRecord>, StoreError> {
+        self.visits(ids).await
+    }
+
+    async fn key_cases(&self, case_ids: &[Uuid]) -> Result<Vec<KeyCase>, StoreError> {
+        self.key_cases(case_ids).await
+    }
+
+    async fn key_cases_marked(&self, period: &Period, party: Option<&MemberCode>) -> Result<Vec<KeyCase>, StoreError> {
+        self.key_cases_marked(period, party).await
+    }
+
+    async fn case_parties(&self, case_ids: &[Uuid]) -> Result<Vec<CaseReferral>, StoreError> {
+        self.case_parties(case_ids).await
     }
 
     async fn directory(&self) -> Result<Option<Directory>, StoreError> {

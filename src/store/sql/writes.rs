@@ -18,6 +18,15 @@ pub const INSERT_DIRECTORY: &str =
     "INSERT INTO directory_versions (version, at, actor, change, description, directory) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
+pub const INSERT_VISIT: &str = "INSERT INTO visits (referral_id, version, visited_on, method, visitor, \
+     aid_in_place, effect, another_referral, by_member, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+pub const MARK_KEY_CASE: &str = "INSERT INTO key_cases (case_id, reason, marked_by, marked_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO UPDATE SET reason = excluded.reason, \
+     marked_by = excluded.marked_by, marked_at = excluded.marked_at";
+
+pub const UNMARK_KEY_CASE: &str = "DELETE FROM key_cases WHERE case_id = $1";
+
 /// The columns of a directory version after its actor: its number, the change and the
 /// directory after it, as JSON.
 pub fn directory_columns(d: &crate::store::DirectoryRecord) -> (i64, String, String) {

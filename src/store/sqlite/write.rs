@@ -19,7 +19,7 @@ use crate::{
             materials::{self, Statement},
             position, writes, Value,
         },
-        Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, StoreError,
+        Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, KeyCaseChange, StoreError,
     },
 };
 
@@ -121,6 +121,38 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
             upsert_deadline(tx, deadline, &change.referral)?;
         }
         notices.extend(change.notices.iter().zip(&written.notices));
+    }
+    match &commit.key_case {
+        Some(KeyCaseChange::Mark(k)) => {
+            execute(
+                tx,
+                writes::MARK_KEY_CASE,
+                params![k.case_id.to_string(), k.reason, k.marked_by.as_str(), micros(k.marked_at)],
+            )?;
+        }
+        Some(KeyCaseChange::Unmark(case_id)) => {
+            execute(tx, writes::UNMARK_KEY_CASE, params![case_id.to_string()])?;
+        }
+        None => {}
+    }
+    for v in &commit.visits {
+        let visit = &v.visit;
+        execute(
+            tx,
+            writes::INSERT_VISIT,
+            params![
+                v.referral_id.to_string(),
+                i64::from(v.version),
+                visit.visited_on.to_string(),
+                visit.method.code(),
+                visit.visitor,
+                visit.aid_in_place,
+                visit.effect.code(),
+                visit.another_referral,
+                v.by.as_str(),
+                micros(v.at)
+            ],
+        )?;
     }
     for update in &commit.deadline_updates {
         update_deadline(tx, update)?;

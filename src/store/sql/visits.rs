@@ -1,0 +1,56 @@
+//! Reading the follow-up visits of referrals.
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{Backend, Cells, Query, SqlStore};
+use crate::{
+    domain::{
+        visit::{Visit, VisitRecord},
+        vocabulary::{VisitEffect, VisitMethod},
+        MemberCode,
+    },
+    store::{rows::from_micros, StoreError},
+};
+
+fn corrupt(what: &str, raw: &str) -> StoreError {
+    StoreError::Corrupt(format!("visit {what} {raw:?}"))
+}
+
+fn record(mut row: Cells) -> Result<VisitRecord, StoreError> {
+    let referral_id = row.text()?;
+    let version = row.int()?;
+    let (visited_on, method, visitor) = (row.text()?, row.text()?, row.text()?);
+    let aid_in_place = row.bool()?;
+    let effect = row.text()?;
+    let another_referral = row.bool()?;
+    let by = row.text()?;
+    Ok(VisitRecord {
+        referral_id: Uuid::parse_str(&referral_id).map_err(|_| corrupt("referral", &referral_id))?,
+        version: u32::try_from(version).map_err(|_| corrupt("version", &version.to_string()))?,
+        by: MemberCode::parse(&by).map_err(|_| corrupt("member", &by))?,
+        at: from_micros(row.int()?)?,
+        visit: Visit {
+            visited_on: visited_on.parse::<NaiveDate>().map_err(|_| corrupt("date", &visited_on))?,
+            method: VisitMethod::from_code(&method).ok_or_else(|| corrupt("method", &method))?,
+            visitor,
+            aid_in_place,
+            effect: VisitEffect::from_code(&effect).ok_or_else(|| corrupt("effect", &effect))?,
+            another_referral,
+        },
+    })
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub(super) async fn visits(&self, ids: &[Uuid]) -> Result<Vec<VisitRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new(
+            "SELECT referral_id, version, visited_on, method, visitor, aid_in_place, effect, another_referral, \
+             by_member, at FROM visits WHERE 1 = 1",
+        );
+        query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" ORDER BY referral_id, version");
+        self.fetch(query).await?.into_iter().map(record).collect()
+    }
+}
