@@ -108,7 +108,7 @@ pub fn referral_details(found: &pb::GetReferralResponse, names: &Names) -> Strin
         line("家庭情况", p.household.clone());
     }
     line("救助情形", labels(&r.situations, Situation::from_number, Situation::label));
-    line("重点对象", labels(&r.priority_groups, PriorityGroup::from_number, PriorityGroup::label));
+    line("重点群体", labels(&r.priority_groups, PriorityGroup::from_number, PriorityGroup::label));
     line("救助需求", labels(&r.needs, Need::from_number, Need::label));
     line("案号", r.case_reference.clone());
     line("调查终结", r.investigation_ended_on.clone());

@@ -475,7 +475,7 @@ fn check_visit(referral: &Referral, visit: &Visit, now: DateTime<Utc>) -> Result
     }
     if let Some(concluded) = referral.conclusion.as_ref().map(|c| c.concluded_on) {
         if visit.visited_on < concluded {
-            let rule = format!("{} is before the conclusion on {concluded}", visit.visited_on);
+            let rule = format!("must not be before the conclusion ({concluded})");
             return Err(FieldViolation::new("visit.visited_on", rule).into());
         }
     }

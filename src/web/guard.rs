@@ -118,7 +118,7 @@ fn refusal(peer: Option<&Peer>, revoked: &Revoked, now: DateTime<Utc>) -> Refusa
 
 /// The fields of a form or a query string, in order; a field named twice (check
 /// boxes) keeps every value.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Fields(Vec<(String, String)>);
 
 impl Fields {

@@ -11,6 +11,7 @@
 mod admin;
 mod assets;
 mod calendar;
+mod directory;
 mod error;
 mod events;
 mod forms;
@@ -89,6 +90,10 @@ pub fn router(web: Web) -> Router {
         .route("/office/deadlines", get(office::deadlines))
         .route("/office/remind", post(office::remind))
         .route("/calendar", get(calendar::page).post(calendar::load))
+        .route("/directory", get(directory::page))
+        .route("/directory/contacts", post(directory::contacts_form))
+        .route("/directory/add", post(directory::add))
+        .route("/directory/activity", post(directory::activity))
         .route("/admin", get(admin::page))
         .route("/admin/issue", post(admin::issue))
         .route("/admin/revoke", post(admin::revoke))

@@ -53,6 +53,7 @@ impl Frame {
                 ("/new/referral", "新建移送"),
                 ("/ledger", "台账"),
                 ("/figures", "统计"),
+                ("/directory", "成员单位"),
                 ("/calendar", "工作日历"),
             ],
             Role::Agency => &[
@@ -62,6 +63,7 @@ impl Frame {
                 ("/new/clue", "移送线索"),
                 ("/ledger", "台账"),
                 ("/figures", "统计"),
+                ("/directory", "成员单位"),
                 ("/calendar", "工作日历"),
             ],
             Role::Office => &[
@@ -69,9 +71,10 @@ impl Frame {
                 ("/office/deadlines", "期限跟踪"),
                 ("/ledger", "台账"),
                 ("/figures", "统计通报"),
+                ("/directory", "成员单位"),
                 ("/calendar", "工作日历"),
             ],
-            Role::Admin => &[("/admin", "成员与证书"), ("/calendar", "工作日历")],
+            Role::Admin => &[("/admin", "成员与证书"), ("/directory", "成员单位"), ("/calendar", "工作日历")],
         };
         let menu = links.iter().map(|&(href, label)| Link { href, label, current: href == here }).collect();
         let provisional = DeadlineQuery { outstanding: true, provisional_only: true, limit: 1, ..Default::default() };

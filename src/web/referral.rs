@@ -197,7 +197,7 @@ async fn render(
     };
     let mut case = vec![
         Item { label: "救助情形", value: join(&c.situations, |s| s.label()) },
-        Item { label: "重点救助对象", value: join(&c.priority_groups, |g| g.label()) },
+        Item { label: "重点群体", value: join(&c.priority_groups, |g| g.label()) },
         Item { label: "救助需求", value: join(&c.needs, |n| n.label()) },
         Item { label: "案号", value: c.case_reference.clone() },
     ];

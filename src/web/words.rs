@@ -11,7 +11,7 @@ pub fn field(api: &str) -> &'static str {
         "person.address" => "住址",
         "person.household" => "家庭情况",
         "situations" => "救助情形",
-        "priority_groups" => "重点救助对象",
+        "priority_groups" => "重点群体",
         "needs" => "救助需求",
         "narrative" => "基本案情",
         "case_reference" => "案号",
@@ -39,6 +39,20 @@ pub fn field(api: &str) -> &'static str {
         "period.from" => "起始日期",
         "period.to" => "截止日期",
         "files" => "所选文件",
+        "visit.visited_on" => "回访日期",
+        "visit.method" => "回访方式",
+        "visit.visitor" => "回访人",
+        "visit.findings" => "回访情况",
+        "visit.effect" => "救助效果",
+        "member.code" => "单位代码",
+        "member.name" => "单位名称",
+        "member.short_name" => "简称",
+        "member.articles" => "职责依据",
+        "contacts.leader" => "分管领导",
+        "contacts.department" => "内设机构",
+        "contacts.liaison" => "联络员",
+        "contacts.office_phone" => "办公电话",
+        "contacts.mobile" => "手机",
         _ => "填写内容",
     }
 }
@@ -50,7 +64,7 @@ pub fn rule(description: &str) -> String {
         return said;
     }
     // The first rule a description starts with: the specific before the general.
-    const RULES: [(&str, &str); 33] = [
+    const RULES: [(&str, &str); 42] = [
         ("required: a year from 2000 to 2100", "请选择年度，或填写起止日期"),
         ("required when aid was granted", "予以救助或部分救助时必须选择救助种类"),
         ("must not be before period.from", "不能早于起始日期"),
@@ -87,6 +101,15 @@ pub fn rule(description: &str) -> String {
         ("not the id of a file", "不是已上传的文件"),
         ("a file name is required", "文件缺少名称"),
         ("control characters are not allowed", "不能包含控制字符"),
+        ("11 digits starting with 1", "应为以 1 开头的 11 位手机号码"),
+        ("must not be before the conclusion", "不能早于办结日期"),
+        ("already a member", "该代码已有成员单位使用"),
+        ("not a member of the joint meeting", "不是联席会议成员单位"),
+        ("is suspended already", "已处于暂停状态"),
+        ("is not suspended", "未处于暂停状态"),
+        ("the procuratorate cannot be suspended", "检察院不能暂停：所有线索都移送检察院"),
+        ("reserved for a role", "该代码保留给系统角色"),
+        ("not a member code", "应为 1 至 16 位小写字母或数字，以字母开头"),
     ];
     RULES
         .iter()

@@ -128,7 +128,8 @@ def test_the_office_prints_the_years_report_beside_the_year_before(hub, desk):
     headlines = page.locator(".headlines").inner_text()
     assert "社会救助移送（件）\n5\n同比上升 150.0%" in headlines, headlines
     assert "救助金额\n5500.50 元\n同比上升 96.4%" in headlines, headlines
-    assert "目前逾期未办的期限\n1" in headlines, "rs never started"
+    assert "目前逾期未办的法定期限\n1" in headlines, "rs never started"
+    assert "目前逾期未回访\n6" in headlines, "the visits owed since 2025 and 2026, apart"
     assert page.locator("figure.chart").count() == 3
     assert page.locator("figure.chart rect.this").count() >= 5
     table = page.locator("table.figures").all_inner_texts()

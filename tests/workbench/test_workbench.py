@@ -83,7 +83,8 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
     )
     mz.page.get_by_text("已办结。").wait_for()
     assert "3000.00 元" in mz.page.content() and "纳入低保" in mz.page.content()
-    assert mz.page.locator("form.act").count() == 0, "nothing left to do"
+    assert mz.page.locator("form.act").count() == 1, "only the follow-up visit is left"
+    assert mz.page.locator("form.act-visit").is_visible()
     mz.shot("06-mz-concluded")
 
     # 教育 returns its referral with a reason.
@@ -157,9 +158,9 @@ def test_the_office_sees_an_overdue_start_and_its_reminder_reaches_the_member(hu
     assert office.page.url.endswith("/office")
     line = office.page.locator("tr", has_text="民政 (mz)")
     cells = line.locator("td").all_inner_texts()
-    assert cells[1:] == ["1", "0", "1", "0%"], "open, due soon, overdue, on time this year"
+    assert cells[1:] == ["1", "0", "1", "0%", "0", "0"], "open, due soon, overdue, on time this year; no visit owed"
     jcy_cells = office.page.locator("tr", has_text="检察院 (jcy)").locator("td").all_inner_texts()
-    assert jcy_cells[1:] == ["0", "0", "0", "100%"], "the referral was made in time"
+    assert jcy_cells[1:5] == ["0", "0", "0", "100%"], "the referral was made in time"
     office.shot("12-office-overview")
     line.get_by_role("link", name="1").last.click()
     office.page.wait_for_load_state()

@@ -1,0 +1,203 @@
+//! 成员单位 — the directory as every user reads it (Art. 22): each member's leader,
+//! responsible office and liaison with phones, and its status; a member keeps its own
+//! contacts here, the office any member's; the administrator adds members and suspends
+//! or resumes them. Every change goes through the hub's one directory operation.
+
+use askama::Template;
+use axum::{
+    extract::{RawQuery, State},
+    response::{IntoResponse, Redirect, Response},
+};
+
+use super::{
+    error::{violation_text, WebError},
+    guard::{Fields, Posted, Visitor},
+    page::{html, Choice, Frame},
+    Web,
+};
+use crate::{
+    app::{self, AppError},
+    domain::{
+        directory::{ContactsInput, DirectoryChange, MemberInput, Touches},
+        vocabulary::Need,
+        DomainError, Role,
+    },
+};
+
+/// A member as the table shows it.
+pub struct Line {
+    pub code: String,
+    pub name: String,
+    pub role: &'static str,
+    pub active: bool,
+    pub leader: String,
+    pub department: String,
+    pub liaison: String,
+    pub office_phone: String,
+    pub mobile: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct Page {
+    frame: Frame,
+    version: u64,
+    lines: Vec<Line>,
+    /// Whose contacts the visitor may change: its own, or (office, admin) any member's;
+    /// the one the form is about selected.
+    editable: Vec<Choice>,
+    /// What the contacts form shows: typed after a refusal, or the chosen member's.
+    typed: Fields,
+    admin: bool,
+    needs: Vec<Choice>,
+    /// The form refused, and why.
+    refused: &'static str,
+    errors: Vec<String>,
+}
+
+impl Page {
+    fn typed(&self, field: &str) -> &str {
+        self.typed.get(field)
+    }
+}
+
+async fn render(
+    web: &Web,
+    visitor: &Visitor,
+    flash: &str,
+    chosen: &str,
+    refused: Option<(&'static str, &Fields, Vec<String>)>,
+) -> Result<Response, WebError> {
+    let frame = Frame::new(web, visitor, "/directory").await?.with_flash(flash);
+    let directory = web.directory();
+    let caller = visitor.caller();
+    let lines = directory
+        .members()
+        .iter()
+        .map(|m| Line {
+            code: m.code.to_string(),
+            name: m.name.clone(),
+            role: if m.role == Role::Procuratorate { "检察院" } else { "成员单位" },
+            active: m.active,
+            leader: m.contacts.leader.clone(),
+            department: m.contacts.department.clone(),
+            liaison: m.contacts.liaison.clone(),
+            office_phone: m.contacts.office_phone.clone(),
+            mobile: m.contacts.mobile.clone(),
+        })
+        .collect();
+    let editable: Vec<Choice> = directory
+        .members()
+        .iter()
+        .filter(|m| Touches::Contacts(m.code.as_str()).permitted(caller).is_ok())
+        .map(|m| Choice { value: m.code.to_string(), label: m.name.clone(), selected: false })
+        .collect();
+    let (form, typed, errors) = match refused {
+        Some((form, fields, errors)) => (form, fields.clone(), errors),
+        None => {
+            // The contacts form starts with the member chosen, the visitor's own, or the
+            // first it may change.
+            let mut typed = Fields::default();
+            let may = |code: &str| editable.iter().any(|e| e.value == code);
+            let code = [chosen, caller.code.as_str()]
+                .into_iter()
+                .find(|c| may(c))
+                .or(editable.first().map(|e| e.value.as_str()));
+            if let Some(m) = directory.members().iter().find(|m| Some(m.code.as_str()) == code) {
+                typed.set("code", m.code.as_str());
+                typed.set("leader", &m.contacts.leader);
+                typed.set("department", &m.contacts.department);
+                typed.set("liaison", &m.contacts.liaison);
+                typed.set("office_phone", &m.contacts.office_phone);
+                typed.set("mobile", &m.contacts.mobile);
+            }
+            ("", typed, Vec::new())
+        }
+    };
+    let editable = editable.into_iter().map(|c| Choice { selected: c.value == typed.get("code"), ..c }).collect();
+    let chosen = typed.all("needs");
+    let needs = Need::ALL
+        .iter()
+        .map(|n| Choice { value: n.code().into(), label: n.label().into(), selected: chosen.contains(&n.code()) })
+        .collect();
+    let page = Page {
+        frame,
+        version: directory.version(),
+        lines,
+        editable,
+        typed,
+        admin: caller.role == Role::Admin,
+        needs,
+        refused: form,
+        errors,
+    };
+    html(&page)
+}
+
+pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
+    let query = Fields::parse(query.unwrap_or_default().as_bytes());
+    let flash = if query.get("done") == "changed" {
+        "已更新，并已通知各成员单位和联席会议办公室。"
+    } else {
+        ""
+    };
+    render(&web, &visitor, flash, query.get("member"), None).await
+}
+
+fn contacts(fields: &Fields) -> ContactsInput<'_> {
+    ContactsInput {
+        leader: fields.get("leader"),
+        department: fields.get("department"),
+        liaison: fields.get("liaison"),
+        office_phone: fields.get("office_phone"),
+        mobile: fields.get("mobile"),
+    }
+}
+
+/// Makes the change a form describes; a refusal shows beside that form.
+async fn change(
+    web: Web,
+    posted: Posted,
+    form: &'static str,
+    describe: impl FnOnce(&Fields) -> Result<DirectoryChange, DomainError>,
+) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let done = match describe(&fields) {
+        Ok(change) => app::directory::change(&web.hub, &visitor.actor, change).await.map(drop),
+        Err(e) => Err(e.into()),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to("/directory?done=changed").into_response()),
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            let errors = violations.iter().map(violation_text).collect();
+            render(&web, &visitor, "", "", Some((form, &fields, errors))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// 分管领导, 内设机构 and 联络员 of a member.
+pub async fn contacts_form(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    change(web, posted, "contacts", |f| DirectoryChange::contacts(f.get("code"), contacts(f))).await
+}
+
+/// The administrator adds a member unit.
+pub async fn add(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    change(web, posted, "add", |f| {
+        let needs: Vec<Need> = f.all("needs").iter().filter_map(|c| Need::from_code(c)).collect();
+        DirectoryChange::add(MemberInput {
+            code: f.get("code"),
+            name: f.get("name"),
+            short_name: f.get("short_name"),
+            articles: f.get("articles"),
+            needs: &needs,
+            contacts: contacts(f),
+        })
+    })
+    .await
+}
+
+/// The administrator suspends or resumes a member.
+pub async fn activity(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    change(web, posted, "activity", |f| DirectoryChange::activity(f.get("code"), f.get("active") == "true")).await
+}
