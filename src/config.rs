@@ -430,10 +430,24 @@ mod tests {
         let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/xianjie"));
         assert_eq!((config.deadlines.statutory_days, config.deadlines.urgent_days), (5, 1));
+        assert_eq!(config.deadlines.visit_after, crate::domain::visit::VisitAfter::Months(3));
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/xianjie-postgres.toml");
         let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
         assert!(config.database_url().starts_with("postgres://"));
         assert!(!config.uses_dev_pki());
+    }
+
+    #[test]
+    fn the_follow_up_visit_is_due_in_months_or_working_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(&file, "[deadlines]\nvisit_after = { working_days = 60 }\n").unwrap();
+        let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
+        assert_eq!(config.deadlines.visit_after, crate::domain::visit::VisitAfter::WorkingDays(60));
+        assert_eq!(config.deadlines.statutory_days, 5, "the rest stays as it was");
+        std::fs::write(&file, "[deadlines]\nvisit_after = { weeks = 2 }\n").unwrap();
+        let err = Config::load(Some(&file), vec![], &Flags::default()).unwrap_err().to_string();
+        assert!(err.contains("weeks"), "{err}");
     }
 
     #[test]

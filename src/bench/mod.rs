@@ -309,10 +309,15 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
         on_postgres(options, &dir.join("postgres"), url).await?;
     }
 
-    let (changes, computing) = store::referrals(options.referrals)?;
-    println!("deadlines computed for {} referrals in {:.0} ms", options.referrals, millis(computing));
-    let loading = store::load(dir, changes).await?;
-    println!("loaded {} referrals with their deadlines in {:.1} s", options.referrals, loading.as_secs_f64());
+    let made = store::referrals(options.referrals)?;
+    let visits = made.visits.len();
+    println!("deadlines computed for {} referrals in {:.0} ms", options.referrals, millis(made.computing));
+    let loading = store::load(dir, made).await?;
+    println!(
+        "loaded {} referrals with their deadlines and {visits} follow-up visits in {:.1} s",
+        options.referrals,
+        loading.as_secs_f64()
+    );
     let hub = HubProcess::start(dir, None)?;
     let (listing, rows) = store::overdue_listing(&hub.target(dir), 20).await?;
     store::print_listing(&listing, rows, &format!("{} referrals", options.referrals));

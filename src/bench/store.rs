@@ -2,6 +2,7 @@
 //! straight into a stopped hub's database; and the office's overdue listing over them.
 
 use std::{
+    collections::HashMap,
     path::Path,
     sync::Arc,
     time::{Duration, Instant},
@@ -20,10 +21,12 @@ use crate::{
         calendar::Calendar,
         date::local_date,
         deadline::{self, DeadlineKind, DeadlineState, Policy},
+        history::EntryKind,
         lifecycle,
         person::{IdNumber, Person},
         referral::{Conclusion, Content, ReferralKind, State, Submission},
-        vocabulary::{AidKind, Need, Outcome, PriorityGroup, Situation},
+        visit::{Visit, VisitRecord},
+        vocabulary::{AidKind, Need, Outcome, PriorityGroup, Situation, VisitEffect, VisitMethod},
         Caller, MemberCode, Role,
     },
     keys::Keys,
@@ -34,11 +37,20 @@ use crate::{
 /// Referrals per case and per commit when loading the large store.
 const LOAD_BATCH: usize = 1000;
 
+/// The large store: referrals with their deadlines, and follow-up visits of some.
+pub struct Made {
+    pub changes: Vec<Change>,
+    pub visits: Vec<VisitRecord>,
+    /// How long computing every deadline took.
+    pub computing: Duration,
+}
+
 /// `count` referrals from the procuratorate to the agencies, submitted over the 90 days
-/// before the bench's clock, and how long computing all their deadlines took. Every
-/// other one was started the next day and concluded with aid three days on, so that
-/// the figures have outcomes, amounts and working days to count.
-pub fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
+/// before the bench's clock. Every other one was started the next day and concluded
+/// with aid three days on (its feedback and visit deadlines opened by the life cycle's
+/// rule), so that the figures have outcomes, amounts and working days to count; one in
+/// four of those was visited twenty days later, if that day has come.
+pub fn referrals(count: usize) -> anyhow::Result<Made> {
     let agencies = ["jy", "mz", "sf", "rs", "nync", "wj", "tyjr", "tw", "fl", "cl", "yb", "ggw"];
     let jcy = Caller { code: MemberCode::parse("jcy").map_err(anyhow::Error::msg)?, role: Role::Procuratorate };
     let clock: DateTime<Utc> = CLOCK_START.parse()?;
@@ -81,7 +93,9 @@ pub fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
     let policy = Policy::default();
     let start = Instant::now();
     let mut deadlines: Vec<_> = made.iter().map(|t| deadline::on_submit(&t.referral, &calendar, &policy)).collect();
-    let computing = start.elapsed();
+    let mut computing = start.elapsed();
+    let mut visits = Vec::new();
+    let today = local_date(clock);
     for (i, (t, deadlines)) in made.iter_mut().zip(deadlines.iter_mut()).enumerate().filter(|(i, _)| i % 2 == 0) {
         let r = &mut t.referral;
         let (started, concluded) = (r.submitted_at + chrono::Days::new(1), r.submitted_at + chrono::Days::new(4));
@@ -103,6 +117,31 @@ pub fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
             d.state = if day <= d.due { DeadlineState::Met } else { DeadlineState::MetLate };
             d.met_on = Some(day);
         }
+        let counting = Instant::now();
+        let opened = deadline::on_act(r, &[EntryKind::Concluded], deadlines, &calendar, &policy, concluded);
+        computing += counting.elapsed();
+        deadlines.extend(opened);
+        let visited_on = local_date(concluded) + chrono::Days::new(20);
+        if i % 8 == 0 && visited_on <= today {
+            for d in deadlines.iter_mut().filter(|d| d.kind == DeadlineKind::Visit) {
+                d.state = DeadlineState::Met;
+                d.met_on = Some(visited_on);
+            }
+            visits.push(VisitRecord {
+                referral_id: r.id,
+                version: r.version,
+                by: r.recipient.clone(),
+                at: clock,
+                visit: Visit {
+                    visited_on,
+                    method: VisitMethod::ALL[i % VisitMethod::ALL.len()],
+                    visitor: "李明".into(),
+                    aid_in_place: i % 3 != 0,
+                    effect: VisitEffect::ALL[i % VisitEffect::ALL.len()],
+                    another_referral: i % 5 == 0,
+                },
+            });
+        }
     }
     let changes = made
         .into_iter()
@@ -115,21 +154,23 @@ pub fn referrals(count: usize) -> anyhow::Result<(Vec<Change>, Duration)> {
             deadlines,
         })
         .collect();
-    Ok((changes, computing))
+    Ok(Made { changes, visits, computing })
 }
 
-/// Writes `changes` straight into the stopped hub's database: each thousand, its case
-/// and one commit.
-pub async fn load(dir: &Path, changes: Vec<Change>) -> anyhow::Result<Duration> {
+/// Writes what was made straight into the stopped hub's database: each thousand
+/// referrals, their case, their visits and one commit.
+pub async fn load(dir: &Path, made: Made) -> anyhow::Result<Duration> {
     let keys = Arc::new(Keys::open_or_create(&dir.join("keyring.toml"))?);
     let store = SqliteStore::open(&format!("sqlite://{}", dir.join("xianjie.db").display()), keys).await?;
     let jcy = MemberCode::parse("jcy").map_err(anyhow::Error::msg)?;
     let start = Instant::now();
-    let mut changes = changes.into_iter().peekable();
+    let mut visits: HashMap<Uuid, VisitRecord> = made.visits.into_iter().map(|v| (v.referral_id, v)).collect();
+    let mut changes = made.changes.into_iter().peekable();
     while let Some(first) = changes.peek() {
         let case = (first.referral.case_id, jcy.clone());
         let batch: Vec<Change> = changes.by_ref().take(LOAD_BATCH).collect();
-        store.commit(Commit { new_case: Some(case), changes: batch, ..Commit::default() }).await?;
+        let visits = batch.iter().filter_map(|c| visits.remove(&c.referral.id)).collect();
+        store.commit(Commit { new_case: Some(case), changes: batch, visits, ..Commit::default() }).await?;
     }
     let took = start.elapsed();
     store.close().await;
