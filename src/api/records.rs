@@ -123,7 +123,7 @@ fn key_case(mark: &KeyCase, line: Option<&KeyCaseLine>) -> pb::KeyCase {
         marked_at: Some(super::convert::timestamp(mark.marked_at)),
         members: line.map(|l| l.members.iter().map(ToString::to_string).collect()).unwrap_or_default(),
         referrals: line.map_or(0, |l| l.referrals),
-        open_referrals: line.map_or(0, |l| l.open),
+        state: line.map_or(0, |l| l.state as i32),
     }
 }
 

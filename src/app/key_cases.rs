@@ -8,9 +8,9 @@ use super::{Actor, AppError, Hub};
 use crate::{
     domain::{
         audit::AuditRecord,
+        case::CaseState,
         key_case::{self, KeyCase, KeyCaseLine},
         period::Period,
-        referral::State,
         MemberCode, Role,
     },
     store::{CaseReferral, Commit, KeyCaseChange},
@@ -74,14 +74,13 @@ pub async fn of_case(hub: &Hub, case_id: Uuid) -> Result<Option<KeyCase>, AppErr
 }
 
 /// The cases marked within `period` (of those `party` took part in, if named), each
-/// with its members (in the directory's order) and how many of its referrals are still
-/// open.
+/// with its members (in the directory's order), how many referrals it has and where it
+/// stands.
 pub async fn lines(hub: &Hub, period: &Period, party: Option<&MemberCode>) -> Result<Vec<KeyCaseLine>, AppError> {
     let marks = hub.store.key_cases_marked(period, party).await?;
     let ids: Vec<Uuid> = marks.iter().map(|k| k.case_id).collect();
     let referrals = hub.store.case_parties(&ids).await?;
     let directory = hub.directory.now();
-    let place = |m: &MemberCode| directory.members().iter().position(|d| &d.code == m).unwrap_or(usize::MAX);
     Ok(marks
         .into_iter()
         .map(|mark| {
@@ -94,14 +93,11 @@ pub async fn lines(hub: &Hub, period: &Period, party: Option<&MemberCode>) -> Re
                     }
                 }
             }
-            members.sort_by_key(|m| (place(m), m.clone()));
+            members.sort_by_key(|m| (directory.place(m), m.clone()));
             KeyCaseLine {
                 members,
                 referrals: of_case.len() as u64,
-                open: of_case
-                    .iter()
-                    .filter(|r| matches!(r.state, State::Submitted | State::Received | State::Started))
-                    .count() as u64,
+                state: CaseState::of(of_case.iter().map(|r| r.state)),
                 mark,
             }
         })

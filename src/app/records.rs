@@ -169,7 +169,7 @@ pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Resul
         vec![
             ledger::Cell::Text("重点救助对象名单".to_owned()),
             ledger::Cell::Text(format!("{}. {members}：{}", n + 1, k.mark.reason)),
-            ledger::Cell::Text(format!("移送 {} 件，未办结 {} 件", k.referrals, k.open)),
+            ledger::Cell::Text(format!("移送 {} 件，{}", k.referrals, k.state.label())),
             ledger::Cell::Empty,
             ledger::Cell::Text(format!("{} {} 标记", name(&k.mark.marked_by), local_date(k.mark.marked_at))),
         ]

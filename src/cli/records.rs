@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::{connection::explain, member::print_json};
-use crate::{client::Client, proto as pb};
+use crate::{client::Client, domain::case::CaseState, proto as pb};
 
 /// A period: `--year` alone, with `--quarter` or `--month`, or `--from` and `--to`.
 #[derive(Args)]
@@ -145,7 +145,7 @@ fn figures_json(f: &pb::Figures) -> Value {
         "overdue_now": f.overdue_now.iter().map(|o| json!({"member": o.member, "kind": o.kind, "count": o.count})).collect::<Vec<_>>(),
         "key_cases": f.key_cases.iter().map(|k| json!({"case_id": k.case_id, "reason": k.reason, "marked_by": k.marked_by,
                                                       "members": k.members, "referrals": k.referrals,
-                                                      "open_referrals": k.open_referrals})).collect::<Vec<_>>(),
+                                                      "state": k.state})).collect::<Vec<_>>(),
         "lines": f.lines.iter().map(|l| json!({"section": l.section, "label": l.label, "this_period": l.this_period,
                                               "year_before": l.year_before, "change": l.change})).collect::<Vec<_>>(),
     })
@@ -194,12 +194,12 @@ pub async fn show_figures(client: &Client, args: FiguresArgs, json: bool) -> any
         println!("\n重点救助对象（提请联席会议研究）");
         for (n, k) in figures.key_cases.iter().enumerate() {
             println!(
-                "  {}. {}  {}  移送 {} 件，未办结 {} 件  标记：{}",
+                "  {}. {}  {}  移送 {} 件，{}  标记：{}",
                 n + 1,
                 k.members.join("、"),
                 k.reason,
                 k.referrals,
-                k.open_referrals,
+                CaseState::from_number(k.state).map_or("", CaseState::label),
                 k.marked_by
             );
         }

@@ -347,8 +347,7 @@ impl Line {
 /// no longer in it after.
 fn in_directory_order<'a>(directory: &Directory, members: impl Iterator<Item = &'a MemberCode>) -> Vec<&'a MemberCode> {
     let mut members: Vec<&MemberCode> = members.collect();
-    let place = |m: &MemberCode| directory.members().iter().position(|d| &d.code == m).unwrap_or(usize::MAX);
-    members.sort_by_key(|m| (place(m), (*m).clone()));
+    members.sort_by_key(|m| (directory.place(m), (*m).clone()));
     members.dedup();
     members
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{person::text, Caller, DomainError, MemberCode, Role};
+use super::{case::CaseState, person::text, Caller, DomainError, MemberCode, Role};
 
 /// A case marked for the joint meeting's study.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +24,8 @@ pub struct KeyCaseLine {
     /// The members its referrals went between, sender first.
     pub members: Vec<MemberCode>,
     pub referrals: u64,
-    /// Referrals still open (not concluded, returned or withdrawn).
-    pub open: u64,
+    /// Where the case stands.
+    pub state: CaseState,
 }
 
 const MAX_REASON: usize = 200;

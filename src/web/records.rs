@@ -198,7 +198,7 @@ pub struct KeyCaseRow {
     pub members: String,
     pub reason: String,
     pub referrals: u64,
-    pub open: u64,
+    pub state: &'static str,
     pub marked_by: String,
     pub marked_on: String,
 }
@@ -293,7 +293,7 @@ pub async fn figures(
             members: k.members.iter().map(|m| member(&web, m)).collect::<Vec<_>>().join("、"),
             reason: k.mark.reason.clone(),
             referrals: k.referrals,
-            open: k.open,
+            state: k.state.label(),
             marked_by: member(&web, &k.mark.marked_by),
             marked_on: local_date(k.mark.marked_at).to_string(),
         })

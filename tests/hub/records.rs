@@ -462,8 +462,8 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     let key = &f.key_cases[0];
     assert_eq!((key.reason.as_str(), key.marked_by.as_str()), ("三年内第三次移送，困难仍未缓解", "office"));
     assert_eq!(
-        (key.members.clone(), key.referrals, key.open_referrals),
-        (vec!["jcy".to_owned(), "jy".into(), "mz".into()], 2, 0)
+        (key.members.clone(), key.referrals, key.state),
+        (vec!["jcy".to_owned(), "jy".into(), "mz".into()], 2, pb::CaseState::FedBack as i32),
     );
 
     // 民政's own: only what it sent, received or answered for.
@@ -536,9 +536,8 @@ async fn the_office_and_the_procuratorate_mark_key_cases_for_the_meeting_and_age
 
     let year = pb::Period { year: 2026, ..Default::default() };
     let f = office.figures(year.clone()).await.unwrap();
-    let listed: Vec<_> =
-        f.key_cases.iter().map(|k| (k.reason.as_str(), k.marked_by.as_str(), k.open_referrals)).collect();
-    assert_eq!(listed, [("需民政、司法共同研究帮扶措施", "office", 2)]);
+    let listed: Vec<_> = f.key_cases.iter().map(|k| (k.reason.as_str(), k.marked_by.as_str(), k.state)).collect();
+    assert_eq!(listed, [("需民政、司法共同研究帮扶措施", "office", pb::CaseState::Open as i32)]);
     assert_eq!(jcy.figures(year.clone()).await.unwrap().key_cases.len(), 1, "the procuratorate's own case");
     assert!(hub.client("jy").await.figures(year.clone()).await.unwrap().key_cases.is_empty(), "not jy's case");
     // The ledger says it too, in its own column.

@@ -138,6 +138,12 @@ impl Directory {
         &self.members
     }
 
+    /// Where `code` stands in the directory's order (the procuratorate first); after
+    /// every member when it is none.
+    pub fn place(&self, code: &MemberCode) -> usize {
+        self.members.iter().position(|m| &m.code == code).unwrap_or(usize::MAX)
+    }
+
     pub fn get(&self, code: &MemberCode) -> Option<&Member> {
         self.members.iter().find(|m| &m.code == code)
     }
