@@ -8,8 +8,13 @@ use prost::Message;
 use xianjie::{
     api::{convert, submission},
     domain::{
-        calendar::schedule, directory::Directory, draft, person::IdNumber, referral::Submission, Caller, MemberCode,
-        Role,
+        calendar::schedule,
+        directory::{ContactsInput, Directory, DirectoryChange, MemberInput},
+        draft,
+        person::IdNumber,
+        referral::Submission,
+        visit::{self, VisitInput},
+        Caller, MemberCode, Role,
     },
     proto as pb,
 };
@@ -17,11 +22,11 @@ use xianjie::{
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else { return };
     let now: DateTime<Utc> = DateTime::from_timestamp(1_789_000_000, 0).unwrap_or_default();
-    match which % 5 {
+    match which % 7 {
         0 | 1 => {
             let Ok(request) = pb::SubmitRequest::decode(rest) else { return };
             let directory = Directory::jinjiang();
-            let (code, role) = if which % 5 == 0 { ("jcy", Role::Procuratorate) } else { ("mz", Role::Agency) };
+            let (code, role) = if which % 7 == 0 { ("jcy", Role::Procuratorate) } else { ("mz", Role::Agency) };
             let caller = Caller { code: MemberCode::parse(code).unwrap_or_else(|_| MemberCode::hub()), role };
             if let Ok((kind, content, recipients)) = submission(&request, now) {
                 let _ = Submission::check(&caller, kind, content, recipients, &directory);
@@ -37,8 +42,39 @@ fuzz_target!(|data: &[u8]| {
             let _ = IdNumber::parse(&text).map(|id| id.masked());
             let _ = MemberCode::parse(&text);
         }
-        _ => {
+        4 => {
             let _ = schedule::parse_any(&String::from_utf8_lossy(rest));
+        }
+        5 => {
+            let Ok(request) = pb::VisitRequest::decode(rest) else { return };
+            let v = request.visit.unwrap_or_default();
+            let _ = visit::parse(VisitInput {
+                visited_on: &v.visited_on,
+                method: v.method,
+                visitor: &v.visitor,
+                findings: &v.findings,
+                aid_in_place: v.aid_in_place,
+                effect: v.effect,
+                another_referral: v.another_referral,
+            });
+        }
+        _ => {
+            let Ok(r) = pb::AddMemberRequest::decode(rest) else { return };
+            let c = r.contacts.unwrap_or_default();
+            let contacts = ContactsInput {
+                leader: &c.leader,
+                department: &c.department,
+                liaison: &c.liaison,
+                office_phone: &c.office_phone,
+                mobile: &c.mobile,
+            };
+            let input =
+                MemberInput { code: &r.code, name: &r.name, short_name: &r.short_name, articles: &r.articles, needs: &[], contacts };
+            let admin = Caller { code: MemberCode::admin(), role: Role::Admin };
+            if let Ok(change) = DirectoryChange::add(input) {
+                let _ = Directory::jinjiang().apply(&change, &admin).map(|d| d.to_json());
+            }
+            let _ = DirectoryChange::contacts(&r.code, contacts);
         }
     }
 });

@@ -4,7 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{convert::timestamp, identity};
-use crate::app::{directory::SharedDirectory, AppError, Hub};
+use crate::app::{AppError, Hub};
 use crate::{
     app,
     domain::{
@@ -19,25 +19,28 @@ use crate::{
 
 pub struct DirectoryApi {
     hub: Hub,
-    directory: SharedDirectory,
 }
 
 impl DirectoryApi {
     pub fn new(hub: Hub) -> Self {
-        Self { directory: hub.directory.clone(), hub }
+        Self { hub }
     }
 
-    async fn change(
+    /// Makes `change`, once per the request's id.
+    async fn change<Q: prost::Message>(
         &self,
+        request: &Request<Q>,
+        request_id: &str,
         actor: app::Actor,
         change: DirectoryChange,
     ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
         let code = change.member().cloned();
-        let (directory, description) = app::directory::change(&self.hub, &actor, change).await?;
+        let key = super::key(app::directory::method(&change), request_id, request);
+        let changed = app::directory::change(&self.hub, &actor, &key, change).await?;
         Ok(Response::new(pb::DirectoryChangeResponse {
-            version: directory.version(),
-            member: code.and_then(|code| directory.get(&code).map(member)),
-            description,
+            version: changed.directory.version(),
+            member: code.and_then(|code| changed.directory.get(&code).map(member)),
+            description: changed.description,
         }))
     }
 }
@@ -96,7 +99,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
         identity::caller(&request)?;
-        let directory = self.directory.now();
+        let directory = self.hub.directory.now();
         Ok(Response::new(pb::ListMembersResponse {
             members: directory.members().iter().map(member).collect(),
             version: directory.version(),
@@ -112,7 +115,7 @@ impl DirectoryService for DirectoryApi {
         let needs =
             draft::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
         violations.finish(|| ()).map_err(AppError::from)?;
-        let directory = self.directory.now();
+        let directory = self.hub.directory.now();
         let suggestions = directory
             .suggest(&needs)
             .into_iter()
@@ -126,7 +129,7 @@ impl DirectoryService for DirectoryApi {
 
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {
         let caller = identity::caller(&request)?;
-        let directory = self.directory.now();
+        let directory = self.hub.directory.now();
         let name = match directory.get(&caller.code) {
             Some(m) if caller.role.is_member() => m.name.clone(),
             _ if caller.role == Role::Office => "联席会议办公室".to_owned(),
@@ -154,7 +157,7 @@ impl DirectoryService for DirectoryApi {
             contacts: contacts_input(r.contacts.as_ref()),
         })
         .map_err(AppError::from)?;
-        self.change(actor, change).await
+        self.change(&request, &r.request_id, actor, change).await
     }
 
     async fn rename_member(
@@ -165,7 +168,7 @@ impl DirectoryService for DirectoryApi {
         Touches::Membership.permitted(&actor.caller).map_err(AppError::from)?;
         let r = request.get_ref();
         let change = DirectoryChange::rename(&r.code, &r.name, &r.short_name).map_err(AppError::from)?;
-        self.change(actor, change).await
+        self.change(&request, &r.request_id, actor, change).await
     }
 
     async fn set_member_active(
@@ -176,7 +179,7 @@ impl DirectoryService for DirectoryApi {
         Touches::Membership.permitted(&actor.caller).map_err(AppError::from)?;
         let r = request.get_ref();
         let change = DirectoryChange::activity(&r.code, r.active).map_err(AppError::from)?;
-        self.change(actor, change).await
+        self.change(&request, &r.request_id, actor, change).await
     }
 
     async fn update_contacts(
@@ -187,7 +190,7 @@ impl DirectoryService for DirectoryApi {
         let r = request.get_ref();
         Touches::Contacts(&r.code).permitted(&actor.caller).map_err(AppError::from)?;
         let change = DirectoryChange::contacts(&r.code, contacts_input(r.contacts.as_ref())).map_err(AppError::from)?;
-        self.change(actor, change).await
+        self.change(&request, &r.request_id, actor, change).await
     }
 
     async fn list_directory_changes(

@@ -202,7 +202,8 @@ impl RecordsService for RecordsApi {
         let body = request.get_ref();
         let case_id = parse_uuid("case_id", &body.case_id)?;
         let reason = key_case::reason(&body.reason).map_err(AppError::from)?;
-        let mark = app::key_cases::mark(&self.hub, &actor, case_id, reason).await?;
+        let key = super::key("MarkKeyCase", &body.request_id, &request);
+        let mark = app::key_cases::mark(&self.hub, &actor, &key, case_id, reason).await?;
         Ok(Response::new(key_case(&mark, None)))
     }
 
@@ -213,8 +214,10 @@ impl RecordsService for RecordsApi {
     ) -> Result<Response<pb::UnmarkKeyCaseResponse>, Status> {
         let actor = identity::actor(&request)?;
         key_case::may_mark(&actor.caller).map_err(AppError::from)?;
-        let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
-        app::key_cases::unmark(&self.hub, &actor, case_id).await?;
+        let body = request.get_ref();
+        let case_id = parse_uuid("case_id", &body.case_id)?;
+        let key = super::key("UnmarkKeyCase", &body.request_id, &request);
+        app::key_cases::unmark(&self.hub, &actor, &key, case_id).await?;
         Ok(Response::new(pb::UnmarkKeyCaseResponse {}))
     }
 }

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::{Actor, AppError, Hub, ATTEMPTS};
+use super::{Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey, ATTEMPTS};
 use crate::{
     domain::{
-        audit::AuditRecord,
         directory::{Directory, DirectoryChange, DirectoryEntry},
         lifecycle::Notice,
         MemberCode,
@@ -39,11 +38,11 @@ impl SharedDirectory {
     }
 
     /// Serves `directory` if it is newer than the one served; says whether it was.
-    fn take_up(&self, directory: Directory) -> bool {
+    fn take_up(&self, directory: Arc<Directory>) -> bool {
         self.0.send_if_modified(|current| {
             let newer = directory.version() > current.version();
             if newer {
-                *current = Arc::new(directory);
+                *current = directory;
             }
             newer
         })
@@ -81,61 +80,87 @@ pub async fn load(
 /// Takes up a version another hub stored since; says whether there was one.
 pub async fn refresh(hub: &Hub) -> Result<bool, StoreError> {
     Ok(match hub.store.directory().await? {
-        Some(stored) => hub.directory.take_up(stored),
+        Some(stored) => hub.directory.take_up(Arc::new(stored)),
         None => false,
     })
 }
 
-/// Makes `change` as `actor`: checked against the newest stored version, written as
-/// the next with an event for the office and every active member (and the member
-/// changed), audited, and served at once. Returns the directory after it and the
-/// change in words.
-pub async fn change(hub: &Hub, actor: &Actor, change: DirectoryChange) -> Result<(Arc<Directory>, String), AppError> {
-    for _ in 0..ATTEMPTS {
-        let before = hub.store.directory().await?.unwrap_or_else(|| (*hub.directory.now()).clone());
-        let after = before.apply(&change, &actor.caller)?;
-        let at = hub.clock.now();
-        let description = change.describe(&before);
-        let mut to: Vec<MemberCode> = after
-            .members()
-            .iter()
-            .filter(|m| m.active || Some(&m.code) == change.member())
-            .map(|m| m.code.clone())
-            .collect();
-        to.push(MemberCode::office());
-        let notices =
-            to.iter().map(|member| Notice::for_directory(member, &actor.caller.code, at, &description)).collect();
-        let audit = AuditRecord {
-            actor: actor.caller.code.clone(),
-            certificate: actor.certificate.serial.clone(),
-            action: "ChangeDirectory".to_owned(),
-            referrals: Vec::new(),
-            detail: format!("v{} {}", after.version(), change.member().map_or("", MemberCode::as_str)),
-        };
-        let entry = DirectoryEntry {
-            version: after.version(),
-            at,
-            actor: actor.caller.code.clone(),
-            change: change.clone(),
-            description: description.clone(),
-        };
-        let commit = Commit {
-            directory: Some(DirectoryRecord { entry, directory: after.clone() }),
-            notices,
-            audit: vec![audit],
-            at,
-            ..Commit::default()
-        };
-        match hub.write(commit).await {
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-            Ok(()) => {
-                hub.directory.take_up(after);
-                return Ok((hub.directory.now(), description));
-            }
-        }
+/// A change made: the directory after it, and the change in words.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub directory: Arc<Directory>,
+    pub description: String,
+}
+
+impl Answer for Changed {
+    fn record(&self) -> Recorded {
+        Recorded { directory: Some(self.directory.version()), ..Recorded::default() }
     }
-    Err(AppError::Contended)
+
+    async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        let corrupt = || AppError::Store(StoreError::Corrupt("a directory change's record".into()));
+        let version = record.directory.ok_or_else(corrupt)?;
+        let history = hub.store.directory_history().await?;
+        let description = history.into_iter().find(|e| e.version == version).ok_or_else(corrupt)?.description;
+        let directory = hub.store.directory().await?.map_or_else(|| hub.directory.now(), Arc::new);
+        Ok(Changed { directory, description })
+    }
+}
+
+/// The name of a change in the audit log, as the API's method that makes it.
+pub fn method(change: &DirectoryChange) -> &'static str {
+    match change {
+        DirectoryChange::Seeded => "SeedDirectory",
+        DirectoryChange::Added { .. } => "AddMember",
+        DirectoryChange::Renamed { .. } => "RenameMember",
+        DirectoryChange::Suspended { .. } | DirectoryChange::Resumed { .. } => "SetMemberActive",
+        DirectoryChange::Contacts { .. } => "UpdateContacts",
+    }
+}
+
+/// Makes `change` as `actor`, once per request id: checked against the newest stored
+/// version, written as the next with an event for the office and every active member
+/// (and the member changed), audited, and served at once.
+pub async fn change(hub: &Hub, actor: &Actor, key: &RequestKey, change: DirectoryChange) -> Result<Changed, AppError> {
+    let change = &change;
+    let changed = hub
+        .once(actor, method(change), key, move || {
+            Box::pin(async move {
+                let before = hub.store.directory().await?.unwrap_or_else(|| (*hub.directory.now()).clone());
+                let after = before.apply(change, &actor.caller)?;
+                let at = hub.clock.now();
+                let description = change.describe(&before);
+                let mut to: Vec<MemberCode> = after
+                    .members()
+                    .iter()
+                    .filter(|m| m.active || Some(&m.code) == change.member())
+                    .map(|m| m.code.clone())
+                    .collect();
+                to.push(MemberCode::office());
+                let notices = to
+                    .iter()
+                    .map(|member| Notice::for_directory(member, &actor.caller.code, at, &description))
+                    .collect();
+                let entry = DirectoryEntry {
+                    version: after.version(),
+                    at,
+                    actor: actor.caller.code.clone(),
+                    change: change.clone(),
+                    description: description.clone(),
+                };
+                let detail = format!("v{} {}", after.version(), change.member().map_or("", MemberCode::as_str));
+                let after = Arc::new(after);
+                let commit = Commit {
+                    directory: Some(DirectoryRecord { entry, directory: (*after).clone() }),
+                    notices,
+                    ..Commit::default()
+                };
+                Ok(Plan { detail, ..Plan::new(commit, Changed { directory: after, description }) })
+            })
+        })
+        .await?;
+    hub.directory.take_up(changed.directory.clone());
+    Ok(changed)
 }
 
 /// Every change to the directory, oldest first: for anyone the hub knows.

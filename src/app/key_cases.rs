@@ -4,22 +4,44 @@
 
 use uuid::Uuid;
 
-use super::{Actor, AppError, Hub};
+use super::{Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     domain::{
-        audit::AuditRecord,
         case::CaseState,
         key_case::{self, KeyCase, KeyCaseLine},
         period::Period,
         MemberCode, Role,
     },
-    store::{CaseReferral, Commit, KeyCaseChange},
+    store::{CaseReferral, Commit, KeyCaseChange, StoreError},
 };
 
-/// The referrals of `case_id` the caller may act on: the office any case's, the
-/// procuratorate those of a case it is a party to; anyone else hears the case does not
-/// exist.
-async fn case_referrals(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Vec<CaseReferral>, AppError> {
+impl Answer for KeyCase {
+    fn record(&self) -> Recorded {
+        Recorded { case: Some(self.case_id), key_case: Some(self.clone()), ..Recorded::default() }
+    }
+
+    async fn rebuild(_hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        record.key_case.ok_or_else(|| AppError::Store(StoreError::Corrupt("a mark's record".into())))
+    }
+}
+
+/// The answer to an unmark: the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unmarked(pub Uuid);
+
+impl Answer for Unmarked {
+    fn record(&self) -> Recorded {
+        Recorded { case: Some(self.0), ..Recorded::default() }
+    }
+
+    async fn rebuild(_hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        record.case.map(Unmarked).ok_or_else(|| AppError::Store(StoreError::Corrupt("an unmark's record".into())))
+    }
+}
+
+/// Checks that the caller may mark case `case_id`: the office any case, the
+/// procuratorate a case it is a party to; anyone else hears the case does not exist.
+async fn markable(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<(), AppError> {
     key_case::may_mark(&actor.caller)?;
     let referrals = hub.store.case_parties(&[case_id]).await?;
     let code = &actor.caller.code;
@@ -27,45 +49,41 @@ async fn case_referrals(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Vec<C
     if referrals.is_empty() || (actor.caller.role != Role::Office && !party) {
         return Err(AppError::NotFound(format!("case {case_id}")));
     }
-    Ok(referrals)
-}
-
-async fn write(
-    hub: &Hub,
-    actor: &Actor,
-    referrals: &[CaseReferral],
-    change: KeyCaseChange,
-    action: &str,
-) -> Result<(), AppError> {
-    let audit = AuditRecord {
-        actor: actor.caller.code.clone(),
-        certificate: actor.certificate.serial.clone(),
-        action: action.to_owned(),
-        referrals: Vec::new(),
-        detail: format!(
-            "case {}, {} referrals",
-            referrals.first().map(|r| r.case_id).unwrap_or_default(),
-            referrals.len()
-        ),
-    };
-    let commit = Commit { key_case: Some(change), audit: vec![audit], at: hub.clock.now(), ..Commit::default() };
-    hub.write(commit).await?;
     Ok(())
 }
 
-/// Marks case `case_id` for the joint meeting's study with `reason` (already parsed);
-/// marking again replaces the reason. Audited.
-pub async fn mark(hub: &Hub, actor: &Actor, case_id: Uuid, reason: String) -> Result<KeyCase, AppError> {
-    let referrals = case_referrals(hub, actor, case_id).await?;
-    let mark = KeyCase { case_id, reason, marked_by: actor.caller.code.clone(), marked_at: hub.clock.now() };
-    write(hub, actor, &referrals, KeyCaseChange::Mark(mark.clone()), "MarkKeyCase").await?;
-    Ok(mark)
+/// Marks case `case_id` for the joint meeting's study with `reason` (already parsed),
+/// once per request id; marking again replaces the reason. Audited.
+pub async fn mark(
+    hub: &Hub,
+    actor: &Actor,
+    key: &RequestKey,
+    case_id: Uuid,
+    reason: String,
+) -> Result<KeyCase, AppError> {
+    markable(hub, actor, case_id).await?;
+    let reason = &reason;
+    hub.once(actor, "MarkKeyCase", key, move || {
+        Box::pin(async move {
+            let at = hub.clock.now();
+            let mark = KeyCase { case_id, reason: reason.clone(), marked_by: actor.caller.code.clone(), marked_at: at };
+            let commit = Commit { key_case: Some(KeyCaseChange::Mark(mark.clone())), ..Commit::default() };
+            Ok(Plan { detail: format!("case {case_id}"), ..Plan::new(commit, mark) })
+        })
+    })
+    .await
 }
 
-/// Removes the mark of case `case_id`, if it has one. Audited.
-pub async fn unmark(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<(), AppError> {
-    let referrals = case_referrals(hub, actor, case_id).await?;
-    write(hub, actor, &referrals, KeyCaseChange::Unmark(case_id), "UnmarkKeyCase").await
+/// Removes the mark of case `case_id`, if it has one, once per request id. Audited.
+pub async fn unmark(hub: &Hub, actor: &Actor, key: &RequestKey, case_id: Uuid) -> Result<Unmarked, AppError> {
+    markable(hub, actor, case_id).await?;
+    hub.once(actor, "UnmarkKeyCase", key, move || {
+        Box::pin(async move {
+            let commit = Commit { key_case: Some(KeyCaseChange::Unmark(case_id)), ..Commit::default() };
+            Ok(Plan { detail: format!("case {case_id}"), ..Plan::new(commit, Unmarked(case_id)) })
+        })
+    })
+    .await
 }
 
 /// The mark of case `case_id`, for a page about one of its referrals.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{calendar::Loaded, Actor, AppError, Hub, ATTEMPTS};
 use crate::{
-    domain::{audit::AuditRecord, deadline::DeadlineKind, request_id::RequestId},
+    domain::{audit::AuditRecord, deadline::DeadlineKind, key_case::KeyCase, request_id::RequestId},
     store::{Commit, RequestRecord, StoreError},
 };
 
@@ -51,6 +51,12 @@ pub struct Recorded {
     /// A file stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Uuid>,
+    /// The version of the directory a change made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<u64>,
+    /// A case marked for the joint meeting's study, as marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_case: Option<KeyCase>,
 }
 
 /// The answer to a mutating operation: what its record keeps, and how it is given

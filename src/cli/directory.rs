@@ -171,6 +171,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 })
                 .collect::<anyhow::Result<_>>()?;
             let request = pb::AddMemberRequest {
+                request_id: String::new(),
                 code,
                 name,
                 short_name,

@@ -208,15 +208,21 @@ impl Client {
     /// The office, or the procuratorate for its own cases: marks a case for the joint
     /// meeting's study (重点救助对象) with the reason.
     pub async fn mark_key_case(&self, case_id: &str, reason: &str) -> Result<pb::KeyCase, Status> {
-        let request = pb::MarkKeyCaseRequest { case_id: case_id.to_owned(), reason: reason.to_owned() };
-        Ok(self.records.clone().mark_key_case(request).await?.into_inner())
+        self.once(
+            |request_id| pb::MarkKeyCaseRequest { request_id, case_id: case_id.to_owned(), reason: reason.to_owned() },
+            |c, q| async move { c.records.clone().mark_key_case(q).await },
+        )
+        .await
     }
 
     /// Removes a case's mark.
     pub async fn unmark_key_case(&self, case_id: &str) -> Result<(), Status> {
-        let request = pb::UnmarkKeyCaseRequest { case_id: case_id.to_owned() };
-        self.records.clone().unmark_key_case(request).await?;
-        Ok(())
+        self.once(
+            |request_id| pb::UnmarkKeyCaseRequest { request_id, case_id: case_id.to_owned() },
+            |c, q| async move { c.records.clone().unmark_key_case(q).await },
+        )
+        .await
+        .map(drop)
     }
 
     /// Saves the figures of `period` as a table (`format`) to `out`, or into directory `out`.

@@ -314,9 +314,13 @@ impl Client {
         Ok(self.directory.clone().list_members(pb::ListMembersRequest {}).await?.into_inner())
     }
 
-    /// An admin: adds a member unit (an agency).
+    /// An admin: adds a member unit (an agency); `request_id` is filled in.
     pub async fn add_member(&self, request: pb::AddMemberRequest) -> Result<pb::DirectoryChangeResponse, Status> {
-        Ok(self.directory.clone().add_member(request).await?.into_inner())
+        self.once(
+            |request_id| pb::AddMemberRequest { request_id, ..request.clone() },
+            |c, q| async move { c.directory.clone().add_member(q).await },
+        )
+        .await
     }
 
     /// An admin: renames a member unit.
@@ -326,15 +330,25 @@ impl Client {
         name: &str,
         short_name: &str,
     ) -> Result<pb::DirectoryChangeResponse, Status> {
-        let request =
-            pb::RenameMemberRequest { code: code.to_owned(), name: name.to_owned(), short_name: short_name.to_owned() };
-        Ok(self.directory.clone().rename_member(request).await?.into_inner())
+        self.once(
+            |request_id| pb::RenameMemberRequest {
+                request_id,
+                code: code.to_owned(),
+                name: name.to_owned(),
+                short_name: short_name.to_owned(),
+            },
+            |c, q| async move { c.directory.clone().rename_member(q).await },
+        )
+        .await
     }
 
     /// An admin: suspends (`active` false) or resumes a member unit.
     pub async fn set_member_active(&self, code: &str, active: bool) -> Result<pb::DirectoryChangeResponse, Status> {
-        let request = pb::SetMemberActiveRequest { code: code.to_owned(), active };
-        Ok(self.directory.clone().set_member_active(request).await?.into_inner())
+        self.once(
+            |request_id| pb::SetMemberActiveRequest { request_id, code: code.to_owned(), active },
+            |c, q| async move { c.directory.clone().set_member_active(q).await },
+        )
+        .await
     }
 
     /// A member its own, the office or an admin any: 分管领导, 内设机构 and 联络员.
@@ -343,8 +357,15 @@ impl Client {
         code: &str,
         contacts: pb::Contacts,
     ) -> Result<pb::DirectoryChangeResponse, Status> {
-        let request = pb::UpdateContactsRequest { code: code.to_owned(), contacts: Some(contacts) };
-        Ok(self.directory.clone().update_contacts(request).await?.into_inner())
+        self.once(
+            |request_id| pb::UpdateContactsRequest {
+                request_id,
+                code: code.to_owned(),
+                contacts: Some(contacts.clone()),
+            },
+            |c, q| async move { c.directory.clone().update_contacts(q).await },
+        )
+        .await
     }
 
     /// Every version of the directory, oldest first.

@@ -4,12 +4,13 @@
 //! is: the office reads it.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{case::CaseState, person::text, Caller, DomainError, MemberCode, Role};
 
 /// A case marked for the joint meeting's study.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyCase {
     pub case_id: Uuid,
     pub reason: String,

@@ -50,6 +50,8 @@ struct Page {
     typed: Fields,
     admin: bool,
     needs: Vec<Choice>,
+    /// One for every form of the page: only one is sent.
+    request_id: uuid::Uuid,
     /// The form refused, and why.
     refused: &'static str,
     errors: Vec<String>,
@@ -128,6 +130,7 @@ async fn render(
         typed,
         admin: caller.role == Role::Admin,
         needs,
+        request_id: uuid::Uuid::new_v4(),
         refused: form,
         errors,
     };
@@ -163,7 +166,10 @@ async fn change(
 ) -> Result<Response, WebError> {
     let Posted { visitor, fields } = posted;
     let done = match describe(&fields) {
-        Ok(change) => app::directory::change(&web.hub, &visitor.actor, change).await.map(drop),
+        Ok(change) => {
+            let key = fields.key(app::directory::method(&change));
+            app::directory::change(&web.hub, &visitor.actor, &key, change).await.map(drop)
+        }
         Err(e) => Err(e.into()),
     };
     match done {

@@ -152,6 +152,7 @@ struct Page {
     may_mark: bool,
     key_case_errors: Vec<String>,
     key_case_reason: String,
+    key_case_id: Uuid,
     masked: bool,
 }
 
@@ -415,6 +416,7 @@ async fn render(
         may_mark,
         key_case_errors,
         key_case_reason,
+        key_case_id: Uuid::new_v4(),
         masked,
     };
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -553,10 +555,15 @@ pub async fn key_case(State(web): State<Web>, Path(id): Path<String>, posted: Po
     let shown = app::referrals::get(&web.hub, &visitor.actor, id).await?;
     let case_id = shown.referral.case_id;
     let done = if fields.get("act") == "unmark" {
-        app::key_cases::unmark(&web.hub, &visitor.actor, case_id).await.map(|()| "unmarked")
+        app::key_cases::unmark(&web.hub, &visitor.actor, &fields.key("UnmarkKeyCase"), case_id)
+            .await
+            .map(|_| "unmarked")
     } else {
         match key_case::reason(fields.get("reason")) {
-            Ok(reason) => app::key_cases::mark(&web.hub, &visitor.actor, case_id, reason).await.map(|_| "marked"),
+            Ok(reason) => {
+                let key = fields.key("MarkKeyCase");
+                app::key_cases::mark(&web.hub, &visitor.actor, &key, case_id, reason).await.map(|_| "marked")
+            }
             Err(e) => Err(e.into()),
         }
     };

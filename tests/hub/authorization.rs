@@ -158,20 +158,32 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
         }
         "DirectoryService.WhoAmI" => directory.who_am_i(pb::WhoAmIRequest {}).await.map(drop),
         // Requests an admin's own rules refuse: only the role decides who gets that far.
-        "DirectoryService.AddMember" => {
-            directory.add_member(pb::AddMemberRequest { code: "zj".into(), ..Default::default() }).await.map(drop)
-        }
-        "DirectoryService.RenameMember" => {
-            directory.rename_member(pb::RenameMemberRequest { code: "mz".into(), ..Default::default() }).await.map(drop)
-        }
-        "DirectoryService.SetMemberActive" => {
-            directory.set_member_active(pb::SetMemberActiveRequest { code: "zz".into(), active: false }).await.map(drop)
-        }
+        "DirectoryService.AddMember" => directory
+            .add_member(pb::AddMemberRequest { request_id: request_id(), code: "zj".into(), ..Default::default() })
+            .await
+            .map(drop),
+        "DirectoryService.RenameMember" => directory
+            .rename_member(pb::RenameMemberRequest {
+                request_id: request_id(),
+                code: "mz".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "DirectoryService.SetMemberActive" => directory
+            .set_member_active(pb::SetMemberActiveRequest {
+                request_id: request_id(),
+                code: "zz".into(),
+                active: false,
+            })
+            .await
+            .map(drop),
         "DirectoryService.UpdateContacts" => {
             // A member its own; the office and an admin another's.
             let code = if matches!(who, "office" | "admin") { "mz" } else { who };
             let contacts = pb::Contacts { liaison: "李明".into(), ..Default::default() };
-            let request = pb::UpdateContactsRequest { code: code.into(), contacts: Some(contacts) };
+            let request =
+                pb::UpdateContactsRequest { request_id: request_id(), code: code.into(), contacts: Some(contacts) };
             directory.update_contacts(request).await.map(drop)
         }
         "DirectoryService.ListDirectoryChanges" => {
@@ -256,13 +268,17 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             records.export_figures(request).await.map(drop)
         }
         "RecordsService.MarkKeyCase" => {
-            let request =
-                pb::MarkKeyCaseRequest { case_id: referral.case_id.clone(), reason: "多次移送仍未解决".into() };
+            let request = pb::MarkKeyCaseRequest {
+                request_id: request_id(),
+                case_id: referral.case_id.clone(),
+                reason: "多次移送仍未解决".into(),
+            };
             records.mark_key_case(request).await.map(drop)
         }
-        "RecordsService.UnmarkKeyCase" => {
-            records.unmark_key_case(pb::UnmarkKeyCaseRequest { case_id: referral.case_id.clone() }).await.map(drop)
-        }
+        "RecordsService.UnmarkKeyCase" => records
+            .unmark_key_case(pb::UnmarkKeyCaseRequest { request_id: request_id(), case_id: referral.case_id.clone() })
+            .await
+            .map(drop),
         other => panic!("no call for {other}"),
     }
 }

@@ -47,6 +47,7 @@ async fn a_member_is_added_renamed_suspended_and_resumed_and_every_member_hears_
             articles: String::new(),
             needs: vec![pb::Need::TemporaryAssistance as i32],
             contacts: Some(contacts("陈华", "13905951111")),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -198,4 +199,24 @@ async fn the_administrator_changes_the_directory_from_the_command_line() {
     assert!(out.contains("联络员 李明  办公电话 0595-85680000  手机 13905950000"), "{out}");
     let (ok, out) = run(vec!["admin", "members", "history"]).await;
     assert!(ok && out.lines().count() == 5 && out.contains("v3") && out.contains("mz "), "{out}");
+}
+
+#[tokio::test]
+async fn a_change_sent_twice_with_one_request_id_is_made_once() {
+    let hub = TestHub::start().await;
+    let pem = |name: &str| std::fs::read(hub.pki().join(name)).unwrap();
+    let channel = hub.channel_with(Some((pem("mz.crt"), pem("mz.key")))).await;
+    let mut directory = pb::directory_service_client::DirectoryServiceClient::new(channel);
+    let request = |liaison: &str| pb::UpdateContactsRequest {
+        request_id: "01900000-0000-7000-8000-000000000001".into(),
+        code: "mz".into(),
+        contacts: Some(contacts(liaison, "13905950000")),
+    };
+    let first = directory.update_contacts(request("李明")).await.unwrap().into_inner();
+    let again = directory.update_contacts(request("李明")).await.unwrap().into_inner();
+    assert_eq!((first.version, again.version), (1, 1));
+    assert_eq!(first.description, again.description);
+    assert_eq!(hub.client("jy").await.directory_changes().await.unwrap().len(), 2, "seeded, then one change");
+    let other = directory.update_contacts(request("张三")).await.unwrap_err();
+    assert_eq!(other.code(), Code::AlreadyExists, "the same id with another request");
 }
