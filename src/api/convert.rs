@@ -118,11 +118,7 @@ pub fn entry_as(e: &HistoryEntry, view: View) -> pb::ReferralEvent {
 /// A follow-up visit as `view` shows it: what it found is the note of its history
 /// entry, which the office does not see.
 pub fn visit_as(v: &VisitRecord, history: &[HistoryEntry], view: View) -> pb::Visit {
-    let entry = history.iter().find(|e| e.referral_id == v.referral_id && e.version == v.version);
-    let findings = match (view, entry) {
-        (View::Full, Some(e)) => e.note.clone(),
-        _ => String::new(),
-    };
+    let findings = if view == View::Full { v.findings(history).to_owned() } else { String::new() };
     let visit = &v.visit;
     pb::Visit {
         visited_on: visit.visited_on.to_string(),

@@ -13,6 +13,7 @@ use super::{
     calendar::{Calendar, Reckoned},
     date,
     error::Violations,
+    history::HistoryEntry,
     person::text,
     vocabulary::{VisitEffect, VisitMethod},
     DomainError, MemberCode,
@@ -77,6 +78,16 @@ pub struct VisitRecord {
     pub by: MemberCode,
     pub at: DateTime<Utc>,
     pub visit: Visit,
+}
+
+impl VisitRecord {
+    /// What the visit found: the note of its entry in `history` (empty if not there).
+    pub fn findings<'h>(&self, history: &'h [HistoryEntry]) -> &'h str {
+        history
+            .iter()
+            .find(|e| e.referral_id == self.referral_id && e.version == self.version)
+            .map_or("", |e| e.note.as_str())
+    }
 }
 
 /// A visit as typed.

@@ -235,9 +235,8 @@ async fn prefilled(web: &Web, visitor: &Visitor, query: Option<String>) -> Resul
         fields.add("needs", n.code());
     }
     if let Some(visit) = shown.visits.iter().rev().find(|v| v.visit.another_referral) {
-        let found = shown.history.iter().find(|e| e.version == visit.version).map_or("", |e| e.note.as_str());
         let on = visit.visit.visited_on;
-        fields.set("narrative", &format!("{on}回访发现需再次移送：{found}"));
+        fields.set("narrative", &format!("{on}回访发现需再次移送：{}", visit.findings(&shown.history)));
         fields.set("discovered_on", &on.to_string());
     }
     Ok(fields)

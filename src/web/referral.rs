@@ -271,10 +271,7 @@ async fn render(
             aid_in_place: if v.visit.aid_in_place { "到位" } else { "未到位" },
             effect: v.visit.effect.label(),
             another_referral: v.visit.another_referral,
-            findings: match (masked, history.iter().find(|e| e.version == v.version)) {
-                (false, Some(e)) => e.note.clone(),
-                _ => String::new(),
-            },
+            findings: if masked { String::new() } else { v.findings(&history).to_owned() },
             by: member(web, &v.by),
         })
         .collect();
