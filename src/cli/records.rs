@@ -71,8 +71,9 @@ pub async fn save_ledger(client: &Client, args: LedgerArgs) -> anyhow::Result<()
 pub struct FiguresArgs {
     #[command(flatten)]
     period: PeriodArgs,
-    /// Save them as a table instead (`.xlsx` or `.csv`, or a directory with `--format`).
-    #[arg(long)]
+    /// Save them as a table instead (`.xlsx` or `.csv`, or a directory with `--format`);
+    /// also spelt `--xlsx FILE`.
+    #[arg(long, visible_alias = "xlsx")]
     out: Option<PathBuf>,
     /// With `--out` a directory: `xlsx` or `csv`.
     #[arg(long, default_value = "xlsx")]

@@ -514,6 +514,18 @@ async fn the_figures_are_saved_as_a_table_and_printed_by_the_command_line() {
         "{out}"
     );
     assert!(out.contains("逾期未办的法定期限 2 项；逾期未回访 2 件"), "{out}");
+    // `--xlsx FILE`, as the office would spell it.
+    let file = dir.path().join("数据.xlsx");
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["office", "figures", "--year", "2026", "--endpoint", &hub.endpoint(), "--pki-dir"])
+        .arg(hub.pki())
+        .arg("--xlsx")
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(std::fs::read(&file).unwrap().starts_with(b"PK"), "an XLSX (zip) file");
 }
 
 #[tokio::test]
