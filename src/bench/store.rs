@@ -47,9 +47,10 @@ pub struct Made {
 
 /// `count` referrals from the procuratorate to the agencies, submitted over the 90 days
 /// before the bench's clock. Every other one was started the next day and concluded
-/// with aid three days on (its feedback and visit deadlines opened by the life cycle's
-/// rule), so that the figures have outcomes, amounts and working days to count; one in
-/// four of those was visited twenty days later, if that day has come.
+/// with aid and fed back three days on (its feedback deadline met and its visit
+/// deadline opened by the life cycle's rule), so that the figures have outcomes,
+/// amounts and working days to count; one in four of those was visited twenty days
+/// later, if that day has come.
 pub fn referrals(count: usize) -> anyhow::Result<Made> {
     let agencies = ["jy", "mz", "sf", "rs", "nync", "wj", "tyjr", "tw", "fl", "cl", "yb", "ggw"];
     let jcy = Caller { code: MemberCode::parse("jcy").map_err(anyhow::Error::msg)?, role: Role::Procuratorate };
@@ -102,7 +103,8 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
         if concluded > clock {
             continue;
         }
-        r.state = State::Concluded;
+        r.state = State::FedBack;
+        r.feedback = Some("已办结并反馈".into());
         r.started_at = Some(started);
         r.conclusion = Some(Conclusion {
             outcome: Outcome::Granted,
@@ -118,7 +120,8 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
             d.met_on = Some(day);
         }
         let counting = Instant::now();
-        let opened = deadline::on_act(r, &[EntryKind::Concluded], deadlines, &calendar, &policy, concluded);
+        let acts = [EntryKind::Concluded, EntryKind::FedBack];
+        let opened = deadline::on_act(r, &acts, deadlines, &calendar, &policy, concluded);
         computing += counting.elapsed();
         deadlines.extend(opened);
         let visited_on = local_date(concluded) + chrono::Days::new(20);
