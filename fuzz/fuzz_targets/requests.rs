@@ -13,7 +13,6 @@ use xianjie::{
         draft,
         person::IdNumber,
         referral::Submission,
-        visit::{self, VisitInput},
         Caller, MemberCode, Role,
     },
     proto as pb,
@@ -47,16 +46,7 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             let Ok(request) = pb::VisitRequest::decode(rest) else { return };
-            let v = request.visit.unwrap_or_default();
-            let _ = visit::parse(VisitInput {
-                visited_on: &v.visited_on,
-                method: v.method,
-                visitor: &v.visitor,
-                findings: &v.findings,
-                aid_in_place: v.aid_in_place,
-                effect: v.effect,
-                another_referral: v.another_referral,
-            });
+            let _ = convert::visit(&request.visit.unwrap_or_default());
         }
         _ => {
             let Ok(r) = pb::AddMemberRequest::decode(rest) else { return };

@@ -12,7 +12,7 @@ use crate::{
         history::HistoryEntry,
         person::PersonInput,
         referral::{Conclusion, Content, Referral, ReferralKind},
-        visit::VisitRecord,
+        visit::{Visit, VisitInput, VisitRecord},
         DomainError, FieldViolation,
     },
     proto as pb,
@@ -113,6 +113,19 @@ pub fn entry_as(e: &HistoryEntry, view: View) -> pb::ReferralEvent {
         shown.note.clear();
     }
     shown
+}
+
+/// A request's follow-up visit and what it found, parsed by the domain's rules.
+pub fn visit(v: &pb::Visit) -> Result<(Visit, String), DomainError> {
+    crate::domain::visit::parse(VisitInput {
+        visited_on: &v.visited_on,
+        method: v.method,
+        visitor: &v.visitor,
+        findings: &v.findings,
+        aid_in_place: v.aid_in_place,
+        effect: v.effect,
+        another_referral: v.another_referral,
+    })
 }
 
 /// A follow-up visit as `view` shows it: what it found is the note of its history

@@ -16,7 +16,6 @@ use crate::{
         error::Violations,
         lifecycle::Action,
         referral::{Content, Referral, ReferralKind, State, MAX_RECIPIENTS},
-        visit::{self, VisitInput},
         DomainError, FieldViolation, MemberCode,
     },
     proto::{self as pb, referral_service_server::ReferralService},
@@ -306,17 +305,7 @@ impl ReferralService for ReferralApi {
         app::identity::member(&actor.caller)?;
         let body = request.get_ref();
         let id = parse_uuid("referral_id", &body.referral_id)?;
-        let v = body.visit.clone().unwrap_or_default();
-        let (visit, findings) = visit::parse(VisitInput {
-            visited_on: &v.visited_on,
-            method: v.method,
-            visitor: &v.visitor,
-            findings: &v.findings,
-            aid_in_place: v.aid_in_place,
-            effect: v.effect,
-            another_referral: v.another_referral,
-        })
-        .map_err(AppError::from)?;
+        let (visit, findings) = convert::visit(&body.visit.clone().unwrap_or_default()).map_err(AppError::from)?;
         let key = key("Visit", &body.request_id, &request);
         let referral = app::referrals::act(&self.hub, &actor, &key, id, Action::Visit { visit, findings }).await?;
         Ok(Response::new(convert::referral(&referral)))
