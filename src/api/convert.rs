@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use prost_types::Timestamp;
 
 use crate::{
-    app::{calendar::Loaded, referrals::View},
+    app::calendar::Loaded,
     domain::{
         calendar::Calendar,
         date,
@@ -12,6 +12,7 @@ use crate::{
         history::HistoryEntry,
         person::PersonInput,
         referral::{Conclusion, Content, Referral, ReferralKind},
+        view::Seen,
         visit::{Visit, VisitInput, VisitRecord},
         DomainError, FieldViolation,
     },
@@ -83,38 +84,6 @@ fn date_text(date: Option<chrono::NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// A referral as `view` shows it.
-pub fn referral_as(r: &Referral, view: View) -> pb::Referral {
-    let mut shown = referral(r);
-    if view == View::Masked {
-        let masked = r.content.person.masked();
-        shown.person = Some(pb::Person {
-            name: masked.name,
-            id_number: masked.id_number,
-            phone: masked.phone,
-            address: masked.address,
-            household: String::new(),
-        });
-        for text in [&mut shown.narrative, &mut shown.advance_reason, &mut shown.feedback, &mut shown.closing_reason] {
-            text.clear();
-        }
-        if let Some(conclusion) = &mut shown.conclusion {
-            conclusion.summary.clear();
-        }
-        shown.masked = true;
-    }
-    shown
-}
-
-/// A history entry as `view` shows it: the office does not see its note.
-pub fn entry_as(e: &HistoryEntry, view: View) -> pb::ReferralEvent {
-    let mut shown = entry(e);
-    if view == View::Masked {
-        shown.note.clear();
-    }
-    shown
-}
-
 /// A request's follow-up visit and what it found, parsed by the domain's rules.
 pub fn visit(v: &pb::Visit) -> Result<(Visit, String), DomainError> {
     crate::domain::visit::parse(VisitInput {
@@ -128,10 +97,10 @@ pub fn visit(v: &pb::Visit) -> Result<(Visit, String), DomainError> {
     })
 }
 
-/// A follow-up visit as `view` shows it: what it found is the note of its history
-/// entry, which the office does not see.
-pub fn visit_as(v: &VisitRecord, history: &[HistoryEntry], view: View) -> pb::Visit {
-    let findings = if view == View::Full { v.findings(history).to_owned() } else { String::new() };
+/// A follow-up visit: what it found is the note of its history entry, as the reader
+/// was given it.
+pub fn visit_record(v: &VisitRecord, history: &[HistoryEntry]) -> pb::Visit {
+    let findings = v.findings(history).to_owned();
     let visit = &v.visit;
     pb::Visit {
         visited_on: visit.visited_on.to_string(),
@@ -147,7 +116,8 @@ pub fn visit_as(v: &VisitRecord, history: &[HistoryEntry], view: View) -> pb::Vi
     }
 }
 
-pub fn referral(r: &Referral) -> pb::Referral {
+/// A referral as the application layer showed it to its reader.
+pub fn referral(r: &Referral<Seen>) -> pb::Referral {
     let c = &r.content;
     pb::Referral {
         id: r.id.to_string(),
@@ -157,11 +127,11 @@ pub fn referral(r: &Referral) -> pb::Referral {
         sender: r.sender.to_string(),
         recipient: r.recipient.to_string(),
         person: Some(pb::Person {
-            name: c.person.name.clone(),
-            id_number: c.person.id_number.as_str().to_owned(),
-            phone: c.person.phone.clone(),
-            address: c.person.address.clone(),
-            household: c.person.household.clone(),
+            name: c.person.name().to_owned(),
+            id_number: c.person.id_number().to_owned(),
+            phone: c.person.phone().to_owned(),
+            address: c.person.address().to_owned(),
+            household: c.person.household().to_owned(),
         }),
         situations: c.situations.iter().map(|s| s.number()).collect(),
         priority_groups: c.priority_groups.iter().map(|g| g.number()).collect(),
@@ -187,7 +157,7 @@ pub fn referral(r: &Referral) -> pb::Referral {
         feedback: r.feedback.clone().unwrap_or_default(),
         closing_reason: r.closing_reason.clone().unwrap_or_default(),
         version: r.version,
-        masked: false,
+        masked: c.person.is_masked(),
     }
 }
 

@@ -12,8 +12,11 @@ use super::{
     identity,
 };
 use crate::{
-    app::{self, referrals::View, written::Document, AppError},
-    domain::material::{Attachment, Carried, Kind},
+    app::{self, written::Document, AppError},
+    domain::{
+        material::{Attachment, Carried, Kind},
+        view::View,
+    },
     proto::{self as pb, material_service_server::MaterialService},
 };
 
@@ -128,7 +131,7 @@ impl MaterialService for MaterialApi {
         let actor = identity::actor(&request)?;
         let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
         let files = app::materials::attachments(&self.hub, &actor, id).await?;
-        let view = View::of(&actor);
+        let view = View::of(actor.caller.role);
         Ok(Response::new(pb::ListAttachmentsResponse { attachments: files.iter().map(|c| carried(c, view)).collect() }))
     }
 

@@ -95,7 +95,7 @@ fn recipients(raw: &[String]) -> Result<Vec<MemberCode>, Vec<FieldViolation>> {
 }
 
 /// Page tokens are `<submitted_at micros>.<id>` of the last referral of a page.
-fn page_token(r: &Referral) -> String {
+fn page_token<P>(r: &Referral<P>) -> String {
     format!("{}.{}", r.submitted_at.timestamp_micros(), r.id)
 }
 
@@ -139,11 +139,11 @@ impl ReferralService for ReferralApi {
         let shown = app::referrals::get(&self.hub, &actor, id).await?;
         let (calendar, today) = (self.hub.calendar(), local_date(self.hub.clock.now()));
         Ok(Response::new(pb::GetReferralResponse {
-            referral: Some(convert::referral_as(&shown.referral, shown.view)),
-            history: shown.history.iter().map(|e| convert::entry_as(e, shown.view)).collect(),
+            referral: Some(convert::referral(&shown.referral)),
+            history: shown.history.iter().map(convert::entry).collect(),
             deadlines: shown.deadlines.iter().map(|d| convert::deadline(d, today, &calendar)).collect(),
             attachments: shown.files.iter().map(|c| super::materials::carried(c, shown.view)).collect(),
-            visits: shown.visits.iter().map(|v| convert::visit_as(v, &shown.history, shown.view)).collect(),
+            visits: shown.visits.iter().map(|v| convert::visit_record(v, &shown.history)).collect(),
         }))
     }
 
@@ -206,7 +206,7 @@ impl ReferralService for ReferralApi {
             _ => String::new(),
         };
         Ok(Response::new(pb::ListReferralsResponse {
-            referrals: listed.referrals.iter().map(|r| convert::referral_as(r, listed.view)).collect(),
+            referrals: listed.referrals.iter().map(convert::referral).collect(),
             next_page_token,
         }))
     }
@@ -221,7 +221,7 @@ impl ReferralService for ReferralApi {
             case_id: case.case_id.to_string(),
             complete: case.state != CaseState::Open,
             state: case.state as i32,
-            referrals: case.referrals.iter().map(|r| convert::referral_as(r, case.view)).collect(),
+            referrals: case.referrals.iter().map(convert::referral).collect(),
         }))
     }
 

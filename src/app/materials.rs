@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_stream::{wrappers::ReceiverStream, Stream, StreamExt};
 use uuid::Uuid;
 
-use super::{identity, referrals::View, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     config::MaterialsConfig,
     domain::{
@@ -19,6 +19,7 @@ use crate::{
         letter,
         material::{self, Attachment, Carried, Kind, Limits},
         referral::Referral,
+        view::View,
         DomainError, MemberCode, Role,
     },
     keys::stream::{Opener, Sealer, CHUNK_BYTES},
@@ -254,17 +255,12 @@ pub async fn attachments(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<
     identity::reader(&actor.caller)?;
     super::referrals::visible(hub, actor, referral_id).await?;
     hub.audit_read(actor, "Attachments", vec![referral_id]).await?;
-    Ok(shown(hub.store.carried(&[referral_id]).await?, View::of(actor)))
+    Ok(shown(hub.store.carried(&[referral_id]).await?, View::of(actor.caller.role)))
 }
 
 /// Files as `view` shows them.
-pub fn shown(mut carried: Vec<Carried>, view: View) -> Vec<Carried> {
-    if view == View::Masked {
-        for c in &mut carried {
-            c.attachment.name = material::masked_name(&c.attachment.name, c.attachment.kind);
-        }
-    }
-    carried
+pub fn shown(carried: Vec<Carried>, view: View) -> Vec<Carried> {
+    carried.into_iter().map(|c| view.file(c)).collect()
 }
 
 /// A file being downloaded: what it is, and its content as it is opened.

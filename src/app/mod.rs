@@ -29,7 +29,7 @@ pub use once::{Answer, Plan, PlanFuture, Recorded, RequestKey};
 use crate::{
     clock::SharedClock,
     delivery::Delivery,
-    domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, Caller, MemberCode, Role},
+    domain::{audit::AuditRecord, calendar::Calendar, deadline::Policy, Caller, MemberCode},
     keys::Keys,
     metrics::Metrics,
     pki::{authority::Authority, Certificate},
@@ -88,7 +88,10 @@ impl Hub {
     /// Records in the audit log that `actor` read `referrals` with `method`: masked,
     /// for the office.
     pub async fn audit_read(&self, actor: &Actor, method: &str, referrals: Vec<Uuid>) -> Result<(), AppError> {
-        let detail = if actor.caller.role == Role::Office { "masked" } else { "" };
+        let detail = match crate::domain::view::View::of(actor.caller.role) {
+            crate::domain::view::View::Masked => "masked",
+            crate::domain::view::View::Full => "",
+        };
         self.audit(&actor.caller.code, &actor.certificate.serial, method, referrals, detail).await
     }
 

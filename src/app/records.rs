@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::{identity, key_cases, referrals::View, written::Document, Actor, AppError, Hub};
+use super::{identity, key_cases, written::Document, Actor, AppError, Hub};
 use crate::{
     documents::table::{self, Table},
     domain::{
@@ -14,6 +14,7 @@ use crate::{
         figures::{Figures, Tally, Value},
         ledger::{self, Entry},
         period::Period,
+        view::View,
         MemberCode, Role,
     },
     store::ListQuery,
@@ -95,7 +96,8 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
     }
     referrals.reverse();
     hub.audit_read(actor, "ExportLedger", referrals.iter().map(|r| r.id).collect()).await?;
-    let masked = View::of(actor) == View::Masked;
+    let view = View::of(actor.caller.role);
+    let referrals: Vec<_> = referrals.into_iter().map(|r| view.referral(r)).collect();
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
     let directory = hub.directory.now();
     let mut rows = Vec::with_capacity(referrals.len());
@@ -116,7 +118,7 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
                 visits: visits.get(&referral.id).map_or(&[], Vec::as_slice),
                 key: keys.get(&referral.case_id),
             };
-            rows.push(ledger::row(rows.len() + 1, &entry, masked, &directory, today, &calendar));
+            rows.push(ledger::row(rows.len() + 1, &entry, &directory, today, &calendar));
         }
     }
     let name = match &member {

@@ -12,31 +12,14 @@ use crate::{
         id::new_id,
         lifecycle::{self, Action},
         material::{self, Carried},
+        person::Person,
         referral::{Content, Referral, ReferralKind, Submission},
+        view::{Seen, View},
         visit::VisitRecord,
         MemberCode, Role,
     },
     store::{Change, Commit, ListQuery, ListedDeadline, StoreError},
 };
-
-/// How much of a person's data a reader sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// The parties to a referral.
-    Full,
-    /// The joint-meeting office: the person masked, free text withheld.
-    Masked,
-}
-
-impl View {
-    pub fn of(actor: &Actor) -> Self {
-        if actor.caller.role == Role::Office {
-            View::Masked
-        } else {
-            View::Full
-        }
-    }
-}
 
 /// What a submit asks for: referrals of one kind and content to each recipient, in a
 /// new case or in one of the sender's.
@@ -50,11 +33,12 @@ pub struct Draft {
     pub attachments: Vec<Uuid>,
 }
 
-/// The referrals a submit made.
+/// The referrals a submit made: as the hub keeps them while it writes, as the sender
+/// sees them once answered (`Submitted<Seen>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Submitted {
+pub struct Submitted<P = Person> {
     pub case_id: Uuid,
-    pub referrals: Vec<Referral>,
+    pub referrals: Vec<Referral<P>>,
 }
 
 impl Answer for Submitted {
@@ -109,7 +93,7 @@ pub(super) async fn visible(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Referr
 }
 
 /// Submits a draft (社会救助移送 or 司法救助线索) to its recipients, once per request id.
-pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) -> Result<Submitted, AppError> {
+pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) -> Result<Submitted<Seen>, AppError> {
     identity::member(&actor.caller)?;
     let caller = &actor.caller;
     let submission = {
@@ -165,7 +149,11 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
         submitted => submitted?,
     };
     tracing::info!(case = %submitted.case_id, referrals = submitted.referrals.len(), urgent = submission.content.urgent, "submitted");
-    Ok(submitted)
+    let view = View::of(caller.role);
+    Ok(Submitted {
+        case_id: submitted.case_id,
+        referrals: submitted.referrals.into_iter().map(|r| view.referral(r)).collect(),
+    })
 }
 
 /// The name of an act in the audit log.
@@ -183,7 +171,13 @@ pub fn method(action: &Action) -> &'static str {
 }
 
 /// Applies one life-cycle act to referral `id`, once per request id.
-pub async fn act(hub: &Hub, actor: &Actor, key: &RequestKey, id: Uuid, action: Action) -> Result<Referral, AppError> {
+pub async fn act(
+    hub: &Hub,
+    actor: &Actor,
+    key: &RequestKey,
+    id: Uuid,
+    action: Action,
+) -> Result<Referral<Seen>, AppError> {
     act_with(hub, actor, key, id, action, &[]).await
 }
 
@@ -196,7 +190,7 @@ pub async fn act_with(
     id: Uuid,
     action: Action,
     attachments: &[Uuid],
-) -> Result<Referral, AppError> {
+) -> Result<Referral<Seen>, AppError> {
     identity::member(&actor.caller)?;
     if !attachments.is_empty() && !matches!(action, Action::Comment(_)) {
         return Err(AppError::invalid("attachments", "files come with a submit or a comment"));
@@ -242,17 +236,20 @@ pub async fn act_with(
         })
     })
     .await
+    .map(|r: Referral| View::of(actor.caller.role).referral(r))
 }
 
 /// A referral as one reader sees it, with its history and deadlines.
 #[derive(Debug, Clone)]
 pub struct Shown {
-    pub referral: Referral,
+    pub referral: Referral<Seen>,
+    /// Its history, each note as the reader may read it.
     pub history: Vec<HistoryEntry>,
     pub deadlines: Vec<ListedDeadline>,
     /// The files it carries, as the reader sees them.
     pub files: Vec<Carried>,
-    /// Its follow-up visits, in the order made.
+    /// Its follow-up visits, in the order made (what each found is its history
+    /// entry's note).
     pub visits: Vec<VisitRecord>,
     pub view: View,
 }
@@ -262,7 +259,8 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
     identity::reader(&actor.caller)?;
     let referral = visible(hub, actor, id).await?;
     hub.audit_read(actor, "Get", vec![id]).await?;
-    let history = hub.store.history(&[id]).await?;
+    let view = View::of(actor.caller.role);
+    let history = hub.store.history(&[id]).await?.into_iter().map(|e| view.entry(e)).collect();
     let deadlines = hub
         .store
         .deadlines(&[id])
@@ -275,15 +273,15 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
             green_channel: referral.content.green_channel(),
         })
         .collect();
-    let files = materials::shown(hub.store.carried(&[id]).await?, View::of(actor));
+    let files = materials::shown(hub.store.carried(&[id]).await?, view);
     let visits = hub.store.visits(&[id]).await?;
-    Ok(Shown { referral, history, deadlines, files, visits, view: View::of(actor) })
+    Ok(Shown { referral: view.referral(referral), history, deadlines, files, visits, view })
 }
 
 /// A page of referrals, and whether more follow.
 #[derive(Debug, Clone)]
 pub struct Listed {
-    pub referrals: Vec<Referral>,
+    pub referrals: Vec<Referral<Seen>>,
     pub more: bool,
     pub view: View,
 }
@@ -292,7 +290,7 @@ pub struct Listed {
 /// office), newest first, `query.limit` at most; audited.
 pub async fn list(hub: &Hub, actor: &Actor, mut query: ListQuery) -> Result<Listed, AppError> {
     identity::reader(&actor.caller)?;
-    let view = View::of(actor);
+    let view = View::of(actor.caller.role);
     let limit = query.limit as usize;
     query.limit += 1;
     let party = (view == View::Full).then_some(&actor.caller.code);
@@ -302,14 +300,14 @@ pub async fn list(hub: &Hub, actor: &Actor, mut query: ListQuery) -> Result<List
     if !referrals.is_empty() {
         hub.audit_read(actor, "List", referrals.iter().map(|r| r.id).collect()).await?;
     }
-    Ok(Listed { referrals, more, view })
+    Ok(Listed { referrals: referrals.into_iter().map(|r| view.referral(r)).collect(), more, view })
 }
 
 /// A case (1+N): its referrals the caller may see, and where it stands.
 #[derive(Debug, Clone)]
 pub struct Case {
     pub case_id: Uuid,
-    pub referrals: Vec<Referral>,
+    pub referrals: Vec<Referral<Seen>>,
     pub state: CaseState,
     pub view: View,
 }
@@ -317,7 +315,7 @@ pub struct Case {
 /// Reads a case: a party sees its own referrals in it, the office all, masked; audited.
 pub async fn case(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Case, AppError> {
     identity::reader(&actor.caller)?;
-    let view = View::of(actor);
+    let view = View::of(actor.caller.role);
     let referrals: Vec<Referral> = hub
         .store
         .case_referrals(case_id)
@@ -330,20 +328,21 @@ pub async fn case(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Case, AppEr
     }
     hub.audit_read(actor, "GetCase", referrals.iter().map(|r| r.id).collect()).await?;
     let state = CaseState::of(referrals.iter().map(|r| r.state));
-    Ok(Case { case_id, referrals, state, view })
+    Ok(Case { case_id, referrals: referrals.into_iter().map(|r| view.referral(r)).collect(), state, view })
 }
 
 /// What awaits a member's act: each deadline it must meet, with its referral.
 #[derive(Debug, Clone)]
 pub struct Waiting {
     pub deadline: ListedDeadline,
-    pub referral: Referral,
+    pub referral: Referral<Seen>,
 }
 
 /// The caller's to-do list (待办): every outstanding deadline it is responsible for,
 /// soonest first, with its referral; audited as a read of those referrals.
 pub async fn to_do(hub: &Hub, actor: &Actor) -> Result<Vec<Waiting>, AppError> {
     identity::member(&actor.caller)?;
+    let view = View::of(actor.caller.role);
     let query = crate::store::DeadlineQuery {
         outstanding: true,
         responsible: Some(actor.caller.code.clone()),
@@ -353,7 +352,7 @@ pub async fn to_do(hub: &Hub, actor: &Actor) -> Result<Vec<Waiting>, AppError> {
     let mut waiting = Vec::new();
     for deadline in hub.store.list_deadlines(&query).await? {
         if let Some(referral) = hub.store.referral(deadline.deadline.referral_id).await? {
-            waiting.push(Waiting { deadline, referral });
+            waiting.push(Waiting { deadline, referral: view.referral(referral) });
         }
     }
     waiting.sort_by_key(|w| (w.deadline.deadline.due, !w.deadline.urgent, !w.deadline.green_channel));
@@ -374,7 +373,7 @@ pub async fn reroute(
     key: &RequestKey,
     id: Uuid,
     recipients: Vec<MemberCode>,
-) -> Result<Submitted, AppError> {
+) -> Result<Submitted<Seen>, AppError> {
     let returned = visible(hub, actor, id).await?;
     if returned.sender != actor.caller.code {
         return Err(

@@ -16,6 +16,7 @@ use super::{
     key_case::KeyCase,
     letter::DocumentNumber,
     referral::Referral,
+    view::Seen,
     visit::VisitRecord,
     MemberCode,
 };
@@ -50,7 +51,7 @@ impl Cell {
 /// What a row is made of: a referral with its history, deadlines, document number,
 /// follow-up visits and the mark of its case.
 pub struct Entry<'a> {
-    pub referral: &'a Referral,
+    pub referral: &'a Referral<Seen>,
     pub history: &'a [HistoryEntry],
     pub deadlines: &'a [Deadline],
     pub number: Option<&'a DocumentNumber>,
@@ -120,34 +121,22 @@ fn kept(deadline: &Deadline, today: NaiveDate) -> &'static str {
     }
 }
 
-/// Row `n` (from 1) of the ledger, the person `masked` for the office: `today` and
+/// Row `n` (from 1) of the ledger, the person as its reader sees them: `today` and
 /// `calendar` count the working days late of a deadline still missed.
-pub fn row(
-    n: usize,
-    entry: &Entry<'_>,
-    masked: bool,
-    directory: &Directory,
-    today: NaiveDate,
-    calendar: &Calendar,
-) -> Vec<Cell> {
+pub fn row(n: usize, entry: &Entry<'_>, directory: &Directory, today: NaiveDate, calendar: &Calendar) -> Vec<Cell> {
     let r = entry.referral;
     let c = &r.content;
     let day_of = |kinds: &[EntryKind]| entry.history.iter().find(|e| kinds.contains(&e.kind)).map(|e| local_date(e.at));
-    // The office's: names and numbers masked, phones left out.
-    let (name, id_number, phone) = if masked {
-        let m = c.person.masked();
-        (m.name, m.id_number, String::new())
-    } else {
-        (c.person.name.clone(), c.person.id_number.as_str().to_owned(), c.person.phone.clone())
-    };
+    // The office's ledger leaves even masked phones out: it calls members, not people.
+    let phone = if c.person.is_masked() { "" } else { c.person.phone() };
     let mut cells = vec![
         Cell::Number(n as i64),
         Cell::text(entry.number.map(DocumentNumber::text).unwrap_or_default()),
         Cell::text(r.kind.label()),
         Cell::text(member_name(directory, &r.sender)),
         Cell::text(member_name(directory, &r.recipient)),
-        Cell::text(name),
-        Cell::text(id_number),
+        Cell::text(c.person.name()),
+        Cell::text(c.person.id_number()),
         Cell::text(phone),
         Cell::text(joined(&c.priority_groups, |g| g.label())),
         Cell::text(joined(&c.situations, |s| s.label())),

@@ -314,7 +314,7 @@ pub fn submit(
 
 /// Whether `caller` may apply `action` to `referral` as it stands: its part in the
 /// referral, and the state.
-fn permitted(referral: &Referral, caller: &Caller, action: &Action) -> Result<(), DomainError> {
+fn permitted<P>(referral: &Referral<P>, caller: &Caller, action: &Action) -> Result<(), DomainError> {
     let is_sender = caller.code == referral.sender;
     let is_recipient = caller.code == referral.recipient;
     let by_recipient = matches!(
@@ -362,7 +362,7 @@ fn permitted(referral: &Referral, caller: &Caller, action: &Action) -> Result<()
 }
 
 /// The acts `caller` may apply to `referral` as it stands, by [`Action::name`].
-pub fn allowed(referral: &Referral, caller: &Caller) -> Vec<&'static str> {
+pub fn allowed<P>(referral: &Referral<P>, caller: &Caller) -> Vec<&'static str> {
     let conclusion = Conclusion {
         outcome: Outcome::Granted,
         concluded_on: NaiveDate::MIN,

@@ -124,10 +124,12 @@ impl State {
     }
 }
 
-/// What the sender states about the person and the case; fixed once submitted.
+/// What the sender states about the person and the case; fixed once submitted. The
+/// person is in full as the hub keeps it, and as a reader may see it
+/// ([`Seen`](super::view::Seen)) once the application layer hands it out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Content {
-    pub person: Person,
+pub struct Content<P = Person> {
+    pub person: P,
     pub situations: Vec<Situation>,
     pub priority_groups: Vec<PriorityGroup>,
     pub needs: Vec<Need>,
@@ -144,7 +146,7 @@ pub struct Content {
     pub urgent: bool,
 }
 
-impl Content {
+impl<P> Content<P> {
     /// 绿色通道 — any priority group (Art. 5).
     pub fn green_channel(&self) -> bool {
         !self.priority_groups.is_empty()
@@ -165,16 +167,17 @@ pub struct Conclusion {
     pub aid: Option<AidKind>,
 }
 
-/// A referral as the hub keeps it: the projection of its history.
+/// A referral as the hub keeps it: the projection of its history; with the person as
+/// a reader sees it, `Referral<Seen>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Referral {
+pub struct Referral<P = Person> {
     pub id: Uuid,
     pub case_id: Uuid,
     pub kind: ReferralKind,
     pub state: State,
     pub sender: MemberCode,
     pub recipient: MemberCode,
-    pub content: Content,
+    pub content: Content<P>,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -185,7 +188,7 @@ pub struct Referral {
     pub version: u32,
 }
 
-impl Referral {
+impl<P> Referral<P> {
     /// Whether `member` sent or received the referral: only they may see it.
     pub fn is_party(&self, member: &MemberCode) -> bool {
         &self.sender == member || &self.recipient == member

@@ -219,11 +219,11 @@ async fn prefilled(web: &Web, visitor: &Visitor, query: Option<String>) -> Resul
     };
     let shown = app::referrals::get(&web.hub, &visitor.actor, from).await?;
     let c = &shown.referral.content;
-    fields.set("person.name", &c.person.name);
-    fields.set("person.id_number", c.person.id_number.as_str());
-    fields.set("person.phone", &c.person.phone);
-    fields.set("person.address", &c.person.address);
-    fields.set("person.household", &c.person.household);
+    fields.set("person.name", c.person.name());
+    fields.set("person.id_number", c.person.id_number());
+    fields.set("person.phone", c.person.phone());
+    fields.set("person.address", c.person.address());
+    fields.set("person.household", c.person.household());
     fields.set("case_reference", &c.case_reference);
     for s in &c.situations {
         fields.add("situations", s.code());

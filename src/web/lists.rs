@@ -100,7 +100,7 @@ async fn list(web: Web, visitor: Visitor, query: Option<String>, sent: bool) -> 
         .map(|r| Line {
             id: r.id,
             submitted: instant(r.submitted_at),
-            person: r.content.person.name.clone(),
+            person: r.content.person.name().to_owned(),
             kind: r.kind.label(),
             counterpart: member(&web, if sent { &r.recipient } else { &r.sender }),
             state: r.state.label(),

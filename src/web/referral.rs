@@ -20,18 +20,15 @@ use super::{
     words, Web,
 };
 use crate::{
-    app::{
-        self, materials,
-        referrals::{Shown, View},
-        AppError,
-    },
+    app::{self, materials, referrals::Shown, AppError},
     domain::{
         date::local_date,
         draft::{self, ConclusionInput},
         key_case,
         lifecycle::{self, Action},
         money,
-        referral::{Referral, State as ReferralState},
+        referral::State as ReferralState,
+        view::View,
         visit::{self, VisitInput},
         vocabulary::{AidKind, Outcome, RefusalGround, VisitEffect, VisitMethod},
         DomainError, FieldViolation, MemberCode, Role,
@@ -167,6 +164,9 @@ struct Refused<'a> {
     violations: Vec<FieldViolation>,
 }
 
+/// What the page says where the office was given no text.
+const WITHHELD: &str = "（不向办公室显示）";
+
 async fn render(
     web: &Web,
     visitor: &Visitor,
@@ -177,25 +177,18 @@ async fn render(
     let hub = &web.hub;
     let Shown { referral: r, history, deadlines, files, visits, view } =
         app::referrals::get(hub, &visitor.actor, id).await?;
+    // What the office was given holds no person; the page says so where a text was withheld.
     let masked = view == View::Masked;
     let c = &r.content;
-    let person = if masked {
-        let m = c.person.masked();
-        vec![
-            Item { label: "姓名", value: m.name },
-            Item { label: "公民身份号码", value: m.id_number },
-            Item { label: "联系电话", value: m.phone },
-            Item { label: "住址", value: m.address },
-        ]
-    } else {
-        vec![
-            Item { label: "姓名", value: c.person.name.clone() },
-            Item { label: "公民身份号码", value: c.person.id_number.as_str().to_owned() },
-            Item { label: "联系电话", value: c.person.phone.clone() },
-            Item { label: "住址", value: c.person.address.clone() },
-            Item { label: "家庭情况", value: c.person.household.clone() },
-        ]
-    };
+    let mut person = vec![
+        Item { label: "姓名", value: c.person.name().to_owned() },
+        Item { label: "公民身份号码", value: c.person.id_number().to_owned() },
+        Item { label: "联系电话", value: c.person.phone().to_owned() },
+        Item { label: "住址", value: c.person.address().to_owned() },
+    ];
+    if !masked {
+        person.push(Item { label: "家庭情况", value: c.person.household().to_owned() });
+    }
     let mut case = vec![
         Item { label: "救助情形", value: join(&c.situations, |s| s.label()) },
         Item { label: "重点群体", value: join(&c.priority_groups, |g| g.label()) },
@@ -211,13 +204,10 @@ async fn render(
     if c.advance {
         case.push(Item {
             label: "先行移送理由",
-            value: if masked { "（不向办公室显示）".into() } else { c.advance_reason.clone() },
+            value: if masked { WITHHELD.into() } else { c.advance_reason.clone() },
         });
     }
-    case.push(Item {
-        label: "基本案情",
-        value: if masked { "（不向办公室显示）".into() } else { c.narrative.clone() },
-    });
+    case.push(Item { label: "基本案情", value: if masked { WITHHELD.into() } else { c.narrative.clone() } });
     let mut outcome = Vec::new();
     if let Some(k) = &r.conclusion {
         outcome.push(Item { label: "办结结果", value: k.outcome.label().to_owned() });
@@ -235,10 +225,10 @@ async fn render(
             outcome.push(Item { label: "办理情况", value: k.summary.clone() });
         }
     }
-    if let (Some(feedback), false) = (&r.feedback, masked) {
+    if let Some(feedback) = &r.feedback {
         outcome.push(Item { label: "反馈意见", value: feedback.clone() });
     }
-    if let (Some(reason), false) = (&r.closing_reason, masked) {
+    if let Some(reason) = &r.closing_reason {
         outcome.push(Item { label: "退回/撤回理由", value: reason.clone() });
     }
     let siblings = app::referrals::case(hub, &visitor.actor, r.case_id)
@@ -253,7 +243,7 @@ async fn render(
             at: instant(e.at),
             what: words::entry(e.kind),
             by: member(web, &e.actor),
-            note: if masked { String::new() } else { e.note.clone() },
+            note: e.note.clone(),
             files: files.iter().filter(|f| f.version == e.version).map(|f| f.attachment.name.clone()).collect(),
         })
         .collect();
@@ -271,7 +261,7 @@ async fn render(
             aid_in_place: if v.visit.aid_in_place { "到位" } else { "未到位" },
             effect: v.visit.effect.label(),
             another_referral: v.visit.another_referral,
-            findings: if masked { String::new() } else { v.findings(&history).to_owned() },
+            findings: v.findings(&history).to_owned(),
             by: member(web, &v.by),
         })
         .collect();
@@ -382,7 +372,7 @@ async fn render(
     let page = Page {
         frame: Frame::new(web, visitor, "").await?.with_flash(flash),
         id: r.id,
-        title: format!("{} · {}", r.kind.label(), if masked { c.person.masked().name } else { c.person.name.clone() }),
+        title: format!("{} · {}", r.kind.label(), c.person.name()),
         state: r.state.label(),
         parties: format!("{} → {}", member(web, &r.sender), member(web, &r.recipient)),
         flags,
@@ -533,7 +523,7 @@ pub async fn reroute(State(web): State<Web>, Path(id): Path<String>, posted: Pos
         app::referrals::reroute(&web.hub, &visitor.actor, &fields.key("Submit"), id, recipients).await;
     match submitted {
         Ok(s) => {
-            let first = s.referrals.first().map_or(id, |r: &Referral| r.id);
+            let first = s.referrals.first().map_or(id, |r| r.id);
             Ok(Redirect::to(&format!("/referrals/{first}?done=reroute")).into_response())
         }
         Err(AppError::Domain(DomainError::Invalid(violations))) => {

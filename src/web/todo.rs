@@ -56,7 +56,7 @@ async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>
         .into_iter()
         .map(|Waiting { deadline, referral }| Row {
             id: referral.id,
-            person: referral.content.person.name.clone(),
+            person: referral.content.person.name().to_owned(),
             kind: referral.kind.label(),
             counterpart: member(
                 web,

@@ -402,3 +402,185 @@ async fn an_act_rewrites_only_what_it_changes_and_a_row_under_an_old_key_whole()
     let shown = jcy.get(&old).await.unwrap().referral.unwrap();
     assert_eq!((shown.person.unwrap().name, shown.state), ("李某".to_owned(), pb::ReferralState::Started as i32));
 }
+
+/// Everything a story of one person leaves that could name them: the person's fields,
+/// and every text people wrote about them.
+const SECRETS: [&str; 13] = [
+    "秀英",           // the name, beyond its surname
+    "19850315",       // the birth date inside the ID number
+    "13912348765",    // the phone
+    "梅岭路",         // the address, beyond the county
+    "丈夫因伤去世",   // the household
+    "驾车撞伤",       // the case summary
+    "急需手术费",     // the advance reason
+    "补充秀英的病历", // a comment
+    "纳入低保每月",   // the conclusion's summary
+    "领取低保金",     // the feedback
+    "户籍不在本县",   // a return's reason
+    "仍需心理疏导",   // what the visit found
+    "伤情鉴定秀英",   // a file's name
+];
+
+fn leaks(what: &str, shown: &str) {
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{what} shows {secret}");
+    }
+}
+
+/// A story of one person told in full: referred with a file to mz and jy, commented,
+/// concluded with aid and fed back by mz, returned by jy, visited; its ids.
+async fn story(hub: &TestHub) -> (String, String, String) {
+    let jcy = hub.client("jcy").await;
+    hub.clock.set(at("2026-03-02T02:00:00Z"));
+    let path = hub.data.dir.path().join("伤情鉴定秀英.pdf");
+    std::fs::write(&path, b"%PDF-1.7\n1 0 obj\n").unwrap();
+    let file = jcy.upload_file(&path).await.unwrap();
+    let draft = pb::ReferralDraft {
+        person: Some(pb::Person {
+            name: "欧阳秀英".into(),
+            id_number: "35058219850315123X".into(),
+            phone: "13912348765".into(),
+            address: "福建省晋江市青阳街道梅岭路18号".into(),
+            household: "丈夫因伤去世，独自抚养两名子女".into(),
+        }),
+        narrative: "被告人驾车撞伤被害人后逃逸".into(),
+        advance: true,
+        advance_reason: "被害人急需手术费".into(),
+        investigation_ended_on: String::new(),
+        ..referral_draft()
+    };
+    let sent = jcy.submit_with(draft, vec!["mz".into(), "jy".into()], None, vec![file.id]).await.unwrap();
+    let (a, b) = (sent.referrals[0].id.clone(), sent.referrals[1].id.clone());
+    let mz = hub.client("mz").await;
+    mz.comment(&a, "请补充秀英的病历").await.unwrap();
+    mz.receive(&a).await.unwrap();
+    mz.start(&a).await.unwrap();
+    let conclusion =
+        pb::Conclusion { summary: "纳入低保每月发放".into(), amount_fen: 300_000, ..granted("2026-03-05") };
+    hub.clock.set(at("2026-03-05T02:00:00Z"));
+    mz.conclude(&a, conclusion, Some("领取低保金自四月起".into())).await.unwrap();
+    hub.client("jy").await.return_referral(&b, "户籍不在本县").await.unwrap();
+    hub.clock.set(at("2026-04-01T02:00:00Z"));
+    let visit = pb::Visit {
+        visited_on: "2026-04-01".into(),
+        method: pb::VisitMethod::Home as i32,
+        visitor: "李明".into(),
+        findings: "低保到位，仍需心理疏导".into(),
+        aid_in_place: true,
+        effect: pb::VisitEffect::Some as i32,
+        another_referral: false,
+        ..Default::default()
+    };
+    mz.visit(&a, visit).await.unwrap();
+    // The parties read it all, so the strings are there to leak.
+    let read = format!("{:?}", jcy.get(&a).await.unwrap());
+    for secret in ["欧阳秀英", "梅岭路", "补充秀英的病历", "仍需心理疏导", "领取低保金", "急需手术费"]
+    {
+        assert!(read.contains(secret), "the sender reads {secret}");
+    }
+    (sent.case_id, a, b)
+}
+
+#[tokio::test]
+async fn nothing_of_a_person_reaches_the_office_an_outsider_or_an_admin_over_any_rpc() {
+    let hub = TestHub::start().await;
+    let (case_id, a, b) = story(&hub).await;
+    let dir = tempfile::tempdir().unwrap();
+    let year = || pb::Period { year: 2026, ..Default::default() };
+    // A start deadline missed, so that the office has deadline events to read.
+    let clue = pb::ReferralDraft { discovered_on: "2026-04-01".into(), ..clue_draft(false) };
+    let clue = hub.client("fl").await.submit(clue, vec!["jcy".into()], None).await.unwrap();
+    hub.clock.set(at("2026-05-06T02:00:00Z"));
+
+    let office = hub.client("office").await;
+    for id in [&a, &b] {
+        let got = office.get(id).await.unwrap();
+        assert!(got.referral.as_ref().unwrap().masked);
+        assert!(!got.history.is_empty() && !got.visits.is_empty() || id == &b);
+        leaks("the office's Get", &format!("{got:?}"));
+        leaks("the office's ListAttachments", &format!("{:?}", office.attachments(id).await.unwrap()));
+        let refused = office.download(id, &office.attachments(id).await.unwrap()[0].id, dir.path()).await;
+        leaks("the office's refused download", &format!("{refused:?}"));
+        assert!(refused.is_err());
+        let letter = office.save_letter(id, dir.path()).await;
+        assert!(letter.is_err());
+        leaks("the office's refused letter", &format!("{letter:?}"));
+    }
+    let listed = office.list(pb::ListReferralsRequest::default()).await.unwrap();
+    assert_eq!(listed.referrals.len(), 3);
+    leaks("the office's List", &format!("{listed:?}"));
+    leaks("the office's GetCase", &format!("{:?}", office.case(&case_id).await.unwrap()));
+    assert!(office.save_dossier(&case_id, dir.path()).await.is_err());
+    let all = pb::ListDeadlinesRequest { view: pb::DeadlineView::All as i32, ..Default::default() };
+    leaks("the office's ListDeadlines", &format!("{:?}", office.list_deadlines(all).await.unwrap()));
+    leaks("the office's figures", &format!("{:?}", office.figures(year()).await.unwrap()));
+    leaks(
+        "the office's 催办",
+        &format!("{:?}", office.remind(&clue.referrals[0].id, pb::DeadlineKind::Start, "请尽快").await),
+    );
+    for (format, name) in [(pb::TableFormat::Csv, "office.csv"), (pb::TableFormat::Xlsx, "office.xlsx")] {
+        let saved = office.save_ledger(year(), format, &dir.path().join(name)).await.unwrap();
+        let text = file_text(&saved.path);
+        assert!(text.contains("欧***"), "the ledger lists the person masked");
+        leaks("the office's ledger", &text);
+        let figures = office.save_figures(year(), format, &dir.path().join(format!("figures-{name}"))).await.unwrap();
+        leaks("the office's figures file", &file_text(&figures.path));
+    }
+    let mut events = Vec::new();
+    for stream in [office.subscribe(Some(0)).await.unwrap(), office.watch(Some(0)).await.unwrap()] {
+        let mut stream = stream;
+        while let Ok(Some(event)) = tokio::time::timeout(std::time::Duration::from_secs(1), stream.next_within()).await
+        {
+            events.push(event.unwrap());
+        }
+    }
+    assert!(events.iter().any(|e| e.kind == pb::InboxEventKind::DeadlineMissed as i32), "{events:?}");
+    leaks("the office's events", &format!("{events:?}"));
+
+    // A member party to none of it: nothing, and errors that name nothing of it.
+    let sf = hub.client("sf").await;
+    for id in [&a, &b] {
+        let err = sf.get(id).await.unwrap_err();
+        assert_eq!(err.code(), Code::NotFound);
+        leaks("an outsider's Get", &format!("{err:?}"));
+        assert_eq!(sf.attachments(id).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(sf.save_letter(id, dir.path()).await.unwrap_err().code(), Code::NotFound);
+    }
+    assert_eq!(sf.case(&case_id).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(sf.save_dossier(&case_id, dir.path()).await.unwrap_err().code(), Code::NotFound);
+    assert!(sf.list(pb::ListReferralsRequest::default()).await.unwrap().referrals.is_empty());
+    let saved = sf.save_ledger(year(), pb::TableFormat::Csv, &dir.path().join("sf.csv")).await.unwrap();
+    leaks("an outsider's ledger", &file_text(&saved.path));
+    leaks("an outsider's figures", &format!("{:?}", sf.figures(year()).await.unwrap()));
+    let mut inbox = sf.subscribe(Some(0)).await.unwrap();
+    while let Ok(Some(event)) = tokio::time::timeout(std::time::Duration::from_secs(1), inbox.next_within()).await {
+        leaks("an outsider's inbox", &format!("{event:?}"));
+    }
+
+    // The admin reads no referral at all.
+    let admin = hub.client("admin").await;
+    for refused in [
+        format!("{:?}", admin.get(&a).await.unwrap_err()),
+        format!("{:?}", admin.list(pb::ListReferralsRequest::default()).await.unwrap_err()),
+        format!("{:?}", admin.case(&case_id).await.unwrap_err()),
+        format!("{:?}", admin.attachments(&a).await.unwrap_err()),
+        format!("{:?}", admin.save_ledger(year(), pb::TableFormat::Csv, dir.path()).await.unwrap_err()),
+    ] {
+        assert!(refused.contains("PermissionDenied"), "{refused}");
+        leaks("the admin", &refused);
+    }
+}
+
+/// The text of a CSV file, or of every part of an XLSX one.
+fn file_text(path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    if !bytes.starts_with(b"PK") {
+        return String::from_utf8(bytes).unwrap();
+    }
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    for i in 0..archive.len() {
+        std::io::Read::read_to_string(&mut archive.by_index(i).unwrap(), &mut text).unwrap();
+    }
+    text
+}
