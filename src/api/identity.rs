@@ -36,7 +36,8 @@ impl tonic::service::Interceptor for Authenticate {
         let peer = request.extensions().get::<Peer>().cloned();
         let caller = {
             let directory = self.directory.now();
-            resolve(peer.as_ref(), &directory, &self.revoked.borrow(), self.clock.now())?
+            resolve(peer.as_ref(), &directory, &self.revoked.borrow(), self.clock.now())
+                .map_err(crate::app::AppError::from)?
         };
         self.rate.take(&caller.code)?;
         if let Some(Peer(Ok(verified))) = peer {

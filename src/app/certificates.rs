@@ -7,7 +7,7 @@ use super::{identity, Actor, AppError, Hub};
 use crate::{
     domain::{date::local_date, Role},
     pki::{
-        authority::{Authority, Issued},
+        authority::{Authority, Issued, Previous, Reissued, Replaced},
         p12, Identity,
     },
 };
@@ -26,30 +26,48 @@ pub fn list(hub: &Hub, actor: &Actor) -> Result<Vec<Issued>, AppError> {
 }
 
 /// Issues a new certificate for `who` and returns it, with its key and the CA, as a
-/// PKCS#12 file protected by `password`; audited. The previous certificate stays valid
-/// until it expires or is revoked.
-pub async fn issue(hub: &Hub, actor: &Actor, who: &Identity, password: &str) -> Result<Vec<u8>, AppError> {
+/// PKCS#12 file protected by `password`, with what became of the previous one (revoked,
+/// or kept until its end when `previous` says so); audited.
+pub async fn issue(
+    hub: &Hub,
+    actor: &Actor,
+    who: &Identity,
+    password: &str,
+    previous: Previous,
+) -> Result<(Vec<u8>, Reissued), AppError> {
     let authority = authority(hub, actor)?;
     if password.chars().count() < p12::MIN_PASSWORD {
         return Err(AppError::invalid("password", format!("at least {} characters", p12::MIN_PASSWORD)));
     }
-    let serial = authority.issue(who)?;
+    let reissued = authority.reissue(who, previous, local_date(hub.clock.now()))?;
     let label = {
         let directory = hub.directory.now();
         who.label(&directory)
     };
-    let file = p12::export(authority, who.name(), &label, password)?;
-    hub.audit(&actor.caller.code, &actor.certificate.serial, "IssueCertificate", vec![], &format!("{who} {serial}"))
-        .await?;
-    Ok(file)
+    let file = p12::export(authority, who.name(), &label, password, p12::Encryption::Modern)?;
+    let detail = match &reissued.previous {
+        None => format!("{who} {}", reissued.serial),
+        Some(Replaced::Revoked(old)) => format!("{who} {} revoking {old}", reissued.serial),
+        Some(Replaced::Kept { serial, until }) => {
+            format!("{who} {} keeping {serial} until {}", reissued.serial, until.format("%Y-%m-%d"))
+        }
+    };
+    hub.audit(&actor.caller.code, &actor.certificate.serial, "IssueCertificate", vec![], &detail).await?;
+    Ok((file, reissued))
 }
 
-/// Revokes the current certificate of `who` and writes a new CRL; returns its serial
-/// number; audited. The hub refuses it once it reads the CRL again.
-pub async fn revoke(hub: &Hub, actor: &Actor, who: &Identity) -> Result<String, AppError> {
+/// Revokes any certificate the authority issued, by its serial number, and writes a new
+/// CRL; returns whose it was; audited. The hub refuses it once it reads the CRL again.
+pub async fn revoke(hub: &Hub, actor: &Actor, serial: &str) -> Result<String, AppError> {
     let authority = authority(hub, actor)?;
-    let serial = authority.revoke(who.name(), local_date(hub.clock.now()))?;
-    hub.audit(&actor.caller.code, &actor.certificate.serial, "RevokeCertificate", vec![], &format!("{who} {serial}"))
-        .await?;
-    Ok(serial)
+    let holder = authority.revoke_serial(serial, local_date(hub.clock.now()))?;
+    hub.audit(
+        &actor.caller.code,
+        &actor.certificate.serial,
+        "RevokeCertificate",
+        vec![],
+        &format!("{holder} {serial}"),
+    )
+    .await?;
+    Ok(holder)
 }

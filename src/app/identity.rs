@@ -13,10 +13,7 @@ use crate::{
 
 /// What the TLS layer established about a connection's client certificate.
 #[derive(Debug, Clone)]
-pub struct Peer(pub Result<Verified, String>);
-
-/// What the TLS layer says of a connection that presented no certificate at all.
-pub const NO_CERTIFICATE: &str = "no client certificate";
+pub struct Peer(pub Result<Verified, Refused>);
 
 /// A client certificate that chains to the joint meeting's CA.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +25,47 @@ pub struct Verified {
     pub not_after: DateTime<Utc>,
 }
 
+/// Why a connection's certificate lets nobody in: each says what to do, and the
+/// workbench shows each its own page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// No certificate at all.
+    Missing,
+    /// A certificate of another authority, or one that cannot be read; why.
+    Foreign(String),
+    /// Revoked by the administrator: its serial number.
+    Revoked(String),
+    /// Past its validity: its serial number.
+    Expired(String),
+    /// A certificate of a member that is suspended.
+    Suspended(MemberCode),
+    /// A certificate of a code the directory does not hold.
+    NotMember(MemberCode),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Missing => f.write_str("a client certificate is required; ask the administrator for one"),
+            Refused::Foreign(why) => write!(f, "client certificate refused: not issued by this joint meeting ({why})"),
+            Refused::Revoked(serial) => {
+                write!(f, "client certificate {serial} is revoked; ask the administrator for a new one")
+            }
+            Refused::Expired(serial) => {
+                write!(f, "client certificate {serial} has expired; ask the administrator for a new one")
+            }
+            Refused::Suspended(code) => write!(f, "member {code} is suspended; ask the joint-meeting office"),
+            Refused::NotMember(code) => write!(f, "{code} is not a member of the joint meeting"),
+        }
+    }
+}
+
+impl From<Refused> for AppError {
+    fn from(refused: Refused) -> Self {
+        AppError::Unauthenticated(refused.to_string())
+    }
+}
+
 /// Resolves a peer to a caller at `now`: a verified certificate of an active member, of
 /// the office or of an admin. A certificate revoked or expired since the connection was
 /// opened is refused on its next call.
@@ -36,25 +74,25 @@ pub fn resolve(
     directory: &Directory,
     revoked: &Revoked,
     now: DateTime<Utc>,
-) -> Result<Caller, AppError> {
+) -> Result<Caller, Refused> {
     let verified = match peer {
-        None => return Err(AppError::Unauthenticated("a client certificate is required".into())),
-        Some(Peer(Err(why))) => return Err(AppError::Unauthenticated(format!("client certificate refused: {why}"))),
+        None => return Err(Refused::Missing),
+        Some(Peer(Err(refused))) => return Err(refused.clone()),
         Some(Peer(Ok(verified))) => verified,
     };
     if revoked.contains(&verified.serial) {
-        return Err(AppError::Unauthenticated(format!("client certificate {} is revoked", verified.serial)));
+        return Err(Refused::Revoked(verified.serial.clone()));
     }
     if now > verified.not_after {
-        return Err(AppError::Unauthenticated(format!("client certificate {} has expired", verified.serial)));
+        return Err(Refused::Expired(verified.serial.clone()));
     }
     match &verified.identity {
         Identity::Office => Ok(Caller { code: MemberCode::office(), role: Role::Office }),
         Identity::Admin => Ok(Caller { code: MemberCode::admin(), role: Role::Admin }),
         Identity::Member(code) => match directory.get(code) {
             Some(member) if member.active => Ok(Caller { code: code.clone(), role: member.role }),
-            Some(_) => Err(AppError::Unauthenticated(format!("member {code} is suspended"))),
-            None => Err(AppError::Unauthenticated(format!("{code} is not a member of the joint meeting"))),
+            Some(_) => Err(Refused::Suspended(code.clone())),
+            None => Err(Refused::NotMember(code.clone())),
         },
     }
 }

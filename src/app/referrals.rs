@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::{identity, materials, written, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     domain::{
+        audit::AuditEntry,
         case::CaseState,
         deadline,
         history::{EntryKind, HistoryEntry},
@@ -276,6 +277,18 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
     let files = materials::shown(hub.store.carried(&[id]).await?, view);
     let visits = hub.store.visits(&[id]).await?;
     Ok(Shown { referral: view.referral(referral), history, deadlines, files, visits, view })
+}
+
+/// Who has read or acted on referral `id` (访问记录), from the audit log, oldest first:
+/// for its two parties alone; audited as a read.
+pub async fn access(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Vec<AuditEntry>, AppError> {
+    identity::member(&actor.caller)?;
+    let referral = visible(hub, actor, id).await?;
+    if !referral.is_party(&actor.caller.code) {
+        return Err(AppError::NotFound(format!("referral {id}")));
+    }
+    hub.audit_read(actor, "Access", vec![id]).await?;
+    Ok(hub.store.audit_of(id).await?)
 }
 
 /// A page of referrals, and whether more follow.

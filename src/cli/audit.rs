@@ -45,6 +45,14 @@ enum AuditCommand {
         #[arg(long)]
         public_key: PathBuf,
     },
+    /// Prints a referral's access record: every read and act of it the log holds
+    /// (when, which member, with which certificate, what), oldest first.
+    Access {
+        referral: String,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints entries of the log, oldest first.
     Show {
         #[arg(long, default_value_t = 0)]
@@ -100,6 +108,33 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
         }
         AuditCommand::VerifyDossier { .. } => unreachable!("answered above"),
+        AuditCommand::Access { referral, json } => {
+            let id = uuid::Uuid::parse_str(referral.trim()).map_err(|_| anyhow::anyhow!("REFERRAL: not a UUID"))?;
+            let entries = store.audit_of(id).await?;
+            if entries.is_empty() {
+                eprintln!("the audit log names no referral {id}");
+            }
+            for e in entries {
+                let at = crate::domain::date::local_time(e.at).format("%Y-%m-%d %H:%M:%S");
+                let what = crate::domain::audit::action_label(&e.record.action);
+                let masked = e.record.detail == "masked";
+                if json {
+                    let line = serde_json::json!({
+                        "seq": e.seq, "at": e.at.to_rfc3339(), "member": e.record.actor.as_str(),
+                        "certificate": e.record.certificate, "action": e.record.action, "what": what, "masked": masked,
+                    });
+                    println!("{line}");
+                } else {
+                    let certificate = if e.record.certificate.is_empty() { "-" } else { &e.record.certificate };
+                    println!(
+                        "{at}  {:<6} {certificate:<40} {what}{}",
+                        e.record.actor.as_str(),
+                        if masked { "（已脱敏）" } else { "" }
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
         AuditCommand::Show { after, limit } => {
             for e in store.audit_log(after, limit).await? {
                 let referrals: Vec<String> = e.record.referrals.iter().map(ToString::to_string).collect();

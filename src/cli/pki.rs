@@ -13,7 +13,7 @@ use crate::{
     config::{Config, Flags},
     domain::date::local_date,
     pki::{
-        authority::{Authority, Standing},
+        authority::{Authority, Previous, Replaced, Standing},
         p12, Identity,
     },
 };
@@ -32,12 +32,17 @@ enum PkiCommand {
     /// Creates the CA, the server certificate and a certificate for every member of the
     /// directory, the office and an admin.
     Init,
-    /// Issues (or re-issues) the certificate of a member code, `office` or `admin`.
+    /// Issues (or re-issues) the certificate of a member code, `office` or `admin`. The
+    /// certificate it held before is revoked, unless `--keep-previous`.
     Issue {
         identity: String,
         /// Also writes it as a password-protected PKCS#12 file, for a browser.
         #[arg(long, value_name = "FILE")]
         p12: Option<PathBuf>,
+        /// Keeps the previous certificate valid until its own end (a changeover without
+        /// a gap), rather than revoking it now.
+        #[arg(long)]
+        keep_previous: bool,
         #[command(flatten)]
         password: Password,
     },
@@ -54,21 +59,33 @@ enum PkiCommand {
     },
     /// Re-issues the server certificate for the given DNS names and IP addresses.
     Server { names: Vec<String> },
-    /// Revokes the current certificate of a member code, `office` or `admin`, and writes
-    /// a new CRL; running hubs refuse it within their reload interval, on connections
-    /// already open too. Issue a new one with `pki issue`.
-    Revoke { identity: String },
-    /// Every certificate issued, with its serial number and whether it is revoked.
+    /// Revokes the current certificate of a member code, `office` or `admin`, or any
+    /// certificate ever issued by its serial number (`--serial`, as `pki list` shows
+    /// it), and writes a new CRL; running hubs refuse it within their reload interval,
+    /// on connections already open too. Issue a new one with `pki issue`.
+    Revoke {
+        #[arg(required_unless_present = "serial", conflicts_with = "serial")]
+        identity: Option<String>,
+        #[arg(long)]
+        serial: Option<String>,
+    },
+    /// Every certificate ever issued, newest first for each holder: serial number,
+    /// validity and state (valid, superseded, revoked, expired).
     List,
 }
 
-/// The password of a PKCS#12 file: from the environment, or made up and printed.
+/// The password of a PKCS#12 file: from the environment, or made up and printed; and
+/// its encryption.
 #[derive(Args)]
 struct Password {
     /// The file's password (at least 8 characters); a new one is made and printed when
     /// unset.
     #[arg(long = "password", env = "XIANJIE_P12_PASSWORD", hide_env_values = true, value_name = "PASSWORD")]
     given: Option<String>,
+    /// Writes the file with the older encryption (PBE-SHA1-3DES) that Windows 7 and 8,
+    /// older Windows Server and some domestic browsers need to import it.
+    #[arg(long)]
+    legacy: bool,
 }
 
 /// Writes the PKCS#12 file of `identity` to `out`, labelled with its name in the
@@ -81,13 +98,14 @@ fn write_p12(
     password: Password,
 ) -> anyhow::Result<()> {
     let directory = crate::server::directory(config)?;
-    let password = match password.given {
-        Some(given) => given,
+    let password_text = match &password.given {
+        Some(given) => given.clone(),
         None => p12::new_password()?,
     };
-    let file = p12::export(authority, identity.name(), &identity.label(&directory), &password)?;
-    std::fs::write(out, file).with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote {} (PKCS#12) with password {password}", out.display());
+    let encryption = if password.legacy { p12::Encryption::Legacy } else { p12::Encryption::Modern };
+    let file = p12::export(authority, identity.name(), &identity.label(&directory), &password_text, encryption)?;
+    p12::write(out, &file).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} (PKCS#12) with password {password_text}", out.display());
     Ok(())
 }
 
@@ -103,11 +121,24 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             authority.create("联席会议", &config.server_names, &identities)?;
             println!("created a CA and {} certificates in {}", identities.len() + 1, authority.dir().display());
         }
-        PkiCommand::Issue { identity, p12, password } => {
+        PkiCommand::Issue { identity, p12, keep_previous, password } => {
             let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
-            authority.issue(&identity)?;
+            let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
+            let today = local_date(crate::server::clock(&config).now());
+            let reissued = authority.reissue(&identity, previous, today)?;
             let (cert, key) = authority.pair(identity.name());
-            println!("issued {} and {}", cert.display(), key.display());
+            println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
+            match reissued.previous {
+                None => {}
+                Some(Replaced::Revoked(old)) => {
+                    println!("revoked the previous certificate {old}; {} updated", authority.crl().display())
+                }
+                Some(Replaced::Kept { serial, until }) => println!(
+                    "the previous certificate {serial} stays valid until {}: both work until then; revoke it with \
+                     `xianjie pki revoke --serial {serial}` once the new one is in use",
+                    until.format("%Y-%m-%d")
+                ),
+            }
             if let Some(out) = p12 {
                 write_p12(&authority, &config, &identity, &out, password)?;
             }
@@ -122,11 +153,17 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             authority.issue_server(&names)?;
             println!("issued {}", authority.pair("server").0.display());
         }
-        PkiCommand::Revoke { identity } => {
-            let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
+        PkiCommand::Revoke { identity, serial } => {
             let today = local_date(crate::server::clock(&config).now());
-            let serial = authority.revoke(identity.name(), today)?;
-            println!("revoked {identity}'s certificate {serial}; {} updated", authority.crl().display());
+            let (holder, serial) = match (identity, serial) {
+                (_, Some(serial)) => (authority.revoke_serial(&serial, today)?, serial),
+                (Some(identity), None) => {
+                    let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
+                    (identity.name().to_owned(), authority.revoke(identity.name(), today)?)
+                }
+                (None, None) => anyhow::bail!("name a holder or give --serial"),
+            };
+            println!("revoked {holder}'s certificate {serial}; {} updated", authority.crl().display());
         }
         PkiCommand::List => {
             let now = crate::server::clock(&config).now();
@@ -134,6 +171,7 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
                 let status = match issued.standing(now) {
                     Standing::Revoked => "revoked".to_owned(),
                     Standing::Expired => "EXPIRED".to_owned(),
+                    Standing::Superseded => "superseded (still valid: revoke it with --serial)".to_owned(),
                     Standing::ExpiresIn(days) => format!("EXPIRES IN {days} DAYS: issue a new one"),
                     Standing::Valid => "valid".to_owned(),
                 };

@@ -70,6 +70,37 @@ pub fn chain_hash(prev: &Hash, seq: u64, at: DateTime<Utc>, record: &AuditRecord
     hasher.finalize().into()
 }
 
+/// What an entry's action was, as a person reads it in a referral's access record
+/// (谁看过、谁办过); an action without a wording is shown as it is named.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "Submit" => "移送",
+        "Get" => "查看",
+        "List" => "在列表中查看",
+        "GetCase" => "查看同案移送",
+        "ToDo" => "在待办中查看",
+        "Attachments" => "查看材料目录",
+        "Download" => "下载材料",
+        "Letter" => "下载移送函",
+        "Dossier" => "导出案卷",
+        "ExportLedger" => "导出台账",
+        "Subscribe" => "在消息中阅读留言",
+        "Access" => "查看访问记录",
+        "Receive" => "签收",
+        "Start" => "启动程序",
+        "Conclude" => "办结",
+        "Feedback" => "反馈",
+        "Return" => "退回",
+        "Withdraw" => "撤回",
+        "Comment" => "补充材料",
+        "Visit" => "回访",
+        "Remind" => "催办",
+        "MarkKeyCase" => "标记为重点救助对象",
+        "UnmarkKeyCase" => "取消重点救助对象标记",
+        other => other,
+    }
+}
+
 pub fn hex(hash: &Hash) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -149,7 +149,22 @@ pub fn file_name(raw: &str) -> Result<String, FieldViolation> {
     if name.chars().any(char::is_control) {
         return Err(FieldViolation::new("name", "control characters are not allowed"));
     }
+    if name.chars().any(hides_text) {
+        return Err(FieldViolation::new(
+            "name",
+            "invisible characters (bidirectional overrides and isolates, zero-width characters) are not allowed",
+        ));
+    }
     Ok(name.to_owned())
+}
+
+/// Characters that change how a name reads without showing themselves: a right-to-left
+/// override makes `阿\u{202E}fdp.exe` read 阿exe.pdf, a zero-width space hides an
+/// extension's end. Bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069), marks (U+200E, U+200F, U+061C), zero-width characters (U+200B–U+200D,
+/// U+2060, U+FEFF) and line and paragraph separators (U+2028, U+2029).
+fn hides_text(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{2060}' | '\u{FEFF}' | '\u{061C}')
 }
 
 /// A file as the office sees it: the first character of its name, the rest hidden,
@@ -280,6 +295,14 @@ mod tests {
         assert_eq!(file_name("  /tmp/伤情鉴定.jpg ").unwrap(), "伤情鉴定.jpg");
         assert_eq!(file_name("dir/").unwrap_err().field, "name");
         assert!(file_name("a\u{0}b.pdf").is_err());
+        for hidden in
+            ["阿\u{202E}fdp.exe\u{200B}", "a\u{2066}b.pdf", "报告\u{FEFF}.pdf", "x\u{200D}.pdf", "y\u{2069}.pdf"]
+        {
+            let refused = file_name(hidden).unwrap_err();
+            assert_eq!(refused.field, "name");
+            assert!(refused.description.contains("invisible"), "{}", refused.description);
+        }
+        assert_eq!(file_name("父亲·张三（复印件）.pdf").unwrap(), "父亲·张三（复印件）.pdf");
         assert!(file_name(&"长".repeat(MAX_NAME_CHARS + 1)).is_err());
         assert_eq!(masked_name("张三困难证明.pdf", Kind::Pdf), "张***.pdf");
     }

@@ -201,7 +201,7 @@ mod tests {
             content: Content {
                 person: Person {
                     name: "王小明".into(),
-                    id_number: IdNumber::parse("350582199001011234").expect("a valid number"),
+                    id_number: IdNumber::parse("350582199001011231").expect("a valid number"),
                     phone: "13800001234".into(),
                     address: "福建省晋江市青阳街道某路1号".into(),
                     household: "父母双亡".into(),

@@ -13,7 +13,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType,
@@ -109,19 +109,80 @@ impl Authority {
     /// Revokes the certificate `name` holds now (`mz`, `office`, `admin`) on `day`, and
     /// writes a new CRL. Returns the certificate's serial number.
     pub fn revoke(&self, name: &str, day: NaiveDate) -> Result<String, PkiError> {
-        let (cert_path, _) = self.pair(name);
-        let der =
-            read_certificates(&cert_path).map_err(|source| PkiError::Io { path: cert_path.clone(), source })?.remove(0);
-        let serial = serial(&der).map_err(PkiError::Invalid)?;
+        let (serial, _) =
+            self.current(name)?.ok_or_else(|| PkiError::Invalid(format!("{name} holds no certificate")))?;
+        self.revoke_serial(&serial, day)?;
+        Ok(serial)
+    }
+
+    /// Revokes any certificate this authority issued, by its serial number (lower-case
+    /// hex, as `list` shows it), on `day`, and writes a new CRL. Returns whose it was.
+    pub fn revoke_serial(&self, serial: &str, day: NaiveDate) -> Result<String, PkiError> {
+        let serial = serial.trim().to_ascii_lowercase();
+        let register = self.register()?;
+        let Some(entry) = register.issued.iter().find(|e| e.serial == serial) else {
+            return Err(PkiError::Invalid(format!("no certificate with serial number {serial} was issued here")));
+        };
         let mut revocations = self.revocations()?;
         if revocations.revoked.iter().any(|r| r.serial == serial) {
-            return Err(PkiError::Invalid(format!("{name}'s certificate {serial} is already revoked")));
+            return Err(PkiError::Invalid(format!("{}'s certificate {serial} is already revoked", entry.name)));
         }
-        revocations.revoked.push(Revoked { serial: serial.clone(), name: name.to_owned(), on: day });
+        revocations.revoked.push(Revoked { serial: serial.clone(), name: entry.name.clone(), on: day });
         self.write_crl(&revocations)?;
         let text = toml::to_string(&revocations).map_err(|e| PkiError::Invalid(e.to_string()))?;
         write(&self.revocations_file(), &text, false)?;
-        Ok(serial)
+        Ok(entry.name.clone())
+    }
+
+    /// The serial number and end of the certificate `name` holds now, if any.
+    fn current(&self, name: &str) -> Result<Option<(String, DateTime<Utc>)>, PkiError> {
+        let (cert_path, _) = self.pair(name);
+        if !cert_path.exists() {
+            return Ok(None);
+        }
+        let der =
+            read_certificates(&cert_path).map_err(|source| PkiError::Io { path: cert_path.clone(), source })?.remove(0);
+        Ok(Some((serial(&der).map_err(PkiError::Invalid)?, super::not_after(&der).map_err(PkiError::Invalid)?)))
+    }
+
+    fn register_file(&self) -> PathBuf {
+        self.dir.join("issued.toml")
+    }
+
+    /// Every certificate issued: the register, with the certificates in the directory
+    /// that an authority made before it kept one.
+    fn register(&self) -> Result<Register, PkiError> {
+        let path = self.register_file();
+        let mut register: Register = if path.exists() {
+            let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+            toml::from_str(&text).map_err(|e| PkiError::Invalid(format!("{}: {e}", path.display())))?
+        } else {
+            Register::default()
+        };
+        let entries = fs::read_dir(&self.dir).map_err(io_error(&self.dir))?;
+        for entry in entries {
+            let path = entry.map_err(io_error(&self.dir))?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".crt")) else {
+                continue;
+            };
+            if name == "ca" {
+                continue;
+            }
+            if let Some((serial, not_after)) = self.current(name)? {
+                if !register.issued.iter().any(|e| e.serial == serial) {
+                    register.issued.push(Entry { serial, name: name.to_owned(), not_after });
+                }
+            }
+        }
+        Ok(register)
+    }
+
+    fn record(&self, entry: Entry) -> Result<(), PkiError> {
+        let mut register = self.register()?;
+        register.issued.retain(|e| e.serial != entry.serial);
+        register.issued.push(entry);
+        let text = toml::to_string(&register).map_err(|e| PkiError::Invalid(e.to_string()))?;
+        write(&self.register_file(), &text, false)
     }
 
     fn write_crl(&self, revocations: &Revocations) -> Result<(), PkiError> {
@@ -151,31 +212,31 @@ impl Authority {
         write(&self.crl(), &crl.pem()?, false)
     }
 
-    /// Every certificate in the directory but the CA's, with its serial and whether it
-    /// is revoked.
+    /// Every certificate this authority ever issued but the CA's, holder by holder,
+    /// the newest first: its serial, and whether it is revoked or superseded.
     pub fn list(&self) -> Result<Vec<Issued>, PkiError> {
         let revocations = self.revocations()?;
-        let mut issued = Vec::new();
-        let entries = fs::read_dir(&self.dir).map_err(io_error(&self.dir))?;
-        for entry in entries {
-            let path = entry.map_err(io_error(&self.dir))?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".crt")) else {
-                continue;
-            };
-            if name == "ca" {
-                continue;
+        let register = self.register()?;
+        let mut current = std::collections::HashMap::new();
+        for entry in &register.issued {
+            if !current.contains_key(&entry.name) {
+                current.insert(entry.name.clone(), self.current(&entry.name)?.map(|(serial, _)| serial));
             }
-            let der = read_certificates(&path).map_err(|source| PkiError::Io { path: path.clone(), source })?.remove(0);
-            let serial = serial(&der).map_err(PkiError::Invalid)?;
-            issued.push(Issued {
-                name: name.to_owned(),
-                identity: Identity::from_certificate(&der).ok(),
-                not_after: super::not_after(&der).map_err(PkiError::Invalid)?,
-                revoked: revocations.revoked.iter().any(|r| r.serial == serial),
-                serial,
-            });
         }
-        issued.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut issued: Vec<Issued> = register
+            .issued
+            .iter()
+            .rev()
+            .map(|e| Issued {
+                name: e.name.clone(),
+                identity: Identity::parse(&e.name).ok(),
+                serial: e.serial.clone(),
+                not_after: e.not_after,
+                revoked: revocations.revoked.iter().any(|r| r.serial == e.serial),
+                current: current.get(&e.name).and_then(Option::as_ref) == Some(&e.serial),
+            })
+            .collect();
+        issued.sort_by(|a, b| a.name.cmp(&b.name).then(b.current.cmp(&a.current)));
         Ok(issued)
     }
 
@@ -201,14 +262,39 @@ impl Authority {
         self.sign("server", params).map(drop)
     }
 
-    /// Issues (or re-issues) the client certificate of `identity`; returns its serial
-    /// number.
+    /// Issues a client certificate of `identity`, leaving any it held before as it is
+    /// (listed, and revocable by serial); returns its serial number. For a holder's
+    /// first certificate; a re-issue is [`Authority::reissue`].
     pub fn issue(&self, identity: &Identity) -> Result<String, PkiError> {
+        Ok(self.reissue(identity, Previous::Keep, NaiveDate::MIN)?.serial)
+    }
+
+    /// Issues (or re-issues) the client certificate of `identity` on `day`; the one it
+    /// held before is revoked, or kept valid until its own end when `previous` says so.
+    pub fn reissue(&self, identity: &Identity, previous: Previous, day: NaiveDate) -> Result<Reissued, PkiError> {
+        let before = self.current(identity.name())?;
         let mut params = CertificateParams::default();
         params.distinguished_name = name("xianjie", identity.name());
         params.subject_alt_names = vec![SanType::URI(identity.uri().try_into()?)];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        self.sign(identity.name(), params)
+        if let Some((serial, not_after)) = &before {
+            // Registered before it is replaced, so that it stays listed and revocable.
+            self.record(Entry { serial: serial.clone(), name: identity.name().to_owned(), not_after: *not_after })?;
+        }
+        let serial = self.sign(identity.name(), params)?;
+        let already = |serial: &str| -> Result<bool, PkiError> {
+            Ok(self.revocations()?.revoked.iter().any(|r| r.serial == serial))
+        };
+        let previous = match (before, previous) {
+            (None, _) => None,
+            (Some((old, _)), _) if already(&old)? => None,
+            (Some((old, until)), Previous::Keep) => Some(Replaced::Kept { serial: old, until }),
+            (Some((old, _)), Previous::Revoke) => {
+                self.revoke_serial(&old, day)?;
+                Some(Replaced::Revoked(old))
+            }
+        };
+        Ok(Reissued { serial, previous })
     }
 
     /// Signs `params` with the CA into `file`; returns the certificate's serial number.
@@ -222,20 +308,68 @@ impl Authority {
         let (cert_path, key_path) = self.pair(file);
         write(&key_path, &key.serialize_pem(), true)?;
         write(&cert_path, &cert.pem(), false)?;
-        serial(cert.der()).map_err(PkiError::Invalid)
+        let serial = serial(cert.der()).map_err(PkiError::Invalid)?;
+        let not_after = super::not_after(cert.der()).map_err(PkiError::Invalid)?;
+        self.record(Entry { serial: serial.clone(), name: file.to_owned(), not_after })?;
+        Ok(serial)
     }
 }
 
-/// A certificate of the authority's directory.
+/// What becomes of the certificate a holder had when a new one is issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Previous {
+    /// Revoked at once: the usual case, e.g. a clerk's laptop was lost.
+    Revoke,
+    /// Kept valid until its own end, so that a member can change over without a gap.
+    Keep,
+}
+
+/// A certificate issued, and what became of the one before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reissued {
+    pub serial: String,
+    pub previous: Option<Replaced>,
+}
+
+/// The certificate a holder had before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replaced {
+    Revoked(String),
+    /// Still valid until `until`, beside the new one.
+    Kept {
+        serial: String,
+        until: DateTime<Utc>,
+    },
+}
+
+/// The register of every certificate issued (`issued.toml`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Register {
+    #[serde(default, rename = "certificate")]
+    issued: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    serial: String,
+    /// The holder's file name: `mz`, `office`, `server`.
+    name: String,
+    not_after: DateTime<Utc>,
+}
+
+/// A certificate the authority issued.
 #[derive(Debug, Clone)]
 pub struct Issued {
-    /// Its file name: `mz`, `office`, `server`.
+    /// Its holder's file name: `mz`, `office`, `server`.
     pub name: String,
     /// Whom it names (none for the server's).
     pub identity: Option<Identity>,
     pub serial: String,
     pub not_after: chrono::DateTime<chrono::Utc>,
     pub revoked: bool,
+    /// Whether it is the one its holder's files hold now; an older one not revoked is
+    /// superseded, and still works until its end.
+    pub current: bool,
 }
 
 /// Days before its end from which a certificate is said to expire soon.
@@ -246,6 +380,8 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 pub enum Standing {
     Revoked,
     Expired,
+    /// A newer one was issued to its holder; this one still works until its end.
+    Superseded,
     /// Valid, and ends within [`EXPIRY_WARNING_DAYS`]: in this many days.
     ExpiresIn(i64),
     Valid,
@@ -257,6 +393,7 @@ impl Issued {
         match (self.revoked, days) {
             (true, _) => Standing::Revoked,
             (false, ..0) => Standing::Expired,
+            _ if !self.current => Standing::Superseded,
             (false, 0..=EXPIRY_WARNING_DAYS) => Standing::ExpiresIn(days),
             (false, _) => Standing::Valid,
         }

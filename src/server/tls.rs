@@ -37,7 +37,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
 use crate::{
-    app::identity::{Peer, Verified, NO_CERTIFICATE},
+    app::identity::{Peer, Refused, Verified},
     clock::SharedClock,
     pki::{self, Identity, Revoked},
 };
@@ -243,7 +243,7 @@ impl Tls {
         }
         let issued = self.files.ca.parent().map(|dir| pki::authority::Authority::at(dir).list());
         for issued in issued.and_then(Result::ok).unwrap_or_default() {
-            if !issued.revoked && issued.name != "server" {
+            if issued.current && !issued.revoked && issued.name != "server" {
                 self.measure_until(&issued.name, issued.not_after);
             }
         }
@@ -278,20 +278,32 @@ impl Tls {
     /// the hub's time, and reads whom it names.
     pub fn identify(&self, chain: Option<&[CertificateDer<'static>]>) -> Peer {
         let Some((end_entity, intermediates)) = chain.and_then(|c| c.split_first()) else {
-            return Peer(Err(NO_CERTIFICATE.into()));
+            return Peer(Err(Refused::Missing));
         };
         let seconds = self.clock.now().timestamp().max(0) as u64;
         let now = UnixTime::since_unix_epoch(Duration::from_secs(seconds));
         let verifier = self.trust.read().unwrap_or_else(PoisonError::into_inner).verifier.clone();
         if let Err(e) = verifier.verify_client_cert(end_entity, intermediates, now) {
-            return Peer(Err(format!("not a valid certificate of this joint meeting: {e}")));
+            // Ours, but revoked or past its time: said so, not taken for a stranger's.
+            let serial = || pki::serial(end_entity).unwrap_or_default();
+            return Peer(Err(match e {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked) => Refused::Revoked(serial()),
+                rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. },
+                ) => Refused::Expired(serial()),
+                e => Refused::Foreign(e.to_string()),
+            }));
         }
         if let Ok(identity) = Identity::from_certificate(end_entity) {
             self.measure(identity.name(), end_entity.as_ref());
         }
-        Peer(Identity::from_certificate(end_entity).and_then(|identity| {
-            Ok(Verified { identity, serial: pki::serial(end_entity)?, not_after: pki::not_after(end_entity)? })
-        }))
+        Peer(
+            Identity::from_certificate(end_entity)
+                .and_then(|identity| {
+                    Ok(Verified { identity, serial: pki::serial(end_entity)?, not_after: pki::not_after(end_entity)? })
+                })
+                .map_err(Refused::Foreign),
+        )
     }
 
     /// Accepts gRPC connections on `listener` and hands over those that complete the
@@ -332,7 +344,7 @@ impl Tls {
                         Ok(Ok(stream)) => {
                             let peer = tls.identify(stream.get_ref().1.peer_certificates());
                             if let Err(why) = &peer.0 {
-                                tracing::info!(%remote, why, "unauthenticated connection");
+                                tracing::info!(%remote, why = %why, "unauthenticated connection");
                             }
                             let _ = tx.send(Ok(PeerStream { inner: stream, peer })).await;
                         }

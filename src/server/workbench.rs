@@ -11,7 +11,11 @@ use tokio_stream::{wrappers::ReceiverStream, StreamExt};
 
 use super::tls::{PeerStream, Tls};
 use crate::{
-    app::{identity::Peer, limits::RateLimiter, Hub},
+    app::{
+        identity::{Peer, Refused},
+        limits::RateLimiter,
+        Hub,
+    },
     web::{self, Web},
 };
 
@@ -36,7 +40,7 @@ impl axum::serve::Listener for Browsers {
     }
 
     fn local_addr(&self) -> io::Result<Peer> {
-        Ok(Peer(Err("the listener itself".into())))
+        Ok(Peer(Err(Refused::Foreign("the listener itself".into()))))
     }
 }
 

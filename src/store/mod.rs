@@ -422,6 +422,9 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` audit entries after `after_seq`, in order.
     async fn audit_log(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// The audit entries that name `referral`, oldest first: its access record.
+    async fn audit_of(&self, referral: Uuid) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// Every checkpoint of the audit chain, oldest first.
     async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
 

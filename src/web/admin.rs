@@ -1,5 +1,6 @@
-//! For admins: the members of the joint meeting and their certificates (list, issue as
-//! a PKCS#12 file for a browser, revoke). No referral content.
+//! For admins: the members of the joint meeting and their certificates (issue as a
+//! PKCS#12 file for a browser, revoke), and every certificate ever issued with its
+//! state, each revocable. No referral content.
 
 use askama::Template;
 use axum::{
@@ -17,10 +18,14 @@ use super::{
 use crate::{
     app::{self, AppError},
     domain::{DomainError, Role},
-    pki::{authority::Standing, Identity},
+    pki::{
+        authority::{Previous, Standing},
+        Identity,
+    },
 };
 
-/// A line of the table: a member (or the office, or an admin) and its certificate.
+/// A line of the first table: a member (or the office, or an admin) and its current
+/// certificate.
 pub struct Holder {
     pub code: String,
     pub name: String,
@@ -32,12 +37,34 @@ pub struct Holder {
     pub revoked: bool,
 }
 
+/// A line of the second table: a certificate ever issued.
+pub struct Certificate {
+    pub holder: String,
+    pub serial: String,
+    pub until: String,
+    pub status: String,
+    /// Whether it can still be revoked.
+    pub revocable: bool,
+}
+
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct Page {
     frame: Frame,
     holders: Vec<Holder>,
+    certificates: Vec<Certificate>,
     error: String,
+}
+
+/// How a certificate stands, in words.
+fn status(standing: Standing) -> String {
+    match standing {
+        Standing::Revoked => "已吊销".to_owned(),
+        Standing::Expired => "已过期".to_owned(),
+        Standing::Superseded => "已被新证书替代（仍可使用）".to_owned(),
+        Standing::ExpiresIn(days) => format!("{days} 天后到期"),
+        Standing::Valid => "有效".to_owned(),
+    }
 }
 
 async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Result<Response, WebError> {
@@ -55,18 +82,15 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
         identities
             .into_iter()
             .map(|(identity, role, active)| {
-                let cert = issued.iter().find(|i| i.name == identity.name());
+                let cert = issued.iter().find(|i| i.name == identity.name() && i.current);
                 let (serial, until, status, revoked) = match cert {
                     None => (String::new(), String::new(), "未签发".to_owned(), false),
-                    Some(c) => {
-                        let status = match c.standing(now) {
-                            Standing::Revoked => "已吊销".to_owned(),
-                            Standing::Expired => "已过期".to_owned(),
-                            Standing::ExpiresIn(days) => format!("{days} 天后到期"),
-                            Standing::Valid => "有效".to_owned(),
-                        };
-                        (c.serial.clone(), c.not_after.format("%Y-%m-%d").to_string(), status, c.revoked)
-                    }
+                    Some(c) => (
+                        c.serial.clone(),
+                        c.not_after.format("%Y-%m-%d").to_string(),
+                        status(c.standing(now)),
+                        c.revoked,
+                    ),
                 };
                 Holder {
                     code: identity.name().to_owned(),
@@ -82,12 +106,30 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
             .collect()
     };
     holders.sort_by_key(|h| h.code == "admin" || h.code == "office");
-    html(&Page { frame: Frame::new(web, visitor, "/admin").await?.with_flash(flash), holders, error })
+    let certificates = {
+        let directory = web.directory();
+        issued
+            .iter()
+            .filter(|c| c.identity.is_some())
+            .map(|c| Certificate {
+                holder: c.identity.as_ref().map_or_else(|| c.name.clone(), |i| i.label(&directory)),
+                serial: c.serial.clone(),
+                until: c.not_after.format("%Y-%m-%d").to_string(),
+                status: status(c.standing(now)),
+                revocable: !c.revoked && c.not_after > now,
+            })
+            .collect()
+    };
+    let frame = Frame::new(web, visitor, "/admin").await?.with_flash(flash);
+    html(&Page { frame, holders, certificates, error })
 }
 
 pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
-    let flash = if query.get("done") == "revoked" { "证书已吊销，持有者即刻无法登录。" } else { "" };
+    let flash = match query.get("done") {
+        "revoked" => "证书已吊销，持有者即刻无法登录。",
+        _ => "",
+    };
     render(&web, &visitor, flash, String::new()).await
 }
 
@@ -108,8 +150,13 @@ fn identity(fields: &Fields) -> Result<Identity, AppError> {
 pub async fn issue(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
     let Posted { visitor, fields } = posted;
     let who = identity(&fields)?;
-    match app::certificates::issue(&web.hub, &visitor.actor, &who, fields.get("password")).await {
-        Ok(file) => Ok((
+    let previous = if fields.get("keep_previous") == "on" { Previous::Keep } else { Previous::Revoke };
+    let issued = app::certificates::issue(&web.hub, &visitor.actor, &who, fields.get("password"), previous).await;
+    if issued.is_ok() {
+        (web.reread_certificates)();
+    }
+    match issued {
+        Ok((file, _)) => Ok((
             [
                 (header::CONTENT_TYPE, "application/x-pkcs12".to_owned()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.p12\"", who.name())),
@@ -124,11 +171,10 @@ pub async fn issue(State(web): State<Web>, posted: Posted) -> Result<Response, W
     }
 }
 
-/// Revokes a certificate; the hub refuses it at once.
+/// Revokes a certificate by its serial number; the hub refuses it at once.
 pub async fn revoke(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
     let Posted { visitor, fields } = posted;
-    let who = identity(&fields)?;
-    app::certificates::revoke(&web.hub, &visitor.actor, &who).await?;
+    app::certificates::revoke(&web.hub, &visitor.actor, fields.get("serial")).await?;
     (web.reread_certificates)();
     Ok(Redirect::to("/admin?done=revoked").into_response())
 }

@@ -16,19 +16,17 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use chrono::{DateTime, Utc};
-
 use super::{
     error::{Refusal, WebError},
     Web,
 };
 use crate::{
     app::{
-        identity::{resolve, Peer, NO_CERTIFICATE},
+        identity::{resolve, Peer, Refused},
         Actor,
     },
     domain::{Caller, Role},
-    pki::{Certificate, Revoked},
+    pki::Certificate,
 };
 
 /// The largest form the workbench takes (a year's holiday schedule fits many times).
@@ -89,8 +87,8 @@ impl FromRequestParts<Web> for Visitor {
         let (caller, label) = {
             let directory = web.directory();
             let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
-            let caller = resolve(peer, &directory, &revoked, now)
-                .map_err(|_| WebError::Refused(refusal(peer, &revoked, now)))?;
+            let caller =
+                resolve(peer, &directory, &revoked, now).map_err(|refused| WebError::Refused(refusal(&refused)))?;
             (caller, peer.and_then(|p| p.0.as_ref().ok()).map(|v| v.identity.label(&directory)))
         };
         web.rate.take(&caller.code)?;
@@ -104,15 +102,14 @@ impl FromRequestParts<Web> for Visitor {
     }
 }
 
-/// Why [`resolve`] refused a peer, in the words of the page that says so.
-fn refusal(peer: Option<&Peer>, revoked: &Revoked, now: DateTime<Utc>) -> Refusal {
-    match peer {
-        None => Refusal::NoCertificate,
-        Some(Peer(Err(why))) if why == NO_CERTIFICATE => Refusal::NoCertificate,
-        Some(Peer(Err(_))) => Refusal::NotOurs,
-        Some(Peer(Ok(v))) if revoked.contains(&v.serial) => Refusal::Revoked,
-        Some(Peer(Ok(v))) if now > v.not_after => Refusal::Expired,
-        Some(Peer(Ok(_))) => Refusal::NotMember,
+/// Why [`resolve`] refused a peer, as the page that says so.
+fn refusal(refused: &Refused) -> Refusal {
+    match refused {
+        Refused::Missing => Refusal::NoCertificate,
+        Refused::Foreign(_) => Refusal::NotOurs,
+        Refused::Revoked(_) => Refusal::Revoked,
+        Refused::Expired(_) => Refusal::Expired,
+        Refused::Suspended(_) | Refused::NotMember(_) => Refusal::NotMember,
     }
 }
 

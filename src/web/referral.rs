@@ -22,6 +22,7 @@ use super::{
 use crate::{
     app::{self, materials, referrals::Shown, AppError},
     domain::{
+        audit,
         date::local_date,
         draft::{self, ConclusionInput},
         key_case,
@@ -42,6 +43,15 @@ pub struct Item {
 }
 
 /// An entry of the timeline.
+/// A line of the access record: a read or an act of the referral.
+pub struct AccessLine {
+    pub at: String,
+    pub member: String,
+    /// 经办人: 「系统」 for a member's own certificate.
+    pub clerk: &'static str,
+    pub what: String,
+}
+
 pub struct Step {
     pub at: String,
     pub what: &'static str,
@@ -124,6 +134,8 @@ struct Page {
     outcome: Vec<Item>,
     siblings: Vec<Sibling>,
     steps: Vec<Step>,
+    /// Who read and acted on it, for its parties.
+    access: Vec<AccessLine>,
     files: Vec<FileLine>,
     /// Where a party downloads the letter and the case's dossier.
     letter: Option<String>,
@@ -248,6 +260,24 @@ async fn render(
         })
         .collect();
     let party = visitor.role().is_member();
+    let access = if party {
+        app::referrals::access(hub, &visitor.actor, r.id)
+            .await?
+            .into_iter()
+            .rev()
+            .map(|e| AccessLine {
+                at: instant(e.at),
+                member: member(web, &e.record.actor),
+                clerk: "系统",
+                what: match e.record.detail.as_str() {
+                    "masked" => format!("{}（已脱敏）", audit::action_label(&e.record.action)),
+                    _ => audit::action_label(&e.record.action).to_owned(),
+                },
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let again = (party && visits.iter().any(|v| v.visit.another_referral)).then(|| {
         let form = if visitor.role() == Role::Procuratorate { "referral" } else { "clue" };
         format!("/new/{form}?from={}", r.id)
@@ -381,6 +411,7 @@ async fn render(
         outcome,
         siblings,
         steps,
+        access,
         files: file_lines,
         letter: party.then(|| format!("/referrals/{}/letter", r.id)),
         dossier: party.then(|| format!("/cases/{}/dossier", r.case_id)),

@@ -64,7 +64,7 @@ pub fn rule(description: &str) -> String {
         return said;
     }
     // The first rule a description starts with: the specific before the general.
-    const RULES: [(&str, &str); 42] = [
+    const RULES: [(&str, &str); 43] = [
         ("required: a year from 2000 to 2100", "请选择年度，或填写起止日期"),
         ("required when aid was granted", "予以救助或部分救助时必须选择救助种类"),
         ("must not be before period.from", "不能早于起始日期"),
@@ -101,6 +101,7 @@ pub fn rule(description: &str) -> String {
         ("not the id of a file", "不是已上传的文件"),
         ("a file name is required", "文件缺少名称"),
         ("control characters are not allowed", "不能包含控制字符"),
+        ("invisible characters", "文件名不能包含不可见字符（双向文字控制符、零宽字符等），请重命名后再选"),
         ("11 digits starting with 1", "应为以 1 开头的 11 位手机号码"),
         ("must not be before the conclusion", "不能早于办结日期"),
         ("already a member", "该代码已有成员单位使用"),

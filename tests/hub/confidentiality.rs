@@ -584,3 +584,114 @@ fn file_text(path: &std::path::Path) -> String {
     }
     text
 }
+
+/// What a new connection with the certificate and key files `name` of `pki` is told
+/// (a success panics).
+async fn refused_with(hub: &TestHub, pki: &std::path::Path, name: Option<&str>) -> tonic::Status {
+    answered_with(hub, pki, name).await.unwrap_err()
+}
+
+/// Who a new connection with the certificate and key files `name` of `pki` is.
+async fn answered_with(
+    hub: &TestHub,
+    pki: &std::path::Path,
+    name: Option<&str>,
+) -> Result<pb::WhoAmIResponse, tonic::Status> {
+    let identity = name.map(|n| {
+        (std::fs::read(pki.join(format!("{n}.crt"))).unwrap(), std::fs::read(pki.join(format!("{n}.key"))).unwrap())
+    });
+    let channel = hub.channel_with(identity).await;
+    let mut whoami = pb::directory_service_client::DirectoryServiceClient::new(channel);
+    whoami.who_am_i(pb::WhoAmIRequest::default()).await.map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn a_reissued_certificate_revokes_the_old_one_unless_kept_and_any_can_be_revoked_by_serial() {
+    let hub = TestHub::start().await;
+    let pki = hub.pki();
+    let saved = tempfile::tempdir().unwrap();
+    let keep = |name: &str| {
+        for ext in ["crt", "key"] {
+            std::fs::copy(pki.join(format!("{name}.{ext}")), saved.path().join(format!("{name}.{ext}"))).unwrap();
+        }
+    };
+    let pki_cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+            .arg("pki")
+            .args(args)
+            .arg("--dir")
+            .arg(&pki)
+            .env("XIANJIE_CLOCK_START", "2026-09-10T02:00:00Z")
+            .output()
+            .unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{said}");
+        said
+    };
+    let serial_of = |dir: &std::path::Path, name: &str| {
+        let der = xianjie::pki::read_certificates(&dir.join(format!("{name}.crt"))).unwrap().remove(0);
+        xianjie::pki::serial(&der).unwrap()
+    };
+
+    // Re-issued: the old certificate is revoked, and a new connection with it is told so.
+    keep("mz");
+    let old = serial_of(saved.path(), "mz");
+    let said = pki_cli(&["issue", "mz"]);
+    assert!(said.contains(&format!("revoked the previous certificate {old}")), "{said}");
+    let (hub_ref, saved_ref) = (&hub, saved.path());
+    eventually(|| async move { answered_with(hub_ref, saved_ref, Some("mz")).await.is_err() }).await;
+    let status = refused_with(&hub, saved.path(), Some("mz")).await;
+    assert_eq!(
+        status.message(),
+        format!("client certificate {old} is revoked; ask the administrator for a new one"),
+        "said as revoked, not as a stranger's"
+    );
+    assert_eq!(hub.client("mz").await.who_am_i().await.unwrap().code, "mz", "the new one works");
+
+    // Kept: both work until the old one is revoked by its serial number.
+    keep("jy");
+    let kept = serial_of(saved.path(), "jy");
+    let said = pki_cli(&["issue", "jy", "--keep-previous"]);
+    assert!(said.contains(&format!("{kept} stays valid until 2036-01-01")), "{said}");
+    assert_eq!(answered_with(&hub, saved.path(), Some("jy")).await.unwrap().code, "jy", "the kept one works");
+    let listed = pki_cli(&["list"]);
+    let jy: Vec<&str> = listed.lines().filter(|l| l.starts_with("jy ")).collect();
+    assert_eq!(jy.len(), 2, "{listed}");
+    assert!(jy[0].ends_with("valid") && jy[1].contains(&kept) && jy[1].contains("superseded"), "{jy:?}");
+    assert!(listed.lines().any(|l| l.starts_with("mz ") && l.contains(&old) && l.ends_with("revoked")), "{listed}");
+
+    pki_cli(&["revoke", "--serial", &kept]);
+    let (hub_ref, saved_ref) = (&hub, saved.path());
+    eventually(|| async move { answered_with(hub_ref, saved_ref, Some("jy")).await.is_err() }).await;
+    assert_eq!(refused_with(&hub, saved.path(), Some("jy")).await.code(), Code::Unauthenticated);
+    assert_eq!(hub.client("jy").await.who_am_i().await.unwrap().code, "jy", "the new one works");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["pki", "revoke", "--serial", "0badc0de", "--dir"])
+        .arg(&pki)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no certificate with serial number 0badc0de was issued here"));
+
+    // No certificate, and another joint meeting's: each told what it is.
+    let missing = refused_with(&hub, &pki, None).await;
+    assert_eq!(missing.message(), "a client certificate is required; ask the administrator for one");
+    let other = tempfile::tempdir().unwrap();
+    xianjie::pki::authority::Authority::at(other.path())
+        .create("另一个联席会议", &["localhost".into()], &[xianjie::pki::Identity::parse("mz").unwrap()])
+        .unwrap();
+    let foreign = refused_with(&hub, other.path(), Some("mz")).await;
+    assert!(
+        foreign.message().starts_with("client certificate refused: not issued by this joint meeting"),
+        "{foreign:?}"
+    );
+
+    // Past its end, on a new connection.
+    hub.clock.set(at("2036-01-02T00:00:00Z"));
+    let expired = refused_with(&hub, &pki, Some("fl")).await;
+    let serial = serial_of(&pki, "fl");
+    assert_eq!(
+        expired.message(),
+        format!("client certificate {serial} has expired; ask the administrator for a new one")
+    );
+}

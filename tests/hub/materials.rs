@@ -135,6 +135,24 @@ async fn a_file_is_judged_by_its_content_and_its_size_while_it_streams() {
     assert_eq!(bad_fields(&short), ["data"]);
     let no_name = jcy.upload_pieces("noname-1", ("", 100), vec![Ok(pdf(100))]).await.unwrap_err();
     assert_eq!(bad_fields(&no_name), ["name"]);
+    // A name that reads otherwise than it is: 阿exe.pdf on screen, an .exe underneath.
+    let reversed =
+        jcy.upload_pieces("rlo-1", ("阿\u{202e}fdp.exe\u{200b}", 100), vec![Ok(pdf(100))]).await.unwrap_err();
+    assert_eq!((reversed.code(), bad_fields(&reversed)), (Code::InvalidArgument, vec!["name".to_owned()]));
+    assert!(reversed.message().contains("invisible characters") && !reversed.message().contains("fdp"));
+    // The command line uploads through the same call, and says what is wrong.
+    let hidden = write(hub.data.dir.path(), "报告\u{2066}.pdf", &pdf(100));
+    // (tokio's Command: the hub answers on this test's own runtime.)
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["member", "jcy", "--endpoint", &hub.endpoint(), "--pki-dir"])
+        .arg(hub.pki())
+        .args(["comment", &uuid::Uuid::new_v4().to_string(), "见附件", "--attach"])
+        .arg(&hidden)
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("name") && said.contains("invisible characters"), "{said}");
     assert_eq!(count(&hub.data, "attachments").await, 0);
     assert_eq!(count(&hub.data, "attachment_chunks").await, 0);
     // Neither the office nor an admin uploads.

@@ -4,6 +4,9 @@ none of it and as the administrator, and none of them shows anything of the pers
 """
 
 import json
+import subprocess
+
+from conftest import BINARY
 
 from test_workbench import id_number
 
@@ -124,3 +127,34 @@ def test_no_page_shows_the_office_an_outsider_or_the_admin_anything_of_a_person(
         assert answered[f"/referrals/{mz_id}/files/{attachment}"] in (403, 404), f"{who}: {answered}"
         assert answered[f"/referrals/{mz_id}/letter"] in (403, 404), f"{who}: {answered}"
         assert answered[f"/cases/{case}/dossier"] in (403, 404), f"{who}: {answered}"
+
+
+def test_the_parties_read_who_has_seen_the_person(hub, desk):
+    case, mz_id, jy_id, attachment = story(hub)
+    office = desk("office")
+    office.open(f"/referrals/{mz_id}")
+    jcy = desk("jcy")
+    jcy.open(f"/referrals/{mz_id}")
+    record = jcy.page.locator("details.access")
+    record.locator("summary").click()
+    rows = [r.inner_text() for r in record.locator("tbody tr").all()]
+    # Newest first: this very look, the office's masked read, then 民政's acts.
+    assert "查看访问记录" in rows[0] and "检察院" in rows[0], rows
+    assert any("联席会议办公室" in r and "查看（已脱敏）" in r for r in rows), rows
+    for act in ["签收", "启动程序", "办结", "回访", "补充材料"]:
+        assert any("民政" in r and r.endswith(act) for r in rows), (act, rows)
+    assert any("检察院" in r and r.endswith("移送") for r in rows), rows
+    assert all("系统" in r for r in rows), "every act so far made with a unit's own certificate"
+    jcy.shot("81-access-record")
+    # The office reads the referral, not who else did.
+    assert office.page.locator("details.access").count() == 0
+
+    out = subprocess.run(
+        [str(BINARY), "audit", "access", mz_id, "--data-dir", str(hub.data)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[2] == "jcy" and lines[0].endswith("移送"), lines
+    assert any(" office " in f" {l} " and "查看（已脱敏）" in l for l in lines), lines
+    assert not any(secret in out.stdout for secret in SECRETS)

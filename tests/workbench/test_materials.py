@@ -158,3 +158,18 @@ def test_a_file_over_the_limit_is_refused_and_nothing_of_it_is_carried(hub, desk
     assert page.locator("fieldset.files .error").inner_text() == "所选第 1 个文件：单个文件不能超过 20 MB"
     assert page.locator('fieldset.files input[name="attachments"]').count() == 0, "nothing of it kept"
     assert page.get_by_label("姓名").input_value() == "郑某"
+
+
+def test_a_file_name_that_reads_otherwise_than_it_is_is_refused_at_its_place(hub, desk):
+    jcy = desk("jcy")
+    page = refer(jcy, "冯某", id_number("35058219960808123"), ["最低生活保障"], ["mz"])
+    # Shown as 阿exe.pdf, an .exe underneath; a zero-width space hides its end.
+    page.locator('input[type=file][name="files"]').set_input_files(
+        [chosen("阿\u202efdp.exe\u200b", REPORT, "application/pdf"), chosen("调查核实报告.pdf", REPORT, "application/pdf")]
+    )
+    page.get_by_role("button", name="移送").click()
+    page.wait_for_load_state()
+    refusal = page.locator("fieldset.files .error").inner_text()
+    assert refusal.startswith("所选第 1 个文件：") and "不可见字符" in refusal, refusal
+    assert page.locator('fieldset.files input[name="attachments"]').count() == 1, "the good file is kept"
+    assert page.get_by_label("姓名").input_value() == "冯某"

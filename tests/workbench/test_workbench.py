@@ -259,7 +259,7 @@ def test_refusals_no_certificate_revoked_forged_posts_and_another_members_referr
     admin.open("/admin")
     admin.shot("17-admin")
     assert "孙某" not in admin.page.content()
-    line = admin.page.locator("tr", has_text="(fl)")
+    line = admin.page.locator("tr", has_text="(fl)").first
     line.get_by_placeholder("新证书密码").fill(PASSWORD)
     with admin.page.expect_download() as download:
         line.get_by_role("button", name="签发并下载").click()
@@ -271,7 +271,7 @@ def test_refusals_no_certificate_revoked_forged_posts_and_another_members_referr
     fl.close()
 
     admin.page.once("dialog", lambda dialog: dialog.accept())
-    admin.page.locator("tr", has_text="(mz)").get_by_role("button", name="吊销").click()
+    admin.page.locator("tr", has_text="(mz)").first.get_by_role("button", name="吊销").click()
     admin.page.get_by_text("证书已吊销").wait_for()
     response = mz.open("/")
     assert response.status == 403

@@ -30,6 +30,18 @@ impl<B: Backend> SqlStore<B> {
         rows.into_iter().map(|mut row| AuditEntry::try_from(AuditRow::from_cells(&mut row)?)).collect()
     }
 
+    /// The audit entries that name `referral`, in order (the index the database keeps
+    /// of each entry's referrals).
+    pub(super) async fn audit_of(&self, referral: uuid::Uuid) -> Result<Vec<AuditEntry>, StoreError> {
+        let query = Query::new(
+            "SELECT a.seq, a.at, a.actor, a.certificate, a.action, a.referrals, a.detail, a.prev_hash, a.hash \
+             FROM audit_referrals r JOIN audit_log a ON a.seq = r.seq WHERE r.referral_id = $1 ORDER BY r.seq",
+        )
+        .bind(referral.to_string());
+        let rows = self.fetch(query).await?;
+        rows.into_iter().map(|mut row| AuditEntry::try_from(AuditRow::from_cells(&mut row)?)).collect()
+    }
+
     pub(super) async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         let rows =
             self.fetch(Query::new("SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq")).await?;

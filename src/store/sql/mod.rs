@@ -261,6 +261,10 @@ impl<B: Backend> Store for SqlStore<B> {
         self.audit_log(after_seq, limit).await
     }
 
+    async fn audit_of(&self, referral: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_of(referral).await
+    }
+
     async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.audit_checkpoints().await
     }

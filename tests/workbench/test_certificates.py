@@ -1,0 +1,115 @@
+"""Certificates as an administrator and a clerk meet them: a re-issued certificate
+revokes the one before, every certificate ever issued stays listed and revocable, and a
+browser with a revoked, expired, foreign or no certificate gets a page of its own that
+says what is wrong and whom to ask."""
+
+import os
+import stat
+import subprocess
+
+from conftest import BINARY, PASSWORD, Desk
+
+
+def pki(hub, *args, pki_dir=None):
+    done = subprocess.run(
+        [str(BINARY), "pki", *args, "--dir", str(pki_dir or hub.data / "pki")],
+        env=dict(os.environ, XIANJIE_P12_PASSWORD=PASSWORD),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def refused(browser, hub, who, p12):
+    """A new browser (so a new TLS connection) with `p12`: the status and the page."""
+    d = Desk(browser, hub, who, p12)
+    response = d.open("/")
+    return d, response.status, d.page.content()
+
+
+def test_a_reissued_certificate_revokes_the_old_one_and_every_one_stays_listed(hub, desk, browser):
+    old = hub.p12("fl")
+    assert stat.S_IMODE(os.stat(old).st_mode) == 0o600, "a .p12 holds a private key"
+
+    admin = desk("admin")
+    admin.open("/admin")
+    line = admin.page.locator("tr", has_text="(fl)").first
+    line.get_by_placeholder("新证书密码").fill(PASSWORD)
+    with admin.page.expect_download() as download:
+        line.get_by_role("button", name="签发并下载").click()
+    new = hub.data / "fl-new.p12"
+    download.value.save_as(new)
+
+    # The new one works; the old one, on a new connection, is told it was revoked.
+    fl = Desk(browser, hub, "fl", new)
+    fl.open("/")
+    assert fl.page.locator(".who").inner_text() == "晋江市妇女联合会 (fl)"
+    fl.close()
+    d, status, page = refused(browser, hub, "fl", old)
+    assert status == 403 and "您的证书已被吊销" in page and "系统管理员" in page, page
+    assert "不是本联席会议签发的" not in page
+    d.shot("40-revoked-on-a-new-connection")
+    d.close()
+
+    # Both are listed, the old one revoked; the command line says the same.
+    admin.open("/admin")
+    rows = admin.page.locator("table.certificates tr", has_text="(fl)")
+    assert rows.count() == 2
+    states = sorted(rows.nth(i).locator("td").nth(3).inner_text() for i in range(2))
+    assert states == ["已吊销", "有效"], states
+    listed = [line for line in pki(hub, "list").splitlines() if line.startswith("fl ")]
+    assert len(listed) == 2 and listed[0].endswith("valid") and listed[1].endswith("revoked"), listed
+
+    # Kept beside a newer one, an old certificate still works until it is revoked by
+    # its serial number, from the list of every certificate.
+    kept = hub.p12("jy")
+    said = pki(hub, "issue", "jy", "--keep-previous", "--p12", str(hub.data / "jy-new.p12"))
+    assert "stays valid until 2036-01-01" in said, said
+    jy = Desk(browser, hub, "jy", kept)
+    jy.open("/")
+    assert jy.page.locator(".who").inner_text() == "晋江市教育局 (jy)"
+    jy.close()
+    admin.open("/admin")
+    superseded = admin.page.locator("table.certificates tr", has_text="已被新证书替代")
+    assert superseded.count() == 1
+    admin.shot("41-admin-every-certificate")
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    superseded.get_by_role("button", name="吊销").click()
+    admin.page.get_by_text("证书已吊销").wait_for()
+    d, status, page = refused(browser, hub, "jy", kept)
+    assert status == 403 and "您的证书已被吊销" in page
+    d.close()
+    jy = Desk(browser, hub, "jy", hub.data / "jy-new.p12")
+    assert jy.open("/").status == 200, "the new one goes on working"
+    jy.close()
+
+
+def test_expired_and_foreign_certificates_each_get_their_own_page(hub, browser, tmp_path):
+    # Another joint meeting's certificate: a CA of its own.
+    other = tmp_path / "other-pki"
+    pki(hub, "init", pki_dir=other)
+    foreign = tmp_path / "foreign.p12"
+    pki(hub, "export-p12", "mz", "--out", str(foreign), pki_dir=other)
+    d, status, page = refused(browser, hub, "mz", foreign)
+    assert status == 401 and "不是本联席会议签发的" in page, page
+    d.shot("42-foreign")
+    d.close()
+
+    # Past its end: the hub's clock set after 2036-01-01.
+    mz = hub.p12("mz")
+    hub.restart("2036-02-01T09:00:00+08:00")
+    d, status, page = refused(browser, hub, "mz", mz)
+    assert status == 401 and "您的证书已过期" in page and "系统管理员" in page, page
+    d.shot("43-expired")
+    d.close()
+
+
+def test_the_legacy_pkcs12_form_imports_into_the_browser(hub, browser):
+    legacy = hub.data / "mz-legacy.p12"
+    pki(hub, "export-p12", "mz", "--legacy", "--out", str(legacy))
+    mz = Desk(browser, hub, "mz", legacy)
+    assert mz.open("/").status == 200
+    assert mz.page.locator(".who").inner_text() == "晋江市民政局 (mz)"
+    mz.close()
