@@ -38,6 +38,8 @@ pub struct Config {
     pub reload_interval_ms: u64,
     /// Names the development server certificate is issued for.
     pub server_names: Vec<String>,
+    /// How long a clerk's (经办人) certificate is valid, in days from its issue.
+    pub clerk_certificate_days: u32,
     /// The keyring that seals personal data; defaults to `DATA_DIR/keyring.toml`,
     /// created with fresh keys on first start. Keep it out of the database's backups.
     pub keyring_file: Option<PathBuf>,
@@ -142,6 +144,7 @@ impl Default for Config {
             crl_file: None,
             reload_interval_ms: 5_000,
             server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            clerk_certificate_days: crate::pki::authority::CLERK_DAYS,
             keyring_file: None,
             keyring: None,
             audit_key_file: None,
@@ -196,6 +199,7 @@ impl fmt::Debug for Config {
             .field("crl_file", &self.crl_file)
             .field("reload_interval_ms", &self.reload_interval_ms)
             .field("server_names", &self.server_names)
+            .field("clerk_certificate_days", &self.clerk_certificate_days)
             .field("keyring_file", &self.keyring_file)
             .field("keyring", &self.keyring.as_ref().map(|_| "***"))
             .field("audit_key_file", &self.audit_key_file)
@@ -285,6 +289,10 @@ impl Config {
             "XIANJIE_RELOAD_INTERVAL_MS" => {
                 self.reload_interval_ms =
                     value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
+            }
+            "XIANJIE_CLERK_CERTIFICATE_DAYS" => {
+                self.clerk_certificate_days =
+                    value.parse().ok().filter(|days| (1..=3660).contains(days)).ok_or_else(|| bad("days, 1 to 3660"))?
             }
             "XIANJIE_KEYRING_FILE" => self.keyring_file = Some(PathBuf::from(&value)),
             "XIANJIE_KEYRING" => self.keyring = Some(value),

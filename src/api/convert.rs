@@ -169,6 +169,7 @@ pub fn entry(e: &HistoryEntry) -> pb::ReferralEvent {
         at: Some(timestamp(e.at)),
         state: e.state as i32,
         note: e.note.clone(),
+        clerk: e.clerk.clone(),
     }
 }
 
@@ -209,6 +210,7 @@ pub fn inbox_event(e: &InboxEvent, epoch: &str) -> pb::InboxEvent {
         due_on: n.deadline.map(|(_, due)| due.to_string()).unwrap_or_default(),
         checkpoint: None,
         epoch: epoch.to_owned(),
+        clerk: n.clerk.clone(),
     }
 }
 

@@ -10,7 +10,7 @@ use tonic::{Request, Status};
 use crate::{
     app::{
         directory::SharedDirectory,
-        identity::{resolve, Peer},
+        identity::{resolve, Peer, Verified},
         limits::RateLimiter,
         Actor,
     },
@@ -41,7 +41,8 @@ impl tonic::service::Interceptor for Authenticate {
         };
         self.rate.take(&caller.code)?;
         if let Some(Peer(Ok(verified))) = peer {
-            request.extensions_mut().insert(Certificate { serial: verified.serial, not_after: verified.not_after });
+            let Verified { serial, not_after, clerk, .. } = verified;
+            request.extensions_mut().insert(Certificate { serial, not_after, clerk });
         }
         request.extensions_mut().insert(caller);
         Ok(request)

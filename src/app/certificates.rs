@@ -8,7 +8,7 @@ use crate::{
     domain::{date::local_date, Role},
     pki::{
         authority::{Authority, Issued, Previous, Reissued, Replaced},
-        p12, Identity,
+        p12, Holder,
     },
 };
 
@@ -25,13 +25,22 @@ pub fn list(hub: &Hub, actor: &Actor) -> Result<Vec<Issued>, AppError> {
     Ok(authority(hub, actor)?.list()?)
 }
 
+/// The clerk each certificate the hub's authority issued names, by serial number:
+/// whose act an audit entry records. Empty with an outside authority.
+pub fn clerks(hub: &Hub) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let Some(authority) = &hub.authority else {
+        return Ok(Default::default());
+    };
+    Ok(authority.list()?.into_iter().filter_map(|issued| Some((issued.serial, issued.holder?.clerk?.name))).collect())
+}
+
 /// Issues a new certificate for `who` and returns it, with its key and the CA, as a
 /// PKCS#12 file protected by `password`, with what became of the previous one (revoked,
 /// or kept until its end when `previous` says so); audited.
 pub async fn issue(
     hub: &Hub,
     actor: &Actor,
-    who: &Identity,
+    who: &Holder,
     password: &str,
     previous: Previous,
 ) -> Result<(Vec<u8>, Reissued), AppError> {
@@ -44,7 +53,7 @@ pub async fn issue(
         let directory = hub.directory.now();
         who.label(&directory)
     };
-    let file = p12::export(authority, who.name(), &label, password, p12::Encryption::Modern)?;
+    let file = p12::export(authority, &who.name(), &label, password, p12::Encryption::Modern)?;
     let detail = match &reissued.previous {
         None => format!("{who} {}", reissued.serial),
         Some(Replaced::Revoked(old)) => format!("{who} {} revoking {old}", reissued.serial),

@@ -142,15 +142,18 @@ pub async fn remind(
             if !listed.deadline.is_outstanding() {
                 return Err(DomainError::WrongState { action: "remind", current: listed.deadline.state.code() }.into());
             }
-            let notice = Notice::for_deadline(
-                &referral,
-                &listed.deadline,
-                &listed.deadline.responsible,
-                NoticeKind::Reminder,
-                &actor.caller.code,
-                hub.clock.now(),
-                note.clone(),
-            );
+            let notice = Notice {
+                clerk: actor.clerk().to_owned(),
+                ..Notice::for_deadline(
+                    &referral,
+                    &listed.deadline,
+                    &listed.deadline.responsible,
+                    NoticeKind::Reminder,
+                    &actor.caller.code,
+                    hub.clock.now(),
+                    note.clone(),
+                )
+            };
             Ok(Plan::new(Commit { notices: vec![notice], ..Commit::default() }, Reminded { deadline: listed }))
         })
     })

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::AppError;
 use crate::{
     domain::{directory::Directory, Caller, MemberCode, Role},
-    pki::{Identity, Revoked},
+    pki::{Clerk, Identity, Revoked},
 };
 
 /// What the TLS layer established about a connection's client certificate.
@@ -19,6 +19,8 @@ pub struct Peer(pub Result<Verified, Refused>);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     pub identity: Identity,
+    /// The clerk it names; none for a unit's own system certificate.
+    pub clerk: Option<Clerk>,
     /// Its serial number, lower-case hex: what a CRL and the audit log name.
     pub serial: String,
     /// The end of its validity: checked at every call, not only at the handshake.

@@ -68,6 +68,13 @@ pub struct Actor {
     pub certificate: Certificate,
 }
 
+impl Actor {
+    /// 经办人: the name of the clerk acting, empty for a unit's own system certificate.
+    pub fn clerk(&self) -> &str {
+        self.certificate.clerk.as_ref().map_or("", |clerk| clerk.name.as_str())
+    }
+}
+
 /// How often a write is retried after losing a race.
 pub(crate) const ATTEMPTS: usize = 5;
 

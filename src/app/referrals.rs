@@ -120,7 +120,10 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                 let now = hub.clock.now();
                 let case_id = existing_case.unwrap_or_else(|| new_id(now));
                 let ids: Vec<Uuid> = submission.recipients.iter().map(|_| new_id(now)).collect();
-                let made = lifecycle::submit(submission, caller, case_id, &ids, now);
+                let made: Vec<_> = lifecycle::submit(submission, caller, case_id, &ids, now)
+                    .into_iter()
+                    .map(|t| t.by_clerk(actor.clerk()))
+                    .collect();
                 let answer = Submitted { case_id, referrals: made.iter().map(|t| t.referral.clone()).collect() };
                 let calendar = hub.calendar();
                 let changes = made
@@ -202,7 +205,7 @@ pub async fn act_with(
         Box::pin(async move {
             let current = visible(hub, actor, id).await?;
             let now = hub.clock.now();
-            let t = lifecycle::apply(&current, &actor.caller, action.clone(), now)?;
+            let t = lifecycle::apply(&current, &actor.caller, action.clone(), now)?.by_clerk(actor.clerk());
             let existing = hub.store.deadlines(&[id]).await?;
             let acts: Vec<EntryKind> = t.entries.iter().map(|e| e.kind).collect();
             let calendar = hub.calendar();
@@ -279,16 +282,30 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
     Ok(Shown { referral: view.referral(referral), history, deadlines, files, visits, view })
 }
 
+/// A read or an act of a referral, and the clerk (经办人) who made it.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub entry: AuditEntry,
+    /// The clerk whose certificate it was made with; none for a unit's own system
+    /// certificate (or one the hub's authority did not issue).
+    pub clerk: Option<String>,
+}
+
 /// Who has read or acted on referral `id` (访问记录), from the audit log, oldest first:
 /// for its two parties alone; audited as a read.
-pub async fn access(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn access(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Vec<Access>, AppError> {
     identity::member(&actor.caller)?;
     let referral = visible(hub, actor, id).await?;
     if !referral.is_party(&actor.caller.code) {
         return Err(AppError::NotFound(format!("referral {id}")));
     }
     hub.audit_read(actor, "Access", vec![id]).await?;
-    Ok(hub.store.audit_of(id).await?)
+    let clerks = super::certificates::clerks(hub)?;
+    let entries = hub.store.audit_of(id).await?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| Access { clerk: clerks.get(&entry.record.certificate).cloned(), entry })
+        .collect())
 }
 
 /// A page of referrals, and whether more follow.

@@ -111,6 +111,13 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         AuditCommand::Access { referral, json } => {
             let id = uuid::Uuid::parse_str(referral.trim()).map_err(|_| anyhow::anyhow!("REFERRAL: not a UUID"))?;
             let entries = store.audit_of(id).await?;
+            // The clerk of each certificate, where the hub's own authority issued them.
+            let authority = crate::pki::authority::Authority::at(config.pki_dir());
+            let clerks: std::collections::HashMap<String, String> = if authority.exists() {
+                authority.list()?.into_iter().filter_map(|i| Some((i.serial, i.holder?.clerk?.name))).collect()
+            } else {
+                Default::default()
+            };
             if entries.is_empty() {
                 eprintln!("the audit log names no referral {id}");
             }
@@ -118,16 +125,17 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 let at = crate::domain::date::local_time(e.at).format("%Y-%m-%d %H:%M:%S");
                 let what = crate::domain::audit::action_label(&e.record.action);
                 let masked = e.record.detail == "masked";
+                let clerk = clerks.get(&e.record.certificate).map_or("系统", String::as_str);
                 if json {
                     let line = serde_json::json!({
-                        "seq": e.seq, "at": e.at.to_rfc3339(), "member": e.record.actor.as_str(),
+                        "seq": e.seq, "at": e.at.to_rfc3339(), "member": e.record.actor.as_str(), "clerk": clerk,
                         "certificate": e.record.certificate, "action": e.record.action, "what": what, "masked": masked,
                     });
                     println!("{line}");
                 } else {
                     let certificate = if e.record.certificate.is_empty() { "-" } else { &e.record.certificate };
                     println!(
-                        "{at}  {:<6} {certificate:<40} {what}{}",
+                        "{at}  {:<6} {clerk}  {certificate:<40} {what}{}",
                         e.record.actor.as_str(),
                         if masked { "（已脱敏）" } else { "" }
                     );

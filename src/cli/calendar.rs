@@ -199,7 +199,11 @@ async fn import_offline(config: &Config, content: &str, source: &str) -> anyhow:
     // Offline: no certificate, so the audit log records none.
     let admin = Actor {
         caller: Caller { code: MemberCode::admin(), role: Role::Admin },
-        certificate: Certificate { serial: String::new(), not_after: chrono::DateTime::<chrono::Utc>::MAX_UTC },
+        certificate: Certificate {
+            serial: String::new(),
+            not_after: chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            clerk: None,
+        },
     };
     let key = RequestKey::new(&crate::client::request_id(), "LoadSchedule", content.as_bytes());
     let loaded = load_schedule(&hub, &admin, &key, schedule, source.to_owned())

@@ -20,11 +20,24 @@ pub struct Connection {
     /// Without a profile: the directory with `ca.crt` and `<code>.crt`/`.key`.
     #[arg(long, global = true, default_value = "hub-data/pki")]
     pki_dir: PathBuf,
+    /// Act as this clerk (经办人) of the unit, with the clerk's own certificate
+    /// (`<code>.<clerk>.crt`/`.key`) rather than the unit's system certificate.
+    #[arg(long, global = true, value_name = "CLERK")]
+    clerk: Option<String>,
 }
 
 impl Connection {
-    /// Connects as `identity` (a member code, `office` or `admin`).
+    /// Connects as `identity` (a member code, `office` or `admin`), or as its clerk.
     pub async fn connect(&self, identity: &str) -> anyhow::Result<Client> {
+        let holder;
+        let identity = match &self.clerk {
+            None => identity,
+            Some(clerk) => {
+                crate::pki::Clerk::check_code(clerk).map_err(|rule| anyhow::anyhow!("--clerk: {rule}"))?;
+                holder = format!("{identity}.{clerk}");
+                &holder
+            }
+        };
         let profile = match &self.profile {
             Some(path) => {
                 let profile = Profile::load(path)?;

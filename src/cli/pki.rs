@@ -14,7 +14,7 @@ use crate::{
     domain::date::local_date,
     pki::{
         authority::{Authority, Previous, Replaced, Standing},
-        p12, Identity,
+        p12, Clerk, Holder, Identity,
     },
 };
 
@@ -32,10 +32,18 @@ enum PkiCommand {
     /// Creates the CA, the server certificate and a certificate for every member of the
     /// directory, the office and an admin.
     Init,
-    /// Issues (or re-issues) the certificate of a member code, `office` or `admin`. The
+    /// Issues (or re-issues) the certificate of a member code, `office` or `admin`, or
+    /// of one of its clerks (`--clerk`): `mz.wangfang.crt`/`.key` beside the unit's. The
     /// certificate it held before is revoked, unless `--keep-previous`.
     Issue {
         identity: String,
+        /// A clerk (经办人) of the unit: a lower-case code of letters and digits
+        /// (`wangfang`). A clerk's certificate is valid for `clerk_certificate_days`.
+        #[arg(long, requires = "name")]
+        clerk: Option<String>,
+        /// The clerk's name, as pages and records show it (王某).
+        #[arg(long, requires = "clerk")]
+        name: Option<String>,
         /// Also writes it as a password-protected PKCS#12 file, for a browser.
         #[arg(long, value_name = "FILE")]
         p12: Option<PathBuf>,
@@ -46,9 +54,10 @@ enum PkiCommand {
         #[command(flatten)]
         password: Password,
     },
-    /// Writes the current certificate of a member code, `office` or `admin`, with its
-    /// key and the CA, as a password-protected PKCS#12 file that browsers and the
-    /// Windows certificate store import: the login to the workbench.
+    /// Writes the current certificate of a member code, `office` or `admin` (or a
+    /// clerk's, `mz.wangfang`), with its key and the CA, as a password-protected PKCS#12
+    /// file that browsers and the Windows certificate store import: the login to the
+    /// workbench.
     ExportP12 {
         identity: String,
         /// Where to write it; `IDENTITY.p12` when unset.
@@ -59,7 +68,8 @@ enum PkiCommand {
     },
     /// Re-issues the server certificate for the given DNS names and IP addresses.
     Server { names: Vec<String> },
-    /// Revokes the current certificate of a member code, `office` or `admin`, or any
+    /// Revokes the current certificate of a member code, `office`, `admin` or a clerk
+    /// (`mz.wangfang`), or any
     /// certificate ever issued by its serial number (`--serial`, as `pki list` shows
     /// it), and writes a new CRL; running hubs refuse it within their reload interval,
     /// on connections already open too. Issue a new one with `pki issue`.
@@ -88,12 +98,12 @@ struct Password {
     legacy: bool,
 }
 
-/// Writes the PKCS#12 file of `identity` to `out`, labelled with its name in the
+/// Writes the PKCS#12 file of `holder` to `out`, labelled with its name in the
 /// directory, and says where and with which password.
 fn write_p12(
     authority: &Authority,
     config: &Config,
-    identity: &Identity,
+    holder: &Holder,
     out: &Path,
     password: Password,
 ) -> anyhow::Result<()> {
@@ -103,7 +113,7 @@ fn write_p12(
         None => p12::new_password()?,
     };
     let encryption = if password.legacy { p12::Encryption::Legacy } else { p12::Encryption::Modern };
-    let file = p12::export(authority, identity.name(), &identity.label(&directory), &password_text, encryption)?;
+    let file = p12::export(authority, &holder.name(), &holder.label(&directory), &password_text, encryption)?;
     p12::write(out, &file).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {} (PKCS#12) with password {password_text}", out.display());
     Ok(())
@@ -121,12 +131,22 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             authority.create("联席会议", &config.server_names, &identities)?;
             println!("created a CA and {} certificates in {}", identities.len() + 1, authority.dir().display());
         }
-        PkiCommand::Issue { identity, p12, keep_previous, password } => {
+        PkiCommand::Issue { identity, clerk, name, p12, keep_previous, password } => {
             let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
+            let clerk = match (clerk, name) {
+                (Some(code), Some(name)) => {
+                    Clerk::check_code(&code).map_err(|rule| anyhow::anyhow!("--clerk: {rule}"))?;
+                    Clerk::check_name(&name).map_err(|rule| anyhow::anyhow!("--name: {rule}"))?;
+                    Some(Clerk { code, name: name.trim().to_owned() })
+                }
+                _ => None,
+            };
+            let holder = Holder { identity, clerk };
             let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
             let today = local_date(crate::server::clock(&config).now());
-            let reissued = authority.reissue(&identity, previous, today)?;
-            let (cert, key) = authority.pair(identity.name());
+            let authority = authority.with_clerk_days(config.clerk_certificate_days);
+            let reissued = authority.reissue(&holder, previous, today)?;
+            let (cert, key) = authority.pair(&holder.name());
             println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
             match reissued.previous {
                 None => {}
@@ -140,13 +160,19 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
                 ),
             }
             if let Some(out) = p12 {
-                write_p12(&authority, &config, &identity, &out, password)?;
+                write_p12(&authority, &config, &holder, &out, password)?;
             }
         }
         PkiCommand::ExportP12 { identity, out, password } => {
-            let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
-            let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.p12", identity.name())));
-            write_p12(&authority, &config, &identity, &out, password)?;
+            let named = Holder::parse(&identity).map_err(anyhow::Error::msg)?;
+            // A clerk's name is in its certificate, not in the file name.
+            let (cert, _) = authority.pair(&named.name());
+            let holder = match crate::pki::read_certificates(&cert) {
+                Ok(certs) => Holder::from_certificate(certs[0].as_ref()).unwrap_or(named),
+                Err(_) => named,
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.p12", holder.name())));
+            write_p12(&authority, &config, &holder, &out, password)?;
         }
         PkiCommand::Server { names } => {
             anyhow::ensure!(!names.is_empty(), "name at least one DNS name or IP address");
@@ -158,8 +184,8 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             let (holder, serial) = match (identity, serial) {
                 (_, Some(serial)) => (authority.revoke_serial(&serial, today)?, serial),
                 (Some(identity), None) => {
-                    let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
-                    (identity.name().to_owned(), authority.revoke(identity.name(), today)?)
+                    let holder = Holder::parse(&identity).map_err(anyhow::Error::msg)?;
+                    (holder.name(), authority.revoke(&holder.name(), today)?)
                 }
                 (None, None) => anyhow::bail!("name a holder or give --serial"),
             };
@@ -175,7 +201,13 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
                     Standing::ExpiresIn(days) => format!("EXPIRES IN {days} DAYS: issue a new one"),
                     Standing::Valid => "valid".to_owned(),
                 };
-                let who = issued.identity.map_or_else(|| "(server)".to_owned(), |i| i.uri());
+                let who = match &issued.holder {
+                    None => "(server)".to_owned(),
+                    Some(Holder { clerk: Some(clerk), .. }) => {
+                        format!("{} {}", issued.holder.as_ref().map(Holder::uri).unwrap_or_default(), clerk.name)
+                    }
+                    Some(holder) => holder.uri(),
+                };
                 let until = issued.not_after.format("%Y-%m-%d");
                 println!("{:<8} {:<28} {} until {until}  {status}", issued.name, who, issued.serial);
             }

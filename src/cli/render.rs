@@ -160,10 +160,21 @@ pub fn referral_details(found: &pb::GetReferralResponse, names: &Names) -> Strin
         out.push_str("经过\n");
         for e in history {
             let what = EntryKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map_or("", |k| k.code());
-            out.push_str(&format!("  {}  {:<10} {}  {}\n", time(&e.at), what, names.member(&e.actor), e.note));
+            let by = by(names.member(&e.actor), &e.clerk);
+            out.push_str(&format!("  {}  {:<10} {by}  {}\n", time(&e.at), what, e.note));
         }
     }
     out
+}
+
+/// Who acted: the unit, and its clerk (经办人) when one acted with a certificate of
+/// their own.
+fn by(member: String, clerk: &str) -> String {
+    if clerk.is_empty() {
+        member
+    } else {
+        format!("{member} · {clerk}")
+    }
 }
 
 pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
@@ -191,7 +202,7 @@ pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
         time(&e.at),
         what,
         e.referral_id,
-        names.member(&e.actor),
+        by(names.member(&e.actor), &e.clerk),
         state_label(e.state),
         deadline,
         flags,
@@ -251,6 +262,7 @@ pub fn notice_json(e: &pb::InboxEvent) -> Value {
         "referral_kind": kind(e.referral_kind).map(|k| k.code()),
         "state": state(e.state).code(),
         "actor": e.actor,
+        "clerk": e.clerk,
         "at": time(&e.at),
         "note": e.note,
         "urgent": e.urgent,

@@ -130,6 +130,7 @@ mod tests {
             urgent: false,
             green_channel: false,
             deadline: None,
+            clerk: String::new(),
         };
         let event = with_event.then(|| InboxEvent { seq, event_id: Uuid::nil(), notice });
         Delivered { member, seq, event }

@@ -66,4 +66,7 @@ pub struct HistoryEntry {
     /// The referral's state after the entry.
     pub state: State,
     pub note: String,
+    /// 经办人: the name of the clerk who made it; empty for a unit's own system
+    /// certificate (系统) and the hub's own work.
+    pub clerk: String,
 }

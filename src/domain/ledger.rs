@@ -73,6 +73,8 @@ pub fn headers() -> Vec<String> {
         "类型",
         "移送单位",
         "接收单位",
+        "移送经办人",
+        "承办经办人",
         "当事人",
         "公民身份号码",
         "联系电话",
@@ -110,6 +112,16 @@ fn joined<T: Copy>(items: &[T], label: impl Fn(T) -> &'static str) -> String {
     items.iter().map(|&t| label(t)).collect::<Vec<_>>().join("、")
 }
 
+/// 经办人 of `member` on a referral: the clerk of its newest entry, 系统 when that was
+/// made with the unit's own certificate; empty when it made none.
+fn clerk(history: &[HistoryEntry], member: &MemberCode) -> String {
+    match history.iter().rev().find(|e| &e.actor == member) {
+        Some(e) if e.clerk.is_empty() => "系统".to_owned(),
+        Some(e) => e.clerk.clone(),
+        None => String::new(),
+    }
+}
+
 /// How a deadline was kept on `today`, as the ledger says it: one passed today is
 /// missed, even before the hub's scanner has marked it.
 fn kept(deadline: &Deadline, today: NaiveDate) -> &'static str {
@@ -135,6 +147,8 @@ pub fn row(n: usize, entry: &Entry<'_>, directory: &Directory, today: NaiveDate,
         Cell::text(r.kind.label()),
         Cell::text(member_name(directory, &r.sender)),
         Cell::text(member_name(directory, &r.recipient)),
+        Cell::text(clerk(entry.history, &r.sender)),
+        Cell::text(clerk(entry.history, &r.recipient)),
         Cell::text(c.person.name()),
         Cell::text(c.person.id_number()),
         Cell::text(phone),
@@ -216,7 +230,7 @@ mod tests {
     #[test]
     fn every_deadline_kind_has_its_three_columns() {
         let headers = headers();
-        assert_eq!(headers.len(), 19 + 3 * DeadlineKind::ALL.len() + 4 + 7);
+        assert_eq!(headers.len(), 21 + 3 * DeadlineKind::ALL.len() + 4 + 7);
         assert!(headers.contains(&"回访期限情况".to_owned()) && headers.contains(&"救助效果".to_owned()));
         assert!(headers.contains(&"启动期限情况".to_owned()));
         assert!(headers.contains(&"紧急签收超期工作日".to_owned()));

@@ -138,6 +138,9 @@ pub struct Notice {
     pub green_channel: bool,
     /// For deadline events: which deadline, and its due date.
     pub deadline: Option<(DeadlineKind, NaiveDate)>,
+    /// 经办人: the clerk who made the act it tells of; empty for a unit's own system
+    /// certificate and the hub's own work.
+    pub clerk: String,
 }
 
 impl Notice {
@@ -167,6 +170,7 @@ impl Notice {
             urgent: referral.content.urgent,
             green_channel: referral.content.green_channel(),
             deadline: None,
+            clerk: entry.clerk.clone(),
         }
     }
 
@@ -185,6 +189,7 @@ impl Notice {
             urgent: false,
             green_channel: false,
             deadline: None,
+            clerk: String::new(),
         }
     }
 
@@ -227,6 +232,7 @@ impl Notice {
             urgent: referral.content.urgent,
             green_channel: referral.content.green_channel(),
             deadline: Some((deadline.kind, deadline.due)),
+            clerk: String::new(),
         }
     }
 }
@@ -238,6 +244,20 @@ pub struct Transition {
     pub referral: Referral,
     pub entries: Vec<HistoryEntry>,
     pub notices: Vec<Notice>,
+}
+
+impl Transition {
+    /// The same act, made by the clerk named `clerk` (经办人; empty for a unit's own
+    /// system certificate): its entries and the notices they send name them.
+    pub fn by_clerk(mut self, clerk: &str) -> Self {
+        for entry in &mut self.entries {
+            entry.clerk = clerk.to_owned();
+        }
+        for notice in &mut self.notices {
+            notice.clerk = clerk.to_owned();
+        }
+        self
+    }
 }
 
 /// The referral as it was after its history entry `version`: what the act that wrote
@@ -305,6 +325,7 @@ pub fn submit(
                 at: now,
                 state: State::Submitted,
                 note: String::new(),
+                clerk: String::new(),
             };
             let notices = vec![Notice::for_entry(&referral, &entry)];
             Transition { referral, entries: vec![entry], notices }
@@ -457,6 +478,7 @@ pub fn apply(
             at: now,
             state,
             note,
+            clerk: String::new(),
         });
     }
     let notices = entries.iter().map(|entry| Notice::for_entry(&next, entry)).collect();

@@ -21,7 +21,7 @@ use rcgen::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{read_certificates, serial, Identity};
+use super::{read_certificates, serial, Holder, Identity};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -41,11 +41,22 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> PkiError + '_ {
 #[derive(Debug, Clone)]
 pub struct Authority {
     dir: PathBuf,
+    /// How long a clerk's certificate is valid, in days from its issue.
+    clerk_days: u32,
 }
+
+/// How long a clerk's certificate is valid unless configured: two years. A unit's
+/// system certificate runs to 2036, as the development CA made them.
+pub const CLERK_DAYS: u32 = 730;
 
 impl Authority {
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self { dir: dir.into(), clerk_days: CLERK_DAYS }
+    }
+
+    /// The same authority, issuing clerks' certificates valid for `days`.
+    pub fn with_clerk_days(self, days: u32) -> Self {
+        Self { clerk_days: days, ..self }
     }
 
     pub fn dir(&self) -> &Path {
@@ -83,7 +94,7 @@ impl Authority {
         write(&self.ca_cert(), &cert.pem(), false)?;
         self.issue_server(server_names)?;
         for identity in identities {
-            self.issue(identity)?;
+            self.issue(&Holder::from(identity.clone()))?;
         }
         self.write_crl(&Revocations::default())
     }
@@ -170,7 +181,7 @@ impl Authority {
             }
             if let Some((serial, not_after)) = self.current(name)? {
                 if !register.issued.iter().any(|e| e.serial == serial) {
-                    register.issued.push(Entry { serial, name: name.to_owned(), not_after });
+                    register.issued.push(Entry { serial, name: name.to_owned(), not_after, clerk_name: String::new() });
                 }
             }
         }
@@ -229,7 +240,12 @@ impl Authority {
             .rev()
             .map(|e| Issued {
                 name: e.name.clone(),
-                identity: Identity::parse(&e.name).ok(),
+                holder: Holder::parse(&e.name).ok().map(|mut holder| {
+                    if let Some(clerk) = &mut holder.clerk {
+                        clerk.name.clone_from(&e.clerk_name);
+                    }
+                    holder
+                }),
                 serial: e.serial.clone(),
                 not_after: e.not_after,
                 revoked: revocations.revoked.iter().any(|r| r.serial == e.serial),
@@ -259,29 +275,45 @@ impl Authority {
             params.subject_alt_names.push(san);
         }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        self.sign("server", params).map(drop)
+        validity(&mut params, 2036);
+        self.sign("server", params, "").map(drop)
     }
 
-    /// Issues a client certificate of `identity`, leaving any it held before as it is
+    /// Issues a unit's system certificate, leaving any it held before as it is
     /// (listed, and revocable by serial); returns its serial number. For a holder's
     /// first certificate; a re-issue is [`Authority::reissue`].
-    pub fn issue(&self, identity: &Identity) -> Result<String, PkiError> {
-        Ok(self.reissue(identity, Previous::Keep, NaiveDate::MIN)?.serial)
+    pub fn issue(&self, holder: &Holder) -> Result<String, PkiError> {
+        Ok(self.reissue(holder, Previous::Keep, NaiveDate::MIN)?.serial)
     }
 
-    /// Issues (or re-issues) the client certificate of `identity` on `day`; the one it
+    /// Issues (or re-issues) the client certificate of `holder` on `day`; the one it
     /// held before is revoked, or kept valid until its own end when `previous` says so.
-    pub fn reissue(&self, identity: &Identity, previous: Previous, day: NaiveDate) -> Result<Reissued, PkiError> {
-        let before = self.current(identity.name())?;
+    /// A clerk's runs for the authority's clerk days from `day`, and carries the
+    /// clerk's name as its common name.
+    pub fn reissue(&self, holder: &Holder, previous: Previous, day: NaiveDate) -> Result<Reissued, PkiError> {
+        let file = holder.name();
+        let before = self.current(&file)?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = name("xianjie", identity.name());
-        params.subject_alt_names = vec![SanType::URI(identity.uri().try_into()?)];
+        let clerk_name = holder.clerk.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+        params.distinguished_name = name("xianjie", if clerk_name.is_empty() { &file } else { &clerk_name });
+        params.subject_alt_names = vec![SanType::URI(holder.uri().try_into()?)];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        validity(&mut params, 2036);
+        if holder.clerk.is_some() {
+            let end = day.checked_add_days(chrono::Days::new(u64::from(self.clerk_days))).ok_or_else(|| {
+                PkiError::Invalid(format!("{day} and {} days are past the calendar", self.clerk_days))
+            })?;
+            params.not_after = date_time_ymd(end.year(), end.month() as u8, end.day() as u8);
+        }
         if let Some((serial, not_after)) = &before {
             // Registered before it is replaced, so that it stays listed and revocable.
-            self.record(Entry { serial: serial.clone(), name: identity.name().to_owned(), not_after: *not_after })?;
+            let old =
+                Entry { serial: serial.clone(), name: file.clone(), not_after: *not_after, clerk_name: String::new() };
+            if !self.register()?.issued.iter().any(|e| e.serial == *serial) {
+                self.record(old)?;
+            }
         }
-        let serial = self.sign(identity.name(), params)?;
+        let serial = self.sign(&file, params, &clerk_name)?;
         let already = |serial: &str| -> Result<bool, PkiError> {
             Ok(self.revocations()?.revoked.iter().any(|r| r.serial == serial))
         };
@@ -297,12 +329,12 @@ impl Authority {
         Ok(Reissued { serial, previous })
     }
 
-    /// Signs `params` with the CA into `file`; returns the certificate's serial number.
-    fn sign(&self, file: &str, mut params: CertificateParams) -> Result<String, PkiError> {
+    /// Signs `params` with the CA into `file`, registered with the clerk's name if any;
+    /// returns the certificate's serial number.
+    fn sign(&self, file: &str, mut params: CertificateParams, clerk_name: &str) -> Result<String, PkiError> {
         let issuer = self.issuer()?;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
-        validity(&mut params, 2036);
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &issuer)?;
         let (cert_path, key_path) = self.pair(file);
@@ -310,7 +342,12 @@ impl Authority {
         write(&cert_path, &cert.pem(), false)?;
         let serial = serial(cert.der()).map_err(PkiError::Invalid)?;
         let not_after = super::not_after(cert.der()).map_err(PkiError::Invalid)?;
-        self.record(Entry { serial: serial.clone(), name: file.to_owned(), not_after })?;
+        self.record(Entry {
+            serial: serial.clone(),
+            name: file.to_owned(),
+            not_after,
+            clerk_name: clerk_name.to_owned(),
+        })?;
         Ok(serial)
     }
 }
@@ -352,9 +389,12 @@ struct Register {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     serial: String,
-    /// The holder's file name: `mz`, `office`, `server`.
+    /// The holder's file name: `mz`, `office`, `mz.wangfang`, `server`.
     name: String,
     not_after: DateTime<Utc>,
+    /// A clerk's name (empty for a unit's system certificate).
+    #[serde(default)]
+    clerk_name: String,
 }
 
 /// A certificate the authority issued.
@@ -363,7 +403,7 @@ pub struct Issued {
     /// Its holder's file name: `mz`, `office`, `server`.
     pub name: String,
     /// Whom it names (none for the server's).
-    pub identity: Option<Identity>,
+    pub holder: Option<Holder>,
     pub serial: String,
     pub not_after: chrono::DateTime<chrono::Utc>,
     pub revoked: bool,

@@ -2,7 +2,9 @@
 //! authority that one joint meeting runs for its members.
 //!
 //! A member's identity lives in a SAN URI of its client certificate:
-//! `urn:xianjie:member:<code>`, `urn:xianjie:office` or `urn:xianjie:admin`.
+//! `urn:xianjie:member:<code>`, `urn:xianjie:office` or `urn:xianjie:admin`; a clerk's
+//! (经办人) adds `:clerk:<code>` to its unit's, and its name is the certificate's
+//! common name.
 
 pub mod authority;
 pub mod p12;
@@ -18,12 +20,14 @@ use crate::domain::{directory::Directory, MemberCode};
 /// The serial numbers (lower-case hex) of revoked client certificates.
 pub type Revoked = Arc<HashSet<String>>;
 
-/// The client certificate a request came with: its serial number, for the audit log, and the
-/// end of its validity, for live streams.
+/// The client certificate a request came with: its serial number, for the audit log, the
+/// end of its validity, for live streams, and the clerk it names (none for a unit's own
+/// system certificate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
     pub serial: String,
     pub not_after: DateTime<Utc>,
+    pub clerk: Option<Clerk>,
 }
 
 /// Whom a client certificate names.
@@ -87,23 +91,148 @@ impl Identity {
         }
     }
 
-    /// Reads the identity from the SAN URIs of a DER certificate: exactly one must name
-    /// an identity.
+    /// Reads the unit from the SAN URIs of a DER certificate (a clerk's certificate
+    /// names its unit too): exactly one must name an identity.
+    pub fn from_certificate(der: &[u8]) -> Result<Self, String> {
+        Holder::from_certificate(der).map(|holder| holder.identity)
+    }
+}
+
+/// 经办人 — a clerk of a unit, who holds a certificate of their own: a short code
+/// (`wangfang`: a lower-case letter, then letters, digits; at most 32) and a name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Clerk {
+    pub code: String,
+    pub name: String,
+}
+
+/// The longest clerk's code, and name.
+const MAX_CLERK_CODE: usize = 32;
+pub const MAX_CLERK_NAME: usize = 32;
+
+impl Clerk {
+    /// A clerk's code as typed: the rule it breaks, if any.
+    pub fn check_code(raw: &str) -> Result<(), String> {
+        let mut chars = raw.chars();
+        let first_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+        if !first_letter
+            || raw.len() > MAX_CLERK_CODE
+            || !raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            return Err(format!(
+                "a clerk's code is a lower-case letter, then letters and digits, at most {MAX_CLERK_CODE} (e.g. wangfang)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// A clerk's name as typed: the rule it breaks, if any.
+    pub fn check_name(raw: &str) -> Result<(), String> {
+        let count = raw.trim().chars().count();
+        if count == 0 || count > MAX_CLERK_NAME || raw.chars().any(char::is_control) {
+            return Err(format!("a clerk's name has 1 to {MAX_CLERK_NAME} characters"));
+        }
+        Ok(())
+    }
+}
+
+/// Whom a certificate is issued to: a unit's own system (its case system, over gRPC),
+/// or one of its clerks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Holder {
+    pub identity: Identity,
+    pub clerk: Option<Clerk>,
+}
+
+impl From<Identity> for Holder {
+    fn from(identity: Identity) -> Self {
+        Holder { identity, clerk: None }
+    }
+}
+
+impl Holder {
+    /// Parses a holder's file name: `mz`, `office`, or a clerk's `mz.wangfang` (whose
+    /// name is not in it: empty).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.split_once('.') {
+            None => Identity::parse(raw).map(Holder::from),
+            Some((unit, code)) => {
+                Clerk::check_code(code)?;
+                Ok(Holder {
+                    identity: Identity::parse(unit)?,
+                    clerk: Some(Clerk { code: code.to_owned(), name: String::new() }),
+                })
+            }
+        }
+    }
+
+    /// The name of its certificate and key files: `mz`, `office`, `mz.wangfang`.
+    pub fn name(&self) -> String {
+        match &self.clerk {
+            None => self.identity.name().to_owned(),
+            Some(clerk) => format!("{}.{}", self.identity.name(), clerk.code),
+        }
+    }
+
+    /// The SAN URI that carries it.
+    pub fn uri(&self) -> String {
+        match &self.clerk {
+            None => self.identity.uri(),
+            Some(clerk) => format!("{}{CLERK_URI}{}", self.identity.uri(), clerk.code),
+        }
+    }
+
+    /// How a person would name it: `晋江市民政局 (mz)`, `晋江市民政局 (mz) · 王某`.
+    pub fn label(&self, directory: &Directory) -> String {
+        match &self.clerk {
+            None => self.identity.label(directory),
+            Some(clerk) => format!("{} · {}", self.identity.label(directory), clerk.name),
+        }
+    }
+
+    /// Reads the holder from a DER certificate: the identity of its one SAN URI naming
+    /// one, the clerk's name from its common name.
     pub fn from_certificate(der: &[u8]) -> Result<Self, String> {
         let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
             .map_err(|e| format!("unreadable certificate: {e}"))?;
         let sans = cert.subject_alternative_name().map_err(|e| format!("unreadable subject alternative names: {e}"))?;
         let mut found = sans.into_iter().flat_map(|ext| ext.value.general_names.iter()).filter_map(|name| match name {
-            GeneralName::URI(uri) => Identity::from_uri(uri),
+            GeneralName::URI(uri) => Holder::from_uri(uri),
             _ => None,
         });
-        match (found.next(), found.next()) {
-            (Some(identity), None) => Ok(identity),
-            (None, _) => Err("the certificate names no xianjie identity (SAN URI urn:xianjie:…)".into()),
-            (Some(_), Some(_)) => Err("the certificate names more than one identity".into()),
+        let mut holder = match (found.next(), found.next()) {
+            (Some(holder), None) => holder,
+            (None, _) => return Err("the certificate names no xianjie identity (SAN URI urn:xianjie:…)".into()),
+            (Some(_), Some(_)) => return Err("the certificate names more than one identity".into()),
+        };
+        if let Some(clerk) = &mut holder.clerk {
+            let common_name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok());
+            clerk.name = common_name.unwrap_or(&clerk.code).to_owned();
+        }
+        Ok(holder)
+    }
+
+    fn from_uri(uri: &str) -> Option<Self> {
+        match uri.split_once(CLERK_URI) {
+            None => Identity::from_uri(uri).map(Holder::from),
+            Some((unit, code)) => {
+                Clerk::check_code(code).ok()?;
+                Some(Holder {
+                    identity: Identity::from_uri(unit)?,
+                    clerk: Some(Clerk { code: code.to_owned(), name: String::new() }),
+                })
+            }
         }
     }
 }
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+const CLERK_URI: &str = ":clerk:";
 
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -39,7 +39,7 @@ use tonic::transport::server::Connected;
 use crate::{
     app::identity::{Peer, Refused, Verified},
     clock::SharedClock,
-    pki::{self, Identity, Revoked},
+    pki::{self, Holder, Identity, Revoked},
 };
 
 /// How long a client may take to finish the TLS handshake.
@@ -298,9 +298,14 @@ impl Tls {
             self.measure(identity.name(), end_entity.as_ref());
         }
         Peer(
-            Identity::from_certificate(end_entity)
-                .and_then(|identity| {
-                    Ok(Verified { identity, serial: pki::serial(end_entity)?, not_after: pki::not_after(end_entity)? })
+            Holder::from_certificate(end_entity)
+                .and_then(|Holder { identity, clerk }| {
+                    Ok(Verified {
+                        identity,
+                        clerk,
+                        serial: pki::serial(end_entity)?,
+                        not_after: pki::not_after(end_entity)?,
+                    })
                 })
                 .map_err(Refused::Foreign),
         )

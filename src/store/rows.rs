@@ -167,6 +167,7 @@ pub struct EntryRow {
     pub at: i64,
     pub state: String,
     pub note: String,
+    pub clerk: String,
 }
 
 impl EntryRow {
@@ -180,6 +181,7 @@ impl EntryRow {
             at: c.int()?,
             state: c.text()?,
             note: c.text()?,
+            clerk: c.text()?,
         })
     }
 }
@@ -197,6 +199,7 @@ impl EntryRow {
             at: from_micros(row.at)?,
             state: state(&row.state)?,
             note,
+            clerk: row.clerk,
         })
     }
 }
@@ -217,6 +220,7 @@ pub struct InboxRow {
     pub green_channel: bool,
     pub deadline_kind: Option<String>,
     pub due_on: Option<String>,
+    pub clerk: String,
 }
 
 impl InboxRow {
@@ -238,6 +242,7 @@ impl InboxRow {
             green_channel: c.bool()?,
             deadline_kind: c.opt_text()?,
             due_on: c.opt_text()?,
+            clerk: c.text()?,
         })
     }
 }
@@ -266,6 +271,7 @@ impl InboxRow {
                     (Some(kind), Some(due)) => Some((deadline_kind(&kind)?, date(&due)?)),
                     _ => None,
                 },
+                clerk: row.clerk,
             },
         })
     }

@@ -20,13 +20,13 @@ use crate::{
     domain::{DomainError, Role},
     pki::{
         authority::{Previous, Standing},
-        Identity,
+        Clerk, Holder, Identity,
     },
 };
 
 /// A line of the first table: a member (or the office, or an admin) and its current
 /// certificate.
-pub struct Holder {
+pub struct Unit {
     pub code: String,
     pub name: String,
     pub role: String,
@@ -51,7 +51,7 @@ pub struct Certificate {
 #[template(path = "admin.html")]
 struct Page {
     frame: Frame,
-    holders: Vec<Holder>,
+    holders: Vec<Unit>,
     certificates: Vec<Certificate>,
     error: String,
 }
@@ -70,7 +70,7 @@ fn status(standing: Standing) -> String {
 async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Result<Response, WebError> {
     let issued = app::certificates::list(&web.hub, &visitor.actor)?;
     let now = web.hub.clock.now();
-    let mut holders: Vec<Holder> = {
+    let mut holders: Vec<Unit> = {
         let directory = web.directory();
         let mut identities: Vec<(Identity, String, bool)> = directory
             .members()
@@ -92,7 +92,7 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
                         c.revoked,
                     ),
                 };
-                Holder {
+                Unit {
                     code: identity.name().to_owned(),
                     name: identity.label(&directory),
                     role,
@@ -110,9 +110,9 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
         let directory = web.directory();
         issued
             .iter()
-            .filter(|c| c.identity.is_some())
+            .filter(|c| c.holder.is_some())
             .map(|c| Certificate {
-                holder: c.identity.as_ref().map_or_else(|| c.name.clone(), |i| i.label(&directory)),
+                holder: c.holder.as_ref().map_or_else(|| c.name.clone(), |h| h.label(&directory)),
                 serial: c.serial.clone(),
                 until: c.not_after.format("%Y-%m-%d").to_string(),
                 status: status(c.standing(now)),
@@ -142,14 +142,24 @@ fn role(role: Role) -> &'static str {
     }
 }
 
-fn identity(fields: &Fields) -> Result<Identity, AppError> {
-    Identity::parse(fields.get("identity")).map_err(|rule| AppError::invalid("identity", rule))
+/// The holder a form names: a unit (`identity`), and a clerk of it when `clerk` is given,
+/// with the clerk's `clerk_name`.
+fn holder(fields: &Fields) -> Result<Holder, AppError> {
+    let identity = Identity::parse(fields.get("identity")).map_err(|rule| AppError::invalid("identity", rule))?;
+    let code = fields.get("clerk");
+    if code.is_empty() {
+        return Ok(Holder::from(identity));
+    }
+    Clerk::check_code(code).map_err(|rule| AppError::invalid("clerk", rule))?;
+    let name = fields.get("clerk_name");
+    Clerk::check_name(name).map_err(|rule| AppError::invalid("clerk_name", rule))?;
+    Ok(Holder { identity, clerk: Some(Clerk { code: code.to_owned(), name: name.to_owned() }) })
 }
 
 /// Issues a new certificate and sends it as a PKCS#12 file.
 pub async fn issue(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
     let Posted { visitor, fields } = posted;
-    let who = identity(&fields)?;
+    let who = holder(&fields)?;
     let previous = if fields.get("keep_previous") == "on" { Previous::Keep } else { Previous::Revoke };
     let issued = app::certificates::issue(&web.hub, &visitor.actor, &who, fields.get("password"), previous).await;
     if issued.is_ok() {

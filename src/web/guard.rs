@@ -26,7 +26,7 @@ use crate::{
         Actor,
     },
     domain::{Caller, Role},
-    pki::Certificate,
+    pki::{Certificate, Holder},
 };
 
 /// The largest form the workbench takes (a year's holiday schedule fits many times).
@@ -89,14 +89,22 @@ impl FromRequestParts<Web> for Visitor {
             let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
             let caller =
                 resolve(peer, &directory, &revoked, now).map_err(|refused| WebError::Refused(refusal(&refused)))?;
-            (caller, peer.and_then(|p| p.0.as_ref().ok()).map(|v| v.identity.label(&directory)))
+            let holder = |v: &super::super::app::identity::Verified| Holder {
+                identity: v.identity.clone(),
+                clerk: v.clerk.clone(),
+            };
+            (caller, peer.and_then(|p| p.0.as_ref().ok()).map(|v| holder(v).label(&directory)))
         };
         web.rate.take(&caller.code)?;
         // A caller is resolved only from a verified certificate.
         let (Some(Peer(Ok(verified))), Some(label)) = (peer, label) else {
             return Err(WebError::Refused(Refusal::NoCertificate));
         };
-        let certificate = Certificate { serial: verified.serial.clone(), not_after: verified.not_after };
+        let certificate = Certificate {
+            serial: verified.serial.clone(),
+            not_after: verified.not_after,
+            clerk: verified.clerk.clone(),
+        };
         let token = web.forms.token(&certificate.serial);
         Ok(Visitor { actor: Actor { caller, certificate }, label, token })
     }

@@ -48,7 +48,7 @@ pub struct AccessLine {
     pub at: String,
     pub member: String,
     /// 经办人: 「系统」 for a member's own certificate.
-    pub clerk: &'static str,
+    pub clerk: String,
     pub what: String,
 }
 
@@ -254,7 +254,11 @@ async fn render(
         .map(|e| Step {
             at: instant(e.at),
             what: words::entry(e.kind),
-            by: member(web, &e.actor),
+            by: if e.clerk.is_empty() {
+                member(web, &e.actor)
+            } else {
+                format!("{} · {}", member(web, &e.actor), e.clerk)
+            },
             note: e.note.clone(),
             files: files.iter().filter(|f| f.version == e.version).map(|f| f.attachment.name.clone()).collect(),
         })
@@ -265,10 +269,10 @@ async fn render(
             .await?
             .into_iter()
             .rev()
-            .map(|e| AccessLine {
+            .map(|app::referrals::Access { entry: e, clerk }| AccessLine {
                 at: instant(e.at),
                 member: member(web, &e.record.actor),
-                clerk: "系统",
+                clerk: clerk.unwrap_or_else(|| "系统".to_owned()),
                 what: match e.record.detail.as_str() {
                     "masked" => format!("{}（已脱敏）", audit::action_label(&e.record.action)),
                     _ => audit::action_label(&e.record.action).to_owned(),

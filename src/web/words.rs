@@ -29,6 +29,8 @@ pub fn field(api: &str) -> &'static str {
         "text" => "补充说明",
         "note" => "催办说明",
         "password" => "证书密码",
+        "clerk" => "经办人代码",
+        "clerk_name" => "经办人姓名",
         "schedule" => "节假日安排",
         "source" => "来源",
         "attachments" => "材料",
@@ -64,7 +66,7 @@ pub fn rule(description: &str) -> String {
         return said;
     }
     // The first rule a description starts with: the specific before the general.
-    const RULES: [(&str, &str); 43] = [
+    const RULES: [(&str, &str); 45] = [
         ("required: a year from 2000 to 2100", "请选择年度，或填写起止日期"),
         ("required when aid was granted", "予以救助或部分救助时必须选择救助种类"),
         ("must not be before period.from", "不能早于起始日期"),
@@ -101,6 +103,11 @@ pub fn rule(description: &str) -> String {
         ("not the id of a file", "不是已上传的文件"),
         ("a file name is required", "文件缺少名称"),
         ("control characters are not allowed", "不能包含控制字符"),
+        (
+            "a clerk's code is a lower-case letter",
+            "经办人代码应以小写字母开头，只含小写字母和数字，最多 32 位（如 wangfang）",
+        ),
+        ("a clerk's name has", "经办人姓名应为 1 至 32 个字"),
         ("invisible characters", "文件名不能包含不可见字符（双向文字控制符、零宽字符等），请重命名后再选"),
         ("11 digits starting with 1", "应为以 1 开头的 11 位手机号码"),
         ("must not be before the conclusion", "不能早于办结日期"),

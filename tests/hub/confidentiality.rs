@@ -255,7 +255,7 @@ async fn a_revoked_member_is_refused_on_open_connections_and_its_stream_ends() {
     assert_eq!(hub.client("mz").await.members().await.unwrap_err().code(), Code::Unauthenticated);
     // Others go on; a re-issued certificate works.
     assert_eq!(jcy.who_am_i().await.unwrap().code, "jcy");
-    authority.issue(&xianjie::pki::Identity::parse("mz").unwrap()).unwrap();
+    authority.issue(&xianjie::pki::Holder::parse("mz").unwrap()).unwrap();
     assert_eq!(hub.client("mz").await.who_am_i().await.unwrap().code, "mz");
     let listed = authority.list().unwrap();
     assert!(listed.iter().any(|i| i.name == "mz" && !i.revoked && i.serial != serial));

@@ -62,7 +62,7 @@ async fn a_member_is_added_renamed_suspended_and_resumed_and_every_member_hears_
     assert_eq!((zj.role, zj.contacts.as_ref().unwrap().liaison.as_str()), (pb::MemberRole::Agency as i32, "陈华"));
 
     // The new member gets a certificate and takes part.
-    Authority::at(hub.pki()).issue(&Identity::parse("zj").unwrap()).unwrap();
+    Authority::at(hub.pki()).issue(&Identity::parse("zj").unwrap().into()).unwrap();
     let zj_client = hub.client("zj").await;
     assert_eq!(zj_client.who_am_i().await.unwrap().name, "晋江市住房和城乡建设局");
     let sent = jcy.submit(referral_draft(), vec!["zj".into()], None).await.unwrap();

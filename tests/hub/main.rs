@@ -6,6 +6,7 @@ mod support;
 mod audit;
 mod authorization;
 mod backup;
+mod clerks;
 mod cli;
 mod confidentiality;
 mod deadlines;

@@ -68,6 +68,12 @@ async fn expected_row(reader: &Client, id: &str, masked: bool) -> Value {
         row.insert("联系电话".into(), json!(person.phone));
     }
     row.insert("移送日期".into(), json!(china_day(&r.submitted_at)));
+    // 经办人: the clerk of each party's newest entry, 系统 for a unit's own certificate.
+    for (column, party) in [("移送经办人", &r.sender), ("承办经办人", &r.recipient)] {
+        let newest = got.history.iter().rev().find(|e| &e.actor == party);
+        let clerk = newest.map(|e| if e.clerk.is_empty() { "系统".to_owned() } else { e.clerk.clone() });
+        row.insert(column.into(), json!(clerk));
+    }
     let first_of =
         |kind: pb::ReferralEventKind| got.history.iter().find(|e| e.kind == kind as i32).map(|e| china_day(&e.at));
     row.insert("签收日期".into(), json!(first_of(pb::ReferralEventKind::Received)));

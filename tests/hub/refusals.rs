@@ -85,7 +85,7 @@ async fn without_a_valid_certificate_of_a_member_the_hub_answers_unauthenticated
     let err = who_am_i(hub.channel_with(Some((pem("mz.crt"), pem("mz.key")))).await).await;
     assert_eq!(err.code(), Code::Unauthenticated, "certificate of another CA: {err:?}");
 
-    Authority::at(hub.pki()).issue(&Identity::parse("zz").unwrap()).unwrap();
+    Authority::at(hub.pki()).issue(&Identity::parse("zz").unwrap().into()).unwrap();
     let own = |name: &str| std::fs::read(hub.pki().join(name)).unwrap();
     let err = who_am_i(hub.channel_with(Some((own("zz.crt"), own("zz.key")))).await).await;
     assert_eq!(err.code(), Code::Unauthenticated, "unknown member: {err:?}");

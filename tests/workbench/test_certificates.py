@@ -113,3 +113,53 @@ def test_the_legacy_pkcs12_form_imports_into_the_browser(hub, browser):
     assert mz.open("/").status == 200
     assert mz.page.locator(".who").inner_text() == "晋江市民政局 (mz)"
     mz.close()
+
+
+def test_the_admin_issues_a_clerk_whose_acts_carry_their_name(hub, desk, browser):
+    admin = desk("admin")
+    admin.open("/admin")
+    form = admin.page.locator("form.clerk")
+    form.get_by_label("所在单位").select_option("mz")
+    form.get_by_label("经办人代码").fill("wangfang")
+    form.get_by_label("姓名").fill("王芳")
+    form.get_by_label("证书密码").fill(PASSWORD)
+    with admin.page.expect_download() as download:
+        form.get_by_role("button", name="签发并下载").click()
+    assert download.value.suggested_filename == "mz.wangfang.p12"
+    p12 = hub.data / "wangfang.p12"
+    download.value.save_as(p12)
+    admin.open("/admin")
+    listed = admin.page.locator("table.certificates tr", has_text="王芳")
+    assert listed.count() == 1 and "有效" in listed.inner_text()
+
+    referral = [line.split()[0] for line in submit(hub).splitlines() if "→ " in line][0]
+    clerk = Desk(browser, hub, "mz", p12)
+    clerk.open("/")
+    assert clerk.page.locator(".who").inner_text() == "晋江市民政局 (mz) · 王芳"
+    clerk.open(f"/referrals/{referral}")
+    clerk.page.locator("form.act-receive button[type=submit]").click()
+    clerk.page.get_by_text("已签收。").wait_for()
+    assert "民政 (mz) · 王芳" in clerk.page.content(), "the history names the clerk"
+    clerk.page.locator("details.access summary").click()
+    rows = [r.inner_text() for r in clerk.page.locator("details.access tbody tr").all()]
+    assert any("王芳" in r and r.endswith("签收") for r in rows), rows
+    clerk.shot("44-clerk-referral")
+    clerk.close()
+
+    admin.open("/admin")
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    admin.page.locator("table.certificates tr", has_text="王芳").get_by_role("button", name="吊销").click()
+    admin.page.get_by_text("证书已吊销").wait_for()
+    d, status, page = refused(browser, hub, "mz", p12)
+    assert status == 403 and "您的证书已被吊销" in page
+    d.close()
+
+
+def submit(hub):
+    path = hub.data / "referral.toml"
+    path.write_text(
+        'kind = "social_assistance"\nrecipients = ["mz"]\nsituations = ["serious_injury"]\n'
+        'needs = ["subsistence_allowance"]\nnarrative = "被害人受伤"\ninvestigation_ended_on = "2026-10-30"\n'
+        '[person]\nname = "陈某"\nid_number = "11010519491231002X"\n'
+    )
+    return hub.cli("jcy", "submit", "--file", str(path))

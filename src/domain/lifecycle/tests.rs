@@ -103,6 +103,7 @@ fn a_referral_rewound_to_a_version_is_what_the_act_then_answered() {
         at: answers[0].submitted_at,
         state: State::Submitted,
         note: String::new(),
+        clerk: String::new(),
     }];
     let acts = [
         (Action::Receive, "2026-09-03T02:00:00Z"),

@@ -275,6 +275,7 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change, written: &SealedChange, 
             .bind(entry.state.code())
             .bind(note)
             .bind(key)
+            .bind(&entry.clerk)
             .execute(&mut **tx)
             .await?;
     }
@@ -350,6 +351,7 @@ async fn deliver(
         .bind(notice.deadline.map(|(kind, _)| kind.code()))
         .bind(notice.deadline.map(|(_, due)| due.to_string()))
         .bind(key)
+        .bind(&notice.clerk)
         .execute(&mut **tx)
         .await?;
     let event = InboxEvent { seq: seq as u64, event_id: *event_id, notice: notice.clone() };

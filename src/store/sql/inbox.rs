@@ -15,7 +15,7 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<Vec<InboxEvent>, StoreError> {
         let query = Query::new(
             "SELECT member, seq, event_id, kind, referral_id, case_id, referral_kind, state, actor, at, note, \
-             urgent, green_channel, deadline_kind, due_on FROM inbox_events WHERE member = $1 AND seq > $2 \
+             urgent, green_channel, deadline_kind, due_on, clerk FROM inbox_events WHERE member = $1 AND seq > $2 \
              ORDER BY seq LIMIT $3",
         )
         .bind(member.as_str())

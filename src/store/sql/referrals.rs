@@ -80,8 +80,9 @@ impl<B: Backend> SqlStore<B> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query =
-            Query::new("SELECT referral_id, version, kind, actor, at, state, note FROM referral_events WHERE 1 = 1");
+        let mut query = Query::new(
+            "SELECT referral_id, version, kind, actor, at, state, note, clerk FROM referral_events WHERE 1 = 1",
+        );
         query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" ORDER BY referral_id, version");
         let rows = self.fetch(query).await?;
         rows.into_iter().map(|mut row| EntryRow::from_cells(&mut row)?.open(&self.keys)).collect()

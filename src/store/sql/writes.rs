@@ -84,7 +84,7 @@ pub const UPDATE_REFERRAL_TEXTS: &str = "UPDATE referrals SET state = $1, update
 pub const SELECT_VERSION_KEY: &str = "SELECT sealed_key FROM referrals WHERE id = $1 AND version = $2";
 
 pub const INSERT_ENTRY: &str = "INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note, \
-     sealed_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     sealed_key, clerk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 pub const UPSERT_DEADLINE: &str = "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, \
      provisional, state, met_on, reminded, referral_kind, urgent, green_channel, closed_on) \
@@ -103,8 +103,8 @@ pub const ADVANCE_INBOX_HEAD: &str = "INSERT INTO inbox_heads (member, last_seq,
      ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1 RETURNING last_seq";
 
 pub const INSERT_INBOX_EVENT: &str = "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, \
-     referral_kind, state, actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+     referral_kind, state, actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key, clerk) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 /// Raises an acknowledgement (never lowers it), capped at the head.
 pub const ACK: &str = "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq \

@@ -329,7 +329,8 @@ fn write_change(tx: &Connection, change: &Change, written: &SealedChange, key: &
                 micros(entry.at),
                 entry.state.code(),
                 note,
-                key
+                key,
+                entry.clerk
             ],
         )?;
     }
@@ -413,7 +414,8 @@ fn deliver(
             notice.green_channel,
             notice.deadline.map(|(kind, _)| kind.code()),
             notice.deadline.map(|(_, due)| due.to_string()),
-            key
+            key,
+            notice.clerk
         ],
     )?;
     let event = InboxEvent { seq: seq as u64, event_id: *event_id, notice: notice.clone() };
