@@ -40,6 +40,11 @@ pub struct Config {
     pub server_names: Vec<String>,
     /// How long a clerk's (经办人) certificate is valid, in days from its issue.
     pub clerk_certificate_days: u32,
+    /// The workbench's sessions end after this many idle minutes.
+    pub session_idle_minutes: u32,
+    /// Wrong passwords in a row that lock a clerk out, and for how many minutes.
+    pub sign_in_attempts: u32,
+    pub lockout_minutes: u32,
     /// The keyring that seals personal data; defaults to `DATA_DIR/keyring.toml`,
     /// created with fresh keys on first start. Keep it out of the database's backups.
     pub keyring_file: Option<PathBuf>,
@@ -145,6 +150,9 @@ impl Default for Config {
             reload_interval_ms: 5_000,
             server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             clerk_certificate_days: crate::pki::authority::CLERK_DAYS,
+            session_idle_minutes: 30,
+            sign_in_attempts: 5,
+            lockout_minutes: 15,
             keyring_file: None,
             keyring: None,
             audit_key_file: None,
@@ -200,6 +208,9 @@ impl fmt::Debug for Config {
             .field("reload_interval_ms", &self.reload_interval_ms)
             .field("server_names", &self.server_names)
             .field("clerk_certificate_days", &self.clerk_certificate_days)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("sign_in_attempts", &self.sign_in_attempts)
+            .field("lockout_minutes", &self.lockout_minutes)
             .field("keyring_file", &self.keyring_file)
             .field("keyring", &self.keyring.as_ref().map(|_| "***"))
             .field("audit_key_file", &self.audit_key_file)
@@ -294,6 +305,18 @@ impl Config {
                 self.clerk_certificate_days =
                     value.parse().ok().filter(|days| (1..=3660).contains(days)).ok_or_else(|| bad("days, 1 to 3660"))?
             }
+            "XIANJIE_SESSION_IDLE_MINUTES" => {
+                self.session_idle_minutes =
+                    value.parse().ok().filter(|m| (1..=1440).contains(m)).ok_or_else(|| bad("minutes, 1 to 1440"))?
+            }
+            "XIANJIE_SIGN_IN_ATTEMPTS" => {
+                self.sign_in_attempts =
+                    value.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| bad("a count, 1 to 100"))?
+            }
+            "XIANJIE_LOCKOUT_MINUTES" => {
+                self.lockout_minutes =
+                    value.parse().ok().filter(|m| (1..=1440).contains(m)).ok_or_else(|| bad("minutes, 1 to 1440"))?
+            }
             "XIANJIE_KEYRING_FILE" => self.keyring_file = Some(PathBuf::from(&value)),
             "XIANJIE_KEYRING" => self.keyring = Some(value),
             "XIANJIE_AUDIT_KEY_FILE" => self.audit_key_file = Some(PathBuf::from(&value)),
@@ -341,6 +364,15 @@ impl Config {
             _ => {}
         }
         Ok(())
+    }
+
+    /// How clerks' sign-ins to the workbench are held.
+    pub fn sign_in_policy(&self) -> crate::domain::sign_in::SignInPolicy {
+        crate::domain::sign_in::SignInPolicy {
+            attempts: self.sign_in_attempts,
+            lockout: chrono::Duration::minutes(i64::from(self.lockout_minutes)),
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+        }
     }
 
     pub fn pki_dir(&self) -> PathBuf {

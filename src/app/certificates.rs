@@ -7,7 +7,7 @@ use super::{identity, Actor, AppError, Hub};
 use crate::{
     domain::{date::local_date, Role},
     pki::{
-        authority::{Authority, Issued, Previous, Reissued, Replaced},
+        authority::{self, Authority, Previous, Reissued, Replaced},
         p12, Holder,
     },
 };
@@ -21,7 +21,7 @@ fn authority<'h>(hub: &'h Hub, actor: &Actor) -> Result<&'h Authority, AppError>
 }
 
 /// Every certificate issued, with its serial number and whether it is revoked.
-pub fn list(hub: &Hub, actor: &Actor) -> Result<Vec<Issued>, AppError> {
+pub fn list(hub: &Hub, actor: &Actor) -> Result<Vec<authority::Issued>, AppError> {
     Ok(authority(hub, actor)?.list()?)
 }
 
@@ -34,19 +34,35 @@ pub fn clerks(hub: &Hub) -> Result<std::collections::HashMap<String, String>, Ap
     Ok(authority.list()?.into_iter().filter_map(|issued| Some((issued.serial, issued.holder?.clerk?.name))).collect())
 }
 
+/// A certificate issued: the PKCS#12 file, what became of the previous one, and for a
+/// clerk the initial sign-in password.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub file: Vec<u8>,
+    pub reissued: Reissued,
+    pub initial_password: Option<String>,
+}
+
 /// Issues a new certificate for `who` and returns it, with its key and the CA, as a
 /// PKCS#12 file protected by `password`, with what became of the previous one (revoked,
-/// or kept until its end when `previous` says so); audited.
+/// or kept until its end when `previous` says so); a clerk's comes with an initial
+/// sign-in password (`initial_password`, or a new one), to be changed at the first
+/// sign-in. Audited.
 pub async fn issue(
     hub: &Hub,
     actor: &Actor,
     who: &Holder,
     password: &str,
     previous: Previous,
-) -> Result<(Vec<u8>, Reissued), AppError> {
+    initial_password: Option<&str>,
+) -> Result<Issued, AppError> {
     let authority = authority(hub, actor)?;
     if password.chars().count() < p12::MIN_PASSWORD {
         return Err(AppError::invalid("password", format!("at least {} characters", p12::MIN_PASSWORD)));
+    }
+    if let Some(given) = initial_password.filter(|_| who.clerk.is_some()) {
+        crate::domain::sign_in::check_new_password(given, "")
+            .map_err(|v| AppError::invalid("initial_password", v.description))?;
     }
     let reissued = authority.reissue(who, previous, local_date(hub.clock.now()))?;
     let label = {
@@ -62,7 +78,14 @@ pub async fn issue(
         }
     };
     hub.audit(&actor.caller.code, &actor.certificate.serial, "IssueCertificate", vec![], &detail).await?;
-    Ok((file, reissued))
+    let initial_password = match &who.clerk {
+        None => None,
+        Some(_) => Some(
+            super::sign_in::set_initial_password(hub.store.as_ref(), &who.name(), initial_password, hub.clock.now())
+                .await?,
+        ),
+    };
+    Ok(Issued { file, reissued, initial_password })
 }
 
 /// Revokes any certificate the authority issued, by its serial number, and writes a new

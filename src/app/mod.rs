@@ -17,6 +17,7 @@ pub mod materials;
 mod once;
 pub mod records;
 pub mod referrals;
+pub mod sign_in;
 pub mod written;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -59,6 +60,8 @@ pub struct Hub {
     pub authority: Option<Authority>,
     /// Attachment limits, the letter template and document number prefixes.
     pub materials: Arc<materials::Materials>,
+    /// How clerks' sign-ins to the workbench are held.
+    pub sign_in: crate::domain::sign_in::SignInPolicy,
 }
 
 /// Who acts: the caller, with the certificate they presented (named in the audit log).
@@ -69,6 +72,19 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The administrator at the hub's own console (the command line on the hub's
+    /// machine, with its data directory): no certificate, so the audit log names none.
+    pub fn console() -> Self {
+        Actor {
+            caller: Caller { code: MemberCode::admin(), role: crate::domain::Role::Admin },
+            certificate: Certificate {
+                serial: String::new(),
+                not_after: chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                clerk: None,
+            },
+        }
+    }
+
     /// 经办人: the name of the clerk acting, empty for a unit's own system certificate.
     pub fn clerk(&self) -> &str {
         self.certificate.clerk.as_ref().map_or("", |clerk| clerk.name.as_str())

@@ -13,11 +13,7 @@ use super::{
 use crate::{
     app::{calendar::load_schedule, Actor, RequestKey},
     config::{Config, Flags},
-    domain::{
-        calendar::{schedule, Calendar, YearStatus},
-        Caller, MemberCode, Role,
-    },
-    pki::Certificate,
+    domain::calendar::{schedule, Calendar, YearStatus},
     proto as pb,
     store::{self, load_calendar},
 };
@@ -196,15 +192,7 @@ async fn import_offline(config: &Config, content: &str, source: &str) -> anyhow:
     let schedule = schedules.remove(0);
     let clock = crate::server::clock(config);
     let (hub, store) = crate::server::assemble(config, clock.clone()).await?;
-    // Offline: no certificate, so the audit log records none.
-    let admin = Actor {
-        caller: Caller { code: MemberCode::admin(), role: Role::Admin },
-        certificate: Certificate {
-            serial: String::new(),
-            not_after: chrono::DateTime::<chrono::Utc>::MAX_UTC,
-            clerk: None,
-        },
-    };
+    let admin = Actor::console();
     let key = RequestKey::new(&crate::client::request_id(), "LoadSchedule", content.as_bytes());
     let loaded = load_schedule(&hub, &admin, &key, schedule, source.to_owned())
         .await

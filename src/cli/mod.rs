@@ -218,7 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Office(args) => office::run(args).await,
         Command::Admin(args) => directory::run(args).await,
         Command::Calendar(args) => calendar::run(args).await,
-        Command::Pki(args) => pki::run(args),
+        Command::Pki(args) => pki::run(args).await,
         Command::Keys(args) => keys::run(args).await,
         Command::Audit(args) => audit::run(args).await,
         Command::Bench { runs, seconds, referrals, concurrency, endpoint, pki_dir, postgres } => {

@@ -23,6 +23,9 @@ pub struct PkiArgs {
     /// The CA directory; `DATA_DIR/pki` of the hub's configuration when unset.
     #[arg(long, global = true)]
     dir: Option<PathBuf>,
+    /// The hub's data directory (its database keeps clerks' passwords).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: PkiCommand,
 }
@@ -44,6 +47,11 @@ enum PkiCommand {
         /// The clerk's name, as pages and records show it (王某).
         #[arg(long, requires = "clerk")]
         name: Option<String>,
+        /// The clerk's first password for the workbench (at least 10 characters, not
+        /// only digits or letters), to be changed at the first sign-in; a new one is
+        /// made and printed when unset. Hand it over apart from the .p12.
+        #[arg(long, requires = "clerk", env = "XIANJIE_INITIAL_PASSWORD", hide_env_values = true)]
+        initial_password: Option<String>,
         /// Also writes it as a password-protected PKCS#12 file, for a browser.
         #[arg(long, value_name = "FILE")]
         p12: Option<PathBuf>,
@@ -82,6 +90,14 @@ enum PkiCommand {
     /// Every certificate ever issued, newest first for each holder: serial number,
     /// validity and state (valid, superseded, revoked, expired).
     List,
+    /// Resets a clerk's workbench password (`mz.wangfang`) to a new initial one, which
+    /// the clerk must change at the next sign-in; the clerk's sessions end.
+    Password {
+        clerk: String,
+        /// The new initial password; a new one is made and printed when unset.
+        #[arg(long, env = "XIANJIE_INITIAL_PASSWORD", hide_env_values = true)]
+        initial_password: Option<String>,
+    },
 }
 
 /// The password of a PKCS#12 file: from the environment, or made up and printed; and
@@ -119,8 +135,38 @@ fn write_p12(
     Ok(())
 }
 
-pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::from_process(None, &Flags::default())?;
+/// The hub of the data directory, for what only it keeps (clerks' passwords) and
+/// records (the audit log), with its own authority.
+async fn console_hub(
+    config: &Config,
+    authority: &Authority,
+) -> anyhow::Result<(crate::app::Hub, std::sync::Arc<dyn crate::store::Store>)> {
+    anyhow::ensure!(
+        authority.dir() == config.pki_dir(),
+        "clerks are issued by the hub's own authority, {}: give the hub's --data-dir, not another --dir",
+        config.pki_dir().display()
+    );
+    let clock = crate::server::clock(config);
+    crate::server::assemble(config, clock).await
+}
+
+/// Says what became of the certificate a holder had before.
+fn say_previous(authority: &Authority, previous: Option<Replaced>) {
+    match previous {
+        None => {}
+        Some(Replaced::Revoked(old)) => {
+            println!("revoked the previous certificate {old}; {} updated", authority.crl().display())
+        }
+        Some(Replaced::Kept { serial, until }) => println!(
+            "the previous certificate {serial} stays valid until {}: both work until then; revoke it with \
+             `xianjie pki revoke --serial {serial}` once the new one is in use",
+            until.format("%Y-%m-%d")
+        ),
+    }
+}
+
+pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::from_process(None, &Flags { data_dir: args.data_dir, ..Flags::default() })?;
     let authority = Authority::at(args.dir.unwrap_or_else(|| config.pki_dir()));
     match args.command {
         PkiCommand::Init => {
@@ -131,34 +177,69 @@ pub fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             authority.create("联席会议", &config.server_names, &identities)?;
             println!("created a CA and {} certificates in {}", identities.len() + 1, authority.dir().display());
         }
-        PkiCommand::Issue { identity, clerk, name, p12, keep_previous, password } => {
+        PkiCommand::Issue {
+            identity,
+            clerk: Some(code),
+            name: Some(name),
+            initial_password,
+            p12,
+            keep_previous,
+            password,
+        } => {
             let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
-            let clerk = match (clerk, name) {
-                (Some(code), Some(name)) => {
-                    Clerk::check_code(&code).map_err(|rule| anyhow::anyhow!("--clerk: {rule}"))?;
-                    Clerk::check_name(&name).map_err(|rule| anyhow::anyhow!("--name: {rule}"))?;
-                    Some(Clerk { code, name: name.trim().to_owned() })
-                }
-                _ => None,
+            Clerk::check_code(&code).map_err(|rule| anyhow::anyhow!("--clerk: {rule}"))?;
+            Clerk::check_name(&name).map_err(|rule| anyhow::anyhow!("--name: {rule}"))?;
+            let holder = Holder { identity, clerk: Some(Clerk { code, name: name.trim().to_owned() }) };
+            let (hub, store) = console_hub(&config, &authority).await?;
+            let p12_password = match &password.given {
+                Some(given) => given.clone(),
+                None => p12::new_password()?,
             };
-            let holder = Holder { identity, clerk };
+            let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
+            let issued = crate::app::certificates::issue(
+                &hub,
+                &crate::app::Actor::console(),
+                &holder,
+                &p12_password,
+                previous,
+                initial_password.as_deref(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            let (cert, key) = authority.pair(&holder.name());
+            println!("issued {} and {} (serial {})", cert.display(), key.display(), issued.reissued.serial);
+            say_previous(&authority, issued.reissued.previous);
+            if let Some(out) = p12 {
+                p12::write(&out, &issued.file).with_context(|| format!("writing {}", out.display()))?;
+                println!("wrote {} (PKCS#12) with password {p12_password}", out.display());
+            }
+            if let Some(initial) = issued.initial_password {
+                println!("initial workbench password {initial} (to be changed at the first sign-in; hand it over apart from the .p12)");
+            }
+        }
+        PkiCommand::Password { clerk, initial_password } => {
+            let (hub, store) = console_hub(&config, &authority).await?;
+            let initial = crate::app::sign_in::reset_password(
+                &hub,
+                &crate::app::Actor::console(),
+                &clerk,
+                initial_password.as_deref(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            println!("reset {clerk}'s workbench password to {initial} (to be changed at the next sign-in)");
+        }
+        PkiCommand::Issue { identity, p12, keep_previous, password, .. } => {
+            let holder = Holder::from(Identity::parse(&identity).map_err(anyhow::Error::msg)?);
             let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
             let today = local_date(crate::server::clock(&config).now());
             let authority = authority.with_clerk_days(config.clerk_certificate_days);
             let reissued = authority.reissue(&holder, previous, today)?;
             let (cert, key) = authority.pair(&holder.name());
             println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
-            match reissued.previous {
-                None => {}
-                Some(Replaced::Revoked(old)) => {
-                    println!("revoked the previous certificate {old}; {} updated", authority.crl().display())
-                }
-                Some(Replaced::Kept { serial, until }) => println!(
-                    "the previous certificate {serial} stays valid until {}: both work until then; revoke it with \
-                     `xianjie pki revoke --serial {serial}` once the new one is in use",
-                    until.format("%Y-%m-%d")
-                ),
-            }
+            say_previous(&authority, reissued.previous);
             if let Some(out) = p12 {
                 write_p12(&authority, &config, &holder, &out, password)?;
             }

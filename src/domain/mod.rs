@@ -27,6 +27,7 @@ pub mod period;
 pub mod person;
 pub mod referral;
 pub mod request_id;
+pub mod sign_in;
 pub mod view;
 pub mod visit;
 pub mod vocabulary;

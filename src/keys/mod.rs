@@ -6,6 +6,7 @@
 //! start) or from the `XIANJIE_KEYRING` environment variable holding the same text.
 
 pub mod keyring;
+pub mod password;
 pub mod stream;
 
 use std::{

@@ -144,8 +144,10 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
             stopping,
         },
         metrics,
-        authority: Some(Authority::at(config.pki_dir())).filter(Authority::exists),
+        authority: Some(Authority::at(config.pki_dir()).with_clerk_days(config.clerk_certificate_days))
+            .filter(Authority::exists),
         materials: Arc::new(crate::app::materials::Materials::new(&config.materials)),
+        sign_in: config.sign_in_policy(),
     };
     Ok((hub, store))
 }

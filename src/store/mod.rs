@@ -35,10 +35,23 @@ use crate::domain::{
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
     request_id::RequestId,
+    sign_in::Credentials,
     visit::VisitRecord,
     MemberCode,
 };
 use crate::keys::{stream, Keys};
+
+/// A workbench session: opened by a clerk's sign-in with one certificate, known by the
+/// SHA-256 of its cookie, last seen at `seen_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    /// The clerk's holder name, `mz.wangfang`.
+    pub holder: String,
+    /// The serial number of the certificate it was opened with.
+    pub serial: String,
+    pub seen_at: DateTime<Utc>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -421,6 +434,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` audit entries after `after_seq`, in order.
     async fn audit_log(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// A clerk's password and sign-in record (`holder`: `mz.wangfang`), if one is set.
+    async fn credentials(&self, holder: &str) -> Result<Option<Credentials>, StoreError>;
+
+    /// Sets a clerk's password hash (to be changed at the next sign-in when
+    /// `must_change`), clearing failures and any lockout.
+    async fn set_password(
+        &self,
+        holder: &str,
+        hash: &str,
+        must_change: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Records wrong passwords in a row, and a lockout.
+    async fn set_failures(
+        &self,
+        holder: &str,
+        failures: u32,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+
+    async fn start_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Marks a session seen at `at` (never earlier than it was).
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Ends one of `holder`'s sessions, or all of them.
+    async fn end_sessions(&self, holder: &str, token_hash: Option<&str>) -> Result<(), StoreError>;
 
     /// The audit entries that name `referral`, oldest first: its access record.
     async fn audit_of(&self, referral: Uuid) -> Result<Vec<AuditEntry>, StoreError>;

@@ -40,6 +40,9 @@ pub struct Unit {
 /// A line of the second table: a certificate ever issued.
 pub struct Certificate {
     pub holder: String,
+    /// A clerk's holder name (`mz.wangfang`), whose password can be reset, when this is
+    /// the clerk's current certificate.
+    pub clerk: Option<String>,
     pub serial: String,
     pub until: String,
     pub status: String,
@@ -113,6 +116,7 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
             .filter(|c| c.holder.is_some())
             .map(|c| Certificate {
                 holder: c.holder.as_ref().map_or_else(|| c.name.clone(), |h| h.label(&directory)),
+                clerk: c.holder.as_ref().filter(|h| h.clerk.is_some() && c.current && !c.revoked).map(|h| h.name()),
                 serial: c.serial.clone(),
                 until: c.not_after.format("%Y-%m-%d").to_string(),
                 status: status(c.standing(now)),
@@ -131,6 +135,23 @@ pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): Raw
         _ => "",
     };
     render(&web, &visitor, flash, String::new()).await
+}
+
+/// Resets a clerk's sign-in password to the new initial one typed; the clerk's
+/// sessions end, and the page says to hand it over in person.
+pub async fn reset_password(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let holder = fields.get("clerk");
+    match app::sign_in::reset_password(&web.hub, &visitor.actor, holder, Some(fields.get("initial_password"))).await {
+        Ok(_) => {
+            let flash = format!("已重置 {holder} 的登录密码：请将新的初始密码当面交给本人，本人登录后须立即修改。");
+            render(&web, &visitor, &flash, String::new()).await
+        }
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            render(&web, &visitor, "", violations.iter().map(violation_text).collect::<Vec<_>>().join("；")).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn role(role: Role) -> &'static str {
@@ -161,12 +182,14 @@ pub async fn issue(State(web): State<Web>, posted: Posted) -> Result<Response, W
     let Posted { visitor, fields } = posted;
     let who = holder(&fields)?;
     let previous = if fields.get("keep_previous") == "on" { Previous::Keep } else { Previous::Revoke };
-    let issued = app::certificates::issue(&web.hub, &visitor.actor, &who, fields.get("password"), previous).await;
+    let initial = Some(fields.get("initial_password")).filter(|p| !p.is_empty());
+    let issued =
+        app::certificates::issue(&web.hub, &visitor.actor, &who, fields.get("password"), previous, initial).await;
     if issued.is_ok() {
         (web.reread_certificates)();
     }
     match issued {
-        Ok((file, _)) => Ok((
+        Ok(app::certificates::Issued { file, .. }) => Ok((
             [
                 (header::CONTENT_TYPE, "application/x-pkcs12".to_owned()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.p12\"", who.name())),

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::{
     http::StatusCode,
-    response::{Html, IntoResponse, Response},
+    response::{Html, IntoResponse, Redirect, Response},
 };
 
 use crate::{
@@ -23,6 +23,8 @@ pub enum Refusal {
     Expired,
     /// A certificate of a member that is suspended or no longer in the directory.
     NotMember,
+    /// A unit's system certificate, which is for its case system, not for a person.
+    SystemCertificate,
 }
 
 impl Refusal {
@@ -33,6 +35,7 @@ impl Refusal {
             Refusal::Revoked => "您的证书已被吊销",
             Refusal::Expired => "您的证书已过期",
             Refusal::NotMember => "证书所属单位已暂停或不在联席会议成员名单中",
+            Refusal::SystemCertificate => "这是单位的系统证书，供本单位的业务系统接入，不能登录工作台",
         }
     }
 
@@ -43,6 +46,9 @@ impl Refusal {
             }
             Refusal::Revoked | Refusal::Expired => "请向系统管理员申请新的证书，导入浏览器后重新打开本页面。",
             Refusal::NotMember => "请联系联席会议办公室确认本单位的成员状态。",
+            Refusal::SystemCertificate => {
+                "请向系统管理员申请您本人的经办人证书和初始登录密码，导入浏览器后重新打开本页面，并选择该证书。"
+            }
         }
     }
 }
@@ -76,6 +82,12 @@ pub enum WebError {
     Malformed,
     #[error("page not found")]
     NotFound,
+    /// No open session: the clerk signs in first.
+    #[error("not signed in")]
+    SignIn,
+    /// A password set by the administrator, to be changed before anything else.
+    #[error("the password must be changed")]
+    MustChange,
     #[error(transparent)]
     App(#[from] AppError),
     #[error("rendering a page: {0}")]
@@ -96,7 +108,7 @@ impl IntoResponse for WebError {
                 let body = page.render().unwrap_or_else(|_| refusal.what().to_owned());
                 let status = match refusal {
                     Refusal::NoCertificate | Refusal::NotOurs | Refusal::Expired => StatusCode::UNAUTHORIZED,
-                    Refusal::Revoked | Refusal::NotMember => StatusCode::FORBIDDEN,
+                    Refusal::Revoked | Refusal::NotMember | Refusal::SystemCertificate => StatusCode::FORBIDDEN,
                 };
                 return (status, Html(body)).into_response();
             }
@@ -115,6 +127,8 @@ impl IntoResponse for WebError {
                 "提交的表单格式不正确。请返回，刷新页面后重新提交。".to_owned(),
             ),
             WebError::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面。".to_owned()),
+            WebError::SignIn => return Redirect::to("/sign-in").into_response(),
+            WebError::MustChange => return Redirect::to("/password").into_response(),
             WebError::Render(e) => {
                 tracing::error!(error = %e, "rendering a page");
                 (StatusCode::INTERNAL_SERVER_ERROR, "系统错误", "页面无法显示，请稍后重试。".to_owned())

@@ -1,11 +1,13 @@
 //! Who is at the browser, and whether a form really comes from the workbench.
 //!
-//! The certificate the browser presented is resolved like a gRPC caller's, at every
-//! request ([`crate::app::identity::resolve`]). A post must come from the workbench's
-//! own origin (`Sec-Fetch-Site`, `Origin`) and carry the form token, an HMAC of the
-//! certificate's serial number under a key derived from the keyring (so that every
-//! replica, and the hub after a restart, takes the forms it showed): a page of another
-//! site cannot read it, so it cannot forge a form with it.
+//! Two factors: the certificate the browser presented is resolved like a gRPC
+//! caller's, at every request ([`crate::app::identity::resolve`]), and must be a
+//! clerk's; then the session cookie a sign-in set must be open for that certificate
+//! ([`crate::app::sign_in`]). A post must come from the workbench's own origin
+//! (`Sec-Fetch-Site`, `Origin`) and carry the form token, an HMAC of the session under
+//! a key derived from the keyring (so that every replica, and the hub after a restart,
+//! takes the forms it showed, and none after the session ends): a page of another site
+//! cannot read it, so it cannot forge a form with it.
 
 use axum::{
     body::Bytes,
@@ -23,6 +25,7 @@ use super::{
 use crate::{
     app::{
         identity::{resolve, Peer, Refused},
+        sign_in::Standing,
         Actor,
     },
     domain::{Caller, Role},
@@ -47,26 +50,53 @@ impl FormKey {
         mac
     }
 
-    /// The token of the forms shown to the holder of certificate `serial`.
-    fn token(&self, serial: &str) -> String {
+    /// The token of the forms shown in session `serial` (or, for the sign-in form, to
+    /// the holder of a certificate).
+    pub(super) fn token(&self, serial: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac(serial).finalize().into_bytes())
     }
 
-    fn verify(&self, serial: &str, token: &str) -> bool {
+    pub(super) fn verify(&self, serial: &str, token: &str) -> bool {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(token)
             .is_ok_and(|bytes| self.mac(serial).verify_slice(&bytes).is_ok())
     }
 }
 
-/// The person at the browser: the hub's caller, with the certificate presented.
+/// The cookie that carries a workbench session.
+pub const SESSION_COOKIE: &str = "xianjie_session";
+
+/// The value of the session cookie a request carries.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+}
+
+/// A clerk at the browser before a session: the certificate presented, resolved.
+#[derive(Clone)]
+pub struct Presenter {
+    pub actor: Actor,
+    /// How the pages name them: 晋江市民政局 (mz) · 王芳.
+    pub label: String,
+    /// The token of the sign-in form, bound to the certificate.
+    pub token: String,
+}
+
+/// The person at the browser: the hub's caller, with the certificate presented and an
+/// open session.
 #[derive(Clone)]
 pub struct Visitor {
     pub actor: Actor,
-    /// How the pages name them: 晋江市民政局 (mz).
+    /// How the pages name them: 晋江市民政局 (mz) · 王芳.
     pub label: String,
     /// The token their forms carry.
     pub token: String,
+    /// The session cookie's value.
+    pub session: String,
 }
 
 impl Visitor {
@@ -79,34 +109,44 @@ impl Visitor {
     }
 }
 
-impl FromRequestParts<Web> for Visitor {
+impl FromRequestParts<Web> for Presenter {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, WebError> {
         let peer = parts.extensions.get::<ConnectInfo<Peer>>().map(|info| &info.0);
-        let (caller, label) = {
+        let (caller, verified, label) = {
             let directory = web.directory();
             let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
             let caller =
                 resolve(peer, &directory, &revoked, now).map_err(|refused| WebError::Refused(refusal(&refused)))?;
-            let holder = |v: &super::super::app::identity::Verified| Holder {
-                identity: v.identity.clone(),
-                clerk: v.clerk.clone(),
+            // A caller is resolved only from a verified certificate.
+            let Some(Peer(Ok(verified))) = peer else {
+                return Err(WebError::Refused(Refusal::NoCertificate));
             };
-            (caller, peer.and_then(|p| p.0.as_ref().ok()).map(|v| holder(v).label(&directory)))
+            let holder = Holder { identity: verified.identity.clone(), clerk: verified.clerk.clone() };
+            (caller, verified.clone(), holder.label(&directory))
         };
+        if verified.clerk.is_none() {
+            return Err(WebError::Refused(Refusal::SystemCertificate));
+        }
         web.rate.take(&caller.code)?;
-        // A caller is resolved only from a verified certificate.
-        let (Some(Peer(Ok(verified))), Some(label)) = (peer, label) else {
-            return Err(WebError::Refused(Refusal::NoCertificate));
-        };
-        let certificate = Certificate {
-            serial: verified.serial.clone(),
-            not_after: verified.not_after,
-            clerk: verified.clerk.clone(),
-        };
-        let token = web.forms.token(&certificate.serial);
-        Ok(Visitor { actor: Actor { caller, certificate }, label, token })
+        let certificate = Certificate { serial: verified.serial, not_after: verified.not_after, clerk: verified.clerk };
+        let token = web.forms.token(&format!("sign-in\0{}", certificate.serial));
+        Ok(Presenter { actor: Actor { caller, certificate }, label, token })
+    }
+}
+
+impl FromRequestParts<Web> for Visitor {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, WebError> {
+        let Presenter { actor, label, .. } = Presenter::from_request_parts(parts, web).await?;
+        let session = session_cookie(&parts.headers).ok_or(WebError::SignIn)?.to_owned();
+        match crate::app::sign_in::session(&web.hub, &actor, &session).await? {
+            Standing::Closed => Err(WebError::SignIn),
+            Standing::Open { must_change: true } if parts.uri.path() != "/password" => Err(WebError::MustChange),
+            Standing::Open { .. } => Ok(Visitor { token: web.forms.token(&session), actor, label, session }),
+        }
     }
 }
 
@@ -178,7 +218,7 @@ pub struct Posted {
 /// Whether a request comes from the workbench's own pages: a browser says so in
 /// `Sec-Fetch-Site`, and an `Origin` it sends must be the workbench's (the `Host`,
 /// or the authority of an HTTP/2 request).
-fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
     if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
         if site != "same-origin" {
@@ -204,7 +244,7 @@ impl Posted {
 
     /// Whether `fields` carry the token of the visitor's forms.
     pub(super) fn check_token(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<(), WebError> {
-        if web.forms.verify(&visitor.actor.certificate.serial, fields.get("token")) {
+        if web.forms.verify(&visitor.session, fields.get("token")) {
             Ok(())
         } else {
             Err(WebError::Forged)

@@ -22,6 +22,7 @@ mod office;
 mod page;
 mod records;
 mod referral;
+mod sign_in;
 mod todo;
 mod upload;
 mod words;
@@ -70,6 +71,9 @@ pub fn router(web: Web) -> Router {
     let with_files = DefaultBodyLimit::max((web.hub.materials.limits.referral_bytes as usize) + (1 << 20));
     Router::new()
         .route("/", get(todo::page))
+        .route("/sign-in", get(sign_in::page).post(sign_in::sign_in))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/password", get(sign_in::password).post(sign_in::change_password))
         .route("/events", get(events::stream))
         .route("/received", get(lists::received))
         .route("/sent", get(lists::sent))
@@ -97,6 +101,7 @@ pub fn router(web: Web) -> Router {
         .route("/admin", get(admin::page))
         .route("/admin/issue", post(admin::issue))
         .route("/admin/revoke", post(admin::revoke))
+        .route("/admin/password", post(admin::reset_password))
         .route("/assets/{file}", get(assets::file))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(secure_headers))

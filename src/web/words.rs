@@ -30,6 +30,10 @@ pub fn field(api: &str) -> &'static str {
         "note" => "催办说明",
         "password" => "证书密码",
         "clerk" => "经办人代码",
+        "initial_password" => "初始登录密码",
+        "current_password" => "当前密码",
+        "new_password" => "新密码",
+        "holder" => "经办人",
         "clerk_name" => "经办人姓名",
         "schedule" => "节假日安排",
         "source" => "来源",
@@ -66,7 +70,7 @@ pub fn rule(description: &str) -> String {
         return said;
     }
     // The first rule a description starts with: the specific before the general.
-    const RULES: [(&str, &str); 45] = [
+    const RULES: [(&str, &str); 50] = [
         ("required: a year from 2000 to 2100", "请选择年度，或填写起止日期"),
         ("required when aid was granted", "予以救助或部分救助时必须选择救助种类"),
         ("must not be before period.from", "不能早于起始日期"),
@@ -108,6 +112,11 @@ pub fn rule(description: &str) -> String {
             "经办人代码应以小写字母开头，只含小写字母和数字，最多 32 位（如 wangfang）",
         ),
         ("a clerk's name has", "经办人姓名应为 1 至 32 个字"),
+        ("from 10 to 128 characters", "应为 10 至 128 位"),
+        ("not only digits or only letters", "不能全是数字或全是字母"),
+        ("not the password it replaces", "不能与原密码相同"),
+        ("not the current password", "与当前密码不符"),
+        ("a clerk, as unit.clerk", "应为经办人，写作 单位代码.经办人代码（如 mz.wangfang）"),
         ("invisible characters", "文件名不能包含不可见字符（双向文字控制符、零宽字符等），请重命名后再选"),
         ("11 digits starting with 1", "应为以 1 开头的 11 位手机号码"),
         ("must not be before the conclusion", "不能早于办结日期"),

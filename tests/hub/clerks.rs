@@ -81,12 +81,15 @@ async fn a_clerk_acts_under_their_unit_and_every_act_names_them() {
 async fn clerks_are_issued_acted_as_and_revoked_from_the_command_line() {
     let hub = TestHub::start().await;
     let pki = hub.pki();
+    // The hub's data directory: a clerk's password goes into its database.
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
             .arg("pki")
             .args(args)
-            .arg("--dir")
-            .arg(&pki)
+            .arg("--data-dir")
+            .arg(hub.data.dir.path())
+            .envs(hub.data.database_url.iter().map(|url| ("XIANJIE_DATABASE_URL", url.clone())))
+            .env_remove("XIANJIE_KEYRING")
             .env("XIANJIE_CLOCK_START", "2026-09-10T02:00:00Z")
             .env("XIANJIE_P12_PASSWORD", "a long password")
             .output()
@@ -98,7 +101,18 @@ async fn clerks_are_issued_acted_as_and_revoked_from_the_command_line() {
     };
     let p12 = hub.data.dir.path().join("lina.p12");
     let (ok, said) = run(&["issue", "mz", "--clerk", "lina", "--name", "李娜", "--p12", p12.to_str().unwrap()]);
-    assert!(ok && said.contains("mz.lina.crt"), "{said}");
+    assert!(ok && said.contains("mz.lina.crt") && said.contains("initial workbench password"), "{said}");
+    // The initial password is in the hub's database as a hash, to be changed.
+    let stored = sql_texts(&hub.data, "SELECT hash FROM clerk_passwords WHERE holder = 'mz.lina'").await;
+    assert!(stored.len() == 1 && stored[0].starts_with("$argon2id$"), "{stored:?}");
+    let initial = said.lines().find_map(|l| l.strip_prefix("initial workbench password ")).unwrap();
+    assert!(!stored[0].contains(initial.split(' ').next().unwrap()));
+    let (ok, said) = run(&["password", "mz.lina", "--initial-password", "1234567890"]);
+    assert!(!ok && said.contains("not only digits or only letters"), "{said}");
+    let (ok, said) = run(&["password", "mz.lina", "--initial-password", "reset-pw-2026"]);
+    assert!(ok && said.contains("reset mz.lina's workbench password"), "{said}");
+    let (ok, said) = run(&["issue", "mz", "--clerk", "lina", "--name", "李娜", "--dir", "/tmp"]);
+    assert!(!ok && said.contains("the hub's own authority"), "{said}");
     let bytes = std::fs::read(&p12).unwrap();
     let store =
         p12_keystore::KeyStore::from_pkcs12(&bytes, "a long password", p12_keystore::Pkcs12ImportPolicy::Relaxed)

@@ -7,7 +7,7 @@ import os
 import stat
 import subprocess
 
-from conftest import BINARY, PASSWORD, Desk
+from conftest import BINARY, CLERK, CLERK_NAME, INITIAL, PASSWORD, Desk
 
 
 def pki(hub, *args, pki_dir=None):
@@ -30,22 +30,28 @@ def refused(browser, hub, who, p12):
 
 
 def test_a_reissued_certificate_revokes_the_old_one_and_every_one_stays_listed(hub, desk, browser):
-    old = hub.p12("fl")
+    old = hub.clerk_p12("fl")
     assert stat.S_IMODE(os.stat(old).st_mode) == 0o600, "a .p12 holds a private key"
+    desk("fl").close()
 
+    # The administrator issues the clerk a new certificate on the admin page.
     admin = desk("admin")
     admin.open("/admin")
-    line = admin.page.locator("tr", has_text="(fl)").first
-    line.get_by_placeholder("新证书密码").fill(PASSWORD)
+    form = admin.page.locator("form.clerk")
+    form.get_by_label("所在单位").select_option("fl")
+    form.get_by_label("经办人代码").fill(CLERK)
+    form.get_by_label("姓名").fill(CLERK_NAME)
+    form.get_by_label("证书密码").fill(PASSWORD)
+    form.get_by_label("初始登录密码").fill(INITIAL)
     with admin.page.expect_download() as download:
-        line.get_by_role("button", name="签发并下载").click()
+        form.get_by_role("button", name="签发并下载").click()
     new = hub.data / "fl-new.p12"
     download.value.save_as(new)
 
-    # The new one works; the old one, on a new connection, is told it was revoked.
-    fl = Desk(browser, hub, "fl", new)
-    fl.open("/")
-    assert fl.page.locator(".who").inner_text() == "晋江市妇女联合会 (fl)"
+    # The new one works (with the new initial password); the old one, on a new
+    # connection, is told it was revoked.
+    fl = Desk(browser, hub, "fl", new, signs_in=True)
+    assert fl.page.locator(".who").inner_text() == "晋江市妇女联合会 (fl) · 测试经办人"
     fl.close()
     d, status, page = refused(browser, hub, "fl", old)
     assert status == 403 and "您的证书已被吊销" in page and "系统管理员" in page, page
@@ -55,21 +61,24 @@ def test_a_reissued_certificate_revokes_the_old_one_and_every_one_stays_listed(h
 
     # Both are listed, the old one revoked; the command line says the same.
     admin.open("/admin")
-    rows = admin.page.locator("table.certificates tr", has_text="(fl)")
+    rows = admin.page.locator("table.certificates tr", has_text="(fl) · 测试经办人")
     assert rows.count() == 2
     states = sorted(rows.nth(i).locator("td").nth(3).inner_text() for i in range(2))
     assert states == ["已吊销", "有效"], states
-    listed = [line for line in pki(hub, "list").splitlines() if line.startswith("fl ")]
+    listed = [line for line in hub.pki("list").splitlines() if line.startswith("fl.desk ")]
     assert len(listed) == 2 and listed[0].endswith("valid") and listed[1].endswith("revoked"), listed
 
     # Kept beside a newer one, an old certificate still works until it is revoked by
     # its serial number, from the list of every certificate.
-    kept = hub.p12("jy")
-    said = pki(hub, "issue", "jy", "--keep-previous", "--p12", str(hub.data / "jy-new.p12"))
-    assert "stays valid until 2036-01-01" in said, said
-    jy = Desk(browser, hub, "jy", kept)
-    jy.open("/")
-    assert jy.page.locator(".who").inner_text() == "晋江市教育局 (jy)"
+    kept = hub.clerk_p12("jy")
+    desk("jy").close()
+    renewed = hub.data / "jy-new.p12"
+    said = hub.pki("issue", "jy", "--clerk", CLERK, "--name", CLERK_NAME, "--keep-previous", "--p12", str(renewed),
+                   "--initial-password", INITIAL)
+    assert "stays valid until" in said, said
+    hub.changed.discard(str(kept))
+    jy = Desk(browser, hub, "jy", kept, signs_in=True)
+    assert jy.page.locator(".who").inner_text() == "晋江市教育局 (jy) · 测试经办人"
     jy.close()
     admin.open("/admin")
     superseded = admin.page.locator("table.certificates tr", has_text="已被新证书替代")
@@ -81,7 +90,8 @@ def test_a_reissued_certificate_revokes_the_old_one_and_every_one_stays_listed(h
     d, status, page = refused(browser, hub, "jy", kept)
     assert status == 403 and "您的证书已被吊销" in page
     d.close()
-    jy = Desk(browser, hub, "jy", hub.data / "jy-new.p12")
+    hub.changed.add(str(renewed))  # the clerk's password goes with the clerk, not the certificate
+    jy = Desk(browser, hub, "jy", renewed, signs_in=True)
     assert jy.open("/").status == 200, "the new one goes on working"
     jy.close()
 
@@ -107,11 +117,12 @@ def test_expired_and_foreign_certificates_each_get_their_own_page(hub, browser, 
 
 
 def test_the_legacy_pkcs12_form_imports_into_the_browser(hub, browser):
+    hub.clerk_p12("mz")
     legacy = hub.data / "mz-legacy.p12"
-    pki(hub, "export-p12", "mz", "--legacy", "--out", str(legacy))
-    mz = Desk(browser, hub, "mz", legacy)
+    pki(hub, "export-p12", "mz.desk", "--legacy", "--out", str(legacy))
+    mz = Desk(browser, hub, "mz", legacy, signs_in=True)
     assert mz.open("/").status == 200
-    assert mz.page.locator(".who").inner_text() == "晋江市民政局 (mz)"
+    assert mz.page.locator(".who").inner_text() == "晋江市民政局 (mz) · 测试经办人"
     mz.close()
 
 
@@ -123,6 +134,7 @@ def test_the_admin_issues_a_clerk_whose_acts_carry_their_name(hub, desk, browser
     form.get_by_label("经办人代码").fill("wangfang")
     form.get_by_label("姓名").fill("王芳")
     form.get_by_label("证书密码").fill(PASSWORD)
+    form.get_by_label("初始登录密码").fill(INITIAL)
     with admin.page.expect_download() as download:
         form.get_by_role("button", name="签发并下载").click()
     assert download.value.suggested_filename == "mz.wangfang.p12"
@@ -133,7 +145,7 @@ def test_the_admin_issues_a_clerk_whose_acts_carry_their_name(hub, desk, browser
     assert listed.count() == 1 and "有效" in listed.inner_text()
 
     referral = [line.split()[0] for line in submit(hub).splitlines() if "→ " in line][0]
-    clerk = Desk(browser, hub, "mz", p12)
+    clerk = Desk(browser, hub, "mz", p12, signs_in=True)
     clerk.open("/")
     assert clerk.page.locator(".who").inner_text() == "晋江市民政局 (mz) · 王芳"
     clerk.open(f"/referrals/{referral}")

@@ -18,6 +18,7 @@ pub mod materials;
 pub mod query;
 mod referrals;
 mod reseal;
+mod sign_in;
 mod visits;
 pub mod writes;
 
@@ -33,7 +34,7 @@ pub use query::{Cell, Cells, Query, Value};
 use super::{
     sealed::{SealedCommit, SealedContent},
     Announcements, CaseReferral, Commit, DeadlineQuery, DeadlineTally, Delivered, InboxEvent, InboxPosition, ListQuery,
-    ListedDeadline, RequestRecord, ScheduleRecord, Store, StoreError, StoredFile,
+    ListedDeadline, RequestRecord, ScheduleRecord, Session, Store, StoreError, StoredFile,
 };
 use crate::{
     domain::{
@@ -49,6 +50,7 @@ use crate::{
         person::IdNumber,
         referral::Referral,
         request_id::RequestId,
+        sign_in::Credentials,
         visit::VisitRecord,
         MemberCode,
     },
@@ -263,6 +265,45 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn audit_of(&self, referral: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit_of(referral).await
+    }
+
+    async fn credentials(&self, holder: &str) -> Result<Option<Credentials>, StoreError> {
+        self.credentials(holder).await
+    }
+
+    async fn set_password(
+        &self,
+        holder: &str,
+        hash: &str,
+        must_change: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.set_password(holder, hash, must_change, at).await
+    }
+
+    async fn set_failures(
+        &self,
+        holder: &str,
+        failures: u32,
+        locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StoreError> {
+        self.set_failures(holder, failures, locked_until).await
+    }
+
+    async fn start_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.start_session(session).await
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+        self.session(token_hash).await
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        self.touch_session(token_hash, at).await
+    }
+
+    async fn end_sessions(&self, holder: &str, token_hash: Option<&str>) -> Result<(), StoreError> {
+        self.end_sessions(holder, token_hash).await
     }
 
     async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {

@@ -1,0 +1,20 @@
+-- The workbench's second factor: each clerk's password (an argon2id hash), the wrong
+-- ones in a row and the lockout they caused, and the sessions a sign-in opens (kept
+-- as the SHA-256 of their cookie, bound to the certificate that signed in).
+CREATE TABLE clerk_passwords (
+    holder        TEXT PRIMARY KEY,
+    hash          TEXT NOT NULL,
+    must_change   INTEGER NOT NULL,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    locked_until  INTEGER,
+    changed_at    INTEGER NOT NULL
+);
+
+CREATE TABLE web_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    serial      TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    seen_at     INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_by_holder ON web_sessions (holder);
