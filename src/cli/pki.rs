@@ -150,6 +150,20 @@ async fn console_hub(
     crate::server::assemble(config, clock).await
 }
 
+/// Issues `holder`'s certificate through the hub (audited; a clerk's with its initial
+/// password); the PKCS#12 file it makes is written, if asked for, from the files.
+async fn console_issue(
+    hub: &crate::app::Hub,
+    holder: &Holder,
+    previous: Previous,
+    initial_password: Option<&str>,
+) -> anyhow::Result<crate::app::certificates::Issued> {
+    let unused = p12::new_password()?;
+    crate::app::certificates::issue(hub, &crate::app::Actor::console(), holder, &unused, previous, initial_password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Says what became of the certificate a holder had before.
 fn say_previous(authority: &Authority, previous: Option<Replaced>) {
     match previous {
@@ -191,28 +205,14 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             Clerk::check_name(&name).map_err(|rule| anyhow::anyhow!("--name: {rule}"))?;
             let holder = Holder { identity, clerk: Some(Clerk { code, name: name.trim().to_owned() }) };
             let (hub, store) = console_hub(&config, &authority).await?;
-            let p12_password = match &password.given {
-                Some(given) => given.clone(),
-                None => p12::new_password()?,
-            };
             let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
-            let issued = crate::app::certificates::issue(
-                &hub,
-                &crate::app::Actor::console(),
-                &holder,
-                &p12_password,
-                previous,
-                initial_password.as_deref(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let issued = console_issue(&hub, &holder, previous, initial_password.as_deref()).await?;
             store.close().await;
             let (cert, key) = authority.pair(&holder.name());
             println!("issued {} and {} (serial {})", cert.display(), key.display(), issued.reissued.serial);
             say_previous(&authority, issued.reissued.previous);
             if let Some(out) = p12 {
-                p12::write(&out, &issued.file).with_context(|| format!("writing {}", out.display()))?;
-                println!("wrote {} (PKCS#12) with password {p12_password}", out.display());
+                write_p12(&authority, &config, &holder, &out, password)?;
             }
             if let Some(initial) = issued.initial_password {
                 println!("initial workbench password {initial} (to be changed at the first sign-in; hand it over apart from the .p12)");
@@ -235,8 +235,15 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             let holder = Holder::from(Identity::parse(&identity).map_err(anyhow::Error::msg)?);
             let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
             let today = local_date(crate::server::clock(&config).now());
-            let authority = authority.with_clerk_days(config.clerk_certificate_days);
-            let reissued = authority.reissue(&holder, previous, today)?;
+            // The hub's own authority issues through the hub, into its audit log.
+            let reissued = if authority.dir() == config.pki_dir() {
+                let (hub, store) = console_hub(&config, &authority).await?;
+                let issued = console_issue(&hub, &holder, previous, None).await;
+                store.close().await;
+                issued?.reissued
+            } else {
+                authority.reissue(&holder, previous, today)?
+            };
             let (cert, key) = authority.pair(&holder.name());
             println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
             say_previous(&authority, reissued.previous);
@@ -262,13 +269,25 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
         }
         PkiCommand::Revoke { identity, serial } => {
             let today = local_date(crate::server::clock(&config).now());
-            let (holder, serial) = match (identity, serial) {
-                (_, Some(serial)) => (authority.revoke_serial(&serial, today)?, serial),
+            let serial = match (identity, serial) {
+                (_, Some(serial)) => serial,
                 (Some(identity), None) => {
-                    let holder = Holder::parse(&identity).map_err(anyhow::Error::msg)?;
-                    (holder.name(), authority.revoke(&holder.name(), today)?)
+                    let holder = Holder::parse(&identity).map_err(anyhow::Error::msg)?.name();
+                    let current = authority.list()?.into_iter().find(|i| i.name == holder && i.current && !i.revoked);
+                    current
+                        .map(|i| i.serial)
+                        .ok_or_else(|| anyhow::anyhow!("{holder} holds no certificate to revoke"))?
                 }
                 (None, None) => anyhow::bail!("name a holder or give --serial"),
+            };
+            // The hub's own authority revokes through the hub, into its audit log.
+            let holder = if authority.dir() == config.pki_dir() {
+                let (hub, store) = console_hub(&config, &authority).await?;
+                let revoked = crate::app::certificates::revoke(&hub, &crate::app::Actor::console(), &serial).await;
+                store.close().await;
+                revoked.map_err(|e| anyhow::anyhow!("{e}"))?
+            } else {
+                authority.revoke_serial(&serial, today)?
             };
             println!("revoked {holder}'s certificate {serial}; {} updated", authority.crl().display());
         }

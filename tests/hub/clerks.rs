@@ -151,4 +151,14 @@ async fn clerks_are_issued_acted_as_and_revoked_from_the_command_line() {
 
     let (ok, said) = run(&["revoke", "mz.lina"]);
     assert!(ok && said.contains("revoked mz.lina's certificate"), "{said}");
+    // Each act of the administrator at the console is in the audit log.
+    let acts = sql_texts(
+        &hub.data,
+        "SELECT action || ' ' || detail FROM audit_log WHERE actor = 'admin' AND action IN \
+         ('IssueCertificate', 'ResetPassword', 'RevokeCertificate') ORDER BY seq",
+    )
+    .await;
+    assert_eq!(acts.len(), 3, "{acts:?}");
+    assert!(acts[0].starts_with("IssueCertificate mz.lina ") && acts[1] == "ResetPassword mz.lina", "{acts:?}");
+    assert!(acts[2].starts_with("RevokeCertificate mz.lina "), "{acts:?}");
 }
