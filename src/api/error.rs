@@ -80,6 +80,15 @@ impl From<AppError> for Status {
                 let details = retry_after.map(|wait| ErrorDetails::with_retry_info(Some(wait))).unwrap_or_default();
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }
+            AppError::BeyondHead { head, .. } => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+                    "INBOX_HEAD",
+                    head.to_string(),
+                    "the cursor is beyond the end of the inbox",
+                )]),
+            ),
             AppError::EpochChanged { current } => Status::with_error_details(
                 Code::FailedPrecondition,
                 message,

@@ -34,6 +34,10 @@ pub enum AppError {
     /// An inbox cursor from another epoch: the hub's database was restored or moved.
     #[error("the inbox was renumbered (the hub's database was restored or moved): resubscribe without after_seq in epoch {current} and drop events already seen by event_id")]
     EpochChanged { current: String },
+    /// A cursor or acknowledgement past the end of the inbox: the hub's database was
+    /// restored under the client, whose numbers are from before.
+    #[error("seq {seq} is beyond the inbox head {head}: the hub's database was restored; resubscribe without after_seq (from your acknowledgement) and drop events already seen by event_id")]
+    BeyondHead { seq: u64, head: u64 },
     /// The hub is stopping: the client should come back (to another replica).
     #[error("{0}")]
     Unavailable(String),

@@ -27,19 +27,33 @@ pub async fn subscribe(hub: &Hub, actor: &Actor, epoch: &str, after: Option<u64>
     identity::inbox_owner(&actor.caller)?;
     check_epoch(hub, epoch)?;
     let member = actor.caller.code.clone();
+    let position = hub.store.inbox_position(&member).await?;
     let after = match after {
-        Some(seq) => seq,
-        None => hub.store.inbox_position(&member).await?.acked_seq,
+        Some(seq) => within_head(seq, position.head_seq)?,
+        None => position.acked_seq,
     };
     let notes = NotesRead { hub: hub.clone(), member: member.clone(), certificate: actor.certificate.serial.clone() };
     let subscriber = Subscriber { member, certificate: actor.certificate.clone(), after };
     Ok(hub.delivery.subscribe(hub.store.clone(), hub.clock.clone(), subscriber, Box::new(notes))?)
 }
 
-/// Raises the caller's acknowledgement to `seq` (never lowers it).
+/// Refuses a cursor past the inbox's end: numbers from before a restore, which would
+/// skip (or acknowledge) the events numbered since. A sequence number a client was
+/// sent is never beyond the head, which only grows.
+fn within_head(seq: u64, head: u64) -> Result<u64, AppError> {
+    if seq > head {
+        Err(AppError::BeyondHead { seq, head })
+    } else {
+        Ok(seq)
+    }
+}
+
+/// Raises the caller's acknowledgement to `seq` (never lowers it); a `seq` beyond the
+/// inbox's end is refused rather than taken for everything.
 pub async fn ack(hub: &Hub, actor: &Actor, epoch: &str, seq: u64) -> Result<InboxPosition, AppError> {
     identity::inbox_owner(&actor.caller)?;
     check_epoch(hub, epoch)?;
+    within_head(seq, hub.store.inbox_position(&actor.caller.code).await?.head_seq)?;
     Ok(hub.store.ack(&actor.caller.code, seq).await?)
 }
 

@@ -467,6 +467,17 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Inbox { after, epoch, follow, ack } => {
             // Acknowledging 0 never lowers the acknowledgement: it reads the position.
             let position = client.ack(0).await.map_err(explain)?;
+            // Numbers from before a restore: what came after the acknowledgement instead.
+            let after = match after {
+                Some(seq) if seq > position.head_seq => {
+                    eprintln!(
+                        "--after {seq} is beyond the inbox's end ({}): the hub's database was restored; showing what came after your acknowledgement ({}) instead",
+                        position.head_seq, position.acked_seq
+                    );
+                    None
+                }
+                after => after,
+            };
             let mut inbox = client.follow(Cursor::new(epoch.unwrap_or_default(), after));
             let mut last = None;
             if follow || after.unwrap_or(position.acked_seq) < position.head_seq {

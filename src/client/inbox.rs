@@ -1,10 +1,10 @@
 //! Following an inbox across hub restarts and restores: each event once, in order.
 //!
 //! A cursor is the inbox epoch and the last sequence number processed. When the hub
-//! says the epoch changed (its database was restored), the follower resubscribes from
-//! the acknowledgement of the new epoch and drops the events it has already handed out,
-//! by event id; when the hub goes away for a moment, it subscribes again from its
-//! cursor.
+//! says the epoch changed (its database was restored), or that a cursor without an
+//! epoch is beyond the inbox's end, the follower resubscribes from the acknowledgement
+//! and drops the events it has already handed out, by event id; when the hub goes away
+//! for a moment, it subscribes again from its cursor.
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -57,6 +57,15 @@ impl Cursor {
     }
 }
 
+/// Whether a refusal says the cursor is beyond the inbox's end (numbers from before a
+/// restore, without an epoch to tell).
+pub fn beyond_head(status: &Status) -> bool {
+    status.code() == Code::FailedPrecondition
+        && status
+            .get_details_precondition_failure()
+            .is_some_and(|failure| failure.violations.iter().any(|v| v.r#type == "INBOX_HEAD"))
+}
+
 /// The epoch a refusal for a cursor of another epoch names.
 pub fn changed_epoch(status: &Status) -> Option<String> {
     if status.code() != Code::FailedPrecondition {
@@ -101,6 +110,10 @@ impl Inbox {
                     if let Some(epoch) = changed_epoch(&status) {
                         // Renumbered: resume from the acknowledgement as restored.
                         self.cursor.epoch = epoch;
+                        self.cursor.after_seq = None;
+                        self.renumbered += 1;
+                    } else if beyond_head(&status) && self.cursor.after_seq.is_some() {
+                        // Renumbered, and the cursor had no epoch to tell: the same.
                         self.cursor.after_seq = None;
                         self.renumbered += 1;
                     } else if status.code() == Code::Unavailable && tried < TRIES {

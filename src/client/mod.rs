@@ -8,7 +8,7 @@ mod profile;
 
 use std::time::Duration;
 
-pub use inbox::{changed_epoch, Cursor, Inbox};
+pub use inbox::{beyond_head, changed_epoch, Cursor, Inbox};
 pub use materials::Saved;
 pub use profile::Profile;
 use tonic::{

@@ -179,6 +179,10 @@ fn app_error(e: &AppError) -> (StatusCode, &'static str, String) {
                 "存储的文件未通过完整性校验（可能被篡改或损坏），未下载任何内容。请联系系统管理员。".to_owned(),
             )
         }
+        // A page drawn before the hub's database was restored follows numbers from before.
+        AppError::BeyondHead { .. } => {
+            (StatusCode::CONFLICT, "页面已过期", "系统数据已从备份恢复，请刷新页面。".to_owned())
+        }
         AppError::EpochChanged { .. } | AppError::Store(_) | AppError::Certificates(_) | AppError::Document(_) => {
             tracing::error!(error = %e, "workbench request failed");
             (

@@ -120,3 +120,83 @@ async fn a_restore_refuses_a_file_that_is_not_a_backup() {
     assert!(!ok && out.contains("is not a xianjie database"), "{out}");
     assert!(!data.dir.path().join("xianjie.db").exists(), "nothing was put in place");
 }
+
+/// The restore drill: last night's backup, a crash (SIGKILL), the restore, and then
+/// a new client, an old one with its epoch and an old one without: each sees every
+/// referral made after the restore, and none acknowledges an event it did not receive.
+#[tokio::test]
+async fn after_a_crash_and_a_restore_no_client_skips_or_acknowledges_what_it_did_not_see() {
+    let data = Data::sqlite();
+    let dir = data.dir.path().to_owned();
+    let hub = HubProcess::start(&data, "2026-09-10T02:00:00Z");
+    let jcy = hub.client(&dir, "jcy").await;
+    for _ in 0..5 {
+        refer(&jcy).await;
+    }
+    let mz = hub.client(&dir, "mz").await;
+    mz.ack(3).await.unwrap();
+    let backup = dir.join("nightly.db");
+    xianjie(&data, &["backup", "--out", backup.to_str().unwrap()]);
+    for _ in 0..3 {
+        refer(&jcy).await;
+    }
+    // Both old clients have read all eight events.
+    let mut inbox = mz.follow(Cursor::new("", Some(0)));
+    for _ in 0..8 {
+        within(inbox.next()).await.unwrap().unwrap();
+    }
+    let with_epoch = inbox.cursor().clone();
+    drop(inbox);
+    hub.kill();
+
+    let out = xianjie(&data, &["restore", backup.to_str().unwrap()]);
+    assert!(out.contains("5 referrals"), "{out}");
+    let hub = HubProcess::start(&data, "2026-09-10T03:00:00Z");
+    let jcy = hub.client(&dir, "jcy").await;
+    let new = [refer(&jcy).await, refer(&jcy).await];
+    let mz = hub.client(&dir, "mz").await;
+
+    // Without an epoch, a cursor or acknowledgement from before is beyond the inbox's
+    // end (7 now): refused, naming the end, and nothing is acknowledged.
+    let refused = mz
+        .inbox_service()
+        .subscribe(xianjie::proto::SubscribeRequest { after_seq: Some(8), epoch: String::new() })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(refused.message().contains("beyond the inbox head 7"), "{}", refused.message());
+    assert!(xianjie::client::beyond_head(&refused));
+    let refused = mz.ack(8).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
+    assert_eq!(mz.ack(0).await.unwrap().acked_seq, 3, "the acknowledgement stays where the backup had it");
+
+    // Each client sees both new referrals.
+    let followers = [
+        ("new", Cursor::new("", None)),
+        ("old with its epoch", with_epoch),
+        ("old without an epoch", Cursor::new("", Some(8))),
+    ];
+    for (who, cursor) in followers {
+        let mut inbox = mz.follow(cursor);
+        let mut seen = Vec::new();
+        while !new.iter().all(|id| seen.contains(id)) {
+            let event = within(inbox.next()).await.unwrap().unwrap();
+            seen.push(event.referral_id);
+        }
+        assert!(seen.len() <= 4, "{who}: only what came after the acknowledgement: {seen:?}");
+    }
+
+    // The command line says so, and shows what came after the acknowledgement.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["member", "mz", "--endpoint", hub.endpoint(), "--pki-dir"])
+        .arg(dir.join("pki"))
+        .args(["inbox", "--after", "8"])
+        .output()
+        .await
+        .unwrap();
+    let (shown, said) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("--after 8 is beyond the inbox's end (7)"), "{said}");
+    assert!(new.iter().all(|id| shown.contains(id.as_str())), "{shown}");
+    hub.kill();
+}

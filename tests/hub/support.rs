@@ -381,6 +381,11 @@ impl HubProcess {
         Client::connect(&profile).await.expect("connects")
     }
 
+    /// Where it listens for gRPC.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// SIGKILL: a crash.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
