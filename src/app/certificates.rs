@@ -31,7 +31,7 @@ pub fn clerks(hub: &Hub) -> Result<std::collections::HashMap<String, String>, Ap
     let Some(authority) = &hub.authority else {
         return Ok(Default::default());
     };
-    Ok(authority.list()?.into_iter().filter_map(|issued| Some((issued.serial, issued.holder?.clerk?.name))).collect())
+    Ok(authority.clerks()?)
 }
 
 /// A certificate issued: the PKCS#12 file, what became of the previous one, and for a
@@ -60,10 +60,9 @@ pub async fn issue(
     if password.chars().count() < p12::MIN_PASSWORD {
         return Err(AppError::invalid("password", format!("at least {} characters", p12::MIN_PASSWORD)));
     }
-    if let Some(given) = initial_password.filter(|_| who.clerk.is_some()) {
-        crate::domain::sign_in::check_new_password(given, "")
-            .map_err(|v| AppError::invalid("initial_password", v.description))?;
-    }
+    // Checked before anything is issued: a refused password issues nothing.
+    let initial_password =
+        who.clerk.as_ref().map(|_| super::sign_in::initial_password(initial_password)).transpose()?;
     let reissued = authority.reissue(who, previous, local_date(hub.clock.now()))?;
     let label = {
         let directory = hub.directory.now();
@@ -78,13 +77,9 @@ pub async fn issue(
         }
     };
     hub.audit(&actor.caller.code, &actor.certificate.serial, "IssueCertificate", vec![], &detail).await?;
-    let initial_password = match &who.clerk {
-        None => None,
-        Some(_) => Some(
-            super::sign_in::set_initial_password(hub.store.as_ref(), &who.name(), initial_password, hub.clock.now())
-                .await?,
-        ),
-    };
+    if let Some(initial) = &initial_password {
+        super::sign_in::set_initial_password(hub.store.as_ref(), &who.name(), initial, hub.clock.now()).await?;
+    }
     Ok(Issued { file, reissued, initial_password })
 }
 

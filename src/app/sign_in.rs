@@ -74,25 +74,29 @@ async fn verified(password: String, hash: String) -> Result<bool, AppError> {
         .map_err(|_| AppError::Unavailable("stopping".into()))
 }
 
-/// Sets the initial password of clerk `holder` (`mz.wangfang`), to be changed at the
-/// first sign-in; a new one is made when none is given. Returns it. Used when the
-/// administrator issues a clerk's certificate or resets the password.
+/// A clerk's initial password: the one given, by the rules of a new password, or a new
+/// one made up.
+pub fn initial_password(given: Option<&str>) -> Result<String, AppError> {
+    match given {
+        Some(given) => {
+            sign_in::check_new_password(given, "").map_err(|v| AppError::invalid("initial_password", v.description))?;
+            Ok(given.to_owned())
+        }
+        None => Ok(p12::new_password()?),
+    }
+}
+
+/// Sets `initial` (from [`initial_password`]) as the password of clerk `holder`
+/// (`mz.wangfang`), to be changed at the first sign-in, and ends the clerk's sessions.
+/// Used when the administrator issues a clerk's certificate or resets the password.
 pub async fn set_initial_password(
     store: &dyn Store,
     holder: &str,
-    given: Option<&str>,
+    initial: &str,
     now: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let initial = match given {
-        Some(given) => {
-            sign_in::check_new_password(given, "").map_err(|v| AppError::invalid("initial_password", v.description))?;
-            given.to_owned()
-        }
-        None => p12::new_password()?,
-    };
-    store.set_password(holder, &hashed(initial.clone()).await?, true, now).await?;
-    store.end_sessions(holder, None).await?;
-    Ok(initial)
+) -> Result<(), AppError> {
+    store.set_password(holder, &hashed(initial.to_owned()).await?, true, now).await?;
+    Ok(store.end_sessions(holder, None).await?)
 }
 
 /// Resets clerk `holder`'s password to a new initial one (returned, to be handed over),
@@ -103,7 +107,8 @@ pub async fn reset_password(hub: &Hub, actor: &Actor, holder: &str, given: Optio
         .ok()
         .filter(|h| h.clerk.is_some())
         .ok_or_else(|| AppError::invalid("holder", "a clerk, as unit.clerk (mz.wangfang)"))?;
-    let initial = set_initial_password(hub.store.as_ref(), holder, given, hub.clock.now()).await?;
+    let initial = initial_password(given)?;
+    set_initial_password(hub.store.as_ref(), holder, &initial, hub.clock.now()).await?;
     hub.audit(&actor.caller.code, &actor.certificate.serial, "ResetPassword", vec![], holder).await?;
     Ok(initial)
 }
@@ -169,7 +174,10 @@ pub async fn session(hub: &Hub, actor: &Actor, token: &str) -> Result<Standing, 
         hub.store.end_sessions(&holder, Some(&session.token_hash)).await?;
         return Ok(Standing::Closed);
     }
-    hub.store.touch_session(&session.token_hash, now).await?;
+    // Seen again at most once a minute: a page's every request need not write.
+    if now - session.seen_at >= chrono::Duration::minutes(1) {
+        hub.store.touch_session(&session.token_hash, now).await?;
+    }
     let must_change = hub.store.credentials(&holder).await?.is_none_or(|c| c.must_change);
     Ok(Standing::Open { must_change })
 }

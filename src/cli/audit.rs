@@ -113,11 +113,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             let entries = store.audit_of(id).await?;
             // The clerk of each certificate, where the hub's own authority issued them.
             let authority = crate::pki::authority::Authority::at(config.pki_dir());
-            let clerks: std::collections::HashMap<String, String> = if authority.exists() {
-                authority.list()?.into_iter().filter_map(|i| Some((i.serial, i.holder?.clerk?.name))).collect()
-            } else {
-                Default::default()
-            };
+            let clerks = if authority.exists() { authority.clerks()? } else { Default::default() };
             if entries.is_empty() {
                 eprintln!("the audit log names no referral {id}");
             }

@@ -77,10 +77,10 @@ enum PkiCommand {
     /// Re-issues the server certificate for the given DNS names and IP addresses.
     Server { names: Vec<String> },
     /// Revokes the current certificate of a member code, `office`, `admin` or a clerk
-    /// (`mz.wangfang`), or any
-    /// certificate ever issued by its serial number (`--serial`, as `pki list` shows
-    /// it), and writes a new CRL; running hubs refuse it within their reload interval,
-    /// on connections already open too. Issue a new one with `pki issue`.
+    /// (`mz.wangfang`), or any certificate ever issued by its serial number (`--serial`,
+    /// as `pki list` shows it), and writes a new CRL; running hubs refuse it within
+    /// their reload interval, on connections already open too. Issue a new one with
+    /// `pki issue`.
     Revoke {
         #[arg(required_unless_present = "serial", conflicts_with = "serial")]
         identity: Option<String>,
@@ -191,30 +191,36 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             authority.create("联席会议", &config.server_names, &identities)?;
             println!("created a CA and {} certificates in {}", identities.len() + 1, authority.dir().display());
         }
-        PkiCommand::Issue {
-            identity,
-            clerk: Some(code),
-            name: Some(name),
-            initial_password,
-            p12,
-            keep_previous,
-            password,
-        } => {
+        PkiCommand::Issue { identity, clerk, name, initial_password, p12, keep_previous, password } => {
             let identity = Identity::parse(&identity).map_err(anyhow::Error::msg)?;
-            Clerk::check_code(&code).map_err(|rule| anyhow::anyhow!("--clerk: {rule}"))?;
-            Clerk::check_name(&name).map_err(|rule| anyhow::anyhow!("--name: {rule}"))?;
-            let holder = Holder { identity, clerk: Some(Clerk { code, name: name.trim().to_owned() }) };
-            let (hub, store) = console_hub(&config, &authority).await?;
+            let clerk = match (clerk, name) {
+                (Some(code), Some(name)) => {
+                    Clerk::check_code(&code).map_err(|rule| anyhow::anyhow!("--clerk: {rule}"))?;
+                    Clerk::check_name(&name).map_err(|rule| anyhow::anyhow!("--name: {rule}"))?;
+                    Some(Clerk { code, name: name.trim().to_owned() })
+                }
+                _ => None,
+            };
+            let holder = Holder { identity, clerk };
             let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
-            let issued = console_issue(&hub, &holder, previous, initial_password.as_deref()).await?;
-            store.close().await;
+            // The hub's own authority issues through the hub, into its audit log; a
+            // clerk's password is kept there too.
+            let (reissued, initial) = if holder.clerk.is_some() || authority.dir() == config.pki_dir() {
+                let (hub, store) = console_hub(&config, &authority).await?;
+                let issued = console_issue(&hub, &holder, previous, initial_password.as_deref()).await;
+                store.close().await;
+                let issued = issued?;
+                (issued.reissued, issued.initial_password)
+            } else {
+                (authority.reissue(&holder, previous, local_date(crate::server::clock(&config).now()))?, None)
+            };
             let (cert, key) = authority.pair(&holder.name());
-            println!("issued {} and {} (serial {})", cert.display(), key.display(), issued.reissued.serial);
-            say_previous(&authority, issued.reissued.previous);
+            println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
+            say_previous(&authority, reissued.previous);
             if let Some(out) = p12 {
                 write_p12(&authority, &config, &holder, &out, password)?;
             }
-            if let Some(initial) = issued.initial_password {
+            if let Some(initial) = initial {
                 println!("initial workbench password {initial} (to be changed at the first sign-in; hand it over apart from the .p12)");
             }
         }
@@ -230,26 +236,6 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.close().await;
             println!("reset {clerk}'s workbench password to {initial} (to be changed at the next sign-in)");
-        }
-        PkiCommand::Issue { identity, p12, keep_previous, password, .. } => {
-            let holder = Holder::from(Identity::parse(&identity).map_err(anyhow::Error::msg)?);
-            let previous = if keep_previous { Previous::Keep } else { Previous::Revoke };
-            let today = local_date(crate::server::clock(&config).now());
-            // The hub's own authority issues through the hub, into its audit log.
-            let reissued = if authority.dir() == config.pki_dir() {
-                let (hub, store) = console_hub(&config, &authority).await?;
-                let issued = console_issue(&hub, &holder, previous, None).await;
-                store.close().await;
-                issued?.reissued
-            } else {
-                authority.reissue(&holder, previous, today)?
-            };
-            let (cert, key) = authority.pair(&holder.name());
-            println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
-            say_previous(&authority, reissued.previous);
-            if let Some(out) = p12 {
-                write_p12(&authority, &config, &holder, &out, password)?;
-            }
         }
         PkiCommand::ExportP12 { identity, out, password } => {
             let named = Holder::parse(&identity).map_err(anyhow::Error::msg)?;
@@ -303,10 +289,10 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
                 };
                 let who = match &issued.holder {
                     None => "(server)".to_owned(),
-                    Some(Holder { clerk: Some(clerk), .. }) => {
-                        format!("{} {}", issued.holder.as_ref().map(Holder::uri).unwrap_or_default(), clerk.name)
-                    }
-                    Some(holder) => holder.uri(),
+                    Some(holder) => match &holder.clerk {
+                        Some(clerk) => format!("{} {}", holder.uri(), clerk.name),
+                        None => holder.uri(),
+                    },
                 };
                 let until = issued.not_after.format("%Y-%m-%d");
                 println!("{:<8} {:<28} {} until {until}  {status}", issued.name, who, issued.serial);

@@ -160,16 +160,16 @@ impl Authority {
         self.dir.join("issued.toml")
     }
 
-    /// Every certificate issued: the register, with the certificates in the directory
-    /// that an authority made before it kept one.
+    /// Every certificate issued: the register. An authority made before it kept one has
+    /// the certificates in its directory taken up, and written, the first time it is
+    /// read, so that none is lost when its file is replaced.
     fn register(&self) -> Result<Register, PkiError> {
         let path = self.register_file();
-        let mut register: Register = if path.exists() {
+        if path.exists() {
             let text = fs::read_to_string(&path).map_err(io_error(&path))?;
-            toml::from_str(&text).map_err(|e| PkiError::Invalid(format!("{}: {e}", path.display())))?
-        } else {
-            Register::default()
-        };
+            return toml::from_str(&text).map_err(|e| PkiError::Invalid(format!("{}: {e}", path.display())));
+        }
+        let mut register = Register::default();
         let entries = fs::read_dir(&self.dir).map_err(io_error(&self.dir))?;
         for entry in entries {
             let path = entry.map_err(io_error(&self.dir))?.path();
@@ -180,20 +180,31 @@ impl Authority {
                 continue;
             }
             if let Some((serial, not_after)) = self.current(name)? {
-                if !register.issued.iter().any(|e| e.serial == serial) {
-                    register.issued.push(Entry { serial, name: name.to_owned(), not_after, clerk_name: String::new() });
-                }
+                register.issued.push(Entry { serial, name: name.to_owned(), not_after, clerk_name: String::new() });
             }
         }
+        self.store(&register)?;
         Ok(register)
+    }
+
+    fn store(&self, register: &Register) -> Result<(), PkiError> {
+        let text = toml::to_string(register).map_err(|e| PkiError::Invalid(e.to_string()))?;
+        write(&self.register_file(), &text, false)
     }
 
     fn record(&self, entry: Entry) -> Result<(), PkiError> {
         let mut register = self.register()?;
+        // Its file may have been taken up already, by a first read just now.
         register.issued.retain(|e| e.serial != entry.serial);
         register.issued.push(entry);
-        let text = toml::to_string(&register).map_err(|e| PkiError::Invalid(e.to_string()))?;
-        write(&self.register_file(), &text, false)
+        self.store(&register)
+    }
+
+    /// The clerk each certificate names, by serial number: whose act an audit entry
+    /// records. Reads the register alone.
+    pub fn clerks(&self) -> Result<std::collections::HashMap<String, String>, PkiError> {
+        let register = self.register()?;
+        Ok(register.issued.into_iter().filter(|e| !e.clerk_name.is_empty()).map(|e| (e.serial, e.clerk_name)).collect())
     }
 
     fn write_crl(&self, revocations: &Revocations) -> Result<(), PkiError> {
@@ -305,14 +316,9 @@ impl Authority {
             })?;
             params.not_after = date_time_ymd(end.year(), end.month() as u8, end.day() as u8);
         }
-        if let Some((serial, not_after)) = &before {
-            // Registered before it is replaced, so that it stays listed and revocable.
-            let old =
-                Entry { serial: serial.clone(), name: file.clone(), not_after: *not_after, clerk_name: String::new() };
-            if !self.register()?.issued.iter().any(|e| e.serial == *serial) {
-                self.record(old)?;
-            }
-        }
+        // Read (and so written, for an authority that kept none) before the holder's
+        // file is replaced, so that the one it replaces stays listed and revocable.
+        self.register()?;
         let serial = self.sign(&file, params, &clerk_name)?;
         let already = |serial: &str| -> Result<bool, PkiError> {
             Ok(self.revocations()?.revoked.iter().any(|r| r.serial == serial))
@@ -480,4 +486,45 @@ fn write(path: &Path, contents: &str, secret: bool) -> Result<(), PkiError> {
     let mut file = options.open(path).map_err(io_error(path))?;
     file.write_all(contents.as_bytes()).map_err(io_error(path))?;
     file.sync_all().map_err(io_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::Clerk;
+
+    #[test]
+    fn an_authority_made_before_the_register_keeps_every_certificate_it_replaces() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let authority = Authority::at(dir.path());
+        let mz = Holder::from(Identity::parse("mz").expect("code"));
+        authority.create("联席会议", &["localhost".into()], std::slice::from_ref(&mz.identity)).expect("CA");
+        // As an authority of an earlier version left it: certificates, no register.
+        fs::remove_file(authority.register_file()).expect("the register");
+        let (old, _) = authority.current("mz").expect("read").expect("mz holds one");
+
+        let day = NaiveDate::from_ymd_opt(2026, 9, 10).expect("a day");
+        let reissued = authority.reissue(&mz, Previous::Revoke, day).expect("re-issued");
+        assert_eq!(reissued.previous, Some(Replaced::Revoked(old.clone())));
+        let listed = authority.list().expect("listed");
+        let mz_lines: Vec<_> = listed.iter().filter(|i| i.name == "mz").collect();
+        assert_eq!(mz_lines.len(), 2, "{listed:?}");
+        assert!(mz_lines.iter().any(|i| i.serial == old && i.revoked && !i.current));
+        assert!(mz_lines.iter().any(|i| i.serial == reissued.serial && !i.revoked && i.current));
+        assert!(listed.iter().any(|i| i.name == "server"), "the server's taken up too");
+    }
+
+    #[test]
+    fn clerks_are_found_by_serial_and_units_are_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let authority = Authority::at(dir.path());
+        let mz = Identity::parse("mz").expect("code");
+        authority.create("联席会议", &["localhost".into()], std::slice::from_ref(&mz)).expect("CA");
+        let clerk = Holder { identity: mz, clerk: Some(Clerk { code: "wangfang".into(), name: "王芳".into() }) };
+        let day = NaiveDate::from_ymd_opt(2026, 9, 10).expect("a day");
+        let serial = authority.reissue(&clerk, Previous::Revoke, day).expect("issued").serial;
+        let clerks = authority.clerks().expect("read");
+        assert_eq!(clerks.len(), 1);
+        assert_eq!(clerks.get(&serial).map(String::as_str), Some("王芳"));
+    }
 }

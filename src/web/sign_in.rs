@@ -48,8 +48,7 @@ fn sign_in_page(web: &Web, presenter: &Presenter, error: String) -> Result<Strin
 }
 
 /// The sign-in page; a clerk signed in already goes on to 待办.
-pub async fn page(State(web): State<Web>, parts: Parts) -> Result<Response, WebError> {
-    let mut parts = parts;
+pub async fn page(State(web): State<Web>, mut parts: Parts) -> Result<Response, WebError> {
     let presenter = <Presenter as axum::extract::FromRequestParts<Web>>::from_request_parts(&mut parts, &web).await?;
     if let Some(token) = session_cookie(&parts.headers) {
         if let Standing::Open { .. } = sign_in::session(&web.hub, &presenter.actor, token).await? {
