@@ -105,12 +105,17 @@ pub struct MaterialsConfig {
     pub referral_mib: u64,
     /// How many files one referral carries.
     pub referral_files: usize,
-    /// Uploads taken at once, hub-wide: each is held (sealed) in memory until it is
-    /// complete and written in one commit.
+    /// Uploads taken at once, hub-wide: each holds at most a megabyte in memory, its
+    /// chunks written ahead as they arrive.
     pub uploads_at_once: usize,
+    /// Hours a file is kept that was staged and never completed, or stored and never
+    /// attached to a referral (a refused form, an abandoned upload).
+    pub keep_unattached_hours: u64,
     /// A DOCX template for the letters (移送函) in place of the shipped one: its text
-    /// holds placeholders such as `{{文号}}` and `{{正文}}` (see the README). Read
-    /// again for every letter, so a new one takes effect without a restart.
+    /// holds placeholders such as `{{文号}}` and `{{正文}}` (see the README). Checked
+    /// when the hub starts (a broken one stops it) and read again when the file
+    /// changes (a broken one is refused, the last good one kept); each letter is
+    /// written once, when it is issued.
     pub letter_template: Option<PathBuf>,
     /// Each member's prefix of document numbers, by member code (`jcy = "晋检八部社救移"`);
     /// a member without one numbers under its short name and 移.
@@ -124,6 +129,7 @@ impl Default for MaterialsConfig {
             referral_mib: 100,
             referral_files: 30,
             uploads_at_once: 8,
+            keep_unattached_hours: 24,
             letter_template: None,
             document_prefixes: std::collections::BTreeMap::new(),
         }

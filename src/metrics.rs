@@ -41,6 +41,9 @@ pub struct Metrics {
     pub audit_entries: IntGauge,
     /// `xianjie_audit_checkpoint_age_seconds`: since the newest signed checkpoint.
     pub audit_checkpoint_age: Gauge,
+    /// `xianjie_files_discarded_total`: files staged and never completed, or never
+    /// attached, removed after their keeping period.
+    pub files_discarded: IntCounter,
 }
 
 /// The instruments of a store's write path, made by the store and registered by the hub.
@@ -106,7 +109,12 @@ impl Metrics {
         let audit_entries = IntGauge::new("xianjie_audit_entries", "Entries in the audit chain")?;
         let audit_checkpoint_age =
             Gauge::new("xianjie_audit_checkpoint_age_seconds", "Seconds since the newest signed audit checkpoint")?;
+        let files_discarded = IntCounter::new(
+            "xianjie_files_discarded_total",
+            "Files staged and never completed, or never attached, removed after their keeping period",
+        )?;
         let own: Vec<Box<dyn Collector>> = vec![
+            Box::new(files_discarded.clone()),
             Box::new(requests.clone()),
             Box::new(request_seconds.clone()),
             Box::new(scanner_runs.clone()),
@@ -136,6 +144,7 @@ impl Metrics {
             deadlines,
             audit_entries,
             audit_checkpoint_age,
+            files_discarded,
         })
     }
 

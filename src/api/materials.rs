@@ -12,7 +12,11 @@ use super::{
     identity,
 };
 use crate::{
-    app::{self, written::Document, AppError},
+    app::{
+        self,
+        written::{Document, IssuedLetter},
+        AppError,
+    },
     domain::{
         material::{Attachment, Carried, Kind},
         view::View,
@@ -72,6 +76,20 @@ pub fn carried(c: &Carried, view: View) -> pb::Attachment {
         version: c.version,
         masked: view == View::Masked,
         ..attachment(&c.attachment)
+    }
+}
+
+/// A version of a letter as issued.
+pub fn letter(l: &IssuedLetter) -> pb::Letter {
+    pb::Letter {
+        referral_id: l.referral_id.to_string(),
+        version: l.version,
+        number: l.number.clone(),
+        file_name: l.file_name.clone(),
+        sha256: crate::domain::material::hex(&l.sha256),
+        issued_at: Some(convert::timestamp(l.issued_at)),
+        issued_by: l.by.to_string(),
+        clerk: l.clerk.clone(),
     }
 }
 
@@ -159,7 +177,27 @@ impl MaterialService for MaterialApi {
     ) -> Result<Response<Self::GetLetterStream>, Status> {
         let actor = identity::actor(&request)?;
         let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
-        Ok(Response::new(document(app::written::letter(&self.hub, &actor, id).await?)))
+        let version = Some(request.get_ref().version).filter(|v| *v > 0);
+        Ok(Response::new(document(app::written::letter(&self.hub, &actor, id, version).await?)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListLetters"))]
+    async fn list_letters(
+        &self,
+        request: Request<pb::ListLettersRequest>,
+    ) -> Result<Response<pb::ListLettersResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
+        let letters = app::written::letters(&self.hub, &actor, id).await?;
+        Ok(Response::new(pb::ListLettersResponse { letters: letters.iter().map(letter).collect() }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CorrectLetter"))]
+    async fn correct_letter(&self, request: Request<pb::CorrectLetterRequest>) -> Result<Response<pb::Letter>, Status> {
+        let actor = identity::actor(&request)?;
+        let key = super::key("CorrectLetter", &request.get_ref().request_id, &request);
+        let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
+        Ok(Response::new(letter(&app::written::correct(&self.hub, &actor, &key, id).await?)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetDossier"))]

@@ -1,9 +1,16 @@
 //! Materials (Art. 22, 24): uploading a file (recognised by its content, held to the
-//! limits while it streams, sealed chunk by chunk, stored in one commit), the files a
+//! limits while it streams, sealed and written ahead chunk by chunk, completed by one
+//! audited commit), the files a
 //! referral carries, downloading one (opened chunk by chunk, its digest checked,
 //! audited). The letters and dossiers made of them are in [`super::written`].
 
-use std::{collections::BTreeMap, path::PathBuf, pin::Pin};
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError},
+    time::SystemTime,
+};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, Semaphore};
@@ -13,6 +20,7 @@ use uuid::Uuid;
 use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     config::MaterialsConfig,
+    documents::{docx, DocumentError},
     domain::{
         directory::Directory,
         id::new_id,
@@ -23,31 +31,89 @@ use crate::{
         DomainError, MemberCode, Role,
     },
     keys::stream::{Opener, Sealer, CHUNK_BYTES},
-    store::{Link, StoreError, StoredFile, Upload},
+    store::{Commit, Link, Staging, StoreError, StoredFile, Upload},
 };
 
 /// What the hub's materials follow: the limits, how many uploads it takes at once, the
-/// letter template and each member's document number prefix.
+/// letter template, each member's document number prefix and how long a file nothing
+/// carries is kept.
 pub struct Materials {
     pub limits: Limits,
     uploads: Semaphore,
-    /// A county's own letter template, read for every letter; none: the shipped one.
-    pub(super) template: Option<PathBuf>,
+    template: Template,
     prefixes: BTreeMap<String, String>,
+    /// How long a staged or never-attached file is kept.
+    pub keep_unattached: chrono::Duration,
+    /// When files nothing carries were last looked for.
+    last_discard: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// Document numbers as they are handed out.
+    pub(super) numbers: Arc<super::numbering::Numbers>,
+}
+
+/// A county's own letter template, checked when the hub starts and again whenever its
+/// file changes: a broken one is refused (logged with what is wrong) and the last good
+/// one kept.
+struct Template {
+    path: Option<PathBuf>,
+    loaded: Mutex<Loaded>,
+}
+
+struct Loaded {
+    modified: Option<SystemTime>,
+    bytes: Option<Arc<Vec<u8>>>,
 }
 
 impl Materials {
-    pub fn new(config: &MaterialsConfig) -> Self {
-        Self {
+    /// The materials of `config`; refused when its letter template is not one every
+    /// letter can be written with.
+    pub fn new(config: &MaterialsConfig) -> Result<Self, DocumentError> {
+        let loaded = match &config.letter_template {
+            None => Loaded { modified: None, bytes: None },
+            Some(path) => {
+                let failed = |why: String| DocumentError::Template(format!("{}: {why}", path.display()));
+                let modified = std::fs::metadata(path).and_then(|m| m.modified()).map_err(|e| failed(e.to_string()))?;
+                let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+                docx::check(&bytes).map_err(|e| failed(e.to_string()))?;
+                Loaded { modified: Some(modified), bytes: Some(Arc::new(bytes)) }
+            }
+        };
+        Ok(Self {
             limits: Limits {
                 file_bytes: config.file_mib << 20,
                 referral_bytes: config.referral_mib << 20,
                 referral_files: config.referral_files,
             },
             uploads: Semaphore::new(config.uploads_at_once.max(1)),
-            template: config.letter_template.clone(),
+            template: Template { path: config.letter_template.clone(), loaded: Mutex::new(loaded) },
             prefixes: config.document_prefixes.clone(),
+            keep_unattached: chrono::Duration::hours(i64::try_from(config.keep_unattached_hours).unwrap_or(24)),
+            last_discard: Mutex::new(None),
+            numbers: Arc::default(),
+        })
+    }
+
+    /// The letter template to write with now (none: the shipped one): the county's file
+    /// read again when it changed, if it passes [`docx::check`].
+    pub fn template(&self) -> Option<Arc<Vec<u8>>> {
+        let path = self.template.path.as_ref()?;
+        let mut loaded = self.template.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if modified.is_some() && modified != loaded.modified {
+            loaded.modified = modified;
+            match std::fs::read(path).map_err(|e| DocumentError::Template(e.to_string())).and_then(|bytes| {
+                docx::check(&bytes)?;
+                Ok(bytes)
+            }) {
+                Ok(bytes) => {
+                    tracing::info!(path = %path.display(), "letter template changed: taken up");
+                    loaded.bytes = Some(Arc::new(bytes));
+                }
+                Err(e) => tracing::error!(
+                    path = %path.display(), error = %e, "letter template changed but refused: the last good one stays"
+                ),
+            }
         }
+        loaded.bytes.clone()
     }
 
     /// The prefix of `member`'s document numbers.
@@ -75,7 +141,9 @@ impl Answer for Attachment {
 
 /// Stores a file the caller sends in pieces, named `name`, once per request id: its kind
 /// is read from its first bytes, its size held to the limit as it streams, each chunk
-/// sealed as it fills. Nothing is stored until the whole file is in; a stream cut short
+/// sealed as it fills and written ahead, staged, a megabyte at a time. Nothing is a
+/// file until the whole of it is in (what was staged of one that never is gets
+/// discarded, see [`discard`]); a stream cut short
 /// of the size declared beforehand (when the sender knows it) stores nothing, and the
 /// same request id may send it again.
 pub async fn upload(
@@ -102,7 +170,7 @@ pub async fn upload(
         format!("attachment {} {} sha256 {}", attachment.id, attachment.kind.code(), material::hex(&attachment.sha256));
     let stored = hub
         .once(actor, "Upload", &key, || {
-            let commit = crate::store::Commit { upload: Some(upload.clone()), ..Default::default() };
+            let commit = crate::store::Commit { uploads: vec![upload.clone()], ..Default::default() };
             let plan = Plan { detail: detail.clone(), ..Plan::new(commit, attachment.clone()) };
             Box::pin(async move { Ok(plan) })
         })
@@ -127,6 +195,10 @@ fn sealing(e: crate::keys::SealError) -> AppError {
     AppError::Store(StoreError::Corrupt(format!("sealing a file: {e}")))
 }
 
+/// Sealed chunks an upload holds before writing them ahead (1 MiB): what it keeps in
+/// memory however large the file.
+const STAGE_CHUNKS: usize = 16;
+
 async fn receive(
     hub: &Hub,
     id: Uuid,
@@ -143,7 +215,8 @@ async fn receive(
     let mut sealer = Sealer::new(&hub.keys.current(), &id.to_string());
     let header = sealer.header().clone();
     let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK_BYTES);
-    let mut chunks = Vec::new();
+    let mut chunks = Vec::with_capacity(STAGE_CHUNKS);
+    let mut staged = 0u32;
     let (mut size, mut digest, mut kind) = (0u64, Sha256::new(), None);
     while let Some(piece) = pieces.next().await {
         let piece = piece?;
@@ -165,6 +238,19 @@ async fn receive(
             let rest = pending.split_off(CHUNK_BYTES);
             chunks.push(sealer.chunk(&pending).map_err(sealing)?);
             pending = rest;
+            if chunks.len() == STAGE_CHUNKS {
+                let staging = Staging {
+                    attachment_id: id,
+                    owner: owner.clone(),
+                    name: name.clone(),
+                    header: header.clone(),
+                    first: staged,
+                    chunks: std::mem::replace(&mut chunks, Vec::with_capacity(STAGE_CHUNKS)),
+                    at: now,
+                };
+                hub.store.commit(Commit { staging: Some(staging), at: now, ..Commit::default() }).await?;
+                staged += STAGE_CHUNKS as u32;
+            }
         }
     }
     if declared.is_some_and(|declared| size < declared) {
@@ -182,7 +268,7 @@ async fn receive(
     chunks.push(sealer.last(&pending).map_err(sealing)?);
     let attachment =
         Attachment { id, owner: owner.clone(), name, kind, size, sha256: digest.finalize().into(), uploaded_at: now };
-    Ok(Upload { attachment, header, chunks, replaces_key: None })
+    Ok(Upload { attachment, header, chunks, staged, replaces_key: None })
 }
 
 /// The files of `ids`, each one uploaded (by anyone: [`links`] checks whose).
@@ -371,4 +457,59 @@ pub(super) async fn whole(hub: &Hub, stored: StoredFile) -> Result<Vec<u8>, AppE
         bytes.extend(piece?);
     }
     Ok(bytes)
+}
+
+/// A document the hub wrote (a letter) as a file to store: sealed chunk by chunk like
+/// an upload, owned by `owner`.
+pub(super) fn sealed(
+    hub: &Hub,
+    owner: &MemberCode,
+    name: String,
+    bytes: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Upload, AppError> {
+    let id = new_id(now);
+    let mut sealer = Sealer::new(&hub.keys.current(), &id.to_string());
+    let header = sealer.header().clone();
+    let pieces: Vec<&[u8]> = bytes.chunks(CHUNK_BYTES).collect();
+    let (last, rest) = pieces.split_last().ok_or_else(empty)?;
+    let mut chunks = Vec::with_capacity(pieces.len());
+    for piece in rest {
+        chunks.push(sealer.chunk(piece).map_err(sealing)?);
+    }
+    chunks.push(sealer.last(last).map_err(sealing)?);
+    let kind = Kind::sniff(bytes).ok_or_else(refused_kind)?;
+    let attachment = Attachment {
+        id,
+        owner: owner.clone(),
+        name,
+        kind,
+        size: bytes.len() as u64,
+        sha256: Sha256::digest(bytes).into(),
+        uploaded_at: now,
+    };
+    Ok(Upload { attachment, header, chunks, staged: 0, replaces_key: None })
+}
+
+/// Removes files staged and never completed, and files nothing carries, once they are
+/// older than `keep_unattached`; at most once an hour of the hub's clock. The number
+/// removed is audited and counted.
+pub async fn discard(hub: &Hub) -> Result<u64, AppError> {
+    let now = hub.clock.now();
+    {
+        let mut last = hub.materials.last_discard.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|last| now - last < chrono::Duration::hours(1)) {
+            return Ok(0);
+        }
+        *last = Some(now);
+    }
+    let before = now - hub.materials.keep_unattached;
+    let removed = hub.store.discard_files(before, before).await?;
+    if removed > 0 {
+        hub.metrics.files_discarded.inc_by(removed);
+        let detail = format!("{removed} files staged or never attached, uploaded before {before}");
+        hub.audit(&MemberCode::hub(), "", "DiscardFiles", Vec::new(), &detail).await?;
+        tracing::info!(removed, "files nothing carries discarded");
+    }
+    Ok(removed)
 }

@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod key_cases;
 pub mod limits;
 pub mod materials;
+mod numbering;
 mod once;
 pub mod records;
 pub mod referrals;

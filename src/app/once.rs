@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{calendar::Loaded, Actor, AppError, Hub, ATTEMPTS};
+use super::{calendar::Loaded, numbering::Held, Actor, AppError, Hub, ATTEMPTS};
 use crate::{
     domain::{audit::AuditRecord, deadline::DeadlineKind, key_case::KeyCase, request_id::RequestId},
     store::{Commit, RequestRecord, StoreError},
@@ -74,11 +74,14 @@ pub struct Plan<R> {
     /// What the audit record says beyond who did what to which referrals (the digests
     /// of files stored or attached); usually empty.
     pub detail: String,
+    /// Document numbers the plan took: kept if its commit is written, given back
+    /// otherwise.
+    pub numbers: Option<Held>,
 }
 
 impl<R> Plan<R> {
     pub fn new(commit: Commit, answer: R) -> Self {
-        Self { commit, answer, detail: String::new() }
+        Self { commit, answer, detail: String::new(), numbers: None }
     }
 }
 
@@ -108,7 +111,7 @@ impl Hub {
         let request_id = RequestId::parse(&key.request_id).map_err(|v| AppError::Domain(v.into()))?;
         let replay = || self.replay(actor, method, &request_id, &key.fingerprint);
         for _ in 0..ATTEMPTS {
-            let Plan { commit, answer, detail } = match plan().await {
+            let Plan { commit, answer, detail, numbers } = match plan().await {
                 Ok(plan) => plan,
                 // A retry, or the same request sent twice at once and answered
                 // meanwhile, finds its act done (and its plan impossible): the recorded
@@ -137,6 +140,9 @@ impl Hub {
             };
             match self.store.commit(commit).await {
                 Ok(delivered) => {
+                    if let Some(numbers) = numbers {
+                        numbers.written();
+                    }
                     self.delivery.notifier.notify(&delivered);
                     return Ok(answer);
                 }

@@ -138,9 +138,19 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
                     .collect();
                 let new_case = existing_case.is_none().then(|| (case_id, caller.code.clone()));
                 let links = materials::links(files, &ids, 1, &caller.code);
-                let numbering = written::numbering(hub, &answer.referrals);
-                let commit = Commit { new_case, changes, links, numbering, ..Commit::default() };
-                Ok(Plan { detail: materials::detail(files), ..Plan::new(commit, answer) })
+                let letters = written::issue(hub, actor, &answer.referrals, files).await?;
+                let commit = Commit {
+                    new_case,
+                    changes,
+                    links,
+                    numbering: letters.numbering,
+                    uploads: letters.uploads,
+                    letters: letters.letters,
+                    ..Commit::default()
+                };
+                let detail = [materials::detail(files), letters.detail].into_iter().filter(|d| !d.is_empty());
+                let detail = detail.collect::<Vec<_>>().join("; ");
+                Ok(Plan { detail, numbers: letters.held, ..Plan::new(commit, answer) })
             })
         })
         .await;

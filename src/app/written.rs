@@ -1,34 +1,24 @@
-//! The written form (Art. 19, 24): the letter (移送函) of a referral as DOCX, the same
-//! for its sender and its recipient, and a case's dossier (归档) an archivist can verify
+//! The written form (Art. 19, 24): the letter (移送函) of a referral as DOCX, written
+//! once when the referral is submitted (and again only as a correction, 更正, which
+//! leaves the earlier version as it was), stored sealed, the same bytes for its sender,
+//! its recipient and the archive; and a case's dossier (归档) an archivist can verify
 //! without the hub.
 
 use uuid::Uuid;
 
-use super::{identity, materials, Actor, AppError, Hub};
+use super::{identity, materials, numbering::Held, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
 use crate::{
     documents::{docx, dossier},
     domain::{
-        date::local_date,
+        audit::AuditRecord,
+        date::{local_date, local_time},
         letter::{self, DocumentNumber},
-        material::Carried,
+        material::{self, Attachment},
         referral::Referral,
+        Caller, MemberCode, Role,
     },
-    store::Numbering,
+    store::{Commit, LetterRecord, Numbering, StoreError, StoredFile, Upload},
 };
-
-/// The document numbers new referrals take: their sender's next of the year.
-pub(super) fn numbering(hub: &Hub, referrals: &[Referral]) -> Vec<Numbering> {
-    let directory = hub.directory.now();
-    referrals
-        .iter()
-        .map(|r| Numbering {
-            referral_id: r.id,
-            sender: r.sender.clone(),
-            year: chrono::Datelike::year(&local_date(r.submitted_at)),
-            prefix: hub.materials.prefix(&r.sender, &directory),
-        })
-        .collect()
-}
 
 /// A document for a person to save: its file name and bytes.
 #[derive(Debug, Clone)]
@@ -37,40 +27,252 @@ pub struct Document {
     pub bytes: Vec<u8>,
 }
 
-/// The letter (移送函) of a referral as DOCX, for its sender and its recipient alike;
-/// audited as a read.
-pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Document, AppError> {
-    identity::member(&actor.caller)?;
-    let referral = materials::party(hub, actor, referral_id, false).await?;
-    hub.audit(&actor.caller.code, &actor.certificate.serial, "Letter", vec![referral_id], "").await?;
-    let carried = hub.store.carried(&[referral_id]).await?;
-    render_letter(hub, &referral, &carried).await
+/// Letters issued by one act: the numbers they take (held until the act's commit is
+/// decided), the files that hold them, their records, and what the act's audit entry
+/// says of them (each one's SHA-256).
+#[derive(Default)]
+pub(super) struct Issued {
+    pub numbering: Vec<Numbering>,
+    pub held: Option<Held>,
+    pub uploads: Vec<Upload>,
+    pub letters: Vec<LetterRecord>,
+    pub detail: String,
 }
 
-async fn render_letter(hub: &Hub, referral: &Referral, carried: &[Carried]) -> Result<Document, AppError> {
-    let number: DocumentNumber = hub
+/// The letters of `referrals` just submitted, each numbered (its sender's next of the
+/// year), composed for its recipient, written with the template in force and sealed,
+/// to be stored in the submit's commit: every download returns these bytes.
+pub(super) async fn issue(
+    hub: &Hub,
+    actor: &Actor,
+    referrals: &[Referral],
+    files: &[Attachment],
+) -> Result<Issued, AppError> {
+    let now = hub.clock.now();
+    let numbers = &hub.materials.numbers;
+    let mut held = numbers.hold();
+    let mut issued = Issued::default();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    for referral in referrals {
+        let year = chrono::Datelike::year(&local_date(referral.submitted_at));
+        let seq = numbers.take(hub.store.as_ref(), &mut held, &referral.sender, year).await?;
+        let prefix = hub.materials.prefix(&referral.sender, &hub.directory.now());
+        let number = DocumentNumber { sender: referral.sender.clone(), year, seq, prefix: prefix.clone() };
+        issued.numbering.push(Numbering {
+            referral_id: referral.id,
+            sender: referral.sender.clone(),
+            year,
+            seq,
+            prefix,
+        });
+        issued.add(hub, actor, referral, 1, &number.text(), &names, now)?;
+    }
+    issued.held = Some(held);
+    Ok(issued)
+}
+
+impl Issued {
+    /// Writes version `version` of `referral`'s letter, numbered `number`, and adds it.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        hub: &Hub,
+        actor: &Actor,
+        referral: &Referral,
+        version: u32,
+        number: &str,
+        files: &[&str],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AppError> {
+        let composed = {
+            let directory = hub.directory.now();
+            letter::compose(referral, number, files, &directory, local_date(referral.submitted_at))
+        };
+        let template = hub.materials.template();
+        let bytes = docx::render(template.as_deref().map(Vec::as_slice), &composed, local_time(now))?;
+        let name = format!("{number}-{}.docx", composed.title);
+        let upload = materials::sealed(hub, &referral.sender, name, &bytes, now)?;
+        if !self.detail.is_empty() {
+            self.detail.push_str("; ");
+        }
+        self.detail.push_str(&format!(
+            "letter {} v{version} {number} sha256 {}",
+            referral.id,
+            material::hex(&upload.attachment.sha256)
+        ));
+        self.letters.push(LetterRecord {
+            referral_id: referral.id,
+            version,
+            number: number.to_owned(),
+            attachment_id: upload.attachment.id,
+            issued_at: now,
+            by: actor.caller.code.clone(),
+            clerk: actor.clerk().to_owned(),
+        });
+        self.uploads.push(upload);
+        Ok(())
+    }
+}
+
+/// A letter as issued, as its parties list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedLetter {
+    pub referral_id: Uuid,
+    pub version: u32,
+    pub number: String,
+    pub file_name: String,
+    pub sha256: [u8; 32],
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    pub by: MemberCode,
+    pub clerk: String,
+}
+
+impl Answer for IssuedLetter {
+    fn record(&self) -> Recorded {
+        Recorded { referrals: vec![self.referral_id], versions: vec![self.version], ..Recorded::default() }
+    }
+
+    async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
+        let (Some(&id), Some(&version)) = (record.referrals.first(), record.versions.first()) else {
+            return Err(AppError::Store(StoreError::Corrupt("a correction's record".into())));
+        };
+        stored(hub, id).await?.into_iter().find(|(l, _)| l.version == version).map(|(l, _)| l).ok_or_else(|| {
+            AppError::Store(StoreError::Corrupt(format!("letter v{version} of referral {id} is not stored")))
+        })
+    }
+}
+
+/// The letters issued for referral `referral_id`, oldest first, each with its stored
+/// file.
+async fn stored(hub: &Hub, referral_id: Uuid) -> Result<Vec<(IssuedLetter, StoredFile)>, AppError> {
+    let mut letters = Vec::new();
+    for record in hub.store.letters(&[referral_id]).await? {
+        let file = hub.store.attachment(record.attachment_id).await?.ok_or_else(|| {
+            AppError::Store(StoreError::Corrupt(format!("the file of letter v{} of {referral_id}", record.version)))
+        })?;
+        letters.push((
+            IssuedLetter {
+                referral_id,
+                version: record.version,
+                number: record.number,
+                file_name: file.attachment.name.clone(),
+                sha256: file.attachment.sha256,
+                issued_at: record.issued_at,
+                by: record.by,
+                clerk: record.clerk,
+            },
+            file,
+        ));
+    }
+    Ok(letters)
+}
+
+/// The letters of a referral as stored, oldest first, for a party to it; a referral
+/// submitted before letters were stored has its letter issued now, once.
+async fn kept(hub: &Hub, referral: &Referral) -> Result<Vec<(IssuedLetter, StoredFile)>, AppError> {
+    let letters = stored(hub, referral.id).await?;
+    if !letters.is_empty() {
+        return Ok(letters);
+    }
+    let number = hub
         .store
         .document_numbers(&[referral.id])
         .await?
         .pop()
-        .map(|(_, number)| number)
+        .map(|(_, number)| number.text())
         .ok_or_else(|| AppError::NotFound(format!("a document number for referral {}", referral.id)))?;
-    let submitted_on = local_date(referral.submitted_at);
-    let composed = {
-        let directory = hub.directory.now();
-        letter::compose(referral, &number, carried, &directory, submitted_on)
+    let carried = hub.store.carried(&[referral.id]).await?;
+    let names: Vec<&str> = carried.iter().filter(|c| c.version == 1).map(|c| c.attachment.name.as_str()).collect();
+    let mut issued = Issued::default();
+    let system = Actor { caller: Caller { code: referral.sender.clone(), role: Role::Agency }, ..Actor::console() };
+    issued.add(hub, &system, referral, 1, &number, &names, hub.clock.now())?;
+    let audit = AuditRecord {
+        actor: MemberCode::hub(),
+        certificate: String::new(),
+        action: "IssueLetter".into(),
+        referrals: vec![referral.id],
+        detail: issued.detail.clone(),
     };
-    let template = match &hub.materials.template {
-        Some(path) => Some(
-            tokio::fs::read(path)
-                .await
-                .map_err(|e| crate::documents::DocumentError::Template(format!("{}: {e}", path.display())))?,
-        ),
-        None => None,
+    let commit = Commit {
+        uploads: issued.uploads,
+        letters: issued.letters,
+        audit: vec![audit],
+        at: hub.clock.now(),
+        ..Commit::default()
     };
-    let at = crate::domain::date::local_time(referral.submitted_at);
-    let bytes = docx::render(template.as_deref(), &composed, at)?;
-    Ok(Document { file_name: format!("{}-{}.docx", number.text(), composed.title), bytes })
+    match hub.store.commit(commit).await {
+        // Another download issued it meanwhile.
+        Ok(_) | Err(StoreError::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    stored(hub, referral.id).await
+}
+
+/// The letters (移送函) of a referral as issued, for its sender and its recipient alike.
+pub async fn letters(hub: &Hub, actor: &Actor, referral_id: Uuid) -> Result<Vec<IssuedLetter>, AppError> {
+    identity::member(&actor.caller)?;
+    let referral = materials::party(hub, actor, referral_id, false).await?;
+    Ok(kept(hub, &referral).await?.into_iter().map(|(letter, _)| letter).collect())
+}
+
+/// A letter (移送函) of a referral as DOCX, exactly as it was issued: version `version`,
+/// or the newest; for its sender and its recipient alike, audited as a read with its
+/// digest.
+pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid, version: Option<u32>) -> Result<Document, AppError> {
+    identity::member(&actor.caller)?;
+    let referral = materials::party(hub, actor, referral_id, false).await?;
+    let mut letters = kept(hub, &referral).await?;
+    let at = match version {
+        None => letters.len().checked_sub(1),
+        Some(v) => letters.iter().position(|(l, _)| l.version == v),
+    };
+    let Some(at) = at else {
+        return Err(AppError::NotFound(format!("letter version {} of referral {referral_id}", version.unwrap_or(1))));
+    };
+    let (issued, file) = letters.swap_remove(at);
+    let detail = format!("letter v{} sha256 {}", issued.version, material::hex(&issued.sha256));
+    hub.audit(&actor.caller.code, &actor.certificate.serial, "Letter", vec![referral_id], &detail).await?;
+    Ok(Document { file_name: issued.file_name, bytes: materials::whole(hub, file).await? })
+}
+
+/// Issues a correction (更正) of a referral's letter, once per request id: its sender
+/// writes it again from the referral and the directory as they are now, numbered as
+/// the original with 「（更正N）」; every earlier version stays as it was.
+pub async fn correct(hub: &Hub, actor: &Actor, key: &RequestKey, referral_id: Uuid) -> Result<IssuedLetter, AppError> {
+    identity::member(&actor.caller)?;
+    let referral = materials::party(hub, actor, referral_id, false).await?;
+    if referral.sender != actor.caller.code {
+        return Err(AppError::PermissionDenied("only the sender of a referral corrects its letter".into()));
+    }
+    let original = kept(hub, &referral).await?;
+    let carried = hub.store.carried(&[referral_id]).await?;
+    let names: Vec<&str> = carried.iter().filter(|c| c.version == 1).map(|c| c.attachment.name.as_str()).collect();
+    let (referral, names) = (&referral, &names);
+    let first = original.first().map(|(l, _)| l.number.clone()).unwrap_or_default();
+    let first = &first;
+    hub.once(actor, "CorrectLetter", key, move || {
+        Box::pin(async move {
+            let version = hub.store.letters(&[referral.id]).await?.iter().map(|l| l.version).max().unwrap_or(0) + 1;
+            let number = letter::corrected_number(first, version);
+            let mut issued = Issued::default();
+            issued.add(hub, actor, referral, version, &number, names, hub.clock.now())?;
+            let record = &issued.letters[0];
+            let upload = &issued.uploads[0];
+            let answer = IssuedLetter {
+                referral_id: referral.id,
+                version,
+                number: number.clone(),
+                file_name: upload.attachment.name.clone(),
+                sha256: upload.attachment.sha256,
+                issued_at: record.issued_at,
+                by: record.by.clone(),
+                clerk: record.clerk.clone(),
+            };
+            let commit = Commit { uploads: issued.uploads, letters: issued.letters, ..Commit::default() };
+            Ok(Plan { detail: issued.detail, ..Plan::new(commit, answer) })
+        })
+    })
+    .await
 }
 
 /// Audit entries read at a time while assembling a dossier.
@@ -96,11 +298,14 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
     let mut record = dossier::Record::new(case_id, now);
     let directory = hub.directory.now();
     for referral in &referrals {
-        let letter = render_letter(hub, referral, &carried).await?;
-        archive.add(&format!("移送函/{}", letter.file_name), &letter.bytes, true)?;
+        let mut names = Vec::new();
+        for (issued, file) in kept(hub, referral).await? {
+            archive.add(&format!("移送函/{}", issued.file_name), &materials::whole(hub, file).await?, true)?;
+            names.push(issued.file_name);
+        }
         let history = hub.store.history(&[referral.id]).await?;
         let deadlines = hub.store.deadlines(&[referral.id]).await?;
-        record.referral(referral, &letter.file_name, &history, &deadlines, &directory);
+        record.referral(referral, &names.join("、"), &history, &deadlines, &directory);
     }
     let mut seen = Vec::new();
     for c in &carried {

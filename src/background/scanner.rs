@@ -40,6 +40,9 @@ pub async fn run(hub: Hub, every: Duration) {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "deadline scan failed"),
         }
+        if let Err(e) = crate::app::materials::discard(&hub).await {
+            tracing::error!(error = %e, "discarding files nothing carries failed");
+        }
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             _ = stopping.wait_for(|stop| *stop) => return,

@@ -157,12 +157,20 @@ enum MemberCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The referral's letter (移送函) as DOCX.
+    /// The referral's letter (移送函) as DOCX, exactly as issued: the newest version, or
+    /// `--version N`; `--list` lists the versions with their SHA-256, `--correct`
+    /// (its sender) issues a correction (更正) and keeps the earlier ones.
     Letter {
         id: String,
         /// A file, or a directory to save it in under its own name.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        #[arg(long, conflicts_with_all = ["list", "correct"])]
+        version: Option<u32>,
+        #[arg(long, conflicts_with = "correct")]
+        list: bool,
+        #[arg(long)]
+        correct: bool,
     },
     /// Your ledger (台账) of a period as XLSX or CSV: every referral sent or received.
     Ledger(super::records::LedgerArgs),
@@ -453,9 +461,20 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
             let file = client.download(&id, &attachment, &out).await.map_err(explain)?;
             println!("{}  {} bytes  sha256 {}  checked", out.display(), file.size, file.sha256);
         }
-        MemberCommand::Letter { id, out } => {
-            let saved = client.save_letter(&id, &out).await.map_err(explain)?;
-            println!("{}  {} bytes", saved.path.display(), saved.bytes);
+        MemberCommand::Letter { id, out, version, list, correct } => {
+            if correct {
+                let issued = client.correct_letter(&id).await.map_err(explain)?;
+                println!("{}  version {}  sha256 {}", issued.number, issued.version, issued.sha256);
+            } else if list {
+                for l in client.letters(&id).await.map_err(explain)? {
+                    let clerk = if l.clerk.is_empty() { "系统" } else { l.clerk.as_str() };
+                    let at = super::render::time(&l.issued_at);
+                    println!("{}  {}  {at}  {} · {clerk}  sha256 {}", l.version, l.number, l.issued_by, l.sha256);
+                }
+            } else {
+                let saved = client.save_letter_version(&id, version.unwrap_or(0), &out).await.map_err(explain)?;
+                println!("{}  {} bytes", saved.path.display(), saved.bytes);
+            }
         }
         MemberCommand::Ledger(args) => super::records::save_ledger(&client, args).await?,
         MemberCommand::Figures(args) => super::records::show_figures(&client, args, json).await?,

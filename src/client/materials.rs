@@ -187,9 +187,27 @@ impl Client {
     /// Saves a referral's letter (DOCX) to `out`, or into directory `out` under the
     /// hub's name for it.
     pub async fn save_letter(&self, referral_id: &str, out: &Path) -> Result<Saved, Status> {
-        let request = pb::GetLetterRequest { referral_id: referral_id.to_owned() };
+        self.save_letter_version(referral_id, 0, out).await
+    }
+
+    /// Saves version `version` of a referral's letter (0: the newest) to `out`, or into
+    /// directory `out`.
+    pub async fn save_letter_version(&self, referral_id: &str, version: u32, out: &Path) -> Result<Saved, Status> {
+        let request = pb::GetLetterRequest { referral_id: referral_id.to_owned(), version };
         let stream = self.materials.clone().get_letter(request).await?.into_inner();
         save(stream, out).await
+    }
+
+    /// The versions of a referral's letter as issued.
+    pub async fn letters(&self, referral_id: &str) -> Result<Vec<pb::Letter>, Status> {
+        let request = pb::ListLettersRequest { referral_id: referral_id.to_owned() };
+        Ok(self.materials.clone().list_letters(request).await?.into_inner().letters)
+    }
+
+    /// Issues a correction (更正) of a referral's letter.
+    pub async fn correct_letter(&self, referral_id: &str) -> Result<pb::Letter, Status> {
+        let request = pb::CorrectLetterRequest { request_id: request_id(), referral_id: referral_id.to_owned() };
+        Ok(self.materials.clone().correct_letter(request).await?.into_inner())
     }
 
     /// Saves a case's dossier (zip) to `out`, or into directory `out`.

@@ -12,14 +12,21 @@
 use super::{archive, archive::Archive, DocumentError};
 use crate::domain::letter::Letter;
 
-/// The shipped template's parts, laid out after GB/T 9704-2012.
-const SHIPPED: [(&str, &str); 5] = [
+/// The shipped template's parts, laid out after GB/T 9704-2012 (page numbers 「— 1 —」
+/// at the foot, odd pages right and even pages left, §7.5).
+const SHIPPED: [(&str, &str); 8] = [
     ("[Content_Types].xml", include_str!("../../templates/letter/[Content_Types].xml")),
     ("_rels/.rels", include_str!("../../templates/letter/_rels/.rels")),
     ("word/_rels/document.xml.rels", include_str!("../../templates/letter/word/_rels/document.xml.rels")),
     ("word/styles.xml", include_str!("../../templates/letter/word/styles.xml")),
     ("word/document.xml", include_str!("../../templates/letter/word/document.xml")),
+    ("word/settings.xml", include_str!("../../templates/letter/word/settings.xml")),
+    ("word/footer1.xml", include_str!("../../templates/letter/word/footer1.xml")),
+    ("word/footer2.xml", include_str!("../../templates/letter/word/footer2.xml")),
 ];
+
+/// Placeholders a template must hold: without them a letter would not say what it is.
+const REQUIRED: [&str; 4] = ["文号", "标题", "主送机关", "正文"];
 
 const DOCUMENT: &str = "word/document.xml";
 
@@ -30,6 +37,47 @@ pub fn shipped_template() -> Vec<u8> {
         archive.add(name, text.as_bytes(), true).expect("writing to memory");
     }
     archive.finish().expect("writing to memory")
+}
+
+/// Checks that `template` is a DOCX file the hub can fill in with every letter: it opens,
+/// every placeholder it holds is known, and it holds those no letter goes without.
+pub fn check(template: &[u8]) -> Result<(), DocumentError> {
+    let parts = archive::entries(template).map_err(|e| DocumentError::Template(format!("not a DOCX file: {e}")))?;
+    let Some((_, document)) = parts.iter().find(|(name, _)| name == DOCUMENT) else {
+        return Err(DocumentError::Template(format!("no {DOCUMENT}: not a DOCX file")));
+    };
+    let xml = std::str::from_utf8(document).map_err(|_| DocumentError::Template(format!("{DOCUMENT} is not UTF-8")))?;
+    let sample = Letter {
+        issuer: String::new(),
+        number: String::new(),
+        title: String::new(),
+        addressee: String::new(),
+        body: vec![String::new()],
+        attachments: vec![String::new()],
+        signature: String::new(),
+        date: String::new(),
+        contact: String::new(),
+    };
+    fill(xml, &sample.fields())?;
+    let mut text = String::new();
+    let mut rest = xml;
+    while let Some(start) = paragraph_start(rest) {
+        let tail = &rest[start..];
+        let end =
+            paragraph_end(tail).ok_or_else(|| DocumentError::Template("a paragraph (w:p) is not closed".into()))?;
+        text.push_str(&text_of(&tail[..end]));
+        rest = &tail[end..];
+    }
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|name| !text.contains(&format!("{{{{{name}}}}}")))
+        .map(|n| format!("{{{{{n}}}}}"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DocumentError::Template(format!("it lacks the placeholders {}", missing.join(" "))))
+    }
 }
 
 /// Fills `template` (a DOCX file; the shipped one when `None`) in with `letter`.
@@ -207,6 +255,7 @@ mod tests {
             attachments: vec![],
             signature: "晋江市人民检察院".into(),
             date: "2026年11月2日".into(),
+            contact: "（联系人：李明，联系电话：0595-85601234）".into(),
         }
     }
 
@@ -243,15 +292,45 @@ mod tests {
     }
 
     #[test]
+    fn a_template_is_checked_before_any_letter_is_written_with_it() {
+        assert!(check(&shipped_template()).is_ok());
+        let error = |bytes: &[u8]| match check(bytes) {
+            Err(DocumentError::Template(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        assert!(error(b"not a zip").starts_with("not a DOCX file"));
+        let with = |xml: &str| {
+            let mut archive = Archive::new(chrono::NaiveDateTime::default());
+            archive.add(DOCUMENT, xml.as_bytes(), true).unwrap();
+            archive.finish().unwrap()
+        };
+        assert!(error(&with("<w:p><w:r><w:t>{{签发人}}</w:t></w:r></w:p>")).contains("{{签发人}}"));
+        let without_body = with("<w:p><w:r><w:t>{{文号}}{{标题}}{{主送机关}}</w:t></w:r></w:p>");
+        assert_eq!(error(&without_body), "it lacks the placeholders {{正文}}");
+        assert!(check(&with(
+            "<w:p><w:r><w:t>{{文号}}{{标题}}{{主送机关}}</w:t></w:r></w:p><w:p><w:r><w:t>{{正文}}</w:t></w:r></w:p>"
+        ))
+        .is_ok());
+    }
+
+    #[test]
     fn the_shipped_template_renders_a_docx_with_every_field() {
         let bytes = render(Some(&shipped_template()), &letter(), chrono::NaiveDateTime::default()).unwrap();
         let parts = archive::entries(&bytes).unwrap();
         let document = parts.iter().find(|(name, _)| name == DOCUMENT).unwrap();
         let text = String::from_utf8(document.1.clone()).unwrap();
-        for expected in ["晋检八部社救移〔2026〕12号", "社会救助移送函", "晋江市民政局：", "第二段", "2026年11月2日"]
-        {
+        for expected in [
+            "晋检八部社救移〔2026〕12号",
+            "社会救助移送函",
+            "晋江市民政局：",
+            "第二段",
+            "2026年11月2日",
+            "联系人：李明",
+        ] {
             assert!(text.contains(expected), "{expected} missing");
         }
         assert!(!text.contains("{{"));
+        let footer = parts.iter().find(|(name, _)| name == "word/footer1.xml").unwrap();
+        assert!(String::from_utf8_lossy(&footer.1).contains(" PAGE "), "page numbers at the foot");
     }
 }

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use super::{
     directory::Directory,
-    material::Carried,
     referral::{Referral, ReferralKind},
+    vocabulary::Need,
     MemberCode,
 };
 
@@ -52,6 +52,9 @@ pub struct Letter {
     /// 落款 and date (Arabic numerals, as GB/T 9704-2012 has them).
     pub signature: String,
     pub date: String,
+    /// 附注: whom to call (the sender's liaison and phones), empty when the directory
+    /// names none.
+    pub contact: String,
 }
 
 impl Letter {
@@ -66,16 +69,18 @@ impl Letter {
             ("附件", self.attachments.clone()),
             ("落款", vec![self.signature.clone()]),
             ("成文日期", vec![self.date.clone()]),
+            ("附注", if self.contact.is_empty() { vec![] } else { vec![self.contact.clone()] }),
         ]
     }
 }
 
-/// The letter of `referral`, numbered `number`, listing the files it was submitted
-/// with; dated the day it was submitted (`submitted_on`).
+/// The letter of `referral`, numbered `number`, listing `files` (the names of those it
+/// was submitted with); dated the day it was submitted (`submitted_on`). It asks its
+/// recipient for the needs the recipient serves (all of them when it serves none named).
 pub fn compose(
     referral: &Referral,
-    number: &DocumentNumber,
-    files: &[Carried],
+    number: &str,
+    files: &[&str],
     directory: &Directory,
     submitted_on: NaiveDate,
 ) -> Letter {
@@ -92,14 +97,14 @@ pub fn compose(
     let who = format!("{}（{}）", person.name, details.join("；"));
     let situations: Vec<&str> = content.situations.iter().map(|s| s.label()).collect();
     let groups: Vec<&str> = content.priority_groups.iter().map(|g| g.label()).collect();
-    let needs: Vec<&str> = content.needs.iter().map(|n| n.label()).collect();
+    let needs: Vec<&str> = asked_of(&content.needs, &referral.recipient, directory).iter().map(|n| n.label()).collect();
     let mut body = Vec::new();
     match referral.kind {
         ReferralKind::SocialAssistance => {
             let case = if content.case_reference.is_empty() {
                 "办理国家司法救助案件".to_owned()
             } else {
-                format!("办理{}", content.case_reference)
+                format!("办理{}案件", content.case_reference)
             };
             body.push(format!("我院在{case}过程中，经调查核实，发现{who}存在以下情形：{}。", situations.join("；")));
         }
@@ -141,18 +146,18 @@ pub fn compose(
             );
         }
     }
-    let listed: Vec<&Carried> = files.iter().filter(|f| f.referral_id == referral.id && f.version == 1).collect();
-    let attachments = listed
+    let attachments = files
         .iter()
         .enumerate()
-        .map(|(i, f)| {
+        .map(|(i, name)| {
             let lead = if i == 0 { "附件：" } else { "　　　" };
-            format!("{lead}{}. {}", i + 1, f.attachment.name)
+            format!("{lead}{}. {name}", i + 1)
         })
         .collect();
     Letter {
+        contact: contact(directory, &referral.sender),
         issuer: issuer.clone(),
-        number: number.text(),
+        number: number.to_owned(),
         title: match referral.kind {
             ReferralKind::SocialAssistance => "社会救助移送函".to_owned(),
             ReferralKind::JudicialClue => "司法救助线索移送函".to_owned(),
@@ -168,6 +173,41 @@ pub fn compose(
             submitted_on.format("%-d")
         ),
     }
+}
+
+/// Of `needs`, those `recipient` serves; all of them when it serves none of them.
+fn asked_of(needs: &[Need], recipient: &MemberCode, directory: &Directory) -> Vec<Need> {
+    let served: Vec<Need> = directory
+        .get(recipient)
+        .map(|m| needs.iter().copied().filter(|n| m.needs.contains(n)).collect())
+        .unwrap_or_default();
+    if served.is_empty() {
+        needs.to_vec()
+    } else {
+        served
+    }
+}
+
+/// 附注: 「（联系人：李明，联系电话：0595-85601234、13800000000）」 from `sender`'s
+/// directory entry; empty when it names no liaison.
+fn contact(directory: &Directory, sender: &MemberCode) -> String {
+    let Some(contacts) = directory.get(sender).map(|m| &m.contacts) else { return String::new() };
+    if contacts.liaison.is_empty() {
+        return String::new();
+    }
+    let phones: Vec<&str> =
+        [contacts.office_phone.as_str(), contacts.mobile.as_str()].into_iter().filter(|p| !p.is_empty()).collect();
+    if phones.is_empty() {
+        format!("（联系人：{}）", contacts.liaison)
+    } else {
+        format!("（联系人：{}，联系电话：{}）", contacts.liaison, phones.join("、"))
+    }
+}
+
+/// The document number of a correction: the original's with 「（更正N）」, N counting the
+/// corrections from 1 (the letter's version less one).
+pub fn corrected_number(original: &str, version: u32) -> String {
+    format!("{original}（更正{}）", version.saturating_sub(1))
 }
 
 #[cfg(test)]

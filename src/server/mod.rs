@@ -146,7 +146,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
         metrics,
         authority: Some(Authority::at(config.pki_dir()).with_clerk_days(config.clerk_certificate_days))
             .filter(Authority::exists),
-        materials: Arc::new(crate::app::materials::Materials::new(&config.materials)),
+        materials: Arc::new(crate::app::materials::Materials::new(&config.materials).context("the materials")?),
         sign_in: config.sign_in_policy(),
     };
     Ok((hub, store))

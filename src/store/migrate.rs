@@ -190,6 +190,7 @@ const TABLES: &[(&str, &[Column], &str)] = &[
             Bytes("nonce_prefix"),
             Text("sealed_key"),
             Int("uploaded_at"),
+            Int("staged"),
         ],
         "id",
     ),
@@ -200,6 +201,19 @@ const TABLES: &[(&str, &[Column], &str)] = &[
         "referral_id, attachment_id",
     ),
     ("letter_numbers", &[Text("referral_id"), Text("sender"), Int("year"), Int("seq"), Text("prefix")], "referral_id"),
+    (
+        "letters",
+        &[
+            Text("referral_id"),
+            Int("version"),
+            Text("number"),
+            Text("attachment_id"),
+            Int("issued_at"),
+            Text("by_member"),
+            Text("clerk"),
+        ],
+        "referral_id, version",
+    ),
     (
         "visits",
         &[

@@ -195,8 +195,14 @@ pub struct Commit {
     /// A signed checkpoint of the audit chain; a second one for the same entry fails
     /// the commit with `Conflict`.
     pub checkpoint: Option<Checkpoint>,
-    /// A file uploaded whole, its chunks sealed as they came.
-    pub upload: Option<Upload>,
+    /// Files stored by this commit: an upload completed, letters issued, a file
+    /// resealed.
+    pub uploads: Vec<Upload>,
+    /// Chunks of an upload still arriving, written ahead of the commit that completes
+    /// it.
+    pub staging: Option<Staging>,
+    /// Letters issued, each a file of `uploads`.
+    pub letters: Vec<LetterRecord>,
     /// Files the changes attach to their referrals.
     pub links: Vec<Link>,
     /// Follow-up visits the changes recorded, each with its history entry.
@@ -216,16 +222,46 @@ pub struct StoredFile {
     pub chunks: u32,
 }
 
-/// A file uploaded: its description and its chunks, sealed in order.
+/// A file stored: its description and its chunks, sealed in order; the first `staged`
+/// of them written already by [`Staging`] commits.
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub attachment: Attachment,
     pub header: stream::Header,
+    /// The chunks after the staged ones.
     pub chunks: Vec<Vec<u8>>,
+    pub staged: u32,
     /// `Some(key)`: the file is stored already, sealed under `key`, and is replaced
     /// by this sealing (if still under `key`; otherwise the commit fails with
     /// `Conflict`).
     pub replaces_key: Option<String>,
+}
+
+/// Chunks of an upload written as they arrive, from position `first`; the first
+/// staging of a file also writes its row, marked staged, so nothing reads it until the
+/// commit that completes it.
+#[derive(Debug, Clone)]
+pub struct Staging {
+    pub attachment_id: Uuid,
+    pub owner: MemberCode,
+    pub name: String,
+    pub header: stream::Header,
+    pub first: u32,
+    pub chunks: Vec<Vec<u8>>,
+    pub at: DateTime<Utc>,
+}
+
+/// A version of a referral's letter as issued: its document number (with the suffix
+/// of a correction), the stored file holding it, and who issued it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterRecord {
+    pub referral_id: Uuid,
+    pub version: u32,
+    pub number: String,
+    pub attachment_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub by: MemberCode,
+    pub clerk: String,
 }
 
 /// A file attached to a referral by a change, with the history entry it came with.
@@ -239,13 +275,15 @@ pub struct Link {
     pub by: MemberCode,
 }
 
-/// A new referral's document number: the next of its sender's sequence for `year`,
-/// assigned by the store as the referral is written, under `prefix`.
+/// A new referral's document number, `seq` of its sender's `year` under `prefix`: the
+/// next one when planned; two writers that took the same collide on the store's unique
+/// index, and the loser plans again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Numbering {
     pub referral_id: Uuid,
     pub sender: MemberCode,
     pub year: i32,
+    pub seq: u32,
     pub prefix: String,
 }
 
@@ -256,7 +294,8 @@ impl Commit {
         let changed = self.changes.iter().map(|c| c.referral.id);
         let updated = self.deadline_updates.iter().map(|u| u.deadline.referral_id);
         let told = self.notices.iter().map(|n| n.referral_id).filter(|id| !id.is_nil());
-        for id in changed.chain(updated).chain(told) {
+        let lettered = self.letters.iter().map(|l| l.referral_id);
+        for id in changed.chain(updated).chain(told).chain(lettered) {
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -522,6 +561,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// The document numbers of referrals `referral_ids` (those that have one).
     async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError>;
+
+    /// The document numbers `sender` took in `year`, in order.
+    async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError>;
+
+    /// The letters issued for `referral_ids`, by referral and version.
+    async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError>;
+
+    /// Removes files staged before `staged_before` and files uploaded before
+    /// `unattached_before` that nothing carries (no referral, no letter); the number
+    /// removed.
+    async fn discard_files(
+        &self,
+        staged_before: DateTime<Utc>,
+        unattached_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 
     /// Until `stopping`, tells `to` of inbox events that other hub processes commit on
     /// the same database.

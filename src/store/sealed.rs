@@ -181,8 +181,10 @@ pub struct SealedCommit {
     pub notices: Vec<(Uuid, String)>,
     /// The request's recorded answer, sealed.
     pub response: Option<String>,
-    /// The name of the uploaded file, sealed.
-    pub upload_name: Option<String>,
+    /// The names of the files stored, sealed, one for each of the commit's uploads.
+    pub upload_names: Vec<String>,
+    /// The name of a file being staged, sealed.
+    pub staging_name: Option<String>,
 }
 
 impl SealedCommit {
@@ -226,17 +228,20 @@ impl SealedCommit {
             let (field, row) = response_field(request.member.as_str(), request.request_id.as_str());
             crate::keys::seal_bytes(&keyring, field, &row, &request.response)
         });
-        let upload_name = commit.upload.as_ref().map(|upload| {
-            let (field, row) = attachment_name(&upload.attachment.id.to_string());
-            crate::keys::seal(&keyring, field, &row, &upload.attachment.name)
-        });
+        let name = |id: &Uuid, name: &str| {
+            let (field, row) = attachment_name(&id.to_string());
+            crate::keys::seal(&keyring, field, &row, name)
+        };
+        let upload_names = commit.uploads.iter().map(|u| name(&u.attachment.id, &u.attachment.name)).collect();
+        let staging_name = commit.staging.as_ref().map(|s| name(&s.attachment_id, &s.name));
         Ok(Self {
             key: keyring.active().to_owned(),
             notices: notices(&commit.notices),
             changes,
             commit,
             response,
-            upload_name,
+            upload_names,
+            staging_name,
         })
     }
 }

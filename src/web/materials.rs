@@ -4,7 +4,7 @@
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
@@ -62,13 +62,20 @@ pub async fn file(
     Ok((headers, body).into_response())
 }
 
-/// The letter of a referral, for its sender and its recipient.
+/// A letter of a referral as issued, for its sender and its recipient.
 pub async fn letter(
     State(web): State<Web>,
     visitor: Visitor,
     Path(referral): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
-    let letter = app::written::letter(&web.hub, &visitor.actor, id(&referral)?).await?;
+    // `?version=N`; the newest without one.
+    let query = super::guard::Fields::parse(query.unwrap_or_default().as_bytes());
+    let version = match query.get("version") {
+        "" => None,
+        raw => Some(raw.parse().map_err(|_| WebError::NotFound)?),
+    };
+    let letter = app::written::letter(&web.hub, &visitor.actor, id(&referral)?, version).await?;
     Ok(document(letter, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
 }
 

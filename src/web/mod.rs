@@ -81,6 +81,7 @@ pub fn router(web: Web) -> Router {
         .route("/referrals/{id}/act", post(referral::act).layer(with_files))
         .route("/referrals/{id}/files/{attachment}", get(materials::file))
         .route("/referrals/{id}/letter", get(materials::letter))
+        .route("/referrals/{id}/correct-letter", post(referral::correct_letter))
         .route("/cases/{id}/dossier", get(materials::dossier))
         .route("/referrals/{id}/reroute", post(referral::reroute))
         .route("/referrals/{id}/key-case", post(referral::key_case))

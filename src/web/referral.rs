@@ -72,6 +72,14 @@ pub struct FileLine {
     pub href: Option<String>,
 }
 
+/// A version of the letter as the page lists it.
+pub struct LetterLine {
+    pub number: String,
+    pub issued: String,
+    pub sha256: String,
+    pub href: String,
+}
+
 /// A follow-up visit as the page lists it.
 pub struct VisitLine {
     pub visited_on: String,
@@ -137,8 +145,12 @@ struct Page {
     /// Who read and acted on it, for its parties.
     access: Vec<AccessLine>,
     files: Vec<FileLine>,
-    /// Where a party downloads the letter and the case's dossier.
-    letter: Option<String>,
+    /// The letter's versions as issued, for its parties.
+    letters: Vec<LetterLine>,
+    /// Whether the visitor sent it, and so may correct its letter.
+    may_correct: bool,
+    correct_id: Uuid,
+    /// Where a party downloads the case's dossier.
     dossier: Option<String>,
     deadlines: Vec<DeadlineLine>,
     acts: Vec<ActForm>,
@@ -403,6 +415,24 @@ async fn render(
     if c.advance {
         flags.push(("先行移送", ""));
     }
+    let letters = if party {
+        app::written::letters(hub, &visitor.actor, r.id)
+            .await?
+            .into_iter()
+            .map(|l| LetterLine {
+                href: format!("/referrals/{}/letter?version={}", r.id, l.version),
+                issued: format!(
+                    "{} {}",
+                    crate::domain::date::local_time(l.issued_at).format("%Y-%m-%d %H:%M"),
+                    if l.clerk.is_empty() { "系统".to_owned() } else { l.clerk }
+                ),
+                sha256: crate::domain::material::hex(&l.sha256),
+                number: l.number,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = Page {
         frame: Frame::new(web, visitor, "").await?.with_flash(flash),
         id: r.id,
@@ -417,7 +447,9 @@ async fn render(
         steps,
         access,
         files: file_lines,
-        letter: party.then(|| format!("/referrals/{}/letter", r.id)),
+        letters,
+        may_correct: r.sender == visitor.caller().code,
+        correct_id: Uuid::new_v4(),
         dossier: party.then(|| format!("/cases/{}/dossier", r.case_id)),
         deadlines,
         acts,
@@ -597,6 +629,18 @@ pub async fn key_case(State(web): State<Web>, Path(id): Path<String>, posted: Po
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Issues a correction (更正) of the referral's letter, for its sender.
+pub async fn correct_letter(
+    State(web): State<Web>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, WebError> {
+    let id = referral_id(&id)?;
+    let Posted { visitor, fields } = posted;
+    app::written::correct(&web.hub, &visitor.actor, &fields.key("CorrectLetter"), id).await?;
+    Ok(Redirect::to(&format!("/referrals/{id}?done=corrected")).into_response())
 }
 
 #[cfg(test)]

@@ -51,6 +51,8 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("MaterialService.Download", [true, true, false, false]),
     ("MaterialService.GetLetter", [true, true, false, false]),
     ("MaterialService.GetDossier", [true, true, false, false]),
+    ("MaterialService.ListLetters", [true, true, false, false]),
+    ("MaterialService.CorrectLetter", [true, true, false, false]),
     ("RecordsService.ExportLedger", [true, true, true, false]),
     ("RecordsService.GetFigures", [true, true, true, false]),
     ("RecordsService.ExportFigures", [true, true, true, false]),
@@ -61,7 +63,7 @@ const MATRIX: &[(&str, [bool; 4])] = &[
 /// The referral `who` acts on with `rpc`: one where it is the party the act is for
 /// (the recipient receives, the sender withdraws), so that only the role decides.
 fn subject<'a>(rpc: &str, who: &str, social: &'a pb::Referral, clue: &'a pb::Referral) -> &'a pb::Referral {
-    let sender_act = rpc.ends_with(".Withdraw");
+    let sender_act = rpc.ends_with(".Withdraw") || rpc.ends_with(".CorrectLetter");
     match (who, sender_act) {
         ("jcy", true) | ("mz", false) => social,
         ("jcy", false) | ("mz", true) => clue,
@@ -244,7 +246,14 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             }
         }
         "MaterialService.GetLetter" => {
-            materials.get_letter(pb::GetLetterRequest { referral_id: referral.id.clone() }).await.map(drop)
+            materials.get_letter(pb::GetLetterRequest { referral_id: referral.id.clone(), version: 0 }).await.map(drop)
+        }
+        "MaterialService.ListLetters" => {
+            materials.list_letters(pb::ListLettersRequest { referral_id: referral.id.clone() }).await.map(drop)
+        }
+        "MaterialService.CorrectLetter" => {
+            let request = pb::CorrectLetterRequest { request_id: request_id(), referral_id: referral.id.clone() };
+            materials.correct_letter(request).await.map(drop)
         }
         "MaterialService.GetDossier" => {
             materials.get_dossier(pb::GetDossierRequest { case_id: referral.case_id.clone() }).await.map(drop)

@@ -199,10 +199,19 @@ async fn keys_rotate_while_the_hub_runs_and_the_old_key_is_retired() {
     }
     let (ok, refused) = xianjie_status(&hub.data, &["keys", "retire", "k1"]);
     assert!(!ok && refused.contains("active key"), "{refused}");
+    // Files are present: each referral's letter, and a scan carried by a comment.
+    let out_dir = tempfile::tempdir().unwrap();
+    let letter = |i: usize| out_dir.path().join(format!("letter-{i}-{}.docx", uuid::Uuid::new_v4()));
+    let letter_before = std::fs::read(jcy.save_letter(&ids[0], &letter(0)).await.unwrap().path).unwrap();
+    let scan = out_dir.path().join("scan.pdf");
+    std::fs::write(&scan, [&b"%PDF-1.7\n"[..], &vec![b'x'; 200_000]].concat()).unwrap();
+    let uploaded = jcy.upload_file(&scan).await.unwrap();
+    jcy.comment_with(&ids[0], "补充伤情鉴定", vec![uploaded.id.clone()]).await.unwrap();
 
     let out = xianjie(&hub.data, &["keys", "rotate"]);
-    // 3 referrals, 3 request records, 3 history entries, 3 inbox events.
-    assert!(out.contains("k2 is the active key") && out.contains("resealed 12 rows"), "{out}");
+    // 3 referrals, 5 request records (3 submits, the upload, the comment), 4 history
+    // entries, 4 inbox events, 3 letters and the scan.
+    assert!(out.contains("k2 is the active key") && out.contains("resealed 20 rows"), "{out}");
     // The running hub opens what was resealed under a key it had not loaded.
     for id in &ids {
         assert!(!jcy.get(id).await.unwrap().referral.unwrap().person.unwrap().name.is_empty());
@@ -224,6 +233,16 @@ async fn keys_rotate_while_the_hub_runs_and_the_old_key_is_retired() {
     assert!(out.contains("k1 retired"), "{out}");
     let used = sql_texts(&hub.data, "SELECT DISTINCT sealed_key FROM referrals").await;
     assert_eq!(used, ["k2"]);
+    let files = sql_texts(&hub.data, "SELECT DISTINCT sealed_key FROM attachments").await;
+    assert_eq!(files, ["k2"], "every file resealed");
+    let letter_after = std::fs::read(jcy.save_letter(&ids[0], &letter(1)).await.unwrap().path).unwrap();
+    assert_eq!(letter_after, letter_before, "the letter opens under the new key, the same bytes");
+    let back = out_dir.path().join("back.pdf");
+    let downloaded = hub.client("mz").await.download(&ids[0], &uploaded.id, &back).await.unwrap();
+    assert_eq!(
+        (downloaded.sha256, std::fs::read(&back).unwrap()),
+        (uploaded.sha256.clone(), std::fs::read(&scan).unwrap())
+    );
     for id in &ids {
         assert_eq!(jcy.get(id).await.unwrap().referral.unwrap().person.unwrap().name, "李某");
     }

@@ -15,6 +15,7 @@ mod durability;
 mod flows;
 mod hostile;
 mod inbox;
+mod letters;
 mod limits;
 mod materials;
 mod metrics;

@@ -393,3 +393,54 @@ async fn a_dossier_holds_the_case_and_checks_out_without_the_hub() {
     let stranger = hub.client("jy").await.save_dossier(&referral.case_id, out.path()).await.unwrap_err();
     assert_eq!(stranger.code(), Code::NotFound);
 }
+
+#[tokio::test]
+async fn uploads_are_written_as_they_arrive_and_files_nothing_carries_are_discarded_after_a_day() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let dir = hub.data.dir.path();
+    // Three megabytes go up staged a megabyte at a time and come down whole.
+    let big = pdf(3 << 20);
+    let carried = jcy.upload_file(&write(dir, "卷宗.pdf", &big)).await.unwrap();
+    let referral =
+        jcy.submit_with(referral_draft(), vec!["mz".into()], None, vec![carried.id.clone()]).await.unwrap().referrals;
+    let back = dir.join("back.pdf");
+    hub.client("mz").await.download(&referral[0].id, &carried.id, &back).await.unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), big);
+    // One uploaded and never attached; one cut short after two megabytes, staged only.
+    jcy.upload_file(&write(dir, "草稿.pdf", &pdf(10_000))).await.unwrap();
+    let mut pieces: Vec<_> = pdf(2 << 20).chunks(64 << 10).map(|piece| Ok(piece.to_vec())).collect();
+    pieces.push(Err(tonic::Status::cancelled("gone")));
+    jcy.upload_pieces(&uuid::Uuid::new_v4().to_string(), ("半截.pdf", 3 << 20), pieces).await.unwrap_err();
+    let staged = |hub: &TestHub| {
+        let data = hub.data.clone();
+        async move {
+            sql_texts(
+                &data,
+                "SELECT CAST(COUNT(*) AS TEXT) FROM attachment_chunks c JOIN attachments a \
+                              ON a.id = c.attachment_id WHERE a.staged = 1",
+            )
+            .await[0]
+                .parse::<i64>()
+                .unwrap()
+        }
+    };
+    eventually(|| async { staged(&hub).await >= 16 }).await;
+    // Not a file: nothing lists or attaches it.
+    let ids = sql_texts(&hub.data, "SELECT id FROM attachments WHERE staged = 1").await;
+    let refused = jcy.submit_with(referral_draft(), vec!["jy".into()], None, ids.clone()).await.unwrap_err();
+    assert_eq!(bad_fields(&refused), ["attachments[0]"]);
+    // The carried file, the letter, the draft and the half: four; a day later two.
+    assert_eq!(count(&hub.data, "attachments").await, 4);
+    hub.clock.advance(chrono::Duration::hours(25));
+    eventually(|| async { count(&hub.data, "attachments").await == 2 }).await;
+    assert_eq!(staged(&hub).await, 0);
+    let left = sql_texts(&hub.data, "SELECT id FROM attachments ORDER BY id").await;
+    assert!(left.contains(&carried.id), "the carried file stays");
+    let audited = sql_texts(&hub.data, "SELECT detail FROM audit_log WHERE action = 'DiscardFiles'").await;
+    assert!(audited.len() == 1 && audited[0].starts_with("2 files"), "{audited:?}");
+    let scraped = crate::metrics::scrape(&hub).await;
+    assert_eq!(crate::metrics::sample(&scraped, "xianjie_files_discarded_total"), 2.0);
+    hub.client("mz").await.download(&referral[0].id, &carried.id, &back).await.unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), big);
+}

@@ -65,7 +65,7 @@ def test_files_chosen_in_the_browser_travel_with_the_referral_and_the_letter_lis
     mz.open(f"/referrals/{referral}")
     body, name = saved(mz, mz.page.get_by_role("link", name="调查核实报告.pdf"))
     assert body == REPORT and name == "调查核实报告.pdf"
-    letter_bytes, letter_name = saved(mz, mz.page.get_by_role("link", name="下载移送函（DOCX）"))
+    letter_bytes, letter_name = saved(mz, mz.page.get_by_role("link", name="检察院移〔2026〕1号", exact=True))
     assert letter_name == "检察院移〔2026〕1号-社会救助移送函.docx", letter_name
     letter = docx.Document(io.BytesIO(letter_bytes))
     text = "\n".join(p.text for p in letter.paragraphs)
@@ -73,9 +73,19 @@ def test_files_chosen_in_the_browser_travel_with_the_referral_and_the_letter_lis
         assert expected in text, f"{expected} not in the letter"
     listed = [p.text.strip() for p in letter.paragraphs if "调查核实报告.pdf" in p.text or "身份证照片.png" in p.text]
     assert listed == ["附件：1. 调查核实报告.pdf", "2. 身份证照片.png"], listed
-    # The sender downloads the same letter.
+    assert hashlib.sha256(letter_bytes).hexdigest()[:16] in mz.page.locator("table.letters").inner_text()
+    assert mz.page.get_by_role("button", name="印发更正函").count() == 0, "only the sender corrects"
+    # The sender downloads the same letter, then issues a correction beside it.
     jcy.open(f"/referrals/{referral}")
-    assert saved(jcy, jcy.page.get_by_role("link", name="下载移送函（DOCX）"))[0] == letter_bytes
+    assert saved(jcy, jcy.page.get_by_role("link", name="检察院移〔2026〕1号", exact=True))[0] == letter_bytes
+    jcy.page.once("dialog", lambda dialog: dialog.accept())
+    jcy.page.get_by_role("button", name="印发更正函").click()
+    jcy.page.get_by_text("更正函已印发，原函保留。").wait_for()
+    corrected, corrected_name = saved(jcy, jcy.page.get_by_role("link", name="检察院移〔2026〕1号（更正1）"))
+    assert corrected_name == "检察院移〔2026〕1号（更正1）-社会救助移送函.docx", corrected_name
+    assert "检察院移〔2026〕1号（更正1）" in "\n".join(p.text for p in docx.Document(io.BytesIO(corrected)).paragraphs)
+    assert saved(jcy, jcy.page.get_by_role("link", name="检察院移〔2026〕1号", exact=True))[0] == letter_bytes
+    jcy.shot("31b-jcy-letter-corrected")
 
     # A comment's refused file is said in its form, the text kept; then it goes.
     form = mz.page.locator("form.act-comment")
@@ -128,7 +138,7 @@ def test_the_office_sees_the_files_masked_and_cannot_open_them_nor_can_another_m
     table = office.page.locator("table.files").inner_text()
     assert "吴***.pdf" in table and "困难证明" not in table
     assert office.page.locator("table.files a").count() == 0, "no link for the office"
-    assert office.page.get_by_role("link", name="下载移送函（DOCX）").count() == 0
+    assert office.page.locator("table.letters").count() == 0, "no letters for the office"
     office.shot("33-office-files-masked")
     for path in (link, f"/referrals/{referral}/letter"):
         response = office.open(path)

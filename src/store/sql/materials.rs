@@ -2,6 +2,7 @@
 //! numbering run (the same on both backends), and the reads of files, their chunks, the
 //! files a referral carries and a referral's document number.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Backend, Cells, Query, SqlStore};
@@ -15,7 +16,7 @@ use crate::{
     store::{
         rows::{corrupt, from_micros, micros},
         sealed::{attachment_name, open_text, SealedCommit},
-        StoreError, StoredFile,
+        LetterRecord, StoreError, StoredFile,
     },
 };
 
@@ -34,18 +35,38 @@ impl Statement {
     }
 }
 
-/// The statements that write a commit's upload, links and numbering, in order; to run
-/// after its referrals (which the links and numbers name). A unique violation in them
-/// (two writers taking the same document number) fails the commit with `Conflict`.
+/// The statements that write a commit's staged chunks, files, letters, links and
+/// numbering, in order; to run after its referrals (which the links, letters and
+/// numbers name). A unique violation in them (two writers taking the same document
+/// number) fails the commit with `Conflict`.
 pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
     let commit = &sealed.commit;
     let mut out = Vec::new();
-    if let (Some(upload), Some(name)) = (&commit.upload, &sealed.upload_name) {
+    if let (Some(staging), Some(name)) = (&commit.staging, &sealed.staging_name) {
+        let id = staging.attachment_id.to_string();
+        if staging.first == 0 {
+            out.push(Statement::any(
+                Query::new(
+                    "INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, \
+                     sealed_key, uploaded_at, staged) VALUES ($1, $2, $3, '', 0, '', 0, $4, $5, $6, 1)",
+                )
+                .bind(id.as_str())
+                .bind(staging.owner.as_str())
+                .bind(name.as_str())
+                .bind(staging.header.prefix.to_vec())
+                .bind(staging.header.key_id.as_str())
+                .bind(micros(staging.at)),
+            ));
+        }
+        chunks(&mut out, &id, staging.first, &staging.chunks);
+    }
+    for (upload, name) in commit.uploads.iter().zip(&sealed.upload_names) {
         let a = &upload.attachment;
         let id = a.id.to_string();
-        let chunks = i64::try_from(upload.chunks.len()).unwrap_or(i64::MAX);
-        match &upload.replaces_key {
-            None => out.push(Statement::any(
+        let total = i64::from(upload.staged) + upload.chunks.len() as i64;
+        let (size, sha256) = (i64::try_from(a.size).unwrap_or(i64::MAX), crate::domain::material::hex(&a.sha256));
+        match (&upload.replaces_key, upload.staged) {
+            (None, 0) => out.push(Statement::any(
                 Query::new(
                     "INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, \
                      sealed_key, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -54,21 +75,34 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 .bind(a.owner.as_str())
                 .bind(name.as_str())
                 .bind(a.kind.code())
-                .bind(i64::try_from(a.size).unwrap_or(i64::MAX))
-                .bind(crate::domain::material::hex(&a.sha256))
-                .bind(chunks)
+                .bind(size)
+                .bind(sha256)
+                .bind(total)
                 .bind(upload.header.prefix.to_vec())
                 .bind(upload.header.key_id.as_str())
                 .bind(micros(a.uploaded_at)),
             )),
-            Some(was) => {
+            // Completing a staged file: it must still be staged (not discarded).
+            (None, _) => out.push(Statement {
+                query: Query::new(
+                    "UPDATE attachments SET kind = $1, size = $2, sha256 = $3, chunks = $4, staged = 0 \
+                     WHERE id = $5 AND staged = 1",
+                )
+                .bind(a.kind.code())
+                .bind(size)
+                .bind(sha256)
+                .bind(total)
+                .bind(id.as_str()),
+                one_row: true,
+            }),
+            (Some(was), _) => {
                 out.push(Statement {
                     query: Query::new(
                         "UPDATE attachments SET name = $1, chunks = $2, nonce_prefix = $3, sealed_key = $4 \
                          WHERE id = $5 AND sealed_key = $6",
                     )
                     .bind(name.as_str())
-                    .bind(chunks)
+                    .bind(total)
                     .bind(upload.header.prefix.to_vec())
                     .bind(upload.header.key_id.as_str())
                     .bind(id.as_str())
@@ -80,14 +114,22 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 ));
             }
         }
-        for (position, chunk) in upload.chunks.iter().enumerate() {
-            out.push(Statement::any(
-                Query::new("INSERT INTO attachment_chunks (attachment_id, position, sealed) VALUES ($1, $2, $3)")
-                    .bind(id.as_str())
-                    .bind(position as i64)
-                    .bind(chunk.clone()),
-            ));
-        }
+        chunks(&mut out, &id, upload.staged, &upload.chunks);
+    }
+    for letter in &commit.letters {
+        out.push(Statement::any(
+            Query::new(
+                "INSERT INTO letters (referral_id, version, number, attachment_id, issued_at, by_member, clerk) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(letter.referral_id.to_string())
+            .bind(i64::from(letter.version))
+            .bind(letter.number.as_str())
+            .bind(letter.attachment_id.to_string())
+            .bind(micros(letter.issued_at))
+            .bind(letter.by.as_str())
+            .bind(letter.clerk.as_str()),
+        ));
     }
     for link in &commit.links {
         out.push(Statement::any(
@@ -103,21 +145,30 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
         ));
     }
     for n in &commit.numbering {
-        // The next number of the sender's year: two writers that read the same
-        // maximum collide on the unique index, and the loser plans again.
         out.push(Statement::any(
             Query::new(
-                "INSERT INTO letter_numbers (referral_id, sender, year, seq, prefix) \
-                 SELECT $1, $2, $3, COALESCE(MAX(seq), 0) + 1, $4 FROM letter_numbers \
-                 WHERE sender = $2 AND year = $3",
+                "INSERT INTO letter_numbers (referral_id, sender, year, seq, prefix) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(n.referral_id.to_string())
             .bind(n.sender.as_str())
             .bind(i64::from(n.year))
+            .bind(i64::from(n.seq))
             .bind(n.prefix.as_str()),
         ));
     }
     out
+}
+
+/// Inserts `sealed` as the chunks of file `id` from position `first`.
+fn chunks(out: &mut Vec<Statement>, id: &str, first: u32, sealed: &[Vec<u8>]) {
+    for (position, chunk) in (i64::from(first)..).zip(sealed) {
+        out.push(Statement::any(
+            Query::new("INSERT INTO attachment_chunks (attachment_id, position, sealed) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(position)
+                .bind(chunk.clone()),
+        ));
+    }
 }
 
 const ATTACHMENT_COLUMNS: &str = "a.id, a.owner, a.name, a.kind, a.size, a.sha256, a.uploaded_at";
@@ -153,7 +204,8 @@ impl<B: Backend> SqlStore<B> {
 
     pub(super) async fn attachment(&self, id: Uuid) -> Result<Option<StoredFile>, StoreError> {
         let query = Query::new(format!(
-            "SELECT {ATTACHMENT_COLUMNS}, a.sealed_key, a.nonce_prefix, a.chunks FROM attachments a WHERE a.id = $1"
+            "SELECT {ATTACHMENT_COLUMNS}, a.sealed_key, a.nonce_prefix, a.chunks FROM attachments a \
+             WHERE a.id = $1 AND a.staged = 0"
         ))
         .bind(id.to_string());
         let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
@@ -226,5 +278,57 @@ impl<B: Backend> SqlStore<B> {
             ));
         }
         Ok(numbers)
+    }
+
+    pub(super) async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError> {
+        let query = Query::new("SELECT seq FROM letter_numbers WHERE sender = $1 AND year = $2 ORDER BY seq")
+            .bind(sender.as_str())
+            .bind(i64::from(year));
+        let rows = self.fetch(query).await?;
+        rows.into_iter()
+            .map(|mut row| u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range")))
+            .collect()
+    }
+
+    pub(super) async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError> {
+        if referral_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new(
+            "SELECT referral_id, version, number, attachment_id, issued_at, by_member, clerk FROM letters WHERE 1 = 1",
+        );
+        query.push_one_of("referral_id", referral_ids.iter().map(Uuid::to_string));
+        query.push(" ORDER BY referral_id, version");
+        let mut letters = Vec::new();
+        for mut row in self.fetch(query).await? {
+            letters.push(LetterRecord {
+                referral_id: parse_uuid(&row.text()?)?,
+                version: u32::try_from(row.int()?).map_err(|_| corrupt("letter version", "out of range"))?,
+                number: row.text()?,
+                attachment_id: parse_uuid(&row.text()?)?,
+                issued_at: from_micros(row.int()?)?,
+                by: {
+                    let by = row.text()?;
+                    MemberCode::parse(&by).map_err(|_| corrupt("member", &by))?
+                },
+                clerk: row.text()?,
+            });
+        }
+        Ok(letters)
+    }
+
+    pub(super) async fn discard_files(
+        &self,
+        staged_before: DateTime<Utc>,
+        unattached_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        // Both statements name the same files: those staged too long, and those
+        // stored long ago that no referral and no letter carries.
+        let doomed = "SELECT id FROM attachments WHERE (staged = 1 AND uploaded_at < $1) OR (staged = 0 \
+                      AND uploaded_at < $2 AND id NOT IN (SELECT attachment_id FROM attachment_links) \
+                      AND id NOT IN (SELECT attachment_id FROM letters))";
+        let bind = |sql: String| Query::new(sql).bind(micros(staged_before)).bind(micros(unattached_before));
+        self.backend.execute(bind(format!("DELETE FROM attachment_chunks WHERE attachment_id IN ({doomed})"))).await?;
+        self.backend.execute(bind(format!("DELETE FROM attachments WHERE id IN ({doomed})"))).await
     }
 }

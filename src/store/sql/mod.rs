@@ -371,6 +371,22 @@ impl<B: Backend> Store for SqlStore<B> {
         self.document_numbers(referral_ids).await
     }
 
+    async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError> {
+        self.document_seqs(sender, year).await
+    }
+
+    async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<crate::store::LetterRecord>, StoreError> {
+        self.letters(referral_ids).await
+    }
+
+    async fn discard_files(
+        &self,
+        staged_before: chrono::DateTime<chrono::Utc>,
+        unattached_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        self.discard_files(staged_before, unattached_before).await
+    }
+
     async fn listen(&self, to: Arc<dyn Announcements>, stopping: watch::Receiver<bool>) -> Result<(), StoreError> {
         self.backend.relay(to, stopping).await
     }

@@ -143,9 +143,15 @@ impl<B: Backend> SqlStore<B> {
         }
         let plain = opener.last(last).map_err(sealing(id))?;
         chunks.push(sealer.last(&plain).map_err(sealing(id))?);
-        let upload = Upload { attachment: stored.attachment, header, chunks, replaces_key: Some(stored.header.key_id) };
+        let upload = Upload {
+            attachment: stored.attachment,
+            header,
+            chunks,
+            staged: 0,
+            replaces_key: Some(stored.header.key_id),
+        };
         let at = upload.attachment.uploaded_at;
-        let commit = Commit { upload: Some(upload), at, ..Commit::default() };
+        let commit = Commit { uploads: vec![upload], at, ..Commit::default() };
         match self.backend.commit(SealedCommit::new(commit, &self.keys, false)?).await {
             Ok(_) => Ok(1),
             // Resealed meanwhile by another hub.
