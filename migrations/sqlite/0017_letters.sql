@@ -17,3 +17,14 @@ CREATE INDEX letters_by_attachment ON letters (attachment_id);
 -- commit that records it; staged and never-attached files are discarded after a while.
 ALTER TABLE attachments ADD COLUMN staged INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX attachments_by_uploaded_at ON attachments (uploaded_at);
+
+-- The audit log's Merkle tree (RFC 9162): the hash of every complete subtree above the
+-- leaves (a leaf is its entry's chain hash, hashed), written before the checkpoint that
+-- signs the tree's root beside the chain's head.
+CREATE TABLE audit_nodes (
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hash   TEXT NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+ALTER TABLE audit_checkpoints ADD COLUMN root TEXT NOT NULL DEFAULT '';

@@ -173,6 +173,17 @@ pub fn entry(e: &HistoryEntry) -> pb::ReferralEvent {
     }
 }
 
+/// A signed checkpoint of the audit log as sent.
+pub fn checkpoint(c: crate::domain::audit::Checkpoint) -> pb::AuditCheckpoint {
+    pb::AuditCheckpoint {
+        seq: c.seq,
+        head: c.head,
+        at: c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        signature: c.signature,
+        root: c.root,
+    }
+}
+
 /// An inbox event as sent, with the inbox `epoch` its number belongs to.
 pub fn inbox_event(e: &InboxEvent, epoch: &str) -> pb::InboxEvent {
     let n = &e.notice;
@@ -183,12 +194,7 @@ pub fn inbox_event(e: &InboxEvent, epoch: &str) -> pb::InboxEvent {
             kind: n.kind as i32,
             actor: n.actor.to_string(),
             at: Some(timestamp(n.at)),
-            checkpoint: Some(pb::AuditCheckpoint {
-                seq: c.seq,
-                head: c.head,
-                at: c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                signature: c.signature,
-            }),
+            checkpoint: Some(checkpoint(c)),
             epoch: epoch.to_owned(),
             ..pb::InboxEvent::default()
         };

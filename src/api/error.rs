@@ -89,6 +89,15 @@ impl From<AppError> for Status {
                     "the cursor is beyond the end of the inbox",
                 )]),
             ),
+            AppError::LogBehind { newest, .. } => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+                    "AUDIT_LOG_BEHIND",
+                    newest.to_string(),
+                    "the hub's log is shorter than the checkpoint kept",
+                )]),
+            ),
             AppError::EpochChanged { current } => Status::with_error_details(
                 Code::FailedPrecondition,
                 message,

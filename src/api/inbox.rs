@@ -44,6 +44,19 @@ impl InboxService for InboxApi {
         Ok(Response::new(event_stream(events, self.hub.store.epoch().to_owned())))
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ProveConsistency"))]
+    async fn prove_consistency(
+        &self,
+        request: Request<pb::ProveConsistencyRequest>,
+    ) -> Result<Response<pb::ConsistencyProof>, Status> {
+        let actor = identity::actor(&request)?;
+        let (checkpoint, proof) = app::audit_log::prove(&self.hub, &actor, request.get_ref().seq).await?;
+        Ok(Response::new(pb::ConsistencyProof {
+            checkpoint: Some(super::convert::checkpoint(checkpoint)),
+            proof: proof.iter().map(crate::domain::audit::hex).collect(),
+        }))
+    }
+
     #[tracing::instrument(skip_all, fields(rpc = "Ack"))]
     async fn ack(&self, request: Request<pb::AckRequest>) -> Result<Response<pb::AckResponse>, Status> {
         let actor = identity::actor(&request)?;

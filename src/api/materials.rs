@@ -24,9 +24,6 @@ use crate::{
     proto::{self as pb, material_service_server::MaterialService},
 };
 
-/// Pieces a document or file is sent in.
-const PIECE_BYTES: usize = 64 * 1024;
-
 pub struct MaterialApi {
     hub: app::Hub,
 }
@@ -95,18 +92,14 @@ pub fn letter(l: &IssuedLetter) -> pb::Letter {
 
 pub type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
-/// A document sent in pieces, the first naming it.
+/// A document sent in pieces, the first naming it (no document the hub writes is
+/// empty: a DOCX, a zip, a table with its header).
 pub fn document(document: Document) -> Pieces<pb::DocumentChunk> {
-    let Document { file_name, bytes } = document;
-    let mut pieces: Vec<Result<pb::DocumentChunk, Status>> = bytes
-        .chunks(PIECE_BYTES)
-        .map(|piece| Ok(pb::DocumentChunk { file_name: String::new(), data: piece.to_vec() }))
-        .collect();
-    match pieces.first_mut() {
-        Some(Ok(first)) => first.file_name = file_name,
-        _ => pieces.push(Ok(pb::DocumentChunk { file_name, data: Vec::new() })),
-    }
-    Box::pin(tokio_stream::iter(pieces))
+    let mut file_name = Some(document.file_name.clone());
+    Box::pin(document.pieces().map(move |piece| {
+        let data = piece.map_err(Status::from)?;
+        Ok(pb::DocumentChunk { file_name: file_name.take().unwrap_or_default(), data })
+    }))
 }
 
 #[tonic::async_trait]

@@ -38,6 +38,10 @@ pub enum AppError {
     /// restored under the client, whose numbers are from before.
     #[error("seq {seq} is beyond the inbox head {head}: the hub's database was restored; resubscribe without after_seq (from your acknowledgement) and drop events already seen by event_id")]
     BeyondHead { seq: u64, head: u64 },
+    /// A checkpoint a member kept covers more of the audit log than the hub's newest:
+    /// the log was cut short, or restored from a backup.
+    #[error("the hub's newest checkpoint covers audit entry {newest}, before the {kept} entries of the checkpoint you kept: its log was cut short or restored from a backup; keep your checkpoint and tell the joint meeting's office")]
+    LogBehind { kept: u64, newest: u64 },
     /// The hub is stopping: the client should come back (to another replica).
     #[error("{0}")]
     Unavailable(String),

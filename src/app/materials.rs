@@ -382,7 +382,7 @@ pub async fn download(hub: &Hub, actor: &Actor, referral_id: Uuid, attachment_id
 
 /// The pieces of a stored file as they are opened, chunk by chunk, its digest checked
 /// at the end; an error, and nothing after it, at the first thing wrong.
-fn opened(hub: &Hub, stored: StoredFile) -> Pieces<'static> {
+pub(super) fn opened(hub: &Hub, stored: StoredFile) -> Pieces<'static> {
     let attachment_id = stored.attachment.id;
     let (sender, receiver) = mpsc::channel(4);
     let (store, keyring) = (hub.store.clone(), hub.keys.current());

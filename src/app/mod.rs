@@ -4,6 +4,7 @@
 //! and writes through the store, audits what it shows and hands what it wrote to
 //! delivery. It knows neither protobuf nor HTTP.
 
+pub mod audit_log;
 pub mod calendar;
 pub mod certificates;
 pub mod coordination;
@@ -63,6 +64,8 @@ pub struct Hub {
     pub materials: Arc<materials::Materials>,
     /// How clerks' sign-ins to the workbench are held.
     pub sign_in: crate::domain::sign_in::SignInPolicy,
+    /// The key that signs the audit log's checkpoints.
+    pub signer: Arc<crate::audit::Signer>,
 }
 
 /// Who acts: the caller, with the certificate they presented (named in the audit log).

@@ -6,7 +6,11 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::{identity, key_cases, written::Document, Actor, AppError, Hub};
+use super::{
+    identity, key_cases,
+    written::{Body, Document},
+    Actor, AppError, Hub,
+};
 use crate::{
     documents::table::{self, Table},
     domain::{
@@ -48,7 +52,7 @@ impl TableFormat {
             TableFormat::Xlsx => table::xlsx(table)?,
             TableFormat::Csv => table::csv(table)?,
         };
-        Ok(Document { file_name: format!("{name}.{}", self.extension()), bytes })
+        Ok(Document { file_name: format!("{name}.{}", self.extension()), body: Body::Bytes(bytes) })
     }
 }
 

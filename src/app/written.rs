@@ -6,11 +6,23 @@
 
 use uuid::Uuid;
 
-use super::{identity, materials, numbering::Held, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use sha2::{Digest, Sha256};
+use tokio_stream::StreamExt;
+
+use super::{
+    identity,
+    materials::{self, Pieces},
+    numbering::Held,
+    Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey,
+};
 use crate::{
-    documents::{docx, dossier},
+    documents::{
+        archive::Archive,
+        docx,
+        dossier::{self, Manifest},
+    },
     domain::{
-        audit::AuditRecord,
+        audit::{AuditRecord, Checkpoint},
         date::{local_date, local_time},
         letter::{self, DocumentNumber},
         material::{self, Attachment},
@@ -20,11 +32,68 @@ use crate::{
     store::{Commit, LetterRecord, Numbering, StoreError, StoredFile, Upload},
 };
 
-/// A document for a person to save: its file name and bytes.
-#[derive(Debug, Clone)]
+/// A document for a person to save: its file name and content.
+#[derive(Debug)]
 pub struct Document {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub body: Body,
+}
+
+/// Where a document's bytes are: in memory (a letter), or in an unnamed temporary file
+/// it was written to as it was read (a dossier, a ledger), so memory does not grow with
+/// it; the file is gone once the document is.
+#[derive(Debug)]
+pub enum Body {
+    Bytes(Vec<u8>),
+    Spooled(std::fs::File),
+}
+
+/// Bytes a spooled document is read back in at a time.
+const PIECE_BYTES: usize = 64 * 1024;
+
+impl Document {
+    /// Its bytes in pieces of at most 64 KiB, in order.
+    pub fn pieces(self) -> Pieces<'static> {
+        match self.body {
+            Body::Bytes(bytes) => {
+                let pieces: Vec<Result<Vec<u8>, AppError>> =
+                    bytes.chunks(PIECE_BYTES).map(|p| Ok(p.to_vec())).collect();
+                Box::pin(tokio_stream::iter(pieces))
+            }
+            Body::Spooled(file) => {
+                let (sender, receiver) = tokio::sync::mpsc::channel(4);
+                tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Seek};
+                    let mut file = file;
+                    if let Err(e) = file.rewind() {
+                        let _ = sender.blocking_send(Err(spooling(e)));
+                        return;
+                    }
+                    loop {
+                        let mut piece = vec![0; PIECE_BYTES];
+                        match file.read(&mut piece) {
+                            Ok(0) => return,
+                            Ok(n) => {
+                                piece.truncate(n);
+                                if sender.blocking_send(Ok(piece)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                let _ = sender.blocking_send(Err(spooling(e)));
+                                return;
+                            }
+                        }
+                    }
+                });
+                Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver))
+            }
+        }
+    }
+}
+
+fn spooling(e: std::io::Error) -> AppError {
+    AppError::Store(StoreError::Corrupt(format!("a document's temporary file: {e}")))
 }
 
 /// Letters issued by one act: the numbers they take (held until the act's commit is
@@ -232,7 +301,7 @@ pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid, version: Option
     let (issued, file) = letters.swap_remove(at);
     let detail = format!("letter v{} sha256 {}", issued.version, material::hex(&issued.sha256));
     hub.audit(&actor.caller.code, &actor.certificate.serial, "Letter", vec![referral_id], &detail).await?;
-    Ok(Document { file_name: issued.file_name, bytes: materials::whole(hub, file).await? })
+    Ok(Document { file_name: issued.file_name, body: Body::Bytes(materials::whole(hub, file).await?) })
 }
 
 /// Issues a correction (更正) of a referral's letter, once per request id: its sender
@@ -275,14 +344,14 @@ pub async fn correct(hub: &Hub, actor: &Actor, key: &RequestKey, referral_id: Uu
     .await
 }
 
-/// Audit entries read at a time while assembling a dossier.
-const AUDIT_PAGE: u32 = 1000;
-
-/// A case's dossier (归档) for a party: a zip with the letters of its referrals the
-/// caller sent or received, every file they carry, their history and deadlines as a
-/// readable document, and the audit log from the case's first entry up to the newest
-/// signed checkpoint (every entry between, so the chain can be checked: they hold no
-/// personal data) with the case's later entries; audited as a read.
+/// A case's dossier (归档) for a party: a zip with every version of the letters of the
+/// case's referrals the caller sent or received, every file they carry, their history
+/// and deadlines as a readable record, a manifest of all of these with their digests,
+/// and the case's own audit entries, each with its proof of inclusion in the log a
+/// checkpoint signed at export. The export is audited with the manifest's digest, so
+/// the manifest (and through it every part) is anchored in the signed log; an
+/// archivist verifies it alone with `xianjie audit verify-dossier`. Written to a
+/// temporary file as it is read: memory does not grow with the dossier.
 pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document, AppError> {
     identity::member(&actor.caller)?;
     let referrals: Vec<Referral> =
@@ -291,22 +360,25 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
         return Err(AppError::NotFound(format!("case {case_id}")));
     }
     let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
-    hub.audit(&actor.caller.code, &actor.certificate.serial, "Dossier", ids.clone(), "").await?;
     let now = hub.clock.now();
-    let mut archive = crate::documents::archive::Archive::new(crate::domain::date::local_time(now));
-    let carried = hub.store.carried(&ids).await?;
+    let spool = tempfile::tempfile().map_err(spooling)?;
+    let mut archive = Archive::to(std::io::BufWriter::new(spool), local_time(now));
+    let mut manifest = Manifest { case_id, exported_at: now, parts: Vec::new(), entries: Vec::new() };
     let mut record = dossier::Record::new(case_id, now);
     let directory = hub.directory.now();
     for referral in &referrals {
         let mut names = Vec::new();
         for (issued, file) in kept(hub, referral).await? {
-            archive.add(&format!("移送函/{}", issued.file_name), &materials::whole(hub, file).await?, true)?;
+            let name = format!("移送函/{}", issued.file_name);
+            copy(hub, &mut archive, &name, file).await?;
+            manifest.part(&name, issued.sha256);
             names.push(issued.file_name);
         }
         let history = hub.store.history(&[referral.id]).await?;
         let deadlines = hub.store.deadlines(&[referral.id]).await?;
         record.referral(referral, &names.join("、"), &history, &deadlines, &directory);
     }
+    let carried = hub.store.carried(&ids).await?;
     let mut seen = Vec::new();
     for c in &carried {
         record.file(c);
@@ -319,30 +391,81 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
             .attachment(c.attachment.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("attachment {}", c.attachment.id)))?;
-        let bytes = materials::whole(hub, stored).await?;
-        archive.add(&dossier::file_path(seen.len(), &c.attachment), &bytes, false)?;
+        let name = dossier::file_path(seen.len(), &c.attachment);
+        copy(hub, &mut archive, &name, stored).await?;
+        manifest.part(&name, c.attachment.sha256);
     }
-    let checkpoint = hub.store.newest_checkpoint().await?;
-    let covered = checkpoint.as_ref().map_or(0, |c| c.seq);
+    // The case's own entries, from the index of the log by referral.
     let mut entries = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = hub.store.audit_log(after, AUDIT_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for entry in page {
-            let names_case = entry.record.referrals.iter().any(|id| ids.contains(id));
-            if names_case || (!entries.is_empty() && entry.seq <= covered) {
-                entries.push(entry);
+    for id in &ids {
+        entries.extend(hub.store.audit_of(*id).await?);
+    }
+    entries.sort_by_key(|e| e.seq);
+    entries.dedup_by_key(|e| e.seq);
+    manifest.entries = entries.iter().map(|e| e.seq).collect();
+    let text = record.text(entries.len());
+    archive.add(dossier::RECORD, text.as_bytes(), true)?;
+    manifest.part(dossier::RECORD, Sha256::digest(text.as_bytes()).into());
+    let manifest =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))?;
+    archive.add(dossier::MANIFEST, &manifest, true)?;
+    // The export, with the manifest's digest, then a checkpoint that covers it.
+    let detail = dossier::manifest_detail(&Sha256::digest(&manifest).into());
+    hub.audit(&actor.caller.code, &actor.certificate.serial, "Dossier", ids.clone(), &detail).await?;
+    let exported = hub
+        .store
+        .audit_of(ids[0])
+        .await?
+        .into_iter()
+        .rev()
+        .find(|e| e.record.action == "Dossier" && e.record.detail == detail)
+        .ok_or_else(|| AppError::Store(StoreError::Corrupt("the export's audit entry".into())))?;
+    let checkpoint = covering(hub, exported.seq).await?;
+    entries.push(exported);
+    let mut lines = String::new();
+    for entry in &entries {
+        let proof = super::audit_log::inclusion(hub, entry.seq, checkpoint.seq).await?;
+        lines.push_str(&dossier::AuditLine::of(entry).with_proof(&proof).to_line());
+    }
+    archive.add(dossier::ENTRIES, lines.as_bytes(), true)?;
+    let json =
+        serde_json::to_vec_pretty(&checkpoint).map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))?;
+    archive.add(dossier::CHECKPOINT, &json, true)?;
+    let spool = archive.close()?.into_inner().map_err(|e| spooling(e.into_error()))?;
+    let short = case_id.simple().to_string();
+    Ok(Document { file_name: format!("案卷-{}.zip", &short[..8]), body: Body::Spooled(spool) })
+}
+
+/// A signed checkpoint with a tree root covering entry `seq`: signed now if the newest
+/// does not.
+async fn covering(hub: &Hub, seq: u64) -> Result<Checkpoint, AppError> {
+    for _ in 0..super::ATTEMPTS {
+        if let Some(checkpoint) = super::audit_log::checkpoint(hub).await? {
+            if checkpoint.seq >= seq {
+                return Ok(checkpoint);
+            }
+        }
+        if let Some(newest) = hub.store.newest_checkpoint().await? {
+            if newest.seq >= seq && !newest.root.is_empty() {
+                return Ok(newest);
             }
         }
     }
-    archive.add("审计/entries.jsonl", dossier::audit_lines(&entries).as_bytes(), true)?;
-    if let Some(checkpoint) = &checkpoint {
-        let json = serde_json::to_string_pretty(checkpoint).unwrap_or_default();
-        archive.add("审计/checkpoint.json", json.as_bytes(), true)?;
+    Err(AppError::Contended)
+}
+
+/// Copies a stored file into the archive as `name`, piece by piece as it is opened
+/// and checked.
+async fn copy<W: std::io::Write + std::io::Seek>(
+    hub: &Hub,
+    archive: &mut Archive<W>,
+    name: &str,
+    file: StoredFile,
+) -> Result<(), AppError> {
+    archive.start(name, file.attachment.size, false)?;
+    let mut pieces = materials::opened(hub, file);
+    while let Some(piece) = pieces.next().await {
+        archive.write(&piece?)?;
     }
-    archive.add("办理经过.txt", record.text(&entries, checkpoint.as_ref()).as_bytes(), true)?;
-    let short = case_id.simple().to_string();
-    Ok(Document { file_name: format!("案卷-{}.zip", &short[..8]), bytes: archive.finish()? })
+    Ok(())
 }

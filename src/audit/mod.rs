@@ -19,8 +19,13 @@ use ring::{
     signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519},
 };
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::{
-    domain::audit::{Broken, ChainCheck, Checkpoint, Verified},
+    domain::{
+        audit::{hex, parse_hex, Broken, ChainCheck, Checkpoint, Hash, Verified},
+        merkle::{self, Frontier},
+    },
     store::{Store, StoreError},
 };
 
@@ -76,9 +81,11 @@ impl Signer {
         STANDARD.encode(self.pair.public_key().as_ref())
     }
 
-    pub fn sign(&self, seq: u64, head: String, at: DateTime<Utc>) -> Checkpoint {
-        let signature = self.pair.sign(&Checkpoint::message(seq, &head, at));
-        Checkpoint { seq, head, at, signature: STANDARD.encode(signature.as_ref()) }
+    /// Signs the log's entry `seq`, whose chain hash is `head` and whose tree over
+    /// entries 1 to `seq` has `root` (both hex).
+    pub fn sign(&self, seq: u64, head: String, root: String, at: DateTime<Utc>) -> Checkpoint {
+        let signature = self.pair.sign(&Checkpoint::message(seq, &head, &root, at));
+        Checkpoint { seq, head, at, signature: STANDARD.encode(signature.as_ref()), root }
     }
 }
 
@@ -96,6 +103,33 @@ pub fn signed_by(public_key: &[u8], checkpoint: &Checkpoint) -> bool {
     UnparsedPublicKey::new(&ED25519, public_key).verify(&checkpoint.signed_message(), &signature).is_ok()
 }
 
+/// Whether `newest` extends the log that `kept` signed, as `proof` (RFC 9162
+/// consistency) shows, both signed by `public_key`: what was checked, or what is wrong,
+/// in words.
+pub fn consistent(kept: &Checkpoint, newest: &Checkpoint, proof: &[Hash], public_key: &[u8]) -> Result<String, String> {
+    for c in [kept, newest] {
+        if !signed_by(public_key, c) {
+            return Err(format!("the checkpoint at entry {} is not signed by the hub's key", c.seq));
+        }
+    }
+    let (Some(old), Some(new)) = (parse_hex(&kept.root), parse_hex(&newest.root)) else {
+        return Err("a checkpoint without a Merkle root (signed before the log had a tree): check it with xianjie audit verify on the hub's machine".into());
+    };
+    if merkle::verify_consistency(kept.seq, newest.seq, &old, &new, proof) {
+        Ok(format!(
+            "the hub's log at entry {} extends the one you kept at entry {}: nothing before was changed ({} hashes)",
+            newest.seq,
+            kept.seq,
+            proof.len()
+        ))
+    } else {
+        Err(format!(
+            "the hub's log at entry {} does not extend the one you kept at entry {}: entries up to {} were changed",
+            newest.seq, kept.seq, kept.seq
+        ))
+    }
+}
+
 /// What a verification of the stored log found.
 #[derive(Debug)]
 pub enum Verdict {
@@ -103,12 +137,17 @@ pub enum Verdict {
     Broken(Broken),
 }
 
-/// Recomputes the whole chain of the stored log and checks it against the stored
-/// checkpoints and `handed_back` (checkpoints members kept), all with `public_key`.
+/// Recomputes the whole chain of the stored log and its Merkle tree, and checks them
+/// against the stored checkpoints and `handed_back` (checkpoints members kept), all
+/// with `public_key`.
 pub async fn verify(store: &dyn Store, public_key: &[u8], handed_back: &[Checkpoint]) -> Result<Verdict, StoreError> {
     let mut checkpoints = store.audit_checkpoints().await?;
     checkpoints.extend(handed_back.iter().cloned());
     let mut check = ChainCheck::new(&checkpoints);
+    // The Merkle tree grown entry by entry, its root kept where a checkpoint signed one.
+    let signed: BTreeSet<u64> = checkpoints.iter().filter(|c| !c.root.is_empty()).map(|c| c.seq).collect();
+    let mut tree = Frontier::default();
+    let mut roots: BTreeMap<u64, String> = BTreeMap::new();
     let mut after = 0;
     loop {
         let entries = store.audit_log(after, BATCH).await?;
@@ -116,16 +155,25 @@ pub async fn verify(store: &dyn Store, public_key: &[u8], handed_back: &[Checkpo
             if let Err(broken) = check.entry(entry) {
                 return Ok(Verdict::Broken(broken));
             }
+            tree.push(&entry.hash);
+            if signed.contains(&entry.seq) {
+                roots.insert(entry.seq, tree.root().map(|r| hex(&r)).unwrap_or_default());
+            }
         }
         match entries.last() {
             Some(last) if entries.len() == BATCH as usize => after = last.seq,
             _ => break,
         }
     }
-    Ok(match check.finish(&checkpoints, |c| signed_by(public_key, c)) {
-        Ok(verified) => Verdict::Intact(verified),
-        Err(broken) => Verdict::Broken(broken),
-    })
+    let verified = match check.finish(&checkpoints, |c| signed_by(public_key, c)) {
+        Ok(verified) => verified,
+        Err(broken) => return Ok(Verdict::Broken(broken)),
+    };
+    // Signed and chained as they say: each signed root is the tree's.
+    match checkpoints.iter().find(|c| !c.root.is_empty() && roots.get(&c.seq) != Some(&c.root)) {
+        Some(c) => Ok(Verdict::Broken(Broken::Uprooted { checkpoint: c.seq })),
+        None => Ok(Verdict::Intact(verified)),
+    }
 }
 
 fn write(path: &Path, contents: &[u8], secret: bool) -> io::Result<()> {
@@ -149,11 +197,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let signer = Signer::open_or_create(&dir.path().join("audit.key")).unwrap();
         let at = "2026-09-10T02:00:00Z".parse().unwrap();
-        let checkpoint = signer.sign(7, "ab".repeat(32), at);
+        let checkpoint = signer.sign(7, "ab".repeat(32), "cd".repeat(32), at);
         let public = read_public_key(&dir.path().join("audit.pub")).unwrap();
         assert!(signed_by(&public, &checkpoint));
         let moved = Checkpoint { seq: 8, ..checkpoint.clone() };
         assert!(!signed_by(&public, &moved));
+        let rerooted = Checkpoint { root: "ce".repeat(32), ..checkpoint.clone() };
+        assert!(!signed_by(&public, &rerooted), "the root is signed");
         let other = Signer::open_or_create(&dir.path().join("other.key")).unwrap();
         assert!(!signed_by(&read_public_key(&dir.path().join("other.pub")).unwrap(), &checkpoint));
         // The same key comes back from its file.

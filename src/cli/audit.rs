@@ -36,9 +36,11 @@ enum AuditCommand {
         #[arg(long)]
         public_key: Option<PathBuf>,
     },
-    /// Checks a case's dossier (zip) on its own, without the hub: its audit entries
-    /// chain to each other and to the hub's signed checkpoint, and every file in it
-    /// has a SHA-256 the signed entries recorded. Exits 1 if anything is wrong.
+    /// Checks a case's dossier (zip) on its own, without the hub: its audit entries are
+    /// in the log the hub's checkpoint signed (Merkle proofs to its root), the export's
+    /// entry records the manifest, and every letter, file and the record matches the
+    /// manifest and the digests the log recorded. Names anything missing, added or
+    /// altered, and exits 1.
     VerifyDossier {
         file: PathBuf,
         /// The hub's audit public key (`audit-signing.key.pub`).
@@ -64,9 +66,9 @@ enum AuditCommand {
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let AuditCommand::VerifyDossier { file, public_key } = &args.command {
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let opened = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
         let public_key = audit::read_public_key(public_key)?;
-        return Ok(match dossier::verify(&bytes, &public_key) {
+        return Ok(match dossier::verify(std::io::BufReader::new(opened), &public_key) {
             Ok(report) => {
                 println!("dossier intact: {report}");
                 ExitCode::SUCCESS

@@ -186,6 +186,17 @@ enum MemberCommand {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// Checks that the hub's audit log extends the one a checkpoint you kept signed
+    /// (the `checkpoint` of an inbox event in `--json`): asks the hub for its newest
+    /// checkpoint and a consistency proof, and checks both here with the hub's public
+    /// key. Exits 1 if the log was changed, cut short or restored.
+    AuditConsistency {
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The hub's audit public key (`audit-signing.pub`).
+        #[arg(long)]
+        public_key: PathBuf,
+    },
     /// Your inbox: what came after your last acknowledgement (or `--after N`).
     Inbox {
         #[arg(long)]
@@ -482,6 +493,24 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Dossier { case, out } => {
             let saved = client.save_dossier(&case, &out).await.map_err(explain)?;
             println!("{}  {} bytes", saved.path.display(), saved.bytes);
+        }
+        MemberCommand::AuditConsistency { checkpoint, public_key } => {
+            let text = anyhow::Context::with_context(std::fs::read_to_string(&checkpoint), || {
+                format!("reading {}", checkpoint.display())
+            })?;
+            let kept: crate::domain::audit::Checkpoint =
+                anyhow::Context::with_context(serde_json::from_str(&text), || {
+                    format!("{}: not a checkpoint", checkpoint.display())
+                })?;
+            let public_key = crate::audit::read_public_key(&public_key)?;
+            let (newest, proof) = client.prove_consistency(&kept).await.map_err(explain)?;
+            match crate::audit::consistent(&kept, &newest, &proof, &public_key) {
+                Ok(report) => println!("audit log consistent: {report}"),
+                Err(broken) => {
+                    println!("audit log broken: {broken}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
         }
         MemberCommand::Inbox { after, epoch, follow, ack } => {
             // Acknowledging 0 never lowers the acknowledgement: it reads the position.

@@ -271,7 +271,7 @@ pub fn notice_json(e: &pb::InboxEvent) -> Value {
         "due_on": e.due_on,
         // In the form `xianjie audit verify --checkpoint FILE` reads.
         "checkpoint": e.checkpoint.as_ref().map(|c| json!({
-            "seq": c.seq, "head": c.head, "at": c.at, "signature": c.signature,
+            "seq": c.seq, "head": c.head, "at": c.at, "signature": c.signature, "root": c.root,
         })),
     })
 }

@@ -305,6 +305,28 @@ impl Client {
         Ok(self.inbox.clone().ack(pb::AckRequest { seq, epoch: epoch.to_owned() }).await?.into_inner())
     }
 
+    /// The hub's newest checkpoint and the proof that its log extends the one `kept`
+    /// signed (check both with [`crate::audit::consistent`]).
+    pub async fn prove_consistency(
+        &self,
+        kept: &crate::domain::audit::Checkpoint,
+    ) -> Result<(crate::domain::audit::Checkpoint, Vec<crate::domain::audit::Hash>), Status> {
+        let answer =
+            self.inbox.clone().prove_consistency(pb::ProveConsistencyRequest { seq: kept.seq }).await?.into_inner();
+        let malformed = || Status::internal("the hub answered with a malformed proof");
+        let c = answer.checkpoint.ok_or_else(malformed)?;
+        let newest = crate::domain::audit::Checkpoint {
+            seq: c.seq,
+            head: c.head,
+            at: c.at.parse().map_err(|_| malformed())?,
+            signature: c.signature,
+            root: c.root,
+        };
+        let proof: Result<Vec<_>, Status> =
+            answer.proof.iter().map(|h| crate::domain::audit::parse_hex(h).ok_or_else(malformed)).collect();
+        Ok((newest, proof?))
+    }
+
     pub async fn members(&self) -> Result<Vec<pb::Member>, Status> {
         Ok(self.directory.clone().list_members(pb::ListMembersRequest {}).await?.into_inner().members)
     }

@@ -1,23 +1,36 @@
-//! Zip archives written in memory: a file's name and bytes at a time, text deflated,
-//! files that are compressed already (images, PDF, OOXML) stored as they are.
+//! Zip archives, written in memory or to a file: a file's name and bytes at a time (or
+//! its bytes piece by piece), text deflated, files that are compressed already (images,
+//! PDF, OOXML) stored as they are.
 
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Seek, Write};
 
 use zip::{write::SimpleFileOptions, CompressionMethod, DateTime, ZipWriter};
 
 use super::DocumentError;
 
-/// An archive being written.
-pub struct Archive {
-    zip: ZipWriter<Cursor<Vec<u8>>>,
+/// An archive being written to `W` (memory unless said otherwise).
+pub struct Archive<W: Write + Seek = Cursor<Vec<u8>>> {
+    zip: ZipWriter<W>,
     /// Every entry's time: the moment the archive stands for, not the moment it was
     /// written, so that the same content gives the same bytes.
     at: DateTime,
 }
 
 impl Archive {
-    /// An empty archive whose entries are dated `at` (local time).
+    /// An empty archive in memory whose entries are dated `at` (local time).
     pub fn new(at: chrono::NaiveDateTime) -> Self {
+        Archive::to(Cursor::new(Vec::new()), at)
+    }
+
+    /// The archive's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, DocumentError> {
+        Ok(self.zip.finish()?.into_inner())
+    }
+}
+
+impl<W: Write + Seek> Archive<W> {
+    /// An empty archive written to `out`, its entries dated `at` (local time).
+    pub fn to(out: W, at: chrono::NaiveDateTime) -> Self {
         use chrono::{Datelike, Timelike};
         let at = DateTime::from_date_and_time(
             u16::try_from(at.year()).unwrap_or(1980),
@@ -28,24 +41,35 @@ impl Archive {
             at.second() as u8,
         )
         .unwrap_or_default();
-        Self { zip: ZipWriter::new(Cursor::new(Vec::new())), at }
+        Self { zip: ZipWriter::new(out), at }
     }
 
     /// Adds a file; `compress` deflates it.
     pub fn add(&mut self, name: &str, bytes: &[u8], compress: bool) -> Result<(), DocumentError> {
+        self.start(name, bytes.len() as u64, compress)?;
+        self.write(bytes)
+    }
+
+    /// Starts a file of `size` bytes, written next with [`Archive::write`].
+    pub fn start(&mut self, name: &str, size: u64, compress: bool) -> Result<(), DocumentError> {
         let method = if compress { CompressionMethod::Deflated } else { CompressionMethod::Stored };
         let options = SimpleFileOptions::default()
             .compression_method(method)
             .last_modified_time(self.at)
-            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
+            .large_file(size >= u64::from(u32::MAX));
         self.zip.start_file(name, options)?;
-        self.zip.write_all(bytes)?;
         Ok(())
     }
 
-    /// The archive's bytes.
-    pub fn finish(self) -> Result<Vec<u8>, DocumentError> {
-        Ok(self.zip.finish()?.into_inner())
+    /// More of the file started last.
+    pub fn write(&mut self, piece: &[u8]) -> Result<(), DocumentError> {
+        self.zip.write_all(piece)?;
+        Ok(())
+    }
+
+    /// The archive, complete, in `W`.
+    pub fn close(self) -> Result<W, DocumentError> {
+        Ok(self.zip.finish()?)
     }
 }
 

@@ -1,7 +1,8 @@
-//! What a case's dossier says in words: the readable record of its referrals (who sent
-//! what to whom, every step, every deadline, every file with its digest) and the audit
-//! log's excerpt as JSON lines, one entry a line, as `xianjie audit verify-dossier`
-//! reads it back.
+//! What a case's dossier holds and says: the names of its parts, the readable record of
+//! its referrals (who sent what to whom, every step, every deadline, every file with its
+//! digest), the manifest of its parts with their digests, and the case's audit entries
+//! as JSON lines, one entry a line with its proof of inclusion, as `xianjie audit
+//! verify-dossier` reads them back.
 
 use std::fmt::Write;
 
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    audit::{hex, AuditEntry, AuditRecord, Checkpoint},
+    audit::{hex, AuditEntry, AuditRecord, Hash},
     date::local_time,
     deadline::Deadline,
     directory::Directory,
@@ -19,6 +20,45 @@ use crate::domain::{
     referral::Referral,
     MemberCode,
 };
+
+/// The readable record (办理经过).
+pub const RECORD: &str = "办理经过.txt";
+/// Every part but the audit's, with its digest.
+pub const MANIFEST: &str = "审计/manifest.json";
+/// The case's audit entries with their proofs.
+pub const ENTRIES: &str = "审计/entries.jsonl";
+/// The checkpoint the proofs lead to.
+pub const CHECKPOINT: &str = "审计/checkpoint.json";
+
+/// What a dossier holds: each part (letters, files, the record) with its SHA-256, and
+/// the audit entries of the case at export. Its own digest is in the export's audit
+/// entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub case_id: Uuid,
+    pub exported_at: DateTime<Utc>,
+    pub parts: Vec<Part>,
+    /// The sequence numbers of the case's audit entries before the export's own.
+    pub entries: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub name: String,
+    /// Hex.
+    pub sha256: String,
+}
+
+impl Manifest {
+    pub fn part(&mut self, name: &str, sha256: Hash) {
+        self.parts.push(Part { name: name.to_owned(), sha256: hex(&sha256) });
+    }
+}
+
+/// What the export's audit entry says: the manifest's digest.
+pub fn manifest_detail(digest: &Hash) -> String {
+    format!("manifest sha256 {}", hex(digest))
+}
 
 /// Where a file lies in the archive: numbered, under its own name.
 pub fn file_path(n: usize, a: &Attachment) -> String {
@@ -37,6 +77,10 @@ pub struct AuditLine {
     pub detail: String,
     pub prev: String,
     pub hash: String,
+    /// The entry's proof of inclusion in the log of the dossier's checkpoint (RFC 9162),
+    /// hex, nearest the entry first.
+    #[serde(default)]
+    pub proof: Vec<String>,
 }
 
 impl AuditLine {
@@ -51,7 +95,22 @@ impl AuditLine {
             detail: e.record.detail.clone(),
             prev: hex(&e.prev),
             hash: hex(&e.hash),
+            proof: Vec::new(),
         }
+    }
+
+    pub fn with_proof(self, proof: &[Hash]) -> Self {
+        Self { proof: proof.iter().map(hex).collect(), ..self }
+    }
+
+    /// The line as the dossier holds it, with its end.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default() + "\n"
+    }
+
+    /// The proof's hashes, or `None` if one does not parse.
+    pub fn proof(&self) -> Option<Vec<Hash>> {
+        self.proof.iter().map(|h| crate::domain::audit::parse_hex(h)).collect()
     }
 
     /// The entry again, or `None` if a field does not parse.
@@ -70,11 +129,6 @@ impl AuditLine {
             hash: crate::domain::audit::parse_hex(&self.hash)?,
         })
     }
-}
-
-/// The audit entries as JSON lines.
-pub fn audit_lines(entries: &[AuditEntry]) -> String {
-    entries.iter().filter_map(|e| serde_json::to_string(&AuditLine::of(e)).ok()).map(|l| l + "\n").collect()
 }
 
 fn time(at: DateTime<Utc>) -> String {
@@ -149,23 +203,17 @@ impl Record {
         );
     }
 
-    /// The whole record, with the files and what the audit excerpt covers.
-    pub fn text(mut self, entries: &[AuditEntry], checkpoint: Option<&Checkpoint>) -> String {
+    /// The whole record, with the files and what the audit excerpt holds (`entries` of
+    /// the case before the export).
+    pub fn text(mut self, entries: usize) -> String {
         let t = &mut self.text;
         let _ = writeln!(t, "== 救助材料 ==");
         t.push_str(if self.files.is_empty() { "  （无）\n" } else { &self.files });
         let _ = writeln!(t);
         let _ = writeln!(t, "== 审计日志 ==");
-        let _ = writeln!(t, "审计/entries.jsonl 收录本案首条审计记录至最新签名检查点之间的全部记录（不含个人信息），");
-        let _ = writeln!(t, "以及检查点之后涉及本案的记录，共 {} 条。", entries.len());
-        match checkpoint {
-            Some(c) => {
-                let _ = writeln!(t, "检查点：第 {} 条，{}，见 审计/checkpoint.json。", c.seq, time(c.at));
-            }
-            None => {
-                let _ = writeln!(t, "尚无签名检查点。");
-            }
-        }
+        let _ = writeln!(t, "审计/entries.jsonl 收录涉及本案的审计记录 {entries} 条及本次导出的记录（不含个人信息），");
+        let _ = writeln!(t, "每条附默克尔包含证明，指向导出时签名的检查点（审计/checkpoint.json）。");
+        let _ = writeln!(t, "审计/manifest.json 列出本案卷每个文件的 SHA-256，其摘要记入导出记录。");
         let _ = writeln!(t, "核验：xianjie audit verify-dossier 本文件.zip --public-key 审计公钥文件");
         self.text.replace('\n', "\r\n")
     }

@@ -125,17 +125,25 @@ pub struct Checkpoint {
     pub at: DateTime<Utc>,
     /// Ed25519 over [`Checkpoint::message`], base64.
     pub signature: String,
+    /// The root of the log's Merkle tree over entries 1 to `seq` (RFC 9162), hex;
+    /// empty in checkpoints signed before the log had a tree.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub root: String,
 }
 
 impl Checkpoint {
-    /// The text the signature covers.
-    pub fn message(seq: u64, head: &str, at: DateTime<Utc>) -> Vec<u8> {
-        format!("xianjie-audit-checkpoint-v1\n{seq}\n{head}\n{}", at.to_rfc3339_opts(SecondsFormat::Micros, true))
-            .into_bytes()
+    /// The text the signature covers: with the tree's root when there is one.
+    pub fn message(seq: u64, head: &str, root: &str, at: DateTime<Utc>) -> Vec<u8> {
+        let at = at.to_rfc3339_opts(SecondsFormat::Micros, true);
+        if root.is_empty() {
+            format!("xianjie-audit-checkpoint-v1\n{seq}\n{head}\n{at}").into_bytes()
+        } else {
+            format!("xianjie-audit-checkpoint-v2\n{seq}\n{head}\n{root}\n{at}").into_bytes()
+        }
     }
 
     pub fn signed_message(&self) -> Vec<u8> {
-        Self::message(self.seq, &self.head, self.at)
+        Self::message(self.seq, &self.head, &self.root, self.at)
     }
 }
 
@@ -155,6 +163,9 @@ pub enum Broken {
     /// The log's entry `checkpoint` hashes otherwise than the signed checkpoint says:
     /// entries after `since` up to it were rewritten.
     Rewritten { since: u64, checkpoint: u64 },
+    /// The Merkle tree of the entries up to `checkpoint` has another root than the one
+    /// its checkpoint signed.
+    Uprooted { checkpoint: u64 },
 }
 
 impl fmt::Display for Broken {
@@ -171,6 +182,10 @@ impl fmt::Display for Broken {
                 f,
                 "entries {}–{checkpoint} were rewritten: entry {checkpoint} contradicts its signed checkpoint",
                 since + 1
+            ),
+            Broken::Uprooted { checkpoint } => write!(
+                f,
+                "the Merkle tree of entries 1–{checkpoint} has another root than the checkpoint at entry {checkpoint} signed"
             ),
         }
     }
@@ -275,7 +290,7 @@ mod tests {
 
     fn checkpoint(entries: &[AuditEntry], seq: u64) -> Checkpoint {
         let entry = &entries[seq as usize - 1];
-        Checkpoint { seq, head: hex(&entry.hash), at: entry.at, signature: "ok".into() }
+        Checkpoint { seq, head: hex(&entry.hash), at: entry.at, signature: "ok".into(), root: String::new() }
     }
 
     fn verify(entries: &[AuditEntry], checkpoints: &[Checkpoint]) -> Result<Verified, Broken> {

@@ -22,6 +22,7 @@ pub mod letter;
 pub mod lifecycle;
 pub mod material;
 pub mod member;
+pub mod merkle;
 pub mod money;
 pub mod period;
 pub mod person;

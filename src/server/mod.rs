@@ -67,7 +67,6 @@ pub struct Prepared {
     max_message_bytes: usize,
     scan_every: Duration,
     reload_every: Duration,
-    signer: Arc<Signer>,
     checkpoint_every: Duration,
     rate: Arc<RateLimiter>,
     /// Where `/metrics` is served, if anywhere.
@@ -148,6 +147,7 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
             .filter(Authority::exists),
         materials: Arc::new(crate::app::materials::Materials::new(&config.materials).context("the materials")?),
         sign_in: config.sign_in_policy(),
+        signer: Arc::new(Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?),
     };
     Ok((hub, store))
 }
@@ -201,9 +201,6 @@ impl Prepared {
             max_message_bytes: config.max_message_bytes,
             scan_every: Duration::from_millis(config.scan_interval_ms),
             reload_every: Duration::from_millis(config.reload_interval_ms),
-            signer: Arc::new(
-                Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?,
-            ),
             checkpoint_every: Duration::from_millis(config.checkpoint_interval_ms),
             rate,
             metrics_listener,
@@ -241,7 +238,6 @@ impl Prepared {
             max_message_bytes,
             scan_every,
             reload_every,
-            signer,
             checkpoint_every,
             rate,
             metrics_listener,
@@ -253,7 +249,7 @@ impl Prepared {
         hub.delivery.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
         let reloader = tokio::spawn(reload::run(hub.clone(), tls.clone(), reload_every));
-        let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), signer, checkpoint_every));
+        let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), checkpoint_every));
         let metrics = metrics_listener.map(|listener| tokio::spawn(metrics::serve(hub.clone(), listener)));
         let workbench = workbench_listener.map(|listener| {
             let mut stopping = hub.delivery.stopping.clone();

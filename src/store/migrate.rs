@@ -176,7 +176,8 @@ const TABLES: &[(&str, &[Column], &str)] = &[
         ],
         "seq",
     ),
-    ("audit_checkpoints", &[Int("seq"), Text("head"), Int("at"), Text("signature")], "seq"),
+    ("audit_checkpoints", &[Int("seq"), Text("head"), Int("at"), Text("signature"), Text("root")], "seq"),
+    ("audit_nodes", &[Int("level"), Int("idx"), Text("hash")], "level, idx"),
     (
         "attachments",
         &[

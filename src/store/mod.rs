@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::domain::{
-    audit::{AuditEntry, AuditRecord, Checkpoint},
+    audit::{AuditEntry, AuditRecord, Checkpoint, Hash},
     calendar::{Calendar, Schedule},
     deadline::{Deadline, DeadlineKind, DeadlineState},
     directory::{Directory, DirectoryEntry},
@@ -31,6 +31,7 @@ use crate::domain::{
     letter::DocumentNumber,
     lifecycle::Notice,
     material::{Attachment, Carried},
+    merkle::Subtree,
     period::Period,
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
@@ -195,6 +196,8 @@ pub struct Commit {
     /// A signed checkpoint of the audit chain; a second one for the same entry fails
     /// the commit with `Conflict`.
     pub checkpoint: Option<Checkpoint>,
+    /// Complete subtrees of the audit log's Merkle tree, with their hashes.
+    pub audit_nodes: Vec<(Subtree, Hash)>,
     /// Files stored by this commit: an upload completed, letters issued, a file
     /// resealed.
     pub uploads: Vec<Upload>,
@@ -510,6 +513,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every checkpoint of the audit chain, oldest first.
     async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+
+    /// The hashes of subtrees of the audit log's Merkle tree, in order (a leaf from its
+    /// entry; larger ones as written with a checkpoint).
+    async fn audit_nodes(&self, subtrees: &[Subtree]) -> Result<Vec<Hash>, StoreError>;
 
     /// The sequence number and hash (hex) of the newest audit entry.
     async fn audit_head(&self) -> Result<(u64, String), StoreError>;

@@ -183,7 +183,11 @@ fn app_error(e: &AppError) -> (StatusCode, &'static str, String) {
         AppError::BeyondHead { .. } => {
             (StatusCode::CONFLICT, "页面已过期", "系统数据已从备份恢复，请刷新页面。".to_owned())
         }
-        AppError::EpochChanged { .. } | AppError::Store(_) | AppError::Certificates(_) | AppError::Document(_) => {
+        AppError::LogBehind { .. }
+        | AppError::EpochChanged { .. }
+        | AppError::Store(_)
+        | AppError::Certificates(_)
+        | AppError::Document(_) => {
             tracing::error!(error = %e, "workbench request failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -37,12 +37,14 @@ pub(super) fn saved_as(name: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-fn document(document: Document, media_type: &'static str) -> Response {
+/// A document the hub wrote, streamed as it is read, saved under its own name.
+pub fn document(document: Document, media_type: &'static str) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(media_type)),
         (header::CONTENT_DISPOSITION, saved_as(&document.file_name)),
     ];
-    (headers, document.bytes).into_response()
+    let body = Body::from_stream(document.pieces().map(|piece| piece.map(Bytes::from)));
+    (headers, body).into_response()
 }
 
 /// A file of a referral, for a party to it.

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::{
     extract::{RawQuery, State},
-    http::{header, HeaderValue, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use chrono::Datelike;
@@ -14,7 +14,6 @@ use chrono::Datelike;
 use super::{
     error::{violation_text, WebError},
     guard::{Fields, Visitor},
-    materials::saved_as,
     page::{html, member, Frame},
     Web,
 };
@@ -76,11 +75,7 @@ fn years(web: &Web) -> Vec<i32> {
 }
 
 fn table(document: Document, format: TableFormat) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(format.media_type())),
-        (header::CONTENT_DISPOSITION, saved_as(&document.file_name)),
-    ];
-    (headers, document.bytes).into_response()
+    super::materials::document(document, format.media_type())
 }
 
 fn format(fields: &Fields) -> TableFormat {

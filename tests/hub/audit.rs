@@ -32,7 +32,13 @@ async fn traffic_and_a_checkpoint(hub: &TestHub) -> (String, Checkpoint) {
         if let Some(c) = event.checkpoint {
             assert_eq!(event.kind, pb::InboxEventKind::AuditCheckpoint as i32);
             assert!(event.referral_id.is_empty());
-            let checkpoint = Checkpoint { seq: c.seq, head: c.head, at: c.at.parse().unwrap(), signature: c.signature };
+            let checkpoint = Checkpoint {
+                seq: c.seq,
+                head: c.head,
+                at: c.at.parse().unwrap(),
+                signature: c.signature,
+                root: c.root,
+            };
             if checkpoint.seq >= 4 {
                 return (id, checkpoint);
             }
@@ -242,4 +248,74 @@ async fn notes_read_from_the_inbox_and_replayed_answers_are_audited_reads() {
     assert_eq!(again.person.unwrap().name, "李某");
     let rows = entries().await;
     assert_eq!(rows[before..], [format!("mz Receive {id} replayed answer")]);
+}
+
+#[tokio::test]
+async fn a_signed_root_that_is_not_the_trees_is_found() {
+    // Signed with the hub's key over the right head, but for another tree: a log whose
+    // entries were rearranged under the same head could only be signed so.
+    let hub = hub().await;
+    let (_, checkpoint) = traffic_and_a_checkpoint(&hub).await;
+    let signer = xianjie::audit::Signer::open_or_create(&hub.data.dir.path().join("audit-signing.key")).unwrap();
+    let other = signer.sign(checkpoint.seq, checkpoint.head.clone(), "ab".repeat(32), checkpoint.at);
+    let (ok, out) = verify(&hub.data, &save(&hub.data, &other));
+    assert!(!ok && out.contains("has another root"), "{out}");
+}
+
+/// Waits for a stored checkpoint that covers more than `seq`.
+async fn checkpoint_beyond(hub: &TestHub, seq: u64) {
+    eventually(|| async {
+        let stored = sql_texts(&hub.data, "SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM audit_checkpoints").await;
+        stored[0].parse::<u64>().unwrap() > seq
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_proves_the_log_it_kept_was_only_appended_to() {
+    let hub = hub().await;
+    let (id, kept) = traffic_and_a_checkpoint(&hub).await;
+    assert_eq!(kept.root.len(), 64, "checkpoints sign the tree's root");
+    let mz = hub.client("mz").await;
+    for _ in 0..5 {
+        mz.get(&id).await.unwrap();
+    }
+    checkpoint_beyond(&hub, kept.seq).await;
+    let public_key = xianjie::audit::read_public_key(&hub.data.dir.path().join("audit-signing.pub")).unwrap();
+    let (newest, proof) = mz.prove_consistency(&kept).await.unwrap();
+    assert!(newest.seq > kept.seq && !proof.is_empty());
+    let report = xianjie::audit::consistent(&kept, &newest, &proof, &public_key).unwrap();
+    assert!(report.contains("extends the one you kept"), "{report}");
+
+    // A checkpoint the hub signed for another log of the same length (the key is the
+    // hub's, the log is not what it now holds): the proof does not join them.
+    let signer = xianjie::audit::Signer::open_or_create(&hub.data.dir.path().join("audit-signing.key")).unwrap();
+    let other = signer.sign(kept.seq, kept.head.clone(), "ab".repeat(32), kept.at);
+    let (newest, proof) = mz.prove_consistency(&other).await.unwrap();
+    let broken = xianjie::audit::consistent(&other, &newest, &proof, &public_key).unwrap_err();
+    assert!(broken.contains("does not extend"), "{broken}");
+    // One covering more than the hub's log: cut short, or restored.
+    let ahead = signer.sign(newest.seq + 1000, kept.head.clone(), kept.root.clone(), kept.at);
+    let refused = mz.prove_consistency(&ahead).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(refused.message().contains("cut short or restored"), "{}", refused.message());
+    // Admins keep no checkpoints.
+    assert_eq!(
+        hub.client("admin").await.prove_consistency(&kept).await.unwrap_err().code(),
+        tonic::Code::PermissionDenied
+    );
+
+    // The command a member runs.
+    let path = save(&hub.data, &kept);
+    let pki = hub.pki();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["member", "mz", "--endpoint", &hub.endpoint(), "--pki-dir"])
+        .arg(&pki)
+        .args(["audit-consistency", "--checkpoint", &path, "--public-key"])
+        .arg(hub.data.dir.path().join("audit-signing.pub"))
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("audit log consistent"), "{said}");
 }

@@ -51,6 +51,7 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("MaterialService.Download", [true, true, false, false]),
     ("MaterialService.GetLetter", [true, true, false, false]),
     ("MaterialService.GetDossier", [true, true, false, false]),
+    ("InboxService.ProveConsistency", [true, true, true, false]),
     ("MaterialService.ListLetters", [true, true, false, false]),
     ("MaterialService.CorrectLetter", [true, true, false, false]),
     ("RecordsService.ExportLedger", [true, true, true, false]),
@@ -247,6 +248,13 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
         }
         "MaterialService.GetLetter" => {
             materials.get_letter(pb::GetLetterRequest { referral_id: referral.id.clone(), version: 0 }).await.map(drop)
+        }
+        "InboxService.ProveConsistency" => {
+            // Nothing signed yet: a caller allowed to ask hears UNAVAILABLE.
+            match inbox.prove_consistency(pb::ProveConsistencyRequest { seq: 1 }).await {
+                Err(status) if status.code() == tonic::Code::Unavailable => Ok(()),
+                other => other.map(drop),
+            }
         }
         "MaterialService.ListLetters" => {
             materials.list_letters(pb::ListLettersRequest { referral_id: referral.id.clone() }).await.map(drop)

@@ -339,56 +339,152 @@ async fn every_letter_is_numbered_once_in_its_senders_year_and_lists_its_files()
     assert_eq!(stranger.code(), Code::NotFound);
 }
 
-#[tokio::test]
-async fn a_dossier_holds_the_case_and_checks_out_without_the_hub() {
-    let data = Data { checkpoint_interval_ms: 50, ..Data::fresh().await };
-    let hub = TestHub::start_on(data).await;
-    let (referral, uploaded) = submitted_with(&hub, &every_kind()[..2]).await;
-    let mz = hub.client("mz").await;
-    mz.receive(&referral.id).await.unwrap();
-    // Wait for a checkpoint that covers the case's entries so far.
-    let covered = sql_texts(&hub.data, "SELECT CAST(MAX(seq) AS TEXT) FROM audit_log").await[0].parse::<i64>().unwrap();
-    eventually(|| async {
-        let newest = sql_texts(&hub.data, "SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM audit_checkpoints").await;
-        newest[0].parse::<i64>().unwrap() >= covered
-    })
-    .await;
-    let out = tempfile::tempdir().unwrap();
-    let saved = hub.client("jcy").await.save_dossier(&referral.case_id, out.path()).await.unwrap();
-    let bytes = std::fs::read(&saved.path).unwrap();
-    let names: Vec<String> = archive::entries(&bytes).unwrap().into_iter().map(|(n, _)| n).collect();
-    assert!(names.iter().any(|n| n.starts_with("移送函/") && n.ends_with(".docx")), "{names:?}");
-    assert!(names.contains(&"材料/01-调查核实报告.pdf".to_owned()), "{names:?}");
-    assert!(names.contains(&"办理经过.txt".to_owned()) && names.contains(&"审计/checkpoint.json".to_owned()));
-    let record = archive::entries(&bytes).unwrap().into_iter().find(|(n, _)| n == "办理经过.txt").unwrap().1;
-    let record = String::from_utf8(record).unwrap();
-    assert!(record.contains(&uploaded[0].sha256) && record.contains("已签收"));
-    let key = xianjie::audit::read_public_key(&hub.data.dir.path().join("audit-signing.pub")).unwrap();
-    let report = xianjie::audit::dossier::verify(&bytes, &key).unwrap();
-    assert!(report.contains("2 files match"), "{report}");
-    // A file changed inside the archive, or another key, is caught.
-    let mut parts = archive::entries(&bytes).unwrap();
-    let file = parts.iter_mut().find(|(n, _)| n.starts_with("材料/01")).unwrap();
-    file.1[100] ^= 1;
-    let mut forged = Archive::new(chrono::NaiveDateTime::default());
+/// The dossier with its parts changed by `change`, zipped again.
+fn rezipped(bytes: &[u8], change: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) -> Vec<u8> {
+    let mut parts = archive::entries(bytes).unwrap();
+    change(&mut parts);
+    let mut again = Archive::new(chrono::NaiveDateTime::default());
     for (name, data) in &parts {
-        forged.add(name, data, true).unwrap();
+        again.add(name, data, true).unwrap();
     }
-    let broken = xianjie::audit::dossier::verify(&forged.finish().unwrap(), &key).unwrap_err();
-    assert!(broken.contains("材料/01"), "{broken}");
-    assert!(xianjie::audit::dossier::verify(&bytes, &[7; 32]).is_err());
+    again.finish().unwrap()
+}
+
+fn verified(bytes: &[u8], key: &[u8]) -> Result<String, String> {
+    xianjie::audit::dossier::verify(std::io::Cursor::new(bytes), key)
+}
+
+#[tokio::test]
+async fn a_dossier_exported_a_minute_after_an_act_verifies_alone_and_every_change_to_it_is_named() {
+    // Checkpoints hourly: none covers the case when it is exported.
+    let hub = TestHub::start().await;
+    let (referral, uploaded) = submitted_with(&hub, &every_kind()[..2]).await;
+    let (jcy, mz) = (hub.client("jcy").await, hub.client("mz").await);
+    mz.receive(&referral.id).await.unwrap();
+    jcy.correct_letter(&referral.id).await.unwrap();
+    // Another case's traffic between: none of it enters this dossier.
+    let other = mz.submit(clue_draft(false), vec!["jcy".into()], None).await.unwrap().referrals.remove(0);
+    for _ in 0..20 {
+        jcy.get(&other.id).await.unwrap();
+    }
+    hub.clock.advance(chrono::Duration::minutes(1));
+    let out = tempfile::tempdir().unwrap();
+    let saved = jcy.save_dossier(&referral.case_id, out.path()).await.unwrap();
+    let bytes = std::fs::read(&saved.path).unwrap();
+    let parts = archive::entries(&bytes).unwrap();
+    let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "移送函/检察院移〔2026〕1号-社会救助移送函.docx",
+        "移送函/检察院移〔2026〕1号（更正1）-社会救助移送函.docx",
+        "材料/01-调查核实报告.pdf",
+        "材料/02-伤情鉴定.jpg",
+        "办理经过.txt",
+        "审计/manifest.json",
+        "审计/entries.jsonl",
+        "审计/checkpoint.json",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let part = |name: &str| parts.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let record = String::from_utf8(part("办理经过.txt")).unwrap();
+    assert!(record.contains(&uploaded[0].sha256) && record.contains("已签收"));
+    // Only the case's own entries, each naming its referral.
+    let lines = String::from_utf8(part("审计/entries.jsonl")).unwrap();
+    assert!(lines.lines().all(|l| l.contains(&referral.id)), "{lines}");
+    assert!(!lines.contains(&other.id));
+    let key = xianjie::audit::read_public_key(&hub.data.dir.path().join("audit-signing.pub")).unwrap();
+    let report = verified(&bytes, &key).unwrap();
+    assert!(report.contains("2 letters and 2 files match"), "{report}");
+
+    // Each change to it is found and named.
+    let first_seq = |lines: &str| {
+        lines.lines().next().unwrap().split("\"seq\":").nth(1).unwrap().split(',').next().unwrap().to_owned()
+    };
+    let seq = first_seq(&lines);
+    let letter = "移送函/检察院移〔2026〕1号-社会救助移送函.docx";
+    let other_case = jcy.save_dossier(&other.case_id, &out.path().join("other.zip")).await.unwrap();
+    let foreign = archive::entries(&std::fs::read(&other_case.path).unwrap()).unwrap();
+    let foreign_line = String::from_utf8(foreign.iter().find(|(n, _)| n == "审计/entries.jsonl").unwrap().1.clone())
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let edit = |name: &'static str, f: Box<dyn Fn(&mut Vec<u8>)>| {
+        move |parts: &mut Vec<(String, Vec<u8>)>| f(&mut parts.iter_mut().find(|(n, _)| n == name).unwrap().1)
+    };
+    let cases: Vec<(Vec<u8>, String)> = vec![
+        (rezipped(&bytes, |p| p.retain(|(n, _)| n != letter)), format!("{letter} is missing")),
+        (
+            rezipped(&bytes, edit("材料/01-调查核实报告.pdf", Box::new(|b| b[100] ^= 1))),
+            "材料/01-调查核实报告.pdf was altered".into(),
+        ),
+        (
+            rezipped(&bytes, edit("办理经过.txt", Box::new(|b| b.extend_from_slice("补记".as_bytes())))),
+            "办理经过.txt was altered".into(),
+        ),
+        (rezipped(&bytes, |p| p.push(("材料/03-补充.pdf".into(), pdf(500)))), "材料/03-补充.pdf was added".into()),
+        (
+            rezipped(
+                &bytes,
+                edit(
+                    "审计/entries.jsonl",
+                    Box::new(|b| {
+                        let text = String::from_utf8(b.clone()).unwrap();
+                        *b = text.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>().into_bytes();
+                    }),
+                ),
+            ),
+            format!("audit entry {seq} of the case is missing"),
+        ),
+        (
+            rezipped(
+                &bytes,
+                edit(
+                    "审计/entries.jsonl",
+                    Box::new(|b| {
+                        *b = String::from_utf8(b.clone())
+                            .unwrap()
+                            .replacen("\"Submit\"", "\"Withdraw\"", 1)
+                            .into_bytes();
+                    }),
+                ),
+            ),
+            format!("audit entry {seq} was altered"),
+        ),
+        (
+            rezipped(
+                &bytes,
+                edit(
+                    "审计/entries.jsonl",
+                    Box::new(move |b| b.extend_from_slice(format!("{foreign_line}\n").as_bytes())),
+                ),
+            ),
+            "is not in the log the checkpoint signed".into(),
+        ),
+        (
+            rezipped(&bytes, edit("审计/manifest.json", Box::new(|b| b.push(b' ')))),
+            "审计/manifest.json was altered".into(),
+        ),
+    ];
+    for (changed, expected) in cases {
+        let broken = verified(&changed, &key).unwrap_err();
+        assert!(broken.contains(&expected), "expected {expected:?}, got {broken:?}");
+    }
+    assert!(verified(&bytes, &[7; 32]).unwrap_err().contains("not signed by the hub's key"));
     // The command an archivist runs.
+    let pub_key = hub.data.dir.path().join("audit-signing.pub").display().to_string();
     let (ok, said) = xianjie_status(
         &hub.data,
-        &[
-            "audit",
-            "verify-dossier",
-            &saved.path.display().to_string(),
-            "--public-key",
-            &hub.data.dir.path().join("audit-signing.pub").display().to_string(),
-        ],
+        &["audit", "verify-dossier", &saved.path.display().to_string(), "--public-key", &pub_key],
     );
-    assert!(ok, "{said}");
+    assert!(ok && said.contains("dossier intact"), "{said}");
+    let broken = write(out.path(), "broken.zip", &rezipped(&bytes, |p| p.retain(|(n, _)| n != letter)));
+    let (ok, said) = xianjie_status(
+        &hub.data,
+        &["audit", "verify-dossier", &broken.display().to_string(), "--public-key", &pub_key],
+    );
+    assert!(!ok && said.contains("is missing"), "{said}");
     // Only a party exports it.
     let stranger = hub.client("jy").await.save_dossier(&referral.case_id, out.path()).await.unwrap_err();
     assert_eq!(stranger.code(), Code::NotFound);

@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedReferral},
-        sql::{arguments, bind_sealed, materials, writes},
+        sql::{arguments, audit, bind_sealed, materials, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, KeyCaseChange, StoreError,
     },
 };
@@ -117,7 +117,7 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     for update in &commit.deadline_updates {
         update_deadline(tx, update).await?;
     }
-    for statement in materials::statements(sealed) {
+    for statement in materials::statements(sealed).into_iter().chain(audit::statements(&sealed.commit)) {
         let arguments = arguments::<Postgres>(&statement.query)?;
         let changed = sqlx::query_with(&statement.query.sql, arguments)
             .execute(&mut **tx)
@@ -137,16 +137,6 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     let mut delivered = Vec::with_capacity(notices.len());
     for (notice, note) in notices {
         delivered.push(deliver(tx, notice, note, &sealed.key).await?);
-    }
-    if let Some(c) = &commit.checkpoint {
-        sqlx::query(writes::INSERT_CHECKPOINT)
-            .bind(i64::try_from(c.seq).unwrap_or(i64::MAX))
-            .bind(&c.head)
-            .bind(micros(c.at))
-            .bind(&c.signature)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
     }
     Ok(delivered)
 }

@@ -7,7 +7,7 @@
 //! The reads live by concern: [`referrals`], [`inbox`], [`deadlines`], [`audit`],
 //! [`reseal`] and [`calendar`].
 
-mod audit;
+pub mod audit;
 mod calendar;
 mod deadlines;
 mod directory;
@@ -308,6 +308,13 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         self.audit_checkpoints().await
+    }
+
+    async fn audit_nodes(
+        &self,
+        subtrees: &[crate::domain::merkle::Subtree],
+    ) -> Result<Vec<crate::domain::audit::Hash>, StoreError> {
+        self.audit_nodes(subtrees).await
     }
 
     async fn audit_head(&self) -> Result<(u64, String), StoreError> {

@@ -34,8 +34,6 @@ pub fn directory_columns(d: &crate::store::DirectoryRecord) -> (i64, String, Str
     (i64::try_from(d.entry.version).unwrap_or(i64::MAX), change, d.directory.to_json())
 }
 
-pub const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)";
-
 /// The audit chain's head, read once per batch and carried through it.
 pub const SELECT_AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 

@@ -16,6 +16,7 @@ use crate::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedContent, SealedReferral},
         sql::{
+            audit,
             materials::{self, Statement},
             position, writes, Value,
         },
@@ -157,7 +158,7 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
     for update in &commit.deadline_updates {
         update_deadline(tx, update)?;
     }
-    for statement in materials::statements(sealed) {
+    for statement in materials::statements(sealed).into_iter().chain(audit::statements(&sealed.commit)) {
         run(tx, &statement)?;
     }
     notices.extend(commit.notices.iter().zip(&sealed.notices));
@@ -167,14 +168,6 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
     }
     for record in &commit.audit {
         append_audit(tx, head, record, commit.at)?;
-    }
-    if let Some(c) = &commit.checkpoint {
-        execute(
-            tx,
-            writes::INSERT_CHECKPOINT,
-            params![i64::try_from(c.seq).unwrap_or(i64::MAX), c.head, micros(c.at), c.signature],
-        )
-        .map_err(|e| if unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
     }
     Ok(delivered)
 }
