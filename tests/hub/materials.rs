@@ -350,6 +350,9 @@ fn rezipped(bytes: &[u8], change: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) -> V
     again.finish().unwrap()
 }
 
+/// A change to one part's bytes.
+type Edit = Box<dyn Fn(&mut Vec<u8>)>;
+
 fn verified(bytes: &[u8], key: &[u8]) -> Result<String, String> {
     xianjie::audit::dossier::verify(std::io::Cursor::new(bytes), key)
 }
@@ -410,7 +413,7 @@ async fn a_dossier_exported_a_minute_after_an_act_verifies_alone_and_every_chang
         .next()
         .unwrap()
         .to_owned();
-    let edit = |name: &'static str, f: Box<dyn Fn(&mut Vec<u8>)>| {
+    let edit = |name: &'static str, f: Edit| {
         move |parts: &mut Vec<(String, Vec<u8>)>| f(&mut parts.iter_mut().find(|(n, _)| n == name).unwrap().1)
     };
     let cases: Vec<(Vec<u8>, String)> = vec![
