@@ -181,7 +181,7 @@ impl RecordsService for RecordsApi {
         let body = request.get_ref();
         let (period, format) = period_and_format(body.period.as_ref(), body.format)?;
         let found = app::records::figures(&self.hub, &actor, &period).await?;
-        Ok(Response::new(document(app::records::figures_table(&self.hub, &found, format)?)))
+        Ok(Response::new(document(app::records::figures_table(&self.hub, &found, format).await?)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ExportLedger"))]

@@ -12,7 +12,7 @@ use super::{
     Actor, AppError, Hub,
 };
 use crate::{
-    documents::table::{self, Table},
+    documents::table::{Heading, TableWriter},
     domain::{
         date::{local_date, local_time},
         figures::{Figures, Tally, Value},
@@ -46,13 +46,21 @@ impl TableFormat {
         }
     }
 
-    /// `table` as a document named `name` and this format's extension.
-    fn document(self, name: String, table: &Table<'_>) -> Result<Document, AppError> {
-        let bytes = match self {
-            TableFormat::Xlsx => table::xlsx(table)?,
-            TableFormat::Csv => table::csv(table)?,
-        };
-        Ok(Document { file_name: format!("{name}.{}", self.extension()), body: Body::Bytes(bytes) })
+    /// A table of this format with `heading`, its rows to come.
+    fn writer(self, heading: &Heading<'_>) -> Result<TableWriter, AppError> {
+        Ok(match self {
+            TableFormat::Xlsx => TableWriter::xlsx(heading)?,
+            TableFormat::Csv => TableWriter::csv(heading)?,
+        })
+    }
+
+    /// `table`, complete, as a document named `name` and this format's extension;
+    /// finished away from the runtime's workers (an XLSX is zipped then).
+    async fn document(self, name: String, table: TableWriter) -> Result<Document, AppError> {
+        let file = tokio::task::spawn_blocking(move || table.finish())
+            .await
+            .map_err(|e| AppError::Store(crate::store::StoreError::Corrupt(format!("writing a table: {e}"))))??;
+        Ok(Document { file_name: format!("{name}.{}", self.extension()), body: Body::Spooled(file) })
     }
 }
 
@@ -74,46 +82,49 @@ fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T
 }
 
 /// The ledger of `period`: a member's referrals sent or received, its people in full,
-/// or, for the office, every member's, masked; oldest first. Audited as a read of every
-/// referral it lists.
+/// or, for the office, every member's, masked; oldest first. Read a page at a time and
+/// written as it is read, so memory does not grow with the period; each page audited
+/// as a read of the referrals it lists.
 pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableFormat) -> Result<Document, AppError> {
     identity::reader(&actor.caller)?;
     let member = (actor.caller.role != Role::Office).then(|| actor.caller.code.clone());
-    let mut referrals = Vec::new();
-    let mut after = None;
+    let view = View::of(actor.caller.role);
+    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let directory = hub.directory.now();
+    let name = match &member {
+        Some(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
+        None => "联席会议".to_owned(),
+    };
+    let title = format!("{name}救助衔接台账（{}）", period.label());
+    let sheet = format!("台账 {}", period.label());
+    let headers = ledger::headers();
+    let heading = Heading { title: &title, sheet: &sheet, headers: &headers, made_at: local_time(hub.clock.now()) };
+    let mut table = format.writer(&heading)?;
+    let (mut after, mut written) = (None, 0);
     loop {
         let query = ListQuery {
             sent: true,
             received: true,
             submitted: Some(period.instants()),
             after,
+            oldest_first: true,
             limit: PAGE,
             ..ListQuery::default()
         };
         let page = hub.store.list(member.as_ref(), &query).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.submitted_at, last.id));
         let more = page.len() == PAGE as usize;
-        after = page.last().map(|r| (r.submitted_at, r.id));
-        referrals.extend(page);
-        if !more {
-            break;
-        }
-    }
-    referrals.reverse();
-    hub.audit_read(actor, "ExportLedger", referrals.iter().map(|r| r.id).collect()).await?;
-    let view = View::of(actor.caller.role);
-    let referrals: Vec<_> = referrals.into_iter().map(|r| view.referral(r)).collect();
-    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
-    let directory = hub.directory.now();
-    let mut rows = Vec::with_capacity(referrals.len());
-    for chunk in referrals.chunks(PAGE as usize) {
-        let ids: Vec<Uuid> = chunk.iter().map(|r| r.id).collect();
+        let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
+        hub.audit_read(actor, "ExportLedger", ids.clone()).await?;
+        let chunk: Vec<_> = page.into_iter().map(|r| view.referral(r)).collect();
         let histories = by_referral(hub.store.history(&ids).await?, |e| e.referral_id);
         let deadlines = by_referral(hub.store.deadlines(&ids).await?, |d| d.referral_id);
         let numbers: HashMap<_, _> = hub.store.document_numbers(&ids).await?.into_iter().collect();
         let visits = by_referral(hub.store.visits(&ids).await?, |v| v.referral_id);
         let cases: Vec<Uuid> = chunk.iter().map(|r| r.case_id).collect();
         let keys: HashMap<_, _> = hub.store.key_cases(&cases).await?.into_iter().map(|k| (k.case_id, k)).collect();
-        for referral in chunk {
+        for referral in &chunk {
             let entry = Entry {
                 referral,
                 history: histories.get(&referral.id).map_or(&[], Vec::as_slice),
@@ -122,19 +133,14 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
                 visits: visits.get(&referral.id).map_or(&[], Vec::as_slice),
                 key: keys.get(&referral.case_id),
             };
-            rows.push(ledger::row(rows.len() + 1, &entry, &directory, today, &calendar));
+            written += 1;
+            table.row(&ledger::row(written, &entry, &directory, today, &calendar))?;
+        }
+        if !more {
+            break;
         }
     }
-    let name = match &member {
-        Some(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
-        None => "联席会议".to_owned(),
-    };
-    let title = format!("{name}救助衔接台账（{}）", period.label());
-    let sheet = format!("台账 {}", period.label());
-    let headers = ledger::headers();
-    let table =
-        Table { title: &title, sheet: &sheet, headers: &headers, rows: &rows, made_at: local_time(hub.clock.now()) };
-    format.document(format!("台账-{}-{}", whose(member.as_ref()), period.slug()), &table)
+    format.document(format!("台账-{}-{}", whose(member.as_ref()), period.slug()), table).await
 }
 
 /// The figures of `period` beside the same period a year before: the office's over
@@ -165,7 +171,7 @@ pub async fn figures(hub: &Hub, actor: &Actor, period: &Period) -> Result<Figure
 
 /// The figures as a table of one sheet: each line with this period, the year before
 /// and the change.
-pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Result<Document, AppError> {
+pub async fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Result<Document, AppError> {
     let directory = hub.directory.now();
     let (this, before) = (figures.period.label(), figures.period.a_year_before().label());
     let headers = ["类别", "指标", &this, &before, "同比"].map(str::to_owned).to_vec();
@@ -200,14 +206,17 @@ pub fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) -> Resul
         .chain(key_cases)
         .collect();
     let title = report_title(figures, &directory);
-    let table = Table {
+    let heading = Heading {
         title: &title,
         sheet: &format!("数据 {}", figures.period.label()),
         headers: &headers,
-        rows: &rows,
         made_at: local_time(hub.clock.now()),
     };
-    format.document(format!("数据-{}-{}", whose(figures.member.as_ref()), figures.period.slug()), &table)
+    let mut table = format.writer(&heading)?;
+    for row in &rows {
+        table.row(row)?;
+    }
+    format.document(format!("数据-{}-{}", whose(figures.member.as_ref()), figures.period.slug()), table).await
 }
 
 /// How the office titles its 通报 to the annual meeting, or a member its own figures.

@@ -385,8 +385,10 @@ pub struct ListQuery {
     pub case_id: Option<Uuid>,
     /// Submitted from the first instant up to (not including) the second.
     pub submitted: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// Continue after this (submitted_at, id), newest first.
+    /// Continue after this (submitted_at, id), newest first (oldest first when
+    /// `oldest_first`).
     pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub oldest_first: bool,
     pub limit: u32,
 }
 

@@ -331,5 +331,5 @@ pub async fn figures_file(
     let period = period(&fields, this_year(&web)).map_err(|v| AppError::Domain(v.into()))?;
     let figures = app::records::figures(&web.hub, &visitor.actor, &period).await?;
     let format = format(&fields);
-    Ok(table(app::records::figures_table(&web.hub, &figures, format)?, format))
+    Ok(table(app::records::figures_table(&web.hub, &figures, format).await?, format))
 }

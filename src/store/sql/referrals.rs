@@ -126,16 +126,17 @@ impl<B: Backend> SqlStore<B> {
         if let Some((from, to)) = query.submitted {
             q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
         }
+        let (beyond, order) = if query.oldest_first { (">", "") } else { ("<", " DESC") };
         if let Some((at, id)) = query.after {
-            q.push(" AND (submitted_at < ")
+            q.push(&format!(" AND (submitted_at {beyond} "))
                 .push_bind(micros(at))
                 .push(" OR (submitted_at = ")
                 .push_bind(micros(at))
-                .push(" AND id < ")
+                .push(&format!(" AND id {beyond} "))
                 .push_bind(id.to_string())
                 .push("))");
         }
-        q.push(" ORDER BY submitted_at DESC, id DESC LIMIT ").push_bind(int(u64::from(query.limit)));
+        q.push(&format!(" ORDER BY submitted_at{order}, id{order} LIMIT ")).push_bind(int(u64::from(query.limit)));
         self.opened(q).await
     }
 
