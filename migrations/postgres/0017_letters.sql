@@ -28,3 +28,7 @@ CREATE TABLE audit_nodes (
     PRIMARY KEY (level, idx)
 );
 ALTER TABLE audit_checkpoints ADD COLUMN root TEXT NOT NULL DEFAULT '';
+
+-- Every member's referrals in the order they were sent: the office's ledger of a period
+-- reads them a page at a time, oldest first.
+CREATE INDEX referrals_by_submitted ON referrals (submitted_at, id);

@@ -1,8 +1,8 @@
 //! Materials (Art. 22, 24): uploading a file (recognised by its content, held to the
 //! limits while it streams, sealed and written ahead chunk by chunk, completed by one
-//! audited commit), the files a
-//! referral carries, downloading one (opened chunk by chunk, its digest checked,
-//! audited). The letters and dossiers made of them are in [`super::written`].
+//! audited commit), the files a referral carries, downloading one (opened chunk by
+//! chunk, its digest checked, audited), discarding files nothing carries. The letters
+//! and dossiers made of them are in [`super::written`].
 
 use std::{
     collections::BTreeMap,
@@ -143,9 +143,8 @@ impl Answer for Attachment {
 /// is read from its first bytes, its size held to the limit as it streams, each chunk
 /// sealed as it fills and written ahead, staged, a megabyte at a time. Nothing is a
 /// file until the whole of it is in (what was staged of one that never is gets
-/// discarded, see [`discard`]); a stream cut short
-/// of the size declared beforehand (when the sender knows it) stores nothing, and the
-/// same request id may send it again.
+/// discarded, see [`discard`]); a stream cut short of the size declared beforehand
+/// (when the sender knows it) makes no file, and the same request id may send it again.
 pub async fn upload(
     hub: &Hub,
     actor: &Actor,

@@ -69,8 +69,8 @@ fn whose(member: Option<&MemberCode>) -> &str {
     member.map_or("office", |m| m.as_str())
 }
 
-/// Referrals read at a time.
-const PAGE: u32 = 500;
+/// Referrals read at a time: a page of the ledger, its parts read together.
+const PAGE: u32 = 2_000;
 
 /// Groups `items` by the referral each belongs to.
 fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
@@ -118,12 +118,20 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
         let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
         hub.audit_read(actor, "ExportLedger", ids.clone()).await?;
         let chunk: Vec<_> = page.into_iter().map(|r| view.referral(r)).collect();
-        let histories = by_referral(hub.store.history(&ids).await?, |e| e.referral_id);
-        let deadlines = by_referral(hub.store.deadlines(&ids).await?, |d| d.referral_id);
-        let numbers: HashMap<_, _> = hub.store.document_numbers(&ids).await?.into_iter().collect();
-        let visits = by_referral(hub.store.visits(&ids).await?, |v| v.referral_id);
         let cases: Vec<Uuid> = chunk.iter().map(|r| r.case_id).collect();
-        let keys: HashMap<_, _> = hub.store.key_cases(&cases).await?.into_iter().map(|k| (k.case_id, k)).collect();
+        // The page's parts, each read on a connection of its own.
+        let (histories, deadlines, numbers, visits, keys) = tokio::join!(
+            hub.store.history(&ids),
+            hub.store.deadlines(&ids),
+            hub.store.document_numbers(&ids),
+            hub.store.visits(&ids),
+            hub.store.key_cases(&cases),
+        );
+        let histories = by_referral(histories?, |e| e.referral_id);
+        let deadlines = by_referral(deadlines?, |d| d.referral_id);
+        let numbers: HashMap<_, _> = numbers?.into_iter().collect();
+        let visits = by_referral(visits?, |v| v.referral_id);
+        let keys: HashMap<_, _> = keys?.into_iter().map(|k| (k.case_id, k)).collect();
         for referral in &chunk {
             let entry = Entry {
                 referral,

@@ -27,7 +27,7 @@ use crate::{
         letter::{self, DocumentNumber},
         material::{self, Attachment},
         referral::Referral,
-        Caller, MemberCode, Role,
+        MemberCode,
     },
     store::{Commit, LetterRecord, Numbering, StoreError, StoredFile, Upload},
 };
@@ -134,22 +134,21 @@ pub(super) async fn issue(
             seq,
             prefix,
         });
-        issued.add(hub, actor, referral, 1, &number.text(), &names, now)?;
+        issued.add(hub, (&actor.caller.code, actor.clerk()), referral, (1, &number.text()), &names, now)?;
     }
     issued.held = Some(held);
     Ok(issued)
 }
 
 impl Issued {
-    /// Writes version `version` of `referral`'s letter, numbered `number`, and adds it.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes `referral`'s letter as `(version, number)`, listing `files`, issued by
+    /// `(member, clerk)`, and adds it.
     fn add(
         &mut self,
         hub: &Hub,
-        actor: &Actor,
+        (by, clerk): (&MemberCode, &str),
         referral: &Referral,
-        version: u32,
-        number: &str,
+        (version, number): (u32, &str),
         files: &[&str],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), AppError> {
@@ -175,8 +174,8 @@ impl Issued {
             number: number.to_owned(),
             attachment_id: upload.attachment.id,
             issued_at: now,
-            by: actor.caller.code.clone(),
-            clerk: actor.clerk().to_owned(),
+            by: by.clone(),
+            clerk: clerk.to_owned(),
         });
         self.uploads.push(upload);
         Ok(())
@@ -253,8 +252,7 @@ async fn kept(hub: &Hub, referral: &Referral) -> Result<Vec<(IssuedLetter, Store
     let carried = hub.store.carried(&[referral.id]).await?;
     let names: Vec<&str> = carried.iter().filter(|c| c.version == 1).map(|c| c.attachment.name.as_str()).collect();
     let mut issued = Issued::default();
-    let system = Actor { caller: Caller { code: referral.sender.clone(), role: Role::Agency }, ..Actor::console() };
-    issued.add(hub, &system, referral, 1, &number, &names, hub.clock.now())?;
+    issued.add(hub, (&referral.sender, ""), referral, (1, &number), &names, hub.clock.now())?;
     let audit = AuditRecord {
         actor: MemberCode::hub(),
         certificate: String::new(),
@@ -324,7 +322,8 @@ pub async fn correct(hub: &Hub, actor: &Actor, key: &RequestKey, referral_id: Uu
             let version = hub.store.letters(&[referral.id]).await?.iter().map(|l| l.version).max().unwrap_or(0) + 1;
             let number = letter::corrected_number(first, version);
             let mut issued = Issued::default();
-            issued.add(hub, actor, referral, version, &number, names, hub.clock.now())?;
+            let by = (&actor.caller.code, actor.clerk());
+            issued.add(hub, by, referral, (version, &number), names, hub.clock.now())?;
             let record = &issued.letters[0];
             let upload = &issued.uploads[0];
             let answer = IssuedLetter {

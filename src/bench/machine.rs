@@ -27,10 +27,34 @@ pub fn fdatasyncs_per_second(dir: &Path, for_how_long: Duration) -> std::io::Res
     Ok(rate)
 }
 
-/// Resident memory of process `pid` in MiB (Linux), from `/proc/PID/status`.
-pub fn rss_mib(pid: u32) -> Option<f64> {
+/// A process's resident memory in MiB: all of it, and its anonymous part (the heap and
+/// stacks; the rest is files mapped, such as the database pages SQLite's readers map,
+/// which the kernel takes back when it needs them).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Memory {
+    pub resident: f64,
+    pub anonymous: f64,
+}
+
+impl Memory {
+    /// The larger of each.
+    pub fn max(self, other: Memory) -> Memory {
+        Memory { resident: self.resident.max(other.resident), anonymous: self.anonymous.max(other.anonymous) }
+    }
+}
+
+impl std::fmt::Display for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} MiB ({:.1} MiB anonymous)", self.resident, self.anonymous)
+    }
+}
+
+/// The memory of process `pid` (Linux), from `/proc/PID/status`.
+pub fn memory(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    let mib = |field: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
+    };
+    Some(Memory { resident: mib("VmRSS:")?, anonymous: mib("RssAnon:")? })
 }

@@ -142,16 +142,25 @@ fn draft() -> anyhow::Result<pb::ReferralDraft> {
     })
 }
 
-/// Samples the hub's resident memory until told to stop; returns the peak.
-fn sample_peak_rss(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<f64> {
-    std::thread::spawn(move || {
-        let mut peak: f64 = 0.0;
-        while !stop.load(Ordering::Relaxed) {
-            peak = peak.max(machine::rss_mib(pid).unwrap_or(0.0));
+/// The hub's (`pid`) peak memory while `work` runs, sampled every 20 ms.
+async fn peak_while<T>(
+    pid: u32,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(T, machine::Memory)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampling = stop.clone();
+    let sampler = std::thread::spawn(move || {
+        let mut peak = machine::Memory::default();
+        while !sampling.load(Ordering::Relaxed) {
+            peak = peak.max(machine::memory(pid).unwrap_or_default());
             std::thread::sleep(Duration::from_millis(20));
         }
         peak
-    })
+    });
+    let done = work.await;
+    stop.store(true, Ordering::Relaxed);
+    let peak = sampler.join().unwrap_or_default();
+    Ok((done?, peak))
 }
 
 /// What each bench client sends, back to back.
@@ -295,15 +304,17 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
         hub.stop()?;
     }
     let hub = HubProcess::start(dir, None)?;
-    let idle = machine::rss_mib(hub.pid()).unwrap_or(0.0);
+    let idle = machine::memory(hub.pid()).unwrap_or_default();
     println!("start-up to serving (ms, min / median / max): {}", Spread::of(&startups));
-    println!("resident memory idle: {idle:.1} MiB");
-    let stop_sampling = Arc::new(AtomicBool::new(false));
-    let sampler = sample_peak_rss(hub.pid(), stop_sampling.clone());
-    traffic(options, &hub.target(dir), fsync).await?;
-    stop_sampling.store(true, Ordering::Relaxed);
-    let peak = sampler.join().unwrap_or(0.0);
-    println!("resident memory under load (peak): {peak:.1} MiB");
+    println!("resident memory idle: {idle}");
+    let files = temp_dir()?;
+    let in_flight = materials::uploads_in_flight(&hub.target(dir), hub.pid(), &files).await;
+    let ((), peak) = peak_while(hub.pid(), traffic(options, &hub.target(dir), fsync)).await?;
+    println!("resident memory under load (peak): {peak}");
+    let dossier = materials::dossier(&hub.target(dir), hub.pid(), &files).await;
+    let _ = std::fs::remove_dir_all(&files);
+    in_flight?;
+    dossier?;
     hub.stop()?;
     if let Some(url) = &options.postgres {
         on_postgres(options, &dir.join("postgres"), url).await?;
@@ -323,6 +334,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     store::print_listing(&listing, rows, &format!("{} referrals", options.referrals));
     let year = CLOCK_START.parse::<DateTime<Utc>>()?.year();
     records::figures(&hub.target(dir), dir, runs, options.referrals, year).await?;
+    records::office_year(&hub.target(dir), hub.pid(), dir, year).await?;
     hub.stop()?;
     Ok(())
 }

@@ -50,3 +50,32 @@ async fn ledger_rows(client: &crate::client::Client, period: &pb::Period, dir: &
     std::fs::remove_file(&saved.path)?;
     Ok(rows)
 }
+
+/// Prints how fast the office's ledger of the whole `year` is written over the large
+/// store, and the hub's peak resident memory meanwhile.
+pub async fn office_year(hub: &Target, pid: u32, dir: &Path, year: i32) -> anyhow::Result<()> {
+    let office = hub.client("office").await?;
+    let period = pb::Period { year, ..Default::default() };
+    // Counted in the CSV, written first.
+    let mut rows = 0;
+    for (format, name) in [(pb::TableFormat::Csv, "CSV"), (pb::TableFormat::Xlsx, "XLSX")] {
+        let idle = super::machine::memory(pid).unwrap_or_default();
+        let out = dir.join(format!("office.{}", name.to_lowercase()));
+        let t = Instant::now();
+        let (saved, peak) =
+            super::peak_while(pid, async { Ok(office.save_ledger(period.clone(), format, &out).await?) }).await?;
+        let took = t.elapsed().as_secs_f64();
+        if format == pb::TableFormat::Csv {
+            let lines = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&saved.path)?));
+            rows = lines.count().saturating_sub(1);
+        }
+        println!(
+            "the office's ledger of {year} ({name}, {rows} rows, {:.1} MiB): {took:.1} s, {:.0} rows/s; the hub's \
+             memory {idle} before, peak {peak}",
+            saved.bytes as f64 / f64::from(1 << 20),
+            rows as f64 / took.max(1e-9)
+        );
+        std::fs::remove_file(&saved.path)?;
+    }
+    Ok(())
+}

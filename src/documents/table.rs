@@ -162,11 +162,11 @@ impl TableWriter {
                 workbook.save_to_writer(&mut file)?;
                 file
             }
-            Out::Csv(writer) => {
-                writer.into_inner().map_err(|e| DocumentError::Write(e.to_string()))?.into_inner().map_err(|e| {
-                    DocumentError::Write(e.into_error().to_string())
-                })?
-            }
+            Out::Csv(writer) => writer
+                .into_inner()
+                .map_err(|e| DocumentError::Write(e.to_string()))?
+                .into_inner()
+                .map_err(|e| DocumentError::Write(e.into_error().to_string()))?,
         };
         file.rewind()?;
         Ok(file)
