@@ -19,13 +19,14 @@ use crate::{
 const BATCH: u32 = 10_000;
 
 /// Signs the head of the log if it moved since the last checkpoint, and sends it to
-/// every active member and the office: the checkpoint that covers the head now (none
-/// when another replica signed the same head first; it is then the newest stored).
+/// every active member and the office: the checkpoint it signed, or none when the
+/// newest stored already covers the head (the head did not move, or another replica
+/// signed it first).
 pub async fn checkpoint(hub: &Hub) -> Result<Option<Checkpoint>, StoreError> {
     let (seq, head) = hub.store.audit_head().await?;
     let checkpoints = hub.store.audit_checkpoints().await?;
-    if let Some(last) = checkpoints.last().filter(|c| c.seq >= seq && !c.root.is_empty()) {
-        return Ok(Some(last.clone()));
+    if checkpoints.last().is_some_and(|c| c.seq >= seq && !c.root.is_empty()) {
+        return Ok(None);
     }
     let rooted = checkpoints.iter().rev().find(|c| !c.root.is_empty()).map_or(0, |c| c.seq);
     let root = grow(hub, rooted, seq).await?;
