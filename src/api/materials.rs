@@ -102,6 +102,31 @@ pub fn document(document: Document) -> Pieces<pb::DocumentChunk> {
     }))
 }
 
+/// A document sent once `making` has made it, the answer begun at once: a ledger of a
+/// long period takes longer than a request may, and a client that goes away stops
+/// the making. What goes wrong on the way ends the stream with its status.
+pub fn document_made(
+    making: impl std::future::Future<Output = Result<Document, AppError>> + Send + 'static,
+) -> Pieces<pb::DocumentChunk> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let made = tokio::select! {
+            made = making => made,
+            () = sender.closed() => return,
+        };
+        let mut pieces = match made {
+            Ok(made) => document(made),
+            Err(e) => Box::pin(tokio_stream::once(Err(Status::from(e)))),
+        };
+        while let Some(piece) = pieces.next().await {
+            if sender.send(piece).await.is_err() {
+                return;
+            }
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver))
+}
+
 #[tonic::async_trait]
 impl MaterialService for MaterialApi {
     type DownloadStream = Pieces<pb::DownloadResponse>;

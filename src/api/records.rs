@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 use super::{
     convert::parse_uuid,
     identity,
-    materials::{document, Pieces},
+    materials::{document, document_made, Pieces},
 };
 use crate::{
     app::{self, records::TableFormat, AppError},
@@ -192,7 +192,7 @@ impl RecordsService for RecordsApi {
         let actor = identity::actor(&request)?;
         let body = request.get_ref();
         let (period, format) = period_and_format(body.period.as_ref(), body.format)?;
-        Ok(Response::new(document(app::records::ledger(&self.hub, &actor, &period, format).await?)))
+        Ok(Response::new(document_made(app::records::ledger(&self.hub, &actor, &period, format)?)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "MarkKeyCase"))]

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -15,13 +16,19 @@ use crate::{
     documents::table::{Heading, TableWriter},
     domain::{
         date::{local_date, local_time},
+        deadline::Deadline,
         figures::{Figures, Tally, Value},
+        history::HistoryEntry,
+        key_case::KeyCase,
         ledger::{self, Entry},
+        letter::DocumentNumber,
         period::Period,
-        view::View,
+        referral::Referral,
+        view::{Seen, View},
+        visit::VisitRecord,
         MemberCode, Role,
     },
-    store::ListQuery,
+    store::{ListQuery, Opening, StoreError},
 };
 
 /// The file a table is written as.
@@ -72,6 +79,10 @@ fn whose(member: Option<&MemberCode>) -> &str {
 /// Referrals read at a time: a page of the ledger, its parts read together.
 const PAGE: u32 = 2_000;
 
+/// Referrals a ledger's audit entry names at most: each entry is a commit, and every
+/// commit makes the readers' page caches start again.
+const AUDITED_AT_ONCE: usize = 20_000;
+
 /// Groups `items` by the referral each belongs to.
 fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
     let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
@@ -81,14 +92,94 @@ fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T
     grouped
 }
 
-/// The ledger of `period`: a member's referrals sent or received, its people in full,
-/// or, for the office, every member's, masked; oldest first. Read a page at a time and
-/// written as it is read, so memory does not grow with the period; each page audited
-/// as a read of the referrals it lists.
-pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableFormat) -> Result<Document, AppError> {
+/// A page of a ledger: its referrals as the reader sees them, with their parts.
+struct Page {
+    referrals: Vec<Referral<Seen>>,
+    histories: HashMap<Uuid, Vec<HistoryEntry>>,
+    deadlines: HashMap<Uuid, Vec<Deadline>>,
+    numbers: HashMap<Uuid, DocumentNumber>,
+    visits: HashMap<Uuid, Vec<VisitRecord>>,
+    keys: HashMap<Uuid, KeyCase>,
+    /// Where the next page starts, if there may be one.
+    next: Option<(DateTime<Utc>, Uuid)>,
+}
+
+impl Page {
+    /// The page of `member`'s ledger (the office's: `None`) of `period` after `after`,
+    /// as `view` shows it; only what a ledger shows is opened.
+    async fn read(
+        hub: &Hub,
+        view: View,
+        member: Option<&MemberCode>,
+        period: &Period,
+        after: Option<(DateTime<Utc>, Uuid)>,
+    ) -> Result<Self, AppError> {
+        let query = ListQuery {
+            sent: true,
+            received: true,
+            submitted: Some(period.instants()),
+            after,
+            oldest_first: true,
+            limit: PAGE,
+            opening: Opening::Listed,
+            ..ListQuery::default()
+        };
+        let page = hub.store.list(member, &query).await?;
+        let next = page.last().filter(|_| page.len() == PAGE as usize).map(|last| (last.submitted_at, last.id));
+        let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
+        let referrals: Vec<_> = page.into_iter().map(|r| view.referral(r)).collect();
+        let cases: Vec<Uuid> = referrals.iter().map(|r| r.case_id).collect();
+        // The page's parts, each read on a connection of its own.
+        let (histories, deadlines, numbers, visits, keys) = tokio::join!(
+            hub.store.history(&ids, Opening::Listed),
+            hub.store.deadlines(&ids),
+            hub.store.document_numbers(&ids),
+            hub.store.visits(&ids),
+            hub.store.key_cases(&cases),
+        );
+        Ok(Self {
+            referrals,
+            histories: by_referral(histories?, |e| e.referral_id),
+            deadlines: by_referral(deadlines?, |d| d.referral_id),
+            numbers: numbers?.into_iter().collect(),
+            visits: by_referral(visits?, |v| v.referral_id),
+            keys: keys?.into_iter().map(|k| (k.case_id, k)).collect(),
+            next,
+        })
+    }
+
+    fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.referrals.iter().map(|referral| Entry {
+            referral,
+            history: self.histories.get(&referral.id).map_or(&[], Vec::as_slice),
+            deadlines: self.deadlines.get(&referral.id).map_or(&[], Vec::as_slice),
+            number: self.numbers.get(&referral.id),
+            visits: self.visits.get(&referral.id).map_or(&[], Vec::as_slice),
+            key: self.keys.get(&referral.case_id),
+        })
+    }
+}
+
+/// The ledger of `period` as it will be made (a whole period is read for it), or the
+/// refusal, at once, of a caller who may not read ledgers.
+pub fn ledger(
+    hub: &Hub,
+    actor: &Actor,
+    period: &Period,
+    format: TableFormat,
+) -> Result<impl std::future::Future<Output = Result<Document, AppError>> + Send + 'static, AppError> {
     identity::reader(&actor.caller)?;
+    let (hub, actor, period) = (hub.clone(), actor.clone(), *period);
+    Ok(async move { make_ledger(&hub, &actor, &period, format).await })
+}
+
+/// The ledger of `period`: a member's referrals sent or received, its people in full,
+/// or, for the office, every member's, masked; oldest first. Read a page at a time,
+/// the next page read while the last is written, so memory does not grow with the
+/// period. The referrals are audited as read every [`AUDITED_AT_ONCE`] and at the end,
+/// before the ledger is handed over.
+async fn make_ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableFormat) -> Result<Document, AppError> {
     let member = (actor.caller.role != Role::Office).then(|| actor.caller.code.clone());
-    let view = View::of(actor.caller.role);
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
     let directory = hub.directory.now();
     let name = match &member {
@@ -100,52 +191,23 @@ pub async fn ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableForm
     let headers = ledger::headers();
     let heading = Heading { title: &title, sheet: &sheet, headers: &headers, made_at: local_time(hub.clock.now()) };
     let mut table = format.writer(&heading)?;
-    let (mut after, mut written) = (None, 0);
-    loop {
-        let query = ListQuery {
-            sent: true,
-            received: true,
-            submitted: Some(period.instants()),
-            after,
-            oldest_first: true,
-            limit: PAGE,
-            ..ListQuery::default()
-        };
-        let page = hub.store.list(member.as_ref(), &query).await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.submitted_at, last.id));
-        let more = page.len() == PAGE as usize;
-        let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
-        hub.audit_read(actor, "ExportLedger", ids.clone()).await?;
-        let chunk: Vec<_> = page.into_iter().map(|r| view.referral(r)).collect();
-        let cases: Vec<Uuid> = chunk.iter().map(|r| r.case_id).collect();
-        // The page's parts, each read on a connection of its own.
-        let (histories, deadlines, numbers, visits, keys) = tokio::join!(
-            hub.store.history(&ids),
-            hub.store.deadlines(&ids),
-            hub.store.document_numbers(&ids),
-            hub.store.visits(&ids),
-            hub.store.key_cases(&cases),
-        );
-        let histories = by_referral(histories?, |e| e.referral_id);
-        let deadlines = by_referral(deadlines?, |d| d.referral_id);
-        let numbers: HashMap<_, _> = numbers?.into_iter().collect();
-        let visits = by_referral(visits?, |v| v.referral_id);
-        let keys: HashMap<_, _> = keys?.into_iter().map(|k| (k.case_id, k)).collect();
-        for referral in &chunk {
-            let entry = Entry {
-                referral,
-                history: histories.get(&referral.id).map_or(&[], Vec::as_slice),
-                deadlines: deadlines.get(&referral.id).map_or(&[], Vec::as_slice),
-                number: numbers.get(&referral.id),
-                visits: visits.get(&referral.id).map_or(&[], Vec::as_slice),
-                key: keys.get(&referral.case_id),
-            };
+    let view = View::of(actor.caller.role);
+    let read = |after: Option<(DateTime<Utc>, Uuid)>| {
+        let (hub, member, period) = (hub.clone(), member.clone(), *period);
+        tokio::spawn(async move { Page::read(&hub, view, member.as_ref(), &period, after).await })
+    };
+    let mut reading = Some(read(None));
+    let (mut written, mut unaudited) = (0, Vec::new());
+    while let Some(next) = reading.take() {
+        let page = next.await.map_err(|e| AppError::Store(StoreError::Corrupt(format!("reading a ledger: {e}"))))??;
+        reading = page.next.map(|after| read(Some(after)));
+        for entry in page.entries() {
             written += 1;
             table.row(&ledger::row(written, &entry, &directory, today, &calendar))?;
         }
-        if !more {
-            break;
+        unaudited.extend(page.referrals.iter().map(|r| r.id));
+        if !unaudited.is_empty() && (unaudited.len() >= AUDITED_AT_ONCE || reading.is_none()) {
+            hub.audit_read(actor, "ExportLedger", std::mem::take(&mut unaudited)).await?;
         }
     }
     format.document(format!("台账-{}-{}", whose(member.as_ref()), period.slug()), table).await

@@ -19,7 +19,7 @@ use crate::{
         visit::VisitRecord,
         MemberCode, Role,
     },
-    store::{Change, Commit, ListQuery, ListedDeadline, StoreError},
+    store::{Change, Commit, ListQuery, ListedDeadline, Opening, StoreError},
 };
 
 /// What a submit asks for: referrals of one kind and content to each recipient, in a
@@ -80,7 +80,7 @@ async fn answered(hub: &Hub, id: Uuid, version: u32) -> Result<Referral, AppErro
     if now.version == version {
         return Ok(now);
     }
-    let history = hub.store.history(&[id]).await?;
+    let history = hub.store.history(&[id], Opening::Whole).await?;
     Ok(lifecycle::as_of(&now, &history, version))
 }
 
@@ -274,7 +274,7 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
     let referral = visible(hub, actor, id).await?;
     hub.audit_read(actor, "Get", vec![id]).await?;
     let view = View::of(actor.caller.role);
-    let history = hub.store.history(&[id]).await?.into_iter().map(|e| view.entry(e)).collect();
+    let history = hub.store.history(&[id], Opening::Whole).await?.into_iter().map(|e| view.entry(e)).collect();
     let deadlines = hub
         .store
         .deadlines(&[id])

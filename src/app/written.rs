@@ -29,7 +29,7 @@ use crate::{
         referral::Referral,
         MemberCode,
     },
-    store::{Commit, LetterRecord, Numbering, StoreError, StoredFile, Upload},
+    store::{Commit, LetterRecord, Numbering, Opening, StoreError, StoredFile, Upload},
 };
 
 /// A document for a person to save: its file name and content.
@@ -373,7 +373,7 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
             manifest.part(&name, issued.sha256);
             names.push(issued.file_name);
         }
-        let history = hub.store.history(&[referral.id]).await?;
+        let history = hub.store.history(&[referral.id], Opening::Whole).await?;
         let deadlines = hub.store.deadlines(&[referral.id]).await?;
         record.referral(referral, &names.join("、"), &history, &deadlines, &directory);
     }

@@ -390,6 +390,20 @@ pub struct ListQuery {
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub oldest_first: bool,
     pub limit: u32,
+    pub opening: Opening,
+}
+
+/// Which of a referral's sealed fields a read opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Opening {
+    /// Every one.
+    #[default]
+    Whole,
+    /// What a list shows: the person's name, ID number and phone, and the conclusion.
+    /// The narrative, address, household, reason for advancing, feedback and the notes
+    /// of the history stay sealed and read as empty: a ledger of a year opens a third
+    /// as much.
+    Listed,
 }
 
 /// Where a member's inbox stands.
@@ -422,7 +436,7 @@ pub trait Store: Send + Sync + 'static {
     async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError>;
 
     /// The history of referrals `ids`, each oldest first.
-    async fn history(&self, ids: &[Uuid]) -> Result<Vec<HistoryEntry>, StoreError>;
+    async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError>;
 
     /// The owner of a case.
     async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError>;

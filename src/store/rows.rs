@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    sealed::{entry_note, field_name, inbox_note, open_conclusion, open_text, ADVANCE_REASON, SEALED_FIELDS},
+    sealed::{entry_note, field_name, inbox_note, open_conclusion, open_text, whole, ADVANCE_REASON, SEALED_FIELDS},
     sql::query::Cells,
-    InboxEvent, ListedDeadline, ScheduleRecord, StoreError,
+    InboxEvent, ListedDeadline, Opening, ScheduleRecord, StoreError,
 };
 use crate::domain::{
     audit::{parse_hex, AuditEntry, AuditRecord},
@@ -108,7 +108,7 @@ impl ReferralRow {
 impl ReferralRow {
     /// The referral, its person's data opened with `keys`. A row written before
     /// sealing (no key) still holds the person in its content.
-    pub fn open(self, keys: &Keys) -> Result<Referral, StoreError> {
+    pub fn open(self, keys: &Keys, opening: Opening) -> Result<Referral, StoreError> {
         let mut content: serde_json::Value = serde_json::from_str(&self.content).map_err(|e| corrupt("content", e))?;
         if self.sealed_key.is_some() {
             let sealed = [
@@ -123,9 +123,12 @@ impl ReferralRow {
             let mut person = serde_json::Map::new();
             for ((column, parent, key), value) in SEALED_FIELDS.into_iter().zip(sealed) {
                 let value = value.as_deref().ok_or_else(|| corrupt(column, "missing"))?;
-                let plain = keys
-                    .open(&field_name(parent, key), &self.id, value)
-                    .map_err(|e| StoreError::Corrupt(format!("referral {} {column}: {e}", self.id)))?;
+                let plain = if opening == Opening::Whole || LISTED.contains(&column) {
+                    keys.open(&field_name(parent, key), &self.id, value)
+                        .map_err(|e| StoreError::Corrupt(format!("referral {} {column}: {e}", self.id)))?
+                } else {
+                    String::new()
+                };
                 match parent {
                     Some(_) => person.insert(key.to_owned(), plain.into()),
                     None => object.insert(key.to_owned(), plain.into()),
@@ -134,7 +137,7 @@ impl ReferralRow {
             object.insert("person".to_owned(), person.into());
         }
         if let Some(serde_json::Value::String(reason)) = content.get_mut(ADVANCE_REASON) {
-            *reason = open_text(keys, ADVANCE_REASON, &self.id, reason)?;
+            *reason = whole(opening, || open_text(keys, ADVANCE_REASON, &self.id, reason))?;
         }
         Ok(Referral {
             id: uuid(&self.id)?,
@@ -147,17 +150,24 @@ impl ReferralRow {
             submitted_at: from_micros(self.submitted_at)?,
             updated_at: from_micros(self.updated_at)?,
             started_at: self.started_at.map(from_micros).transpose()?,
-            conclusion: self.conclusion.as_deref().map(|c| open_conclusion(keys, &self.id, c)).transpose()?,
-            feedback: self.feedback.as_deref().map(|f| open_text(keys, "feedback", &self.id, f)).transpose()?,
+            conclusion: self.conclusion.as_deref().map(|c| open_conclusion(keys, &self.id, c, opening)).transpose()?,
+            feedback: self
+                .feedback
+                .as_deref()
+                .map(|f| whole(opening, || open_text(keys, "feedback", &self.id, f)))
+                .transpose()?,
             closing_reason: self
                 .closing_reason
                 .as_deref()
-                .map(|r| open_text(keys, "closing_reason", &self.id, r))
+                .map(|r| whole(opening, || open_text(keys, "closing_reason", &self.id, r)))
                 .transpose()?,
             version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
         })
     }
 }
+
+/// The columns of the person a list opens ([`Opening::Listed`]).
+const LISTED: [&str; 3] = ["person_name", "person_id_number", "person_phone"];
 
 pub struct EntryRow {
     pub referral_id: String,
@@ -187,9 +197,9 @@ impl EntryRow {
 }
 
 impl EntryRow {
-    pub fn open(self, keys: &Keys) -> Result<HistoryEntry, StoreError> {
+    pub fn open(self, keys: &Keys, opening: Opening) -> Result<HistoryEntry, StoreError> {
         let (field, sealed_as) = entry_note(&self.referral_id, self.version);
-        let note = open_text(keys, field, &sealed_as, &self.note)?;
+        let note = whole(opening, || open_text(keys, field, &sealed_as, &self.note))?;
         let row = self;
         Ok(HistoryEntry {
             referral_id: uuid(&row.referral_id)?,

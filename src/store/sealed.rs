@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::{rows::corrupt, Commit, StoreError};
+use super::{rows::corrupt, Commit, Opening, StoreError};
 use crate::{
     domain::{
         id::new_id,
@@ -62,10 +62,24 @@ pub(super) fn open_text(keys: &Keys, field: &str, row: &str, stored: &str) -> Re
     keys.open(field, row, stored).map_err(|e| StoreError::Corrupt(format!("{field} of {row}: {e}")))
 }
 
-/// A conclusion whose summary is sealed (`conclusion.summary`) inside its JSON.
-pub(super) fn open_conclusion(keys: &Keys, row: &str, stored: &str) -> Result<Conclusion, StoreError> {
+/// A sealed text opened when `opening` opens everything; empty otherwise.
+pub(super) fn whole(opening: Opening, open: impl FnOnce() -> Result<String, StoreError>) -> Result<String, StoreError> {
+    match opening {
+        Opening::Whole => open(),
+        Opening::Listed => Ok(String::new()),
+    }
+}
+
+/// A conclusion whose summary is sealed (`conclusion.summary`) inside its JSON; the
+/// summary read as empty unless `opening` opens everything.
+pub(super) fn open_conclusion(
+    keys: &Keys,
+    row: &str,
+    stored: &str,
+    opening: Opening,
+) -> Result<Conclusion, StoreError> {
     let mut conclusion: Conclusion = serde_json::from_str(stored).map_err(|e| corrupt("conclusion", e))?;
-    conclusion.summary = open_text(keys, "conclusion.summary", row, &conclusion.summary)?;
+    conclusion.summary = whole(opening, || open_text(keys, "conclusion.summary", row, &conclusion.summary))?;
     Ok(conclusion)
 }
 

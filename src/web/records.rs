@@ -117,7 +117,7 @@ pub async fn ledger_file(
         Err(violation) => return ledger_page(&web, &visitor, vec![violation_text(&violation)]).await,
     };
     let format = format(&fields);
-    Ok(table(app::records::ledger(&web.hub, &visitor.actor, &period, format).await?, format))
+    Ok(table(app::records::ledger(&web.hub, &visitor.actor, &period, format)?.await?, format))
 }
 
 /// A bar of a chart: this period's and the year before's, scaled to the chart.

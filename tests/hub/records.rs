@@ -282,6 +282,64 @@ async fn a_ledger_refuses_a_bad_period_by_its_field_and_the_admin() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
 }
 
+/// A ledger longer than its pages of 2,000 (all submitted in the same instant, so that
+/// the pages follow one another by id) lists each referral once, oldest first, its
+/// person's name, ID number and phone opened for the member, and the export is audited
+/// as a read of every referral it lists.
+#[tokio::test]
+async fn a_ledger_longer_than_a_page_lists_each_referral_once_and_audits_them_all() {
+    const COUNT: usize = 2_150;
+    let data = Data {
+        tune: |c| {
+            c.requests_per_second = 1_000_000;
+            c.request_burst = 1_000_000;
+        },
+        ..Data::fresh().await
+    };
+    let hub = TestHub::start_on(data).await;
+    let jcy = hub.client("jcy").await;
+    let mut sending = tokio::task::JoinSet::new();
+    for first in 0..16 {
+        let jcy = jcy.clone();
+        sending.spawn(async move {
+            let mut ids = Vec::new();
+            for _ in (first..COUNT).step_by(16) {
+                let sent = jcy.submit(referral_draft(), vec!["mz".into()], None).await;
+                ids.push(sent.unwrap().referrals.remove(0).id);
+            }
+            ids
+        });
+    }
+    let mut sent = Vec::new();
+    while let Some(ids) = sending.join_next().await {
+        sent.extend(ids.unwrap());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let year = pb::Period { year: 2026, ..Default::default() };
+    let saved = jcy.save_ledger(year, pb::TableFormat::Csv, dir.path()).await.unwrap();
+    let text = std::fs::read_to_string(&saved.path).unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let headers: Vec<&str> = lines.next().expect("a header row").split(',').collect();
+    let column = |name: &str| headers.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), COUNT, "one row per referral");
+    let serials: Vec<String> = rows.iter().map(|r| r[column("序号")].to_owned()).collect();
+    assert_eq!(serials, (1..=COUNT).map(|n| n.to_string()).collect::<Vec<_>>());
+    let numbers: std::collections::HashSet<&str> = rows.iter().map(|r| r[column("文号")]).collect();
+    assert_eq!(numbers.len(), COUNT, "no referral twice");
+    for row in &rows {
+        assert_eq!((row[column("当事人")], row[column("联系电话")]), ("李某", "13800000000"));
+        assert_eq!(row[column("公民身份号码")].len(), 18);
+    }
+
+    let audited = sql_texts(&hub.data, "SELECT referrals FROM audit_log WHERE action = 'ExportLedger'").await;
+    assert_eq!(audited.len(), 1, "one entry for a ledger of fewer than 20,000");
+    let mut listed: Vec<&str> = audited[0].split(',').collect();
+    listed.sort_unstable();
+    sent.sort_unstable();
+    assert_eq!(listed, sent, "the entry names every referral listed");
+}
+
 /// A story over two years whose figures were counted by hand.
 async fn two_years(hub: &TestHub) -> [Client; 6] {
     let [jcy, mz, jy, rs, fl, office] = [

@@ -34,7 +34,7 @@ pub use query::{Cell, Cells, Query, Value};
 use super::{
     sealed::{SealedCommit, SealedContent},
     Announcements, CaseReferral, Commit, DeadlineQuery, DeadlineTally, Delivered, InboxEvent, InboxPosition, ListQuery,
-    ListedDeadline, RequestRecord, ScheduleRecord, Session, Store, StoreError, StoredFile,
+    ListedDeadline, Opening, RequestRecord, ScheduleRecord, Session, Store, StoreError, StoredFile,
 };
 use crate::{
     domain::{
@@ -195,8 +195,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.referral(id).await
     }
 
-    async fn history(&self, ids: &[Uuid]) -> Result<Vec<HistoryEntry>, StoreError> {
-        self.history(ids).await
+    async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.history(ids, opening).await
     }
 
     async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {

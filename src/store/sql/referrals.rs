@@ -11,7 +11,7 @@ use crate::{
     store::{
         rows::{micros, EntryRow, ReferralRow, REFERRAL_COLUMNS},
         sealed::response_field,
-        ListQuery, RequestRecord, StoreError,
+        ListQuery, Opening, RequestRecord, StoreError,
     },
 };
 
@@ -67,16 +67,16 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Referrals read back and opened.
-    async fn opened(&self, query: Query) -> Result<Vec<Referral>, StoreError> {
+    async fn opened(&self, query: Query, opening: Opening) -> Result<Vec<Referral>, StoreError> {
         let rows = self.fetch(query).await?;
-        rows.into_iter().map(|mut row| ReferralRow::from_cells(&mut row)?.open(&self.keys)).collect()
+        rows.into_iter().map(|mut row| ReferralRow::from_cells(&mut row)?.open(&self.keys, opening)).collect()
     }
 
     pub(super) async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError> {
-        Ok(self.opened(referrals("id = $1").bind(id.to_string())).await?.into_iter().next())
+        Ok(self.opened(referrals("id = $1").bind(id.to_string()), Opening::Whole).await?.into_iter().next())
     }
 
-    pub(super) async fn history(&self, ids: &[Uuid]) -> Result<Vec<HistoryEntry>, StoreError> {
+    pub(super) async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -85,7 +85,7 @@ impl<B: Backend> SqlStore<B> {
         );
         query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" ORDER BY referral_id, version");
         let rows = self.fetch(query).await?;
-        rows.into_iter().map(|mut row| EntryRow::from_cells(&mut row)?.open(&self.keys)).collect()
+        rows.into_iter().map(|mut row| EntryRow::from_cells(&mut row)?.open(&self.keys, opening)).collect()
     }
 
     pub(super) async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
@@ -94,7 +94,8 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(super) async fn case_referrals(&self, case_id: Uuid) -> Result<Vec<Referral>, StoreError> {
-        self.opened(referrals("case_id = $1 ORDER BY submitted_at, recipient").bind(case_id.to_string())).await
+        let query = referrals("case_id = $1 ORDER BY submitted_at, recipient").bind(case_id.to_string());
+        self.opened(query, Opening::Whole).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -137,7 +138,7 @@ impl<B: Backend> SqlStore<B> {
                 .push("))");
         }
         q.push(&format!(" ORDER BY submitted_at{order}, id{order} LIMIT ")).push_bind(int(u64::from(query.limit)));
-        self.opened(q).await
+        self.opened(q, query.opening).await
     }
 
     /// The open referral to `recipient` about the person with `id_number`, found by the

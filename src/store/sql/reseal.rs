@@ -12,7 +12,7 @@ use crate::{
             entry_note, inbox_note, reseal_note, response_field, sealed_assignments, SealedCommit, SealedContent,
             SEALED_COLUMNS,
         },
-        Commit, StoreError, Upload,
+        Commit, Opening, StoreError, Upload,
     },
 };
 
@@ -58,7 +58,7 @@ impl<B: Backend> SqlStore<B> {
         for mut row in self.fetch(stale(&format!("{REFERRAL_COLUMNS} FROM referrals"))).await? {
             let row = ReferralRow::from_cells(&mut row)?;
             let was = row.sealed_key.clone();
-            let referral = row.open(&self.keys)?;
+            let referral = row.open(&self.keys, Opening::Whole)?;
             let mut sealed = SealedContent::new(&referral, &self.keys)?;
             let mut update = Query::new(RESEAL_REFERRAL.as_str()).bind(std::mem::take(&mut sealed.content));
             update.params.extend(sealed_values(sealed));

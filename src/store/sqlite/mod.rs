@@ -6,6 +6,7 @@
 //! concurrent commits share its transactions (group commit); reads use a small pool of
 //! their own and never queue behind the writer.
 
+mod readers;
 mod write;
 mod writer;
 
@@ -13,19 +14,19 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
-    Row, Sqlite, SqlitePool, TypeInfo, ValueRef,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    Sqlite, SqlitePool,
 };
 use tokio::sync::watch;
 
-use self::writer::Writer;
+use self::{readers::Readers, writer::Writer};
 use crate::{
     domain::MemberCode,
     keys::Keys,
     metrics::CommitMetrics,
     store::{
         sealed::SealedCommit,
-        sql::{self, Backend, Cell, Cells, Query, SqlStore},
+        sql::{self, Backend, Cells, Query, SqlStore, Value},
         Announcements, Delivered, InboxPosition, StoreError,
     },
 };
@@ -37,7 +38,7 @@ pub struct SqliteBackend {
     /// One connection for migrations and the rare writes outside commits (resealing),
     /// and to fold the write-ahead log in when the store closes.
     pool: SqlitePool,
-    reader: SqlitePool,
+    readers: Readers,
     committer: Writer,
     epoch: String,
     metrics: CommitMetrics,
@@ -57,14 +58,11 @@ impl SqlStore<SqliteBackend> {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
-        // Readers map the file into memory: long reads (the figures' distinct persons, a
-        // ledger) then copy no page through the page cache.
-        let readers = options.read_only(true).pragma("mmap_size", "268435456").pragma("cache_size", "-16384");
-        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(readers).await?;
         let metrics = CommitMetrics::new();
         let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Write(e.to_string()))?;
+        let readers = Readers::open(&path, READERS)?;
         let committer = Writer::start(&path, metrics.clone())?;
-        Ok(SqlStore::new(SqliteBackend { pool, reader, committer, epoch, metrics }, keys))
+        Ok(SqlStore::new(SqliteBackend { pool, readers, committer, epoch, metrics }, keys))
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -73,33 +71,40 @@ impl SqlStore<SqliteBackend> {
     }
 }
 
-/// A row's cells, by the storage class of each value.
-fn cells(row: &SqliteRow) -> Result<Cells, StoreError> {
-    let mut cells = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        let raw = row.try_get_raw(i)?;
-        let cell = if raw.is_null() {
-            Cell::Null
-        } else {
-            match raw.type_info().name() {
-                "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get(i)?),
-                "TEXT" => Cell::Text(row.try_get(i)?),
-                "BLOB" => Cell::Bytes(row.try_get(i)?),
-                other => return Err(StoreError::Corrupt(format!("a column of type {other}"))),
-            }
-        };
-        cells.push(cell);
+/// Connections that read at once.
+const READERS: usize = 4;
+
+/// A parameter as SQLite takes it.
+fn value(value: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as Sql;
+    match value.clone() {
+        Value::Int(v) => v.map_or(Sql::Null, Sql::Integer),
+        Value::Text(v) => v.map_or(Sql::Null, Sql::Text),
+        Value::Bool(v) => Sql::Integer(i64::from(v)),
+        Value::Bytes(v) => Sql::Blob(v),
     }
-    Ok(Cells::from(cells))
+}
+
+/// The statement with each `$n` written `?n`: SQLite gives `?n` the number n, so the
+/// parameters bind by number, where a `$n` would be looked up by name (a scan of the
+/// statement's names for each, quadratic over a page's list of ids).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn fetch(&self, query: Query) -> Result<Vec<Cells>, StoreError> {
-        let rows = sqlx::query_with::<Sqlite, _>(&query.sql, sql::arguments::<Sqlite>(&query)?)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(cells).collect()
+        self.readers.fetch(query).await
     }
 
     async fn execute(&self, query: Query) -> Result<u64, StoreError> {
@@ -129,7 +134,7 @@ impl Backend for SqliteBackend {
     /// last to close).
     async fn close(&self) {
         self.committer.close().await;
-        self.reader.close().await;
+        self.readers.close();
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
             tracing::warn!(error = %e, "folding the write-ahead log into the database");
         }
@@ -142,5 +147,13 @@ impl Backend for SqliteBackend {
 
     fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
         self.metrics.collectors()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parameters_are_numbered_for_sqlite() {
+        assert_eq!(super::numbered("a = $1 AND b IN ($2, $10) AND c = '$x'"), "a = ?1 AND b IN (?2, ?10) AND c = '$x'");
     }
 }

@@ -18,7 +18,7 @@ use crate::{
         sql::{
             audit,
             materials::{self, Statement},
-            position, writes, Value,
+            position, writes,
         },
         Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, KeyCaseChange, StoreError,
     },
@@ -174,14 +174,9 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
 
 /// Runs one statement of a commit's materials.
 fn run(tx: &Connection, statement: &Statement) -> Result<(), StoreError> {
-    use rusqlite::types::Value as Sql;
-    let values = statement.query.params.iter().map(|value| match value.clone() {
-        Value::Int(v) => v.map_or(Sql::Null, Sql::Integer),
-        Value::Text(v) => v.map_or(Sql::Null, Sql::Text),
-        Value::Bool(v) => Sql::Integer(i64::from(v)),
-        Value::Bytes(v) => Sql::Blob(v),
-    });
-    let changed = execute(tx, &statement.query.sql, rusqlite::params_from_iter(values)).map_err(|e| {
+    let values = statement.query.params.iter().map(super::value);
+    let sql = super::numbered(&statement.query.sql);
+    let changed = execute(tx, &sql, rusqlite::params_from_iter(values)).map_err(|e| {
         if unique_violation(&e) {
             StoreError::Conflict
         } else {
