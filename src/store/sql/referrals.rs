@@ -104,40 +104,39 @@ impl<B: Backend> SqlStore<B> {
         member: Option<&MemberCode>,
         query: &ListQuery,
     ) -> Result<Vec<Referral>, StoreError> {
-        let mut q = referrals("(");
-        match (member, query.sent, query.received) {
-            (None, _, _) => q.push("1 = 1"),
-            (Some(member), true, false) => q.push("sender = ").push_bind(member.as_str()),
-            (Some(member), false, true) => q.push("recipient = ").push_bind(member.as_str()),
+        let order = if query.oldest_first { "" } else { " DESC" };
+        let ordered = format!(" ORDER BY submitted_at{order}, id{order} LIMIT ");
+        let limit = int(u64::from(query.limit));
+        let mut q = match (member, query.sent, query.received) {
+            (None, _, _) => {
+                let mut q = referrals("1 = 1");
+                filtered(&mut q, query);
+                q
+            }
+            (Some(member), true, false) | (Some(member), false, true) => {
+                let mut q = referrals(if query.sent { "sender = " } else { "recipient = " });
+                q.push_bind(member.as_str());
+                filtered(&mut q, query);
+                q
+            }
+            // Each side's page from its own index (ids only), then the page of the two:
+            // an OR of the two sides reads and sorts every row still to come.
             (Some(member), _, _) => {
-                q.push("sender = ").push_bind(member.as_str()).push(" OR recipient = ").push_bind(member.as_str())
+                let mut q = referrals("id IN (SELECT id FROM (SELECT submitted_at, id FROM referrals WHERE sender = ");
+                q.push_bind(member.as_str());
+                filtered(&mut q, query);
+                q.push(&ordered)
+                    .push_bind(limit)
+                    .push(
+                        ") AS sent UNION ALL SELECT id FROM (SELECT submitted_at, id FROM referrals WHERE recipient = ",
+                    )
+                    .push_bind(member.as_str());
+                filtered(&mut q, query);
+                q.push(&ordered).push_bind(limit).push(") AS received)");
+                q
             }
         };
-        q.push(")").push_one_of("state", query.states.iter().map(|s| s.code()));
-        if let Some(counterpart) = &query.counterpart {
-            q.push(" AND (sender = ")
-                .push_bind(counterpart.as_str())
-                .push(" OR recipient = ")
-                .push_bind(counterpart.as_str())
-                .push(")");
-        }
-        if let Some(case_id) = query.case_id {
-            q.push(" AND case_id = ").push_bind(case_id.to_string());
-        }
-        if let Some((from, to)) = query.submitted {
-            q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
-        }
-        let (beyond, order) = if query.oldest_first { (">", "") } else { ("<", " DESC") };
-        if let Some((at, id)) = query.after {
-            q.push(&format!(" AND (submitted_at {beyond} "))
-                .push_bind(micros(at))
-                .push(" OR (submitted_at = ")
-                .push_bind(micros(at))
-                .push(&format!(" AND id {beyond} "))
-                .push_bind(id.to_string())
-                .push("))");
-        }
-        q.push(&format!(" ORDER BY submitted_at{order}, id{order} LIMIT ")).push_bind(int(u64::from(query.limit)));
+        q.push(&ordered).push_bind(limit);
         self.opened(q, query.opening).await
     }
 
@@ -155,5 +154,33 @@ impl<B: Backend> SqlStore<B> {
         .bind(recipient.as_str())
         .bind(self.keys.blind_index(id_number));
         self.fetch_one(query).await?.map(|mut row| Ok((uuid(&row.text()?)?, member(&row.text()?)?))).transpose()
+    }
+}
+
+/// ` AND …` for each of `query`'s conditions on a referral other than whose it is.
+fn filtered(q: &mut Query, query: &ListQuery) {
+    q.push_one_of("state", query.states.iter().map(|s| s.code()));
+    if let Some(counterpart) = &query.counterpart {
+        q.push(" AND (sender = ")
+            .push_bind(counterpart.as_str())
+            .push(" OR recipient = ")
+            .push_bind(counterpart.as_str())
+            .push(")");
+    }
+    if let Some(case_id) = query.case_id {
+        q.push(" AND case_id = ").push_bind(case_id.to_string());
+    }
+    if let Some((from, to)) = query.submitted {
+        q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
+    }
+    if let Some((at, id)) = query.after {
+        let beyond = if query.oldest_first { ">" } else { "<" };
+        q.push(&format!(" AND (submitted_at {beyond} "))
+            .push_bind(micros(at))
+            .push(" OR (submitted_at = ")
+            .push_bind(micros(at))
+            .push(&format!(" AND id {beyond} "))
+            .push_bind(id.to_string())
+            .push("))");
     }
 }
