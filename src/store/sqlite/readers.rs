@@ -5,7 +5,7 @@
 
 use std::{
     path::Path,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -21,8 +21,8 @@ use crate::store::{
 const CACHED_STATEMENTS: usize = 128;
 
 pub struct Readers {
-    idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    idle: Arc<Mutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
 }
 
 impl Readers {
@@ -42,32 +42,31 @@ impl Readers {
             connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
             idle.push(connection);
         }
-        Ok(Self { idle: Mutex::new(idle), permits: Semaphore::new(count) })
+        Ok(Self { idle: Arc::new(Mutex::new(idle)), permits: Arc::new(Semaphore::new(count)) })
     }
 
-    /// The rows of `query`, on an idle connection.
+    /// The rows of `query`, on an idle connection. The read takes the connection and
+    /// gives it back on its own thread, so a caller that stops waiting loses none.
     pub async fn fetch(&self, query: Query) -> Result<Vec<Cells>, StoreError> {
-        let permit = self.permits.acquire().await.map_err(|_| StoreError::Write("the store is closed".into()))?;
-        let connection = self.take().ok_or_else(|| StoreError::Write("no reading connection".into()))?;
-        let (connection, rows) = tokio::task::spawn_blocking(move || {
+        let closed = || StoreError::Write("the store is closed".into());
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| closed())?;
+        let idle = self.idle.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = idle.lock().unwrap_or_else(PoisonError::into_inner).pop().ok_or_else(closed)?;
             let rows = read(&connection, &query);
-            (connection, rows)
+            if !permit.semaphore().is_closed() {
+                idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
+            }
+            rows
         })
         .await
-        .map_err(|e| StoreError::Write(format!("a read stopped: {e}")))?;
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
-        drop(permit);
-        rows
+        .map_err(|e| StoreError::Write(format!("a read stopped: {e}")))?
     }
 
-    /// Closes every connection; reads after it fail.
+    /// Closes every connection (those reading as they finish); reads after it fail.
     pub fn close(&self) {
         self.permits.close();
         self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
-    }
-
-    fn take(&self) -> Option<Connection> {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop()
     }
 }
 
@@ -97,6 +96,23 @@ fn read(connection: &Connection, query: &Query) -> Result<Vec<Cells>, StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_given_up_on_gives_its_connection_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (a INTEGER);").unwrap();
+        let readers = Readers::open(&path, 1).unwrap();
+        let slow = Query::new(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n",
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let given_up =
+            runtime.block_on(async { tokio::time::timeout(Duration::from_millis(1), readers.fetch(slow)).await });
+        assert!(given_up.is_err(), "the slow read was still running");
+        let mut rows = runtime.block_on(readers.fetch(Query::new("SELECT 7"))).unwrap();
+        assert_eq!(rows.remove(0).int().unwrap(), 7, "the one connection read again");
+    }
 
     #[test]
     fn a_read_binds_by_number_whatever_the_order_of_mention() {
