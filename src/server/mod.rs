@@ -222,9 +222,17 @@ impl Prepared {
 
     /// Brings the deadlines up to the hub's time (reminders and misses while it was
     /// down) before it serves.
+    /// A pass reads a batch of deadlines, so passes follow until one changes nothing.
     pub async fn catch_up(&self) -> anyhow::Result<()> {
-        let pass = crate::background::scanner::scan(&self.hub).await.context("scanning deadlines")?;
-        tracing::info!(reminded = pass.reminded, missed = pass.missed, "deadlines caught up");
+        let (mut reminded, mut missed) = (0, 0);
+        loop {
+            let pass = crate::background::scanner::scan(&self.hub).await.context("scanning deadlines")?;
+            if pass.reminded + pass.missed == 0 {
+                break;
+            }
+            (reminded, missed) = (reminded + pass.reminded, missed + pass.missed);
+        }
+        tracing::info!(reminded, missed, "deadlines caught up");
         Ok(())
     }
 

@@ -288,7 +288,8 @@ impl InboxRow {
 }
 
 fn date(raw: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| corrupt("date", raw))
+    // ISO 8601 (YYYY-MM-DD), which `FromStr` reads without interpreting a format.
+    raw.parse::<NaiveDate>().map_err(|_| corrupt("date", raw))
 }
 
 fn deadline_kind(raw: &str) -> Result<DeadlineKind, StoreError> {

@@ -330,6 +330,7 @@ async fn a_ledger_longer_than_a_page_lists_each_referral_once_and_audits_them_al
     for row in &rows {
         assert_eq!((row[column("当事人")], row[column("联系电话")]), ("李某", "13800000000"));
         assert_eq!(row[column("公民身份号码")].len(), 18);
+        assert_eq!(row[column("启动期限到期日")].len(), "2026-01-01".len(), "each page's deadlines read with it");
     }
 
     let audited = sql_texts(&hub.data, "SELECT referrals FROM audit_log WHERE action = 'ExportLedger'").await;

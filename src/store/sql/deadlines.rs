@@ -23,12 +23,17 @@ impl<B: Backend> SqlStore<B> {
         if referral_ids.is_empty() {
             return Ok(Vec::new());
         }
+        // Put in order here rather than by the database, which would sort the rows of
+        // a whole page by their day.
         let mut query = Query::new(SELECT_DEADLINES.as_str());
-        query
-            .push_one_of("referral_id", referral_ids.iter().map(Uuid::to_string))
-            .push(" ORDER BY referral_id, due_on");
+        query.push_one_of("referral_id", referral_ids.iter().map(Uuid::to_string));
         let rows = self.fetch(query).await?;
-        rows.into_iter().map(|mut row| Deadline::try_from(DeadlineRow::from_cells(&mut row)?)).collect()
+        let mut deadlines = rows
+            .into_iter()
+            .map(|mut row| Deadline::try_from(DeadlineRow::from_cells(&mut row)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        deadlines.sort_by(|a, b| a.referral_id.cmp(&b.referral_id).then(a.due.cmp(&b.due)));
+        Ok(deadlines)
     }
 
     #[tracing::instrument(skip_all)]

@@ -104,40 +104,7 @@ impl<B: Backend> SqlStore<B> {
         member: Option<&MemberCode>,
         query: &ListQuery,
     ) -> Result<Vec<Referral>, StoreError> {
-        let order = if query.oldest_first { "" } else { " DESC" };
-        let ordered = format!(" ORDER BY submitted_at{order}, id{order} LIMIT ");
-        let limit = int(u64::from(query.limit));
-        let mut q = match (member, query.sent, query.received) {
-            (None, _, _) => {
-                let mut q = referrals("1 = 1");
-                filtered(&mut q, query);
-                q
-            }
-            (Some(member), true, false) | (Some(member), false, true) => {
-                let mut q = referrals(if query.sent { "sender = " } else { "recipient = " });
-                q.push_bind(member.as_str());
-                filtered(&mut q, query);
-                q
-            }
-            // Each side's page from its own index (ids only), then the page of the two:
-            // an OR of the two sides reads and sorts every row still to come.
-            (Some(member), _, _) => {
-                let mut q = referrals("id IN (SELECT id FROM (SELECT submitted_at, id FROM referrals WHERE sender = ");
-                q.push_bind(member.as_str());
-                filtered(&mut q, query);
-                q.push(&ordered)
-                    .push_bind(limit)
-                    .push(
-                        ") AS sent UNION ALL SELECT id FROM (SELECT submitted_at, id FROM referrals WHERE recipient = ",
-                    )
-                    .push_bind(member.as_str());
-                filtered(&mut q, query);
-                q.push(&ordered).push_bind(limit).push(") AS received)");
-                q
-            }
-        };
-        q.push(&ordered).push_bind(limit);
-        self.opened(q, query.opening).await
+        self.opened(listing(member, query), query.opening).await
     }
 
     /// The open referral to `recipient` about the person with `id_number`, found by the
@@ -155,6 +122,35 @@ impl<B: Backend> SqlStore<B> {
         .bind(self.keys.blind_index(id_number));
         self.fetch_one(query).await?.map(|mut row| Ok((uuid(&row.text()?)?, member(&row.text()?)?))).transpose()
     }
+}
+
+/// The page of referrals `query` lists of `member`'s (every member's when none), in
+/// the listing's order.
+fn listing(member: Option<&MemberCode>, query: &ListQuery) -> Query {
+    let mut q = Query::new("");
+    let select = |q: &mut Query, side: Option<(&str, &MemberCode)>| {
+        q.push(SELECT_REFERRALS.as_str());
+        match side {
+            Some((side, member)) => q.push(side).push(" = ").push_bind(member.as_str()),
+            None => q.push("1 = 1"),
+        };
+        filtered(q, query);
+    };
+    match (member, query.sent, query.received) {
+        (None, _, _) => select(&mut q, None),
+        (Some(member), true, false) => select(&mut q, Some(("sender", member))),
+        (Some(member), false, true) => select(&mut q, Some(("recipient", member))),
+        // Each side in order from its own index, the two merged as they are read: an
+        // OR of the two sides reads and sorts every row still to come.
+        (Some(member), _, _) => {
+            select(&mut q, Some(("sender", member)));
+            q.push(" UNION ALL ");
+            select(&mut q, Some(("recipient", member)));
+        }
+    }
+    let order = if query.oldest_first { "" } else { " DESC" };
+    q.push(&format!(" ORDER BY submitted_at{order}, id{order} LIMIT ")).push_bind(int(u64::from(query.limit)));
+    q
 }
 
 /// ` AND …` for each of `query`'s conditions on a referral other than whose it is.
