@@ -189,6 +189,18 @@ fn address_or_off(value: &str) -> Option<Option<SocketAddr>> {
     }
 }
 
+/// An address to serve on given on the command line, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen(pub Option<SocketAddr>);
+
+impl std::str::FromStr for Listen {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        address_or_off(value).map(Listen).ok_or_else(|| "HOST:PORT or off".to_owned())
+    }
+}
+
 /// Redacts the password of a database URL.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -255,6 +267,8 @@ pub struct Flags {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub workbench_listen: Option<Listen>,
+    pub metrics_listen: Option<Listen>,
 }
 
 impl Config {
@@ -284,6 +298,12 @@ impl Config {
         }
         if let Some(url) = &flags.database_url {
             config.database_url = Some(url.clone());
+        }
+        if let Some(Listen(address)) = flags.workbench_listen {
+            config.workbench_listen = address;
+        }
+        if let Some(Listen(address)) = flags.metrics_listen {
+            config.metrics_listen = address;
         }
         Ok(config)
     }
@@ -458,6 +478,20 @@ mod tests {
         let flags = Flags { database_url: Some("postgres://hub@db/c".into()), ..Flags::default() };
         let config = Config::load(None, env(&[("XIANJIE_DATABASE_URL", "postgres://hub@db/b")]), &flags).unwrap();
         assert_eq!(config.database_url(), "postgres://hub@db/c");
+    }
+
+    #[test]
+    fn the_workbench_and_metrics_addresses_are_flags_too() {
+        let vars = env(&[("XIANJIE_WORKBENCH_LISTEN", "127.0.0.1:8001"), ("XIANJIE_METRICS_LISTEN", "127.0.0.1:8002")]);
+        let flags = Flags {
+            workbench_listen: Some("0.0.0.0:9445".parse().unwrap()),
+            metrics_listen: Some("off".parse().unwrap()),
+            ..Flags::default()
+        };
+        let config = Config::load(None, vars, &flags).unwrap();
+        assert_eq!(config.workbench_listen, Some("0.0.0.0:9445".parse().unwrap()));
+        assert_eq!(config.metrics_listen, None);
+        assert_eq!("nowhere".parse::<Listen>().unwrap_err(), "HOST:PORT or off");
     }
 
     #[test]

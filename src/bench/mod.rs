@@ -203,7 +203,15 @@ async fn calls_run(hubs: &[Target], call: Call, clients: usize, seconds: f64) ->
         }));
     }
     for task in tasks {
-        task.await?.map_err(|s| anyhow::anyhow!("{call:?} failed: {s}"))?;
+        task.await?.map_err(|s| match s.code() {
+            tonic::Code::ResourceExhausted => anyhow::anyhow!(
+                "{call:?} failed: {}: the hub's request allowance is spent; for a bench, start it with \
+                 XIANJIE_REQUESTS_PER_SECOND=1000000 XIANJIE_REQUEST_BURST=1000000 (requests_per_second and \
+                 request_burst in its configuration)",
+                s.message()
+            ),
+            _ => anyhow::anyhow!("{call:?} failed: {s}"),
+        })?;
     }
     let elapsed = start.elapsed().as_secs_f64();
     let mut all = std::mem::take(&mut *latencies.lock().unwrap_or_else(std::sync::PoisonError::into_inner));

@@ -7,7 +7,7 @@ use clap::Args;
 use tonic::Status;
 use tonic_types::StatusExt;
 
-use crate::client::{Client, Profile};
+use crate::client::{Client, ClientError, Profile};
 
 #[derive(Args, Clone)]
 pub struct Connection {
@@ -51,7 +51,19 @@ impl Connection {
             }
             None => Profile::from_pki_dir(&self.pki_dir, identity, &self.endpoint),
         };
-        Ok(Client::connect(&profile).await?)
+        let hint = match self.profile {
+            Some(_) => "",
+            None => {
+                " (the hub's certificates are in DATA_DIR/pki of `xianjie serve --data-dir`: give that as --pki-dir)"
+            }
+        };
+        Client::connect(&profile).await.map_err(|e| match e {
+            ClientError::Read { .. } => anyhow::anyhow!("{e}{hint}"),
+            ClientError::Connect { .. } => {
+                anyhow::anyhow!("{e}: is it running, and listening there? (the address is --endpoint)")
+            }
+            other => other.into(),
+        })
     }
 }
 

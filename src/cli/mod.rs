@@ -18,7 +18,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, Flags};
+use crate::config::{Config, Flags, Listen};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +48,12 @@ enum Command {
         /// `DATA_DIR/xianjie.db`).
         #[arg(long)]
         database_url: Option<String>,
+        /// HOST:PORT of the workbench (browsers), or `off` (default 127.0.0.1:7445).
+        #[arg(long, value_name = "HOST:PORT")]
+        workbench_listen: Option<Listen>,
+        /// HOST:PORT of the metrics (Prometheus), or `off` (default 127.0.0.1:7444).
+        #[arg(long, value_name = "HOST:PORT")]
+        metrics_listen: Option<Listen>,
     },
     /// Writes a consistent copy of the embedded SQLite store to a new file, while the
     /// hub runs or not. (PostgreSQL: `pg_dump`, see docs/operations.md.)
@@ -172,8 +178,9 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { config, data_dir, listen, database_url } => {
-            let config = Config::from_process(config.as_deref(), &Flags { listen, data_dir, database_url })?;
+        Command::Serve { config, data_dir, listen, database_url, workbench_listen, metrics_listen } => {
+            let flags = Flags { listen, data_dir, database_url, workbench_listen, metrics_listen };
+            let config = Config::from_process(config.as_deref(), &flags)?;
             serve(config).await?;
             Ok(ExitCode::SUCCESS)
         }

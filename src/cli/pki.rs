@@ -181,7 +181,16 @@ fn say_previous(authority: &Authority, previous: Option<Replaced>) {
 
 pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
     let config = Config::from_process(None, &Flags { data_dir: args.data_dir, ..Flags::default() })?;
+    // The CA looked for where the hub keeps it: say so when it is not there.
+    let looked_in_data_dir = args.dir.is_none();
     let authority = Authority::at(args.dir.unwrap_or_else(|| config.pki_dir()));
+    if looked_in_data_dir && !matches!(args.command, PkiCommand::Init) && !authority.ca_cert().exists() {
+        anyhow::bail!(
+            "no CA in {}: give the hub's --data-dir, as given to `xianjie serve`, or the CA's own --dir \
+             (`xianjie pki init` creates one)",
+            authority.dir().display()
+        );
+    }
     match args.command {
         PkiCommand::Init => {
             let directory = crate::server::directory(&config)?;

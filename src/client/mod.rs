@@ -31,12 +31,16 @@ const TRIES: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{}: {source}", path.display())]
-    Read { path: std::path::PathBuf, source: std::io::Error },
+    /// A file of the profile (its certificate, key or CA), which says itself what went
+    /// wrong once rather than again as a cause.
+    #[error("{}: {error}", path.display())]
+    Read { path: std::path::PathBuf, error: std::io::Error },
     #[error("profile {}: {reason}", path.display())]
     Profile { path: std::path::PathBuf, reason: String },
-    #[error("connecting to {endpoint}: {source}")]
-    Connect { endpoint: String, source: tonic::transport::Error },
+    /// The hub was not reached: `reason` is the innermost cause (the layers above it
+    /// each say only "transport error").
+    #[error("cannot reach the hub at {endpoint}: {reason}")]
+    Connect { endpoint: String, reason: String },
 }
 
 /// A connection to the hub as one member (or the office, or an admin).
@@ -64,13 +68,19 @@ impl Client {
     /// Connects with the profile's certificate.
     pub async fn connect(profile: &Profile) -> Result<Self, ClientError> {
         let read = |path: &std::path::Path| {
-            std::fs::read(path).map_err(|source| ClientError::Read { path: path.to_owned(), source })
+            std::fs::read(path).map_err(|error| ClientError::Read { path: path.to_owned(), error })
         };
         let tls = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(read(&profile.ca)?))
             .identity(Identity::from_pem(read(&profile.cert)?, read(&profile.key)?))
             .domain_name(profile.server_name());
-        let connect_error = |source| ClientError::Connect { endpoint: profile.endpoint.clone(), source };
+        let connect_error = |error: tonic::transport::Error| {
+            let mut cause: &dyn std::error::Error = &error;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            ClientError::Connect { endpoint: profile.endpoint.clone(), reason: cause.to_string() }
+        };
         let channel = Endpoint::from_shared(profile.endpoint.clone())
             .map_err(connect_error)?
             .tls_config(tls)

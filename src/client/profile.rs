@@ -25,8 +25,7 @@ pub struct Profile {
 impl Profile {
     /// Reads a profile file (TOML).
     pub fn load(path: &Path) -> Result<Self, ClientError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ClientError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ClientError::Read { path: path.to_owned(), error })?;
         let mut profile: Profile =
             toml::from_str(&text).map_err(|e| ClientError::Profile { path: path.to_owned(), reason: e.to_string() })?;
         let base = path.parent().unwrap_or(Path::new("."));

@@ -27,6 +27,9 @@ use super::{read_certificates, serial, Holder, Identity};
 pub enum PkiError {
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    /// A certificate or key read: the error names the file itself.
+    #[error("{0}")]
+    Read(io::Error),
     #[error("certificate: {0}")]
     Certificate(#[from] rcgen::Error),
     #[error("{0}")]
@@ -151,8 +154,7 @@ impl Authority {
         if !cert_path.exists() {
             return Ok(None);
         }
-        let der =
-            read_certificates(&cert_path).map_err(|source| PkiError::Io { path: cert_path.clone(), source })?.remove(0);
+        let der = read_certificates(&cert_path).map_err(PkiError::Read)?.remove(0);
         Ok(Some((serial(&der).map_err(PkiError::Invalid)?, super::not_after(&der).map_err(PkiError::Invalid)?)))
     }
 

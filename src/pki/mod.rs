@@ -259,8 +259,17 @@ pub fn not_after(der: &[u8]) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| "the certificate's validity is out of range".to_owned())
 }
 
+/// A file to read, there: one that is not is named as missing, not as unreadable.
+fn present(path: &Path) -> io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file", path.display())))
+}
+
 /// The serial numbers a PEM CRL revokes, and the CRL itself for the verifier.
 pub fn read_crl(path: &Path) -> io::Result<(CertificateRevocationListDer<'static>, HashSet<String>)> {
+    present(path)?;
     let crl = CertificateRevocationListDer::from_pem_file(path).map_err(|e| invalid(path, "not a PEM CRL", e))?;
     let (_, parsed) = x509_parser::revocation_list::CertificateRevocationList::from_der(crl.as_ref())
         .map_err(|e| invalid(path, "unreadable CRL", e))?;
@@ -273,6 +282,7 @@ pub fn read_crl(path: &Path) -> io::Result<(CertificateRevocationListDer<'static
 
 /// Reads every certificate of a PEM file.
 pub fn read_certificates(path: &Path) -> io::Result<Vec<CertificateDer<'static>>> {
+    present(path)?;
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| invalid(path, "not a PEM file", e))?
         .collect::<Result<Vec<_>, _>>()
@@ -285,5 +295,6 @@ pub fn read_certificates(path: &Path) -> io::Result<Vec<CertificateDer<'static>>
 
 /// Reads the private key of a PEM file.
 pub fn read_key(path: &Path) -> io::Result<PrivateKeyDer<'static>> {
+    present(path)?;
     PrivateKeyDer::from_pem_file(path).map_err(|e| invalid(path, "no private key", e))
 }

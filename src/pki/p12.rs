@@ -48,13 +48,9 @@ pub fn export(
         return Err(PkiError::Invalid(format!("the password needs at least {MIN_PASSWORD} characters")));
     }
     let (cert_path, key_path) = authority.pair(name);
-    let io = |path: &std::path::Path| {
-        let path = path.to_owned();
-        move |source| PkiError::Io { path, source }
-    };
-    let mut chain = read_certificates(&cert_path).map_err(io(&cert_path))?;
-    chain.extend(read_certificates(&authority.ca_cert()).map_err(io(&authority.ca_cert()))?);
-    let key = read_key(&key_path).map_err(io(&key_path))?;
+    let mut chain = read_certificates(&cert_path).map_err(PkiError::Read)?;
+    chain.extend(read_certificates(&authority.ca_cert()).map_err(PkiError::Read)?);
+    let key = read_key(&key_path).map_err(PkiError::Read)?;
     let invalid = |e: p12_keystore::error::Error| PkiError::Invalid(format!("PKCS#12: {e}"));
     let certs = chain
         .iter()

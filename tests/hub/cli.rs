@@ -30,6 +30,50 @@ fn serve_takes_the_database_url_as_a_flag() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--database-url"));
 }
 
+/// What a newcomer meets with another data directory or port: each mistake said once,
+/// with the flag that mends it.
+#[test]
+fn a_missing_ca_or_an_unreachable_hub_is_named_once_with_the_flag_to_give() {
+    let data = Data::sqlite();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xianjie"))
+            .args(args)
+            .current_dir(data.dir.path())
+            .env_remove("XIANJIE_DATA_DIR")
+            .env("XIANJIE_P12_PASSWORD", "a long password")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = run(&["pki", "export-p12", "mz"]);
+    assert!(said.contains("no CA in hub-data/pki") && said.contains("--data-dir"), "{said}");
+    assert!(!said.contains("PEM"), "{said}");
+
+    let said = run(&["member", "mz", "whoami"]);
+    assert_eq!(said.matches("hub-data/pki/ca.crt").count(), 1, "{said}");
+    assert_eq!(said.matches("No such file").count(), 1, "{said}");
+    assert!(said.contains("--pki-dir"), "{said}");
+
+    let pki = data.dir.path().join("pki");
+    assert!(Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["pki", "init", "--dir"])
+        .arg(&pki)
+        .status()
+        .unwrap()
+        .success());
+    // A port nothing listens on: bound, then let go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("https://localhost:{port}");
+    let pki = pki.to_str().unwrap();
+    let said = run(&["member", "--pki-dir", pki, "--endpoint", &endpoint, "mz", "whoami"]);
+    assert!(said.contains(&format!("cannot reach the hub at {endpoint}")) && said.contains("--endpoint"), "{said}");
+    assert!(!said.contains("transport error"), "{said}");
+
+    let said = run(&["serve", "--workbench-listen", "nowhere"]);
+    assert!(said.contains("--workbench-listen") && said.contains("HOST:PORT or off"), "{said}");
+}
+
 #[test]
 fn certificates_about_to_expire_are_announced_by_pki_list() {
     let data = Data::sqlite();
