@@ -51,16 +51,19 @@ impl Connection {
             }
             None => Profile::from_pki_dir(&self.pki_dir, identity, &self.endpoint),
         };
-        let hint = match self.profile {
-            Some(_) => "",
-            None => {
-                " (the hub's certificates are in DATA_DIR/pki of `xianjie serve --data-dir`: give that as --pki-dir)"
-            }
+        // Which flag mends what could not be found: the profile's, or the two that
+        // stand in for one.
+        let (files, address) = match self.profile {
+            Some(_) => ("", "the profile's endpoint"),
+            None => (
+                " (the hub's certificates are in DATA_DIR/pki of `xianjie serve --data-dir`: give that as --pki-dir)",
+                "--endpoint",
+            ),
         };
         Client::connect(&profile).await.map_err(|e| match e {
-            ClientError::Read { .. } => anyhow::anyhow!("{e}{hint}"),
+            ClientError::Read { .. } => anyhow::anyhow!("{e}{files}"),
             ClientError::Connect { .. } => {
-                anyhow::anyhow!("{e}: is it running, and listening there? (the address is --endpoint)")
+                anyhow::anyhow!("{e}: is it running, and listening there? (the address is {address})")
             }
             other => other.into(),
         })

@@ -221,8 +221,8 @@ impl Prepared {
     }
 
     /// Brings the deadlines up to the hub's time (reminders and misses while it was
-    /// down) before it serves.
-    /// A pass reads a batch of deadlines, so passes follow until one changes nothing.
+    /// down) before it serves. A pass reads a batch of deadlines, so passes follow
+    /// until one changes nothing.
     pub async fn catch_up(&self) -> anyhow::Result<()> {
         let (mut reminded, mut missed) = (0, 0);
         loop {

@@ -32,7 +32,7 @@ impl<B: Backend> SqlStore<B> {
             .into_iter()
             .map(|mut row| Deadline::try_from(DeadlineRow::from_cells(&mut row)?))
             .collect::<Result<Vec<_>, _>>()?;
-        deadlines.sort_by(|a, b| a.referral_id.cmp(&b.referral_id).then(a.due.cmp(&b.due)));
+        deadlines.sort_by_key(|d| (d.referral_id, d.due));
         Ok(deadlines)
     }
 
