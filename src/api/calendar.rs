@@ -1,6 +1,7 @@
 //! The CalendarService: the working-day calendar for every caller, and loading a year's
 //! holiday schedule for admins, which counts every open deadline again.
 
+use crate::domain::Rule;
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
@@ -53,7 +54,7 @@ impl CalendarService for CalendarApi {
         let body = request.get_ref();
         let date = day("date", &body.date)?;
         if body.days > MAX_DAYS {
-            return Err(AppError::invalid("days", format!("at most {MAX_DAYS}")).into());
+            return Err(AppError::invalid("days", Rule::AtMost { max: MAX_DAYS as usize }).into());
         }
         let r = self.hub.calendar().add_working_days(date, body.days);
         Ok(Response::new(pb::AddWorkingDaysResponse { date: r.value.to_string(), provisional: r.provisional }))
@@ -68,8 +69,8 @@ impl CalendarService for CalendarApi {
         let (from, to) = (day("from", &body.from), day("to", &body.to));
         let (from, to) = match (from, to) {
             (Ok(from), Ok(to)) if (to - from).num_days().abs() <= i64::from(MAX_DAYS) * 2 => (from, to),
-            (Ok(_), Ok(_)) => return Err(AppError::invalid("to", "at most twenty years from `from`").into()),
-            (from, to) => return Err(from.and(to).err().unwrap_or(AppError::invalid("from", "bad date")).into()),
+            (Ok(_), Ok(_)) => return Err(AppError::invalid("to", Rule::TwentyYears).into()),
+            (from, to) => return Err(from.and(to).err().unwrap_or(AppError::invalid("from", Rule::NotADate)).into()),
         };
         let r = self.hub.calendar().working_days_between(from, to);
         Ok(Response::new(pb::WorkingDaysBetweenResponse { days: r.value, provisional: r.provisional }))
@@ -83,7 +84,7 @@ impl CalendarService for CalendarApi {
         let year = request.get_ref().year;
         let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31))
         else {
-            return Err(AppError::invalid("year", "not a year").into());
+            return Err(AppError::invalid("year", Rule::NotAYear).into());
         };
         let calendar = self.hub.calendar();
         let stored = self.hub.store.schedules().await.map_err(AppError::from)?.into_iter().find(|r| r.year == year);

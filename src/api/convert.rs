@@ -1,5 +1,6 @@
 //! Protobuf ↔ domain, done once at the edge. Parsing collects every field at fault.
 
+use crate::domain::Rule;
 use chrono::{DateTime, NaiveDate, Utc};
 use prost_types::Timestamp;
 
@@ -22,7 +23,7 @@ use crate::{
 
 /// An id of a request's `field`.
 pub fn parse_uuid(field: &str, raw: &str) -> Result<uuid::Uuid, crate::app::AppError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| crate::app::AppError::invalid(field, "not a UUID"))
+    uuid::Uuid::parse_str(raw).map_err(|_| crate::app::AppError::invalid(field, Rule::NotAUuid))
 }
 
 pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
@@ -32,7 +33,7 @@ pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
 /// Parses a request's draft into the kind and content of the referrals to create.
 pub fn draft(draft: Option<&pb::ReferralDraft>, now: DateTime<Utc>) -> Result<(ReferralKind, Content), DomainError> {
     let Some(d) = draft else {
-        return Err(DomainError::Invalid(vec![FieldViolation::new("draft", "required")]));
+        return Err(DomainError::Invalid(vec![FieldViolation::new("draft", Rule::Required)]));
     };
     let kind = match pb::ReferralKind::try_from(d.kind) {
         Ok(pb::ReferralKind::SocialAssistance) => Some(ReferralKind::SocialAssistance),
@@ -68,7 +69,7 @@ pub fn draft(draft: Option<&pb::ReferralDraft>, now: DateTime<Utc>) -> Result<(R
 /// Parses a request's conclusion (办结).
 pub fn conclusion(c: Option<&pb::Conclusion>) -> Result<Conclusion, DomainError> {
     let Some(c) = c else {
-        return Err(DomainError::Invalid(vec![FieldViolation::new("conclusion", "required")]));
+        return Err(DomainError::Invalid(vec![FieldViolation::new("conclusion", Rule::Required)]));
     };
     parse::conclusion(ConclusionInput {
         outcome: c.outcome,

@@ -1,6 +1,7 @@
 //! The CoordinationService, for the joint-meeting office (联席会议办公室) only: every
 //! deadline, reminders (催办), and the office's stream of deadline events.
 
+use crate::domain::Rule;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -61,7 +62,7 @@ impl CoordinationService for CoordinationApi {
         let kind = match body.kind {
             0 => None,
             n => DeadlineKind::from_number(n).or_else(|| {
-                violations.push(FieldViolation::new("kind", "not a deadline kind"));
+                violations.push(FieldViolation::new("kind", Rule::NotADeadlineKind));
                 None
             }),
         };
@@ -71,7 +72,7 @@ impl CoordinationService for CoordinationApi {
             0 => DEFAULT_LIMIT,
             n if n <= MAX_LIMIT => n,
             _ => {
-                violations.push(FieldViolation::new("limit", format!("at most {MAX_LIMIT}")));
+                violations.push(FieldViolation::new("limit", Rule::AtMost { max: MAX_LIMIT as usize }));
                 DEFAULT_LIMIT
             }
         };
@@ -81,7 +82,7 @@ impl CoordinationService for CoordinationApi {
             Ok(pb::DeadlineView::DueSoon) => DeadlineView::DueSoon,
             Ok(pb::DeadlineView::All) => DeadlineView::All,
             Err(_) => {
-                violations.push(FieldViolation::new("view", "not a known view"));
+                violations.push(FieldViolation::new("view", Rule::NotAView));
                 DeadlineView::Outstanding
             }
         };
@@ -104,11 +105,11 @@ impl CoordinationService for CoordinationApi {
         let body = request.get_ref();
         let mut violations = Vec::new();
         let referral_id = Uuid::parse_str(&body.referral_id)
-            .map_err(|_| violations.push(FieldViolation::new("referral_id", "not a UUID")))
+            .map_err(|_| violations.push(FieldViolation::new("referral_id", Rule::NotAUuid)))
             .ok();
         let kind = DeadlineKind::from_number(body.kind);
         if kind.is_none() {
-            violations.push(FieldViolation::new("kind", "required: SEND, START, FEEDBACK or URGENT"));
+            violations.push(FieldViolation::new("kind", Rule::OneOf { choices: "SEND, START, FEEDBACK or URGENT" }));
         }
         let note = draft::note("note", &body.note).map_err(|e| {
             if let DomainError::Invalid(v) = e {

@@ -1,6 +1,7 @@
 //! The one place where every failure becomes a gRPC status. Clients get the right code
 //! and the fields at fault; internal details are logged, never sent.
 
+use crate::domain::Rule;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, PreconditionViolation, StatusExt};
 
@@ -21,14 +22,14 @@ fn listed(violations: &[FieldViolation]) -> Vec<FieldViolation> {
     let mut shown: Vec<FieldViolation> = violations.iter().take(MAX_VIOLATIONS).cloned().collect();
     if violations.len() > MAX_VIOLATIONS {
         let rest = violations.len() - MAX_VIOLATIONS;
-        shown.push(FieldViolation::new("", format!("and {rest} more violations, not listed")));
+        shown.push(FieldViolation::new("", Rule::MoreNotListed { rest }));
     }
     shown
 }
 
 fn bad_request(violations: &[FieldViolation]) -> ErrorDetails {
     ErrorDetails::with_bad_request(
-        violations.iter().map(|v| tonic_types::FieldViolation::new(&v.field, &v.description)).collect::<Vec<_>>(),
+        violations.iter().map(|v| tonic_types::FieldViolation::new(&v.field, v.description())).collect::<Vec<_>>(),
     )
 }
 

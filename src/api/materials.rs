@@ -1,6 +1,7 @@
 //! The MaterialService: files uploaded and downloaded in pieces, a referral's letter and
 //! a case's dossier, all through the hub's operations in [`crate::app::materials`].
 
+use crate::domain::Rule;
 use std::pin::Pin;
 
 use tokio_stream::{Stream, StreamExt};
@@ -38,7 +39,9 @@ impl MaterialApi {
 pub fn attachment_ids(raw: &[String]) -> Result<Vec<Uuid>, AppError> {
     raw.iter()
         .enumerate()
-        .map(|(i, id)| Uuid::parse_str(id).map_err(|_| AppError::invalid(format!("attachment_ids[{i}]"), "not a UUID")))
+        .map(|(i, id)| {
+            Uuid::parse_str(id).map_err(|_| AppError::invalid(format!("attachment_ids[{i}]"), Rule::NotAUuid))
+        })
         .collect()
 }
 
@@ -140,11 +143,11 @@ impl MaterialService for MaterialApi {
         let mut stream = request.into_inner();
         let header = match stream.message().await? {
             Some(pb::UploadRequest { part: Some(pb::upload_request::Part::Header(header)) }) => header,
-            _ => return Err(AppError::invalid("header", "the first message names the file").into()),
+            _ => return Err(AppError::invalid("header", Rule::HeaderFirst).into()),
         };
         let pieces = stream.map(|message| match message {
             Ok(pb::UploadRequest { part: Some(pb::upload_request::Part::Data(data)) }) => Ok(data),
-            Ok(_) => Err(AppError::invalid("data", "only the first message is a header")),
+            Ok(_) => Err(AppError::invalid("data", Rule::OneHeader)),
             Err(status) => Err(AppError::Unavailable(format!("the upload was cut short: {}", status.message()))),
         });
         let stored = app::materials::upload(

@@ -1,6 +1,7 @@
 //! The RecordsService: the ledgers (台账) and the figures for the joint meeting,
 //! through [`crate::app::records`].
 
+use crate::domain::Rule;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -40,7 +41,7 @@ fn format(raw: i32) -> Result<TableFormat, AppError> {
     match pb::TableFormat::try_from(raw) {
         Ok(pb::TableFormat::Xlsx) => Ok(TableFormat::Xlsx),
         Ok(pb::TableFormat::Csv) => Ok(TableFormat::Csv),
-        _ => Err(AppError::invalid("format", "required: TABLE_FORMAT_XLSX or TABLE_FORMAT_CSV")),
+        _ => Err(AppError::invalid("format", Rule::OneOf { choices: "TABLE_FORMAT_XLSX or TABLE_FORMAT_CSV" })),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The ReferralService: submit, read and move referrals through their life cycle.
 
+use crate::domain::Rule;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -77,7 +78,7 @@ pub fn submission(
 fn recipients(raw: &[String]) -> Result<Vec<MemberCode>, Vec<FieldViolation>> {
     if raw.len() > MAX_RECIPIENTS {
         // Refused whole, before any code is looked at.
-        return Err(vec![FieldViolation::new("recipients", format!("at most {MAX_RECIPIENTS} recipients"))]);
+        return Err(vec![FieldViolation::new("recipients", Rule::AtMostRecipients { max: MAX_RECIPIENTS })]);
     }
     let mut violations = Vec::new();
     let mut codes = Vec::with_capacity(raw.len());
@@ -103,7 +104,7 @@ fn parse_page_token(raw: &str) -> Result<Option<(chrono::DateTime<chrono::Utc>, 
     if raw.is_empty() {
         return Ok(None);
     }
-    let bad = || FieldViolation::new("page_token", "not a token from a previous response");
+    let bad = || FieldViolation::new("page_token", Rule::PageToken);
     let (micros, id) = raw.split_once('.').ok_or_else(bad)?;
     let at = micros.parse().ok().and_then(chrono::DateTime::from_timestamp_micros).ok_or_else(bad)?;
     Ok(Some((at, Uuid::parse_str(id).map_err(|_| bad())?)))
@@ -157,7 +158,7 @@ impl ReferralService for ReferralApi {
         let body = request.get_ref();
         let mut violations = Vec::new();
         let direction = pb::Direction::try_from(body.direction).unwrap_or_else(|_| {
-            violations.push(FieldViolation::new("direction", "not a known direction"));
+            violations.push(FieldViolation::new("direction", Rule::NotADirection));
             pb::Direction::Unspecified
         });
         let mut terms = Violations::default();
@@ -173,13 +174,15 @@ impl ReferralService for ReferralApi {
         };
         let case_id = match body.case_id.as_str() {
             "" => None,
-            raw => Uuid::parse_str(raw).map_err(|_| violations.push(FieldViolation::new("case_id", "not a UUID"))).ok(),
+            raw => {
+                Uuid::parse_str(raw).map_err(|_| violations.push(FieldViolation::new("case_id", Rule::NotAUuid))).ok()
+            }
         };
         let limit = match body.page_size {
             0 => DEFAULT_PAGE,
             n if n <= MAX_PAGE => n,
             _ => {
-                violations.push(FieldViolation::new("page_size", format!("at most {MAX_PAGE}")));
+                violations.push(FieldViolation::new("page_size", Rule::AtMost { max: MAX_PAGE as usize }));
                 DEFAULT_PAGE
             }
         };

@@ -5,6 +5,7 @@
 //! (consistency): a few hashes, never the entries between.
 
 use super::{identity, Actor, AppError, Hub};
+use crate::domain::Rule;
 use crate::{
     domain::{
         audit::{hex, Checkpoint, Hash},
@@ -96,7 +97,7 @@ pub async fn inclusion(hub: &Hub, seq: u64, size: u64) -> Result<Vec<Hash>, AppE
 /// checkpoints (so their subtrees are stored).
 pub async fn consistency(hub: &Hub, old: u64, new: u64) -> Result<Vec<Hash>, AppError> {
     if old == 0 || old > new {
-        return Err(AppError::invalid("seq", "a kept checkpoint covers at least one entry and no more than the log"));
+        return Err(AppError::invalid("seq", Rule::CheckpointCovers));
     }
     hashes(hub, &merkle::consistency(old, new)).await
 }
@@ -106,7 +107,7 @@ pub async fn consistency(hub: &Hub, old: u64, new: u64) -> Result<Vec<Hash>, App
 pub async fn prove(hub: &Hub, actor: &Actor, kept: u64) -> Result<(Checkpoint, Vec<Hash>), AppError> {
     identity::inbox_owner(&actor.caller)?;
     if kept == 0 {
-        return Err(AppError::invalid("seq", "a kept checkpoint covers at least one entry"));
+        return Err(AppError::invalid("seq", Rule::CheckpointCovers));
     }
     let checkpoints = hub.store.audit_checkpoints().await?;
     let newest = checkpoints.into_iter().rev().find(|c| !c.root.is_empty()).ok_or_else(|| {

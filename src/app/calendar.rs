@@ -1,6 +1,7 @@
 //! The working-day calendar at run time: loading a year's holiday schedule, which
 //! counts every outstanding deadline again and tells each member whose deadline moved.
 
+use crate::domain::Rule;
 use std::sync::{Arc, PoisonError};
 
 use chrono::NaiveDate;
@@ -119,11 +120,12 @@ const MAX_SCHEDULE_BYTES: usize = 64 * 1024;
 /// hub's TOML).
 pub fn schedule_of(field: &str, content: &str) -> Result<Schedule, AppError> {
     if content.len() > MAX_SCHEDULE_BYTES {
-        return Err(AppError::invalid(field, format!("at most {MAX_SCHEDULE_BYTES} bytes")));
+        return Err(AppError::invalid(field, Rule::ScheduleTooLarge { max: MAX_SCHEDULE_BYTES }));
     }
-    let mut schedules = schedule::parse_any(content).map_err(|e| AppError::invalid(field, e))?;
+    let mut schedules =
+        schedule::parse_any(content).map_err(|problem| AppError::invalid(field, Rule::Schedule { problem }))?;
     if schedules.len() != 1 {
-        return Err(AppError::invalid(field, format!("one year per load, not {}", schedules.len())));
+        return Err(AppError::invalid(field, Rule::OneYearPerLoad { count: schedules.len() }));
     }
     Ok(schedules.remove(0))
 }

@@ -4,6 +4,7 @@
 //! with an outside CA, certificates are managed there. No referral content here.
 
 use super::{identity, Actor, AppError, Hub};
+use crate::domain::Rule;
 use crate::{
     domain::{date::local_date, Role},
     pki::{
@@ -58,7 +59,7 @@ pub async fn issue(
 ) -> Result<Issued, AppError> {
     let authority = authority(hub, actor)?;
     if password.chars().count() < p12::MIN_PASSWORD {
-        return Err(AppError::invalid("password", format!("at least {} characters", p12::MIN_PASSWORD)));
+        return Err(AppError::invalid("password", Rule::AtLeastChars { min: p12::MIN_PASSWORD }));
     }
     // Checked before anything is issued: a refused password issues nothing.
     let initial_password =

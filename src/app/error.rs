@@ -3,7 +3,7 @@
 
 use crate::{
     delivery::Ended,
-    domain::{DomainError, FieldViolation, MemberCode},
+    domain::{DomainError, FieldViolation, MemberCode, Rule},
     store::StoreError,
 };
 
@@ -62,8 +62,8 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        AppError::Domain(DomainError::Invalid(vec![FieldViolation::new(field, description)]))
+    pub fn invalid(field: impl Into<String>, rule: Rule) -> Self {
+        AppError::Domain(DomainError::Invalid(vec![FieldViolation::new(field, rule)]))
     }
 }
 

@@ -4,6 +4,7 @@
 //! chunk, its digest checked, audited), discarding files nothing carries. The letters
 //! and dossiers made of them are in [`super::written`].
 
+use crate::domain::Rule;
 use std::{
     collections::BTreeMap,
     path::PathBuf,
@@ -179,15 +180,15 @@ pub async fn upload(
 }
 
 fn too_large(limits: &Limits) -> AppError {
-    AppError::invalid("data", format!("a file is at most {} MiB", limits.file_bytes >> 20))
+    AppError::invalid("data", Rule::FileTooLarge { mib: limits.file_bytes >> 20 })
 }
 
 fn empty() -> AppError {
-    AppError::invalid("size", "the file is empty")
+    AppError::invalid("size", Rule::EmptyFile)
 }
 
 fn refused_kind() -> AppError {
-    AppError::invalid("data", "not a PDF, OFD, JPEG, PNG, DOCX or XLSX file (judged by its content, not its name)")
+    AppError::invalid("data", Rule::NotAcceptedFile)
 }
 
 fn sealing(e: crate::keys::SealError) -> AppError {
@@ -224,7 +225,7 @@ async fn receive(
             return Err(too_large(&limits));
         }
         if declared.is_some_and(|declared| size > declared) {
-            return Err(AppError::invalid("data", "more bytes than the header's size"));
+            return Err(AppError::invalid("data", Rule::MoreBytesThanHeader));
         }
         digest.update(&piece);
         pending.extend_from_slice(&piece);
@@ -255,7 +256,7 @@ async fn receive(
     if declared.is_some_and(|declared| size < declared) {
         // A client that went away mid-file may end its stream cleanly: what came is
         // not the file.
-        return Err(AppError::invalid("data", "the upload was cut short: fewer bytes than the header's size"));
+        return Err(AppError::invalid("data", Rule::CutShort));
     }
     if size == 0 {
         return Err(empty());
@@ -276,7 +277,7 @@ pub(super) async fn uploaded(hub: &Hub, ids: &[Uuid]) -> Result<Vec<Attachment>,
     for (i, id) in ids.iter().enumerate() {
         match hub.store.attachment(*id).await? {
             Some(stored) => files.push(stored.attachment),
-            None => return Err(AppError::invalid(format!("attachments[{i}]"), "no such file was uploaded")),
+            None => return Err(AppError::invalid(format!("attachments[{i}]"), Rule::NoSuchUpload)),
         }
     }
     Ok(files)

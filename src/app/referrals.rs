@@ -1,6 +1,7 @@
 //! Referrals: submitting them, each act of their life cycle, and reading them, as the
 //! parties and the office may.
 
+use crate::domain::Rule;
 use uuid::Uuid;
 
 use super::{identity, materials, written, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
@@ -207,7 +208,7 @@ pub async fn act_with(
 ) -> Result<Referral<Seen>, AppError> {
     identity::member(&actor.caller)?;
     if !attachments.is_empty() && !matches!(action, Action::Comment(_)) {
-        return Err(AppError::invalid("attachments", "files come with a submit or a comment"));
+        return Err(AppError::invalid("attachments", Rule::FilesWithActs));
     }
     let files = &materials::uploaded(hub, attachments).await?;
     let action = &action;

@@ -4,6 +4,7 @@
 //! while. The administrator sets (and resets) an initial password, which the clerk
 //! must change at the first sign-in. Units' system certificates do not sign in.
 
+use crate::domain::Rule;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -79,7 +80,7 @@ async fn verified(password: String, hash: String) -> Result<bool, AppError> {
 pub fn initial_password(given: Option<&str>) -> Result<String, AppError> {
     match given {
         Some(given) => {
-            sign_in::check_new_password(given, "").map_err(|v| AppError::invalid("initial_password", v.description))?;
+            sign_in::check_new_password(given, "").map_err(|v| AppError::invalid("initial_password", v.rule))?;
             Ok(given.to_owned())
         }
         None => Ok(p12::new_password()?),
@@ -106,7 +107,7 @@ pub async fn reset_password(hub: &Hub, actor: &Actor, holder: &str, given: Optio
     crate::pki::Holder::parse(holder)
         .ok()
         .filter(|h| h.clerk.is_some())
-        .ok_or_else(|| AppError::invalid("holder", "a clerk, as unit.clerk (mz.wangfang)"))?;
+        .ok_or_else(|| AppError::invalid("holder", Rule::Holder))?;
     let initial = initial_password(given)?;
     set_initial_password(hub.store.as_ref(), holder, &initial, hub.clock.now()).await?;
     hub.audit(&actor.caller.code, &actor.certificate.serial, "ResetPassword", vec![], holder).await?;
@@ -192,7 +193,7 @@ pub async fn change_password(hub: &Hub, actor: &Actor, current: &str, new: &str)
         .await?
         .ok_or_else(|| AppError::PermissionDenied(Refused::NoPassword.to_string()))?;
     if !verified(current.to_owned(), credentials.hash).await? {
-        return Err(AppError::invalid("current_password", "not the current password"));
+        return Err(AppError::invalid("current_password", Rule::NotCurrentPassword));
     }
     sign_in::check_new_password(new, current).map_err(DomainError::from)?;
     hub.store.set_password(&holder, &hashed(new.to_owned()).await?, false, hub.clock.now()).await?;

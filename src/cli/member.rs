@@ -427,7 +427,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 concluded_on: on,
                 summary,
                 amount_fen: money::parse_yuan("amount", &amount)
-                    .map_err(|v| anyhow::anyhow!("--{}: {}", v.field, v.description))?,
+                    .map_err(|v| anyhow::anyhow!("--{}: {}", v.field, v.description()))?,
                 aid: aid
                     .as_deref()
                     .map(|a| code_of("aid", a, AidKind::from_code).map(AidKind::number))

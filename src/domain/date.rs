@@ -1,6 +1,7 @@
 //! Dates as the law counts them: calendar days in China Standard Time (UTC+8, no
 //! daylight saving), whatever time zone the hub runs in.
 
+use crate::domain::Rule;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 use super::FieldViolation;
@@ -26,7 +27,7 @@ pub fn parse(field: &str, raw: &str) -> Result<NaiveDate, FieldViolation> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
         .filter(|_| raw.len() == 10)
-        .ok_or_else(|| FieldViolation::new(field, "not a date (YYYY-MM-DD)"))
+        .ok_or_else(|| FieldViolation::new(field, Rule::NotADate))
 }
 
 /// Parses a past (or today's) date: acts the law counts from cannot lie in the future.
@@ -34,7 +35,7 @@ pub fn parse_past(field: &str, raw: &str, now: DateTime<Utc>) -> Result<NaiveDat
     let date = parse(field, raw)?;
     let today = local_date(now);
     if date > today {
-        return Err(FieldViolation::new(field, format!("must not be in the future (today is {today} in China)")));
+        return Err(FieldViolation::new(field, Rule::InTheFuture { today }));
     }
     Ok(date)
 }
@@ -57,7 +58,7 @@ mod tests {
         assert!(parse_past("d", "2026-09-30", now).is_ok());
         let err = parse_past("draft.discovered_on", "2026-10-01", now).unwrap_err();
         assert_eq!(err.field, "draft.discovered_on");
-        assert!(err.description.contains("future"), "{}", err.description);
+        assert!(err.description().contains("future"), "{}", err.description());
         for bad in ["2026-9-30", "30/09/2026", "2026-02-30", ""] {
             assert!(parse("d", bad).is_err(), "{bad:?} accepted");
         }

@@ -2,6 +2,7 @@
 //! parser for every front end (a gRPC request, a workbench form). Every field at fault
 //! is named at once, under the names of the API (`draft.person.id_number`).
 
+use crate::domain::Rule;
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -29,15 +30,15 @@ pub fn terms<T: PartialEq + Copy>(
     v: &mut Violations,
 ) -> Vec<T> {
     if numbers.len() > known {
-        v.add(field, format!("at most {known} entries"));
+        v.add(field, Rule::AtMostEntries { max: known });
         return Vec::new();
     }
     let mut out = Vec::with_capacity(numbers.len());
     for (i, number) in numbers.iter().enumerate() {
         match from_number(*number) {
             Some(term) if !out.contains(&term) => out.push(term),
-            Some(_) => v.add(format!("{field}[{i}]"), "named twice"),
-            None => v.add(format!("{field}[{i}]"), "not a known value"),
+            Some(_) => v.add(format!("{field}[{i}]"), Rule::NamedTwice),
+            None => v.add(format!("{field}[{i}]"), Rule::NotAKnownValue),
         }
     }
     out
@@ -66,24 +67,24 @@ pub struct DraftInput<'a> {
 pub fn draft(d: DraftInput<'_>, now: DateTime<Utc>) -> Result<(ReferralKind, Content), DomainError> {
     let mut v = Violations::default();
     if d.kind.is_none() {
-        v.add("draft.kind", "required: SOCIAL_ASSISTANCE or JUDICIAL_CLUE");
+        v.add("draft.kind", Rule::OneOf { choices: "SOCIAL_ASSISTANCE or JUDICIAL_CLUE" });
     }
     let person = match d.person {
         None => {
-            v.add("draft.person", "required");
+            v.add("draft.person", Rule::Required);
             None
         }
         Some(p) => Person::parse(p, "draft.person", &mut v),
     };
     let situations = terms("draft.situations", d.situations, Situation::ALL.len(), Situation::from_number, &mut v);
     if d.situations.is_empty() {
-        v.add("draft.situations", "at least one situation (Art. 4) is required");
+        v.add("draft.situations", Rule::AtLeastOneSituation);
     }
     let priority_groups =
         terms("draft.priority_groups", d.priority_groups, PriorityGroup::ALL.len(), PriorityGroup::from_number, &mut v);
     let needs = terms("draft.needs", d.needs, Need::ALL.len(), Need::from_number, &mut v);
     if d.needs.is_empty() {
-        v.add("draft.needs", "at least one need is required");
+        v.add("draft.needs", Rule::AtLeastOneNeed);
     }
     let narrative = v.check(text("draft.narrative", d.narrative, 1, MAX_NARRATIVE));
     let case_reference = v.check(text("draft.case_reference", d.case_reference, 0, 64));
@@ -137,12 +138,12 @@ pub fn conclusion(c: ConclusionInput<'_>) -> Result<Conclusion, DomainError> {
     let mut v = Violations::default();
     let outcome = Outcome::from_number(c.outcome);
     if outcome.is_none() {
-        v.add("conclusion.outcome", "required: GRANTED, PARTIALLY_GRANTED or NOT_GRANTED");
+        v.add("conclusion.outcome", Rule::OneOf { choices: "GRANTED, PARTIALLY_GRANTED or NOT_GRANTED" });
     }
     let concluded_on = v.check(date::parse("conclusion.concluded_on", c.concluded_on));
     let summary = v.check(text("conclusion.summary", c.summary, 1, MAX_NOTE));
     if c.amount_fen < 0 {
-        v.add("conclusion.amount_fen", "must not be negative");
+        v.add("conclusion.amount_fen", Rule::NotNegative);
     }
     let refusal_grounds = terms(
         "conclusion.refusal_grounds",
@@ -156,7 +157,7 @@ pub fn conclusion(c: ConclusionInput<'_>) -> Result<Conclusion, DomainError> {
         number => {
             let kind = AidKind::from_number(number);
             if kind.is_none() {
-                v.add("conclusion.aid", "not a kind of aid");
+                v.add("conclusion.aid", Rule::NotAKindOfAid);
             }
             kind
         }

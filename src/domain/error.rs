@@ -2,23 +2,30 @@
 
 use std::fmt;
 
+use super::rule::Rule;
+
 /// One field at fault and the rule it broke, named as the client named the field
 /// (`draft.person.id_number`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
     pub field: String,
-    pub description: String,
+    pub rule: Rule,
 }
 
 impl FieldViolation {
-    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
+    pub fn new(field: impl Into<String>, rule: Rule) -> Self {
+        Self { field: field.into(), rule }
+    }
+
+    /// The rule as the API says it.
+    pub fn description(&self) -> String {
+        self.rule.english()
     }
 }
 
 impl fmt::Display for FieldViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.description)
+        write!(f, "{}: {}", self.field, self.rule.english())
     }
 }
 
@@ -50,8 +57,8 @@ fn join(violations: &[FieldViolation]) -> String {
 pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
-    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
+    pub fn add(&mut self, field: impl Into<String>, rule: Rule) {
+        self.0.push(FieldViolation::new(field, rule));
     }
 
     /// Keeps the value when it parsed, records the violation when it did not.

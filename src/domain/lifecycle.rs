@@ -7,6 +7,7 @@
 //!     └ withdrawn   └ returned   └ withdrawn (by the sender, until concluded)
 //! ```
 
+use crate::domain::Rule;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -489,15 +490,11 @@ pub fn apply(
 fn check_visit(referral: &Referral, visit: &Visit, now: DateTime<Utc>) -> Result<(), DomainError> {
     let today = local_date(now);
     if visit.visited_on > today {
-        return Err(FieldViolation::new(
-            "visit.visited_on",
-            format!("must not be in the future (today is {today} in China)"),
-        )
-        .into());
+        return Err(FieldViolation::new("visit.visited_on", Rule::InTheFuture { today }).into());
     }
     if let Some(concluded) = referral.conclusion.as_ref().map(|c| c.concluded_on) {
         if visit.visited_on < concluded {
-            let rule = format!("must not be before the conclusion ({concluded})");
+            let rule = Rule::BeforeConclusion { concluded };
             return Err(FieldViolation::new("visit.visited_on", rule).into());
         }
     }
@@ -508,34 +505,29 @@ fn check_visit(referral: &Referral, visit: &Visit, now: DateTime<Utc>) -> Result
 /// exactly when a clue is refused.
 fn check_conclusion(referral: &Referral, conclusion: &Conclusion, now: DateTime<Utc>) -> Result<(), DomainError> {
     let mut violations = Vec::new();
-    let mut add = |field: &str, rule: String| violations.push(FieldViolation::new(field, rule));
+    let mut add = |field: &str, rule: Rule| violations.push(FieldViolation::new(field, rule));
     let today = local_date(now);
     if conclusion.concluded_on > today {
-        add("conclusion.concluded_on", format!("must not be in the future (today is {today} in China)"));
+        add("conclusion.concluded_on", Rule::InTheFuture { today });
     }
     if let Some(started) = referral.started_at.map(local_date) {
         if conclusion.concluded_on < started {
-            add(
-                "conclusion.concluded_on",
-                format!("{} is before the procedure started on {started}", conclusion.concluded_on),
-            );
+            add("conclusion.concluded_on", Rule::BeforeStart { day: conclusion.concluded_on, started });
         }
     }
     let refused_clue = referral.kind == ReferralKind::JudicialClue && conclusion.outcome == Outcome::NotGranted;
     if refused_clue && conclusion.refusal_grounds.is_empty() {
-        add("conclusion.refusal_grounds", "a refused clue names at least one ground of Art. 6".into());
+        add("conclusion.refusal_grounds", Rule::GroundsRequired);
     }
     if !refused_clue && !conclusion.refusal_grounds.is_empty() {
-        add("conclusion.refusal_grounds", "only for a judicial-assistance clue concluded as not granted".into());
+        add("conclusion.refusal_grounds", Rule::GroundsOnlyRefusedClue);
     }
     if conclusion.outcome == Outcome::NotGranted && conclusion.amount_fen != 0 {
-        add("conclusion.amount_fen", "must be 0 when nothing was granted".into());
+        add("conclusion.amount_fen", Rule::ZeroWhenNotGranted);
     }
     match (conclusion.outcome, conclusion.aid) {
-        (Outcome::NotGranted, Some(_)) => add("conclusion.aid", "only when aid was granted".into()),
-        (Outcome::Granted | Outcome::PartiallyGranted, None) => {
-            add("conclusion.aid", "required when aid was granted: the kind of aid".into())
-        }
+        (Outcome::NotGranted, Some(_)) => add("conclusion.aid", Rule::AidOnlyWhenGranted),
+        (Outcome::Granted | Outcome::PartiallyGranted, None) => add("conclusion.aid", Rule::AidRequired),
         _ => {}
     }
     if violations.is_empty() {

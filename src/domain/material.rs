@@ -2,6 +2,7 @@
 //! the hub takes (recognised by their content, never by the name the sender gave), how
 //! large they may be, and how their names are shown to the office.
 
+use crate::domain::Rule;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -141,19 +142,16 @@ pub const MAX_NAME_CHARS: usize = 120;
 pub fn file_name(raw: &str) -> Result<String, FieldViolation> {
     let name = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
     if name.is_empty() {
-        return Err(FieldViolation::new("name", "a file name is required"));
+        return Err(FieldViolation::new("name", Rule::FileNameRequired));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(FieldViolation::new("name", format!("at most {MAX_NAME_CHARS} characters")));
+        return Err(FieldViolation::new("name", Rule::AtMostChars { max: MAX_NAME_CHARS }));
     }
     if name.chars().any(char::is_control) {
-        return Err(FieldViolation::new("name", "control characters are not allowed"));
+        return Err(FieldViolation::new("name", Rule::ControlCharacters));
     }
     if name.chars().any(hides_text) {
-        return Err(FieldViolation::new(
-            "name",
-            "invisible characters (bidirectional overrides and isolates, zero-width characters) are not allowed",
-        ));
+        return Err(FieldViolation::new("name", Rule::InvisibleCharacters));
     }
     Ok(name.to_owned())
 }
@@ -207,23 +205,17 @@ pub fn check_additions(
     let mut violations = Vec::new();
     for (i, file) in adding.iter().enumerate() {
         if &file.owner != by {
-            violations.push(FieldViolation::new(format!("attachments[{i}]"), "not a file you uploaded"));
+            violations.push(FieldViolation::new(format!("attachments[{i}]"), Rule::NotYourFile));
         } else if carried.iter().any(|c| c.attachment.id == file.id) || adding[..i].iter().any(|a| a.id == file.id) {
-            violations.push(FieldViolation::new(format!("attachments[{i}]"), "the file is attached already"));
+            violations.push(FieldViolation::new(format!("attachments[{i}]"), Rule::AttachedAlready));
         }
     }
     if carried.len() + adding.len() > limits.referral_files {
-        violations.push(FieldViolation::new(
-            "attachments",
-            format!("a referral carries at most {} files", limits.referral_files),
-        ));
+        violations.push(FieldViolation::new("attachments", Rule::TooManyFiles { max: limits.referral_files }));
     }
     let total: u64 = carried.iter().map(|c| c.attachment.size).chain(adding.iter().map(|a| a.size)).sum();
     if total > limits.referral_bytes {
-        violations.push(FieldViolation::new(
-            "attachments",
-            format!("a referral carries at most {} MiB of files", limits.referral_bytes >> 20),
-        ));
+        violations.push(FieldViolation::new("attachments", Rule::TooManyBytes { mib: limits.referral_bytes >> 20 }));
     }
     if violations.is_empty() {
         Ok(())
@@ -300,7 +292,7 @@ mod tests {
         {
             let refused = file_name(hidden).unwrap_err();
             assert_eq!(refused.field, "name");
-            assert!(refused.description.contains("invisible"), "{}", refused.description);
+            assert!(refused.description().contains("invisible"), "{}", refused.description());
         }
         assert_eq!(file_name("父亲·张三（复印件）.pdf").unwrap(), "父亲·张三（复印件）.pdf");
         assert!(file_name(&"长".repeat(MAX_NAME_CHARS + 1)).is_err());

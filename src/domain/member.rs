@@ -1,5 +1,6 @@
 //! 成员单位代码 — the short code that names a member of the joint meeting (`jcy`, `mz`).
 
+use crate::domain::Rule;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -10,14 +11,14 @@ use serde::{Deserialize, Serialize};
 pub struct MemberCode(String);
 
 impl MemberCode {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Rule> {
         let ok = (1..=16).contains(&raw.len())
             && raw.starts_with(|c: char| c.is_ascii_lowercase())
             && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err("not a member code (1–16 lowercase letters or digits, starting with a letter)".into())
+            Err(Rule::MemberCode)
         }
     }
 
@@ -42,8 +43,8 @@ impl MemberCode {
 }
 
 impl TryFrom<String> for MemberCode {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
+    type Error = Rule;
+    fn try_from(raw: String) -> Result<Self, Rule> {
         Self::parse(&raw)
     }
 }

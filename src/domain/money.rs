@@ -2,11 +2,12 @@
 //! yuan (元) with at most two decimals.
 
 use super::FieldViolation;
+use crate::domain::Rule;
 
 /// Yuan as typed (`1234`, `1234.5`, `0.05`) in fen; blank is none (0). Signs, exponents,
 /// separators and a third decimal are refused by `field`'s name.
 pub fn parse_yuan(field: &str, raw: &str) -> Result<i64, FieldViolation> {
-    let bad = || FieldViolation::new(field, "yuan with at most two decimals, e.g. 1234.50");
+    let bad = || FieldViolation::new(field, Rule::Yuan);
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(0);

@@ -2,6 +2,7 @@
 //! in China's calendar, and the same period a year before, as the figures for the joint
 //! meeting compare them (同比).
 
+use crate::domain::Rule;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 
 use super::{
@@ -50,31 +51,31 @@ impl Period {
         let dates = !input.from.is_empty() || !input.to.is_empty();
         if dates {
             if input.year != 0 || input.quarter != 0 || input.month != 0 {
-                return Err(FieldViolation::new("period", "either a year (with a quarter or a month) or two dates"));
+                return Err(FieldViolation::new("period", Rule::PeriodEither));
             }
             let from = date::parse("period.from", input.from)?;
             let to = date::parse("period.to", input.to)?;
             if to < from {
-                return Err(FieldViolation::new("period.to", "must not be before period.from"));
+                return Err(FieldViolation::new("period.to", Rule::PeriodEnd));
             }
             if from.checked_add_months(Months::new(12 * MAX_YEARS)).is_some_and(|limit| to >= limit) {
-                return Err(FieldViolation::new("period.to", format!("a period spans at most {MAX_YEARS} years")));
+                return Err(FieldViolation::new("period.to", Rule::PeriodSpan { max: MAX_YEARS }));
             }
             return Ok(Period { from, to, shape: Shape::Span });
         }
         if !(2000..=2100).contains(&input.year) {
-            return Err(FieldViolation::new("period.year", "required: a year from 2000 to 2100, or two dates"));
+            return Err(FieldViolation::new("period.year", Rule::PeriodYear));
         }
         let (start_month, months, shape) = match (input.quarter, input.month) {
             (0, 0) => (1, 12, Shape::Year),
             (q @ 1..=4, 0) => (3 * q - 2, 3, Shape::Quarter(q)),
             (0, m @ 1..=12) => (m, 1, Shape::Month),
-            (0, _) => return Err(FieldViolation::new("period.month", "a month from 1 to 12")),
-            (1..=4, _) => return Err(FieldViolation::new("period", "a quarter or a month, not both")),
-            _ => return Err(FieldViolation::new("period.quarter", "a quarter from 1 to 4")),
+            (0, _) => return Err(FieldViolation::new("period.month", Rule::Month)),
+            (1..=4, _) => return Err(FieldViolation::new("period", Rule::QuarterOrMonth)),
+            _ => return Err(FieldViolation::new("period.quarter", Rule::Quarter)),
         };
         let from =
-            first_of(input.year, start_month).ok_or_else(|| FieldViolation::new("period.year", "no such year"))?;
+            first_of(input.year, start_month).ok_or_else(|| FieldViolation::new("period.year", Rule::NoSuchYear))?;
         let to = from + Months::new(months) - Days::new(1);
         Ok(Period { from, to, shape })
     }

@@ -3,6 +3,7 @@
 //! All of it is sensitive personal information (Art. 24): `Debug` never prints it, so
 //! it cannot reach a log by accident.
 
+use crate::domain::Rule;
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -20,30 +21,29 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CHARS: &[u8; 11] = b"10X98765432";
 
 impl IdNumber {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Rule> {
         let id = raw.trim().to_ascii_uppercase();
         let bytes = id.as_bytes();
         if bytes.len() != 18 {
-            return Err(format!("must be 18 characters, not {}", id.chars().count()));
+            return Err(Rule::IdLength { count: id.chars().count() });
         }
         if !bytes[..17].iter().all(u8::is_ascii_digit) {
-            return Err("the first 17 characters must be digits".into());
+            return Err(Rule::IdDigits);
         }
-        let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
-            .map_err(|_| "characters 7–14 must be a birth date (YYYYMMDD)".to_owned())?;
+        let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").map_err(|_| Rule::IdBirthDate)?;
         if chrono::Datelike::year(&birth) < 1900 {
-            return Err("the birth date must not be before 1900".into());
+            return Err(Rule::IdBefore1900);
         }
         if bytes[17] != check_char(&bytes[..17]) {
-            return Err("the check digit does not match the first 17 digits (GB 11643)".into());
+            return Err(Rule::IdCheckDigit);
         }
         Ok(Self(id))
     }
 
     /// The number made of 17 digits and the check digit GB 11643 gives them.
-    pub fn completing(digits: &str) -> Result<Self, String> {
+    pub fn completing(digits: &str) -> Result<Self, Rule> {
         if digits.len() != 17 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("must be 17 digits".into());
+            return Err(Rule::IdSeventeenDigits);
         }
         Self::parse(&format!("{digits}{}", check_char(digits.as_bytes()) as char))
     }
@@ -69,8 +69,8 @@ fn check_char(digits: &[u8]) -> u8 {
 }
 
 impl TryFrom<String> for IdNumber {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
+    type Error = Rule;
+    fn try_from(raw: String) -> Result<Self, Rule> {
         Self::parse(&raw)
     }
 }
@@ -196,7 +196,7 @@ pub fn phone(field: &str, raw: &str) -> Result<String, FieldViolation> {
     if raw.is_empty() || (allowed && (5..=20).contains(&digits) && raw.len() <= 24) {
         Ok(raw.to_owned())
     } else {
-        Err(FieldViolation::new(field, "5–20 digits, with optional +, - or spaces"))
+        Err(FieldViolation::new(field, Rule::Phone))
     }
 }
 
@@ -206,14 +206,14 @@ pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Fi
     let trimmed = raw.trim();
     let count = trimmed.chars().count();
     if count < min {
-        let rule = if min == 1 { "required".to_owned() } else { format!("at least {min} characters") };
+        let rule = if min == 1 { Rule::Required } else { Rule::AtLeastChars { min } };
         return Err(FieldViolation::new(field, rule));
     }
     if count > max {
-        return Err(FieldViolation::new(field, format!("at most {max} characters, not {count}")));
+        return Err(FieldViolation::new(field, Rule::TooLong { max, count }));
     }
     if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(FieldViolation::new(field, "must not contain control characters"));
+        return Err(FieldViolation::new(field, Rule::ControlCharacters));
     }
     Ok(trimmed.to_owned())
 }
@@ -234,11 +234,11 @@ mod tests {
 
     #[test]
     fn a_bad_number_is_refused_without_repeating_any_of_it() {
-        let err = IdNumber::parse("110105194912310021").unwrap_err();
+        let err = IdNumber::parse("110105194912310021").unwrap_err().to_string();
         assert!(err.contains("check digit") && !err.contains('X') && !err.contains("0021"), "{err}");
-        let err = IdNumber::parse("110105194913310021").unwrap_err();
+        let err = IdNumber::parse("110105194913310021").unwrap_err().to_string();
         assert!(err.contains("birth date") && !err.contains("1949"), "{err}");
-        let err = IdNumber::parse("110105184912310021").unwrap_err();
+        let err = IdNumber::parse("110105184912310021").unwrap_err().to_string();
         assert!(err.contains("1900") && !err.contains("1849"), "{err}");
     }
 

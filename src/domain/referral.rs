@@ -1,6 +1,7 @@
 //! 移送 — a referral (社会救助移送) or clue (司法救助线索): what the sender states, and the
 //! projection of its events that the hub keeps.
 
+use crate::domain::Rule;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -227,25 +228,26 @@ impl Submission {
         }
         let mut v = Violations::default();
         if recipients.is_empty() {
-            v.add("recipients", "at least one recipient is required");
+            v.add("recipients", Rule::AtLeastOneRecipient);
         }
         if recipients.len() > MAX_RECIPIENTS {
-            v.add("recipients", format!("at most {MAX_RECIPIENTS} recipients"));
+            v.add("recipients", Rule::AtMostRecipients { max: MAX_RECIPIENTS });
         }
         for (i, code) in recipients.iter().enumerate() {
             let field = format!("recipients[{i}]");
             if recipients[..i].contains(code) {
-                v.add(field, "named twice");
+                v.add(field, Rule::NamedTwice);
                 continue;
             }
             match directory.get(code) {
-                None => v.add(field, "not a member of the joint meeting"),
-                Some(m) if !m.active => v.add(field, format!("{} is suspended", m.name)),
+                None => v.add(field, Rule::NotAMember),
+                Some(m) if !m.active => v.add(field, Rule::MemberSuspended { member: m.short_name.clone() }),
                 Some(m) => match kind {
-                    ReferralKind::SocialAssistance if m.role != Role::Agency => v.add(field, "not a partner agency"),
-                    ReferralKind::JudicialClue if m.role != Role::Procuratorate => {
-                        v.add(field, format!("clues go only to the procuratorate ({})", directory.procuratorate().code))
-                    }
+                    ReferralKind::SocialAssistance if m.role != Role::Agency => v.add(field, Rule::NotAnAgency),
+                    ReferralKind::JudicialClue if m.role != Role::Procuratorate => v.add(
+                        field,
+                        Rule::CluesToProcuratorate { procuratorate: directory.procuratorate().short_name.clone() },
+                    ),
                     _ => {}
                 },
             }
@@ -253,33 +255,30 @@ impl Submission {
         match kind {
             ReferralKind::SocialAssistance => {
                 if content.advance && content.advance_reason.is_empty() {
-                    v.add("draft.advance_reason", "required for an advance referral (先行移送, Art. 19 ¶2)");
+                    v.add("draft.advance_reason", Rule::AdvanceReasonRequired);
                 }
                 if !content.advance && content.investigation_ended_on.is_none() {
-                    v.add(
-                        "draft.investigation_ended_on",
-                        "required unless the referral is an advance referral (先行移送)",
-                    );
+                    v.add("draft.investigation_ended_on", Rule::RequiredUnlessAdvance);
                 }
                 if !content.advance && !content.advance_reason.is_empty() {
-                    v.add("draft.advance_reason", "only for an advance referral");
+                    v.add("draft.advance_reason", Rule::OnlyForAdvance);
                 }
                 if content.discovered_on.is_some() {
-                    v.add("draft.discovered_on", "only for judicial-assistance clues");
+                    v.add("draft.discovered_on", Rule::OnlyForClues);
                 }
                 if content.urgent {
-                    v.add("draft.urgent", "only judicial-assistance clues are urgent (Art. 20 ¶2)");
+                    v.add("draft.urgent", Rule::OnlyCluesUrgent);
                 }
             }
             ReferralKind::JudicialClue => {
                 if content.discovered_on.is_none() {
-                    v.add("draft.discovered_on", "required for a clue: the day the person was found");
+                    v.add("draft.discovered_on", Rule::DiscoveredOnRequired);
                 }
                 if content.investigation_ended_on.is_some() {
-                    v.add("draft.investigation_ended_on", "only for social-assistance referrals");
+                    v.add("draft.investigation_ended_on", Rule::OnlyForSocial);
                 }
                 if content.advance {
-                    v.add("draft.advance", "only for social-assistance referrals");
+                    v.add("draft.advance", Rule::OnlyForSocial);
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The client-chosen id that makes a mutating call safe to retry.
 
 use super::FieldViolation;
+use crate::domain::Rule;
 
 /// 1–64 visible ASCII characters; a UUID is usual.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -11,7 +12,7 @@ impl RequestId {
         if (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic()) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(FieldViolation::new("request_id", "required: 1–64 visible ASCII characters, e.g. a UUID"))
+            Err(FieldViolation::new("request_id", Rule::RequestId))
         }
     }
 

@@ -2,6 +2,7 @@
 //! what a password must be, when wrong ones lock the clerk out, and when a session has
 //! been idle too long. Plain rules; hashing and storage live elsewhere.
 
+use crate::domain::Rule;
 use chrono::{DateTime, Duration, Utc};
 
 use super::FieldViolation;
@@ -16,11 +17,11 @@ pub const MAX_PASSWORD: usize = 128;
 pub fn check_new_password(new: &str, old: &str) -> Result<(), FieldViolation> {
     let count = new.chars().count();
     let rule = if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&count) {
-        Some(format!("from {MIN_PASSWORD} to {MAX_PASSWORD} characters"))
+        Some(Rule::PasswordLength { min: MIN_PASSWORD, max: MAX_PASSWORD })
     } else if new.chars().all(|c| c.is_ascii_digit()) || new.chars().all(char::is_alphabetic) {
-        Some("not only digits or only letters".to_owned())
+        Some(Rule::PasswordMixed)
     } else if new == old {
-        Some("not the password it replaces".to_owned())
+        Some(Rule::PasswordSame)
     } else {
         None
     };
@@ -86,7 +87,7 @@ mod tests {
         ] {
             let refused = check_new_password(bad, "same-as-old-1").unwrap_err();
             assert_eq!(refused.field, "new_password");
-            assert!(refused.description.contains(rule), "{bad}: {}", refused.description);
+            assert!(refused.description().contains(rule), "{bad}: {}", refused.description());
         }
     }
 

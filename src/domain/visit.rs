@@ -5,6 +5,7 @@
 //! opinion's practice rather than a five-day period. What the visit found is the note
 //! of its history entry, sealed like every note.
 
+use crate::domain::Rule;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -113,13 +114,13 @@ pub fn parse(input: VisitInput<'_>) -> Result<(Visit, String), DomainError> {
     let visited_on = v.check(date::parse("visit.visited_on", input.visited_on));
     let method = VisitMethod::from_number(input.method);
     if method.is_none() {
-        v.add("visit.method", "required: PHONE, HOME or AT_UNIT");
+        v.add("visit.method", Rule::OneOf { choices: "PHONE, HOME or AT_UNIT" });
     }
     let visitor = v.check(text("visit.visitor", input.visitor, 1, MAX_VISITOR));
     let findings = v.check(text("visit.findings", input.findings, 1, MAX_FINDINGS));
     let effect = VisitEffect::from_number(input.effect);
     if effect.is_none() {
-        v.add("visit.effect", "required: MARKED, SOME or NONE");
+        v.add("visit.effect", Rule::OneOf { choices: "MARKED, SOME or NONE" });
     }
     match (visited_on, method, visitor, findings, effect) {
         (Some(visited_on), Some(method), Some(visitor), Some(findings), Some(effect)) => Ok((

@@ -6,6 +6,7 @@
 //! (经办人) adds `:clerk:<code>` to its unit's, and its name is the certificate's
 //! common name.
 
+use crate::domain::Rule;
 pub mod authority;
 pub mod p12;
 
@@ -45,7 +46,7 @@ const ADMIN_URI: &str = "urn:xianjie:admin";
 
 impl Identity {
     /// Parses `office`, `admin` or a member code.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Rule> {
         match raw {
             "office" => Ok(Identity::Office),
             "admin" => Ok(Identity::Admin),
@@ -112,25 +113,23 @@ pub const MAX_CLERK_NAME: usize = 32;
 
 impl Clerk {
     /// A clerk's code as typed: the rule it breaks, if any.
-    pub fn check_code(raw: &str) -> Result<(), String> {
+    pub fn check_code(raw: &str) -> Result<(), Rule> {
         let mut chars = raw.chars();
         let first_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
         if !first_letter
             || raw.len() > MAX_CLERK_CODE
             || !raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         {
-            return Err(format!(
-                "a clerk's code is a lower-case letter, then letters and digits, at most {MAX_CLERK_CODE} (e.g. wangfang)"
-            ));
+            return Err(Rule::ClerkCode { max: MAX_CLERK_CODE });
         }
         Ok(())
     }
 
     /// A clerk's name as typed: the rule it breaks, if any.
-    pub fn check_name(raw: &str) -> Result<(), String> {
+    pub fn check_name(raw: &str) -> Result<(), Rule> {
         let count = raw.trim().chars().count();
         if count == 0 || count > MAX_CLERK_NAME || raw.chars().any(char::is_control) {
-            return Err(format!("a clerk's name has 1 to {MAX_CLERK_NAME} characters"));
+            return Err(Rule::ClerkName { max: MAX_CLERK_NAME });
         }
         Ok(())
     }
@@ -153,7 +152,7 @@ impl From<Identity> for Holder {
 impl Holder {
     /// Parses a holder's file name: `mz`, `office`, or a clerk's `mz.wangfang` (whose
     /// name is not in it: empty).
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Rule> {
         match raw.split_once('.') {
             None => Identity::parse(raw).map(Holder::from),
             Some((unit, code)) => {

@@ -97,7 +97,7 @@ pub enum WebError {
 /// A field's violation as a person reads it: the field's Chinese name, then the rule.
 pub fn violation_text(v: &FieldViolation) -> String {
     let field = super::words::chosen_file(&v.field).unwrap_or_else(|| super::words::field(&v.field).to_owned());
-    format!("{field}：{}", super::words::rule(&v.description))
+    format!("{field}：{}", v.rule.chinese())
 }
 
 impl IntoResponse for WebError {

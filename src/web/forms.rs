@@ -3,6 +3,7 @@
 //! and 司法救助线索 for agencies (the urgent flag). Parsed by the same rules as the
 //! API; every refusal shows beside the field it names, with what was typed kept.
 
+use crate::domain::Rule;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -153,7 +154,7 @@ async fn form(
         .collect();
     let mut errors: HashMap<String, Vec<String>> = HashMap::new();
     for v in violations {
-        let rule = words::rule(&v.description);
+        let rule = v.rule.chinese();
         let said = match words::chosen_file(&v.field) {
             Some(file) => format!("{file}：{rule}"),
             None => rule,
@@ -327,7 +328,10 @@ async fn submit(web: Web, posted: WithFiles, kind: ReferralKind) -> Result<Respo
         }
         Err(AppError::Domain(DomainError::Invalid(violations))) => violations,
         Err(AppError::OpenReferral { recipient, .. }) => {
-            vec![FieldViolation::new("recipients", format!("此人已有一件移送给 {recipient} 的事项尚未办结"))]
+            vec![FieldViolation::new(
+                "recipients",
+                Rule::OpenReferral { recipient: super::page::member(&web, &recipient) },
+            )]
         }
         Err(e) => return Err(e.into()),
     };

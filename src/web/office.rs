@@ -2,6 +2,7 @@
 //! on time this year), the deadlines to chase with the working days late, 催办 with a
 //! note, and its live messages of missed and moved deadlines. Never a person.
 
+use crate::domain::Rule;
 use askama::Template;
 use axum::{
     extract::{RawQuery, State},
@@ -155,9 +156,10 @@ pub async fn deadlines(
 /// 催办: reminds the member responsible for a deadline, with a note.
 pub async fn remind(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
     let Posted { visitor, fields } = posted;
-    let referral = Uuid::parse_str(fields.get("referral")).map_err(|_| AppError::invalid("referral", "not a UUID"))?;
+    let referral =
+        Uuid::parse_str(fields.get("referral")).map_err(|_| AppError::invalid("referral", Rule::NotAUuid))?;
     let kind =
-        DeadlineKind::from_code(fields.get("kind")).ok_or_else(|| AppError::invalid("kind", "not a deadline kind"))?;
+        DeadlineKind::from_code(fields.get("kind")).ok_or_else(|| AppError::invalid("kind", Rule::NotADeadlineKind))?;
     let note = crate::domain::draft::note("note", fields.get("note")).map_err(AppError::from)?;
     app::coordination::remind(&web.hub, &visitor.actor, &fields.key("Remind"), referral, kind, note).await?;
     let back = Fields::parse(fields.get("back").as_bytes());

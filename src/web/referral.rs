@@ -2,6 +2,7 @@
 //! history, the deadlines, and a form for each act the visitor may do now (the life
 //! cycle's own rule decides which); the office sees it masked and acts on nothing.
 
+use crate::domain::Rule;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -544,7 +545,7 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
             })?;
             Ok(Action::Visit { visit, findings })
         }
-        _ => Err(FieldViolation::new("act", "not an act of the life cycle").into()),
+        _ => Err(FieldViolation::new("act", Rule::NotAnAct).into()),
     }
 }
 

@@ -5,6 +5,7 @@
 //! a form, so that what was typed is read before any file, and the token is checked
 //! before the first byte of a file is taken.
 
+use crate::domain::Rule;
 use axum::{
     extract::{FromRequest, Multipart, Request},
     http::header,
@@ -58,10 +59,7 @@ impl FromRequest<Web> for WithFiles {
                 // The body outgrew the limit of a form with files: what came before stands.
                 Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                     let limit = web.hub.materials.limits.referral_bytes >> 20;
-                    refused.push(FieldViolation::new(
-                        "files",
-                        format!("the files of one form are at most {limit} MiB together"),
-                    ));
+                    refused.push(FieldViolation::new("files", Rule::FormTooLarge { mib: limit }));
                     break;
                 }
                 Err(e) => return Err(malformed(e)),
@@ -88,17 +86,14 @@ impl FromRequest<Web> for WithFiles {
             files += 1;
             let request_id = format!("{}.{place}", fields.get("request_id"));
             let pieces = field.map(|piece| {
-                piece
-                    .map(|bytes| bytes.to_vec())
-                    .map_err(|_| AppError::invalid("data", "the file could not be read to its end"))
+                piece.map(|bytes| bytes.to_vec()).map_err(|_| AppError::invalid("data", Rule::NotReadToEnd))
             });
             match app::materials::upload(&web.hub, &visitor.actor, &request_id, &file_name, None, Box::pin(pieces))
                 .await
             {
                 Ok(file) => fields.add("attachments", &file.id.to_string()),
-                Err(AppError::Domain(DomainError::Invalid(violations))) => refused.extend(
-                    violations.into_iter().map(|v| FieldViolation::new(format!("files[{place}]"), v.description)),
-                ),
+                Err(AppError::Domain(DomainError::Invalid(violations))) => refused
+                    .extend(violations.into_iter().map(|v| FieldViolation::new(format!("files[{place}]"), v.rule))),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -113,7 +108,7 @@ pub fn attachment_ids(fields: &Fields) -> (Vec<Uuid>, Vec<FieldViolation>) {
     for (i, raw) in fields.all("attachments").iter().enumerate() {
         match Uuid::parse_str(raw) {
             Ok(id) => ids.push(id),
-            Err(_) => refused.push(FieldViolation::new(format!("attachments[{i}]"), "not the id of a file")),
+            Err(_) => refused.push(FieldViolation::new(format!("attachments[{i}]"), Rule::NotAFileId)),
         }
     }
     (ids, refused)

@@ -63,91 +63,6 @@ pub fn field(api: &str) -> &'static str {
     }
 }
 
-/// A rule of the hub (said in English to API clients) as the form says it; a rule
-/// with no Chinese words yet is shown as the hub said it.
-pub fn rule(description: &str) -> String {
-    if let Some(said) = limit(description) {
-        return said;
-    }
-    // The first rule a description starts with: the specific before the general.
-    const RULES: [(&str, &str); 50] = [
-        ("required: a year from 2000 to 2100", "请选择年度，或填写起止日期"),
-        ("required when aid was granted", "予以救助或部分救助时必须选择救助种类"),
-        ("must not be before period.from", "不能早于起始日期"),
-        ("either a year", "请选择年度（可加季度或月份），或填写起止日期"),
-        ("a quarter or a month, not both", "季度和月份只能选一项"),
-        ("a period spans at most", "统计期间不能超过十年"),
-        ("required unless", "除先行移送外必须填写"),
-        ("required for an advance referral", "先行移送须说明理由"),
-        ("only for an advance referral", "仅先行移送需要填写"),
-        ("required", "必须填写"),
-        ("must be 18 characters", "应为18位"),
-        ("the first 17 characters must be digits", "前17位应为数字"),
-        ("characters 7–14 must be a birth date", "第7至14位应为有效的出生日期"),
-        ("the birth date must not be before 1900", "出生日期不能早于1900年"),
-        ("the check digit does not match", "校验位不正确，请核对号码"),
-        ("5–20 digits", "应为5至20位数字，可含 +、- 或空格"),
-        ("at most", "超出长度限制"),
-        ("must not contain control characters", "不能包含控制字符"),
-        ("not a date", "应为日期（年-月-日）"),
-        ("must not be in the future", "不能晚于今天"),
-        ("at least one", "至少选择一项"),
-        ("not a partner agency", "应为成员单位（职能部门）"),
-        (
-            "not a PDF, OFD, JPEG, PNG, DOCX or XLSX file",
-            "不是 PDF、OFD、JPG、PNG、DOCX 或 XLSX 文件（按文件内容判断，与文件名无关）",
-        ),
-        ("the file is empty", "文件是空的"),
-        ("the file could not be read to its end", "文件未能完整上传，请重新选择"),
-        ("not a file you uploaded", "不是本单位上传的文件"),
-        ("yuan with at most two decimals", "以元为单位，最多两位小数"),
-        ("only when aid was granted", "不予救助时不选救助种类"),
-        ("the file is attached already", "该文件已经附上"),
-        ("no such file was uploaded", "没有这个已上传的文件"),
-        ("not the id of a file", "不是已上传的文件"),
-        ("a file name is required", "文件缺少名称"),
-        ("control characters are not allowed", "不能包含控制字符"),
-        (
-            "a clerk's code is a lower-case letter",
-            "经办人代码应以小写字母开头，只含小写字母和数字，最多 32 位（如 wangfang）",
-        ),
-        ("a clerk's name has", "经办人姓名应为 1 至 32 个字"),
-        ("from 10 to 128 characters", "应为 10 至 128 位"),
-        ("not only digits or only letters", "不能全是数字或全是字母"),
-        ("not the password it replaces", "不能与原密码相同"),
-        ("not the current password", "与当前密码不符"),
-        ("a clerk, as unit.clerk", "应为经办人，写作 单位代码.经办人代码（如 mz.wangfang）"),
-        ("invisible characters", "文件名不能包含不可见字符（双向文字控制符、零宽字符等），请重命名后再选"),
-        ("11 digits starting with 1", "应为以 1 开头的 11 位手机号码"),
-        ("must not be before the conclusion", "不能早于办结日期"),
-        ("already a member", "该代码已有成员单位使用"),
-        ("not a member of the joint meeting", "不是联席会议成员单位"),
-        ("is suspended already", "已处于暂停状态"),
-        ("is not suspended", "未处于暂停状态"),
-        ("the procuratorate cannot be suspended", "检察院不能暂停：所有线索都移送检察院"),
-        ("reserved for a role", "该代码保留给系统角色"),
-        ("not a member code", "应为 1 至 16 位小写字母或数字，以字母开头"),
-    ];
-    RULES
-        .iter()
-        .find(|(english, _)| description.starts_with(english))
-        .map_or_else(|| description.to_owned(), |(_, chinese)| (*chinese).to_owned())
-}
-
-/// A rule of the materials' limits, with its number.
-fn limit(description: &str) -> Option<String> {
-    let n: String = description.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
-    if description.starts_with("a file is at most") {
-        Some(format!("单个文件不能超过 {n} MB"))
-    } else if description.ends_with("MiB of files") || description.starts_with("the files of one form") {
-        Some(format!("一件移送的材料合计不能超过 {n} MB"))
-    } else if description.starts_with("a referral carries at most") {
-        Some(format!("一件移送最多附 {n} 个文件"))
-    } else {
-        None
-    }
-}
-
 /// The file a violation of `files[i]` names, as a person counts them: 所选第 2 个文件.
 pub fn chosen_file(api: &str) -> Option<String> {
     let place: usize = api.strip_prefix("files[")?.strip_suffix(']')?.parse().ok()?;
@@ -248,15 +163,5 @@ mod tests {
         assert_eq!(field("attachments[2]"), "材料");
         assert_eq!(chosen_file("files[1]").as_deref(), Some("所选第 2 个文件"));
         assert_eq!(chosen_file("attachments[1]"), None);
-    }
-
-    #[test]
-    fn the_limits_of_files_are_said_with_their_numbers() {
-        assert_eq!(rule("a file is at most 20 MiB"), "单个文件不能超过 20 MB");
-        assert_eq!(rule("a referral carries at most 100 MiB of files"), "一件移送的材料合计不能超过 100 MB");
-        assert_eq!(rule("a referral carries at most 30 files"), "一件移送最多附 30 个文件");
-        assert_eq!(rule("the file is empty"), "文件是空的");
-        assert_eq!(rule("required when aid was granted: the kind of aid"), "予以救助或部分救助时必须选择救助种类");
-        assert_eq!(rule("required"), "必须填写");
     }
 }

@@ -3,6 +3,7 @@
 //! (or the office, or the administrator); who may make each change, the rules it must
 //! keep, and the words that announce it.
 
+use crate::domain::Rule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -123,7 +124,7 @@ fn contacts(c: ContactsInput<'_>, v: &mut Violations) -> Option<Contacts> {
     let mobile_ok = mobile.is_empty()
         || (mobile.len() == 11 && mobile.starts_with('1') && mobile.chars().all(|c| c.is_ascii_digit()));
     if !mobile_ok {
-        v.add("contacts.mobile", "11 digits starting with 1");
+        v.add("contacts.mobile", Rule::Mobile);
     }
     Some(Contacts {
         leader: leader?,
@@ -244,18 +245,19 @@ impl Directory {
         change.touches().permitted(caller)?;
         let mut members = self.members.clone();
         let existing = |code: &MemberCode| {
-            self.members.iter().position(|m| &m.code == code).ok_or_else(|| {
-                DomainError::from(FieldViolation::new("member.code", "not a member of the joint meeting"))
-            })
+            self.members
+                .iter()
+                .position(|m| &m.code == code)
+                .ok_or_else(|| DomainError::from(FieldViolation::new("member.code", Rule::NotAMember)))
         };
         match change {
             DirectoryChange::Seeded => unreachable!("refused above"),
             DirectoryChange::Added { member } => {
                 if RESERVED_CODES.contains(&member.code.as_str()) {
-                    return Err(FieldViolation::new("member.code", "reserved for a role, not a member").into());
+                    return Err(FieldViolation::new("member.code", Rule::ReservedCode).into());
                 }
                 if self.get(&member.code).is_some() {
-                    return Err(FieldViolation::new("member.code", "already a member of the joint meeting").into());
+                    return Err(FieldViolation::new("member.code", Rule::AlreadyMember).into());
                 }
                 members.push(member.clone());
             }
@@ -268,14 +270,10 @@ impl Directory {
                 let at = existing(code)?;
                 let active = matches!(change, DirectoryChange::Resumed { .. });
                 if members[at].role == Role::Procuratorate && !active {
-                    return Err(FieldViolation::new(
-                        "member.code",
-                        "the procuratorate cannot be suspended: every clue goes to it",
-                    )
-                    .into());
+                    return Err(FieldViolation::new("member.code", Rule::ProcuratorateStays).into());
                 }
                 if members[at].active == active {
-                    let rule = if active { "is not suspended" } else { "is suspended already" };
+                    let rule = if active { Rule::NotSuspended } else { Rule::SuspendedAlready };
                     return Err(FieldViolation::new("member.code", rule).into());
                 }
                 members[at].active = active;

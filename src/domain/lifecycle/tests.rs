@@ -173,7 +173,7 @@ fn conclusion_dates_must_lie_between_the_start_and_today() {
         let err = apply(&r, &mz, Action::Conclude { conclusion: conclusion(on), feedback: None }, later).unwrap_err();
         let DomainError::Invalid(violations) = err else { panic!("{err:?}") };
         assert_eq!(violations[0].field, "conclusion.concluded_on");
-        assert!(violations[0].description.contains(rule), "{}", violations[0].description);
+        assert!(violations[0].description().contains(rule), "{}", violations[0].description());
     }
     let done = apply(
         &r,

@@ -37,7 +37,7 @@ impl<B: Backend> SqlStore<B> {
             self.fetch(Query::new("SELECT member, acked_seq, last_seq FROM inbox_heads ORDER BY member")).await?;
         rows.into_iter()
             .map(|mut row| {
-                let member = MemberCode::parse(&row.text()?).map_err(StoreError::Corrupt)?;
+                let member = MemberCode::parse(&row.text()?).map_err(|rule| StoreError::Corrupt(rule.to_string()))?;
                 Ok((member, position(Some((row.int()?, row.int()?)))))
             })
             .collect()

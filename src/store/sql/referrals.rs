@@ -31,7 +31,7 @@ fn uuid(raw: &str) -> Result<Uuid, StoreError> {
 }
 
 fn member(raw: &str) -> Result<MemberCode, StoreError> {
-    MemberCode::parse(raw).map_err(StoreError::Corrupt)
+    MemberCode::parse(raw).map_err(|rule| StoreError::Corrupt(rule.to_string()))
 }
 
 impl<B: Backend> SqlStore<B> {
