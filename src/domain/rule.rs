@@ -148,6 +148,7 @@ rules! {
     PasswordMixed => "not only digits or only letters", "不能全是数字或全是字母";
     PasswordSame => "not the password it replaces", "不能与原密码相同";
     NotCurrentPassword => "not the current password", "与当前密码不符";
+    PasswordsDiffer => "the new password typed twice differs", "两次输入的新密码不一致";
     Holder => "a clerk, as unit.clerk (mz.wangfang)", "应为经办人，写作 单位代码.经办人代码（如 mz.wangfang）";
     ClerkCode { max: usize } => "a clerk's code is a lower-case letter, then letters and digits, at most {max} (e.g. wangfang)", "经办人代码应以小写字母开头，只含小写字母和数字，最多 {max} 位（如 wangfang）";
     ClerkName { max: usize } => "a clerk's name has 1 to {max} characters", "经办人姓名应为 1 至 {max} 个字";

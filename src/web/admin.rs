@@ -10,9 +10,10 @@ use axum::{
 };
 
 use super::{
-    error::{violation_text, WebError},
+    error::WebError,
     guard::{Fields, Posted, Visitor},
     page::{html, Frame},
+    refusals::Refusals,
     Web,
 };
 use crate::{
@@ -56,7 +57,7 @@ struct Page {
     frame: Frame,
     holders: Vec<Unit>,
     certificates: Vec<Certificate>,
-    error: String,
+    refusals: Refusals,
 }
 
 /// How a certificate stands, in words.
@@ -70,7 +71,7 @@ fn status(standing: Standing) -> String {
     }
 }
 
-async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Result<Response, WebError> {
+async fn render(web: &Web, visitor: &Visitor, flash: &str, refusals: Refusals) -> Result<Response, WebError> {
     let issued = app::certificates::list(&web.hub, &visitor.actor)?;
     let now = web.hub.clock.now();
     let mut holders: Vec<Unit> = {
@@ -125,7 +126,7 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, error: String) -> Res
             .collect()
     };
     let frame = Frame::new(web, visitor, "/admin").await?.with_flash(flash);
-    html(&Page { frame, holders, certificates, error })
+    html(&Page { frame, holders, certificates, refusals })
 }
 
 pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
@@ -134,7 +135,7 @@ pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): Raw
         "revoked" => "证书已吊销，持有者即刻无法登录。",
         _ => "",
     };
-    render(&web, &visitor, flash, String::new()).await
+    render(&web, &visitor, flash, Refusals::default()).await
 }
 
 /// Resets a clerk's sign-in password to the new initial one typed; the clerk's
@@ -145,10 +146,10 @@ pub async fn reset_password(State(web): State<Web>, posted: Posted) -> Result<Re
     match app::sign_in::reset_password(&web.hub, &visitor.actor, holder, Some(fields.get("initial_password"))).await {
         Ok(_) => {
             let flash = format!("已重置 {holder} 的登录密码：请将新的初始密码当面交给本人，本人登录后须立即修改。");
-            render(&web, &visitor, &flash, String::new()).await
+            render(&web, &visitor, &flash, Refusals::default()).await
         }
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
-            render(&web, &visitor, "", violations.iter().map(violation_text).collect::<Vec<_>>().join("；")).await
+            render(&web, &visitor, "", Refusals::of(&violations)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -198,7 +199,7 @@ pub async fn issue(State(web): State<Web>, posted: Posted) -> Result<Response, W
         )
             .into_response()),
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
-            render(&web, &visitor, "", violations.iter().map(violation_text).collect::<Vec<_>>().join("；")).await
+            render(&web, &visitor, "", Refusals::of(&violations)).await
         }
         Err(e) => Err(e.into()),
     }

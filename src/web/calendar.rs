@@ -11,9 +11,10 @@ use chrono::{Datelike, Days, NaiveDate};
 use uuid::Uuid;
 
 use super::{
-    error::{violation_text, WebError},
+    error::WebError,
     guard::{Fields, Posted, Visitor},
     page::{html, Frame},
+    refusals::Refusals,
     Web,
 };
 use crate::{
@@ -48,7 +49,7 @@ struct Page {
     holidays: Vec<String>,
     admin: bool,
     request_id: Uuid,
-    error: String,
+    refusals: Refusals,
     typed: String,
 }
 
@@ -85,7 +86,13 @@ fn months(calendar: &Calendar, year: i32) -> Vec<Month> {
     months
 }
 
-async fn render(web: &Web, visitor: &Visitor, year: i32, error: String, typed: String) -> Result<Response, WebError> {
+async fn render(
+    web: &Web,
+    visitor: &Visitor,
+    year: i32,
+    refusals: Refusals,
+    typed: String,
+) -> Result<Response, WebError> {
     let calendar = web.hub.calendar();
     let holidays = calendar
         .schedule(year)
@@ -115,7 +122,7 @@ async fn render(web: &Web, visitor: &Visitor, year: i32, error: String, typed: S
         holidays,
         admin: visitor.role() == Role::Admin,
         request_id: Uuid::new_v4(),
-        error,
+        refusals,
         typed,
     };
     html(&page)
@@ -126,7 +133,7 @@ pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): Raw
     let this_year = local_date(web.hub.clock.now()).year();
     let year =
         query.get("year").parse().ok().filter(|y| (this_year - 30..=this_year + 5).contains(y)).unwrap_or(this_year);
-    render(&web, &visitor, year, String::new(), String::new()).await
+    render(&web, &visitor, year, Refusals::default(), String::new()).await
 }
 
 /// Loads a year's schedule (admins), then shows that year.
@@ -143,8 +150,7 @@ pub async fn load(State(web): State<Web>, posted: Posted) -> Result<Response, We
         Ok(loaded) => Ok(Redirect::to(&format!("/calendar?year={}", loaded.year)).into_response()),
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
             let this_year = local_date(web.hub.clock.now()).year();
-            let error = violations.iter().map(violation_text).collect::<Vec<_>>().join("；");
-            render(&web, &visitor, this_year + 1, error, fields.get("schedule").to_owned()).await
+            render(&web, &visitor, this_year + 1, Refusals::of(&violations), fields.get("schedule").to_owned()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -10,9 +10,10 @@ use axum::{
 };
 
 use super::{
-    error::{violation_text, WebError},
+    error::WebError,
     guard::{Fields, Posted, Visitor},
     page::{html, Choice, Frame},
+    refusals::Refusals,
     Web,
 };
 use crate::{
@@ -54,7 +55,7 @@ struct Page {
     request_id: uuid::Uuid,
     /// The form refused, and why.
     refused: &'static str,
-    errors: Vec<String>,
+    refusals: Refusals,
 }
 
 impl Page {
@@ -68,7 +69,7 @@ async fn render(
     visitor: &Visitor,
     flash: &str,
     chosen: &str,
-    refused: Option<(&'static str, &Fields, Vec<String>)>,
+    refused: Option<(&'static str, &Fields, Refusals)>,
 ) -> Result<Response, WebError> {
     let frame = Frame::new(web, visitor, "/directory").await?.with_flash(flash);
     let directory = web.directory();
@@ -94,8 +95,8 @@ async fn render(
         .filter(|m| Touches::Contacts(m.code.as_str()).permitted(caller).is_ok())
         .map(|m| Choice { value: m.code.to_string(), label: m.name.clone(), selected: false })
         .collect();
-    let (form, typed, errors) = match refused {
-        Some((form, fields, errors)) => (form, fields.clone(), errors),
+    let (form, typed, refusals) = match refused {
+        Some((form, fields, refusals)) => (form, fields.clone(), refusals),
         None => {
             // The contacts form starts with the member chosen, the visitor's own, or the
             // first it may change.
@@ -113,7 +114,7 @@ async fn render(
                 typed.set("office_phone", &m.contacts.office_phone);
                 typed.set("mobile", &m.contacts.mobile);
             }
-            ("", typed, Vec::new())
+            ("", typed, Refusals::default())
         }
     };
     let editable = editable.into_iter().map(|c| Choice { selected: c.value == typed.get("code"), ..c }).collect();
@@ -132,7 +133,7 @@ async fn render(
         needs,
         request_id: uuid::Uuid::new_v4(),
         refused: form,
-        errors,
+        refusals,
     };
     html(&page)
 }
@@ -175,8 +176,7 @@ async fn change(
     match done {
         Ok(()) => Ok(Redirect::to("/directory?done=changed").into_response()),
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
-            let errors = violations.iter().map(violation_text).collect();
-            render(&web, &visitor, "", "", Some((form, &fields, errors))).await
+            render(&web, &visitor, "", "", Some((form, &fields, Refusals::of(&violations)))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -18,8 +18,9 @@ use super::{
     error::WebError,
     guard::{Fields, Visitor},
     page::{html, Frame},
+    refusals::Refusals,
     upload::{self, WithFiles},
-    words, Web,
+    Web,
 };
 use crate::{
     app::{self, referrals::Draft, AppError},
@@ -52,7 +53,7 @@ struct Page {
     action: &'static str,
     request_id: String,
     typed: HashMap<String, String>,
-    errors: HashMap<String, Vec<String>>,
+    refusals: Refusals,
     situations: Vec<Check>,
     groups: Vec<Check>,
     needs: Vec<Check>,
@@ -70,7 +71,7 @@ impl Page {
 
     /// The refusals of `field`, joined.
     fn error(&self, field: &str) -> String {
-        self.errors.get(field).map(|e| e.join("；")).unwrap_or_default()
+        self.refusals.at(field)
     }
 }
 
@@ -152,15 +153,6 @@ async fn form(
             serves: String::new(),
         })
         .collect();
-    let mut errors: HashMap<String, Vec<String>> = HashMap::new();
-    for v in violations {
-        let rule = v.rule.chinese();
-        let said = match words::chosen_file(&v.field) {
-            Some(file) => format!("{file}：{rule}"),
-            None => rule,
-        };
-        errors.entry(words::form_field(&v.field)).or_default().push(said);
-    }
     let page = Page {
         frame: Frame::new(web, visitor, if clue { "/new/clue" } else { "/new/referral" }).await?,
         clue,
@@ -171,7 +163,7 @@ async fn form(
             kept => kept.to_owned(),
         },
         typed: TEXTS.iter().map(|&f| (f.to_owned(), fields.get(f).to_owned())).collect(),
-        errors,
+        refusals: Refusals::of(violations),
         situations: checks("situations", Situation::ALL, Situation::code, Situation::label, fields),
         groups: checks("priority_groups", PriorityGroup::ALL, PriorityGroup::code, PriorityGroup::label, fields),
         needs,

@@ -22,6 +22,7 @@ mod office;
 mod page;
 mod records;
 mod referral;
+mod refusals;
 mod sign_in;
 mod todo;
 mod upload;

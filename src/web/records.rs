@@ -12,9 +12,10 @@ use axum::{
 use chrono::Datelike;
 
 use super::{
-    error::{violation_text, WebError},
+    error::WebError,
     guard::{Fields, Visitor},
     page::{html, member, Frame},
+    refusals::Refusals,
     Web,
 };
 use crate::{
@@ -41,7 +42,7 @@ struct LedgerPage {
     years: Vec<i32>,
     year: i32,
     masked: bool,
-    errors: Vec<String>,
+    refusals: Refusals,
 }
 
 fn number<T: std::str::FromStr + Default>(fields: &Fields, name: &str) -> T {
@@ -87,21 +88,21 @@ fn format(fields: &Fields) -> TableFormat {
 }
 
 /// The ledger's page, with the refusals of a period asked before.
-async fn ledger_page(web: &Web, visitor: &Visitor, errors: Vec<String>) -> Result<Response, WebError> {
+async fn ledger_page(web: &Web, visitor: &Visitor, refusals: Refusals) -> Result<Response, WebError> {
     app::identity::reader(visitor.caller())?;
     let page = LedgerPage {
         frame: Frame::new(web, visitor, "/ledger").await?,
         years: years(web),
         year: this_year(web),
         masked: visitor.role() == Role::Office,
-        errors,
+        refusals,
     };
-    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if page.refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, html(&page)?).into_response())
 }
 
 pub async fn ledger(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
-    ledger_page(&web, &visitor, Vec::new()).await
+    ledger_page(&web, &visitor, Refusals::default()).await
 }
 
 /// The ledger of the period the query names, as a file to save; a period refused
@@ -114,7 +115,7 @@ pub async fn ledger_file(
     let fields = Fields::parse(query.unwrap_or_default().as_bytes());
     let period = match period(&fields, this_year(&web)) {
         Ok(period) => period,
-        Err(violation) => return ledger_page(&web, &visitor, vec![violation_text(&violation)]).await,
+        Err(violation) => return ledger_page(&web, &visitor, Refusals::of(&[violation])).await,
     };
     let format = format(&fields);
     Ok(table(app::records::ledger(&web.hub, &visitor.actor, &period, format)?.await?, format))
@@ -185,7 +186,7 @@ struct FiguresPage {
     overdue: u64,
     visits_overdue: u64,
     key_cases: Vec<KeyCaseRow>,
-    errors: Vec<String>,
+    refusals: Refusals,
 }
 
 /// A case marked for the meeting's study, as the report lists it: no person in it.
@@ -261,12 +262,12 @@ pub async fn figures(
     app::identity::reader(visitor.caller())?;
     let raw = query.unwrap_or_default();
     let fields = Fields::parse(raw.as_bytes());
-    let (period, errors) = match period(&fields, this_year(&web)) {
-        Ok(period) => (period, Vec::new()),
+    let (period, refusals) = match period(&fields, this_year(&web)) {
+        Ok(period) => (period, Refusals::default()),
         // This year's figures instead, with why the period asked was refused.
         Err(violation) => {
             let this_year = period(&Fields::default(), this_year(&web)).map_err(|v| AppError::Domain(v.into()))?;
-            (this_year, vec![violation_text(&violation)])
+            (this_year, Refusals::of(&[violation]))
         }
     };
     let figures = app::records::figures(&web.hub, &visitor.actor, &period).await?;
@@ -306,7 +307,7 @@ pub async fn figures(
         period: period.label(),
         before: period.a_year_before().label(),
         today: figures.today.to_string(),
-        query: if errors.is_empty() { raw } else { String::new() },
+        query: if refusals.is_empty() { raw } else { String::new() },
         years: years(&web),
         year: period.from.year(),
         headlines,
@@ -315,9 +316,9 @@ pub async fn figures(
         overdue: figures.overdue_total(),
         visits_overdue: figures.visits_overdue(),
         key_cases,
-        errors,
+        refusals,
     };
-    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if page.refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, html(&page)?).into_response())
 }
 

@@ -14,9 +14,10 @@ use axum::{
 use uuid::Uuid;
 
 use super::{
-    error::{violation_text, WebError},
+    error::WebError,
     guard::{Fields, Posted, Visitor},
     page::{html, instant, member, Choice, DeadlineLine, Frame},
+    refusals::Refusals,
     upload::{self, WithFiles},
     words, Web,
 };
@@ -114,7 +115,7 @@ pub struct ActForm {
     pub label: &'static str,
     pub request_id: Uuid,
     pub typed: HashMap<&'static str, String>,
-    pub errors: Vec<String>,
+    pub refusals: Refusals,
     pub kept: Vec<Kept>,
 }
 
@@ -125,6 +126,11 @@ impl ActForm {
 
     pub fn is(&self, name: &str) -> bool {
         self.name == name
+    }
+
+    /// What was refused of `field`, joined.
+    pub fn error(&self, field: &str) -> String {
+        self.refusals.at(field)
     }
 }
 
@@ -167,12 +173,12 @@ struct Page {
     /// Agencies the sender may re-route a returned referral to; empty otherwise.
     reroute: Vec<Choice>,
     reroute_id: Uuid,
-    reroute_errors: Vec<String>,
+    reroute_refusals: Refusals,
     /// The mark of the case for the joint meeting's study: reason, by whom, when.
     key_case: Option<(String, String, String)>,
     /// Whether the visitor may mark the case (the office, the procuratorate).
     may_mark: bool,
-    key_case_errors: Vec<String>,
+    key_case_refusals: Refusals,
     key_case_reason: String,
     key_case_id: Uuid,
     masked: bool,
@@ -341,15 +347,15 @@ async fn render(
     let acts = allowed
         .into_iter()
         .map(|name| {
-            let (typed, errors) = match &refused {
+            let (typed, refusals) = match &refused {
                 Some(refused) if refused.act == name => (
                     TYPED.iter().map(|&f| (f, refused.fields.get(f).to_owned())).collect(),
-                    refused.violations.iter().map(violation_text).collect(),
+                    Refusals::of(&refused.violations),
                 ),
-                _ => (HashMap::new(), Vec::new()),
+                _ => (HashMap::new(), Refusals::default()),
             };
             let kept = if name == "comment" { std::mem::take(&mut kept) } else { Vec::new() };
-            ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, errors, kept }
+            ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, refusals, kept }
         })
         .collect();
     let chosen = |field: &str, value: &str| refused.as_ref().is_some_and(|f| f.fields.all(field).contains(&value));
@@ -397,11 +403,11 @@ async fn render(
         .await?
         .map(|k| (k.reason, member(web, &k.marked_by), local_date(k.marked_at).to_string()));
     let may_mark = key_case::may_mark(visitor.caller()).is_ok();
-    let (key_case_errors, key_case_reason) = match &refused {
+    let (key_case_refusals, key_case_reason) = match &refused {
         Some(refused) if refused.act == "key_case" => {
-            (refused.violations.iter().map(violation_text).collect(), refused.fields.get("reason").to_owned())
+            (Refusals::of(&refused.violations), refused.fields.get("reason").to_owned())
         }
-        _ => (Vec::new(), String::new()),
+        _ => (Refusals::default(), String::new()),
     };
     let mut flags = Vec::new();
     if key_case.is_some() {
@@ -463,13 +469,13 @@ async fn render(
         grounds,
         reroute,
         reroute_id: Uuid::new_v4(),
-        reroute_errors: match &refused {
-            Some(refused) if refused.act == "reroute" => refused.violations.iter().map(violation_text).collect(),
-            _ => Vec::new(),
+        reroute_refusals: match &refused {
+            Some(refused) if refused.act == "reroute" => Refusals::of(&refused.violations),
+            _ => Refusals::default(),
         },
         key_case,
         may_mark,
-        key_case_errors,
+        key_case_refusals,
         key_case_reason,
         key_case_id: Uuid::new_v4(),
         masked,

@@ -10,9 +10,10 @@ use axum::{
 };
 
 use super::{
-    error::{violation_text, WebError},
+    error::WebError,
     guard::{session_cookie, Fields, Posted, Presenter, Visitor, MAX_FORM_BYTES, SESSION_COOKIE},
     page::{html, Frame},
+    refusals::Refusals,
     Web,
 };
 use crate::{
@@ -20,7 +21,7 @@ use crate::{
         sign_in::{self, Refused, Standing},
         AppError,
     },
-    domain::{date::local_time, sign_in::MIN_PASSWORD, DomainError},
+    domain::{date::local_time, sign_in::MIN_PASSWORD, DomainError, FieldViolation, Rule},
 };
 
 #[derive(Template)]
@@ -111,22 +112,22 @@ pub async fn sign_in(State(web): State<Web>, request: axum::extract::Request) ->
 struct PasswordPage {
     frame: Frame,
     must_change: bool,
-    errors: Vec<String>,
+    refusals: Refusals,
     min: usize,
 }
 
-async fn password_page(web: &Web, visitor: &Visitor, errors: Vec<String>) -> Result<Response, WebError> {
+async fn password_page(web: &Web, visitor: &Visitor, refusals: Refusals) -> Result<Response, WebError> {
     let must_change = matches!(
         sign_in::session(&web.hub, &visitor.actor, &visitor.session).await?,
         Standing::Open { must_change: true }
     );
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = PasswordPage { frame: Frame::new(web, visitor, "").await?, must_change, errors, min: MIN_PASSWORD };
+    let status = if refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = PasswordPage { frame: Frame::new(web, visitor, "").await?, must_change, refusals, min: MIN_PASSWORD };
     Ok((status, html(&page)?).into_response())
 }
 
 pub async fn password(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
-    password_page(&web, &visitor, Vec::new()).await
+    password_page(&web, &visitor, Refusals::default()).await
 }
 
 /// Changes the password; a refusal names the field.
@@ -134,12 +135,17 @@ pub async fn change_password(State(web): State<Web>, posted: Posted) -> Result<R
     let Posted { visitor, fields } = posted;
     let new = fields.get("new_password");
     if new != fields.get("repeat_password") {
-        return password_page(&web, &visitor, vec!["再次输入新密码：两次输入的新密码不一致".to_owned()]).await;
+        return password_page(
+            &web,
+            &visitor,
+            Refusals::of(&[FieldViolation::new("new_password_again", Rule::PasswordsDiffer)]),
+        )
+        .await;
     }
     match sign_in::change_password(&web.hub, &visitor.actor, fields.get("current_password"), new).await {
         Ok(()) => Ok(Redirect::to("/?done=password").into_response()),
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
-            password_page(&web, &visitor, violations.iter().map(violation_text).collect()).await
+            password_page(&web, &visitor, Refusals::of(&violations)).await
         }
         Err(e) => Err(e.into()),
     }

@@ -33,6 +33,7 @@ pub fn field(api: &str) -> &'static str {
         "initial_password" => "初始登录密码",
         "current_password" => "当前密码",
         "new_password" => "新密码",
+        "new_password_again" => "再次输入新密码",
         "holder" => "经办人",
         "clerk_name" => "经办人姓名",
         "schedule" => "节假日安排",

@@ -25,7 +25,7 @@ def test_a_visit_is_recorded_and_starts_the_next_referral_and_the_office_marks_t
     form.get_by_role("button", name="回访").click()
     mz.page.wait_for_load_state()
     form = mz.page.locator("form.act-visit")
-    assert form.locator(".error").inner_text() == "回访日期：不能早于办结日期"
+    assert form.locator("[data-refused] li").inner_text().startswith("回访日期：不能早于办结日期")
     assert form.get_by_label("回访人").input_value() == "李明"
     form.get_by_label("回访日期").fill("2026-06-02")
     form.get_by_label("回访方式").select_option(label="上门")
@@ -65,7 +65,7 @@ def test_a_visit_is_recorded_and_starts_the_next_referral_and_the_office_marks_t
     mark = office.page.locator("form.key-case")
     mark.get_by_role("button", name="标记为重点救助对象").click()
     office.page.wait_for_load_state()
-    assert office.page.locator("form.key-case .error").inner_text() == "理由：必须填写"
+    assert office.page.locator("form.key-case [data-refused] li").inner_text() == "理由：必须填写"
     office.page.locator("form.key-case").get_by_label("研究事由").fill("伤残家庭，子女年幼，需多部门持续帮扶")
     office.page.locator("form.key-case").get_by_role("button", name="标记为重点救助对象").click()
     office.page.get_by_text("已标记为重点救助对象。").wait_for()
@@ -95,7 +95,7 @@ def test_members_keep_their_liaison_and_the_administrator_adds_and_suspends(hub,
     form.get_by_role("button", name="保存联络信息").click()
     mz.page.wait_for_load_state()
     form = mz.page.locator("form.contacts")
-    assert form.locator(".error").inner_text() == "手机：应为以 1 开头的 11 位手机号码"
+    assert form.locator("[data-refused] li").inner_text() == "手机：应为以 1 开头的 11 位手机号码"
     assert form.get_by_label("联络员").input_value() == "李明", "what was typed is kept"
     form.get_by_label("手机").fill("13905950000")
     form.get_by_role("button", name="保存联络信息").click()
@@ -120,7 +120,7 @@ def test_members_keep_their_liaison_and_the_administrator_adds_and_suspends(hub,
     add.get_by_label("简称").fill("住建")
     add.get_by_role("button", name="新增").click()
     admin.page.wait_for_load_state()
-    assert admin.page.locator("form.add-member .error").inner_text() == "单位代码：该代码已有成员单位使用"
+    assert admin.page.locator("form.add-member [data-refused] li").inner_text() == "单位代码：该代码已有成员单位使用"
     admin.page.locator("form.add-member").get_by_label("单位代码（小写字母或数字，也是证书名）").fill("zj")
     admin.page.locator("form.add-member").get_by_role("button", name="新增").click()
     admin.page.get_by_text("已更新，并已通知各成员单位和联席会议办公室。").wait_for()

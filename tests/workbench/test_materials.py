@@ -43,7 +43,7 @@ def test_files_chosen_in_the_browser_travel_with_the_referral_and_the_letter_lis
     page.get_by_role("button", name="移送").click()
     page.wait_for_load_state()
     assert page.url.endswith("/new/referral")
-    refusal = page.locator("fieldset.files .error").inner_text()
+    refusal = page.locator("#files_error").inner_text()
     assert refusal.startswith("所选第 2 个文件：不是 PDF") and "按文件内容判断" in refusal, refusal
     assert page.get_by_label("姓名").input_value() == "周某"
     kept = page.locator('fieldset.files input[name="attachments"]')
@@ -94,7 +94,7 @@ def test_files_chosen_in_the_browser_travel_with_the_referral_and_the_letter_lis
     form.locator("button[type=submit]").click()
     mz.page.wait_for_load_state()
     form = mz.page.locator("form.act-comment")
-    assert "所选第 1 个文件：不是 PDF" in form.locator(".error").inner_text()
+    assert "所选第 1 个文件：不是 PDF" in form.locator("label:has(input[name=files]) + p.error").inner_text()
     assert form.get_by_label("补充说明").input_value() == "已收到材料，附低保审批表"
     assert "补充材料已发送" not in mz.page.content()
 
@@ -165,7 +165,7 @@ def test_a_file_over_the_limit_is_refused_and_nothing_of_it_is_carried(hub, desk
     page.locator('input[type=file][name="files"]').set_input_files([chosen("大文件.pdf", big, "application/pdf")])
     page.get_by_role("button", name="移送").click()
     page.wait_for_load_state()
-    assert page.locator("fieldset.files .error").inner_text() == "所选第 1 个文件：单个文件不能超过 20 MB"
+    assert page.locator("#files_error").inner_text() == "所选第 1 个文件：单个文件不能超过 20 MB"
     assert page.locator('fieldset.files input[name="attachments"]').count() == 0, "nothing of it kept"
     assert page.get_by_label("姓名").input_value() == "郑某"
 
@@ -179,7 +179,7 @@ def test_a_file_name_that_reads_otherwise_than_it_is_is_refused_at_its_place(hub
     )
     page.get_by_role("button", name="移送").click()
     page.wait_for_load_state()
-    refusal = page.locator("fieldset.files .error").inner_text()
+    refusal = page.locator("#files_error").inner_text()
     assert refusal.startswith("所选第 1 个文件：") and "不可见字符" in refusal, refusal
     assert page.locator('fieldset.files input[name="attachments"]').count() == 1, "the good file is kept"
     assert page.get_by_label("姓名").input_value() == "冯某"

@@ -64,7 +64,7 @@ def test_a_period_that_cannot_be_is_said_on_the_page(hub, desk):
     mz.page.get_by_label("截止日期").fill("2026-01-01")
     mz.page.get_by_role("button", name="下载台账（XLSX）").click()
     mz.page.wait_for_load_state()
-    assert mz.page.locator(".error").inner_text() == "截止日期：不能早于起始日期"
+    assert mz.page.locator("[data-refused] li").inner_text() == "截止日期：不能早于起始日期"
     assert mz.page.get_by_role("button", name="下载台账（XLSX）").is_visible(), "the form again"
 
 

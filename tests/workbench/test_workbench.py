@@ -325,4 +325,4 @@ def test_the_calendar_shows_a_year_and_an_admin_loads_the_next(hub, desk):
     admin.page.get_by_label("或粘贴内容").fill("not a schedule")
     admin.page.get_by_role("button", name="载入").click()
     admin.page.wait_for_load_state()
-    assert admin.page.locator("p.error").count() == 1
+    assert admin.page.locator("[data-refused] li").count() == 1

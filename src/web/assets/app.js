@@ -111,7 +111,17 @@ function printButtons() {
   }
 }
 
+// A refused form: its summary of what to change is where the clerk looks, and a Tab
+// away from the first field.
+function showRefusal() {
+  const summary = document.querySelector("[data-refused]");
+  if (!summary) return;
+  summary.scrollIntoView({ block: "start" });
+  summary.focus({ preventScroll: true });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  showRefusal();
   followInbox();
   printButtons();
   checkIdNumbers();
