@@ -1,13 +1,15 @@
 //! Inboxes: a member's (or the office's) events, live, and acknowledgements.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{identity, Actor, AppError, Hub};
 use crate::{
     delivery::{BeforeSending, Events, Subscriber},
-    domain::MemberCode,
-    store::{InboxEvent, InboxPosition, StoreError},
+    domain::{MemberCode, Role},
+    store::{InboxEvent, InboxPosition, Opening, StoreError},
 };
 
 /// Refuses a cursor read in another inbox epoch (before a restore); an empty epoch is
@@ -86,9 +88,18 @@ impl BeforeSending for NotesRead {
     }
 }
 
+/// An inbox event as a message tells it: with whom its referral is about, masked as a
+/// message shows a person (李*), for a member of the referral; the office is told of
+/// referrals without them.
+pub struct Told {
+    pub event: InboxEvent,
+    pub person: Option<String>,
+}
+
 /// The newest `limit` events of the caller's inbox, newest first, whatever was
-/// acknowledged; notes read are audited as on a subscription.
-pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<InboxEvent>, AppError> {
+/// acknowledged; notes read are audited as on a subscription, and the persons named
+/// (masked) as a read of those referrals.
+pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<Told>, AppError> {
     identity::inbox_owner(&actor.caller)?;
     let member = &actor.caller.code;
     let head = hub.store.inbox_position(member).await?.head_seq;
@@ -96,7 +107,25 @@ pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<InboxEve
     let notes = NotesRead { hub: hub.clone(), member: member.clone(), certificate: actor.certificate.serial.clone() };
     notes.before_sending(&events).await?;
     events.reverse();
-    Ok(events)
+    let mut persons = HashMap::new();
+    if actor.caller.role != Role::Office {
+        let mut ids: Vec<Uuid> = events.iter().map(|e| e.notice.referral_id).filter(|id| !id.is_nil()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let referrals = hub.store.referrals(&ids, Opening::Listed).await?;
+        persons.extend(referrals.into_iter().map(|r| (r.id, r.content.person.masked().name)));
+        if !persons.is_empty() {
+            hub.audit(member, &actor.certificate.serial, "ReadInbox", persons.keys().copied().collect(), "masked")
+                .await?;
+        }
+    }
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let person = persons.get(&event.notice.referral_id).cloned();
+            Told { event, person }
+        })
+        .collect())
 }
 
 /// Where the caller's inbox ends now: what a page shown now has seen.

@@ -12,18 +12,31 @@ use crate::{
         lifecycle::NoticeKind,
         money,
         referral::{ReferralKind, State},
+        told::Telling,
         vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation, VisitEffect, VisitMethod},
     },
     proto as pb,
 };
 
-/// Member codes → names, from the hub's directory.
+/// Member codes → names and short names, from the hub's directory.
 #[derive(Default)]
-pub struct Names(HashMap<String, String>);
+pub struct Names(HashMap<String, String>, HashMap<String, String>);
 
 impl Names {
     pub fn new(members: &[pb::Member]) -> Self {
-        Self(members.iter().map(|m| (m.code.clone(), m.name.clone())).collect())
+        Self(
+            members.iter().map(|m| (m.code.clone(), m.name.clone())).collect(),
+            members.iter().map(|m| (m.code.clone(), m.short_name.clone())).collect(),
+        )
+    }
+
+    /// `民政`, as a sentence names a member: the code when the directory has it not.
+    pub fn short(&self, code: &str) -> String {
+        match code {
+            "office" => "联席会议办公室".to_owned(),
+            "hub" => "衔接系统".to_owned(),
+            _ => self.1.get(code).cloned().unwrap_or_else(|| code.to_owned()),
+        }
     }
 
     /// `mz 晋江市民政局`.
@@ -177,37 +190,36 @@ fn by(member: String, clerk: &str) -> String {
     }
 }
 
+/// An inbox event in a line: 「#12  2026-11-02 09:00  民政 签收了 一件社会救助移送  <id>」,
+/// by whom (the clerk), flags and the note.
 pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
-    let what = NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind).map_or("event", |k| k.code());
+    let Some(what) = NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind) else {
+        return format!("#{:<5} {}  event {}  {}", e.seq, time(&e.at), e.kind, e.referral_id);
+    };
     if let Some(c) = &e.checkpoint {
         return format!(
             "#{:<5} {}  {:<15} 审计日志第 {} 条  head {}  (keep: --json)",
             e.seq,
             time(&e.at),
-            what,
+            what.code(),
             c.seq,
             c.head
         );
     }
-    let flags =
-        format!("{}{}", if e.urgent { " [紧急]" } else { "" }, if e.green_channel { " [绿色通道]" } else { "" });
-    let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
-    let deadline = match DeadlineKind::from_code(&e.deadline_kind) {
-        Some(kind) => format!("  {} 到期 {}", kind.label(), e.due_on),
-        None => String::new(),
+    let actor = names.short(&e.actor);
+    let telling = Telling {
+        kind: what,
+        state: state(e.state),
+        referral_kind: kind(e.referral_kind).unwrap_or(ReferralKind::SocialAssistance),
+        actor: &actor,
+        person: None,
+        deadline: DeadlineKind::from_code(&e.deadline_kind).zip(e.due_on.parse().ok()),
+        urgent: e.urgent,
     };
-    format!(
-        "#{:<5} {}  {:<15} {}  by {}  {}{}{}{}",
-        e.seq,
-        time(&e.at),
-        what,
-        e.referral_id,
-        by(names.member(&e.actor), &e.clerk),
-        state_label(e.state),
-        deadline,
-        flags,
-        note
-    )
+    let clerk = if e.clerk.is_empty() { String::new() } else { format!("  经办人 {}", e.clerk) };
+    let flags = if e.green_channel { " [绿色通道]" } else { "" };
+    let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
+    format!("#{:<5} {}  {}  {}{clerk}{flags}{note}", e.seq, time(&e.at), telling.sentence(), e.referral_id)
 }
 
 pub fn referral_json(r: &pb::Referral) -> Value {

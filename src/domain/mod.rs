@@ -30,6 +30,7 @@ pub mod referral;
 pub mod request_id;
 pub mod rule;
 pub mod sign_in;
+pub mod told;
 pub mod view;
 pub mod visit;
 pub mod vocabulary;

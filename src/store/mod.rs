@@ -435,6 +435,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn referral(&self, id: Uuid) -> Result<Option<Referral>, StoreError>;
 
+    /// Referrals `ids` (those that exist), in no particular order.
+    async fn referrals(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<Referral>, StoreError>;
+
     /// The history of referrals `ids`, each oldest first.
     async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError>;
 

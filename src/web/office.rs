@@ -67,7 +67,7 @@ pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Respon
         .await?
         .iter()
         .filter(|e| {
-            matches!(e.notice.kind, NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder)
+            matches!(e.event.notice.kind, NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder)
         })
         .map(|e| message(&web, e))
         .collect();

@@ -110,6 +110,17 @@ pub fn html(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())
 }
 
+/// 民政: a member as a sentence names it, by its short name (the code only when the
+/// directory no longer has it).
+pub fn short_name(web: &Web, code: &MemberCode) -> String {
+    match web.directory().get(code) {
+        Some(m) => m.short_name.clone(),
+        None if *code == MemberCode::office() => "联席会议办公室".to_owned(),
+        None if *code == MemberCode::hub() => "衔接系统".to_owned(),
+        None => code.to_string(),
+    }
+}
+
 /// 晋江市民政局 (mz), or the code alone when the directory no longer has it.
 pub fn member(web: &Web, code: &MemberCode) -> String {
     let directory = web.directory();

@@ -11,13 +11,12 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::Visitor,
-    page::{html, instant, member, DeadlineLine, Frame},
-    words, Web,
+    page::{html, instant, member, short_name, DeadlineLine, Frame},
+    Web,
 };
 use crate::{
-    app::{self, referrals::Waiting},
-    domain::{date::local_date, lifecycle::NoticeKind, Role},
-    store::InboxEvent,
+    app::{self, inbox::Told, referrals::Waiting},
+    domain::{date::local_date, lifecycle::NoticeKind, told::Telling, Role},
 };
 
 /// A line of the to-do list.
@@ -30,12 +29,11 @@ pub struct Row {
     pub deadline: DeadlineLine,
 }
 
-/// A message of the inbox.
+/// A message of the inbox: when, what happened in a sentence, and the note.
 pub struct Message {
     pub at: String,
-    pub kind: &'static str,
+    pub said: String,
     pub referral: Option<Uuid>,
-    pub from: String,
     pub note: String,
     pub reminder: bool,
 }
@@ -69,20 +67,20 @@ async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>
     let messages = app::inbox::recent(hub, &visitor.actor, 20)
         .await?
         .iter()
-        .filter(|e| e.notice.kind != NoticeKind::AuditCheckpoint)
+        .filter(|told| told.event.notice.kind != NoticeKind::AuditCheckpoint)
         .map(|e| message(web, e))
         .collect();
     Ok((rows, messages))
 }
 
-/// An inbox event as a line of messages.
-pub fn message(web: &Web, event: &InboxEvent) -> Message {
-    let n = &event.notice;
+/// An inbox event as a line of messages: 「民政 签收了 李* 的社会救助移送」.
+pub fn message(web: &Web, told: &Told) -> Message {
+    let n = &told.event.notice;
+    let actor = short_name(web, &n.actor);
     Message {
         at: instant(n.at),
-        kind: words::notice(n.kind),
+        said: Telling::of(n, &actor, told.person.as_deref()).sentence(),
         referral: (!n.referral_id.is_nil()).then_some(n.referral_id),
-        from: member(web, &n.actor),
         note: n.note.clone(),
         reminder: n.kind == NoticeKind::Reminder,
     }

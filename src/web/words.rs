@@ -1,6 +1,6 @@
 //! The workbench's Chinese words for what the hub names in codes.
 
-use crate::domain::{history::EntryKind, lifecycle::NoticeKind, referral::State};
+use crate::domain::{history::EntryKind, referral::State};
 
 /// A field of the API (`draft.person.id_number`, `recipients[1]`) as the form labels it.
 pub fn field(api: &str) -> &'static str {
@@ -95,23 +95,6 @@ pub fn entry(kind: EntryKind) -> &'static str {
         EntryKind::Withdrawn => "撤回",
         EntryKind::Commented => "补充材料",
         EntryKind::Visited => "回访",
-    }
-}
-
-pub fn notice(kind: NoticeKind) -> &'static str {
-    match kind {
-        NoticeKind::NewReferral => "新移送",
-        NoticeKind::StateChanged => "状态变化",
-        NoticeKind::Feedback => "反馈",
-        NoticeKind::Comment => "补充材料",
-        NoticeKind::Withdrawn => "撤回",
-        NoticeKind::DueSoon => "即将到期",
-        NoticeKind::DeadlineMissed => "已超期",
-        NoticeKind::Reminder => "催办",
-        NoticeKind::DeadlineMoved => "期限调整",
-        NoticeKind::AuditCheckpoint => "审计检查点",
-        NoticeKind::DirectoryChanged => "成员单位变更",
-        NoticeKind::Visited => "回访",
     }
 }
 

@@ -148,6 +148,17 @@ async fn clerks_are_issued_acted_as_and_revoked_from_the_command_line() {
         .unwrap();
     let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(shown.lines().any(|l| l.contains("received") && l.contains("· 李娜")), "{shown}");
+    // The procuratorate's inbox says who did what, and which clerk.
+    let inbox = tokio::process::Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["member", "jcy", "--endpoint", &hub.endpoint(), "--pki-dir"])
+        .arg(&pki)
+        .args(["inbox", "--after", "0"])
+        .output()
+        .await
+        .unwrap();
+    let inbox = String::from_utf8_lossy(&inbox.stdout);
+    let line = inbox.lines().find(|l| l.contains(id.as_str())).unwrap_or_else(|| panic!("{inbox}"));
+    assert!(line.contains("民政 签收了 一件社会救助移送") && line.contains("经办人 李娜"), "{line}");
 
     let (ok, said) = run(&["revoke", "mz.lina"]);
     assert!(ok && said.contains("revoked mz.lina's certificate"), "{said}");

@@ -302,7 +302,7 @@ def test_what_a_browser_does_a_grpc_client_sees_and_the_other_way_round(hub, des
     act(mz, "comment", 补充说明="请补充伤情鉴定书")
     mz.page.get_by_text("补充材料已发送。").wait_for()
     inbox = hub.cli("jcy", "inbox")
-    assert "comment" in inbox and referral[:8] in inbox, inbox
+    assert "民政 为 一件社会救助移送补充了材料" in inbox and referral[:8] in inbox, inbox
     shown = hub.cli("jcy", "show", referral)
     assert "请补充伤情鉴定书" in shown
 

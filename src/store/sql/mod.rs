@@ -195,6 +195,10 @@ impl<B: Backend> Store for SqlStore<B> {
         self.referral(id).await
     }
 
+    async fn referrals(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<Referral>, StoreError> {
+        self.referrals(ids, opening).await
+    }
+
     async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError> {
         self.history(ids, opening).await
     }

@@ -76,6 +76,15 @@ impl<B: Backend> SqlStore<B> {
         Ok(self.opened(referrals("id = $1").bind(id.to_string()), Opening::Whole).await?.into_iter().next())
     }
 
+    pub(super) async fn referrals(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<Referral>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = referrals("1 = 1");
+        query.push_one_of("id", ids.iter().map(Uuid::to_string));
+        self.opened(query, opening).await
+    }
+
     pub(super) async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
