@@ -190,7 +190,7 @@ fn by(member: String, clerk: &str) -> String {
     }
 }
 
-/// An inbox event in a line: 「#12  2026-11-02 09:00  民政 签收了 一件社会救助移送  <id>」,
+/// An inbox event in a line: 「#12  2026-11-02 09:00  民政 签收了 一件社会救助移送  <id>」
 /// by whom (the clerk), flags and the note.
 pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
     let Some(what) = NoticeKind::ALL.into_iter().find(|k| *k as i32 == e.kind) else {
@@ -219,7 +219,11 @@ pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
     let clerk = if e.clerk.is_empty() { String::new() } else { format!("  经办人 {}", e.clerk) };
     let flags = if e.green_channel { " [绿色通道]" } else { "" };
     let note = if e.note.is_empty() { String::new() } else { format!("  「{}」", e.note) };
-    format!("#{:<5} {}  {}  {}{clerk}{flags}{note}", e.seq, time(&e.at), telling.sentence(), e.referral_id)
+    let referral = match uuid::Uuid::parse_str(&e.referral_id) {
+        Ok(id) if !id.is_nil() => format!("  {id}"),
+        _ => String::new(),
+    };
+    format!("#{:<5} {}  {}{referral}{clerk}{flags}{note}", e.seq, time(&e.at), telling.sentence())
 }
 
 pub fn referral_json(r: &pb::Referral) -> Value {

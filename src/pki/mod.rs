@@ -66,6 +66,14 @@ impl Identity {
         }
     }
 
+    /// How a clerk reads it, without the code: 晋江市民政局, 联席会议办公室, 衔接管理员.
+    pub fn title(&self, directory: &Directory) -> String {
+        match self {
+            Identity::Member(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
+            Identity::Office | Identity::Admin => self.label(directory),
+        }
+    }
+
     /// The SAN URI that carries the identity.
     pub fn uri(&self) -> String {
         match self {
@@ -186,6 +194,14 @@ impl Holder {
         match &self.clerk {
             None => self.identity.label(directory),
             Some(clerk) => format!("{} · {}", self.identity.label(directory), clerk.name),
+        }
+    }
+
+    /// How a clerk reads it, without the code: 晋江市民政局 · 王芳.
+    pub fn title(&self, directory: &Directory) -> String {
+        match &self.clerk {
+            None => self.identity.title(directory),
+            Some(clerk) => format!("{} · {}", self.identity.title(directory), clerk.name),
         }
     }
 

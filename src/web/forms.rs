@@ -134,7 +134,7 @@ async fn form(
             .map(|m| Check {
                 name: "recipients",
                 value: m.code.to_string(),
-                label: format!("{} ({})", m.short_name, m.code),
+                label: m.short_name.clone(),
                 checked: chosen.contains(&m.code.as_str()) || clue,
                 serves: String::new(),
             })

@@ -124,7 +124,7 @@ impl FromRequestParts<Web> for Presenter {
                 return Err(WebError::Refused(Refusal::NoCertificate));
             };
             let holder = Holder { identity: verified.identity.clone(), clerk: verified.clerk.clone() };
-            (caller, verified.clone(), holder.label(&directory))
+            (caller, verified.clone(), holder.title(&directory))
         };
         if verified.clerk.is_none() {
             return Err(WebError::Refused(Refusal::SystemCertificate));

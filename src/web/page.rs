@@ -110,22 +110,12 @@ pub fn html(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())
 }
 
-/// 民政: a member as a sentence names it, by its short name (the code only when the
-/// directory no longer has it).
-pub fn short_name(web: &Web, code: &MemberCode) -> String {
-    match web.directory().get(code) {
-        Some(m) => m.short_name.clone(),
-        None if *code == MemberCode::office() => "联席会议办公室".to_owned(),
-        None if *code == MemberCode::hub() => "衔接系统".to_owned(),
-        None => code.to_string(),
-    }
-}
-
-/// 晋江市民政局 (mz), or the code alone when the directory no longer has it.
+/// 民政: a member as a clerk reads it, by its short name from the directory (the code
+/// only when the directory no longer has it; codes are for the admin's pages).
 pub fn member(web: &Web, code: &MemberCode) -> String {
     let directory = web.directory();
     match directory.get(code) {
-        Some(m) => format!("{} ({code})", m.short_name),
+        Some(m) => m.short_name.clone(),
         None if *code == MemberCode::office() => "联席会议办公室".to_owned(),
         None if *code == MemberCode::hub() => "衔接系统".to_owned(),
         None => code.to_string(),
@@ -138,11 +128,7 @@ pub fn members(web: &Web, except: Option<&MemberCode>, selected: Option<&MemberC
         .members()
         .iter()
         .filter(|m| Some(&m.code) != except)
-        .map(|m| Choice {
-            value: m.code.to_string(),
-            label: format!("{} ({})", m.short_name, m.code),
-            selected: selected == Some(&m.code),
-        })
+        .map(|m| Choice { value: m.code.to_string(), label: m.short_name.clone(), selected: selected == Some(&m.code) })
         .collect()
 }
 

@@ -390,11 +390,7 @@ async fn render(
             .members()
             .iter()
             .filter(|m| m.active && m.role == wanted && m.code != r.recipient)
-            .map(|m| Choice {
-                value: m.code.to_string(),
-                label: format!("{} ({})", m.short_name, m.code),
-                selected: false,
-            })
+            .map(|m| Choice { value: m.code.to_string(), label: m.short_name.clone(), selected: false })
             .collect()
     } else {
         Vec::new()

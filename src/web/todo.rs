@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::Visitor,
-    page::{html, instant, member, short_name, DeadlineLine, Frame},
+    page::{html, instant, member, DeadlineLine, Frame},
     Web,
 };
 use crate::{
@@ -76,7 +76,7 @@ async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>
 /// An inbox event as a line of messages: 「民政 签收了 李* 的社会救助移送」.
 pub fn message(web: &Web, told: &Told) -> Message {
     let n = &told.event.notice;
-    let actor = short_name(web, &n.actor);
+    let actor = member(web, &n.actor);
     Message {
         at: instant(n.at),
         said: Telling::of(n, &actor, told.person.as_deref()).sentence(),

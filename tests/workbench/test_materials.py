@@ -57,7 +57,10 @@ def test_files_chosen_in_the_browser_travel_with_the_referral_and_the_letter_lis
     page.get_by_text("已移送。").wait_for()
     table = page.locator("table.files").inner_text()
     assert "调查核实报告.pdf" in table and "身份证照片.png" in table and "PDF" in table and "PNG" in table
-    assert hashlib.sha256(REPORT).hexdigest()[:16] in table, "the digest the recipient checks"
+    details = page.locator("details.details").first
+    assert "SHA-256" not in table and not details.locator("code").first.is_visible(), "the digests wait behind 详细信息"
+    details.locator("summary").click()
+    assert hashlib.sha256(REPORT).hexdigest() in details.inner_text(), "the digest the recipient checks"
     jcy.shot("31-jcy-referral-with-files")
     referral = page.url.split("/referrals/")[1].split("?")[0]
 
@@ -73,7 +76,7 @@ def test_files_chosen_in_the_browser_travel_with_the_referral_and_the_letter_lis
         assert expected in text, f"{expected} not in the letter"
     listed = [p.text.strip() for p in letter.paragraphs if "调查核实报告.pdf" in p.text or "身份证照片.png" in p.text]
     assert listed == ["附件：1. 调查核实报告.pdf", "2. 身份证照片.png"], listed
-    assert hashlib.sha256(letter_bytes).hexdigest()[:16] in mz.page.locator("table.letters").inner_text()
+    assert hashlib.sha256(letter_bytes).hexdigest() in mz.page.locator("table.letters + details").text_content()
     assert mz.page.get_by_role("button", name="印发更正函").count() == 0, "only the sender corrects"
     # The sender downloads the same letter, then issues a correction beside it.
     jcy.open(f"/referrals/{referral}")

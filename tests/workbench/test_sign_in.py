@@ -23,7 +23,7 @@ def test_a_clerk_signs_in_is_locked_out_changes_the_password_and_the_session_end
     mz = Desk(browser, hub, "mz", p12, signs_in=False)
     mz.open("/")
     assert mz.page.url.endswith("/sign-in"), "no page without the password"
-    assert mz.page.locator(".who").inner_text() == "晋江市民政局 (mz) · 测试经办人"
+    assert mz.page.locator(".who").inner_text() == "晋江市民政局 · 测试经办人"
     mz.shot("50-sign-in")
 
     # Four wrong passwords say how many are left; the fifth locks the clerk out, and
@@ -64,7 +64,7 @@ def test_a_clerk_signs_in_is_locked_out_changes_the_password_and_the_session_end
     mz.page.get_by_role("button", name="修改密码").click()
     mz.page.wait_for_load_state()
     assert mz.page.url.split("?")[0].endswith("/")
-    assert mz.page.locator(".who").inner_text() == "晋江市民政局 (mz) · 测试经办人"
+    assert mz.page.locator(".who").inner_text() == "晋江市民政局 · 测试经办人"
 
     # Signing out ends the session; a form shown in it is refused afterwards, even
     # once the clerk has signed in again.
