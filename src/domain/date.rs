@@ -22,12 +22,32 @@ pub fn local_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     at.with_timezone(&china()).naive_local()
 }
 
-/// Parses a `YYYY-MM-DD` date given in field `field`.
+/// Parses a date given in field `field` as people type it: `2026-03-05`, `2026-3-5`,
+/// `2026/3/5`, `2026.3.5`, `2026年3月5日`, in full-width digits too.
 pub fn parse(field: &str, raw: &str) -> Result<NaiveDate, FieldViolation> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
-        .filter(|_| raw.len() == 10)
-        .ok_or_else(|| FieldViolation::new(field, Rule::NotADate))
+    let bad = || FieldViolation::new(field, Rule::NotADate);
+    let text: String = raw.trim().chars().map(half_width).collect();
+    let text = text.strip_suffix('日').unwrap_or(&text);
+    let parts: Vec<&str> = text.split(['-', '/', '.', '年', '月']).collect();
+    let [year, month, day] = parts[..] else { return Err(bad()) };
+    let digits = |part: &str, lengths: std::ops::RangeInclusive<usize>| {
+        lengths.contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(digits(year, 4..=4) && digits(month, 1..=2) && digits(day, 1..=2)) {
+        return Err(bad());
+    }
+    let number = |part: &str| part.parse::<u32>().map_err(|_| bad());
+    NaiveDate::from_ymd_opt(number(year)? as i32, number(month)?, number(day)?).ok_or_else(bad)
+}
+
+/// A character as typed on a Chinese keyboard in full width (２０２６，－) as its ASCII
+/// twin; any other as it is.
+pub fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
 }
 
 /// Parses a past (or today's) date: acts the law counts from cannot lie in the future.
@@ -59,8 +79,20 @@ mod tests {
         let err = parse_past("draft.discovered_on", "2026-10-01", now).unwrap_err();
         assert_eq!(err.field, "draft.discovered_on");
         assert!(err.description().contains("future"), "{}", err.description());
-        for bad in ["2026-9-30", "30/09/2026", "2026-02-30", ""] {
+        for bad in
+            ["30/09/2026", "2026-02-30", "", "2026-09", "26-9-30", "2026-9-30-1", "2026年9月", "２０２６－２－３０"]
+        {
             assert!(parse("d", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn dates_are_read_as_people_type_them() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        for typed in
+            ["2026-03-05", "2026-3-5", " 2026/3/5 ", "2026.03.05", "2026年3月5日", "2026年03月05", "２０２６－３－５"]
+        {
+            assert_eq!(parse("d", typed).ok(), Some(day), "{typed:?}");
         }
     }
 }

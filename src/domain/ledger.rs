@@ -62,7 +62,7 @@ pub struct Entry<'a> {
 /// The three columns of a deadline: due date, how it was kept, working days late.
 fn deadline_headers(kind: DeadlineKind) -> [String; 3] {
     let label = kind.label().trim_end_matches("期限");
-    [format!("{label}期限到期日"), format!("{label}期限情况"), format!("{label}超期工作日")]
+    [format!("{label}期限到期日"), format!("{label}期限情况"), format!("{label}逾期工作日")]
 }
 
 /// The headers, in the order of [`row`]'s cells.
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(headers.len(), 21 + 3 * DeadlineKind::ALL.len() + 4 + 7);
         assert!(headers.contains(&"回访期限情况".to_owned()) && headers.contains(&"救助效果".to_owned()));
         assert!(headers.contains(&"启动期限情况".to_owned()));
-        assert!(headers.contains(&"紧急签收超期工作日".to_owned()));
+        assert!(headers.contains(&"紧急签收逾期工作日".to_owned()));
         let unique: std::collections::BTreeSet<_> = headers.iter().collect();
         assert_eq!(unique.len(), headers.len());
     }

@@ -105,6 +105,7 @@ pub fn router(web: Web) -> Router {
         .route("/admin/revoke", post(admin::revoke))
         .route("/admin/password", post(admin::reset_password))
         .route("/assets/{file}", get(assets::file))
+        .route("/favicon.ico", get(assets::favicon))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(web)

@@ -101,7 +101,7 @@ struct Deadlines {
 }
 
 const VIEWS: [(&str, &str, DeadlineView); 3] = [
-    ("overdue", "已超期", DeadlineView::Overdue),
+    ("overdue", "已逾期", DeadlineView::Overdue),
     ("due_soon", "即将到期", DeadlineView::DueSoon),
     ("outstanding", "全部未完成", DeadlineView::Outstanding),
 ];

@@ -77,7 +77,14 @@ impl Frame {
             Role::Admin => &[("/admin", "成员与证书"), ("/directory", "成员单位"), ("/calendar", "工作日历")],
         };
         let menu = links.iter().map(|&(href, label)| Link { href, label, current: href == here }).collect();
-        let provisional = DeadlineQuery { outstanding: true, provisional_only: true, limit: 1, ..Default::default() };
+        // The members whose own deadlines are provisional are told, and the office and
+        // the admin of any.
+        let responsible = match visitor.role() {
+            Role::Office | Role::Admin => None,
+            _ => Some(visitor.caller().code.clone()),
+        };
+        let provisional =
+            DeadlineQuery { outstanding: true, provisional_only: true, responsible, limit: 1, ..Default::default() };
         let banner = if web.hub.store.list_deadlines(&provisional).await.map_err(crate::app::AppError::from)?.is_empty()
         {
             String::new()
@@ -143,7 +150,7 @@ pub struct DeadlineLine {
     pub responsible: String,
     pub due: String,
     pub state: &'static str,
-    /// 剩 2 个工作日, 今日到期, 超期 3 个工作日.
+    /// 剩 2 个工作日, 今日到期, 逾期 3 个工作日.
     pub left: String,
     pub overdue: bool,
     pub provisional: bool,
@@ -158,7 +165,7 @@ impl DeadlineLine {
         let left = if !d.is_outstanding() {
             String::new()
         } else if late > 0 {
-            format!("超期 {late} 个工作日")
+            format!("逾期 {late} 个工作日")
         } else {
             match calendar.working_days_between(today, d.due).value {
                 0 => "今日到期".to_owned(),

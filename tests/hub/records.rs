@@ -94,7 +94,7 @@ async fn expected_row(reader: &Client, id: &str, masked: bool) -> Value {
         });
         row.insert(format!("{label}期限到期日"), json!(d.map(|d| d.due_on.clone())));
         row.insert(format!("{label}期限情况"), json!(state));
-        row.insert(format!("{label}超期工作日"), json!(d.map(|d| d.working_days_late)));
+        row.insert(format!("{label}逾期工作日"), json!(d.map(|d| d.working_days_late)));
     }
     let conclusion = r.conclusion.as_ref();
     row.insert("办结日期".into(), json!(conclusion.map(|c| c.concluded_on.clone())));

@@ -190,7 +190,7 @@ async fn bad_input_names_each_field_at_fault() {
     assert_eq!(bad_fields(&err), ["conclusion.concluded_on"]);
     let err = mz.conclude(&id, granted("2026-09-09"), None).await.unwrap_err();
     assert!(err.message().contains("before the procedure started"), "{}", err.message());
-    let no_outcome = pb::Conclusion { outcome: 0, summary: String::new(), ..granted("2026-9-1") };
+    let no_outcome = pb::Conclusion { outcome: 0, summary: String::new(), ..granted("2026-09-31") };
     let err = mz.conclude(&id, no_outcome, None).await.unwrap_err();
     assert_eq!(bad_fields(&err), ["conclusion.outcome", "conclusion.concluded_on", "conclusion.summary"]);
     assert_eq!(jcy.get(&id).await.unwrap().referral.unwrap().state, pb::ReferralState::Started as i32);

@@ -40,7 +40,7 @@ def test_a_member_and_the_office_save_the_years_ledger_from_the_page(hub, desk):
     assert len(rows) == 2 and headers[0] == "序号"
     assert first["当事人"] == "冯某" and first["接收单位"] == "晋江市民政局"
     assert first["移送日期"] == datetime.datetime(2026, 11, 2)
-    assert first["启动期限情况"] == "未到期" and first["启动超期工作日"] == 0
+    assert first["启动期限情况"] == "未到期" and first["启动逾期工作日"] == 0
 
     # A quarter with nothing in it, as CSV: the headers alone.
     mz.page.locator("select[name=quarter]").select_option("1")

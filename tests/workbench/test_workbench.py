@@ -165,7 +165,7 @@ def test_the_office_sees_an_overdue_start_and_its_reminder_reaches_the_member(hu
     line.get_by_role("link", name="1").last.click()
     office.page.wait_for_load_state()
     row = office.page.locator("tbody tr", has_text="启动期限")
-    assert "超期 3 个工作日" in row.inner_text()
+    assert "逾期 3 个工作日" in row.inner_text()
     assert "赵" not in office.page.content(), "the office never sees the person"
     office.shot("13-office-overdue")
 

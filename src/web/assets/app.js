@@ -111,6 +111,18 @@ function printButtons() {
   }
 }
 
+// Our file choosers say in Chinese which files were chosen.
+function nameChosenFiles() {
+  for (const choice of document.querySelectorAll(".file-choice")) {
+    const input = choice.querySelector("input[type=file]");
+    const chosen = choice.querySelector(".chosen");
+    input.addEventListener("change", () => {
+      const names = Array.from(input.files, (f) => f.name);
+      chosen.textContent = names.length === 0 ? "未选择文件" : `已选 ${names.length} 个：${names.join("、")}`;
+    });
+  }
+}
+
 // A refused form: its summary of what to change is where the clerk looks, and a Tab
 // away from the first field.
 function showRefusal() {
@@ -122,6 +134,7 @@ function showRefusal() {
 
 document.addEventListener("DOMContentLoaded", () => {
   showRefusal();
+  nameChosenFiles();
   followInbox();
   printButtons();
   checkIdNumbers();
