@@ -10,7 +10,7 @@ use crate::{
         case::CaseState,
         key_case::{self, KeyCase, KeyCaseLine},
         period::Period,
-        MemberCode, Role,
+        MemberCode,
     },
     store::{CaseReferral, Commit, KeyCaseChange, StoreError},
 };
@@ -43,13 +43,7 @@ impl Answer for Unmarked {
 /// procuratorate a case it is a party to; anyone else hears the case does not exist.
 async fn markable(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<(), AppError> {
     key_case::may_mark(&actor.caller)?;
-    let referrals = hub.store.case_parties(&[case_id]).await?;
-    let code = &actor.caller.code;
-    let party = referrals.iter().any(|r| &r.sender == code || &r.recipient == code);
-    if referrals.is_empty() || (actor.caller.role != Role::Office && !party) {
-        return Err(AppError::NotFound(format!("case {case_id}")));
-    }
-    Ok(())
+    super::referrals::case_members(hub, actor, case_id).await.map(drop)
 }
 
 /// Marks case `case_id` for the joint meeting's study with `reason` (already parsed),

@@ -20,7 +20,7 @@ use crate::{
         visit::VisitRecord,
         MemberCode, Role,
     },
-    store::{Change, Commit, ListQuery, ListedDeadline, Opening, StoreError},
+    store::{CaseReferral, Change, Commit, ListQuery, ListedDeadline, Opening, StoreError},
 };
 
 /// What a submit asks for: referrals of one kind and content to each recipient, in a
@@ -370,6 +370,19 @@ pub async fn case(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Case, AppEr
     hub.audit_read(actor, "GetCase", referrals.iter().map(|r| r.id).collect()).await?;
     let state = CaseState::of(referrals.iter().map(|r| r.state));
     Ok(Case { case_id, referrals: referrals.into_iter().map(|r| view.referral(r)).collect(), state, view })
+}
+
+/// Who took part in case `case_id` (1+N) and where each referral stands, without the
+/// person: for any party to one of its referrals, and the office.
+pub async fn case_members(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Vec<CaseReferral>, AppError> {
+    identity::reader(&actor.caller)?;
+    let referrals = hub.store.case_parties(&[case_id]).await?;
+    let code = &actor.caller.code;
+    let party = referrals.iter().any(|r| &r.sender == code || &r.recipient == code);
+    if referrals.is_empty() || (actor.caller.role != Role::Office && !party) {
+        return Err(AppError::NotFound(format!("case {case_id}")));
+    }
+    Ok(referrals)
 }
 
 /// What awaits a member's act: each deadline it must meet, with its referral.

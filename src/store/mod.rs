@@ -162,6 +162,7 @@ pub enum KeyCaseChange {
 /// One referral of a case, as the figures' list of marked cases counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseReferral {
+    pub id: Uuid,
     pub case_id: Uuid,
     pub sender: MemberCode,
     pub recipient: MemberCode,

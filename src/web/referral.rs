@@ -30,7 +30,7 @@ use crate::{
         key_case,
         lifecycle::{self, Action},
         money,
-        referral::State as ReferralState,
+        referral::{ReferralKind, State as ReferralState},
         view::View,
         visit::{self, VisitInput},
         vocabulary::{AidKind, Outcome, RefusalGround, VisitEffect, VisitMethod},
@@ -107,6 +107,8 @@ pub struct Sibling {
     pub recipient: String,
     pub state: &'static str,
     pub this: bool,
+    /// The visitor may open it.
+    pub opens: bool,
 }
 
 /// A form of an act, with what was typed into it and what the hub refused.
@@ -142,6 +144,8 @@ struct Page {
     title: String,
     state: &'static str,
     parties: String,
+    /// The other party, as the confirmations of acts name it.
+    counterpart: String,
     /// Label and style of each flag.
     flags: Vec<(&'static str, &'static str)>,
     person: Vec<Item>,
@@ -262,11 +266,17 @@ async fn render(
     if let Some(reason) = &r.closing_reason {
         outcome.push(Item { label: "退回/撤回理由", value: reason.clone() });
     }
-    let siblings = app::referrals::case(hub, &visitor.actor, r.case_id)
+    let code = &visitor.caller().code;
+    let siblings = app::referrals::case_members(hub, &visitor.actor, r.case_id)
         .await?
-        .referrals
         .iter()
-        .map(|s| Sibling { id: s.id, recipient: member(web, &s.recipient), state: s.state.label(), this: s.id == r.id })
+        .map(|s| Sibling {
+            id: s.id,
+            recipient: member(web, &s.recipient),
+            state: s.state.label(),
+            this: s.id == r.id,
+            opens: &s.sender == code || &s.recipient == code || visitor.role() == Role::Office,
+        })
         .collect();
     let steps = history
         .iter()
@@ -352,7 +362,11 @@ async fn render(
                     TYPED.iter().map(|&f| (f, refused.fields.get(f).to_owned())).collect(),
                     Refusals::of(&refused.violations),
                 ),
-                _ => (HashMap::new(), Refusals::default()),
+                // A day's acts are mostly recorded that day.
+                _ => (
+                    ["concluded_on", "visited_on"].into_iter().map(|f| (f, today.to_string())).collect(),
+                    Refusals::default(),
+                ),
             };
             let kept = if name == "comment" { std::mem::take(&mut kept) } else { Vec::new() };
             ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, refusals, kept }
@@ -375,8 +389,10 @@ async fn render(
         .iter()
         .map(|a| Choice { value: a.code().into(), label: a.label().into(), selected: chosen("aid", a.code()) })
         .collect();
+    // The grounds of Art. 6 refuse 司法救助 only: a social-assistance referral has none.
     let grounds = RefusalGround::ALL
         .iter()
+        .filter(|_| r.kind == ReferralKind::JudicialClue)
         .map(|g| Choice {
             value: g.code().into(),
             label: g.label().into(),
@@ -442,6 +458,7 @@ async fn render(
         title: format!("{} · {}", r.kind.label(), c.person.name()),
         state: r.state.label(),
         parties: format!("{} → {}", member(web, &r.sender), member(web, &r.recipient)),
+        counterpart: member(web, if r.sender == visitor.caller().code { &r.recipient } else { &r.sender }),
         flags,
         person,
         case,

@@ -46,6 +46,7 @@ def test_a_refused_conclusion_is_summarised_where_the_clerk_looks_and_said_at_it
     form.get_by_label("办理情况").fill("已纳入最低生活保障")
     amount = form.get_by_label("救助金额（元，可不填）")
     amount.fill("3000.125")
+    page.once("dialog", lambda dialog: dialog.accept())
     amount.press("Enter")
     page.wait_for_load_state()
 
@@ -71,6 +72,7 @@ def test_a_refused_conclusion_is_summarised_where_the_clerk_looks_and_said_at_it
     # Corrected with the mouse, it goes.
     amount = page.locator("form.act-conclude input[name=amount]")
     amount.fill("3000")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("form.act-conclude button[type=submit]").click()
     page.get_by_text("已办结。").wait_for()
     assert page.locator("[data-refused]").count() == 0

@@ -33,8 +33,12 @@ def refer(jcy, name, id_no, needs, expect_recipients):
     return page
 
 
+CONFIRMED = ("conclude", "return", "withdraw")
+
+
 def act(desk, button, **fields):
-    """Fills in and submits the form of one act on a referral's page."""
+    """Fills in and submits the form of one act on a referral's page, saying yes to
+    the question the acts that tell the other party ask first; returns the question."""
     form = desk.page.locator(f"form.act-{button}")
     for label, value in fields.items():
         target = form.get_by_label(label)
@@ -42,8 +46,12 @@ def act(desk, button, **fields):
             target.select_option(label=value)
         else:
             target.fill(value)
+    asked = []
+    if button in CONFIRMED:
+        desk.page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     form.locator("button[type=submit]").click()
     desk.page.wait_for_load_state()
+    return asked[0] if asked else ""
 
 
 def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies(hub, desk):
@@ -74,7 +82,7 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
     mz.page.get_by_text("已签收。").wait_for()
     act(mz, "start")
     mz.page.get_by_text("已启动程序。").wait_for()
-    act(
+    asked = act(
         mz,
         "conclude",
         办结结果="予以救助",
@@ -82,6 +90,8 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
         **{"救助种类（予以救助、部分救助时必选）": "纳入低保", "救助金额（元，可不填）": "3000", "办理情况": "已纳入最低生活保障", "反馈意见（同时反馈，可不填）": "已办结并反馈"},
     )
     mz.page.get_by_text("已办结。").wait_for()
+    assert asked.startswith("确定办结本件？将告知检察院："), asked
+    assert "办结结果：予以救助" in asked and "救助金额（元，可不填）：3000" in asked and "已办结并反馈" in asked, asked
     assert "3000.00 元" in mz.page.content() and "纳入低保" in mz.page.content()
     assert mz.page.locator("form.act").count() == 1, "only the follow-up visit is left"
     assert mz.page.locator("form.act-visit").is_visible()
@@ -108,9 +118,12 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
     assert "该学生已由户籍地教育局资助" in jcy.page.content()
     # …and refers the person on to another agency in the same case.
     jcy.page.locator("form[action$='/reroute']").get_by_label("妇联", exact=True).check()
+    asked = []
+    jcy.page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     jcy.page.get_by_role("button", name="改送").click()
     jcy.page.get_by_text("已改送其他单位。").wait_for()
     assert "妇联" in jcy.page.locator(".summary").inner_text()
+    assert "改送给所选单位" in asked[0] and "☑ 妇联" in asked[0], asked
     jcy.shot("09-jcy-rerouted")
 
     # No personal data ever went into an address.

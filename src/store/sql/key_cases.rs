@@ -69,14 +69,17 @@ impl<B: Backend> SqlStore<B> {
         if case_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = Query::new("SELECT case_id, sender, recipient, state FROM referrals WHERE 1 = 1");
+        let mut query = Query::new("SELECT id, case_id, sender, recipient, state FROM referrals WHERE 1 = 1");
         query.push_one_of("case_id", case_ids.iter().map(Uuid::to_string)).push(" ORDER BY case_id, submitted_at");
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| {
+                let id = row.text()?;
+                let id = Uuid::parse_str(&id).map_err(|_| corrupt("referral", &id))?;
                 let case_id = case_id(row.text()?)?;
                 let (sender, recipient, state) = (member(row.text()?)?, member(row.text()?)?, row.text()?);
                 Ok(CaseReferral {
+                    id,
                     case_id,
                     sender,
                     recipient,

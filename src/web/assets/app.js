@@ -71,10 +71,29 @@ function suggestRecipients() {
 }
 
 // Forms that ask first, forms that are sent once, files read into a text field.
+// What a form that asks first will send, field by field, after its question.
+function confirmation(form) {
+  if (!form.hasAttribute("data-confirm-fields")) return form.dataset.confirm;
+  const lines = [];
+  for (const label of form.querySelectorAll("label")) {
+    const control = label.querySelector("input, select, textarea");
+    if (!control || control.type === "hidden" || control.type === "file") continue;
+    const name = label.childNodes[0].textContent.trim();
+    if (control.type === "checkbox") {
+      if (control.checked) lines.push(`☑ ${label.textContent.trim()}`);
+    } else if (control.tagName === "SELECT") {
+      if (control.value) lines.push(`${name}：${control.selectedOptions[0].textContent}`);
+    } else if (control.value.trim()) {
+      lines.push(`${name}：${control.value.trim()}`);
+    }
+  }
+  return `${form.dataset.confirm}\n\n${lines.join("\n")}`;
+}
+
 function guardForms() {
   for (const form of document.querySelectorAll("form[method=post]")) {
     form.addEventListener("submit", (event) => {
-      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      if (form.dataset.confirm && !window.confirm(confirmation(form))) {
         event.preventDefault();
         return;
       }
