@@ -123,7 +123,7 @@ impl ReferralService for ReferralApi {
             raw => Some(parse_uuid("case_id", raw)?),
         };
         let attachments = super::materials::attachment_ids(&body.attachment_ids)?;
-        let draft = Draft { kind, content, recipients, case_id, attachments };
+        let draft = Draft { kind, content, recipients, case_id, attachments, note: String::new() };
         let key = key("Submit", &body.request_id, &request);
         let submitted = app::referrals::submit(&self.hub, &actor, &key, draft).await?;
         Ok(Response::new(pb::SubmitResponse {

@@ -10,11 +10,12 @@ use crate::{
         audit::AuditEntry,
         case::CaseState,
         deadline,
+        draft::MAX_NOTE,
         history::{EntryKind, HistoryEntry},
         id::new_id,
         lifecycle::{self, Action},
         material::{self, Carried},
-        person::Person,
+        person::{text, Person},
         referral::{Content, Referral, ReferralKind, Submission},
         view::{Seen, View},
         visit::VisitRecord,
@@ -33,6 +34,9 @@ pub struct Draft {
     pub case_id: Option<Uuid>,
     /// Files uploaded beforehand that every referral of the submit carries.
     pub attachments: Vec<Uuid>,
+    /// What the sender tells the recipients beside the content (why a returned
+    /// referral is sent on); usually empty.
+    pub note: String,
 }
 
 /// The referrals a submit made: as the hub keeps them while it writes, as the sender
@@ -100,7 +104,8 @@ pub async fn submit(hub: &Hub, actor: &Actor, key: &RequestKey, draft: Draft) ->
     let caller = &actor.caller;
     let submission = {
         let directory = hub.directory.now();
-        Submission::check(caller, draft.kind, draft.content, draft.recipients, &directory)?
+        let checked = Submission::check(caller, draft.kind, draft.content, draft.recipients, &directory)?;
+        Submission { note: draft.note, ..checked }
     };
     let existing_case = match draft.case_id {
         None => None,
@@ -420,14 +425,17 @@ pub async fn to_do(hub: &Hub, actor: &Actor) -> Result<Vec<Waiting>, AppError> {
 const MAX_TO_DO: u32 = 500;
 
 /// Refers the person of a returned referral (退回) to other recipients, in the same
-/// case and with the same content: the sender's re-route, once per request id.
+/// case and with the same content, with the sender's `note` to them (why; may be
+/// empty): the sender's re-route, once per request id.
 pub async fn reroute(
     hub: &Hub,
     actor: &Actor,
     key: &RequestKey,
     id: Uuid,
     recipients: Vec<MemberCode>,
+    note: &str,
 ) -> Result<Submitted<Seen>, AppError> {
+    let note = text("note", note, 0, MAX_NOTE).map_err(|v| AppError::Domain(v.into()))?;
     let returned = visible(hub, actor, id).await?;
     if returned.sender != actor.caller.code {
         return Err(
@@ -447,6 +455,7 @@ pub async fn reroute(
         recipients,
         case_id: Some(returned.case_id),
         attachments,
+        note,
     };
     submit(hub, actor, key, draft).await
 }

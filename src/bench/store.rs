@@ -87,7 +87,8 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
         let mut content = content.clone();
         content.person.id_number = person(i as u64)?;
         content.priority_groups = PriorityGroup::ALL.get(i % 10).into_iter().copied().collect();
-        let submission = Submission { kind: ReferralKind::SocialAssistance, content, recipients: vec![to] };
+        let submission =
+            Submission { kind: ReferralKind::SocialAssistance, content, recipients: vec![to], note: String::new() };
         // Spread evenly over the 90 days before the clock, so that many are overdue.
         let at = clock - chrono::Duration::seconds((i as f64 * 90.0 * 86_400.0 / count as f64) as i64);
         made.extend(lifecycle::submit(&submission, &jcy, case_id, &[Uuid::new_v4()], at));

@@ -325,7 +325,7 @@ pub fn submit(
                 actor: sender.code.clone(),
                 at: now,
                 state: State::Submitted,
-                note: String::new(),
+                note: submission.note.clone(),
                 clerk: String::new(),
             };
             let notices = vec![Notice::for_entry(&referral, &entry)];

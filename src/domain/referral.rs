@@ -202,6 +202,9 @@ pub struct Submission {
     pub kind: ReferralKind,
     pub content: Content,
     pub recipients: Vec<MemberCode>,
+    /// What the sender tells the recipients beside the content (why a returned
+    /// referral is sent on, 改送); usually empty.
+    pub note: String,
 }
 
 impl Submission {
@@ -282,6 +285,6 @@ impl Submission {
                 }
             }
         }
-        v.finish(|| Self { kind, content, recipients })
+        v.finish(|| Self { kind, content, recipients, note: String::new() })
     }
 }

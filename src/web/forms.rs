@@ -289,7 +289,7 @@ fn parse(web: &Web, fields: &Fields, kind: ReferralKind) -> Result<Draft, Domain
     violations.extend(refused);
     match parsed {
         Ok((kind, content)) if violations.is_empty() => {
-            Ok(Draft { kind, content, recipients, case_id: None, attachments })
+            Ok(Draft { kind, content, recipients, case_id: None, attachments, note: String::new() })
         }
         Ok(_) => Err(DomainError::Invalid(violations)),
         Err(DomainError::Invalid(mut found)) => {

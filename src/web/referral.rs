@@ -178,6 +178,8 @@ struct Page {
     reroute: Vec<Choice>,
     reroute_id: Uuid,
     reroute_refusals: Refusals,
+    /// What a refused 改送 said, kept.
+    reroute_note: String,
     /// The mark of the case for the joint meeting's study: reason, by whom, when.
     key_case: Option<(String, String, String)>,
     /// Whether the visitor may mark the case (the office, the procuratorate).
@@ -486,6 +488,10 @@ async fn render(
             Some(refused) if refused.act == "reroute" => Refusals::of(&refused.violations),
             _ => Refusals::default(),
         },
+        reroute_note: match &refused {
+            Some(refused) if refused.act == "reroute" => refused.fields.get("note").to_owned(),
+            _ => String::new(),
+        },
         key_case,
         may_mark,
         key_case_refusals,
@@ -607,7 +613,8 @@ pub async fn reroute(State(web): State<Web>, Path(id): Path<String>, posted: Pos
         .map(|code| MemberCode::parse(code).map_err(|rule| AppError::invalid("recipients", rule)))
         .collect::<Result<Vec<_>, _>>()?;
     let submitted: Result<_, AppError> =
-        app::referrals::reroute(&web.hub, &visitor.actor, &fields.key("Submit"), id, recipients).await;
+        app::referrals::reroute(&web.hub, &visitor.actor, &fields.key("Submit"), id, recipients, fields.get("note"))
+            .await;
     match submitted {
         Ok(s) => {
             let first = s.referrals.first().map_or(id, |r| r.id);

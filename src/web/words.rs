@@ -27,7 +27,7 @@ pub fn field(api: &str) -> &'static str {
         "feedback" => "反馈意见",
         "reason" => "理由",
         "text" => "补充说明",
-        "note" => "催办说明",
+        "note" => "说明",
         "password" => "证书密码",
         "clerk" => "经办人代码",
         "initial_password" => "初始登录密码",

@@ -118,12 +118,14 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
     assert "该学生已由户籍地教育局资助" in jcy.page.content()
     # …and refers the person on to another agency in the same case.
     jcy.page.locator("form[action$='/reroute']").get_by_label("妇联", exact=True).check()
+    jcy.page.get_by_label("改送说明（告知新的接收单位为何改送，可不填）").fill("该生随母居住，母亲系困难妇女，请妇联协助")
     asked = []
     jcy.page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     jcy.page.get_by_role("button", name="改送").click()
     jcy.page.get_by_text("已改送其他单位。").wait_for()
     assert "妇联" in jcy.page.locator(".summary").inner_text()
-    assert "改送给所选单位" in asked[0] and "☑ 妇联" in asked[0], asked
+    assert "改送给所选单位" in asked[0] and "☑ 妇联" in asked[0] and "改送说明" in asked[0], asked
+    assert "该生随母居住" in jcy.page.locator(".timeline").inner_text(), "the note goes with the new referral"
     jcy.shot("09-jcy-rerouted")
 
     # No personal data ever went into an address.
