@@ -1,11 +1,11 @@
 //! The CalendarService: the working-day calendar for every caller, and loading a year's
 //! holiday schedule for admins, which counts every open deadline again.
 
-use crate::domain::Rule;
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::{convert, identity, key};
+use crate::domain::Rule;
 use crate::{
     app::{self, AppError, Hub},
     domain::{calendar::YearStatus, date, draft, DomainError, Role},

@@ -1,9 +1,9 @@
 //! Protobuf ↔ domain, done once at the edge. Parsing collects every field at fault.
 
-use crate::domain::Rule;
 use chrono::{DateTime, NaiveDate, Utc};
 use prost_types::Timestamp;
 
+use crate::domain::Rule;
 use crate::{
     app::calendar::Loaded,
     domain::{

@@ -1,7 +1,6 @@
 //! The CoordinationService, for the joint-meeting office (联席会议办公室) only: every
 //! deadline, reminders (催办), and the office's stream of deadline events.
 
-use crate::domain::Rule;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -10,6 +9,7 @@ use super::{
     inbox::{event_stream, EventStream},
     key,
 };
+use crate::domain::Rule;
 use crate::{
     app::{
         self,

@@ -1,10 +1,10 @@
 //! The one place where every failure becomes a gRPC status. Clients get the right code
 //! and the fields at fault; internal details are logged, never sent.
 
-use crate::domain::Rule;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, PreconditionViolation, StatusExt};
 
+use crate::domain::Rule;
 use crate::{
     app::AppError,
     domain::{DomainError, FieldViolation},

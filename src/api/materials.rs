@@ -1,7 +1,6 @@
 //! The MaterialService: files uploaded and downloaded in pieces, a referral's letter and
 //! a case's dossier, all through the hub's operations in [`crate::app::materials`].
 
-use crate::domain::Rule;
 use std::pin::Pin;
 
 use tokio_stream::{Stream, StreamExt};
@@ -12,6 +11,7 @@ use super::{
     convert::{self, parse_uuid},
     identity,
 };
+use crate::domain::Rule;
 use crate::{
     app::{
         self,

@@ -1,7 +1,6 @@
 //! The RecordsService: the ledgers (台账) and the figures for the joint meeting,
 //! through [`crate::app::records`].
 
-use crate::domain::Rule;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -9,6 +8,7 @@ use super::{
     identity,
     materials::{document, document_made, Pieces},
 };
+use crate::domain::Rule;
 use crate::{
     app::{self, records::TableFormat, AppError},
     domain::{

@@ -1,6 +1,5 @@
 //! The ReferralService: submit, read and move referrals through their life cycle.
 
-use crate::domain::Rule;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -8,6 +7,7 @@ use super::{
     convert::{self, parse_uuid},
     identity, key,
 };
+use crate::domain::Rule;
 use crate::{
     app::{self, referrals::Draft, AppError},
     domain::{

@@ -1,7 +1,6 @@
 //! The working-day calendar at run time: loading a year's holiday schedule, which
 //! counts every outstanding deadline again and tells each member whose deadline moved.
 
-use crate::domain::Rule;
 use std::sync::{Arc, PoisonError};
 
 use chrono::NaiveDate;
@@ -9,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use crate::domain::Rule;
 use crate::{
     domain::{
         calendar::{schedule, Schedule},

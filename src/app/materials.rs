@@ -4,7 +4,6 @@
 //! chunk, its digest checked, audited), discarding files nothing carries. The letters
 //! and dossiers made of them are in [`super::written`].
 
-use crate::domain::Rule;
 use std::{
     collections::BTreeMap,
     path::PathBuf,
@@ -19,6 +18,7 @@ use tokio_stream::{wrappers::ReceiverStream, Stream, StreamExt};
 use uuid::Uuid;
 
 use super::{identity, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use crate::domain::Rule;
 use crate::{
     config::MaterialsConfig,
     documents::{docx, DocumentError},

@@ -1,10 +1,10 @@
 //! Referrals: submitting them, each act of their life cycle, and reading them, as the
 //! parties and the office may.
 
-use crate::domain::Rule;
 use uuid::Uuid;
 
 use super::{identity, materials, written, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
+use crate::domain::Rule;
 use crate::{
     domain::{
         audit::AuditEntry,

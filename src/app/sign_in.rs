@@ -4,13 +4,13 @@
 //! while. The administrator sets (and resets) an initial password, which the clerk
 //! must change at the first sign-in. Units' system certificates do not sign in.
 
-use crate::domain::Rule;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
 use super::{identity, Actor, AppError, Hub};
+use crate::domain::Rule;
 use crate::{
     domain::{
         sign_in::{self, Credentials},

@@ -1,9 +1,9 @@
 //! Dates as the law counts them: calendar days in China Standard Time (UTC+8, no
 //! daylight saving), whatever time zone the hub runs in.
 
-use crate::domain::Rule;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
+use super::rule::Rule;
 use super::FieldViolation;
 
 /// China Standard Time, the zone of every date the opinion speaks of.

@@ -2,9 +2,9 @@
 //! parser for every front end (a gRPC request, a workbench form). Every field at fault
 //! is named at once, under the names of the API (`draft.person.id_number`).
 
-use crate::domain::Rule;
 use chrono::{DateTime, Utc};
 
+use super::rule::Rule;
 use super::{
     date,
     error::Violations,

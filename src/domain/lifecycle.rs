@@ -7,11 +7,11 @@
 //!     └ withdrawn   └ returned   └ withdrawn (by the sender, until concluded)
 //! ```
 
-use crate::domain::Rule;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::rule::Rule;
 use super::{
     audit::Checkpoint,
     date::local_date,

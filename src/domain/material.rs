@@ -2,10 +2,10 @@
 //! the hub takes (recognised by their content, never by the name the sender gave), how
 //! large they may be, and how their names are shown to the office.
 
-use crate::domain::Rule;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::rule::Rule;
 use super::{DomainError, FieldViolation, MemberCode};
 
 /// The kinds of file the hub takes.

@@ -1,8 +1,8 @@
 //! 成员单位代码 — the short code that names a member of the joint meeting (`jcy`, `mz`).
 
-use crate::domain::Rule;
 use std::fmt;
 
+use super::rule::Rule;
 use serde::{Deserialize, Serialize};
 
 /// A member code: 1–16 lowercase ASCII letters or digits, starting with a letter.

@@ -1,8 +1,8 @@
 //! Money as the hub keeps it: whole fen (分), never floating point; typed and shown in
 //! yuan (元) with at most two decimals.
 
+use super::rule::Rule;
 use super::FieldViolation;
-use crate::domain::Rule;
 
 /// Yuan as typed (`1234`, `1234.5`, `0.05`) in fen; blank is none (0). Signs, exponents,
 /// separators and a third decimal are refused by `field`'s name.

@@ -2,9 +2,9 @@
 //! in China's calendar, and the same period a year before, as the figures for the joint
 //! meeting compare them (同比).
 
-use crate::domain::Rule;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 
+use super::rule::Rule;
 use super::{
     date::{self, china},
     FieldViolation,

@@ -3,13 +3,13 @@
 //! All of it is sensitive personal information (Art. 24): `Debug` never prints it, so
 //! it cannot reach a log by accident.
 
-use crate::domain::Rule;
 use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::error::{FieldViolation, Violations};
+use super::rule::Rule;
 
 /// 居民身份证号码 — an 18-character resident ID number whose check digit agrees with
 /// GB 11643-1999 and whose birth date is a real date. Stored with an upper-case `X`.

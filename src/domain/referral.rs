@@ -1,11 +1,11 @@
 //! 移送 — a referral (社会救助移送) or clue (司法救助线索): what the sender states, and the
 //! projection of its events that the hub keeps.
 
-use crate::domain::Rule;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::rule::Rule;
 use super::{
     directory::Directory,
     error::Violations,

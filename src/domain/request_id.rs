@@ -1,7 +1,7 @@
 //! The client-chosen id that makes a mutating call safe to retry.
 
+use super::rule::Rule;
 use super::FieldViolation;
-use crate::domain::Rule;
 
 /// 1–64 visible ASCII characters; a UUID is usual.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

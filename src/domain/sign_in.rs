@@ -2,9 +2,9 @@
 //! what a password must be, when wrong ones lock the clerk out, and when a session has
 //! been idle too long. Plain rules; hashing and storage live elsewhere.
 
-use crate::domain::Rule;
 use chrono::{DateTime, Duration, Utc};
 
+use super::rule::Rule;
 use super::FieldViolation;
 
 /// The shortest password a clerk may choose.

@@ -5,11 +5,11 @@
 //! opinion's practice rather than a five-day period. What the visit found is the note
 //! of its history entry, sealed like every note.
 
-use crate::domain::Rule;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::rule::Rule;
 use super::{
     calendar::{Calendar, Reckoned},
     date,

@@ -6,7 +6,6 @@
 //! (经办人) adds `:clerk:<code>` to its unit's, and its name is the certificate's
 //! common name.
 
-use crate::domain::Rule;
 pub mod authority;
 pub mod p12;
 
@@ -16,6 +15,7 @@ use chrono::{DateTime, Utc};
 use rustls_pki_types::{pem::PemObject, CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use x509_parser::{extensions::GeneralName, prelude::FromDer};
 
+use crate::domain::Rule;
 use crate::domain::{directory::Directory, MemberCode};
 
 /// The serial numbers (lower-case hex) of revoked client certificates.

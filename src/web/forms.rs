@@ -3,7 +3,6 @@
 //! and 司法救助线索 for agencies (the urgent flag). Parsed by the same rules as the
 //! API; every refusal shows beside the field it names, with what was typed kept.
 
-use crate::domain::Rule;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -22,6 +21,7 @@ use super::{
     upload::{self, WithFiles},
     Web,
 };
+use crate::domain::Rule;
 use crate::{
     app::{self, referrals::Draft, AppError},
     domain::{

@@ -2,7 +2,6 @@
 //! on time this year), the deadlines to chase with the working days late, 催办 with a
 //! note, and its live messages of missed and moved deadlines. Never a person.
 
-use crate::domain::Rule;
 use askama::Template;
 use axum::{
     extract::{RawQuery, State},
@@ -17,6 +16,7 @@ use super::{
     todo::{message, Message},
     words, Web,
 };
+use crate::domain::Rule;
 use crate::{
     app::{
         self,

@@ -2,7 +2,6 @@
 //! history, the deadlines, and a form for each act the visitor may do now (the life
 //! cycle's own rule decides which); the office sees it masked and acts on nothing.
 
-use crate::domain::Rule;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -21,6 +20,7 @@ use super::{
     upload::{self, WithFiles},
     words, Web,
 };
+use crate::domain::Rule;
 use crate::{
     app::{self, materials, referrals::Shown, AppError},
     domain::{

@@ -5,7 +5,6 @@
 //! a form, so that what was typed is read before any file, and the token is checked
 //! before the first byte of a file is taken.
 
-use crate::domain::Rule;
 use axum::{
     extract::{FromRequest, Multipart, Request},
     http::header,
@@ -18,6 +17,7 @@ use super::{
     guard::{Fields, Posted, MAX_FORM_BYTES},
     Web,
 };
+use crate::domain::Rule;
 use crate::{
     app::{self, AppError},
     domain::{DomainError, FieldViolation},

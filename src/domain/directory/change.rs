@@ -3,11 +3,11 @@
 //! (or the office, or the administrator); who may make each change, the rules it must
 //! keep, and the words that announce it.
 
-use crate::domain::Rule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Contacts, Directory, Member, RESERVED_CODES};
+use crate::domain::Rule;
 use crate::domain::{
     error::Violations,
     person::{phone, text},
