@@ -69,12 +69,13 @@ def test_a_refused_conclusion_is_summarised_where_the_clerk_looks_and_said_at_it
     page.keyboard.press("Tab")
     assert focused(page, "form.act-conclude select[name=outcome]")
 
-    # Corrected with the mouse, it goes.
+    # Corrected with the mouse, as people write amounts, it goes.
     amount = page.locator("form.act-conclude input[name=amount]")
-    amount.fill("3000")
+    amount.fill("3,000元")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("form.act-conclude button[type=submit]").click()
     page.get_by_text("已办结。").wait_for()
+    assert "3000.00 元" in page.content()
     assert page.locator("[data-refused]").count() == 0
 
 
