@@ -66,7 +66,12 @@ impl<'a> Telling<'a> {
             NoticeKind::DueSoon => deadline("即将到期"),
             NoticeKind::DeadlineMissed => deadline("已逾期"),
             NoticeKind::Reminder => format!("{who} 催办 {what}"),
-            NoticeKind::DeadlineMoved => deadline("因节假日安排调整"),
+            NoticeKind::DeadlineMoved => match self.deadline {
+                Some((kind, due)) => {
+                    format!("{what}的{}因节假日安排调整为{}月{}日", kind.label(), due.month(), due.day())
+                }
+                None => format!("{what}的期限因节假日安排调整"),
+            },
             NoticeKind::AuditCheckpoint => "审计日志签署了新的检查点".to_owned(),
             NoticeKind::DirectoryChanged => format!("{who} 更新了成员单位名录"),
             NoticeKind::Visited => format!("{who} 回访了 {what}的当事人"),
