@@ -382,8 +382,7 @@ pub async fn case(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Case, AppEr
 pub async fn case_members(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Vec<CaseReferral>, AppError> {
     identity::reader(&actor.caller)?;
     let referrals = hub.store.case_parties(&[case_id]).await?;
-    let code = &actor.caller.code;
-    let party = referrals.iter().any(|r| &r.sender == code || &r.recipient == code);
+    let party = referrals.iter().any(|r| r.is_party(&actor.caller.code));
     if referrals.is_empty() || (actor.caller.role != Role::Office && !party) {
         return Err(AppError::NotFound(format!("case {case_id}")));
     }

@@ -169,6 +169,13 @@ pub struct CaseReferral {
     pub state: State,
 }
 
+impl CaseReferral {
+    /// Whether `member` sent or received it.
+    pub fn is_party(&self, member: &MemberCode) -> bool {
+        &self.sender == member || &self.recipient == member
+    }
+}
+
 /// A version of the directory: the change that made it and the directory after it.
 #[derive(Debug, Clone)]
 pub struct DirectoryRecord {

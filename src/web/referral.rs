@@ -277,7 +277,7 @@ async fn render(
             recipient: member(web, &s.recipient),
             state: s.state.label(),
             this: s.id == r.id,
-            opens: &s.sender == code || &s.recipient == code || visitor.role() == Role::Office,
+            opens: s.is_party(code) || visitor.role() == Role::Office,
         })
         .collect();
     let steps = history
