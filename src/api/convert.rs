@@ -71,13 +71,17 @@ pub fn conclusion(c: Option<&pb::Conclusion>) -> Result<Conclusion, DomainError>
     let Some(c) = c else {
         return Err(DomainError::Invalid(vec![FieldViolation::new("conclusion", Rule::Required)]));
     };
+    let aids: Vec<(i32, i64)> = match (c.aids.as_slice(), c.aid) {
+        // A client before `aids`: one kind, the whole amount.
+        ([], aid) if aid != 0 => vec![(aid, c.amount_fen)],
+        (aids, _) => aids.iter().map(|a| (a.kind, a.fen)).collect(),
+    };
     parse::conclusion(ConclusionInput {
         outcome: c.outcome,
         concluded_on: &c.concluded_on,
         summary: &c.summary,
-        amount_fen: c.amount_fen,
         refusal_grounds: &c.refusal_grounds,
-        aid: c.aid,
+        aids: &aids,
     })
 }
 
@@ -151,9 +155,10 @@ pub fn referral(r: &Referral<Seen>) -> pb::Referral {
             outcome: c.outcome.number(),
             concluded_on: c.concluded_on.to_string(),
             summary: c.summary.clone(),
-            amount_fen: c.amount_fen,
+            amount_fen: c.amount_fen(),
             refusal_grounds: c.refusal_grounds.iter().map(|g| g.number()).collect(),
-            aid: c.aid.map_or(0, |a| a.number()),
+            aid: c.aids.first().map_or(0, |g| g.aid.number()),
+            aids: c.aids.iter().map(|g| pb::Aid { kind: g.aid.number(), fen: g.fen }).collect(),
         }),
         feedback: r.feedback.clone().unwrap_or_default(),
         closing_reason: r.closing_reason.clone().unwrap_or_default(),

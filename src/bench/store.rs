@@ -24,7 +24,7 @@ use crate::{
         history::EntryKind,
         lifecycle,
         person::{IdNumber, Person},
-        referral::{Conclusion, Content, ReferralKind, State, Submission},
+        referral::{Conclusion, Content, Grant, ReferralKind, State, Submission},
         visit::{Visit, VisitRecord},
         vocabulary::{AidKind, Need, Outcome, PriorityGroup, Situation, VisitEffect, VisitMethod},
         Caller, MemberCode, Role,
@@ -113,9 +113,8 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
             outcome: Outcome::Granted,
             concluded_on: local_date(concluded),
             summary: "已办结".into(),
-            amount_fen: 100_000 + (i % 1000) as i64,
             refusal_grounds: Vec::new(),
-            aid: AidKind::ALL.get(i % AidKind::ALL.len()).copied(),
+            aids: vec![Grant { aid: AidKind::ALL[i % AidKind::ALL.len()], fen: 100_000 + (i % 1000) as i64 }],
         });
         for d in deadlines.iter_mut().filter(|d| d.kind == DeadlineKind::Start) {
             let day = local_date(started);

@@ -85,14 +85,12 @@ enum MemberCommand {
         on: String,
         #[arg(long)]
         summary: String,
-        /// The kind of aid granted (required unless not granted): judicial_assistance,
-        /// subsistence, temporary, medical, legal_aid, employment, schooling,
-        /// rehabilitation or other.
-        #[arg(long)]
-        aid: Option<String>,
-        /// Amount granted, in yuan with at most two decimals (e.g. 3000 or 1234.50).
-        #[arg(long, default_value = "")]
-        amount: String,
+        /// A kind of aid granted, with its amount in yuan when it is money:
+        /// `--aid subsistence=3000元 --aid temporary=500`; repeatable, at least one unless
+        /// not granted. Kinds: judicial_assistance, subsistence, temporary, medical,
+        /// legal_aid, employment, schooling, rehabilitation, other.
+        #[arg(long = "aid", value_name = "KIND[=AMOUNT]")]
+        aids: Vec<String>,
         /// Art. 6 ground code for a refused clue; repeatable.
         #[arg(long = "refusal")]
         refusals: Vec<String>,
@@ -322,6 +320,14 @@ fn code_of<T: Copy>(what: &str, raw: &str, from_code: fn(&str) -> Option<T>) -> 
     from_code(raw).ok_or_else(|| anyhow::anyhow!("{what}: {raw:?} is not a known code"))
 }
 
+/// One `--aid KIND[=AMOUNT]`: `subsistence=3000元`, or `legal_aid` for aid that is not
+/// money. The amount is read as the workbench reads it.
+fn aid(raw: &str) -> anyhow::Result<pb::Aid> {
+    let (kind, amount) = raw.split_once('=').unwrap_or((raw, ""));
+    let fen = money::parse_yuan("aid", amount).map_err(|v| anyhow::anyhow!("--{}: {}", v.field, v.description()))?;
+    Ok(pb::Aid { kind: code_of("aid", kind.trim(), AidKind::from_code)?.number(), fen })
+}
+
 pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
     let client = args.connection.connect(&args.identity).await?;
     let json = args.json;
@@ -421,22 +427,17 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         }
         MemberCommand::Receive { id } => show(&client.receive(&id).await.map_err(explain)?),
         MemberCommand::Start { id } => show(&client.start(&id).await.map_err(explain)?),
-        MemberCommand::Conclude { id, outcome, on, summary, aid, amount, refusals, feedback } => {
+        MemberCommand::Conclude { id, outcome, on, summary, aids, refusals, feedback } => {
             let conclusion = pb::Conclusion {
                 outcome: code_of("outcome", &outcome, Outcome::from_code)?.number(),
                 concluded_on: on,
                 summary,
-                amount_fen: money::parse_yuan("amount", &amount)
-                    .map_err(|v| anyhow::anyhow!("--{}: {}", v.field, v.description()))?,
-                aid: aid
-                    .as_deref()
-                    .map(|a| code_of("aid", a, AidKind::from_code).map(AidKind::number))
-                    .transpose()?
-                    .unwrap_or(0),
+                aids: aids.iter().map(|a| aid(a)).collect::<anyhow::Result<_>>()?,
                 refusal_grounds: refusals
                     .iter()
                     .map(|g| code_of("refusal", g, RefusalGround::from_code).map(RefusalGround::number))
                     .collect::<anyhow::Result<_>>()?,
+                ..Default::default()
             };
             show(&client.conclude(&id, conclusion, feedback).await.map_err(explain)?);
         }

@@ -11,7 +11,7 @@ use crate::{
         history::EntryKind,
         lifecycle::NoticeKind,
         money,
-        referral::{ReferralKind, State},
+        referral::{Grant, ReferralKind, State},
         told::Telling,
         vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation, VisitEffect, VisitMethod},
     },
@@ -139,7 +139,7 @@ pub fn referral_details(found: &pb::GetReferralResponse, names: &Names) -> Strin
     if let Some(c) = &r.conclusion {
         let outcome = Outcome::from_number(c.outcome).map_or("", |o| o.label());
         line("办结", format!("{} {outcome}：{}", c.concluded_on, c.summary));
-        line("救助种类", AidKind::from_number(c.aid).map_or("", AidKind::label).to_owned());
+        line("救助", Grant::all_said(&grants(c)));
         if c.amount_fen > 0 {
             line("救助金额", format!("{} 元", money::yuan(c.amount_fen)));
         }
@@ -258,7 +258,7 @@ pub fn referral_json(r: &pb::Referral) -> Value {
             "concluded_on": c.concluded_on,
             "summary": c.summary,
             "amount_fen": c.amount_fen,
-            "aid": AidKind::from_number(c.aid).map(|a| a.code()),
+            "aids": grants(c).iter().map(|g| json!({"aid": g.aid.code(), "fen": g.fen})).collect::<Vec<_>>(),
             "refusal_grounds": codes(&c.refusal_grounds, RefusalGround::from_number, RefusalGround::code),
         })),
         "feedback": r.feedback,
@@ -373,4 +373,10 @@ pub fn attachment_json(a: &pb::Attachment) -> serde_json::Value {
         "version": a.version,
         "masked": a.masked,
     })
+}
+
+/// A reply's kinds of aid, as the domain says them; a kind this build does not know is
+/// left out.
+fn grants(c: &pb::Conclusion) -> Vec<Grant> {
+    c.aids.iter().filter_map(|a| AidKind::from_number(a.kind).map(|aid| Grant { aid, fen: a.fen })).collect()
 }

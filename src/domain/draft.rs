@@ -9,7 +9,7 @@ use super::{
     date,
     error::Violations,
     person::{text, Person, PersonInput},
-    referral::{Conclusion, Content, ReferralKind},
+    referral::{Conclusion, Content, Grant, ReferralKind},
     vocabulary::{AidKind, Need, Outcome, PriorityGroup, RefusalGround, Situation},
     DomainError, FieldViolation,
 };
@@ -127,10 +127,9 @@ pub struct ConclusionInput<'a> {
     pub outcome: i32,
     pub concluded_on: &'a str,
     pub summary: &'a str,
-    pub amount_fen: i64,
     pub refusal_grounds: &'a [i32],
-    /// The kind of aid's number; 0 when none was chosen.
-    pub aid: i32,
+    /// Each kind of aid granted by its number, with its amount in fen.
+    pub aids: &'a [(i32, i64)],
 }
 
 /// Parses a conclusion (办结).
@@ -142,9 +141,6 @@ pub fn conclusion(c: ConclusionInput<'_>) -> Result<Conclusion, DomainError> {
     }
     let concluded_on = v.check(date::parse("conclusion.concluded_on", c.concluded_on));
     let summary = v.check(text("conclusion.summary", c.summary, 1, MAX_NOTE));
-    if c.amount_fen < 0 {
-        v.add("conclusion.amount_fen", Rule::NotNegative);
-    }
     let refusal_grounds = terms(
         "conclusion.refusal_grounds",
         c.refusal_grounds,
@@ -152,19 +148,21 @@ pub fn conclusion(c: ConclusionInput<'_>) -> Result<Conclusion, DomainError> {
         RefusalGround::from_number,
         &mut v,
     );
-    let aid = match c.aid {
-        0 => None,
-        number => {
-            let kind = AidKind::from_number(number);
-            if kind.is_none() {
-                v.add("conclusion.aid", Rule::NotAKindOfAid);
-            }
-            kind
+    let mut aids: Vec<Grant> = Vec::new();
+    for (at, &(number, fen)) in c.aids.iter().enumerate() {
+        let field = format!("conclusion.aids[{at}]");
+        if fen < 0 {
+            v.add(&field, Rule::NotNegative);
         }
-    };
+        match AidKind::from_number(number) {
+            None => v.add(&field, Rule::NotAKindOfAid),
+            Some(aid) if aids.iter().any(|g| g.aid == aid) => v.add(&field, Rule::AidTwice),
+            Some(aid) => aids.push(Grant { aid, fen }),
+        }
+    }
     match (outcome, concluded_on, summary) {
         (Some(outcome), Some(concluded_on), Some(summary)) if v.is_empty() => {
-            Ok(Conclusion { outcome, concluded_on, summary, amount_fen: c.amount_fen, refusal_grounds, aid })
+            Ok(Conclusion { outcome, concluded_on, summary, refusal_grounds, aids })
         }
         _ => v.finish(|| unreachable!("violations were recorded")),
     }

@@ -34,8 +34,14 @@ pub struct Flow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Concluded {
     pub outcome: Outcome,
-    pub aid: Option<AidKind>,
     pub refusal_grounds: Vec<RefusalGround>,
+    pub count: u64,
+}
+
+/// One kind of aid granted: by how many conclusions, and how much in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub aid: AidKind,
     pub count: u64,
     pub fen: i64,
 }
@@ -79,6 +85,7 @@ pub struct Counts {
     /// Cases with more than one referral.
     pub one_plus_n: u64,
     pub concluded: Vec<Concluded>,
+    pub granted: Vec<Granted>,
     pub ended: Vec<Ended>,
     pub took: Vec<Took>,
     /// Referrals by the priority groups they named.
@@ -207,12 +214,12 @@ impl Tally {
             for ground in &c.refusal_grounds {
                 *t.refusals.entry(*ground).or_default() += c.count;
             }
-            if let (Some(aid), Outcome::Granted | Outcome::PartiallyGranted) = (c.aid, c.outcome) {
-                let entry = t.amounts.entry(aid).or_default();
-                entry.0 += c.count;
-                entry.1 += c.fen;
-                t.granted_fen += c.fen;
-            }
+        }
+        for g in &counts.granted {
+            let entry = t.amounts.entry(g.aid).or_default();
+            entry.0 += g.count;
+            entry.1 += g.fen;
+            t.granted_fen += g.fen;
         }
         for e in &counts.ended {
             let kept = t.kept.entry((e.responsible.clone(), e.kind)).or_default();

@@ -15,7 +15,7 @@ use super::{
     history::{EntryKind, HistoryEntry},
     key_case::KeyCase,
     letter::DocumentNumber,
-    referral::Referral,
+    referral::{Grant, Referral},
     view::Seen,
     visit::VisitRecord,
     MemberCode,
@@ -95,7 +95,7 @@ pub fn headers() -> Vec<String> {
     for kind in DeadlineKind::STATUTORY {
         headers.extend(deadline_headers(kind));
     }
-    headers.extend(["办结结果", "救助种类", "救助金额（元）", "不予救助理由"].map(str::to_owned));
+    headers.extend(["办结结果", "救助种类及金额", "救助金额合计（元）", "不予救助理由"].map(str::to_owned));
     headers.extend(deadline_headers(DeadlineKind::Visit));
     headers.extend(
         ["回访次数", "末次回访日期", "回访方式", "救助措施是否到位", "救助效果", "需再次移送", "联席会议重点救助对象"]
@@ -174,8 +174,8 @@ pub fn row(n: usize, entry: &Entry<'_>, directory: &Directory, today: NaiveDate,
     match &r.conclusion {
         Some(k) => cells.extend([
             Cell::text(k.outcome.label()),
-            Cell::text(k.aid.map_or("", |a| a.label())),
-            if k.amount_fen > 0 { Cell::Yuan(k.amount_fen) } else { Cell::Empty },
+            Cell::text(Grant::all_said(&k.aids)),
+            if k.amount_fen() > 0 { Cell::Yuan(k.amount_fen()) } else { Cell::Empty },
             Cell::text(joined(&k.refusal_grounds, |g| g.label())),
         ]),
         None => cells.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]),

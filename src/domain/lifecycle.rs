@@ -389,9 +389,8 @@ pub fn allowed<P>(referral: &Referral<P>, caller: &Caller) -> Vec<&'static str> 
         outcome: Outcome::Granted,
         concluded_on: NaiveDate::MIN,
         summary: String::new(),
-        amount_fen: 0,
         refusal_grounds: Vec::new(),
-        aid: None,
+        aids: Vec::new(),
     };
     [
         Action::Receive,
@@ -522,12 +521,9 @@ fn check_conclusion(referral: &Referral, conclusion: &Conclusion, now: DateTime<
     if !refused_clue && !conclusion.refusal_grounds.is_empty() {
         add("conclusion.refusal_grounds", Rule::GroundsOnlyRefusedClue);
     }
-    if conclusion.outcome == Outcome::NotGranted && conclusion.amount_fen != 0 {
-        add("conclusion.amount_fen", Rule::ZeroWhenNotGranted);
-    }
-    match (conclusion.outcome, conclusion.aid) {
-        (Outcome::NotGranted, Some(_)) => add("conclusion.aid", Rule::AidOnlyWhenGranted),
-        (Outcome::Granted | Outcome::PartiallyGranted, None) => add("conclusion.aid", Rule::AidRequired),
+    match (conclusion.outcome, conclusion.aids.is_empty()) {
+        (Outcome::NotGranted, false) => add("conclusion.aids", Rule::AidOnlyWhenGranted),
+        (Outcome::Granted | Outcome::PartiallyGranted, true) => add("conclusion.aids", Rule::AidRequired),
         _ => {}
     }
     if violations.is_empty() {

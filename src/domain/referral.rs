@@ -160,12 +160,40 @@ pub struct Conclusion {
     pub outcome: Outcome,
     pub concluded_on: NaiveDate,
     pub summary: String,
-    /// 救助金额 in fen.
-    pub amount_fen: i64,
     pub refusal_grounds: Vec<RefusalGround>,
-    /// The kind of aid granted; none when nothing was.
+    /// The kinds of aid granted, each once, with its amount; none when nothing was.
     #[serde(default)]
-    pub aid: Option<AidKind>,
+    pub aids: Vec<Grant>,
+}
+
+impl Conclusion {
+    /// 救助金额: the amounts of every kind of aid granted, in fen.
+    pub fn amount_fen(&self) -> i64 {
+        self.aids.iter().map(|g| g.fen).sum()
+    }
+}
+
+/// One kind of aid a conclusion granted (纳入低保, 临时救助 …) and its amount in fen,
+/// 0 when it is not money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub aid: AidKind,
+    pub fen: i64,
+}
+
+impl Grant {
+    /// 「纳入低保 3000.00 元」, or the kind alone when it is not money: 「法律援助」.
+    pub fn said(&self) -> String {
+        match self.fen {
+            0 => self.aid.label().to_owned(),
+            fen => format!("{} {} 元", self.aid.label(), super::money::yuan(fen)),
+        }
+    }
+
+    /// Several, as one line: 「纳入低保 3000.00 元；临时救助 500.00 元」.
+    pub fn all_said(aids: &[Grant]) -> String {
+        aids.iter().map(Grant::said).collect::<Vec<_>>().join("；")
+    }
 }
 
 /// A referral as the hub keeps it: the projection of its history; with the person as

@@ -108,9 +108,9 @@ rules! {
     BeforeStart { day: NaiveDate, started: NaiveDate } => "{day} is before the procedure started on {started}", "{day}早于启动程序的日期（{started}）";
     GroundsRequired => "a refused clue names at least one ground of Art. 6", "不予救助的线索须至少选择一项不予救助的情形（第六条）";
     GroundsOnlyRefusedClue => "only for a judicial-assistance clue concluded as not granted", "仅司法救助线索不予救助时选择";
-    ZeroWhenNotGranted => "must be 0 when nothing was granted", "不予救助时金额应为 0";
     AidOnlyWhenGranted => "only when aid was granted", "不予救助时不选救助种类";
-    AidRequired => "required when aid was granted: the kind of aid", "予以救助或部分救助时必须选择救助种类";
+    AidRequired => "required when aid was granted: at least one kind of aid", "予以救助或部分救助时至少选择一种救助";
+    AidTwice => "each kind of aid at most once", "每种救助只填一次";
     BeforeConclusion { concluded: NaiveDate } => "must not be before the conclusion ({concluded})", "不能早于办结日期（{concluded}）";
 
     // A period of the records.

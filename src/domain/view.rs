@@ -184,8 +184,8 @@ mod tests {
     use super::*;
     use crate::domain::{
         person::{IdNumber, Person},
-        referral::{Conclusion, ReferralKind, State},
-        vocabulary::Outcome,
+        referral::{Conclusion, Grant, ReferralKind, State},
+        vocabulary::{AidKind, Outcome},
         MemberCode,
     };
 
@@ -224,9 +224,8 @@ mod tests {
                 outcome: Outcome::Granted,
                 concluded_on: at.date_naive(),
                 summary: "王小明纳入低保".into(),
-                amount_fen: 300_000,
                 refusal_grounds: vec![],
-                aid: None,
+                aids: vec![Grant { aid: AidKind::Subsistence, fen: 300_000 }],
             }),
             feedback: Some("王小明已领取".into()),
             closing_reason: Some("王小明不需要".into()),
@@ -255,7 +254,7 @@ mod tests {
             assert!(!text.contains(secret), "the office's view shows {secret}: {text}");
         }
         assert_eq!(masked.content.person.name(), "王**");
-        assert_eq!(masked.conclusion.map(|c| c.amount_fen), Some(300_000), "figures stay");
+        assert_eq!(masked.conclusion.map(|c| c.amount_fen()), Some(300_000), "figures stay");
         assert_eq!(masked.content.case_reference, "晋检刑诉〔2026〕1号", "the case's number is metadata");
 
         let full = View::Full.referral(referral());

@@ -30,7 +30,7 @@ use crate::{
         key_case,
         lifecycle::{self, Action},
         money,
-        referral::{ReferralKind, State as ReferralState},
+        referral::{Grant, ReferralKind, State as ReferralState},
         view::View,
         visit::{self, VisitInput},
         vocabulary::{AidKind, Outcome, RefusalGround, VisitEffect, VisitMethod},
@@ -111,6 +111,16 @@ pub struct Sibling {
     pub opens: bool,
 }
 
+/// A kind of aid on the 办结 form: ticked, and the amount typed.
+pub struct AidRow {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+    pub amount: String,
+    /// Its amount was refused.
+    pub invalid: bool,
+}
+
 /// A form of an act, with what was typed into it and what the hub refused.
 pub struct ActForm {
     pub name: &'static str,
@@ -172,7 +182,7 @@ struct Page {
     methods: Vec<Choice>,
     effects: Vec<Choice>,
     outcomes: Vec<Choice>,
-    aids: Vec<Choice>,
+    aids: Vec<AidRow>,
     grounds: Vec<Choice>,
     /// Agencies the sender may re-route a returned referral to; empty otherwise.
     reroute: Vec<Choice>,
@@ -249,11 +259,11 @@ async fn render(
     if let Some(k) = &r.conclusion {
         outcome.push(Item { label: "办结结果", value: k.outcome.label().to_owned() });
         outcome.push(Item { label: "办结日期", value: k.concluded_on.to_string() });
-        if let Some(aid) = k.aid {
-            outcome.push(Item { label: "救助种类", value: aid.label().to_owned() });
+        if !k.aids.is_empty() {
+            outcome.push(Item { label: "救助种类及金额", value: Grant::all_said(&k.aids) });
         }
-        if k.amount_fen > 0 {
-            outcome.push(Item { label: "救助金额", value: format!("{} 元", money::yuan(k.amount_fen)) });
+        if k.aids.len() > 1 {
+            outcome.push(Item { label: "救助金额合计", value: format!("{} 元", money::yuan(k.amount_fen())) });
         }
         if !k.refusal_grounds.is_empty() {
             outcome.push(Item { label: "不予救助理由", value: join(&k.refusal_grounds, |g| g.label()) });
@@ -389,7 +399,18 @@ async fn render(
         .collect();
     let aids = AidKind::ALL
         .iter()
-        .map(|a| Choice { value: a.code().into(), label: a.label().into(), selected: chosen("aid", a.code()) })
+        .map(|a| {
+            let amount = refused.as_ref().map_or("", |f| f.fields.get(&amount_field(*a)));
+            AidRow {
+                code: a.code(),
+                label: a.label(),
+                checked: chosen("aid", a.code()),
+                amount: amount.to_owned(),
+                invalid: refused
+                    .as_ref()
+                    .is_some_and(|f| f.violations.iter().any(|v| v.field == format!("conclusion.aids[{}]", a.code()))),
+            }
+        })
         .collect();
     // The grounds of Art. 6 refuse 司法救助 only: a social-assistance referral has none.
     let grounds = RefusalGround::ALL
@@ -504,8 +525,7 @@ async fn render(
 }
 
 /// The fields of the act forms that are shown again after a refusal.
-const TYPED: [&str; 9] =
-    ["concluded_on", "summary", "amount", "feedback", "reason", "text", "visited_on", "visitor", "findings"];
+const TYPED: [&str; 8] = ["concluded_on", "summary", "feedback", "reason", "text", "visited_on", "visitor", "findings"];
 
 /// The page; `?done=ACT` confirms an act just done.
 pub async fn page(
@@ -528,13 +548,28 @@ fn referral_id(raw: &str) -> Result<Uuid, WebError> {
     Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
 }
 
+/// The 办结 form's field for the amount of one kind of aid.
+fn amount_field(kind: AidKind) -> String {
+    format!("amount_{}", kind.code())
+}
+
 /// The act a form asks for, parsed by the same rules as the API's.
 fn action(fields: &Fields) -> Result<Action, DomainError> {
     match fields.get("act") {
         "receive" => Ok(Action::Receive),
         "start" => Ok(Action::Start),
         "conclude" => {
-            let amount_fen = money::parse_yuan("conclusion.amount_fen", fields.get("amount"))?;
+            // A kind is granted when ticked or when an amount is typed beside it.
+            let mut aids = Vec::new();
+            for kind in AidKind::ALL {
+                let amount = fields.get(&amount_field(*kind));
+                if fields.all("aid").contains(&kind.code()) || !amount.trim().is_empty() {
+                    aids.push((
+                        kind.number(),
+                        money::parse_yuan(&format!("conclusion.aids[{}]", kind.code()), amount)?,
+                    ));
+                }
+            }
             let grounds: Vec<i32> = fields
                 .all("refusal_grounds")
                 .iter()
@@ -544,9 +579,8 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
                 outcome: Outcome::from_code(fields.get("outcome")).map_or(0, Outcome::number),
                 concluded_on: fields.get("concluded_on"),
                 summary: fields.get("summary"),
-                amount_fen,
                 refusal_grounds: &grounds,
-                aid: AidKind::from_code(fields.get("aid")).map_or(0, AidKind::number),
+                aids: &aids,
             })?;
             let feedback = match fields.get("feedback") {
                 "" => None,
@@ -678,10 +712,25 @@ mod tests {
     fn an_act_is_parsed_with_the_rules_of_the_api() {
         let fields = Fields::parse(b"act=return&reason=");
         assert!(matches!(action(&fields), Err(DomainError::Invalid(v)) if v[0].field == "reason"));
+        // An amount typed beside a kind grants it, ticked or not; a ticked kind without an
+        // amount is aid that is not money.
         let fields = Fields::parse(
-            "act=conclude&outcome=granted&concluded_on=2026-11-02&summary=%E5%B7%B2%E7%BA%B3%E5%85%A5&amount=300"
+            "act=conclude&outcome=granted&concluded_on=2026-11-02&summary=%E5%B7%B2%E7%BA%B3%E5%85%A5\
+             &aid=subsistence&amount_subsistence=3000%E5%85%83&amount_temporary=500&aid=legal_aid&amount_medical="
                 .as_bytes(),
         );
-        assert!(matches!(action(&fields), Ok(Action::Conclude { conclusion, .. }) if conclusion.amount_fen == 30_000));
+        let Ok(Action::Conclude { conclusion, .. }) = action(&fields) else { panic!("refused") };
+        let granted = |aid, fen| Grant { aid, fen };
+        assert_eq!(
+            conclusion.aids,
+            [
+                granted(AidKind::Subsistence, 300_000),
+                granted(AidKind::Temporary, 50_000),
+                granted(AidKind::LegalAid, 0)
+            ]
+        );
+        let fields =
+            Fields::parse(b"act=conclude&outcome=granted&concluded_on=2026-11-02&summary=x&amount_medical=3.001");
+        assert!(matches!(action(&fields), Err(DomainError::Invalid(v)) if v[0].field == "conclusion.aids[medical]"));
     }
 }

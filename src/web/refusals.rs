@@ -25,8 +25,9 @@ impl Refusals {
                 .iter()
                 .map(|v| {
                     let rule = v.rule.chinese();
-                    let (message, line) = match words::chosen_file(&v.field) {
-                        Some(file) => (format!("{file}：{rule}"), format!("{file}：{rule}")),
+                    let named = words::chosen_file(&v.field).or_else(|| words::aid_amount(&v.field));
+                    let (message, line) = match named {
+                        Some(what) => (format!("{what}：{rule}"), format!("{what}：{rule}")),
                         None => (rule.clone(), format!("{}：{rule}", words::field(&v.field))),
                     };
                     Refused { field: words::form_field(&v.field), message, line }

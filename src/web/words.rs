@@ -1,6 +1,6 @@
 //! The workbench's Chinese words for what the hub names in codes.
 
-use crate::domain::{history::EntryKind, referral::State};
+use crate::domain::{history::EntryKind, referral::State, vocabulary::AidKind};
 
 /// A field of the API (`draft.person.id_number`, `recipients[1]`) as the form labels it.
 pub fn field(api: &str) -> &'static str {
@@ -22,8 +22,7 @@ pub fn field(api: &str) -> &'static str {
         "conclusion.outcome" => "办结结果",
         "conclusion.concluded_on" => "办结日期",
         "conclusion.summary" => "办理情况",
-        "conclusion.amount_fen" => "救助金额",
-        "conclusion.aid" => "救助种类",
+        "conclusion.aids" => "救助种类及金额",
         "feedback" => "反馈意见",
         "reason" => "理由",
         "text" => "补充说明",
@@ -68,6 +67,13 @@ pub fn field(api: &str) -> &'static str {
 pub fn chosen_file(api: &str) -> Option<String> {
     let place: usize = api.strip_prefix("files[")?.strip_suffix(']')?.parse().ok()?;
     Some(format!("所选第 {} 个文件", place + 1))
+}
+
+/// The amount a violation of `conclusion.aids[subsistence]` names, as the 办结 form
+/// labels it: 纳入低保金额.
+pub fn aid_amount(api: &str) -> Option<String> {
+    let code = api.strip_prefix("conclusion.aids[")?.strip_suffix(']')?;
+    Some(format!("{}金额", AidKind::from_code(code)?.label()))
 }
 
 /// The form's name of an API field: without `draft.` and without an index.

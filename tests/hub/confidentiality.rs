@@ -474,8 +474,11 @@ async fn story(hub: &TestHub) -> (String, String, String) {
     mz.comment(&a, "请补充秀英的病历").await.unwrap();
     mz.receive(&a).await.unwrap();
     mz.start(&a).await.unwrap();
-    let conclusion =
-        pb::Conclusion { summary: "纳入低保每月发放".into(), amount_fen: 300_000, ..granted("2026-03-05") };
+    let conclusion = pb::Conclusion {
+        summary: "纳入低保每月发放".into(),
+        aids: vec![pb::Aid { kind: pb::AidKind::Subsistence as i32, fen: 300_000 }],
+        ..granted("2026-03-05")
+    };
     hub.clock.set(at("2026-03-05T02:00:00Z"));
     mz.conclude(&a, conclusion, Some("领取低保金自四月起".into())).await.unwrap();
     hub.client("jy").await.return_referral(&b, "户籍不在本县").await.unwrap();

@@ -86,16 +86,17 @@ async fn an_agency_sends_clues_and_the_procuratorate_handles_them_to_feedback() 
         outcome: pb::Outcome::NotGranted as i32,
         concluded_on: "2026-09-10".into(),
         summary: "已获社会救助合理补偿".into(),
-        amount_fen: 0,
         refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
-        aid: 0,
+        ..Default::default()
     };
     let done = jcy.conclude(&plain.id, refused, Some("不予救助：已获合理补偿".into())).await.unwrap();
     assert_eq!(done.conclusion.unwrap().refusal_grounds, [pb::RefusalGround::AlreadyAssisted as i32]);
+    // A client from before `aids` names one kind and its amount; the hub reads it as one aid.
     let aid = pb::Conclusion {
         amount_fen: 2_000_000,
         summary: "先行救助 2 万元".into(),
         aid: pb::AidKind::JudicialAssistance as i32,
+        aids: vec![],
         ..granted("2026-09-10")
     };
     jcy.conclude(&urgent.id, aid, None).await.unwrap();
@@ -103,7 +104,9 @@ async fn an_agency_sends_clues_and_the_procuratorate_handles_them_to_feedback() 
 
     let seen = mz.get(&urgent.id).await.unwrap().referral.unwrap();
     assert_eq!(seen.state, pb::ReferralState::FedBack as i32);
-    assert_eq!(seen.conclusion.unwrap().amount_fen, 2_000_000);
+    let conclusion = seen.conclusion.unwrap();
+    assert_eq!(conclusion.amount_fen, 2_000_000);
+    assert_eq!(conclusion.aids, [pb::Aid { kind: pb::AidKind::JudicialAssistance as i32, fen: 2_000_000 }]);
     assert_eq!(seen.feedback, "已先行救助，补办手续中");
 }
 

@@ -34,8 +34,8 @@ fn clue_on(day: &str, urgent: bool) -> pb::ReferralDraft {
     pb::ReferralDraft { discovered_on: day.into(), ..clue_draft(urgent) }
 }
 
-fn conclusion(outcome: pb::Outcome, on: &str, aid: pb::AidKind, amount_fen: i64) -> pb::Conclusion {
-    pb::Conclusion { outcome: outcome as i32, amount_fen, aid: aid as i32, ..granted(on) }
+fn conclusion(outcome: pb::Outcome, on: &str, aid: pb::AidKind, fen: i64) -> pb::Conclusion {
+    pb::Conclusion { outcome: outcome as i32, aids: vec![pb::Aid { kind: aid as i32, fen }], ..granted(on) }
 }
 
 /// A follow-up visit on `on`.
@@ -99,7 +99,21 @@ async fn expected_row(reader: &Client, id: &str, masked: bool) -> Value {
     let conclusion = r.conclusion.as_ref();
     row.insert("办结日期".into(), json!(conclusion.map(|c| c.concluded_on.clone())));
     let amount = conclusion.map(|c| c.amount_fen).filter(|&fen| fen > 0).map(|fen| fen as f64 / 100.0);
-    row.insert("救助金额（元）".into(), json!(amount));
+    row.insert("救助金额合计（元）".into(), json!(amount));
+    let kinds: Vec<String> = conclusion
+        .map(|c| {
+            c.aids
+                .iter()
+                .map(|a| match (pb::AidKind::try_from(a.kind).unwrap(), a.fen) {
+                    (pb::AidKind::Subsistence, fen) => format!("纳入低保 {}.{:02} 元", fen / 100, fen % 100),
+                    (pb::AidKind::Temporary, fen) => format!("临时救助 {}.{:02} 元", fen / 100, fen % 100),
+                    (pb::AidKind::LegalAid, 0) => "法律援助".into(),
+                    (kind, fen) => panic!("no wording for {kind:?} {fen} in this test"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    row.insert("救助种类及金额".into(), json!(if kinds.is_empty() { None } else { Some(kinds.join("；")) }));
     row.insert("回访次数".into(), json!(got.visits.len()));
     row.insert("末次回访日期".into(), json!(got.visits.last().map(|v| v.visited_on.clone())));
     Value::Object(row)
@@ -142,7 +156,9 @@ async fn ledgers_read_back_by_openpyxl_agree_with_the_hub_over_two_years_with_ho
     on(&hub, "2026-02-27");
     mz.start(&b).await.unwrap();
     on(&hub, "2026-03-10");
-    mz.conclude(&b, granted_aid("2026-03-10", 300_000), None).await.unwrap();
+    let mut two_kinds = granted_aid("2026-03-10", 300_000);
+    two_kinds.aids.push(pb::Aid { kind: pb::AidKind::LegalAid as i32, fen: 0 });
+    mz.conclude(&b, two_kinds, None).await.unwrap();
     on(&hub, "2026-03-02");
     let c = jcy.submit(referral_on("2026-02-27", "丁某"), vec!["mz".into(), "jy".into()], None).await.unwrap();
     let (c_mz, c_jy) = (c.referrals[0].id.clone(), c.referrals[1].id.clone());
@@ -158,7 +174,7 @@ async fn ledgers_read_back_by_openpyxl_agree_with_the_hub_over_two_years_with_ho
     let refused = pb::Conclusion {
         outcome: pb::Outcome::NotGranted as i32,
         refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
-        aid: 0,
+        aids: vec![],
         ..granted("2026-04-01")
     };
     jcy.conclude(&d, refused, Some("不予救助：已获赔偿".into())).await.unwrap();
@@ -254,7 +270,8 @@ async fn ledgers_read_back_by_openpyxl_agree_with_the_hub_over_two_years_with_ho
 
     // The money, to the fen, and the aid named.
     let csv = std::fs::read_to_string(&mz_csv.path).unwrap();
-    assert!(csv.contains(",纳入低保,3000.00,") && csv.contains(",临时救助,1234.56,"), "{csv}");
+    assert!(csv.contains(",纳入低保 3000.00 元；法律援助,3000.00,"), "{csv}");
+    assert!(csv.contains(",临时救助 1234.56 元,1234.56,"), "{csv}");
     assert!(!csv.contains("己某"), "another member's referral is not in mz's ledger");
 }
 
@@ -396,8 +413,10 @@ async fn two_years(hub: &TestHub) -> [Client; 6] {
     mz.receive(&r4_mz).await.unwrap();
     mz.start(&r4_mz).await.unwrap();
     on(hub, "2026-03-10");
-    let aid = conclusion(pb::Outcome::Granted, "2026-03-10", pb::AidKind::Temporary, 123_456);
-    mz.conclude(&r4_mz, aid, Some("临时救助".into())).await.unwrap();
+    // Two kinds of aid in one conclusion: one conclusion, counted under each kind.
+    let mut aid = conclusion(pb::Outcome::Granted, "2026-03-10", pb::AidKind::Temporary, 123_456);
+    aid.aids.push(pb::Aid { kind: pb::AidKind::Medical as i32, fen: 20_000 });
+    mz.conclude(&r4_mz, aid, Some("临时救助及医疗救助".into())).await.unwrap();
     on(hub, "2026-03-12");
     jy.receive(&r4_jy).await.unwrap();
     jy.start(&r4_jy).await.unwrap();
@@ -420,7 +439,7 @@ async fn two_years(hub: &TestHub) -> [Client; 6] {
     let refused = pb::Conclusion {
         outcome: pb::Outcome::NotGranted as i32,
         refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
-        aid: 0,
+        aids: vec![],
         ..granted("2026-06-03")
     };
     jcy.conclude(&r6, refused, Some("不予救助".into())).await.unwrap();
@@ -468,12 +487,13 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     assert_eq!(this.outcomes.get("granted"), Some(&2));
     assert_eq!(this.outcomes.get("not_granted"), Some(&1));
     assert_eq!(this.refusal_grounds.get("already_assisted"), Some(&1));
-    assert_eq!(this.granted_fen, 123_456 + 50_000);
+    assert_eq!(this.granted_fen, 123_456 + 20_000 + 50_000);
     assert_eq!(before.granted_fen, 200_000 + 1_000_000);
     let amount = |set: &pb::FigureSet, aid: pb::AidKind| {
         set.amounts.iter().find(|a| a.aid == aid as i32).map(|a| (a.count, a.fen))
     };
     assert_eq!(amount(&this, pb::AidKind::Temporary), Some((1, 123_456)));
+    assert_eq!(amount(&this, pb::AidKind::Medical), Some((1, 20_000)));
     assert_eq!(amount(&this, pb::AidKind::Schooling), Some((1, 50_000)));
     assert_eq!(amount(&before, pb::AidKind::JudicialAssistance), Some((1, 1_000_000)));
     // Start deadlines falling due in 2026: mz and jcy (r6) on time, jy three days late,
@@ -501,8 +521,8 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     assert_eq!(line(&f, "涉及人数（人，按身份证号去重）").change, "上升 33.3%");
     assert_eq!(line(&f, "社会救助移送（件）").change, "持平");
     let total = line(&f, "救助金额合计");
-    assert_eq!((total.this_period.as_str(), total.year_before.as_str()), ("1734.56 元", "12000.00 元"));
-    assert_eq!(total.change, "下降 85.5%");
+    assert_eq!((total.this_period.as_str(), total.year_before.as_str()), ("1934.56 元", "12000.00 元"));
+    assert_eq!(total.change, "下降 83.9%");
     // Overdue now: jy's start of 2025 and jcy's start of the urgent clue; apart, the
     // visits of 2025 never made (mz's of r1, jcy's of r3).
     let overdue = |kind: K| f.overdue_now.iter().filter(|o| o.kind == kind as i32).map(|o| o.count).sum::<u64>();
@@ -535,7 +555,7 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     let own = mz.figures(year).await.unwrap();
     assert_eq!(own.title, "晋江市民政局2026年司法救助与社会救助衔接工作情况");
     let set = own.this_period.unwrap();
-    assert_eq!((set.referrals, set.clues, set.persons, set.granted_fen), (1, 1, 2, 123_456));
+    assert_eq!((set.referrals, set.clues, set.persons, set.granted_fen), (1, 1, 2, 143_456));
     assert!(set.kept.iter().all(|k| k.member == "mz"));
     assert_eq!(own.overdue_now.iter().map(|o| (o.kind, o.count)).collect::<Vec<_>>(), [(K::Visit as i32, 1)]);
     assert!(own.key_cases.is_empty() || own.key_cases.iter().all(|k| k.members.contains(&"mz".to_owned())));
@@ -573,7 +593,7 @@ async fn the_figures_are_saved_as_a_table_and_printed_by_the_command_line() {
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(out.starts_with("关于2026年司法救助与社会救助衔接工作情况的通报"), "{out}");
-    assert!(out.contains("救助金额合计") && out.contains("1734.56 元") && out.contains("下降 85.5%"), "{out}");
+    assert!(out.contains("救助金额合计") && out.contains("1934.56 元") && out.contains("下降 83.9%"), "{out}");
     assert!(
         out.contains("重点救助对象（提请联席会议研究）\n  1. jcy、jy、mz  三年内第三次移送，困难仍未缓解"),
         "{out}"

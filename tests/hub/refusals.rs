@@ -193,6 +193,19 @@ async fn bad_input_names_each_field_at_fault() {
     let no_outcome = pb::Conclusion { outcome: 0, summary: String::new(), ..granted("2026-09-31") };
     let err = mz.conclude(&id, no_outcome, None).await.unwrap_err();
     assert_eq!(bad_fields(&err), ["conclusion.outcome", "conclusion.concluded_on", "conclusion.summary"]);
+    // Kinds of aid: each at most once, a known kind, no negative amount, at least one when
+    // granted, none when not.
+    let aid = |kind: i32, fen| pb::Aid { kind, fen };
+    let subsistence = pb::AidKind::Subsistence as i32;
+    let aids = vec![aid(subsistence, 300_000), aid(99, 0), aid(subsistence, 100), aid(pb::AidKind::Medical as i32, -1)];
+    let err = mz.conclude(&id, pb::Conclusion { aids, ..granted("2026-09-10") }, None).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&err), ["conclusion.aids[1]", "conclusion.aids[2]", "conclusion.aids[3]"]);
+    assert!(err.message().contains("each kind of aid at most once"), "{}", err.message());
+    let none = pb::Conclusion { aids: vec![], ..granted("2026-09-10") };
+    assert_eq!(bad_fields(&mz.conclude(&id, none, None).await.unwrap_err()), ["conclusion.aids"]);
+    let refused = pb::Conclusion { outcome: pb::Outcome::NotGranted as i32, ..granted("2026-09-10") };
+    assert_eq!(bad_fields(&mz.conclude(&id, refused, None).await.unwrap_err()), ["conclusion.aids"]);
     assert_eq!(jcy.get(&id).await.unwrap().referral.unwrap().state, pb::ReferralState::Started as i32);
 }
 

@@ -319,9 +319,8 @@ pub fn granted(on: &str) -> pb::Conclusion {
         outcome: pb::Outcome::Granted as i32,
         concluded_on: on.into(),
         summary: "已纳入帮扶".into(),
-        amount_fen: 0,
-        refusal_grounds: vec![],
-        aid: pb::AidKind::Subsistence as i32,
+        aids: vec![pb::Aid { kind: pb::AidKind::Subsistence as i32, fen: 0 }],
+        ..Default::default()
     }
 }
 

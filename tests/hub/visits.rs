@@ -42,8 +42,7 @@ async fn a_visit_is_owed_after_aid_reminded_missed_made_and_seen_by_the_sender()
     let early = mz.visit(&id, visit("2026-03-02")).await.unwrap_err();
     assert_eq!(early.code(), Code::FailedPrecondition, "{early:?}");
     hub.clock.set(at("2026-03-10T02:00:00Z"));
-    let aid = pb::Conclusion { aid: pb::AidKind::Subsistence as i32, ..granted("2026-03-10") };
-    mz.conclude(&id, aid, Some("已纳入低保".into())).await.unwrap();
+    mz.conclude(&id, granted("2026-03-10"), Some("已纳入低保".into())).await.unwrap();
 
     // Owed by 民政, three months on: Wednesday 06-10.
     let owed = mz.get(&id).await.unwrap().deadlines.into_iter().find(|d| d.kind == K::Visit as i32).unwrap();
@@ -122,7 +121,7 @@ async fn no_visit_is_owed_when_no_aid_was_granted() {
     let refused = pb::Conclusion {
         outcome: pb::Outcome::NotGranted as i32,
         refusal_grounds: vec![pb::RefusalGround::AlreadyAssisted as i32],
-        aid: 0,
+        aids: vec![],
         ..granted("2026-09-15")
     };
     jcy.conclude(&id, refused, None).await.unwrap();

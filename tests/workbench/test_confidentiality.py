@@ -61,8 +61,8 @@ def story(hub):
     hub.cli("mz", "comment", mz, "请补充秀英的病历")
     hub.cli("mz", "receive", mz)
     hub.cli("mz", "start", mz)
-    hub.cli("mz", "conclude", mz, "--outcome", "granted", "--on", "2026-11-02", "--aid", "subsistence",
-            "--amount", "3000", "--summary", "纳入低保每月发放", "--feedback", "领取低保金自十二月起")
+    hub.cli("mz", "conclude", mz, "--outcome", "granted", "--on", "2026-11-02", "--aid", "subsistence=3000",
+            "--summary", "纳入低保每月发放", "--feedback", "领取低保金自十二月起")
     hub.cli("mz", "visit", mz, "--on", "2026-11-02", "--method", "home", "--visitor", "李明",
             "--findings", "低保到位，仍需心理疏导", "--effect", "some")
     hub.cli("jy", "return", jy, "--reason", "户籍不在本县")

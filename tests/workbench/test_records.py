@@ -97,7 +97,7 @@ def submit(hub, day, name, digits, recipients, groups):
 def handle(hub, who, referral, on, aid, yuan):
     hub.cli(who, "receive", referral)
     hub.cli(who, "start", referral)
-    hub.cli(who, "conclude", referral, "--outcome", "granted", "--on", on, "--aid", aid, "--amount", yuan,
+    hub.cli(who, "conclude", referral, "--outcome", "granted", "--on", on, "--aid", f"{aid}={yuan}",
             "--summary", "已办结", "--feedback", "已办结并反馈")
 
 

@@ -42,9 +42,9 @@ def test_a_refused_conclusion_is_summarised_where_the_clerk_looks_and_said_at_it
     # Typed through the keyboard, sent with Enter from the amount.
     form.get_by_label("办结结果").select_option(label="予以救助")
     form.get_by_label("办结日期").fill("2026-11-02")
-    form.get_by_label("救助种类（予以救助、部分救助时必选）").select_option(label="纳入低保")
+    form.get_by_role("checkbox", name="纳入低保", exact=True).check()
     form.get_by_label("办理情况").fill("已纳入最低生活保障")
-    amount = form.get_by_label("救助金额（元，可不填）")
+    amount = form.get_by_label("纳入低保金额（元）")
     amount.fill("3000.125")
     page.once("dialog", lambda dialog: dialog.accept())
     amount.press("Enter")
@@ -54,13 +54,15 @@ def test_a_refused_conclusion_is_summarised_where_the_clerk_looks_and_said_at_it
     summary = form.locator("[data-refused]")
     summary.wait_for()
     assert "有 1 处需要修改" in summary.inner_text()
-    assert "救助金额：以元为单位，最多两位小数" in summary.inner_text()
+    assert "纳入低保金额：以元为单位，最多两位小数" in summary.inner_text()
     assert focused(page, "form.act-conclude [data-refused]"), "the summary has the focus"
     assert on_screen(summary), "and the page is scrolled to it"
-    at_field = form.locator("label:has(input[name=amount]) + p.error")
-    assert "以元为单位" in at_field.inner_text(), "the message is at its field too"
-    assert form.locator("input[name=amount]").get_attribute("aria-invalid") == "true"
-    assert form.locator("input[name=amount]").input_value() == "3000.125", "what was typed is kept"
+    at_field = form.locator("fieldset.aids p.error")
+    assert "纳入低保金额：以元为单位" in at_field.inner_text(), "the message is at its field too"
+    amount = form.locator("input[name=amount_subsistence]")
+    assert amount.get_attribute("aria-invalid") == "true"
+    assert amount.input_value() == "3000.125", "what was typed is kept"
+    assert form.get_by_role("checkbox", name="纳入低保", exact=True).is_checked(), "and what was ticked"
     assert form.get_by_label("办理情况").input_value() == "已纳入最低生活保障"
     assert "yuan" not in page.content(), "the rule in Chinese, not as the API says it"
     mz.shot("60-mz-conclusion-refused")
@@ -70,7 +72,7 @@ def test_a_refused_conclusion_is_summarised_where_the_clerk_looks_and_said_at_it
     assert focused(page, "form.act-conclude select[name=outcome]")
 
     # Corrected with the mouse, as people write amounts, it goes.
-    amount = page.locator("form.act-conclude input[name=amount]")
+    amount = page.locator("form.act-conclude input[name=amount_subsistence]")
     amount.fill("3,000元")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("form.act-conclude button[type=submit]").click()

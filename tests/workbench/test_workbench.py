@@ -41,6 +41,9 @@ def act(desk, button, **fields):
     the question the acts that tell the other party ask first; returns the question."""
     form = desk.page.locator(f"form.act-{button}")
     for label, value in fields.items():
+        if value is True:
+            form.get_by_role("checkbox", name=label, exact=True).check()
+            continue
         target = form.get_by_label(label)
         if target.evaluate("e => e.tagName") == "SELECT":
             target.select_option(label=value)
@@ -87,12 +90,16 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
         "conclude",
         办结结果="予以救助",
         办结日期="2026-11-02",
-        **{"救助种类（予以救助、部分救助时必选）": "纳入低保", "救助金额（元，可不填）": "3000", "办理情况": "已纳入最低生活保障", "反馈意见（同时反馈，可不填）": "已办结并反馈"},
+        # Two kinds of aid: one ticked with its amount, one given by its amount alone.
+        **{"纳入低保": True, "纳入低保金额（元）": "3000", "临时救助金额（元）": "500元", "办理情况": "已纳入最低生活保障", "反馈意见（同时反馈，可不填）": "已办结并反馈"},
     )
     mz.page.get_by_text("已办结。").wait_for()
     assert asked.startswith("确定办结本件？将告知检察院："), asked
-    assert "办结结果：予以救助" in asked and "救助金额（元，可不填）：3000" in asked and "已办结并反馈" in asked, asked
-    assert "3000.00 元" in mz.page.content() and "纳入低保" in mz.page.content()
+    assert "办结结果：予以救助" in asked and "☑ 纳入低保" in asked and "纳入低保金额（元）：3000" in asked, asked
+    assert "临时救助金额（元）：500元" in asked and "已办结并反馈" in asked, asked
+    outcome = mz.page.locator("dl.outcome").inner_text()
+    assert "纳入低保 3000.00 元；临时救助 500.00 元" in outcome, outcome
+    assert "3500.00 元" in outcome, outcome
     assert mz.page.locator("form.act").count() == 1, "only the follow-up visit is left"
     assert mz.page.locator("form.act-visit").is_visible()
     mz.shot("06-mz-concluded")

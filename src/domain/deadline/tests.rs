@@ -109,9 +109,8 @@ fn acts_meet_deadlines_on_time_or_late_and_conclusion_opens_the_feedback_deadlin
         outcome: Outcome::Granted,
         concluded_on: d("2026-09-21"),
         summary: "x".into(),
-        amount_fen: 0,
         refusal_grounds: vec![],
-        aid: Some(crate::domain::vocabulary::AidKind::Subsistence),
+        aids: vec![crate::domain::referral::Grant { aid: crate::domain::vocabulary::AidKind::Subsistence, fen: 0 }],
     });
     let concluded = on_act(&r, &[EntryKind::Concluded], &all, &c, &policy, morning("2026-09-22"));
     let feedback = find(&concluded, DeadlineKind::Feedback);

@@ -6,9 +6,8 @@ use crate::domain::{
     directory::Directory,
     history::EntryKind,
     person::{IdNumber, Person},
-    referral::{Content, Submission},
-    vocabulary::AidKind,
-    vocabulary::{Need, RefusalGround, Situation},
+    referral::{Content, Grant, Submission},
+    vocabulary::{AidKind, Need, RefusalGround, Situation},
     Role,
 };
 
@@ -62,9 +61,8 @@ fn conclusion(on: &str) -> Conclusion {
         outcome: Outcome::Granted,
         concluded_on: on.parse().unwrap(),
         summary: "纳入低保".into(),
-        amount_fen: 0,
         refusal_grounds: vec![],
-        aid: Some(AidKind::Subsistence),
+        aids: vec![Grant { aid: AidKind::Subsistence, fen: 0 }],
     }
 }
 
@@ -196,9 +194,9 @@ fn aid_granted_names_its_kind_and_none_is_named_when_refused() {
     };
     let granted = conclusion("2026-09-11");
     assert!(field(&granted).is_empty());
-    assert_eq!(field(&Conclusion { aid: None, ..granted.clone() }), ["conclusion.aid"]);
+    assert_eq!(field(&Conclusion { aids: vec![], ..granted.clone() }), ["conclusion.aids"]);
     let refused = Conclusion { outcome: Outcome::NotGranted, ..granted };
-    assert_eq!(field(&refused), ["conclusion.aid"]);
+    assert_eq!(field(&refused), ["conclusion.aids"]);
 }
 
 #[test]
@@ -208,7 +206,7 @@ fn a_refused_clue_needs_art_6_grounds_and_only_then() {
     let now = at("2026-09-12T02:00:00Z");
     let mut refused = conclusion("2026-09-11");
     refused.outcome = Outcome::NotGranted;
-    refused.aid = None;
+    refused.aids.clear();
     assert!(check_conclusion(&clue, &refused, now).is_err());
     refused.refusal_grounds = vec![RefusalGround::AlreadyAssisted];
     assert!(check_conclusion(&clue, &refused, now).is_ok());

@@ -10,7 +10,7 @@ use super::{Backend, Query, SqlStore};
 use crate::{
     domain::{
         deadline::{DeadlineKind, DeadlineState},
-        figures::{Concluded, Counts, Ended, Flow, Overdue, Took, Visited},
+        figures::{Concluded, Counts, Ended, Flow, Granted, Overdue, Took, Visited},
         period::Period,
         referral::ReferralKind,
         vocabulary::{AidKind, Outcome, VisitEffect},
@@ -139,22 +139,28 @@ impl<B: Backend> SqlStore<B> {
             None => 0,
         };
         let mut q = by_day(
-            "SELECT outcome, aid, refusal_grounds, CAST(SUM(conclusions) AS BIGINT), CAST(SUM(fen) AS BIGINT) \
-             FROM figure_conclusions",
+            "SELECT outcome, refusal_grounds, CAST(SUM(conclusions) AS BIGINT) FROM figure_conclusions",
             "day",
             period,
         );
         party_of(&mut q, party);
-        q.push(" GROUP BY outcome, aid, refusal_grounds HAVING SUM(conclusions) > 0");
+        q.push(" GROUP BY outcome, refusal_grounds HAVING SUM(conclusions) > 0");
         for mut row in self.fetch(q).await? {
-            let (outcome, aid) = (row.text()?, row.text()?);
+            let outcome = row.text()?;
             counts.concluded.push(Concluded {
                 outcome: Outcome::from_code(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-                aid: match aid.as_str() {
-                    "" => None,
-                    code => Some(AidKind::from_code(code).ok_or_else(|| corrupt("aid", code))?),
-                },
                 refusal_grounds: terms(&row.text()?)?,
+                count: count(row.int()?),
+            });
+        }
+        let mut q =
+            by_day("SELECT aid, CAST(SUM(grants) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM figure_aids", "day", period);
+        party_of(&mut q, party);
+        q.push(" GROUP BY aid HAVING SUM(grants) > 0");
+        for mut row in self.fetch(q).await? {
+            let aid = row.text()?;
+            counts.granted.push(Granted {
+                aid: AidKind::from_code(&aid).ok_or_else(|| corrupt("aid", &aid))?,
                 count: count(row.int()?),
                 fen: row.int()?,
             });

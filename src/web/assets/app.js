@@ -78,7 +78,7 @@ function confirmation(form) {
   for (const label of form.querySelectorAll("label")) {
     const control = label.querySelector("input, select, textarea");
     if (!control || control.type === "hidden" || control.type === "file") continue;
-    const name = label.childNodes[0].textContent.trim();
+    const name = control.getAttribute("aria-label") || label.childNodes[0].textContent.trim();
     if (control.type === "checkbox") {
       if (control.checked) lines.push(`☑ ${label.textContent.trim()}`);
     } else if (control.tagName === "SELECT") {
