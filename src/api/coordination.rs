@@ -16,7 +16,7 @@ use crate::{
         coordination::{DeadlineFilter, DeadlineView},
         AppError,
     },
-    domain::{date, deadline::DeadlineKind, draft, DomainError, FieldViolation, MemberCode, Role},
+    domain::{date, deadline::DeadlineKind, draft, person::text, DomainError, FieldViolation, MemberCode, Role},
     proto::{self as pb, coordination_service_server::CoordinationService},
 };
 
@@ -86,10 +86,17 @@ impl CoordinationService for CoordinationApi {
                 DeadlineView::Outstanding
             }
         };
+        let case_reference = match text("case_reference", &body.case_reference, 0, 100) {
+            Ok(reference) => Some(reference).filter(|r| !r.is_empty()),
+            Err(violation) => {
+                violations.push(violation);
+                None
+            }
+        };
         if !violations.is_empty() {
             return Err(AppError::from(DomainError::Invalid(violations)).into());
         }
-        let filter = DeadlineFilter { responsible, kind, due_from, due_to, limit };
+        let filter = DeadlineFilter { responsible, kind, due_from, due_to, case_reference, limit };
         let found = app::coordination::deadlines(&self.hub, &actor, view, filter).await?;
         let calendar = self.hub.calendar();
         Ok(Response::new(pb::ListDeadlinesResponse {

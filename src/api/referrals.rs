@@ -20,7 +20,7 @@ use crate::{
         DomainError, FieldViolation, MemberCode,
     },
     proto::{self as pb, referral_service_server::ReferralService},
-    store::ListQuery,
+    store::{Filter, ListQuery},
 };
 
 /// Largest page of a listing.
@@ -190,6 +190,7 @@ impl ReferralService for ReferralApi {
             violations.push(v);
             None
         });
+        let filter = filtered(&body.search, &body.submitted_from, &body.submitted_to, &mut violations)?;
         if !violations.is_empty() {
             return Err(AppError::from(DomainError::Invalid(violations)).into());
         }
@@ -201,6 +202,8 @@ impl ReferralService for ReferralApi {
             case_id,
             after,
             limit,
+            search: filter.search,
+            submitted: filter.submitted,
             ..ListQuery::default()
         };
         let listed = app::referrals::list(&self.hub, &actor, query).await?;
@@ -211,6 +214,42 @@ impl ReferralService for ReferralApi {
         Ok(Response::new(pb::ListReferralsResponse {
             referrals: listed.referrals.iter().map(convert::referral).collect(),
             next_page_token,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ToDo"))]
+    async fn to_do(&self, request: Request<pb::ToDoRequest>) -> Result<Response<pb::ToDoResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        let filter = filtered(&body.search, &body.submitted_from, &body.submitted_to, &mut violations)?;
+        let limit = match body.page_size {
+            0 => DEFAULT_PAGE as usize,
+            n if n as usize <= app::referrals::MAX_TO_DO_PAGE => n as usize,
+            _ => {
+                let max = app::referrals::MAX_TO_DO_PAGE;
+                violations.push(FieldViolation::new("page_size", Rule::AtMost { max }));
+                0
+            }
+        };
+        if !violations.is_empty() {
+            return Err(AppError::from(DomainError::Invalid(violations)).into());
+        }
+        let to_do = app::referrals::to_do(&self.hub, &actor, &filter, body.offset as usize, limit).await?;
+        let (today, calendar) = (local_date(self.hub.clock.now()), self.hub.calendar());
+        Ok(Response::new(pb::ToDoResponse {
+            total: u32::try_from(to_do.total).unwrap_or(u32::MAX),
+            items: to_do
+                .rows
+                .iter()
+                .map(|w| pb::ToDoItem {
+                    referral: Some(convert::referral(&w.referral)),
+                    awaits: w.awaited.code().to_owned(),
+                    deadline: w.deadline.as_ref().map(|d| convert::deadline(d, today, &calendar)),
+                    reminded: w.reminded,
+                    reply: w.reply,
+                })
+                .collect(),
         }))
     }
 
@@ -312,5 +351,18 @@ impl ReferralService for ReferralApi {
         let key = key("Visit", &body.request_id, &request);
         let referral = app::referrals::act(&self.hub, &actor, &key, id, Action::Visit { visit, findings }).await?;
         Ok(Response::new(convert::referral(&referral)))
+    }
+}
+
+/// The search and days of a list or the to-do list, by the application's one filter;
+/// what it refuses joins `violations`.
+fn filtered(search: &str, from: &str, to: &str, violations: &mut Vec<FieldViolation>) -> Result<Filter, Status> {
+    match app::referrals::filter(search, from, to) {
+        Ok(filter) => Ok(filter),
+        Err(AppError::Domain(DomainError::Invalid(v))) => {
+            violations.extend(v);
+            Ok(Filter::default())
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -40,6 +40,8 @@ pub struct DeadlineFilter {
     pub kind: Option<DeadlineKind>,
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
+    /// Only those of the referrals with this case reference (案号).
+    pub case_reference: Option<String>,
     pub limit: u32,
 }
 
@@ -61,8 +63,9 @@ pub async fn deadlines(
     identity::role(&actor.caller, Role::Office)?;
     let today = local_date(hub.clock.now());
     let calendar = hub.calendar();
-    let DeadlineFilter { responsible, kind, due_from, due_to, limit } = filter;
-    let mut query = DeadlineQuery { responsible, kind, due_from, due_to, limit, ..DeadlineQuery::default() };
+    let DeadlineFilter { responsible, kind, due_from, due_to, case_reference, limit } = filter;
+    let mut query =
+        DeadlineQuery { responsible, kind, due_from, due_to, case_reference, limit, ..DeadlineQuery::default() };
     match view {
         DeadlineView::Overdue => {
             query.outstanding = true;

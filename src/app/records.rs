@@ -23,6 +23,7 @@ use crate::{
         ledger::{self, Entry},
         letter::DocumentNumber,
         period::Period,
+        person::text,
         referral::Referral,
         view::{Seen, View},
         visit::VisitRecord,
@@ -287,6 +288,31 @@ pub async fn figures_table(hub: &Hub, figures: &Figures, format: TableFormat) ->
         table.row(row)?;
     }
     format.document(format!("数据-{}-{}", whose(figures.member.as_ref()), figures.period.slug()), table).await
+}
+
+/// The media type of a DOCX file.
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The 通报 of `figures` as a DOCX draft the office edits before it signs, numbered
+/// `number` (its 文号, at most 50 characters; empty for it to fill in), dated today;
+/// issued by the joint meeting's office, or by the member whose figures they are.
+pub fn report(hub: &Hub, figures: &Figures, number: &str) -> Result<Document, AppError> {
+    let number = text("number", number, 0, 50).map_err(|v| AppError::Domain(v.into()))?;
+    let directory = hub.directory.now();
+    let issuer = match &figures.member {
+        None => {
+            let county = directory.procuratorate().name.trim_end_matches("人民检察院").to_owned();
+            format!("{county}司法救助与社会救助衔接工作联席会议办公室")
+        }
+        Some(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
+    };
+    let now = hub.clock.now();
+    let report = crate::domain::report::compose(figures, &directory, &issuer, &number, local_date(now));
+    let bytes = crate::documents::docx::report(&report, local_time(now))?;
+    Ok(Document {
+        file_name: format!("通报-{}-{}.docx", whose(figures.member.as_ref()), figures.period.slug()),
+        body: Body::Bytes(bytes),
+    })
 }
 
 /// How the office titles its 通报 to the annual meeting, or a member its own figures.

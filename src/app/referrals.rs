@@ -1,6 +1,9 @@
 //! Referrals: submitting them, each act of their life cycle, and reading them, as the
 //! parties and the office may.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{identity, materials, written, Actor, Answer, AppError, Hub, Plan, Recorded, RequestKey};
@@ -8,20 +11,23 @@ use crate::domain::Rule;
 use crate::{
     domain::{
         audit::AuditEntry,
+        awaited::Awaited,
         case::CaseState,
         deadline,
         draft::MAX_NOTE,
+        error::Violations,
         history::{EntryKind, HistoryEntry},
         id::new_id,
         lifecycle::{self, Action},
         material::{self, Carried},
+        period::{Period, Shape},
         person::{text, Person},
         referral::{Content, Referral, ReferralKind, Submission},
         view::{Seen, View},
         visit::VisitRecord,
         MemberCode, Role,
     },
-    store::{CaseReferral, Change, Commit, ListQuery, ListedDeadline, Opening, StoreError},
+    store::{CaseReferral, Change, Commit, Filter, ListQuery, ListedDeadline, Opening, StoreError},
 };
 
 /// What a submit asks for: referrals of one kind and content to each recipient, in a
@@ -337,6 +343,8 @@ pub struct Listed {
 pub async fn list(hub: &Hub, actor: &Actor, mut query: ListQuery) -> Result<Listed, AppError> {
     identity::reader(&actor.caller)?;
     let view = View::of(actor.caller.role);
+    // The office sees no person: it finds referrals by case reference, not by name.
+    query.by_case_only = view != View::Full;
     let limit = query.limit as usize;
     query.limit += 1;
     let party = (view == View::Full).then_some(&actor.caller.code);
@@ -389,39 +397,105 @@ pub async fn case_members(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Vec
     Ok(referrals)
 }
 
-/// What awaits a member's act: each deadline it must meet, with its referral.
-#[derive(Debug, Clone)]
-pub struct Waiting {
-    pub deadline: ListedDeadline,
-    pub referral: Referral<Seen>,
-}
+/// The most characters a search may have.
+const MAX_SEARCH: usize = 100;
 
-/// The caller's to-do list (待办): every outstanding deadline it is responsible for,
-/// soonest first, with its referral; audited as a read of those referrals.
-pub async fn to_do(hub: &Hub, actor: &Actor) -> Result<Vec<Waiting>, AppError> {
-    identity::member(&actor.caller)?;
-    let view = View::of(actor.caller.role);
-    let query = crate::store::DeadlineQuery {
-        outstanding: true,
-        responsible: Some(actor.caller.code.clone()),
-        limit: MAX_TO_DO,
-        ..Default::default()
+/// Which referrals to find, as typed: a full name, ID number or case reference (empty:
+/// any), and the first and last day they were submitted (each may be empty). Each
+/// refusal names its field: `search`, `submitted_from`, `submitted_to`.
+pub fn filter(search: &str, from: &str, to: &str) -> Result<Filter, AppError> {
+    let mut v = Violations::default();
+    let search = v.check(text("search", search, 0, MAX_SEARCH)).filter(|s| !s.is_empty());
+    let day = |field: &str, raw: &str| match raw.trim() {
+        "" => Ok(None),
+        raw => crate::domain::date::parse(field, raw).map(Some),
     };
-    let mut waiting = Vec::new();
-    for deadline in hub.store.list_deadlines(&query).await? {
-        if let Some(referral) = hub.store.referral(deadline.deadline.referral_id).await? {
-            waiting.push(Waiting { deadline, referral: view.referral(referral) });
+    let from = v.check(day("submitted_from", from)).flatten();
+    let to = v.check(day("submitted_to", to)).flatten();
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            v.add("submitted_to", Rule::EndBeforeStart);
         }
     }
-    waiting.sort_by_key(|w| (w.deadline.deadline.due, !w.deadline.urgent, !w.deadline.green_channel));
-    if !waiting.is_empty() {
-        hub.audit_read(actor, "ToDo", waiting.iter().map(|w| w.referral.id).collect()).await?;
-    }
-    Ok(waiting)
+    v.finish(|| ())?;
+    // Open on either side: from the first day there is, or up to the last.
+    let submitted = (from.is_some() || to.is_some()).then(|| {
+        let span = Period {
+            from: from.unwrap_or(NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date")),
+            to: to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 30).expect("a date")),
+            shape: Shape::Span,
+        };
+        span.instants()
+    });
+    Ok(Filter { search, submitted })
 }
 
-/// The most a to-do list shows at once.
-const MAX_TO_DO: u32 = 500;
+/// A referral awaiting the member's act (待办): what it awaits, the soonest of the
+/// member's deadlines on it, and whether one was chased (催办).
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    pub referral: Referral<Seen>,
+    pub awaited: Awaited,
+    pub deadline: Option<ListedDeadline>,
+    pub reminded: bool,
+    /// The other party's comment is the latest entry.
+    pub reply: bool,
+}
+
+/// One page of the to-do list and how many there are in all.
+#[derive(Debug, Clone)]
+pub struct ToDo {
+    pub total: usize,
+    pub rows: Vec<Waiting>,
+}
+
+/// The most rows of the to-do list on one page.
+pub const MAX_TO_DO_PAGE: usize = 200;
+
+/// The caller's to-do list (待办): every referral awaiting its act that `filter`
+/// finds, one row each, the most urgent first: the soonest deadline (overdue ones
+/// first), urgent clues before others due the same day, then what awaits without a
+/// deadline, longest waiting first. Rows `offset..offset + limit`; audited as a read of
+/// those referrals.
+pub async fn to_do(hub: &Hub, actor: &Actor, filter: &Filter, offset: usize, limit: usize) -> Result<ToDo, AppError> {
+    identity::member(&actor.caller)?;
+    let member = &actor.caller.code;
+    let mut awaiting = hub.store.awaiting(member, filter).await?;
+    awaiting.sort_by_key(|a| (a.due.is_none(), a.due, !a.urgent, a.updated_at, a.referral_id));
+    let total = awaiting.len();
+    let page: Vec<_> = awaiting.into_iter().skip(offset).take(limit.min(MAX_TO_DO_PAGE)).collect();
+    let ids: Vec<Uuid> = page.iter().map(|a| a.referral_id).collect();
+    let mut referrals: HashMap<Uuid, Referral> =
+        hub.store.referrals(&ids, Opening::Listed).await?.into_iter().map(|r| (r.id, r)).collect();
+    let deadlines = hub.store.deadlines(&ids).await?;
+    let view = View::of(actor.caller.role);
+    let mut rows = Vec::with_capacity(page.len());
+    for a in page {
+        let Some(referral) = referrals.remove(&a.referral_id) else { continue };
+        let Some(awaited) = Awaited::of(&referral, member, a.reply) else { continue };
+        let deadline = deadlines
+            .iter()
+            .filter(|d| d.referral_id == referral.id && &d.responsible == member && d.is_outstanding())
+            .min_by_key(|d| d.due)
+            .map(|d| ListedDeadline {
+                deadline: d.clone(),
+                referral_kind: referral.kind,
+                urgent: referral.content.urgent,
+                green_channel: referral.content.green_channel(),
+            });
+        rows.push(Waiting {
+            referral: view.referral(referral),
+            awaited,
+            deadline,
+            reminded: a.reminded,
+            reply: a.reply,
+        });
+    }
+    if !rows.is_empty() {
+        hub.audit_read(actor, "ToDo", rows.iter().map(|w| w.referral.id).collect()).await?;
+    }
+    Ok(ToDo { total, rows })
+}
 
 /// Refers the person of a returned referral (退回) to other recipients, in the same
 /// case and with the same content, with the sender's `note` to them (why; may be

@@ -63,8 +63,22 @@ enum MemberCommand {
         counterpart: Option<String>,
         #[arg(long)]
         case: Option<String>,
+        #[command(flatten)]
+        search: SearchArgs,
         #[arg(long, default_value_t = 50)]
         limit: u32,
+    },
+    /// 待办: every referral awaiting this member's act, one line each, the most urgent
+    /// first, with the total.
+    Todo {
+        #[command(flatten)]
+        search: SearchArgs,
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// How many of the most urgent to pass over (the next page: --offset 50).
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
     },
     /// One referral with its history.
     Show { id: String },
@@ -320,6 +334,20 @@ fn code_of<T: Copy>(what: &str, raw: &str, from_code: fn(&str) -> Option<T>) -> 
     from_code(raw).ok_or_else(|| anyhow::anyhow!("{what}: {raw:?} is not a known code"))
 }
 
+/// Which referrals to find: a person or a case, and the days submitted.
+#[derive(clap::Args, Debug, Default)]
+pub struct SearchArgs {
+    /// A full name, ID number or case reference (案号), matched whole.
+    #[arg(long)]
+    search: Option<String>,
+    /// Submitted from this day (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<String>,
+    /// Submitted up to this day, included.
+    #[arg(long)]
+    to: Option<String>,
+}
+
 /// One `--aid KIND[=AMOUNT]`: `subsistence=3000元`, or `legal_aid` for aid that is not
 /// money. The amount is read as the workbench reads it.
 fn aid(raw: &str) -> anyhow::Result<pb::Aid> {
@@ -389,7 +417,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 answer.referrals.iter().for_each(show);
             }
         }
-        MemberCommand::List { sent, received, states, counterpart, case, limit } => {
+        MemberCommand::List { sent, received, states, counterpart, case, search, limit } => {
             let direction = match (sent, received) {
                 (true, _) => pb::Direction::Sent,
                 (_, true) => pb::Direction::Received,
@@ -406,8 +434,36 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 case_id: case.unwrap_or_default(),
                 page_size: limit,
                 page_token: String::new(),
+                search: search.search.unwrap_or_default(),
+                submitted_from: search.from.unwrap_or_default(),
+                submitted_to: search.to.unwrap_or_default(),
             };
             client.list(request).await.map_err(explain)?.referrals.iter().for_each(show);
+        }
+        MemberCommand::Todo { search, limit, offset } => {
+            let request = pb::ToDoRequest {
+                search: search.search.unwrap_or_default(),
+                submitted_from: search.from.unwrap_or_default(),
+                submitted_to: search.to.unwrap_or_default(),
+                page_size: limit,
+                offset,
+            };
+            let to_do = client.to_do(request).await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "total": to_do.total,
+                    "items": to_do.items.iter().map(render::to_do_json).collect::<Vec<_>>(),
+                }));
+            } else {
+                let shown = to_do.items.len() as u32;
+                match shown {
+                    0 => println!("共 {} 件待办", to_do.total),
+                    _ => println!("共 {} 件待办，以下为第 {}–{} 件", to_do.total, offset + 1, offset + shown),
+                }
+                for item in &to_do.items {
+                    println!("{}", render::to_do_line(item, &names));
+                }
+            }
         }
         MemberCommand::Show { id } => {
             let found = client.get(&id).await.map_err(explain)?;

@@ -38,6 +38,9 @@ struct Filter {
     /// Only those due on or before this day.
     #[arg(long)]
     to: Option<String>,
+    /// Only those of the referrals with this case reference (案号), whole.
+    #[arg(long)]
+    case_reference: Option<String>,
     #[arg(long, default_value_t = 200)]
     limit: u32,
 }
@@ -93,6 +96,7 @@ impl Filter {
             kind: self.kind.as_deref().map(kind).transpose()?.map_or(0, |k| k as i32),
             due_from: self.from.unwrap_or_default(),
             due_to: self.to.unwrap_or_default(),
+            case_reference: self.case_reference.unwrap_or_default(),
             limit: self.limit,
         })
     }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     domain::{
+        awaited::Awaited,
         deadline::{DeadlineKind, DeadlineState},
         history::EntryKind,
         lifecycle::NoticeKind,
@@ -93,6 +94,48 @@ pub fn referral_line(r: &pb::Referral, names: &Names) -> String {
         time(&r.submitted_at),
         flags
     )
+}
+
+/// A line of the to-do list: what awaits, by when, and the referral.
+pub fn to_do_line(item: &pb::ToDoItem, names: &Names) -> String {
+    let default = pb::Referral::default();
+    let r = item.referral.as_ref().unwrap_or(&default);
+    let awaited = Awaited::from_code(&item.awaits);
+    let awaits = awaited.map_or(item.awaits.clone(), |a| a.label().to_owned());
+    let due = match &item.deadline {
+        Some(d) if d.working_days_late > 0 => format!(
+            "{}期限 {} 逾期 {} 个工作日",
+            deadline_kind(d.kind).map_or("", |k| k.label()),
+            d.due_on,
+            d.working_days_late
+        ),
+        Some(d) => format!("{}期限 {}", deadline_kind(d.kind).map_or("", |k| k.label()), d.due_on),
+        None => "无期限".to_owned(),
+    };
+    let flags = format!(
+        "{}{}{}",
+        if item.reminded { " [已被催办]" } else { "" },
+        if item.reply && awaited != Some(Awaited::Reply) { " [对方有补充说明]" } else { "" },
+        if r.urgent { " [紧急]" } else { "" }
+    );
+    format!(
+        "{awaits}  {due}  {}  {}  {}  {} → {}{flags}",
+        kind(r.kind).map_or("", |k| k.label()),
+        r.id,
+        r.person.as_ref().map_or("", |p| p.name.as_str()),
+        names.member(&r.sender),
+        names.member(&r.recipient),
+    )
+}
+
+pub fn to_do_json(item: &pb::ToDoItem) -> Value {
+    json!({
+        "awaits": item.awaits,
+        "deadline": item.deadline.as_ref().map(deadline_json),
+        "reminded": item.reminded,
+        "reply": item.reply,
+        "referral": item.referral.as_ref().map(referral_json),
+    })
 }
 
 /// A referral in full, for people.

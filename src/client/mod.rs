@@ -176,6 +176,11 @@ impl Client {
         Ok(self.referrals.clone().list(request).await?.into_inner())
     }
 
+    /// 待办: what awaits the caller's act.
+    pub async fn to_do(&self, request: pb::ToDoRequest) -> Result<pb::ToDoResponse, Status> {
+        Ok(self.referrals.clone().to_do(request).await?.into_inner())
+    }
+
     pub async fn case(&self, case_id: &str) -> Result<pb::GetCaseResponse, Status> {
         let request = pb::GetCaseRequest { case_id: case_id.to_owned() };
         Ok(self.referrals.clone().get_case(request).await?.into_inner())

@@ -10,7 +10,7 @@
 //! paragraph once per value; with none, its paragraph is left out.
 
 use super::{archive, archive::Archive, DocumentError};
-use crate::domain::letter::Letter;
+use crate::domain::{letter::Letter, report::Report};
 
 /// The shipped template's parts, laid out after GB/T 9704-2012 (page numbers 「— 1 —」
 /// at the foot, odd pages right and even pages left, §7.5).
@@ -82,6 +82,23 @@ pub fn check(template: &[u8]) -> Result<(), DocumentError> {
 
 /// Fills `template` (a DOCX file; the shipped one when `None`) in with `letter`.
 pub fn render(template: Option<&[u8]>, letter: &Letter, at: chrono::NaiveDateTime) -> Result<Vec<u8>, DocumentError> {
+    written(template, letter, "", at)
+}
+
+/// The 通报 on the shipped template: its letter, then on a page of its own the 附件, the
+/// figures' table with its heading row repeated on every page.
+pub fn report(report: &Report, at: chrono::NaiveDateTime) -> Result<Vec<u8>, DocumentError> {
+    written(None, &report.letter, &annex(report), at)
+}
+
+/// `template` filled in with `letter`, and `annex` (WordprocessingML) at the end of
+/// the body.
+fn written(
+    template: Option<&[u8]>,
+    letter: &Letter,
+    annex: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<Vec<u8>, DocumentError> {
     let parts = match template {
         Some(bytes) => archive::entries(bytes)?,
         None => SHIPPED.iter().map(|(name, text)| ((*name).to_owned(), text.as_bytes().to_vec())).collect(),
@@ -95,7 +112,10 @@ pub fn render(template: Option<&[u8]>, letter: &Letter, at: chrono::NaiveDateTim
         if name == DOCUMENT {
             let xml =
                 String::from_utf8(bytes).map_err(|_| DocumentError::Template(format!("{DOCUMENT} is not UTF-8")))?;
-            out.add(&name, fill(&xml, &fields)?.as_bytes(), true)?;
+            let mut xml = fitted(fill(&xml, &fields)?, &letter.issuer);
+            let end = xml.rfind("<w:sectPr").or_else(|| xml.rfind("</w:body>")).unwrap_or(xml.len());
+            xml.insert_str(end, annex);
+            out.add(&name, xml.as_bytes(), true)?;
         } else {
             out.add(&name, &bytes, true)?;
         }
@@ -231,6 +251,85 @@ fn filled(paragraph: &str, text: &str, fields: &[(&str, Vec<String>)]) -> Result
             )
         })
         .collect())
+}
+
+/// The shipped template's 发文机关标志 made smaller when the issuer's name would not fit
+/// on one line at its size (GB/T 9704 §7.2.1: no wider than the text); another
+/// template's stays as its county made it.
+fn fitted(xml: String, issuer: &str) -> String {
+    const SHIPPED_SIZE: &str = "<w:sz w:val=\"72\"/><w:szCs w:val=\"72\"/>";
+    // Half-points per character that fill the line, less the letter spacing.
+    let chars = issuer.chars().count().max(1) as u32;
+    let fits = (TEXT_WIDTH / 10 / chars).saturating_sub(2);
+    if fits >= 72 {
+        return xml;
+    }
+    let size = fits.max(28);
+    xml.replacen(SHIPPED_SIZE, &format!("<w:sz w:val=\"{size}\"/><w:szCs w:val=\"{size}\"/>"), 1)
+}
+
+/// The width of the shipped template's text, in twentieths of a point: A4 less its margins.
+const TEXT_WIDTH: u32 = 11906 - 1588 - 1474;
+
+/// The report's 附件: a page break, 「附件」, the table's title and the table, the
+/// figures right-aligned, a row of its own for each section.
+fn annex(report: &Report) -> String {
+    let widths = [TEXT_WIDTH - 3 * 1700, 1700, 1700, 1700];
+    let cell = |text: &str, width: u32, right: bool, bold: bool| {
+        format!(
+            "<w:tc><w:tcPr><w:tcW w:w=\"{width}\" w:type=\"dxa\"/></w:tcPr><w:p><w:pPr><w:spacing w:line=\"320\" \
+             w:lineRule=\"exact\"/>{}</w:pPr><w:r><w:rPr>{}<w:sz w:val=\"24\"/><w:szCs w:val=\"24\"/></w:rPr>\
+             <w:t xml:space=\"preserve\">{}</w:t></w:r></w:p></w:tc>",
+            if right { "<w:jc w:val=\"right\"/>" } else { "" },
+            if bold { "<w:b/><w:rFonts w:eastAsia=\"黑体\"/>" } else { "" },
+            escape(text)
+        )
+    };
+    let [this, before] = &report.periods;
+    let mut rows = format!(
+        "<w:tr><w:trPr><w:tblHeader/></w:trPr>{}{}{}{}</w:tr>",
+        cell("指标", widths[0], false, true),
+        cell(this, widths[1], true, true),
+        cell(before, widths[2], true, true),
+        cell("同比", widths[3], true, true)
+    );
+    let mut section = "";
+    for line in &report.lines {
+        if line.section != section {
+            section = line.section;
+            rows.push_str(&format!(
+                "<w:tr><w:tc><w:tcPr><w:tcW w:w=\"{TEXT_WIDTH}\" w:type=\"dxa\"/><w:gridSpan w:val=\"4\"/>\
+                 <w:shd w:val=\"clear\" w:color=\"auto\" w:fill=\"F2F2F2\"/></w:tcPr><w:p><w:r><w:rPr>\
+                 <w:rFonts w:eastAsia=\"黑体\"/><w:sz w:val=\"24\"/></w:rPr><w:t>{}</w:t></w:r></w:p></w:tc></w:tr>",
+                escape(section)
+            ));
+        }
+        rows.push_str(&format!(
+            "<w:tr>{}{}{}{}</w:tr>",
+            cell(&line.label, widths[0], false, false),
+            cell(&line.this.text(), widths[1], true, false),
+            cell(&line.before.text(), widths[2], true, false),
+            cell(&line.change_text(), widths[3], true, false)
+        ));
+    }
+    let border = |side: &str| format!("<w:{side} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"/>");
+    format!(
+        "<w:p><w:r><w:br w:type=\"page\"/></w:r></w:p>\
+         <w:p><w:r><w:rPr><w:rFonts w:eastAsia=\"黑体\"/></w:rPr><w:t>附件</w:t></w:r></w:p>\
+         <w:p><w:pPr><w:spacing w:before=\"240\" w:after=\"240\"/><w:jc w:val=\"center\"/></w:pPr><w:r><w:rPr>\
+         <w:rFonts w:eastAsia=\"方正小标宋简体\"/><w:sz w:val=\"36\"/><w:szCs w:val=\"36\"/></w:rPr><w:t>{}</w:t></w:r></w:p>\
+         <w:tbl><w:tblPr><w:tblW w:w=\"{TEXT_WIDTH}\" w:type=\"dxa\"/><w:tblBorders>{}{}{}{}{}{}</w:tblBorders>\
+         <w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"80\" w:type=\"dxa\"/><w:right w:w=\"80\" \
+         w:type=\"dxa\"/></w:tblCellMar></w:tblPr><w:tblGrid>{}</w:tblGrid>{rows}</w:tbl><w:p/>",
+        escape(&report.table_title),
+        border("top"),
+        border("left"),
+        border("bottom"),
+        border("right"),
+        border("insideH"),
+        border("insideV"),
+        widths.iter().map(|w| format!("<w:gridCol w:w=\"{w}\"/>")).collect::<String>(),
+    )
 }
 
 fn escape(text: &str) -> String {

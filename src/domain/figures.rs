@@ -424,10 +424,25 @@ impl Figures {
                 }
             }
         }
-        push("期限", "启动程序用时中位数".into(), Value::Days(a.to_start.median), Value::Days(b.to_start.median));
-        push("期限", "启动程序用时第90百分位".into(), Value::Days(a.to_start.p90), Value::Days(b.to_start.p90));
-        push("期限", "反馈用时中位数".into(), Value::Days(a.to_feedback.median), Value::Days(b.to_feedback.median));
-        push("期限", "反馈用时第90百分位".into(), Value::Days(a.to_feedback.p90), Value::Days(b.to_feedback.p90));
+        push(
+            "期限",
+            "启动程序用时（半数案件不超过）".into(),
+            Value::Days(a.to_start.median),
+            Value::Days(b.to_start.median),
+        );
+        push("期限", "启动程序用时（九成案件不超过）".into(), Value::Days(a.to_start.p90), Value::Days(b.to_start.p90));
+        push(
+            "期限",
+            "反馈用时（半数案件不超过）".into(),
+            Value::Days(a.to_feedback.median),
+            Value::Days(b.to_feedback.median),
+        );
+        push(
+            "期限",
+            "反馈用时（九成案件不超过）".into(),
+            Value::Days(a.to_feedback.p90),
+            Value::Days(b.to_feedback.p90),
+        );
         for group in PriorityGroup::ALL {
             let n = |t: &Tally| t.priority.get(group).copied().unwrap_or(0);
             push("重点群体", format!("{}（件）", group.label()), count(n(a)), count(n(b)));

@@ -5,6 +5,7 @@
 //! here reads a clock.
 
 pub mod audit;
+pub mod awaited;
 pub mod calendar;
 pub mod caller;
 pub mod case;
@@ -27,6 +28,7 @@ pub mod money;
 pub mod period;
 pub mod person;
 pub mod referral;
+pub mod report;
 pub mod request_id;
 pub mod rule;
 pub mod sign_in;

@@ -116,6 +116,7 @@ rules! {
     // A period of the records.
     PeriodEither => "either a year (with a quarter or a month) or two dates", "请选择年度（可加季度或月份），或填写起止日期";
     PeriodEnd => "must not be before period.from", "不能早于起始日期";
+    EndBeforeStart => "must not be before the first day", "不能早于起始日期";
     PeriodSpan { max: u32 } => "a period spans at most {max} years", "统计期间不能超过 {max} 年";
     PeriodYear => "required: a year from 2000 to 2100, or two dates", "请选择 2000 至 2100 年间的年度，或填写起止日期";
     Month => "a month from 1 to 12", "月份应为 1 至 12";

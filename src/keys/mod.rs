@@ -117,6 +117,11 @@ impl Keys {
         blind_index(&self.current(), id)
     }
 
+    /// The blind index of a full name.
+    pub fn name_index(&self, name: &str) -> String {
+        name_index(&self.current(), name)
+    }
+
     /// A key of its own for `purpose`, derived from the index key: the same on every
     /// hub that shares the keyring, and after a restart.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
@@ -185,6 +190,18 @@ pub fn blind_index(keyring: &Keyring, id: &IdNumber) -> String {
         <Hmac<Sha256> as Mac>::new_from_slice(keyring.index_key().as_ref()).expect("HMAC takes any key length");
     mac.update(b"xianjie:id_number:");
     mac.update(id.as_str().as_bytes());
+    STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// The blind index of a full name, spaces left out (「王 芳」 is 「王芳」): found only by the
+/// whole name, as typed.
+pub fn name_index(keyring: &Keyring, name: &str) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(keyring.index_key().as_ref()).expect("HMAC takes any key length");
+    mac.update(b"xianjie:name:");
+    for c in name.chars().filter(|c| !c.is_whitespace()) {
+        mac.update(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
     STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
 }
 

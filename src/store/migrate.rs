@@ -82,6 +82,7 @@ const TABLES: &[(&str, &[Column], &str)] = &[
             OptText("narrative"),
             OptText("sealed_key"),
             OptText("person_index"),
+            OptText("name_index"),
         ],
         "id",
     ),

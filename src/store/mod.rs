@@ -324,6 +324,30 @@ pub struct ListedDeadline {
     pub green_channel: bool,
 }
 
+/// A referral awaiting a member's act, as the store finds it: by a deadline of the
+/// member's still running (the soonest), by its state (a started referral to conclude, a
+/// returned one to re-route) or by the other party's comment, the latest entry (补充材料).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Awaiting {
+    pub referral_id: Uuid,
+    /// The soonest of the member's running deadlines on it.
+    pub due: Option<NaiveDate>,
+    pub urgent: bool,
+    /// One of those deadlines was chased (催办).
+    pub reminded: bool,
+    /// The other party's comment is the latest entry.
+    pub reply: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which referrals of a member's to find: the person or case searched for, and when
+/// they were submitted.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub search: Option<String>,
+    pub submitted: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
 /// Which deadlines to list.
 #[derive(Debug, Clone, Default)]
 pub struct DeadlineQuery {
@@ -337,6 +361,8 @@ pub struct DeadlineQuery {
     pub kind: Option<DeadlineKind>,
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
+    /// Only those of the referrals with this case reference (案号).
+    pub case_reference: Option<String>,
     pub limit: u32,
 }
 
@@ -399,6 +425,11 @@ pub struct ListQuery {
     pub oldest_first: bool,
     pub limit: u32,
     pub opening: Opening,
+    /// Only the referrals of the person with this full name or ID number (exact,
+    /// through their blind indexes) or with this case reference (案号).
+    pub search: Option<String>,
+    /// The search looks at the case reference only, not for a person.
+    pub by_case_only: bool,
 }
 
 /// Which of a referral's sealed fields a read opens.
@@ -496,6 +527,14 @@ pub trait Store: Send + Sync + 'static {
     /// records sealed under another key (or written before sealing); returns how many
     /// it resealed.
     async fn reseal(&self, limit: u32) -> Result<u64, StoreError>;
+
+    /// Every referral awaiting `member`'s act that `filter` finds, one entry each, in no
+    /// particular order.
+    async fn awaiting(&self, member: &MemberCode, filter: &Filter) -> Result<Vec<Awaiting>, StoreError>;
+
+    /// Writes the blind index of the name of up to `limit` referrals written without
+    /// one; returns how many.
+    async fn index_names(&self, limit: u32) -> Result<u64, StoreError>;
 
     /// How many rows (referrals and request records) each key seals (`None`: written
     /// before sealing).
@@ -630,9 +669,13 @@ pub trait Store: Send + Sync + 'static {
 /// SQLite (`sqlite://PATH`).
 /// `keys` seal and open the person's data.
 pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::open(url, keys).await?))
+    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(postgres::PgStore::open(url, keys).await?)
     } else {
-        Ok(Arc::new(sqlite::SqliteStore::open(url, keys).await?))
-    }
+        Arc::new(sqlite::SqliteStore::open(url, keys).await?)
+    };
+    // Referrals written before names had a blind index get one, so that a search by
+    // name finds them too.
+    while store.index_names(1_000).await? > 0 {}
+    Ok(store)
 }

@@ -16,7 +16,7 @@ use crate::{
 
 /// The sealed columns of a referral, in the order they are bound: the person's fields,
 /// the key, the blind index, then the free text.
-pub const SEALED_COLUMNS: [&str; 11] = [
+pub const SEALED_COLUMNS: [&str; 12] = [
     "person_name",
     "person_id_number",
     "person_phone",
@@ -25,6 +25,7 @@ pub const SEALED_COLUMNS: [&str; 11] = [
     "narrative",
     "sealed_key",
     "person_index",
+    "name_index",
     "conclusion",
     "feedback",
     "closing_reason",
@@ -90,6 +91,7 @@ pub struct SealedContent {
     pub content: String,
     pub sealed: [String; 6],
     pub person_index: String,
+    pub name_index: String,
     pub sealed_key: String,
     pub conclusion: Option<String>,
     pub feedback: Option<String>,
@@ -123,6 +125,7 @@ impl SealedContent {
             content: content.to_string(),
             sealed,
             person_index: crate::keys::blind_index(keyring, &referral.content.person.id_number),
+            name_index: crate::keys::name_index(keyring, &referral.content.person.name),
             sealed_key: keyring.active().to_owned(),
             conclusion,
             feedback,

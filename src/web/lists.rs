@@ -1,10 +1,11 @@
 //! 已接收 / 已发送: the member's referrals, newest first, with the filters of the List
-//! RPC (state, counterpart) and pages of 50.
+//! RPC (state, counterpart, the search) and pages of 50.
 
 use askama::Template;
 use axum::{
     extract::{RawQuery, State},
-    response::Response,
+    http::StatusCode,
+    response::{IntoResponse, Response},
 };
 use chrono::DateTime;
 use uuid::Uuid;
@@ -13,6 +14,7 @@ use super::{
     error::WebError,
     guard::{Fields, Visitor},
     page::{html, instant, member, members, Choice, Frame},
+    search::Search,
     Web,
 };
 use crate::{
@@ -44,6 +46,7 @@ struct Page {
     counterpart_heading: &'static str,
     states: Vec<Choice>,
     counterparts: Vec<Choice>,
+    search: Search,
     lines: Vec<Line>,
     /// The query of the next page, if there is one.
     next: String,
@@ -74,21 +77,34 @@ async fn list(web: Web, visitor: Visitor, query: Option<String>, sent: bool) -> 
         "" => None,
         raw => Some(MemberCode::parse(raw).map_err(|rule| AppError::invalid("counterpart", rule))?),
     };
-    let query = ListQuery {
-        sent,
-        received: !sent,
-        states: state.into_iter().collect(),
-        counterpart: counterpart.clone(),
-        after: after(fields.get("after")),
-        limit: PAGE,
-        ..ListQuery::default()
+    let (search, filter) = Search::of(&fields)?;
+    let listed = match filter {
+        Some(filter) => {
+            let query = ListQuery {
+                sent,
+                received: !sent,
+                states: state.into_iter().collect(),
+                counterpart: counterpart.clone(),
+                after: after(fields.get("after")),
+                limit: PAGE,
+                search: filter.search,
+                submitted: filter.submitted,
+                ..ListQuery::default()
+            };
+            app::referrals::list(&web.hub, &visitor.actor, query).await?
+        }
+        None => app::referrals::Listed {
+            referrals: Vec::new(),
+            more: false,
+            view: crate::domain::view::View::of(visitor.role()),
+        },
     };
-    let listed = app::referrals::list(&web.hub, &visitor.actor, query).await?;
     let next = match (listed.more, listed.referrals.last()) {
         (true, Some(last)) => format!(
-            "state={}&counterpart={}&after={}.{}",
+            "state={}&counterpart={}&{}&after={}.{}",
             fields.get("state"),
             fields.get("counterpart"),
+            search.query(),
             last.submitted_at.timestamp_micros(),
             last.id
         ),
@@ -115,14 +131,17 @@ async fn list(web: Web, visitor: Visitor, query: Option<String>, sent: bool) -> 
     let counterparts = members(&web, Some(&visitor.caller().code), counterpart.as_ref());
     let (title, here, counterpart_heading) =
         if sent { ("已发送", "/sent", "接收单位") } else { ("已接收", "/received", "移送单位") };
-    html(&Page {
+    let status = if search.refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = Page {
         frame: Frame::new(&web, &visitor, here).await?,
         title,
         here,
         counterpart_heading,
         states,
         counterparts,
+        search,
         lines,
         next,
-    })
+    };
+    Ok((status, html(&page)?).into_response())
 }

@@ -23,6 +23,7 @@ mod page;
 mod records;
 mod referral;
 mod refusals;
+mod search;
 mod sign_in;
 mod todo;
 mod upload;
@@ -92,6 +93,7 @@ pub fn router(web: Web) -> Router {
         .route("/ledger/download", get(records::ledger_file))
         .route("/figures", get(records::figures))
         .route("/figures/download", get(records::figures_file))
+        .route("/figures/report", get(records::report_file))
         .route("/office", get(office::overview))
         .route("/office/deadlines", get(office::deadlines))
         .route("/office/remind", post(office::remind))

@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::{
     extract::{RawQuery, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use uuid::Uuid;
@@ -13,6 +14,7 @@ use super::{
     error::WebError,
     guard::{Fields, Posted, Visitor},
     page::{html, member, members, Choice, DeadlineLine, Frame},
+    refusals::Refusals,
     todo::{message, Message},
     words, Web,
 };
@@ -23,7 +25,7 @@ use crate::{
         coordination::{DeadlineFilter, DeadlineView},
         AppError,
     },
-    domain::{deadline::DeadlineKind, lifecycle::NoticeKind, MemberCode},
+    domain::{deadline::DeadlineKind, error::Violations, lifecycle::NoticeKind, person::text, DomainError, MemberCode},
 };
 
 /// A member's line of the overview.
@@ -97,6 +99,11 @@ struct Deadlines {
     members: Vec<Choice>,
     view: String,
     member: String,
+    /// The 案号 and due days searched for, as typed, and what was refused of them.
+    case_reference: String,
+    due_from: String,
+    due_to: String,
+    refusals: Refusals,
     sections: Vec<Section>,
 }
 
@@ -118,7 +125,27 @@ pub async fn deadlines(
         raw => Some(MemberCode::parse(raw).map_err(|rule| AppError::invalid("member", rule))?),
     };
     let mut frame = Frame::new(&web, &visitor, "/office/deadlines").await?;
-    let filter = DeadlineFilter { responsible: responsible.clone(), limit: 500, ..DeadlineFilter::default() };
+    // The office finds a case by its 案号, never a person by name.
+    let mut v = Violations::default();
+    let case_reference = v.check(text("case_reference", query.get("case_reference"), 0, 100));
+    let day = |field: &str| match query.get(field) {
+        "" => Ok(None),
+        raw => crate::domain::date::parse(field, raw).map(Some),
+    };
+    let (due_from, due_to) = (v.check(day("due_from")).flatten(), v.check(day("due_to")).flatten());
+    let refusals = match v.finish(|| ()) {
+        Ok(()) => Refusals::default(),
+        Err(DomainError::Invalid(violations)) => Refusals::of(&violations),
+        Err(e) => return Err(AppError::Domain(e).into()),
+    };
+    let filter = DeadlineFilter {
+        responsible: responsible.clone(),
+        due_from,
+        due_to,
+        case_reference: case_reference.filter(|r| !r.is_empty()),
+        limit: 500,
+        ..DeadlineFilter::default()
+    };
     let found = app::coordination::deadlines(&web.hub, &visitor.actor, view, filter).await?;
     let calendar = web.hub.calendar();
     let (mut statutory, mut visits) = (Vec::new(), Vec::new());
@@ -143,14 +170,20 @@ pub async fn deadlines(
     if query.get("done") == "reminded" {
         frame = frame.with_flash(words::done("reminded"));
     }
-    html(&Deadlines {
+    let status = if refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = Deadlines {
         frame,
         views,
         members,
         view: view_code.to_owned(),
         member: query.get("member").to_owned(),
+        case_reference: query.get("case_reference").to_owned(),
+        due_from: query.get("due_from").to_owned(),
+        due_to: query.get("due_to").to_owned(),
+        refusals,
         sections,
-    })
+    };
+    Ok((status, html(&page)?).into_response())
 }
 
 /// 催办: reminds the member responsible for a deadline, with a note.

@@ -178,6 +178,8 @@ struct FiguresPage {
     before: String,
     today: String,
     query: String,
+    /// The period's fields, carried by the 通报's form.
+    period_fields: Vec<(String, String)>,
     years: Vec<i32>,
     year: i32,
     headlines: Vec<Headline>,
@@ -307,6 +309,15 @@ pub async fn figures(
         period: period.label(),
         before: period.a_year_before().label(),
         today: figures.today.to_string(),
+        period_fields: if refusals.is_empty() {
+            ["year", "quarter", "month", "from", "to"]
+                .into_iter()
+                .filter(|f| !fields.get(f).is_empty())
+                .map(|f| (f.to_owned(), fields.get(f).to_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         query: if refusals.is_empty() { raw } else { String::new() },
         years: years(&web),
         year: period.from.year(),
@@ -322,15 +333,31 @@ pub async fn figures(
     Ok((status, html(&page)?).into_response())
 }
 
+/// The figures of the period a query names, and the query's fields.
+async fn asked_figures(web: &Web, visitor: &Visitor, query: Option<String>) -> Result<(Figures, Fields), WebError> {
+    let fields = Fields::parse(query.unwrap_or_default().as_bytes());
+    let period = period(&fields, this_year(web)).map_err(|v| AppError::Domain(v.into()))?;
+    Ok((app::records::figures(&web.hub, &visitor.actor, &period).await?, fields))
+}
+
+/// The figures as the 通报, a DOCX draft, numbered as the form asks (文号).
+pub async fn report_file(
+    State(web): State<Web>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let (figures, fields) = asked_figures(&web, &visitor, query).await?;
+    let report = app::records::report(&web.hub, &figures, fields.get("number"))?;
+    Ok(super::materials::document(report, app::records::DOCX))
+}
+
 /// The figures as a table to save.
 pub async fn figures_file(
     State(web): State<Web>,
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
-    let fields = Fields::parse(query.unwrap_or_default().as_bytes());
-    let period = period(&fields, this_year(&web)).map_err(|v| AppError::Domain(v.into()))?;
-    let figures = app::records::figures(&web.hub, &visitor.actor, &period).await?;
+    let (figures, fields) = asked_figures(&web, &visitor, query).await?;
     let format = format(&fields);
     Ok(table(app::records::figures_table(&web.hub, &figures, format).await?, format))
 }

@@ -1,22 +1,29 @@
-//! 待办: what awaits the member's act, soonest deadline first, and its newest messages;
-//! the page follows the member's inbox and redraws itself ([`super::events`]).
+//! 待办: every referral awaiting the member's act, one row each, the most urgent first,
+//! in pages, with the search of the lists; and the member's newest messages. The page
+//! follows the member's inbox and redraws itself ([`super::events`]).
 
 use askama::Template;
 use axum::{
-    extract::State,
+    extract::{RawQuery, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use uuid::Uuid;
 
 use super::{
     error::WebError,
-    guard::Visitor,
+    guard::{Fields, Visitor},
     page::{html, instant, member, DeadlineLine, Frame},
+    search::Search,
     Web,
 };
 use crate::{
-    app::{self, inbox::Told, referrals::Waiting},
-    domain::{date::local_date, lifecycle::NoticeKind, told::Telling, Role},
+    app::{
+        self,
+        inbox::Told,
+        referrals::{ToDo, Waiting},
+    },
+    domain::{awaited::Awaited, date::local_date, lifecycle::NoticeKind, told::Telling, Role},
 };
 
 /// A line of the to-do list.
@@ -25,9 +32,19 @@ pub struct Row {
     pub person: String,
     pub kind: &'static str,
     pub counterpart: String,
-    pub state: &'static str,
-    pub deadline: DeadlineLine,
+    /// 待签收, 已退回，待改送 …
+    pub awaited: &'static str,
+    pub deadline: Option<DeadlineLine>,
+    /// Chased by the office (催办).
+    pub reminded: bool,
+    /// The other party's comment is the latest entry, beside another act awaited.
+    pub reply: bool,
+    pub urgent: bool,
+    pub green_channel: bool,
 }
+
+/// Rows on a page of the to-do list.
+const PAGE: usize = 50;
 
 /// A message of the inbox: when, what happened in a sentence, and the note.
 pub struct Message {
@@ -43,16 +60,32 @@ pub struct Message {
 struct Page {
     frame: Frame,
     rows: Vec<Row>,
+    total: usize,
+    /// The rows shown, counted from 1: 「第 51–100 件」.
+    shown: String,
+    search: Search,
+    previous: Option<String>,
+    next: Option<String>,
     messages: Vec<Message>,
 }
 
-async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>), WebError> {
+/// The page `?page=N` (from 1) of the rows the search finds.
+async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, WebError> {
     let hub = &web.hub;
-    let waiting = app::referrals::to_do(hub, &visitor.actor).await?;
+    let (search, filter) = Search::of(fields)?;
+    let page = fields.get("page").parse::<usize>().unwrap_or(1).max(1);
+    let ToDo { total, rows } = match &filter {
+        Some(filter) => app::referrals::to_do(hub, &visitor.actor, filter, (page - 1) * PAGE, PAGE).await?,
+        None => ToDo { total: 0, rows: Vec::new() },
+    };
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
-    let rows = waiting
+    let shown = match rows.len() {
+        0 => String::new(),
+        n => format!("第 {}–{} 件", (page - 1) * PAGE + 1, (page - 1) * PAGE + n),
+    };
+    let rows = rows
         .into_iter()
-        .map(|Waiting { deadline, referral }| Row {
+        .map(|Waiting { referral, awaited, deadline, reminded, reply }| Row {
             id: referral.id,
             person: referral.content.person.name().to_owned(),
             kind: referral.kind.label(),
@@ -60,17 +93,24 @@ async fn rows_of(web: &Web, visitor: &Visitor) -> Result<(Vec<Row>, Vec<Message>
                 web,
                 if referral.sender == visitor.caller().code { &referral.recipient } else { &referral.sender },
             ),
-            state: referral.state.label(),
-            deadline: DeadlineLine::new(web, &deadline, today, &calendar),
+            awaited: awaited.label(),
+            deadline: deadline.map(|d| DeadlineLine::new(web, &d, today, &calendar)),
+            reminded,
+            reply: reply && awaited != Awaited::Reply,
+            urgent: referral.content.urgent,
+            green_channel: referral.content.green_channel(),
         })
         .collect();
+    let link = |n: usize| format!("/?{}&page={n}", search.query());
+    let previous = (page > 1).then(|| link(page - 1));
+    let next = (page * PAGE < total).then(|| link(page + 1));
     let messages = app::inbox::recent(hub, &visitor.actor, 20)
         .await?
         .iter()
         .filter(|told| told.event.notice.kind != NoticeKind::AuditCheckpoint)
         .map(|e| message(web, e))
         .collect();
-    Ok((rows, messages))
+    Ok(Page { frame: Frame::new(web, visitor, "/").await?, rows, total, shown, search, previous, next, messages })
 }
 
 /// An inbox event as a line of messages: 「民政 签收了 李* 的社会救助移送」.
@@ -87,13 +127,14 @@ pub fn message(web: &Web, told: &Told) -> Message {
 }
 
 /// The to-do page; the office and admins start on their own pages.
-pub async fn page(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
+pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
     match visitor.role() {
         Role::Office => return Ok(Redirect::to("/office").into_response()),
         Role::Admin => return Ok(Redirect::to("/admin").into_response()),
         _ => {}
     }
-    let frame = Frame::new(&web, &visitor, "/").await?;
-    let (rows, messages) = rows_of(&web, &visitor).await?;
-    html(&Page { frame, rows, messages })
+    let fields = Fields::parse(query.unwrap_or_default().as_bytes());
+    let page = rows_of(&web, &visitor, &fields).await?;
+    let status = if page.search.refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, html(&page)?).into_response())
 }

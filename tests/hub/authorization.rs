@@ -19,6 +19,7 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("ReferralService.Submit", [true, true, false, false]),
     ("ReferralService.Get", [true, true, true, false]),
     ("ReferralService.List", [true, true, true, false]),
+    ("ReferralService.ToDo", [true, true, false, false]),
     ("ReferralService.GetCase", [true, true, true, false]),
     ("ReferralService.Receive", [true, true, false, false]),
     ("ReferralService.Start", [true, true, false, false]),
@@ -98,6 +99,7 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
         }
         "ReferralService.Get" => referrals.get(pb::GetReferralRequest { id }).await.map(drop),
         "ReferralService.List" => referrals.list(pb::ListReferralsRequest::default()).await.map(drop),
+        "ReferralService.ToDo" => referrals.to_do(pb::ToDoRequest::default()).await.map(drop),
         "ReferralService.GetCase" => {
             referrals.get_case(pb::GetCaseRequest { case_id: referral.case_id.clone() }).await.map(drop)
         }

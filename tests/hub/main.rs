@@ -24,4 +24,5 @@ mod python;
 mod records;
 mod refusals;
 mod replicas;
+mod todo;
 mod visits;

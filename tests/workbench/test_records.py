@@ -5,7 +5,9 @@ import csv
 import datetime
 import io
 
+import docx
 import openpyxl
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from conftest import ARTIFACTS
 from test_workbench import id_number, refer
@@ -151,6 +153,33 @@ def test_the_office_prints_the_years_report_beside_the_year_before(hub, desk):
         sheet = openpyxl.load_workbook(io.BytesIO(f.read())).worksheets[0]
     rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["社会救助移送（件）"][2:] == (5, 2, "上升 150.0%")
+
+    # The 通报 as a 公文 to edit before issuing, read by python-docx.
+    page.get_by_label("文号（可留空，在文档中填写）").fill("晋救衔办〔2026〕3号")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="生成通报文稿（DOCX，可在 WPS 中修改）").click()
+    assert download.value.suggested_filename == "通报-office-2026.docx"
+    download.value.save_as(ARTIFACTS / "42-office-report.docx")
+    report = docx.Document(download.value.path())
+    text = [p.text for p in report.paragraphs]
+    assert text[0] == "晋江市司法救助与社会救助衔接工作联席会议办公室", text[:3]
+    assert "晋救衔办〔2026〕3号" in text
+    assert "关于2026年司法救助与社会救助衔接工作情况的通报" in text
+    assert "联席会议各成员单位：" in text
+    body = "\n".join(text)
+    assert "检察机关向各成员单位移送社会救助5件，同比上升 150.0%" in body, body
+    assert "发放救助金额合计5500.50元，同比上升 96.4%" in body, body
+    assert "临时救助1件1500.50元" in body and "法律援助1件" in body, body
+    assert "附件：2026年司法救助与社会救助衔接工作主要数据" in body
+    assert "2026年11月20日" in body
+    assert "丙某" not in body and "3505" not in body, "no person in the report"
+    table = report.tables[-1]
+    assert [c.text for c in table.rows[0].cells] == ["指标", "2026年", "2025年", "同比"]
+    lines = {row.cells[0].text: row for row in table.rows}
+    sent = lines["社会救助移送（件）"]
+    assert [c.text for c in sent.cells] == ["社会救助移送（件）", "5", "2", "上升 150.0%"]
+    assert sent.cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT, "figures right-aligned"
+    assert lines["救助金额合计"].cells[1].text == "5500.50 元"
 
     # A member sees its own figures only.
     mz = desk("mz")

@@ -264,3 +264,29 @@ fn the_acts_allowed_are_those_apply_accepts() {
     r.state = State::FedBack;
     assert!(allowed(&r, &recipient).is_empty() && allowed(&r, &sender).is_empty());
 }
+
+#[test]
+fn each_party_is_awaited_for_the_act_its_side_owes() {
+    use crate::domain::awaited::Awaited;
+    let mut r = submitted("mz");
+    let (jcy, mz) = (MemberCode::parse("jcy").unwrap(), MemberCode::parse("mz").unwrap());
+    for (state, recipient) in [
+        (State::Submitted, Some(Awaited::Receipt)),
+        (State::Received, Some(Awaited::Start)),
+        (State::Started, Some(Awaited::Conclusion)),
+        (State::Concluded, Some(Awaited::Feedback)),
+        (State::FedBack, Some(Awaited::Visit)),
+        (State::Returned, None),
+        (State::Withdrawn, None),
+    ] {
+        r.state = state;
+        assert_eq!(Awaited::of(&r, &mz, false), recipient, "{state:?}");
+        let sender = (state == State::Returned).then_some(Awaited::Reroute);
+        assert_eq!(Awaited::of(&r, &jcy, false), sender, "{state:?}");
+        // The other party's comment awaits a reply when the side owes nothing else.
+        assert_eq!(Awaited::of(&r, &jcy, true), sender.or(Some(Awaited::Reply)), "{state:?}");
+    }
+    for a in [Awaited::Receipt, Awaited::Reroute, Awaited::Reply] {
+        assert_eq!(Awaited::from_code(a.code()), Some(a));
+    }
+}

@@ -62,6 +62,11 @@ impl<B: Backend> SqlStore<B> {
         if let Some(to) = query.due_to {
             q.push(" AND d.due_on <= ").push_bind(to.to_string());
         }
+        if let Some(reference) = &query.case_reference {
+            q.push(" AND d.referral_id IN (SELECT id FROM referrals WHERE case_reference = ")
+                .push_bind(reference.as_str())
+                .push(")");
+        }
         q.push(" ORDER BY d.urgent DESC, d.green_channel DESC, d.due_on, d.referral_id, d.kind LIMIT ")
             .push_bind(int(u64::from(query.limit)));
         let rows = self.fetch(q).await?;

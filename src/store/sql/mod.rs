@@ -33,8 +33,9 @@ pub use query::{Cell, Cells, Query, Value};
 
 use super::{
     sealed::{SealedCommit, SealedContent},
-    Announcements, CaseReferral, Commit, DeadlineQuery, DeadlineTally, Delivered, InboxEvent, InboxPosition, ListQuery,
-    ListedDeadline, Opening, RequestRecord, ScheduleRecord, Session, Store, StoreError, StoredFile,
+    Announcements, Awaiting, CaseReferral, Commit, DeadlineQuery, DeadlineTally, Delivered, Filter, InboxEvent,
+    InboxPosition, ListQuery, ListedDeadline, Opening, RequestRecord, ScheduleRecord, Session, Store, StoreError,
+    StoredFile,
 };
 use crate::{
     domain::{
@@ -132,6 +133,7 @@ where
         .fold(query, |q, value| q.bind(value))
         .bind(&sealed.sealed_key)
         .bind(&sealed.person_index)
+        .bind(&sealed.name_index)
         .bind(&sealed.conclusion)
         .bind(&sealed.feedback)
         .bind(&sealed.closing_reason)
@@ -257,6 +259,14 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn reseal(&self, limit: u32) -> Result<u64, StoreError> {
         self.reseal(limit).await
+    }
+
+    async fn awaiting(&self, member: &MemberCode, filter: &Filter) -> Result<Vec<Awaiting>, StoreError> {
+        self.awaiting(member, filter).await
+    }
+
+    async fn index_names(&self, limit: u32) -> Result<u64, StoreError> {
+        self.index_names(limit).await
     }
 
     async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError> {

@@ -9,9 +9,9 @@ use crate::{
     domain::{history::HistoryEntry, person::IdNumber, referral::Referral, request_id::RequestId, MemberCode},
     keys::key_id,
     store::{
-        rows::{micros, EntryRow, ReferralRow, REFERRAL_COLUMNS},
+        rows::{from_micros, micros, EntryRow, ReferralRow, REFERRAL_COLUMNS},
         sealed::response_field,
-        ListQuery, Opening, RequestRecord, StoreError,
+        Awaiting, Filter, ListQuery, Opening, RequestRecord, StoreError,
     },
 };
 
@@ -113,7 +113,8 @@ impl<B: Backend> SqlStore<B> {
         member: Option<&MemberCode>,
         query: &ListQuery,
     ) -> Result<Vec<Referral>, StoreError> {
-        self.opened(listing(member, query), query.opening).await
+        let search = query.search.as_deref().map(|text| Searched::of(&self.keys, text, !query.by_case_only));
+        self.opened(listing(member, query, search.as_ref()), query.opening).await
     }
 
     /// The open referral to `recipient` about the person with `id_number`, found by the
@@ -133,9 +134,86 @@ impl<B: Backend> SqlStore<B> {
     }
 }
 
+impl<B: Backend> SqlStore<B> {
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn awaiting(&self, member: &MemberCode, filter: &Filter) -> Result<Vec<Awaiting>, StoreError> {
+        let search = filter.search.as_deref().map(|text| Searched::of(&self.keys, text, true));
+        let found = |q: &mut Query| {
+            if let Some(search) = &search {
+                search.push(q);
+            }
+            if let Some((from, to)) = filter.submitted {
+                q.push(" AND submitted_at >= ")
+                    .push_bind(micros(from))
+                    .push(" AND submitted_at < ")
+                    .push_bind(micros(to));
+            }
+        };
+        // The member's running deadlines, of the referrals found, and whether the
+        // office chased the member (催办) while the referral stood as it stands.
+        let mut q = Query::new(
+            "SELECT d.referral_id, d.due_on, d.urgent, EXISTS (SELECT 1 FROM inbox_events i \
+             JOIN referrals c ON c.id = i.referral_id WHERE i.member = d.responsible \
+             AND i.referral_id = d.referral_id AND i.kind = 'reminder' AND i.state = c.state), FALSE, 0 \
+             FROM deadlines d WHERE d.pending = TRUE AND d.responsible = ",
+        );
+        q.push_bind(member.as_str()).push(" AND d.referral_id IN (SELECT id FROM referrals WHERE 1 = 1");
+        found(&mut q);
+        // Started, to conclude (no deadline runs until the conclusion).
+        q.push(") UNION ALL SELECT id, NULL, urgent, FALSE, FALSE, updated_at FROM referrals WHERE recipient = ")
+            .push_bind(member.as_str())
+            .push(" AND state = 'started'");
+        found(&mut q);
+        // Returned, to re-route: nothing submitted in its case since.
+        q.push(" UNION ALL SELECT id, NULL, urgent, FALSE, FALSE, updated_at FROM referrals r WHERE sender = ")
+            .push_bind(member.as_str())
+            .push(
+                " AND state = 'returned' AND NOT EXISTS (SELECT 1 FROM referrals o \
+                 WHERE o.case_id = r.case_id AND o.submitted_at > r.updated_at)",
+            );
+        found(&mut q);
+        // Open, the other party's comment the latest entry.
+        q.push(" UNION ALL SELECT id, NULL, urgent, FALSE, TRUE, updated_at FROM referrals r WHERE (sender = ")
+            .push_bind(member.as_str())
+            .push(" OR recipient = ")
+            .push_bind(member.as_str())
+            .push(
+                ") AND state IN ('submitted', 'received', 'started', 'concluded') AND EXISTS (SELECT 1 \
+                 FROM referral_events e WHERE e.referral_id = r.id AND e.version = r.version \
+                 AND e.kind = 'commented' AND e.actor <> ",
+            )
+            .push_bind(member.as_str())
+            .push(")");
+        found(&mut q);
+        let mut by_referral: std::collections::HashMap<Uuid, Awaiting> = std::collections::HashMap::new();
+        for mut row in self.fetch(q).await? {
+            let referral_id = uuid(&row.text()?)?;
+            let due = row.opt_text()?.map(|d| d.parse().map_err(|_| StoreError::Corrupt("a stored due date".into())));
+            let found = Awaiting {
+                referral_id,
+                due: due.transpose()?,
+                urgent: row.bool()?,
+                reminded: row.bool()?,
+                reply: row.bool()?,
+                updated_at: from_micros(row.int()?)?,
+            };
+            let entry = by_referral.entry(referral_id).or_insert_with(|| found.clone());
+            entry.due = match (entry.due, found.due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            entry.urgent |= found.urgent;
+            entry.reminded |= found.reminded;
+            entry.reply |= found.reply;
+            entry.updated_at = entry.updated_at.max(found.updated_at);
+        }
+        Ok(by_referral.into_values().collect())
+    }
+}
+
 /// The page of referrals `query` lists of `member`'s (every member's when none), in
 /// the listing's order.
-fn listing(member: Option<&MemberCode>, query: &ListQuery) -> Query {
+fn listing(member: Option<&MemberCode>, query: &ListQuery, search: Option<&Searched>) -> Query {
     let mut q = Query::new("");
     let select = |q: &mut Query, side: Option<(&str, &MemberCode)>| {
         q.push(SELECT_REFERRALS.as_str());
@@ -143,7 +221,7 @@ fn listing(member: Option<&MemberCode>, query: &ListQuery) -> Query {
             Some((side, member)) => q.push(side).push(" = ").push_bind(member.as_str()),
             None => q.push("1 = 1"),
         };
-        filtered(q, query);
+        filtered(q, query, search);
     };
     match (member, query.sent, query.received) {
         (None, _, _) => select(&mut q, None),
@@ -162,8 +240,43 @@ fn listing(member: Option<&MemberCode>, query: &ListQuery) -> Query {
     q
 }
 
+/// What a search looks for: a full name or ID number through their blind indexes, or a
+/// case reference (案号) as written.
+pub(super) struct Searched {
+    id_index: Option<String>,
+    name_index: Option<String>,
+    case_reference: String,
+}
+
+impl Searched {
+    /// The search for `text`: for a person too when `person`.
+    pub(super) fn of(keys: &crate::keys::Keys, text: &str, person: bool) -> Self {
+        let text = text.trim();
+        Self {
+            id_index: IdNumber::parse(text).ok().filter(|_| person).map(|id| keys.blind_index(&id)),
+            name_index: person.then(|| keys.name_index(text)),
+            case_reference: text.to_owned(),
+        }
+    }
+
+    /// ` AND (…)`: the referral is the one searched for.
+    pub(super) fn push(&self, q: &mut Query) {
+        q.push(" AND (case_reference = ").push_bind(self.case_reference.as_str());
+        if let Some(index) = &self.name_index {
+            q.push(" OR name_index = ").push_bind(index.as_str());
+        }
+        if let Some(index) = &self.id_index {
+            q.push(" OR person_index = ").push_bind(index.as_str());
+        }
+        q.push(")");
+    }
+}
+
 /// ` AND …` for each of `query`'s conditions on a referral other than whose it is.
-fn filtered(q: &mut Query, query: &ListQuery) {
+fn filtered(q: &mut Query, query: &ListQuery, search: Option<&Searched>) {
+    if let Some(search) = search {
+        search.push(q);
+    }
     q.push_one_of("state", query.states.iter().map(|s| s.code()));
     if let Some(counterpart) = &query.counterpart {
         q.push(" AND (sender = ")

@@ -37,13 +37,28 @@ static RESEAL_REFERRAL: LazyLock<String> = LazyLock::new(|| {
 /// The sealed columns' values, in the order of `SEALED_COLUMNS`.
 fn sealed_values(sealed: SealedContent) -> impl Iterator<Item = Value> {
     let [a, b, c, d, e, f] = sealed.sealed;
-    [a, b, c, d, e, f, sealed.sealed_key, sealed.person_index]
+    [a, b, c, d, e, f, sealed.sealed_key, sealed.person_index, sealed.name_index]
         .into_iter()
         .map(Value::from)
         .chain([sealed.conclusion, sealed.feedback, sealed.closing_reason].into_iter().map(Value::from))
 }
 
 impl<B: Backend> SqlStore<B> {
+    /// Writes the blind index of the name of up to `limit` referrals that have none.
+    pub(super) async fn index_names(&self, limit: u32) -> Result<u64, StoreError> {
+        let query = Query::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE name_index IS NULL LIMIT $1"))
+            .bind(i64::from(limit));
+        let mut indexed = 0;
+        for mut row in self.fetch(query).await? {
+            let referral = ReferralRow::from_cells(&mut row)?.open(&self.keys, Opening::Listed)?;
+            let update = Query::new("UPDATE referrals SET name_index = $1 WHERE id = $2")
+                .bind(self.keys.name_index(&referral.content.person.name))
+                .bind(referral.id.to_string());
+            indexed += self.backend.execute(update).await?;
+        }
+        Ok(indexed)
+    }
+
     /// Seals again, under the active key, up to `limit` referrals and as many request
     /// records and notes; returns how many it resealed.
     #[tracing::instrument(skip(self))]

@@ -219,7 +219,7 @@ fn append_audit(
 }
 
 /// The sealed columns of a referral, in the order of `SEALED_COLUMNS`.
-fn sealed_values(sealed: &SealedContent) -> [&dyn rusqlite::ToSql; 11] {
+fn sealed_values(sealed: &SealedContent) -> [&dyn rusqlite::ToSql; 12] {
     let [a, b, c, d, e, f] = &sealed.sealed;
     [
         a,
@@ -230,6 +230,7 @@ fn sealed_values(sealed: &SealedContent) -> [&dyn rusqlite::ToSql; 11] {
         f,
         &sealed.sealed_key,
         &sealed.person_index,
+        &sealed.name_index,
         &sealed.conclusion,
         &sealed.feedback,
         &sealed.closing_reason,
