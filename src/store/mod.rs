@@ -676,6 +676,6 @@ pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Arc<dyn Store>, StoreErr
     };
     // Referrals written before names had a blind index get one, so that a search by
     // name finds them too.
-    while store.index_names(1_000).await? > 0 {}
+    while store.index_names(500).await? > 0 {}
     Ok(store)
 }

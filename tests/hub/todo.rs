@@ -156,3 +156,20 @@ async fn a_person_is_found_by_full_name_id_number_or_case_reference_and_by_the_d
     let err = jcy.list(pb::ListReferralsRequest { submitted_from: "2026-13-01".into(), ..list("") }).await.unwrap_err();
     assert_eq!(bad_fields(&err), ["submitted_from"]);
 }
+
+#[tokio::test]
+async fn referrals_written_before_names_had_a_blind_index_are_found_by_name_after_a_restart() {
+    let hub = TestHub::start_on(Data::sqlite()).await;
+    let jcy = hub.client("jcy").await;
+    let wang =
+        jcy.submit(named("王五", "晋检刑诉〔2026〕5号"), vec!["mz".into()], None).await.unwrap().referrals.remove(0);
+    let data = hub.stop().await;
+    // As a store written before the index was: no name indexed.
+    let db = rusqlite::Connection::open(data.dir.path().join("xianjie.db")).unwrap();
+    assert_eq!(db.execute("UPDATE referrals SET name_index = NULL", []).unwrap(), 1);
+    drop(db);
+    let hub = TestHub::start_on(data).await;
+    let mz = hub.client("mz").await;
+    let found = mz.to_do(to_do("王五")).await.unwrap();
+    assert_eq!(awaits(&found), [(wang.id.clone(), "receive".to_owned())]);
+}

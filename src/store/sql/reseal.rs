@@ -44,19 +44,29 @@ fn sealed_values(sealed: SealedContent) -> impl Iterator<Item = Value> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// Writes the blind index of the name of up to `limit` referrals that have none.
+    /// Writes the blind index of the name of up to `limit` referrals that have none, in
+    /// one statement.
     pub(super) async fn index_names(&self, limit: u32) -> Result<u64, StoreError> {
         let query = Query::new(format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE name_index IS NULL LIMIT $1"))
             .bind(i64::from(limit));
-        let mut indexed = 0;
+        let mut indexes = Vec::new();
         for mut row in self.fetch(query).await? {
             let referral = ReferralRow::from_cells(&mut row)?.open(&self.keys, Opening::Listed)?;
-            let update = Query::new("UPDATE referrals SET name_index = $1 WHERE id = $2")
-                .bind(self.keys.name_index(&referral.content.person.name))
-                .bind(referral.id.to_string());
-            indexed += self.backend.execute(update).await?;
+            indexes.push((referral.id.to_string(), self.keys.name_index(&referral.content.person.name)));
         }
-        Ok(indexed)
+        if indexes.is_empty() {
+            return Ok(0);
+        }
+        let mut update = Query::new("UPDATE referrals SET name_index = CASE id");
+        for (id, index) in &indexes {
+            update.push(" WHEN ").push_bind(id.as_str()).push(" THEN ").push_bind(index.as_str());
+        }
+        update.push(" END WHERE name_index IS NULL AND id IN (");
+        for (n, (id, _)) in indexes.iter().enumerate() {
+            update.push(if n == 0 { "" } else { ", " }).push_bind(id.as_str());
+        }
+        update.push(")");
+        self.backend.execute(update).await
     }
 
     /// Seals again, under the active key, up to `limit` referrals and as many request
