@@ -253,6 +253,7 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) 
         urgent: listed.urgent,
         green_channel: listed.green_channel,
         closed_on: date_text(d.closed_on),
+        explanation: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{
     domain::{
         case::CaseState,
         date::local_date,
+        deadline::explain::explain,
         draft,
         error::Violations,
         lifecycle::Action,
@@ -142,7 +143,14 @@ impl ReferralService for ReferralApi {
         Ok(Response::new(pb::GetReferralResponse {
             referral: Some(convert::referral(&shown.referral)),
             history: shown.history.iter().map(convert::entry).collect(),
-            deadlines: shown.deadlines.iter().map(|d| convert::deadline(d, today, &calendar)).collect(),
+            deadlines: shown
+                .deadlines
+                .iter()
+                .map(|d| pb::Deadline {
+                    explanation: explain(&d.deadline, d.referral_kind, &calendar, &self.hub.policy),
+                    ..convert::deadline(d, today, &calendar)
+                })
+                .collect(),
             attachments: shown.files.iter().map(|c| super::materials::carried(c, shown.view)).collect(),
             visits: shown.visits.iter().map(|v| convert::visit_record(v, &shown.history)).collect(),
         }))

@@ -81,7 +81,12 @@ enum MemberCommand {
         offset: u32,
     },
     /// One referral with its history.
-    Show { id: String },
+    Show {
+        id: String,
+        /// How each deadline's date was reached, day by day.
+        #[arg(long)]
+        explain: bool,
+    },
     /// The referrals of a case.
     Case { id: String },
     /// 签收.
@@ -465,12 +470,12 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        MemberCommand::Show { id } => {
+        MemberCommand::Show { id, explain: explained } => {
             let found = client.get(&id).await.map_err(explain)?;
             if json {
                 print_json(&render::referral_json(&found.referral.clone().unwrap_or_default()));
             } else {
-                print!("{}", render::referral_details(&found, &names));
+                print!("{}", render::referral_details(&found, &names, explained));
             }
         }
         MemberCommand::Case { id } => {

@@ -138,8 +138,8 @@ pub fn to_do_json(item: &pb::ToDoItem) -> Value {
     })
 }
 
-/// A referral in full, for people.
-pub fn referral_details(found: &pb::GetReferralResponse, names: &Names) -> String {
+/// A referral in full, for people; with `explained`, how each deadline's date was reached.
+pub fn referral_details(found: &pb::GetReferralResponse, names: &Names, explained: bool) -> String {
     let default = pb::Referral::default();
     let r = found.referral.as_ref().unwrap_or(&default);
     let (history, deadlines) = (&found.history, &found.deadlines);
@@ -194,6 +194,11 @@ pub fn referral_details(found: &pb::GetReferralResponse, names: &Names) -> Strin
         out.push_str("期限\n");
         for d in deadlines {
             out.push_str(&format!("  {}\n", deadline_line(d, names)));
+            if explained {
+                for line in &d.explanation {
+                    out.push_str(&format!("      {line}\n"));
+                }
+            }
         }
     }
     if !found.visits.is_empty() {

@@ -14,6 +14,8 @@
 //! the opinion's practice (Art. 25), not a statutory period: by default three months
 //! after the conclusion, and listed apart from the others.
 
+pub mod explain;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

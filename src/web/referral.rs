@@ -26,6 +26,7 @@ use crate::{
     domain::{
         audit,
         date::local_date,
+        deadline::explain::explain,
         draft::{self, ConclusionInput},
         key_case,
         lifecycle::{self, Action},
@@ -174,6 +175,8 @@ struct Page {
     /// Where a party downloads the case's dossier.
     dossier: Option<String>,
     deadlines: Vec<DeadlineLine>,
+    /// How each deadline's date was reached: its label and the lines.
+    explained: Vec<(&'static str, Vec<String>)>,
     acts: Vec<ActForm>,
     visits: Vec<VisitLine>,
     /// Where the visitor starts another referral of this person, when a visit asked
@@ -364,6 +367,10 @@ async fn render(
         _ => Vec::new(),
     };
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let explained = deadlines
+        .iter()
+        .map(|d| (d.deadline.kind.label(), explain(&d.deadline, d.referral_kind, &calendar, &hub.policy)))
+        .collect();
     let deadlines = deadlines.iter().map(|d| DeadlineLine::new(web, d, today, &calendar)).collect();
     let allowed = if party { lifecycle::allowed(&r, visitor.caller()) } else { Vec::new() };
     let acts = allowed
@@ -495,6 +502,7 @@ async fn render(
         correct_id: Uuid::new_v4(),
         dossier: party.then(|| format!("/cases/{}/dossier", r.case_id)),
         deadlines,
+        explained,
         acts,
         visits,
         again,

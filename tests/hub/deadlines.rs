@@ -26,6 +26,15 @@ async fn a_referral_received_the_day_before_national_day_is_due_after_the_holida
     assert_eq!((start.runs_from.as_str(), start.due_on.as_str()), ("2026-09-30", "2026-10-13"));
     assert_eq!((start.responsible.as_str(), start.state, start.provisional), ("mz", S::Open as i32, false));
     assert_eq!(start.due_at.unwrap().seconds, at("2026-10-13T16:00:00Z").timestamp(), "24:00 China time");
+    // It says how: from the day after, the holiday passed over by name, to its end.
+    let explained = start.explanation.join("\n");
+    assert!(explained.starts_with("收到移送：9月30日（周三）\n自次日起算"), "{explained}");
+    assert!(explained.contains("\n计入：10月8日（周四）、10月9日（周五）、10月10日（周六）（国庆节调休上班）、10月12日（周一）、10月13日（周二）\n"), "{explained}");
+    assert!(
+        explained.contains("\n不计：10月1日（周四）至10月7日（周三），国庆节放假\n不计：10月11日（周日），周末\n"),
+        "{explained}"
+    );
+    assert!(explained.ends_with("期限届满：10月13日（周二） 24时"), "{explained}");
     // The investigation ended 09-21; sending on 09-30 missed its 09-29 deadline by one day.
     let send = deadline(&deadlines, K::Send);
     assert_eq!((send.due_on.as_str(), send.state, send.working_days_late), ("2026-09-29", S::MetLate as i32, 1));

@@ -36,3 +36,23 @@ def test_the_page_puts_the_work_first_and_shows_the_whole_case(hub, desk):
     assert "办结日期：2026-11-02" in asked and "经核查，家庭收入高于当地低保标准" in asked, asked
     mz.page.get_by_text("已办结。").wait_for()
     mz.shot("64-mz-referral-page-for-work")
+
+
+def test_a_deadline_says_how_its_date_was_reached_on_the_page_and_the_command_line(hub, desk):
+    from test_todo import submit
+
+    referral = submit(hub, "冯某", "35058219700606123", "mz", "晋检刑诉〔2026〕41号")
+    mz = desk("mz")
+    mz.open(f"/referrals/{referral}")
+    explained = mz.page.locator("details.explain", has_text="启动期限是怎样算出的")
+    explained.locator("summary").click()
+    lines = explained.locator("li").all_inner_texts()
+    assert lines[0] == "收到移送：11月2日（周一）", lines
+    assert lines[1] == "自次日起算（《民法典》第二百零一条），计5个工作日", lines
+    assert "计入：11月3日（周二）、11月4日（周三）、11月5日（周四）、11月6日（周五）、11月9日（周一）" in lines
+    assert "不计：11月7日（周六）至11月8日（周日），周末" in lines
+    assert lines[-1] == "期限届满：11月9日（周一） 24时", lines
+    mz.shot("65-mz-deadline-explained")
+    said = hub.cli("mz", "show", referral, "--explain")
+    assert "      不计：11月7日（周六）至11月8日（周日），周末" in said, said
+    assert "计入：" not in hub.cli("mz", "show", referral), "only when asked"
