@@ -254,6 +254,8 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) 
         green_channel: listed.green_channel,
         closed_on: date_text(d.closed_on),
         explanation: Vec::new(),
+        reminders: listed.chased.map_or(0, |c| c.times),
+        last_reminded: listed.chased.map(|c| timestamp(c.last)),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::{
         referral::Referral,
         DomainError, MemberCode, Role,
     },
-    store::{Commit, DeadlineQuery, ListedDeadline},
+    store::{Chased, Commit, DeadlineQuery, ListedDeadline},
 };
 
 /// How far ahead "due soon" looks before the calendar decides.
@@ -88,7 +88,22 @@ pub async fn deadlines(
     found.sort_by_key(|l| {
         (!l.urgent, !l.green_channel, std::cmp::Reverse(l.deadline.working_days_late(today, &calendar)), l.deadline.due)
     });
-    Ok(Deadlines { deadlines: found, today })
+    Ok(Deadlines { deadlines: with_chases(hub, found).await?, today })
+}
+
+/// `listed` with the office's 催办 of each: how often, and the last time.
+pub async fn with_chases(hub: &Hub, mut listed: Vec<ListedDeadline>) -> Result<Vec<ListedDeadline>, AppError> {
+    let mut ids: Vec<Uuid> = listed.iter().map(|l| l.deadline.referral_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let chases = hub.store.chases(&ids).await?;
+    for l in &mut listed {
+        l.chased = chases
+            .iter()
+            .find(|c| c.referral_id == l.deadline.referral_id && c.kind == l.deadline.kind)
+            .map(|c| Chased { times: c.times, last: c.last });
+    }
+    Ok(listed)
 }
 
 /// The deadline a reminder was sent about.
@@ -124,6 +139,7 @@ async fn with_referral(hub: &Hub, id: Uuid, kind: DeadlineKind) -> Result<(Refer
         urgent: referral.content.urgent,
         green_channel: referral.content.green_channel(),
         deadline,
+        chased: None,
     };
     Ok((referral, listed))
 }
@@ -157,7 +173,10 @@ pub async fn remind(
                     note.clone(),
                 )
             };
-            Ok(Plan::new(Commit { notices: vec![notice], ..Commit::default() }, Reminded { deadline: listed }))
+            // A copy for the office's own record of what it chased (期限动态).
+            let copy = Notice { to: MemberCode::office(), ..notice.clone() };
+            let notices = vec![notice, copy];
+            Ok(Plan::new(Commit { notices, ..Commit::default() }, Reminded { deadline: listed }))
         })
     })
     .await

@@ -94,6 +94,8 @@ impl BeforeSending for NotesRead {
 pub struct Told {
     pub event: InboxEvent,
     pub person: Option<String>,
+    /// For a deadline told to the office: the member that owes it.
+    pub responsible: Option<MemberCode>,
 }
 
 /// The newest `limit` events of the caller's inbox, newest first, whatever was
@@ -108,7 +110,15 @@ pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<Told>, A
     notes.before_sending(&events).await?;
     events.reverse();
     let mut persons = HashMap::new();
-    if actor.caller.role != Role::Office {
+    let mut owing = HashMap::new();
+    if actor.caller.role == Role::Office {
+        // Whose each deadline is, from the referral's parties: nothing is opened.
+        let ids: Vec<Uuid> =
+            events.iter().filter(|e| e.notice.deadline.is_some()).map(|e| e.notice.referral_id).collect();
+        for p in hub.store.parties(&ids).await? {
+            owing.insert(p.referral_id, p);
+        }
+    } else {
         let mut ids: Vec<Uuid> = events.iter().map(|e| e.notice.referral_id).filter(|id| !id.is_nil()).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -123,7 +133,14 @@ pub async fn recent(hub: &Hub, actor: &Actor, limit: u32) -> Result<Vec<Told>, A
         .into_iter()
         .map(|event| {
             let person = persons.get(&event.notice.referral_id).cloned();
-            Told { event, person }
+            let responsible = event.notice.deadline.zip(owing.get(&event.notice.referral_id)).map(|((kind, _), p)| {
+                if kind.owed_by_sender() {
+                    p.sender.clone()
+                } else {
+                    p.recipient.clone()
+                }
+            });
+            Told { event, person, responsible }
         })
         .collect())
 }

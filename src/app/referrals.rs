@@ -297,8 +297,10 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
             referral_kind: referral.kind,
             urgent: referral.content.urgent,
             green_channel: referral.content.green_channel(),
+            chased: None,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let deadlines = super::coordination::with_chases(hub, deadlines).await?;
     let files = materials::shown(hub.store.carried(&[id]).await?, view);
     let visits = hub.store.visits(&[id]).await?;
     Ok(Shown { referral: view.referral(referral), history, deadlines, files, visits, view })
@@ -482,6 +484,7 @@ pub async fn to_do(hub: &Hub, actor: &Actor, filter: &Filter, offset: usize, lim
                 referral_kind: referral.kind,
                 urgent: referral.content.urgent,
                 green_channel: referral.content.green_channel(),
+                chased: None,
             });
         rows.push(Waiting {
             referral: view.referral(referral),

@@ -263,6 +263,7 @@ pub fn notice_line(e: &pb::InboxEvent, names: &Names) -> String {
         person: None,
         deadline: DeadlineKind::from_code(&e.deadline_kind).zip(e.due_on.parse().ok()),
         urgent: e.urgent,
+        responsible: None,
     };
     let clerk = if e.clerk.is_empty() { String::new() } else { format!("  经办人 {}", e.clerk) };
     let flags = if e.green_channel { " [绿色通道]" } else { "" };
@@ -357,8 +358,12 @@ pub fn deadline_line(d: &pb::Deadline, names: &Names) -> String {
     } else {
         format!(" [{} 已退回或撤回，不再催办]", d.closed_on)
     };
+    let chased = match (d.reminders, &d.last_reminded) {
+        (0, _) | (_, None) => String::new(),
+        (times, Some(_)) => format!(" [已催办 {times} 次，最近 {}]", time(&d.last_reminded)),
+    };
     let flags = format!(
-        "{}{}{}{closed}",
+        "{}{}{}{closed}{chased}",
         if d.green_channel { " [绿色通道]" } else { "" },
         if d.urgent { " [紧急]" } else { "" },
         if d.provisional { " [暂定]" } else { "" }
@@ -390,6 +395,8 @@ pub fn deadline_json(d: &pb::Deadline) -> Value {
         "closed_on": d.closed_on,
         "urgent": d.urgent,
         "green_channel": d.green_channel,
+        "reminders": d.reminders,
+        "last_reminded": d.last_reminded.is_some().then(|| time(&d.last_reminded)),
     })
 }
 

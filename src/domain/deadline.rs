@@ -99,6 +99,11 @@ impl DeadlineKind {
         }
     }
 
+    /// Whether the sender owes it (移送); the recipient owes every other.
+    pub fn owed_by_sender(self) -> bool {
+        self == DeadlineKind::Send
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DeadlineKind::Send => "移送期限",

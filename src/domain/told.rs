@@ -21,6 +21,9 @@ pub struct Telling<'a> {
     pub person: Option<&'a str>,
     pub deadline: Option<(DeadlineKind, NaiveDate)>,
     pub urgent: bool,
+    /// For a deadline told to the office: the member that owes it, as the reader names
+    /// them.
+    pub responsible: Option<&'a str>,
 }
 
 impl<'a> Telling<'a> {
@@ -33,7 +36,13 @@ impl<'a> Telling<'a> {
             person,
             deadline: notice.deadline,
             urgent: notice.urgent,
+            responsible: None,
         }
+    }
+
+    /// Told to the office: naming `responsible`, the member that owes the deadline.
+    pub fn owed_by(self, responsible: Option<&'a str>) -> Self {
+        Self { responsible, ..self }
     }
 
     /// The sentence: who did what to whose referral, or what befell it.
@@ -43,6 +52,11 @@ impl<'a> Telling<'a> {
         let what = match self.person {
             Some(person) if !person.is_empty() => format!("{person} 的{}", self.referral_kind.label()),
             _ => format!("一件{}", self.referral_kind.label()),
+        };
+        // 民政 办理的一件社会救助移送, when the office reads of a deadline.
+        let what = match self.responsible {
+            Some(member) => format!("{member} 办理的{what}"),
+            None => what,
         };
         let deadline = |tail: &str| match self.deadline {
             Some((kind, due)) => format!("{what}的{}（{}月{}日）{tail}", kind.label(), due.month(), due.day()),
@@ -92,6 +106,7 @@ mod tests {
             person,
             deadline: Some((DeadlineKind::Start, NaiveDate::from_ymd_opt(2026, 12, 11).unwrap())),
             urgent: false,
+            responsible: None,
         }
         .sentence()
     }
@@ -109,6 +124,23 @@ mod tests {
             telling(NoticeKind::DeadlineMissed, State::Received, Some("李*")),
             "李* 的社会救助移送的启动期限（12月11日）已逾期"
         );
+        // The office reads whose deadline it is, and of no person.
+        let office = |kind| {
+            Telling {
+                kind,
+                state: State::Received,
+                referral_kind: ReferralKind::SocialAssistance,
+                actor: "联席会议办公室",
+                person: None,
+                deadline: Some((DeadlineKind::Start, NaiveDate::from_ymd_opt(2026, 12, 11).unwrap())),
+                urgent: false,
+                responsible: None,
+            }
+            .owed_by(Some("民政"))
+            .sentence()
+        };
+        assert_eq!(office(NoticeKind::DeadlineMissed), "民政 办理的一件社会救助移送的启动期限（12月11日）已逾期");
+        assert_eq!(office(NoticeKind::Reminder), "联席会议办公室 催办 民政 办理的一件社会救助移送");
     }
 
     #[test]

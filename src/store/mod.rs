@@ -322,6 +322,15 @@ pub struct ListedDeadline {
     pub referral_kind: ReferralKind,
     pub urgent: bool,
     pub green_channel: bool,
+    /// The office's 催办 of it, when the reader asked for them.
+    pub chased: Option<Chased>,
+}
+
+/// How often the office chased a deadline (催办), and the last time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chased {
+    pub times: u32,
+    pub last: DateTime<Utc>,
 }
 
 /// A referral awaiting a member's act, as the store finds it: by a deadline of the
@@ -346,6 +355,23 @@ pub struct Awaiting {
 pub struct Filter {
     pub search: Option<String>,
     pub submitted: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// A referral's parties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parties {
+    pub referral_id: Uuid,
+    pub sender: MemberCode,
+    pub recipient: MemberCode,
+}
+
+/// How often the office chased (催办) one deadline of a referral, and the last time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chase {
+    pub referral_id: Uuid,
+    pub kind: DeadlineKind,
+    pub times: u32,
+    pub last: DateTime<Utc>,
 }
 
 /// Which deadlines to list.
@@ -479,6 +505,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// The history of referrals `ids`, each oldest first.
     async fn history(&self, ids: &[Uuid], opening: Opening) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Who sent and who received each of `ids`, opening nothing.
+    async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Parties>, StoreError>;
+
+    /// The office's 催办 of the deadlines of `ids`: how many of each, and the last when.
+    async fn chases(&self, ids: &[Uuid]) -> Result<Vec<Chase>, StoreError>;
 
     /// The owner of a case.
     async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError>;

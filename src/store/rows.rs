@@ -380,6 +380,7 @@ impl TryFrom<ListedRow> for ListedDeadline {
             referral_kind: kind(&row.referral_kind)?,
             urgent: row.urgent,
             green_channel: row.green_channel,
+            chased: None,
         })
     }
 }

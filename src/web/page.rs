@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{error::WebError, guard::Visitor, Web};
 use crate::{
@@ -156,6 +156,8 @@ pub struct DeadlineLine {
     pub provisional: bool,
     pub urgent: bool,
     pub green_channel: bool,
+    /// 「已催办 2 次，最近 12月3日」; empty when never chased.
+    pub chased: String,
 }
 
 impl DeadlineLine {
@@ -182,6 +184,10 @@ impl DeadlineLine {
             provisional: d.provisional,
             urgent: listed.urgent,
             green_channel: listed.green_channel,
+            chased: listed.chased.map_or_else(String::new, |c| {
+                let last = crate::domain::date::local_date(c.last);
+                format!("已催办 {} 次，最近 {}月{}日", c.times, last.month(), last.day())
+            }),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::{
         inbox::Told,
         referrals::{ToDo, Waiting},
     },
-    domain::{awaited::Awaited, date::local_date, lifecycle::NoticeKind, told::Telling, Role},
+    domain::{awaited::Awaited, date::local_date, lifecycle::NoticeKind, told::Telling, MemberCode, Role},
 };
 
 /// A line of the to-do list.
@@ -117,11 +117,14 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
 pub fn message(web: &Web, told: &Told) -> Message {
     let n = &told.event.notice;
     let actor = member(web, &n.actor);
+    let responsible = told.responsible.as_ref().map(|m| member(web, m));
+    // What the hub itself notes of a deadline repeats the sentence.
+    let by_hub = n.actor == MemberCode::hub();
     Message {
         at: instant(n.at),
-        said: Telling::of(n, &actor, told.person.as_deref()).sentence(),
+        said: Telling::of(n, &actor, told.person.as_deref()).owed_by(responsible.as_deref()).sentence(),
         referral: (!n.referral_id.is_nil()).then_some(n.referral_id),
-        note: n.note.clone(),
+        note: if by_hub { String::new() } else { n.note.clone() },
         reminder: n.kind == NoticeKind::Reminder,
     }
 }

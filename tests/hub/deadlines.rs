@@ -167,6 +167,19 @@ async fn the_office_lists_what_is_overdue_with_working_days_late_and_reminds() {
         event = next(&mut inbox).await;
     }
     assert_eq!((event.note.as_str(), event.actor.as_str()), ("请尽快启动救助程序", "office"));
+    // Chased twice: the overdue list and the referral say how often and when last.
+    hub.clock.set(at("2026-09-24T02:00:00Z"));
+    office.remind(&late, pb::DeadlineKind::Start, "再次催办").await.unwrap();
+    let overdue = office
+        .list_deadlines(pb::ListDeadlinesRequest { view: pb::DeadlineView::Overdue as i32, ..Default::default() })
+        .await
+        .unwrap();
+    let chased = &overdue.deadlines[0];
+    assert_eq!((chased.reminders, chased.last_reminded.unwrap().seconds), (2, at("2026-09-24T02:00:00Z").timestamp()));
+    let start = deadline(&hub.client("mz").await.get(&late).await.unwrap().deadlines, K::Start);
+    assert_eq!(start.reminders, 2);
+    let never = deadline(&hub.client("jy").await.get(&on_time).await.unwrap().deadlines, K::Start);
+    assert_eq!((never.reminders, never.last_reminded), (0, None));
 
     let err = office.remind(&on_time, pb::DeadlineKind::Start, "催办").await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "a met deadline needs no reminder");

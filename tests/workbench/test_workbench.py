@@ -200,7 +200,12 @@ def test_the_office_sees_an_overdue_start_and_its_reminder_reaches_the_member(hu
     assert "联席会议办公室" in reminder.inner_text()
     mz.shot("14-mz-reminded")
     office.open("/office")
-    assert "启动期限（2026-11-09）已逾期未办" in office.page.locator("#office").inner_text()
+    said = office.page.locator("#office").inner_text()
+    assert "民政 办理的一件社会救助移送的启动期限（11月9日）已逾期" in said, said
+    assert "联席会议办公室 催办 民政 办理的一件社会救助移送：请于本周内启动程序并反馈" in said, said
+    assert "已逾期未办" not in said, "said once, not again as a note"
+    office.open("/office/deadlines")
+    assert "已催办 1 次" in office.page.locator("#statutory + table").inner_text()
 
 
 def test_a_bad_id_number_is_shown_beside_its_field_and_nothing_typed_is_lost(hub, desk):

@@ -33,9 +33,9 @@ pub use query::{Cell, Cells, Query, Value};
 
 use super::{
     sealed::{SealedCommit, SealedContent},
-    Announcements, Awaiting, CaseReferral, Commit, DeadlineQuery, DeadlineTally, Delivered, Filter, InboxEvent,
-    InboxPosition, ListQuery, ListedDeadline, Opening, RequestRecord, ScheduleRecord, Session, Store, StoreError,
-    StoredFile,
+    Announcements, Awaiting, CaseReferral, Chase, Commit, DeadlineQuery, DeadlineTally, Delivered, Filter, InboxEvent,
+    InboxPosition, ListQuery, ListedDeadline, Opening, Parties, RequestRecord, ScheduleRecord, Session, Store,
+    StoreError, StoredFile,
 };
 use crate::{
     domain::{
@@ -259,6 +259,14 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn reseal(&self, limit: u32) -> Result<u64, StoreError> {
         self.reseal(limit).await
+    }
+
+    async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Parties>, StoreError> {
+        self.parties(ids).await
+    }
+
+    async fn chases(&self, ids: &[Uuid]) -> Result<Vec<Chase>, StoreError> {
+        self.chases(ids).await
     }
 
     async fn awaiting(&self, member: &MemberCode, filter: &Filter) -> Result<Vec<Awaiting>, StoreError> {

@@ -6,12 +6,15 @@ use uuid::Uuid;
 
 use super::{int, Backend, Query, SqlStore};
 use crate::{
-    domain::{history::HistoryEntry, person::IdNumber, referral::Referral, request_id::RequestId, MemberCode},
+    domain::{
+        deadline::DeadlineKind, history::HistoryEntry, person::IdNumber, referral::Referral, request_id::RequestId,
+        MemberCode,
+    },
     keys::key_id,
     store::{
         rows::{from_micros, micros, EntryRow, ReferralRow, REFERRAL_COLUMNS},
         sealed::response_field,
-        Awaiting, Filter, ListQuery, Opening, RequestRecord, StoreError,
+        Awaiting, Chase, Filter, ListQuery, Opening, Parties, RequestRecord, StoreError,
     },
 };
 
@@ -95,6 +98,50 @@ impl<B: Backend> SqlStore<B> {
         query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" ORDER BY referral_id, version");
         let rows = self.fetch(query).await?;
         rows.into_iter().map(|mut row| EntryRow::from_cells(&mut row)?.open(&self.keys, opening)).collect()
+    }
+
+    pub(super) async fn parties(&self, ids: &[Uuid]) -> Result<Vec<Parties>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new("SELECT id, sender, recipient FROM referrals WHERE 1 = 1");
+        query.push_one_of("id", ids.iter().map(Uuid::to_string));
+        let rows = self.fetch(query).await?;
+        rows.into_iter()
+            .map(|mut row| {
+                Ok(Parties {
+                    referral_id: uuid(&row.text()?)?,
+                    sender: member(&row.text()?)?,
+                    recipient: member(&row.text()?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The reminders (催办) in the inboxes of the members responsible.
+    pub(super) async fn chases(&self, ids: &[Uuid]) -> Result<Vec<Chase>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = Query::new(
+            "SELECT referral_id, deadline_kind, COUNT(*), MAX(at) FROM inbox_events \
+             WHERE kind = 'reminder' AND member <> 'office'",
+        );
+        query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" GROUP BY referral_id, deadline_kind");
+        let rows = self.fetch(query).await?;
+        rows.into_iter()
+            .map(|mut row| {
+                let referral_id = uuid(&row.text()?)?;
+                let kind = row.opt_text()?.unwrap_or_default();
+                Ok(Chase {
+                    referral_id,
+                    kind: DeadlineKind::from_code(&kind)
+                        .ok_or_else(|| StoreError::Corrupt("a reminder's deadline kind".into()))?,
+                    times: u32::try_from(row.int()?).unwrap_or(u32::MAX),
+                    last: from_micros(row.int()?)?,
+                })
+            })
+            .collect()
     }
 
     pub(super) async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
