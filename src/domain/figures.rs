@@ -94,6 +94,8 @@ pub struct Counts {
     pub visits: Vec<Visited>,
     /// Cases marked for the joint meeting's study.
     pub key_cases: u64,
+    /// The office's 催办, by the member chased.
+    pub chased: Vec<(MemberCode, u64)>,
 }
 
 /// How one member's deadlines of one kind were kept.
@@ -157,6 +159,8 @@ pub struct Tally {
     pub another_referral: u64,
     pub effects: BTreeMap<VisitEffect, u64>,
     pub key_cases: u64,
+    /// The office's 催办, by the member chased.
+    pub chased: BTreeMap<MemberCode, u64>,
 }
 
 /// The median and 90th percentile of `samples` (value, how many), by nearest rank.
@@ -187,6 +191,7 @@ impl Tally {
             persons: counts.persons,
             one_plus_n: counts.one_plus_n,
             key_cases: counts.key_cases,
+            chased: counts.chased.iter().cloned().collect(),
             ..Tally::default()
         };
         for v in &counts.visits {
@@ -423,6 +428,12 @@ impl Figures {
                     push("期限", label, Value::Percent(rate(a)), Value::Percent(rate(b)));
                 }
             }
+        }
+        let chased = |t: &Tally| t.chased.values().sum::<u64>();
+        push("期限", "催办（次）".into(), count(chased(a)), count(chased(b)));
+        for m in in_directory_order(directory, a.chased.keys().chain(b.chased.keys())) {
+            let n = |t: &Tally| t.chased.get(m).copied().unwrap_or(0);
+            push("期限", format!("{}：被催办（次）", name(directory, m)), count(n(a)), count(n(b)));
         }
         push(
             "期限",

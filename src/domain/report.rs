@@ -117,6 +117,15 @@ pub fn compose(figures: &Figures, directory: &Directory, issuer: &str, number: &
         format_day(figures.today),
         figures.overdue_total(),
     ));
+    let chased: u64 = a.chased.values().sum();
+    if chased > 0 {
+        let each: Vec<String> = a
+            .chased
+            .iter()
+            .map(|(m, n)| format!("{}{n}次", directory.get(m).map_or_else(|| m.to_string(), |d| d.short_name.clone())))
+            .collect();
+        body.push(format!("联席会议办公室对逾期事项催办{chased}次，其中{}。", each.join("、")));
+    }
     body.push("四、跟踪回访情况".to_owned());
     body.push(format!(
         "开展跟踪回访{}次，{}，其中救助措施到位{}次，需再次移送{}次；到期未回访{}件。\
@@ -181,6 +190,7 @@ mod tests {
         this.amounts.insert(AidKind::Subsistence, (2, 600_000));
         this.amounts.insert(AidKind::LegalAid, (1, 0));
         this.granted_fen = 600_000;
+        this.chased.insert(crate::domain::MemberCode::parse("mz").unwrap(), 2);
         let before = Tally { referrals: 4, clues: 2, ..Tally::default() };
         let report =
             compose(&figures(this, before), &Directory::jinjiang(), "办公室", "", "2026-12-05".parse().unwrap());
@@ -190,6 +200,7 @@ mod tests {
         assert!(body.contains("共涉及6人，上年同期为零"), "{body}");
         assert!(body.contains("按救助种类，纳入低保2件6000.00元，法律援助1件。"), "{body}");
         assert!(body.contains("启动程序按期率无到期事项"), "{body}");
+        assert!(body.contains("联席会议办公室对逾期事项催办2次，其中民政2次。"), "{body}");
         assert_eq!(report.letter.title, "关于2026年司法救助与社会救助衔接工作情况的通报");
         assert_eq!(report.letter.date, "2026年12月5日");
         assert_eq!(report.letter.number, "", "left for the office to fill in");

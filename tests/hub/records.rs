@@ -454,6 +454,8 @@ async fn two_years(hub: &TestHub) -> [Client; 6] {
     on(hub, "2026-07-02");
     jy.visit(&r4_jy, visit("2026-07-02", pb::VisitMethod::Phone, false, pb::VisitEffect::Some, true)).await.unwrap();
     on(hub, "2026-11-20");
+    // The office chases the procuratorate's start of the urgent clue.
+    office.remind(&r7, pb::DeadlineKind::Start, "请尽快启动司法救助程序").await.unwrap();
     [jcy, mz, jy, rs, fl, office]
 }
 
@@ -507,6 +509,8 @@ async fn the_figures_of_two_years_agree_with_a_count_by_hand() {
     assert_eq!(kept("jcy", K::Start), (1, 0, 1));
     assert_eq!(kept("rs", K::Start), (0, 0, 0));
     assert_eq!(line(&f, "启动期限按期率").this_period, "50.0%");
+    assert_eq!((line(&f, "催办（次）").this_period.as_str(), line(&f, "催办（次）").year_before.as_str()), ("1", "0"));
+    assert_eq!(line(&f, "检察院：被催办（次）").this_period, "1");
     assert_eq!(line(&f, "反馈期限按期率").this_period, "100.0%");
     // Working days to start: 1 (r6), 4 (mz), 8 (jy): median 4, 90th percentile 8;
     // the year before 1, 2, 2 (Qingming did not fall within).

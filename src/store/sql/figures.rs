@@ -217,6 +217,17 @@ impl<B: Backend> SqlStore<B> {
             });
         }
         counts.key_cases = self.key_cases_marked(period, party).await?.len() as u64;
+        // The office's 催办, by the member chased, from the reminders in its inbox.
+        let mut q =
+            Query::new("SELECT member, COUNT(*) FROM inbox_events WHERE kind = 'reminder' AND member <> 'office'");
+        q.push(" AND at >= ").push_bind(micros(from)).push(" AND at < ").push_bind(micros(to));
+        if let Some(m) = party {
+            q.push(" AND member = ").push_bind(m.as_str());
+        }
+        q.push(" GROUP BY member");
+        for mut row in self.fetch(q).await? {
+            counts.chased.push((member(row.text()?)?, count(row.int()?)));
+        }
         Ok(counts)
     }
 
