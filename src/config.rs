@@ -379,6 +379,9 @@ impl Config {
             "XIANJIE_URGENT_DAYS" => {
                 self.deadlines.urgent_days = value.parse().map_err(|_| bad("a number of working days"))?
             }
+            "XIANJIE_WARN_DAYS" => {
+                self.deadlines.warn_days = value.parse().map_err(|_| bad("a number of working days"))?
+            }
             "XIANJIE_METRICS_LISTEN" => {
                 self.metrics_listen = address_or_off(&value).ok_or_else(|| bad("HOST:PORT or off"))?
             }
@@ -510,6 +513,7 @@ mod tests {
         let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/xianjie"));
         assert_eq!((config.deadlines.statutory_days, config.deadlines.urgent_days), (5, 1));
+        assert_eq!(config.deadlines.warn_days, 1);
         assert_eq!(config.deadlines.visit_after, crate::domain::visit::VisitAfter::Months(3));
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/xianjie-postgres.toml");
         let config = Config::load(Some(&file), vec![], &Flags::default()).unwrap();

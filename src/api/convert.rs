@@ -9,6 +9,7 @@ use crate::{
     domain::{
         calendar::Calendar,
         date,
+        deadline::Policy,
         draft::{self as parse, ConclusionInput, DraftInput},
         history::HistoryEntry,
         person::PersonInput,
@@ -235,7 +236,8 @@ pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) -> pb::Deadline {
+/// A deadline as the API says it, on `today`; its ladder step by `policy`.
+pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar, policy: &Policy) -> pb::Deadline {
     let d = &listed.deadline;
     pb::Deadline {
         referral_id: d.referral_id.to_string(),
@@ -256,6 +258,7 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar) 
         explanation: Vec::new(),
         reminders: listed.chased.map_or(0, |c| c.times),
         last_reminded: listed.chased.map(|c| timestamp(c.last)),
+        level: d.level(today, calendar, policy, listed.chased.is_some()).map_or("", |l| l.code()).to_owned(),
     }
 }
 

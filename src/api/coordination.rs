@@ -100,7 +100,11 @@ impl CoordinationService for CoordinationApi {
         let found = app::coordination::deadlines(&self.hub, &actor, view, filter).await?;
         let calendar = self.hub.calendar();
         Ok(Response::new(pb::ListDeadlinesResponse {
-            deadlines: found.deadlines.iter().map(|l| convert::deadline(l, found.today, &calendar)).collect(),
+            deadlines: found
+                .deadlines
+                .iter()
+                .map(|l| convert::deadline(l, found.today, &calendar, &self.hub.policy))
+                .collect(),
             today: found.today.to_string(),
         }))
     }
@@ -130,7 +134,7 @@ impl CoordinationService for CoordinationApi {
         let reminded = app::coordination::remind(&self.hub, &actor, &key, referral_id, kind, note).await?;
         let today = date::local_date(self.hub.clock.now());
         Ok(Response::new(pb::RemindResponse {
-            deadline: Some(convert::deadline(&reminded.deadline, today, &self.hub.calendar())),
+            deadline: Some(convert::deadline(&reminded.deadline, today, &self.hub.calendar(), &self.hub.policy)),
         }))
     }
 

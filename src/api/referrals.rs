@@ -148,7 +148,7 @@ impl ReferralService for ReferralApi {
                 .iter()
                 .map(|d| pb::Deadline {
                     explanation: explain(&d.deadline, d.referral_kind, &calendar, &self.hub.policy),
-                    ..convert::deadline(d, today, &calendar)
+                    ..convert::deadline(d, today, &calendar, &self.hub.policy)
                 })
                 .collect(),
             attachments: shown.files.iter().map(|c| super::materials::carried(c, shown.view)).collect(),
@@ -253,7 +253,7 @@ impl ReferralService for ReferralApi {
                 .map(|w| pb::ToDoItem {
                     referral: Some(convert::referral(&w.referral)),
                     awaits: w.awaited.code().to_owned(),
-                    deadline: w.deadline.as_ref().map(|d| convert::deadline(d, today, &calendar)),
+                    deadline: w.deadline.as_ref().map(|d| convert::deadline(d, today, &calendar, &self.hub.policy)),
                     reminded: w.reminded,
                     reply: w.reply,
                 })

@@ -16,8 +16,9 @@ use crate::{
     store::{Chased, Commit, DeadlineQuery, ListedDeadline},
 };
 
-/// How far ahead "due soon" looks before the calendar decides.
-const DUE_SOON_DAYS: u64 = 7;
+/// How far ahead "due soon" looks, beyond twice the working days of 临期, before the
+/// calendar decides: long enough for the longest holiday.
+const DUE_SOON_DAYS: u64 = 10;
 
 /// Which deadlines the office looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,7 +76,7 @@ pub async fn deadlines(
         DeadlineView::DueSoon => {
             query.states = vec![DeadlineState::Open];
             query.due_from = query.due_from.max(Some(today));
-            let horizon = today.checked_add_days(Days::new(DUE_SOON_DAYS));
+            let horizon = today.checked_add_days(Days::new(DUE_SOON_DAYS + 2 * u64::from(hub.policy.warn_days)));
             query.due_to = query.due_to.min(horizon).or(horizon);
         }
         DeadlineView::All => {}
@@ -83,7 +84,7 @@ pub async fn deadlines(
     }
     let mut found = hub.store.list_deadlines(&query).await?;
     if view == DeadlineView::DueSoon {
-        found.retain(|l| calendar.working_days_between(today, l.deadline.due).value <= 1);
+        found.retain(|l| l.deadline.near(today, &calendar, &hub.policy));
     }
     found.sort_by_key(|l| {
         (!l.urgent, !l.green_channel, std::cmp::Reverse(l.deadline.working_days_late(today, &calendar)), l.deadline.due)
@@ -268,7 +269,7 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
         loads[i].open += 1;
         if today > d.due {
             loads[i].overdue += 1;
-        } else if calendar.working_days_between(today, d.due).value <= 1 {
+        } else if d.near(today, &calendar, &hub.policy) {
             loads[i].due_soon += 1;
         }
     }

@@ -84,7 +84,7 @@ pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
         let (next, kind, to) = if was.passed(today) {
             let next = Deadline { state: DeadlineState::Missed, ..was.clone() };
             (next, NoticeKind::DeadlineMissed, vec![was.responsible.clone(), MemberCode::office()])
-        } else if was.reminder_due(today, &calendar) {
+        } else if was.reminder_due(today, &calendar, &hub.policy) {
             let next = Deadline { reminded: true, ..was.clone() };
             (next, NoticeKind::DueSoon, vec![was.responsible.clone()])
         } else {

@@ -363,7 +363,8 @@ pub fn deadline_line(d: &pb::Deadline, names: &Names) -> String {
         (times, Some(_)) => format!(" [已催办 {times} 次，最近 {}]", time(&d.last_reminded)),
     };
     let flags = format!(
-        "{}{}{}{closed}{chased}",
+        "{}{}{}{}{closed}{chased}",
+        if d.level == "near" { " [临期]" } else { "" },
         if d.green_channel { " [绿色通道]" } else { "" },
         if d.urgent { " [紧急]" } else { "" },
         if d.provisional { " [暂定]" } else { "" }
@@ -395,6 +396,7 @@ pub fn deadline_json(d: &pb::Deadline) -> Value {
         "closed_on": d.closed_on,
         "urgent": d.urgent,
         "green_channel": d.green_channel,
+        "level": d.level,
         "reminders": d.reminders,
         "last_reminded": d.last_reminded.is_some().then(|| time(&d.last_reminded)),
     })

@@ -39,11 +39,44 @@ pub struct Policy {
     pub urgent_days: u32,
     /// The follow-up visit after aid was granted (Art. 25); a hub policy.
     pub visit_after: VisitAfter,
+    /// 临期: an open deadline with at most this many working days left is near its end,
+    /// and its member is reminded.
+    pub warn_days: u32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { statutory_days: 5, urgent_days: 1, visit_after: VisitAfter::default() }
+        Self { statutory_days: 5, urgent_days: 1, visit_after: VisitAfter::default(), warn_days: 1 }
+    }
+}
+
+/// Where an outstanding deadline stands on the office's ladder: 正常 → 临期 → 逾期 →
+/// 已催办.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Normal,
+    Near,
+    Overdue,
+    Chased,
+}
+
+impl Level {
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Normal => "normal",
+            Level::Near => "near",
+            Level::Overdue => "overdue",
+            Level::Chased => "chased",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Normal => "正常",
+            Level::Near => "临期",
+            Level::Overdue => "逾期",
+            Level::Chased => "已催办",
+        }
     }
 }
 
@@ -247,12 +280,33 @@ impl Deadline {
         calendar.working_days_between(self.due, until).value.max(0)
     }
 
-    /// Whether the due-soon reminder is due on `today`: at most one working day left.
-    pub fn reminder_due(&self, today: NaiveDate, calendar: &Calendar) -> bool {
+    /// 临期 on `today`: open, with at most `policy.warn_days` working days left.
+    pub fn near(&self, today: NaiveDate, calendar: &Calendar, policy: &Policy) -> bool {
         self.state == DeadlineState::Open
-            && !self.reminded
             && today <= self.due
-            && calendar.working_days_between(today, self.due).value <= 1
+            && calendar.working_days_between(today, self.due).value <= i64::from(policy.warn_days)
+    }
+
+    /// Whether the due-soon reminder is due on `today`: near its end, not yet reminded.
+    pub fn reminder_due(&self, today: NaiveDate, calendar: &Calendar, policy: &Policy) -> bool {
+        !self.reminded && self.near(today, calendar, policy)
+    }
+
+    /// Its step on the office's ladder on `today`, `chased` when the office sent a 催办;
+    /// none once it no longer waits for an act.
+    pub fn level(&self, today: NaiveDate, calendar: &Calendar, policy: &Policy, chased: bool) -> Option<Level> {
+        if !self.is_outstanding() {
+            return None;
+        }
+        Some(if chased {
+            Level::Chased
+        } else if today > self.due {
+            Level::Overdue
+        } else if self.near(today, calendar, policy) {
+            Level::Near
+        } else {
+            Level::Normal
+        })
     }
 
     /// Whether the deadline has passed unmet on `today`.

@@ -158,6 +158,9 @@ pub struct DeadlineLine {
     pub green_channel: bool,
     /// 「已催办 2 次，最近 12月3日」; empty when never chased.
     pub chased: String,
+    /// Its step on the office's ladder (临期, 逾期, 已催办) and that step's code; none
+    /// once it waits for nothing.
+    pub level: Option<(&'static str, &'static str)>,
 }
 
 impl DeadlineLine {
@@ -184,6 +187,9 @@ impl DeadlineLine {
             provisional: d.provisional,
             urgent: listed.urgent,
             green_channel: listed.green_channel,
+            level: d
+                .level(today, calendar, &web.hub.policy, listed.chased.is_some())
+                .map(|level| (level.label(), level.code())),
             chased: listed.chased.map_or_else(String::new, |c| {
                 let last = crate::domain::date::local_date(c.last);
                 format!("已催办 {} 次，最近 {}月{}日", c.times, last.month(), last.day())

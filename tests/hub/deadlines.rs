@@ -57,6 +57,8 @@ async fn the_scanner_reminds_and_reports_a_miss_exactly_once_also_across_restart
         (E::DueSoon as i32, "start", "2026-09-17")
     );
     assert_eq!((soon.referral_id.as_str(), soon.actor.as_str()), (id.as_str(), "hub"));
+    let start = deadline(&hub.client("mz").await.get(&id).await.unwrap().deadlines, K::Start);
+    assert_eq!(start.level, "near", "临期: one working day left");
     drop(mz);
 
     let data = hub.stop().await;
@@ -133,6 +135,7 @@ async fn the_office_lists_what_is_overdue_with_working_days_late_and_reminds() {
         .await
         .unwrap();
     assert_eq!(overdue.today, "2026-09-23");
+    assert!(overdue.deadlines.iter().all(|d| d.level == "overdue"), "{:?}", overdue.deadlines);
     let rows: Vec<_> = overdue
         .deadlines
         .iter()
@@ -176,10 +179,11 @@ async fn the_office_lists_what_is_overdue_with_working_days_late_and_reminds() {
         .unwrap();
     let chased = &overdue.deadlines[0];
     assert_eq!((chased.reminders, chased.last_reminded.unwrap().seconds), (2, at("2026-09-24T02:00:00Z").timestamp()));
+    assert_eq!(chased.level, "chased", "the ladder's step after 逾期");
     let start = deadline(&hub.client("mz").await.get(&late).await.unwrap().deadlines, K::Start);
     assert_eq!(start.reminders, 2);
     let never = deadline(&hub.client("jy").await.get(&on_time).await.unwrap().deadlines, K::Start);
-    assert_eq!((never.reminders, never.last_reminded), (0, None));
+    assert_eq!((never.reminders, never.last_reminded, never.level.as_str()), (0, None, ""), "met: off the ladder");
 
     let err = office.remind(&on_time, pb::DeadlineKind::Start, "催办").await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "a met deadline needs no reminder");

@@ -159,17 +159,17 @@ fn reminders_come_with_one_working_day_left_and_misses_after_the_due_day() {
     let r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
     let start = find(&on_submit(&r, &c, &Policy::default()), DeadlineKind::Start).clone();
     assert_eq!(start.due, d("2026-09-17"));
-    assert!(!start.reminder_due(d("2026-09-15"), &c));
-    assert!(start.reminder_due(d("2026-09-16"), &c));
-    assert!(start.reminder_due(d("2026-09-17"), &c));
+    assert!(!start.reminder_due(d("2026-09-15"), &c, &Policy::default()));
+    assert!(start.reminder_due(d("2026-09-16"), &c, &Policy::default()));
+    assert!(start.reminder_due(d("2026-09-17"), &c, &Policy::default()));
     assert!(!start.passed(d("2026-09-17")));
     assert!(start.passed(d("2026-09-18")));
     // 09-18, the make-up Sunday 09-20, 09-21 and 09-22.
     assert_eq!(start.working_days_late(d("2026-09-22"), &c), 4);
     // Due on a Monday: the reminder comes on the Friday before.
     let monday = Deadline { due: d("2026-09-14"), ..start };
-    assert!(monday.reminder_due(d("2026-09-11"), &c));
-    assert!(!monday.reminder_due(d("2026-09-10"), &c));
+    assert!(monday.reminder_due(d("2026-09-11"), &c, &Policy::default()));
+    assert!(!monday.reminder_due(d("2026-09-10"), &c, &Policy::default()));
 }
 
 #[test]
@@ -205,4 +205,35 @@ fn a_provisional_deadline_already_missed_is_recounted_too() {
     // Met on 01-05 counts as met, no longer late.
     let met = Deadline { state: DeadlineState::MetLate, met_on: Some(d("2027-01-05")), ..start };
     assert_eq!(met.recounted(&with_2027, &policy, d("2027-01-08")).unwrap().state, DeadlineState::Met);
+}
+
+#[test]
+fn the_ladder_goes_from_normal_to_near_to_overdue_to_chased_and_off_when_met() {
+    use crate::domain::deadline::Level;
+    let calendar = Calendar::shipped();
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let mut deadline = Deadline {
+        referral_id: Uuid::nil(),
+        case_id: Uuid::nil(),
+        kind: DeadlineKind::Start,
+        responsible: MemberCode::parse("mz").unwrap(),
+        trigger: d("2026-09-10"),
+        due: d("2026-09-17"),
+        provisional: false,
+        state: DeadlineState::Open,
+        met_on: None,
+        reminded: false,
+        closed_on: None,
+    };
+    let policy = Policy::default();
+    let level = |deadline: &Deadline, today: &str, chased| deadline.level(d(today), &calendar, &policy, chased);
+    assert_eq!(level(&deadline, "2026-09-14", false), Some(Level::Normal));
+    assert_eq!(level(&deadline, "2026-09-16", false), Some(Level::Near));
+    assert_eq!(level(&deadline, "2026-09-18", false), Some(Level::Overdue));
+    assert_eq!(level(&deadline, "2026-09-18", true), Some(Level::Chased));
+    // Three working days of warning: 临期 from the Monday.
+    let wary = Policy { warn_days: 3, ..Policy::default() };
+    assert_eq!(deadline.level(d("2026-09-14"), &calendar, &wary, false), Some(Level::Near));
+    deadline.state = DeadlineState::Met;
+    assert_eq!(level(&deadline, "2026-09-18", true), None);
 }
