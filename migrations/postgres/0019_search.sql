@@ -9,4 +9,4 @@ CREATE INDEX referrals_by_name ON referrals (name_index);
 CREATE INDEX referrals_by_case_reference ON referrals (case_reference);
 CREATE INDEX referrals_unindexed ON referrals (id) WHERE name_index IS NULL;
 -- The office's 催办 of a referral, as its to-do row shows them.
-CREATE INDEX inbox_events_reminders ON inbox_events (member, referral_id) WHERE kind = 'reminder';
+CREATE INDEX inbox_events_reminders ON inbox_events (referral_id) WHERE kind = 'reminder';

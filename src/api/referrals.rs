@@ -254,7 +254,7 @@ impl ReferralService for ReferralApi {
                     referral: Some(convert::referral(&w.referral)),
                     awaits: w.awaited.code().to_owned(),
                     deadline: w.deadline.as_ref().map(|d| convert::deadline(d, today, &calendar, &self.hub.policy)),
-                    reminded: w.reminded,
+                    reminded: w.deadline.as_ref().is_some_and(|d| d.chased.is_some()),
                     reply: w.reply,
                 })
                 .collect(),

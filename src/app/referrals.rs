@@ -27,7 +27,7 @@ use crate::{
         visit::VisitRecord,
         MemberCode, Role,
     },
-    store::{CaseReferral, Change, Commit, Filter, ListQuery, ListedDeadline, Opening, StoreError},
+    store::{CaseReferral, Change, Chased, Commit, Filter, ListQuery, ListedDeadline, Opening, StoreError},
 };
 
 /// What a submit asks for: referrals of one kind and content to each recipient, in a
@@ -432,14 +432,13 @@ pub fn filter(search: &str, from: &str, to: &str) -> Result<Filter, AppError> {
     Ok(Filter { search, submitted })
 }
 
-/// A referral awaiting the member's act (待办): what it awaits, the soonest of the
-/// member's deadlines on it, and whether one was chased (催办).
+/// A referral awaiting the member's act (待办): what it awaits, and the soonest of the
+/// member's deadlines on it with the office's 催办 of it.
 #[derive(Debug, Clone)]
 pub struct Waiting {
     pub referral: Referral<Seen>,
     pub awaited: Awaited,
     pub deadline: Option<ListedDeadline>,
-    pub reminded: bool,
     /// The other party's comment is the latest entry.
     pub reply: bool,
 }
@@ -470,6 +469,7 @@ pub async fn to_do(hub: &Hub, actor: &Actor, filter: &Filter, offset: usize, lim
     let mut referrals: HashMap<Uuid, Referral> =
         hub.store.referrals(&ids, Opening::Listed).await?.into_iter().map(|r| (r.id, r)).collect();
     let deadlines = hub.store.deadlines(&ids).await?;
+    let chases = hub.store.chases(&ids).await?;
     let view = View::of(actor.caller.role);
     let mut rows = Vec::with_capacity(page.len());
     for a in page {
@@ -484,15 +484,12 @@ pub async fn to_do(hub: &Hub, actor: &Actor, filter: &Filter, offset: usize, lim
                 referral_kind: referral.kind,
                 urgent: referral.content.urgent,
                 green_channel: referral.content.green_channel(),
-                chased: None,
+                chased: chases
+                    .iter()
+                    .find(|c| c.referral_id == d.referral_id && c.kind == d.kind)
+                    .map(|c| Chased { times: c.times, last: c.last }),
             });
-        rows.push(Waiting {
-            referral: view.referral(referral),
-            awaited,
-            deadline,
-            reminded: a.reminded,
-            reply: a.reply,
-        });
+        rows.push(Waiting { referral: view.referral(referral), awaited, deadline, reply: a.reply });
     }
     if !rows.is_empty() {
         hub.audit_read(actor, "ToDo", rows.iter().map(|w| w.referral.id).collect()).await?;

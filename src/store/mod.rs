@@ -342,8 +342,6 @@ pub struct Awaiting {
     /// The soonest of the member's running deadlines on it.
     pub due: Option<NaiveDate>,
     pub urgent: bool,
-    /// One of those deadlines was chased (催办).
-    pub reminded: bool,
     /// The other party's comment is the latest entry.
     pub reply: bool,
     pub updated_at: DateTime<Utc>,

@@ -85,7 +85,7 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
     };
     let rows = rows
         .into_iter()
-        .map(|Waiting { referral, awaited, deadline, reminded, reply }| Row {
+        .map(|Waiting { referral, awaited, deadline, reply }| Row {
             id: referral.id,
             person: referral.content.person.name().to_owned(),
             kind: referral.kind.label(),
@@ -94,8 +94,8 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
                 if referral.sender == visitor.caller().code { &referral.recipient } else { &referral.sender },
             ),
             awaited: awaited.label(),
+            reminded: deadline.as_ref().is_some_and(|d| d.chased.is_some()),
             deadline: deadline.map(|d| DeadlineLine::new(web, &d, today, &calendar)),
-            reminded,
             reply: reply && awaited != Awaited::Reply,
             urgent: referral.content.urgent,
             green_channel: referral.content.green_channel(),

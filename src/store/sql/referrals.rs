@@ -196,23 +196,20 @@ impl<B: Backend> SqlStore<B> {
                     .push_bind(micros(to));
             }
         };
-        // The member's running deadlines, of the referrals found, and whether the
-        // office chased the member (催办) while the referral stood as it stands.
+        // The member's running deadlines, of the referrals found.
         let mut q = Query::new(
-            "SELECT d.referral_id, d.due_on, d.urgent, EXISTS (SELECT 1 FROM inbox_events i \
-             JOIN referrals c ON c.id = i.referral_id WHERE i.member = d.responsible \
-             AND i.referral_id = d.referral_id AND i.kind = 'reminder' AND i.state = c.state), FALSE, 0 \
-             FROM deadlines d WHERE d.pending = TRUE AND d.responsible = ",
+            "SELECT d.referral_id, d.due_on, d.urgent, FALSE, 0 FROM deadlines d \
+             WHERE d.pending = TRUE AND d.responsible = ",
         );
         q.push_bind(member.as_str()).push(" AND d.referral_id IN (SELECT id FROM referrals WHERE 1 = 1");
         found(&mut q);
         // Started, to conclude (no deadline runs until the conclusion).
-        q.push(") UNION ALL SELECT id, NULL, urgent, FALSE, FALSE, updated_at FROM referrals WHERE recipient = ")
+        q.push(") UNION ALL SELECT id, NULL, urgent, FALSE, updated_at FROM referrals WHERE recipient = ")
             .push_bind(member.as_str())
             .push(" AND state = 'started'");
         found(&mut q);
         // Returned, to re-route: nothing submitted in its case since.
-        q.push(" UNION ALL SELECT id, NULL, urgent, FALSE, FALSE, updated_at FROM referrals r WHERE sender = ")
+        q.push(" UNION ALL SELECT id, NULL, urgent, FALSE, updated_at FROM referrals r WHERE sender = ")
             .push_bind(member.as_str())
             .push(
                 " AND state = 'returned' AND NOT EXISTS (SELECT 1 FROM referrals o \
@@ -220,7 +217,7 @@ impl<B: Backend> SqlStore<B> {
             );
         found(&mut q);
         // Open, the other party's comment the latest entry.
-        q.push(" UNION ALL SELECT id, NULL, urgent, FALSE, TRUE, updated_at FROM referrals r WHERE (sender = ")
+        q.push(" UNION ALL SELECT id, NULL, urgent, TRUE, updated_at FROM referrals r WHERE (sender = ")
             .push_bind(member.as_str())
             .push(" OR recipient = ")
             .push_bind(member.as_str())
@@ -240,7 +237,6 @@ impl<B: Backend> SqlStore<B> {
                 referral_id,
                 due: due.transpose()?,
                 urgent: row.bool()?,
-                reminded: row.bool()?,
                 reply: row.bool()?,
                 updated_at: from_micros(row.int()?)?,
             };
@@ -250,7 +246,6 @@ impl<B: Backend> SqlStore<B> {
                 (a, b) => a.or(b),
             };
             entry.urgent |= found.urgent;
-            entry.reminded |= found.reminded;
             entry.reply |= found.reply;
             entry.updated_at = entry.updated_at.max(found.updated_at);
         }
