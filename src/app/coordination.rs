@@ -13,7 +13,7 @@ use crate::{
         referral::Referral,
         DomainError, MemberCode, Role,
     },
-    store::{Chased, Commit, DeadlineQuery, ListedDeadline},
+    store::{Chase, Commit, DeadlineQuery, ListedDeadline},
 };
 
 /// How far ahead "due soon" looks, beyond twice the working days of 临期, before the
@@ -99,10 +99,7 @@ pub async fn with_chases(hub: &Hub, mut listed: Vec<ListedDeadline>) -> Result<V
     ids.dedup();
     let chases = hub.store.chases(&ids).await?;
     for l in &mut listed {
-        l.chased = chases
-            .iter()
-            .find(|c| c.referral_id == l.deadline.referral_id && c.kind == l.deadline.kind)
-            .map(|c| Chased { times: c.times, last: c.last });
+        l.chased = Chase::of(&chases, &l.deadline);
     }
     Ok(listed)
 }

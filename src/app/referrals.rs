@@ -27,7 +27,7 @@ use crate::{
         visit::VisitRecord,
         MemberCode, Role,
     },
-    store::{CaseReferral, Change, Chased, Commit, Filter, ListQuery, ListedDeadline, Opening, StoreError},
+    store::{CaseReferral, Change, Chase, Commit, Filter, ListQuery, ListedDeadline, Opening, StoreError},
 };
 
 /// What a submit asks for: referrals of one kind and content to each recipient, in a
@@ -484,10 +484,7 @@ pub async fn to_do(hub: &Hub, actor: &Actor, filter: &Filter, offset: usize, lim
                 referral_kind: referral.kind,
                 urgent: referral.content.urgent,
                 green_channel: referral.content.green_channel(),
-                chased: chases
-                    .iter()
-                    .find(|c| c.referral_id == d.referral_id && c.kind == d.kind)
-                    .map(|c| Chased { times: c.times, last: c.last }),
+                chased: Chase::of(&chases, d),
             });
         rows.push(Waiting { referral: view.referral(referral), awaited, deadline, reply: a.reply });
     }

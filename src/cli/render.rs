@@ -115,7 +115,7 @@ pub fn to_do_line(item: &pb::ToDoItem, names: &Names) -> String {
     let flags = format!(
         "{}{}{}",
         if item.reminded { " [已被催办]" } else { "" },
-        if item.reply && awaited != Some(Awaited::Reply) { " [对方有补充说明]" } else { "" },
+        if awaited.is_some_and(|a| a.with_reply(item.reply)) { " [对方有补充说明]" } else { "" },
         if r.urgent { " [紧急]" } else { "" }
     );
     format!(

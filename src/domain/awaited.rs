@@ -36,6 +36,12 @@ impl Awaited {
         by_state.or(reply.then_some(Awaited::Reply))
     }
 
+    /// Whether the other party's comment (`reply`) waits beside this act, to be said
+    /// apart from it.
+    pub fn with_reply(self, reply: bool) -> bool {
+        reply && self != Awaited::Reply
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Awaited::Receipt => "receive",

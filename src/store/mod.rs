@@ -326,6 +326,16 @@ pub struct ListedDeadline {
     pub chased: Option<Chased>,
 }
 
+impl Chase {
+    /// How the office chased `deadline`, from `chases`; none when it never did.
+    pub fn of(chases: &[Chase], deadline: &Deadline) -> Option<Chased> {
+        chases
+            .iter()
+            .find(|c| c.referral_id == deadline.referral_id && c.kind == deadline.kind)
+            .map(|c| Chased { times: c.times, last: c.last })
+    }
+}
+
 /// How often the office chased a deadline (催办), and the last time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chased {

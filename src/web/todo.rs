@@ -23,7 +23,7 @@ use crate::{
         inbox::Told,
         referrals::{ToDo, Waiting},
     },
-    domain::{awaited::Awaited, date::local_date, lifecycle::NoticeKind, told::Telling, MemberCode, Role},
+    domain::{date::local_date, lifecycle::NoticeKind, told::Telling, MemberCode, Role},
 };
 
 /// A line of the to-do list.
@@ -96,7 +96,7 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
             awaited: awaited.label(),
             reminded: deadline.as_ref().is_some_and(|d| d.chased.is_some()),
             deadline: deadline.map(|d| DeadlineLine::new(web, &d, today, &calendar)),
-            reply: reply && awaited != Awaited::Reply,
+            reply: awaited.with_reply(reply),
             urgent: referral.content.urgent,
             green_channel: referral.content.green_channel(),
         })

@@ -189,12 +189,7 @@ impl<B: Backend> SqlStore<B> {
             if let Some(search) = &search {
                 search.push(q);
             }
-            if let Some((from, to)) = filter.submitted {
-                q.push(" AND submitted_at >= ")
-                    .push_bind(micros(from))
-                    .push(" AND submitted_at < ")
-                    .push_bind(micros(to));
-            }
+            submitted_within(q, filter.submitted);
         };
         // The member's running deadlines, of the referrals found.
         let mut q = Query::new(
@@ -233,21 +228,21 @@ impl<B: Backend> SqlStore<B> {
         for mut row in self.fetch(q).await? {
             let referral_id = uuid(&row.text()?)?;
             let due = row.opt_text()?.map(|d| d.parse().map_err(|_| StoreError::Corrupt("a stored due date".into())));
-            let found = Awaiting {
+            let seen = Awaiting {
                 referral_id,
                 due: due.transpose()?,
                 urgent: row.bool()?,
                 reply: row.bool()?,
                 updated_at: from_micros(row.int()?)?,
             };
-            let entry = by_referral.entry(referral_id).or_insert_with(|| found.clone());
-            entry.due = match (entry.due, found.due) {
+            let entry = by_referral.entry(referral_id).or_insert_with(|| seen.clone());
+            entry.due = match (entry.due, seen.due) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            entry.urgent |= found.urgent;
-            entry.reply |= found.reply;
-            entry.updated_at = entry.updated_at.max(found.updated_at);
+            entry.urgent |= seen.urgent;
+            entry.reply |= seen.reply;
+            entry.updated_at = entry.updated_at.max(seen.updated_at);
         }
         Ok(by_referral.into_values().collect())
     }
@@ -314,6 +309,13 @@ impl Searched {
     }
 }
 
+/// ` AND …`: submitted from the first instant up to (not including) the second.
+fn submitted_within(q: &mut Query, span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>) {
+    if let Some((from, to)) = span {
+        q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
+    }
+}
+
 /// ` AND …` for each of `query`'s conditions on a referral other than whose it is.
 fn filtered(q: &mut Query, query: &ListQuery, search: Option<&Searched>) {
     if let Some(search) = search {
@@ -330,9 +332,7 @@ fn filtered(q: &mut Query, query: &ListQuery, search: Option<&Searched>) {
     if let Some(case_id) = query.case_id {
         q.push(" AND case_id = ").push_bind(case_id.to_string());
     }
-    if let Some((from, to)) = query.submitted {
-        q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
-    }
+    submitted_within(q, query.submitted);
     if let Some((at, id)) = query.after {
         let beyond = if query.oldest_first { ">" } else { "<" };
         q.push(&format!(" AND (submitted_at {beyond} "))
