@@ -113,7 +113,7 @@ LAYERS = [
     ["domain"],
     ["clock", "documents", "proto", "keys", "metrics", "pki"],
     ["config"],
-    ["store", "telemetry"],
+    ["store", "telemetry", "notify"],
     ["audit", "delivery"],
     ["app"],
     ["background", "api", "web"],

@@ -7,12 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Independent implementations the tests compare against: a Python grpcio client, the
-# chinese-calendar package for the holiday calendar, openpyxl for the ledgers.
-if ! python3 -c 'import grpc, grpc_tools, grpc_reflection, chinese_calendar, openpyxl' 2>/dev/null; then
-    echo "installing grpcio, grpcio-tools, grpcio-reflection, chinese-calendar and openpyxl for the cross-checks"
+# chinese-calendar package for the holiday calendar, openpyxl for the ledgers, and
+# aiosmtpd, a real SMTP server that the notification tests send e-mail to.
+if ! python3 -c 'import grpc, grpc_tools, grpc_reflection, chinese_calendar, openpyxl, aiosmtpd' 2>/dev/null; then
+    echo "installing grpcio, grpcio-tools, grpcio-reflection, chinese-calendar, openpyxl and aiosmtpd for the cross-checks"
     python3 -m pip install --quiet --disable-pip-version-check \
         'grpcio>=1.60,<2' 'grpcio-tools>=1.60,<2' 'grpcio-reflection>=1.60,<2' 'chinese-calendar>=1.10,<2' \
-        'openpyxl>=3.1,<4'
+        'openpyxl>=3.1,<4' 'aiosmtpd>=1.4,<2'
 fi
 
 # The workbench's browser tests: Debian's Chromium (with CJK fonts, for the

@@ -93,6 +93,98 @@ pub struct Config {
     pub shutdown_grace_ms: u64,
     /// Attachments and letters (`[materials]`).
     pub materials: MaterialsConfig,
+    /// Messages away from the workbench: e-mail, webhooks, SMS (`[notify]`).
+    pub notify: NotifyConfig,
+}
+
+/// How the hub tells members' people of what waits for them.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// The SMTP server: `smtp://user:password@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:password@host:465` or `smtp://host:25` (plain, a relay on the
+    /// county's own network). None sends no e-mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail, `衔接工作台 <xianjie@county.gov.cn>`.
+    pub from: String,
+    /// Where messages send people: the workbench's address as users reach it;
+    /// `https://` the first server name and the workbench's port by default.
+    pub workbench_url: Option<String>,
+    /// The key of the signature (HMAC-SHA256) of JSON webhooks, and a 钉钉 robot's
+    /// 加签 secret.
+    pub webhook_secret: Option<String>,
+    /// The province's SMS gateway; none sends no text messages.
+    pub sms: Option<SmsGateway>,
+    /// The office's e-mail address: missed deadlines, naming the member, go there.
+    pub office_email: String,
+    /// Attempts to send a message before it is given up on (and shown as failed).
+    pub attempts: u32,
+    /// The wait before the second attempt; each later wait is twice the one before.
+    pub retry_ms: u64,
+    /// How often the sender looks for messages to queue and send.
+    pub interval_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "衔接工作台 <xianjie@localhost>".into(),
+            workbench_url: None,
+            webhook_secret: None,
+            sms: None,
+            office_email: String::new(),
+            attempts: 6,
+            retry_ms: 60_000,
+            interval_ms: 2_000,
+        }
+    }
+}
+
+impl fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("from", &self.from)
+            .field("workbench_url", &self.workbench_url)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "***"))
+            .field("sms", &self.sms.as_ref().map(|g| (&g.method, redact(&g.url))))
+            .field("office_email", &self.office_email)
+            .field("attempts", &self.attempts)
+            .field("retry_ms", &self.retry_ms)
+            .field("interval_ms", &self.interval_ms)
+            .finish()
+    }
+}
+
+/// An SMS gateway reached over HTTP, as the province's government SMS platform is.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsGateway {
+    /// Where to send; `{phone}` and `{text}` in it are replaced (URL-encoded).
+    pub url: String,
+    /// `POST` (default) or `GET`.
+    #[serde(default = "post")]
+    pub method: String,
+    /// The body's type; a JSON body has `{phone}` and `{text}` replaced as JSON strings'
+    /// contents, any other as form values.
+    #[serde(default = "json_type")]
+    pub content_type: String,
+    /// The body, `{"mobile":"{phone}","content":"{text}"}`; empty for none (GET).
+    #[serde(default)]
+    pub body: String,
+    /// What the answer's body must hold for a message to count as sent (with a 2xx
+    /// status); empty: any 2xx.
+    #[serde(default)]
+    pub success: String,
+}
+
+fn post() -> String {
+    "POST".into()
+}
+
+fn json_type() -> String {
+    "application/json".into()
 }
 
 /// What members may attach, and how their letters are written.
@@ -177,6 +269,7 @@ impl Default for Config {
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7444))),
             workbench_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7445))),
             materials: MaterialsConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -247,6 +340,7 @@ impl fmt::Debug for Config {
             .field("metrics_listen", &self.metrics_listen)
             .field("workbench_listen", &self.workbench_listen)
             .field("materials", &self.materials)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -390,6 +484,22 @@ impl Config {
             }
             "XIANJIE_SHUTDOWN_GRACE_MS" => self.shutdown_grace_ms = value.parse().map_err(|_| bad("milliseconds"))?,
             "XIANJIE_CLOCK_START" => self.clock_start = Some(value.parse().map_err(|_| bad("an RFC 3339 instant"))?),
+            "XIANJIE_SMTP_URL" => self.notify.smtp_url = Some(value),
+            "XIANJIE_NOTIFY_FROM" => self.notify.from = value,
+            "XIANJIE_WORKBENCH_URL" => self.notify.workbench_url = Some(value),
+            "XIANJIE_WEBHOOK_SECRET" => self.notify.webhook_secret = Some(value),
+            "XIANJIE_OFFICE_EMAIL" => self.notify.office_email = value,
+            "XIANJIE_NOTIFY_ATTEMPTS" => {
+                self.notify.attempts = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad("a number, > 0"))?
+            }
+            "XIANJIE_NOTIFY_RETRY_MS" => {
+                self.notify.retry_ms =
+                    value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
+            }
+            "XIANJIE_NOTIFY_INTERVAL_MS" => {
+                self.notify.interval_ms =
+                    value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| bad("milliseconds, > 0"))?
+            }
             _ => {}
         }
         Ok(())

@@ -23,6 +23,7 @@ pub mod documents;
 pub mod domain;
 pub mod keys;
 pub mod metrics;
+pub mod notify;
 pub mod pki;
 pub mod proto;
 pub mod server;

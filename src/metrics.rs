@@ -44,6 +44,11 @@ pub struct Metrics {
     /// `xianjie_files_discarded_total`: files staged and never completed, or never
     /// attached, removed after their keeping period.
     pub files_discarded: IntCounter,
+    /// `xianjie_notifications_total{channel, outcome}`: attempts to send a message
+    /// (sent, retry, failed) and reminders no longer due (void).
+    pub notifications: IntCounterVec,
+    /// `xianjie_notifications_failed`: messages given up on, in the store.
+    pub notifications_failed: IntGauge,
 }
 
 /// The instruments of a store's write path, made by the store and registered by the hub.
@@ -113,7 +118,17 @@ impl Metrics {
             "xianjie_files_discarded_total",
             "Files staged and never completed, or never attached, removed after their keeping period",
         )?;
+        let notifications = IntCounterVec::new(
+            Opts::new("xianjie_notifications_total", "Attempts to send a message away from the workbench, by outcome"),
+            &["channel", "outcome"],
+        )?;
+        let notifications_failed = IntGauge::new(
+            "xianjie_notifications_failed",
+            "Messages given up on after their attempts (xianjie admin notifications --failed)",
+        )?;
         let own: Vec<Box<dyn Collector>> = vec![
+            Box::new(notifications.clone()),
+            Box::new(notifications_failed.clone()),
             Box::new(files_discarded.clone()),
             Box::new(requests.clone()),
             Box::new(request_seconds.clone()),
@@ -145,6 +160,8 @@ impl Metrics {
             audit_entries,
             audit_checkpoint_age,
             files_discarded,
+            notifications,
+            notifications_failed,
         })
     }
 

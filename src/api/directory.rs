@@ -11,8 +11,9 @@ use crate::{
         directory::{Contacts, ContactsInput, DirectoryChange, Member, MemberInput, Touches},
         draft,
         error::Violations,
+        notification::Notify,
         vocabulary::Need,
-        Role,
+        Caller, Role,
     },
     proto::{self as pb, directory_service_server::DirectoryService},
 };
@@ -36,10 +37,11 @@ impl DirectoryApi {
     ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
         let code = change.member().cloned();
         let key = super::key(app::directory::method(&change), request_id, request);
+        let caller = actor.caller.clone();
         let changed = app::directory::change(&self.hub, &actor, &key, change).await?;
         Ok(Response::new(pb::DirectoryChangeResponse {
             version: changed.directory.version(),
-            member: code.and_then(|code| changed.directory.get(&code).map(member)),
+            member: code.and_then(|code| changed.directory.get(&code).map(|m| member(m, &caller))),
             description: changed.description,
         }))
     }
@@ -52,6 +54,7 @@ fn contacts_input(c: Option<&pb::Contacts>) -> ContactsInput<'_> {
         liaison: &c.liaison,
         office_phone: &c.office_phone,
         mobile: &c.mobile,
+        email: &c.email,
     })
 }
 
@@ -62,6 +65,16 @@ fn contacts(c: &Contacts) -> pb::Contacts {
         liaison: c.liaison.clone(),
         office_phone: c.office_phone.clone(),
         mobile: c.mobile.clone(),
+        email: c.email.clone(),
+    }
+}
+
+fn notify(n: &Notify) -> pb::Notify {
+    pb::Notify {
+        channels: n.channels.iter().map(|c| c.code().to_owned()).collect(),
+        events: n.events.iter().map(|e| e.code().to_owned()).collect(),
+        webhook_url: n.webhook_url.clone(),
+        webhook_format: n.webhook_format.code().to_owned(),
     }
 }
 
@@ -73,10 +86,12 @@ fn change_kind(change: &DirectoryChange) -> &'static str {
         DirectoryChange::Suspended { .. } => "suspended",
         DirectoryChange::Resumed { .. } => "resumed",
         DirectoryChange::Contacts { .. } => "contacts",
+        DirectoryChange::Notify { .. } => "notify",
     }
 }
 
-fn member(m: &Member) -> pb::Member {
+/// `m` as `caller` sees it.
+fn member(m: &Member, caller: &Caller) -> pb::Member {
     pb::Member {
         code: m.code.to_string(),
         name: m.name.clone(),
@@ -89,6 +104,7 @@ fn member(m: &Member) -> pb::Member {
         articles: m.articles.clone(),
         active: m.active,
         contacts: Some(contacts(&m.contacts)),
+        notify: Some(notify(&m.notify.as_seen_by(caller, &m.code))),
     }
 }
 
@@ -98,10 +114,10 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        identity::caller(&request)?;
+        let caller = identity::caller(&request)?;
         let directory = self.hub.directory.now();
         Ok(Response::new(pb::ListMembersResponse {
-            members: directory.members().iter().map(member).collect(),
+            members: directory.members().iter().map(|m| member(m, &caller)).collect(),
             version: directory.version(),
         }))
     }
@@ -110,7 +126,7 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<pb::SuggestRecipientsRequest>,
     ) -> Result<Response<pb::SuggestRecipientsResponse>, Status> {
-        identity::caller(&request)?;
+        let caller = identity::caller(&request)?;
         let mut violations = Violations::default();
         let needs =
             draft::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
@@ -120,7 +136,7 @@ impl DirectoryService for DirectoryApi {
             .suggest(&needs)
             .into_iter()
             .map(|(m, matched)| pb::Suggestion {
-                member: Some(member(m)),
+                member: Some(member(m, &caller)),
                 matched: matched.iter().map(|n| n.number()).collect(),
             })
             .collect();
@@ -191,6 +207,49 @@ impl DirectoryService for DirectoryApi {
         Touches::Contacts(&r.code).permitted(&actor.caller).map_err(AppError::from)?;
         let change = DirectoryChange::contacts(&r.code, contacts_input(r.contacts.as_ref())).map_err(AppError::from)?;
         self.change(&request, &r.request_id, actor, change).await
+    }
+
+    async fn set_notify(
+        &self,
+        request: Request<pb::SetNotifyRequest>,
+    ) -> Result<Response<pb::DirectoryChangeResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let r = request.get_ref();
+        Touches::Contacts(&r.code).permitted(&actor.caller).map_err(AppError::from)?;
+        let n = r.notify.clone().unwrap_or_default();
+        let channels: Vec<&str> = n.channels.iter().map(String::as_str).collect();
+        let events: Vec<&str> = n.events.iter().map(String::as_str).collect();
+        let chosen = Notify::parse(&channels, &events, &n.webhook_url, &n.webhook_format).map_err(AppError::from)?;
+        let change = DirectoryChange::notify(&r.code, chosen).map_err(AppError::from)?;
+        self.change(&request, &r.request_id, actor, change).await
+    }
+
+    async fn list_notifications(
+        &self,
+        request: Request<pb::ListNotificationsRequest>,
+    ) -> Result<Response<pb::ListNotificationsResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let r = request.get_ref();
+        let listed = app::notifications::list(&self.hub, &actor, r.failed, r.limit).await?;
+        Ok(Response::new(pb::ListNotificationsResponse {
+            notifications: listed
+                .notifications
+                .into_iter()
+                .map(|n| pb::Notification {
+                    id: n.id,
+                    member: n.member.to_string(),
+                    event: n.event.code().to_owned(),
+                    channel: n.channel.code().to_owned(),
+                    state: n.state.code().to_owned(),
+                    attempts: n.attempts,
+                    last_error: n.last_error,
+                    created_at: Some(timestamp(n.created_at)),
+                    next_at: Some(timestamp(n.next_at)),
+                    subject: n.subject,
+                })
+                .collect(),
+            failed: listed.failed,
+        }))
     }
 
     async fn list_directory_changes(

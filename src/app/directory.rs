@@ -115,6 +115,7 @@ pub fn method(change: &DirectoryChange) -> &'static str {
         DirectoryChange::Renamed { .. } => "RenameMember",
         DirectoryChange::Suspended { .. } | DirectoryChange::Resumed { .. } => "SetMemberActive",
         DirectoryChange::Contacts { .. } => "UpdateContacts",
+        DirectoryChange::Notify { .. } => "SetNotify",
     }
 }
 

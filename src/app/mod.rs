@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod key_cases;
 pub mod limits;
 pub mod materials;
+pub mod notifications;
 mod numbering;
 mod once;
 pub mod records;

@@ -1,4 +1,6 @@
-//! Background work of the hub: the deadline scanner and audit checkpoints.
+//! Background work of the hub: the deadline scanner, audit checkpoints and the
+//! notifier.
 
 pub mod checkpoint;
+pub mod notifier;
 pub mod scanner;

@@ -10,7 +10,14 @@ use super::{
     member::print_json,
     render,
 };
-use crate::{client::Client, domain::vocabulary::Need, proto as pb};
+use crate::{
+    client::Client,
+    domain::{
+        notification::{Channel, Event},
+        vocabulary::Need,
+    },
+    proto as pb,
+};
 
 #[derive(Args)]
 pub struct AdminArgs {
@@ -27,7 +34,64 @@ pub struct AdminArgs {
 enum AdminCommand {
     /// The directory of members: list, add, rename, suspend, resume, contacts, history.
     #[command(subcommand)]
-    Members(MembersCommand),
+    Members(Box<MembersCommand>),
+    /// The messages the hub sent away from the workbench (e-mail, webhooks, SMS), newest
+    /// first; exits 1 when `--failed` finds any given up on.
+    Notifications {
+        /// Only those given up on after their attempts.
+        #[arg(long)]
+        failed: bool,
+        /// At most this many (up to 200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+/// 通知方式: by which channels, of which events; what is not given stays.
+#[derive(Args, Clone, Default)]
+pub struct NotifyArgs {
+    /// `email`, `webhook` or `sms`; repeatable. `--channel none` for no channel.
+    #[arg(long = "channel")]
+    channels: Vec<String>,
+    /// `new_referral`, `due_soon`, `missed`, `chased`, `returned`, `withdrawn` or
+    /// `fed_back`; repeatable. `--event all` for every one.
+    #[arg(long = "event")]
+    events: Vec<String>,
+    /// The webhook's address (http:// or https://); `""` for none.
+    #[arg(long)]
+    webhook_url: Option<String>,
+    /// `json`, `dingtalk` or `wecom`.
+    #[arg(long)]
+    webhook_format: Option<String>,
+}
+
+impl NotifyArgs {
+    /// `current` with what was given laid over it.
+    fn over(self, current: pb::Notify) -> pb::Notify {
+        let list = |given: Vec<String>, current: Vec<String>, all: &[&str]| match given.as_slice() {
+            [] => current,
+            [one] if one == "none" => Vec::new(),
+            [one] if one == "all" => all.iter().map(|s| (*s).to_owned()).collect(),
+            _ => given,
+        };
+        let events: Vec<&str> = Event::ALL.iter().map(|e| e.code()).collect();
+        let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.code()).collect();
+        pb::Notify {
+            channels: list(self.channels, current.channels, &channels),
+            events: list(self.events, current.events, &events),
+            webhook_url: self.webhook_url.unwrap_or(current.webhook_url),
+            webhook_format: self.webhook_format.unwrap_or(current.webhook_format),
+        }
+    }
+}
+
+/// Changes how `code` is told to what `args` gives, keeping the rest.
+pub async fn set_notify(client: &Client, code: &str, args: NotifyArgs, json: bool) -> anyhow::Result<()> {
+    let current = client.directory().await.map_err(explain)?.members.into_iter().find(|m| m.code == code);
+    let notify = args.over(current.and_then(|m| m.notify).unwrap_or_default());
+    let changed = client.set_notify(code, notify).await.map_err(explain)?;
+    print_change(&changed, json);
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -69,6 +133,12 @@ enum MembersCommand {
         #[command(flatten)]
         contacts: ContactsArgs,
     },
+    /// Changes a member's 通知方式: channels, events, webhook (what is not given stays).
+    Notify {
+        code: String,
+        #[command(flatten)]
+        notify: NotifyArgs,
+    },
     /// Every version of the directory: who changed what, and when.
     History,
 }
@@ -89,6 +159,9 @@ pub struct ContactsArgs {
     office_phone: Option<String>,
     #[arg(long)]
     mobile: Option<String>,
+    /// The liaison's e-mail address, where the hub's e-mail goes.
+    #[arg(long)]
+    email: Option<String>,
 }
 
 impl ContactsArgs {
@@ -100,6 +173,7 @@ impl ContactsArgs {
             liaison: self.liaison.unwrap_or(current.liaison),
             office_phone: self.office_phone.unwrap_or(current.office_phone),
             mobile: self.mobile.unwrap_or(current.mobile),
+            email: self.email.unwrap_or(current.email),
         }
     }
 }
@@ -129,12 +203,15 @@ pub fn print_members(directory: &pb::ListMembersResponse, json: bool) {
     for m in &directory.members {
         let needs: Vec<_> = m.needs.iter().filter_map(|n| Need::from_number(*n)).map(|n| n.code()).collect();
         let c = m.contacts.clone().unwrap_or_default();
+        let n = m.notify.clone().unwrap_or_default();
         if json {
             print_json(&serde_json::json!({
                 "code": m.code, "name": m.name, "short_name": m.short_name, "needs": needs,
                 "articles": m.articles, "active": m.active, "version": directory.version,
                 "contacts": {"leader": c.leader, "department": c.department, "liaison": c.liaison,
-                             "office_phone": c.office_phone, "mobile": c.mobile},
+                             "office_phone": c.office_phone, "mobile": c.mobile, "email": c.email},
+                "notify": {"channels": n.channels, "events": n.events, "webhook_url": n.webhook_url,
+                           "webhook_format": n.webhook_format},
             }));
             continue;
         }
@@ -148,9 +225,12 @@ pub fn print_members(directory: &pb::ListMembersResponse, json: bool) {
         );
         if !(c.leader.is_empty() && c.department.is_empty() && c.liaison.is_empty()) {
             println!(
-                "      分管领导 {}  内设机构 {}  联络员 {}  办公电话 {}  手机 {}",
-                c.leader, c.department, c.liaison, c.office_phone, c.mobile
+                "      分管领导 {}  内设机构 {}  联络员 {}  办公电话 {}  手机 {}  电子邮箱 {}",
+                c.leader, c.department, c.liaison, c.office_phone, c.mobile, c.email
             );
+        }
+        if !n.channels.is_empty() {
+            println!("      通知渠道 {}  通知事项 {}", n.channels.join(", "), n.events.join(", "));
         }
     }
 }
@@ -158,7 +238,10 @@ pub fn print_members(directory: &pb::ListMembersResponse, json: bool) {
 pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     let client = args.connection.connect("admin").await?;
     let json = args.json;
-    let AdminCommand::Members(command) = args.command;
+    let command = match args.command {
+        AdminCommand::Members(command) => *command,
+        AdminCommand::Notifications { failed, limit } => return notifications(&client, failed, limit, json).await,
+    };
     match command {
         MembersCommand::List => print_members(&client.directory().await.map_err(explain)?, json),
         MembersCommand::Add { code, name, short_name, articles, needs, contacts } => {
@@ -191,6 +274,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             print_change(&client.set_member_active(&code, true).await.map_err(explain)?, json);
         }
         MembersCommand::Contacts { code, contacts } => update_contacts(&client, &code, contacts, json).await?,
+        MembersCommand::Notify { code, notify } => set_notify(&client, &code, notify, json).await?,
         MembersCommand::History => {
             for c in client.directory_changes().await.map_err(explain)? {
                 let at = render::time(&c.at);
@@ -206,4 +290,30 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The messages sent or tried, a line each (or their JSON); exit 1 when only failed
+/// ones were asked for and some were found.
+async fn notifications(client: &Client, failed: bool, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
+    let listed = client.notifications(failed, limit).await.map_err(explain)?;
+    if !json {
+        println!("发送失败（已放弃）的通知：{} 条", listed.failed);
+    }
+    for n in &listed.notifications {
+        let created = render::time(&n.created_at);
+        if json {
+            print_json(&serde_json::json!({
+                "id": n.id, "member": n.member, "event": n.event, "channel": n.channel, "state": n.state,
+                "attempts": n.attempts, "last_error": n.last_error, "created_at": created,
+                "next_at": render::time(&n.next_at), "subject": n.subject,
+            }));
+        } else {
+            let error = if n.last_error.is_empty() { String::new() } else { format!("  {}", n.last_error) };
+            println!(
+                "{created}  {:<8} {:<8} {:<7} {:<8} 尝试{}次  {}{error}",
+                n.member, n.channel, n.state, n.event, n.attempts, n.subject
+            );
+        }
+    }
+    Ok(if failed && listed.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -42,6 +42,8 @@ enum MemberCommand {
     Members,
     /// Changes your own 分管领导, 内设机构 or 联络员 (what is not given stays).
     Contacts(directory::ContactsArgs),
+    /// Changes your own 通知方式: channels, events, webhook (what is not given stays).
+    Notify(directory::NotifyArgs),
     /// Members that serve the given needs.
     Suggest {
         /// A need code, e.g. `legal_aid`; repeatable.
@@ -389,6 +391,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Contacts(contacts) => {
             directory::update_contacts(&client, &args.identity, contacts, json).await?
         }
+        MemberCommand::Notify(notify) => directory::set_notify(&client, &args.identity, notify, json).await?,
         MemberCommand::Suggest { needs } => {
             let numbers = needs
                 .iter()

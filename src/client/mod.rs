@@ -389,6 +389,22 @@ impl Client {
     }
 
     /// A member its own, the office or an admin any: 分管领导, 内设机构 and 联络员.
+    /// 通知方式 of `code`: channels, events and the webhook.
+    pub async fn set_notify(&self, code: &str, notify: pb::Notify) -> Result<pb::DirectoryChangeResponse, Status> {
+        self.once(
+            |request_id| pb::SetNotifyRequest { request_id, code: code.to_owned(), notify: Some(notify.clone()) },
+            |c, q| async move { c.directory.clone().set_notify(q).await },
+        )
+        .await
+    }
+
+    /// An admin: the messages sent or tried, newest first (only those given up on,
+    /// with `failed`).
+    pub async fn notifications(&self, failed: bool, limit: u32) -> Result<pb::ListNotificationsResponse, Status> {
+        let request = pb::ListNotificationsRequest { failed, limit };
+        Ok(self.directory.clone().list_notifications(request).await?.into_inner())
+    }
+
     pub async fn update_contacts(
         &self,
         code: &str,

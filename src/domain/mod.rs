@@ -25,6 +25,7 @@ pub mod material;
 pub mod member;
 pub mod merkle;
 pub mod money;
+pub mod notification;
 pub mod period;
 pub mod person;
 pub mod referral;

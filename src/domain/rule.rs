@@ -82,6 +82,9 @@ rules! {
     IdSeventeenDigits => "must be 17 digits", "应为17位数字";
     Phone => "5–20 digits, with optional +, - or spaces", "应为5至20位数字，可含 +、- 或空格";
     Mobile => "11 digits starting with 1", "应为以 1 开头的 11 位手机号码";
+    Email => "an e-mail address such as name@example.gov.cn, at most 128 characters", "应为电子邮箱地址，如 name@example.gov.cn，不超过128个字符";
+    WebhookUrl => "an http:// or https:// address of at most 512 characters, without spaces", "应为以 http:// 或 https:// 开头、不含空格、不超过512个字符的网址";
+    WebhookNeedsUrl => "the webhook channel needs the webhook's address", "选择工作群机器人或本单位系统时须填写其网址";
 
     // A referral or clue.
     AtLeastOneSituation => "at least one situation (Art. 4) is required", "至少选择一项救助情形";

@@ -20,12 +20,13 @@ use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
     api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, MaterialApi, RecordsApi, ReferralApi},
-    app::{directory::SharedDirectory, limits::RateLimiter, Hub},
+    app::{directory::SharedDirectory, limits::RateLimiter, notifications::Notifying, Hub},
     audit::Signer,
     clock::{SharedClock, SystemClock},
     config::Config,
     delivery::{Delivery, Notifier, StreamSlots},
     domain::directory::Directory,
+    notify::Senders,
     pki::{authority::Authority, Identity},
     proto::{
         calendar_service_server::CalendarServiceServer, coordination_service_server::CoordinationServiceServer,
@@ -74,6 +75,9 @@ pub struct Prepared {
     /// Where the workbench is served, if anywhere.
     workbench_listener: Option<TcpListener>,
     shutdown_grace: Duration,
+    /// The channels of messages away from the workbench, and how often they are sent.
+    notifying: Arc<Notifying>,
+    notify_every: Duration,
     /// The lock on the SQLite data, held while serving: a restore refuses to run
     /// under a serving hub, and so does a second hub.
     _lock: Option<std::fs::File>,
@@ -152,6 +156,30 @@ pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hu
     Ok((hub, store))
 }
 
+/// The channels `config` sets up, and where messages send people: the configured
+/// workbench address, or the first server name with the workbench's port.
+fn notifying(config: &Config, workbench: Option<&TcpListener>) -> anyhow::Result<Notifying> {
+    let n = &config.notify;
+    let senders = Senders::new(n).map_err(anyhow::Error::msg).context("the notification channels")?;
+    let link = match &n.workbench_url {
+        Some(url) => format!("{}/", url.trim_end_matches('/')),
+        None => {
+            let host = config.server_names.first().map_or("localhost", String::as_str);
+            match workbench.and_then(|l| l.local_addr().ok()) {
+                Some(address) => format!("https://{host}:{}/", address.port()),
+                None => format!("https://{host}/"),
+            }
+        }
+    };
+    Ok(Notifying {
+        senders,
+        link,
+        office_email: n.office_email.clone(),
+        attempts: n.attempts.max(1),
+        retry: Duration::from_millis(n.retry_ms),
+    })
+}
+
 impl Prepared {
     /// Opens the store and the TLS files of `config`, creating the development PKI on
     /// first start, with time read from `clock`.
@@ -194,10 +222,13 @@ impl Prepared {
             ),
             None => None,
         };
+        let notifying = Arc::new(notifying(config, workbench_listener.as_ref())?);
         Ok(Self {
             hub,
             tls,
             store,
+            notifying,
+            notify_every: Duration::from_millis(config.notify.interval_ms),
             max_message_bytes: config.max_message_bytes,
             scan_every: Duration::from_millis(config.scan_interval_ms),
             reload_every: Duration::from_millis(config.reload_interval_ms),
@@ -251,6 +282,8 @@ impl Prepared {
             metrics_listener,
             workbench_listener,
             shutdown_grace,
+            notifying,
+            notify_every,
             _lock,
         } = self;
         let (stop, stopping) = watch::channel(false);
@@ -258,6 +291,7 @@ impl Prepared {
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
         let reloader = tokio::spawn(reload::run(hub.clone(), tls.clone(), reload_every));
         let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), checkpoint_every));
+        let notifier = tokio::spawn(crate::background::notifier::run(hub.clone(), notifying, notify_every));
         let metrics = metrics_listener.map(|listener| tokio::spawn(metrics::serve(hub.clone(), listener)));
         let workbench = workbench_listener.map(|listener| {
             let mut stopping = hub.delivery.stopping.clone();
@@ -359,7 +393,7 @@ impl Prepared {
             served = serving => served.context("serving")?,
             () = deadline => tracing::warn!(seconds = DRAIN_TIMEOUT.as_secs(), "connections still open; closing them"),
         }
-        let _ = tokio::join!(scanner, reloader, checkpoints, relay);
+        let _ = tokio::join!(scanner, reloader, checkpoints, notifier, relay);
         if let Some(workbench) = workbench {
             // Browsers keep connections open; they get what requests in flight need.
             match tokio::time::timeout(DRAIN_TIMEOUT, workbench).await {

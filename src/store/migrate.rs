@@ -238,6 +238,33 @@ const TABLES: &[(&str, &[Column], &str)] = &[
         &[Int("version"), Int("at"), Text("actor"), Text("change"), Text("description"), Text("directory")],
         "version",
     ),
+    ("notify_cursors", &[Text("member"), Int("seq")], "member"),
+    (
+        "notifications",
+        &[
+            Text("id"),
+            Text("member"),
+            Text("event"),
+            Text("channel"),
+            Text("address"),
+            Text("subject"),
+            Text("body"),
+            Text("referral_id"),
+            OptText("deadline_kind"),
+            Int("created_at"),
+            Int("next_at"),
+            Int("attempts"),
+            Text("state"),
+            Text("last_error"),
+            OptInt("done_at"),
+        ],
+        "id",
+    ),
+    (
+        "notification_attempts",
+        &[Text("notification_id"), Int("attempt"), Int("at"), Bool("ok"), Text("error")],
+        "notification_id, attempt",
+    ),
 ];
 
 /// Rows read from one pass at a time.

@@ -29,9 +29,10 @@ use crate::domain::{
     history::HistoryEntry,
     key_case::KeyCase,
     letter::DocumentNumber,
-    lifecycle::Notice,
+    lifecycle::{Notice, NoticeKind},
     material::{Attachment, Carried},
     merkle::Subtree,
+    notification::{Channel, Event},
     period::Period,
     person::IdNumber,
     referral::{Referral, ReferralKind, State},
@@ -222,7 +223,119 @@ pub struct Commit {
     pub key_case: Option<KeyCaseChange>,
     /// New referrals that get the next document number of their sender and year.
     pub numbering: Vec<Numbering>,
+    /// Messages queued away from the workbench (one already queued stays as it is).
+    pub notifications: Vec<Notification>,
+    /// Each member's inbox routed into messages up to this sequence number.
+    pub told: Vec<(MemberCode, u64)>,
+    /// Attempts to send queued messages, with their outcomes.
+    pub attempts: Vec<Attempt>,
     pub at: DateTime<Utc>,
+}
+
+/// An inbox event not yet routed into messages, with what a message says of it (no
+/// personal data: the event's note is not read).
+#[derive(Debug, Clone)]
+pub struct Untold {
+    pub member: MemberCode,
+    pub seq: u64,
+    pub event_id: Uuid,
+    pub kind: NoticeKind,
+    pub state: State,
+    pub referral_id: Uuid,
+    pub referral_kind: ReferralKind,
+    pub actor: MemberCode,
+    pub urgent: bool,
+    /// The deadline the event tells of, and who owes it.
+    pub deadline: Option<(DeadlineKind, NaiveDate)>,
+    pub responsible: Option<MemberCode>,
+    /// The soonest deadline still open that the member owes on the referral.
+    pub owed: Option<(DeadlineKind, NaiveDate)>,
+}
+
+/// Where a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sending {
+    Pending,
+    Sent,
+    /// Given up on after the configured attempts.
+    Failed,
+    /// No longer due: the deadline it would remind of was met first.
+    Void,
+}
+
+impl Sending {
+    pub const ALL: [Sending; 4] = [Sending::Pending, Sending::Sent, Sending::Failed, Sending::Void];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Sending::Pending => "pending",
+            Sending::Sent => "sent",
+            Sending::Failed => "failed",
+            Sending::Void => "void",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sending::Pending => "待发送",
+            Sending::Sent => "已发送",
+            Sending::Failed => "发送失败",
+            Sending::Void => "无需发送",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// A message to a member away from the workbench, as queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The inbox event's id, the channel and the stage: the idempotency key the
+    /// message carries.
+    pub id: String,
+    pub member: MemberCode,
+    pub event: Event,
+    pub channel: Channel,
+    /// The e-mail address, the mobile or the webhook's address.
+    pub address: String,
+    pub subject: String,
+    pub body: String,
+    pub referral_id: Uuid,
+    /// Sent only while this deadline of the referral is open (the due day's reminder).
+    pub while_open: Option<DeadlineKind>,
+    pub created_at: DateTime<Utc>,
+    pub next_at: DateTime<Utc>,
+    pub attempts: u32,
+    pub state: Sending,
+    pub last_error: String,
+}
+
+/// One attempt to send a queued message.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: String,
+    /// Its number, from 1.
+    pub attempt: u32,
+    pub at: DateTime<Utc>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Failed; tried again at `next_at`.
+    Retry {
+        next_at: DateTime<Utc>,
+        error: String,
+    },
+    /// Failed for the last time.
+    Failed {
+        error: String,
+    },
+    /// Not sent: no longer due.
+    Void,
 }
 
 /// A file as stored: its description, and what opening its chunks needs.
@@ -689,6 +802,24 @@ pub trait Store: Send + Sync + 'static {
         staged_before: DateTime<Utc>,
         unattached_before: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Inbox events not yet routed into messages, oldest first per member, at most
+    /// `limit` of each member's.
+    async fn untold(&self, limit: u32) -> Result<Vec<Untold>, StoreError>;
+
+    /// Queued messages due by `now`, soonest first.
+    async fn due_notifications(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Notification>, StoreError>;
+
+    /// Takes message `id` for sending until `until`, if it is still pending and due at
+    /// `was` (no other hub process took it meanwhile).
+    async fn claim_notification(&self, id: &str, was: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Messages newest first (only those given up on, with `failed`), and how many
+    /// were given up on in all.
+    async fn notifications(&self, failed: bool, limit: u32) -> Result<(Vec<Notification>, u64), StoreError>;
+
+    /// Whether the deadline `kind` of `referral_id` is still open and unmet.
+    async fn deadline_open(&self, referral_id: Uuid, kind: DeadlineKind) -> Result<bool, StoreError>;
 
     /// Until `stopping`, tells `to` of inbox events that other hub processes commit on
     /// the same database.

@@ -31,19 +31,19 @@ pub(super) fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn uuid(raw: &str) -> Result<Uuid, StoreError> {
+pub(super) fn uuid(raw: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(raw).map_err(|_| corrupt("uuid", raw))
 }
 
-fn member(raw: &str) -> Result<MemberCode, StoreError> {
+pub(super) fn member(raw: &str) -> Result<MemberCode, StoreError> {
     MemberCode::parse(raw).map_err(|_| corrupt("member code", raw))
 }
 
-fn state(raw: &str) -> Result<State, StoreError> {
+pub(super) fn state(raw: &str) -> Result<State, StoreError> {
     State::from_code(raw).ok_or_else(|| corrupt("state", raw))
 }
 
-fn kind(raw: &str) -> Result<ReferralKind, StoreError> {
+pub(super) fn kind(raw: &str) -> Result<ReferralKind, StoreError> {
     ReferralKind::from_code(raw).ok_or_else(|| corrupt("referral kind", raw))
 }
 
@@ -287,12 +287,12 @@ impl InboxRow {
     }
 }
 
-fn date(raw: &str) -> Result<NaiveDate, StoreError> {
+pub(super) fn date(raw: &str) -> Result<NaiveDate, StoreError> {
     // ISO 8601 (YYYY-MM-DD), which `FromStr` reads without interpreting a format.
     raw.parse::<NaiveDate>().map_err(|_| corrupt("date", raw))
 }
 
-fn deadline_kind(raw: &str) -> Result<DeadlineKind, StoreError> {
+pub(super) fn deadline_kind(raw: &str) -> Result<DeadlineKind, StoreError> {
     DeadlineKind::from_code(raw).ok_or_else(|| corrupt("deadline kind", raw))
 }
 

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     app::{self, AppError},
-    domain::{DomainError, Role},
+    domain::{date::local_time, DomainError, Role},
     pki::{
         authority::{Previous, Standing},
         Clerk, Holder, Identity,
@@ -58,6 +58,19 @@ struct Page {
     holders: Vec<Unit>,
     certificates: Vec<Certificate>,
     refusals: Refusals,
+    /// Messages given up on, in all, and the newest of them.
+    failed: u64,
+    notifications: Vec<Sent>,
+}
+
+/// A message the hub gave up on, as the table shows it.
+struct Sent {
+    at: String,
+    member: String,
+    channel: &'static str,
+    subject: String,
+    attempts: u32,
+    error: String,
 }
 
 /// How a certificate stands, in words.
@@ -125,8 +138,24 @@ async fn render(web: &Web, visitor: &Visitor, flash: &str, refusals: Refusals) -
             })
             .collect()
     };
+    let listed = app::notifications::list(&web.hub, &visitor.actor, true, 20).await?;
+    let notifications = {
+        let directory = web.directory();
+        listed
+            .notifications
+            .into_iter()
+            .map(|n| Sent {
+                at: local_time(n.created_at).format("%Y-%m-%d %H:%M").to_string(),
+                member: directory.get(&n.member).map_or_else(|| n.member.to_string(), |m| m.short_name.clone()),
+                channel: n.channel.label(),
+                subject: n.subject,
+                attempts: n.attempts,
+                error: n.last_error,
+            })
+            .collect()
+    };
     let frame = Frame::new(web, visitor, "/admin").await?.with_flash(flash);
-    html(&Page { frame, holders, certificates, refusals })
+    html(&Page { frame, holders, certificates, refusals, failed: listed.failed, notifications })
 }
 
 pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {

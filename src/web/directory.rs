@@ -20,6 +20,7 @@ use crate::{
     app::{self, AppError},
     domain::{
         directory::{ContactsInput, DirectoryChange, MemberInput, Touches},
+        notification::{Channel, Event, Notify, WebhookFormat},
         vocabulary::Need,
         DomainError, Role,
     },
@@ -36,6 +37,7 @@ pub struct Line {
     pub liaison: String,
     pub office_phone: String,
     pub mobile: String,
+    pub email: String,
 }
 
 #[derive(Template)]
@@ -51,6 +53,12 @@ struct Page {
     typed: Fields,
     admin: bool,
     needs: Vec<Choice>,
+    /// The notification form: channels, events and webhook formats, as chosen.
+    channels: Vec<Choice>,
+    events: Vec<Choice>,
+    formats: Vec<Choice>,
+    /// What the chosen member's liaison lacks for a channel chosen: said beside it.
+    missing: Vec<&'static str>,
     /// One for every form of the page: only one is sent.
     request_id: uuid::Uuid,
     /// The form refused, and why.
@@ -87,6 +95,7 @@ async fn render(
             liaison: m.contacts.liaison.clone(),
             office_phone: m.contacts.office_phone.clone(),
             mobile: m.contacts.mobile.clone(),
+            email: m.contacts.email.clone(),
         })
         .collect();
     let editable: Vec<Choice> = directory
@@ -113,16 +122,53 @@ async fn render(
                 typed.set("liaison", &m.contacts.liaison);
                 typed.set("office_phone", &m.contacts.office_phone);
                 typed.set("mobile", &m.contacts.mobile);
+                typed.set("email", &m.contacts.email);
             }
             ("", typed, Refusals::default())
         }
     };
+    // The notification form shows what was typed into it, or the member's choice.
+    let mut typed = typed;
+    if form != "notify" {
+        if let Some(m) = directory.members().iter().find(|m| m.code.as_str() == typed.get("code")) {
+            for c in &m.notify.channels {
+                typed.add("channels", c.code());
+            }
+            for e in &m.notify.events {
+                typed.add("events", e.code());
+            }
+            typed.set("webhook_url", &m.notify.webhook_url);
+            typed.set("webhook_format", m.notify.webhook_format.code());
+        }
+    }
     let editable = editable.into_iter().map(|c| Choice { selected: c.value == typed.get("code"), ..c }).collect();
     let chosen = typed.all("needs");
     let needs = Need::ALL
         .iter()
         .map(|n| Choice { value: n.code().into(), label: n.label().into(), selected: chosen.contains(&n.code()) })
         .collect();
+    let choices = |picked: Vec<&str>, all: Vec<(&'static str, &'static str)>| -> Vec<Choice> {
+        all.into_iter()
+            .map(|(code, label)| Choice { value: code.into(), label: label.into(), selected: picked.contains(&code) })
+            .collect()
+    };
+    let channels = choices(typed.all("channels"), Channel::ALL.iter().map(|c| (c.code(), c.label())).collect());
+    let events = choices(typed.all("events"), Event::ALL.iter().map(|e| (e.code(), e.label())).collect());
+    let formats =
+        choices(vec![typed.get("webhook_format")], WebhookFormat::ALL.iter().map(|f| (f.code(), f.label())).collect());
+    let chosen_member = directory.members().iter().find(|m| m.code.as_str() == typed.get("code"));
+    let missing = chosen_member
+        .map(|m| {
+            let mut missing = Vec::new();
+            if m.notify.channels.contains(&Channel::Email) && m.contacts.email.is_empty() {
+                missing.push("已选电子邮件，但联络信息中未填写电子邮箱：电子邮件不会发出。");
+            }
+            if m.notify.channels.contains(&Channel::Sms) && m.contacts.mobile.is_empty() {
+                missing.push("已选短信，但联络信息中未填写手机：短信不会发出。");
+            }
+            missing
+        })
+        .unwrap_or_default();
     let page = Page {
         frame,
         version: directory.version(),
@@ -131,6 +177,10 @@ async fn render(
         typed,
         admin: caller.role == Role::Admin,
         needs,
+        channels,
+        events,
+        formats,
+        missing,
         request_id: uuid::Uuid::new_v4(),
         refused: form,
         refusals,
@@ -155,6 +205,7 @@ fn contacts(fields: &Fields) -> ContactsInput<'_> {
         liaison: fields.get("liaison"),
         office_phone: fields.get("office_phone"),
         mobile: fields.get("mobile"),
+        email: fields.get("email"),
     }
 }
 
@@ -185,6 +236,16 @@ async fn change(
 /// 分管领导, 内设机构 and 联络员 of a member.
 pub async fn contacts_form(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
     change(web, posted, "contacts", |f| DirectoryChange::contacts(f.get("code"), contacts(f))).await
+}
+
+/// 通知方式: by which channels, of which events, and the webhook.
+pub async fn notify_form(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    change(web, posted, "notify", |f| {
+        let notify =
+            Notify::parse(&f.all("channels"), &f.all("events"), f.get("webhook_url"), f.get("webhook_format"))?;
+        DirectoryChange::notify(f.get("code"), notify)
+    })
+    .await
 }
 
 /// The administrator adds a member unit.

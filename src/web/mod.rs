@@ -100,6 +100,7 @@ pub fn router(web: Web) -> Router {
         .route("/calendar", get(calendar::page).post(calendar::load))
         .route("/directory", get(directory::page))
         .route("/directory/contacts", post(directory::contacts_form))
+        .route("/directory/notify", post(directory::notify_form))
         .route("/directory/add", post(directory::add))
         .route("/directory/activity", post(directory::activity))
         .route("/admin", get(admin::page))

@@ -64,6 +64,11 @@ pub fn field(api: &str) -> &'static str {
         "contacts.liaison" => "联络员",
         "contacts.office_phone" => "办公电话",
         "contacts.mobile" => "手机",
+        "contacts.email" => "电子邮箱",
+        "notify.webhook_url" => "工作群机器人或本单位系统的网址",
+        "notify.webhook_format" => "格式",
+        f if f.starts_with("notify.channels[") => "通知渠道",
+        f if f.starts_with("notify.events[") => "通知事项",
         _ => "填写内容",
     }
 }

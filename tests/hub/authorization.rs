@@ -39,6 +39,8 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("DirectoryService.SetMemberActive", [false, false, false, true]),
     ("DirectoryService.UpdateContacts", [true, true, true, true]),
     ("DirectoryService.ListDirectoryChanges", [true, true, true, true]),
+    ("DirectoryService.SetNotify", [true, true, true, true]),
+    ("DirectoryService.ListNotifications", [false, false, false, true]),
     ("CoordinationService.ListDeadlines", [false, false, true, false]),
     ("CoordinationService.Remind", [false, false, true, false]),
     ("CoordinationService.Watch", [false, false, true, false]),
@@ -190,6 +192,17 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
             let request =
                 pb::UpdateContactsRequest { request_id: request_id(), code: code.into(), contacts: Some(contacts) };
             directory.update_contacts(request).await.map(drop)
+        }
+        "DirectoryService.SetNotify" => {
+            // A member its own; the office and an admin another's.
+            let code = if matches!(who, "office" | "admin") { "mz" } else { who };
+            let notify =
+                pb::Notify { channels: vec!["email".into()], webhook_format: "json".into(), ..Default::default() };
+            let request = pb::SetNotifyRequest { request_id: request_id(), code: code.into(), notify: Some(notify) };
+            directory.set_notify(request).await.map(drop)
+        }
+        "DirectoryService.ListNotifications" => {
+            directory.list_notifications(pb::ListNotificationsRequest { failed: true, limit: 10 }).await.map(drop)
         }
         "DirectoryService.ListDirectoryChanges" => {
             directory.list_directory_changes(pb::ListDirectoryChangesRequest {}).await.map(drop)

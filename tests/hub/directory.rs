@@ -17,6 +17,7 @@ fn contacts(liaison: &str, mobile: &str) -> pb::Contacts {
         liaison: liaison.into(),
         office_phone: "0595-85680000".into(),
         mobile: mobile.into(),
+        email: String::new(),
     }
 }
 
@@ -131,7 +132,7 @@ async fn a_member_keeps_its_own_liaison_and_no_one_elses() {
     assert_eq!(event.actor, "mz");
     assert_eq!(
         event.note,
-        "晋江市民政局 更新联络信息：分管领导 王副局长，内设机构 社会救助科，联络员 李明（办公电话 0595-85680000，手机 13905950000）"
+        "晋江市民政局 更新联络信息：分管领导 王副局长，内设机构 社会救助科，联络员 李明（办公电话 0595-85680000，手机 13905950000，电子邮箱 未填）"
     );
     let listed = sf.directory().await.unwrap();
     let mz_contacts = listed.members.iter().find(|m| m.code == "mz").unwrap().contacts.clone().unwrap();

@@ -61,6 +61,7 @@ async fn a_letter_is_written_once_for_its_recipient_and_a_correction_keeps_the_o
         liaison: "李明".into(),
         office_phone: "0595-85601234".into(),
         mobile: String::new(),
+        email: String::new(),
     };
     jcy.update_contacts("jcy", contacts).await.unwrap();
     // 1+N: 低保, 学生资助 and 妇女帮扶 asked of 民政 and 教育.

@@ -20,6 +20,7 @@ mod limits;
 mod materials;
 mod metrics;
 mod migration;
+mod notifications;
 mod python;
 mod records;
 mod refusals;

@@ -38,6 +38,8 @@ pub struct Data {
     pub checkpoint_interval_ms: u64,
     /// Changes a test makes to the hub's configuration.
     pub tune: fn(&mut Config),
+    /// Where the hub sends messages away from the workbench, when a test says.
+    pub notify: Option<xianjie::config::NotifyConfig>,
 }
 
 impl Data {
@@ -50,6 +52,7 @@ impl Data {
             clock: ManualClock::new(at(T0)),
             checkpoint_interval_ms: 3_600_000,
             tune: |_| {},
+            notify: None,
         }
     }
 
@@ -61,6 +64,7 @@ impl Data {
             clock: ManualClock::new(at(T0)),
             checkpoint_interval_ms: 3_600_000,
             tune: |_| {},
+            notify: None,
         }
     }
 
@@ -77,6 +81,9 @@ impl Data {
             workbench_listen: None,
             ..Config::default()
         };
+        if let Some(notify) = &self.notify {
+            config.notify = notify.clone();
+        }
         (self.tune)(&mut config);
         config
     }

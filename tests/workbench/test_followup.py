@@ -2,6 +2,9 @@
 from it with the person filled in, a case marked for the joint meeting's study; and the
 directory of members kept by the members themselves and the administrator."""
 
+import socket
+import time
+
 from test_records import handle, submit
 
 
@@ -80,7 +83,7 @@ def test_a_visit_is_recorded_and_starts_the_next_referral_and_the_office_marks_t
     office.shot("52-office-figures-visits-and-key-cases")
 
 
-def test_members_keep_their_liaison_and_the_administrator_adds_and_suspends(hub, desk):
+def test_members_keep_their_liaison_and_the_administrator_adds_and_suspends(hub, desk, monkeypatch):
     mz = desk("mz")
     mz.open("/")
     mz.page.get_by_role("link", name="成员单位").click()
@@ -100,7 +103,41 @@ def test_members_keep_their_liaison_and_the_administrator_adds_and_suspends(hub,
     form.get_by_label("手机").fill("13905950000")
     form.get_by_role("button", name="保存联络信息").click()
     mz.page.get_by_text("已更新，并已通知各成员单位和联席会议办公室。").wait_for()
+
+    # How 民政 is told away from the workbench: by e-mail by default, which needs the
+    # liaison's address; a robot needs its address.
+    notify = mz.page.locator("form.notify")
+    assert notify.get_by_label("电子邮件").is_checked(), "e-mail by default"
+    assert all(box.is_checked() for box in notify.locator("fieldset", has_text="通知事项").get_by_role("checkbox").all())
+    assert mz.page.get_by_text("已选电子邮件，但联络信息中未填写电子邮箱").count() == 1
+    notify.get_by_label("短信").check()
+    notify.get_by_label("工作群机器人或本单位系统", exact=True).check()
+    notify.get_by_label("催办").uncheck()
+    notify.get_by_role("button", name="保存通知方式").click()
+    mz.page.wait_for_load_state()
+    notify = mz.page.locator("form.notify")
+    assert notify.locator("[data-refused] li").inner_text() == (
+        "工作群机器人或本单位系统的网址：选择工作群机器人或本单位系统时须填写其网址"
+    )
+    assert notify.get_by_label("短信").is_checked() and not notify.get_by_label("催办").is_checked(), "kept"
+    notify.get_by_label("工作群机器人或本单位系统的网址").fill("https://oapi.dingtalk.com/robot/send?access_token=T0KEN")
+    notify.get_by_label("格式").select_option(label="钉钉群机器人")
+    notify.get_by_role("button", name="保存通知方式").click()
+    mz.page.get_by_text("已更新，并已通知各成员单位和联席会议办公室。").wait_for()
+    form = mz.page.locator("form.contacts")
+    form.get_by_label("电子邮箱").fill("liming@mz")
+    form.get_by_role("button", name="保存联络信息").click()
+    mz.page.wait_for_load_state()
+    assert mz.page.locator("form.contacts [data-refused] li").inner_text().startswith("电子邮箱：应为电子邮箱地址")
+    mz.page.locator("form.contacts").get_by_label("电子邮箱").fill("liming@mz.jinjiang.gov.cn")
+    mz.page.locator("form.contacts").get_by_role("button", name="保存联络信息").click()
+    mz.page.get_by_text("已更新，并已通知各成员单位和联席会议办公室。").wait_for()
+    assert mz.page.get_by_text("已选电子邮件，但联络信息中未填写电子邮箱").count() == 0
+    notify = mz.page.locator("form.notify")
+    assert notify.get_by_label("工作群机器人或本单位系统的网址").input_value().endswith("access_token=T0KEN")
     mz.shot("53-mz-directory")
+    told = hub.cli("jcy", "members", "--json")
+    assert '"email":"liming@mz.jinjiang.gov.cn"' in told.replace(" ", ""), told
 
     # Another member reads it; the change came to its inbox too.
     jy = desk("jy")
@@ -134,3 +171,31 @@ def test_members_keep_their_liaison_and_the_administrator_adds_and_suspends(hub,
     listed = hub.cli("jcy", "members")
     assert "zj    晋江市住房和城乡建设局（） [暂停]" in listed, listed
     assert "联络员 李明" in listed, listed
+
+    # Messages the hub cannot send (no SMTP server answers; the robot's host is out of
+    # reach) are shown to the administrator once given up on.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    monkeypatch.setenv("XIANJIE_SMTP_URL", f"smtp://127.0.0.1:{dead}")
+    monkeypatch.setenv("XIANJIE_NOTIFY_ATTEMPTS", "1")
+    monkeypatch.setenv("XIANJIE_NOTIFY_INTERVAL_MS", "50")
+    hub.restart(hub.clock)
+    submit(hub, "2026-09-10", "吴某", "35058219860606123", ["mz"], ["minor"])
+    admin = desk("admin")
+    for _ in range(100):
+        admin.open("/admin")
+        if admin.page.locator("table.notifications").count():
+            break
+        time.sleep(0.1)
+    for _ in range(100):
+        if "有 2 条通知多次重试后仍未发出" in admin.page.locator("main").inner_text():
+            break
+        time.sleep(0.1)
+        admin.open("/admin")
+    assert "有 2 条通知多次重试后仍未发出" in admin.page.locator("main").inner_text()
+    rows = admin.page.locator("table.notifications tbody").inner_text()
+    assert "民政\t电子邮件\t【衔接】待签收：社会救助移送\t1\tSMTP" in rows, rows
+    assert "民政\t工作群机器人或本单位系统\t【衔接】待签收：社会救助移送\t1\tconnecting" in rows, rows
+    assert "吴某" not in rows
+    admin.shot("55-admin-notifications")

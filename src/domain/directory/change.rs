@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Contacts, Directory, Member, RESERVED_CODES};
+use super::{notify::Notify, Contacts, Directory, Member, RESERVED_CODES};
 use crate::domain::Rule;
 use crate::domain::{
     error::Violations,
@@ -41,6 +41,11 @@ pub enum DirectoryChange {
     Contacts {
         code: MemberCode,
         contacts: Contacts,
+    },
+    /// How the member is told, away from the workbench: channels, events, webhook.
+    Notify {
+        code: MemberCode,
+        notify: Notify,
     },
 }
 
@@ -90,6 +95,7 @@ pub struct ContactsInput<'a> {
     pub liaison: &'a str,
     pub office_phone: &'a str,
     pub mobile: &'a str,
+    pub email: &'a str,
 }
 
 /// A new member as typed.
@@ -126,13 +132,32 @@ fn contacts(c: ContactsInput<'_>, v: &mut Violations) -> Option<Contacts> {
     if !mobile_ok {
         v.add("contacts.mobile", Rule::Mobile);
     }
+    let email = c.email.trim();
+    let email_ok = email.is_empty() || is_email(email);
+    if !email_ok {
+        v.add("contacts.email", Rule::Email);
+    }
     Some(Contacts {
         leader: leader?,
         department: department?,
         liaison: liaison?,
         office_phone: office_phone?,
         mobile: mobile_ok.then(|| mobile.to_owned())?,
+        email: email_ok.then(|| email.to_owned())?,
     })
+}
+
+/// An address `local@domain.tld`, plain ASCII without spaces, at most 128 characters:
+/// what an SMTP server takes without quoting.
+fn is_email(raw: &str) -> bool {
+    let Some((local, domain)) = raw.split_once('@') else { return false };
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic() && !"@<>()[]\\,;:\"".contains(c));
+    raw.len() <= 128
+        && plain(local)
+        && plain(domain)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
 }
 
 impl DirectoryChange {
@@ -154,6 +179,7 @@ impl DirectoryChange {
                     needs: input.needs.to_vec(),
                     active: true,
                     contacts,
+                    notify: Notify::default(),
                 };
                 Ok(DirectoryChange::Added { member })
             }
@@ -189,6 +215,12 @@ impl DirectoryChange {
         }
     }
 
+    /// 通知方式: how `raw_code` is told, away from the workbench.
+    pub fn notify(raw_code: &str, notify: Notify) -> Result<Self, DomainError> {
+        let code = MemberCode::parse(raw_code).map_err(|rule| FieldViolation::new("member.code", rule))?;
+        Ok(DirectoryChange::Notify { code, notify })
+    }
+
     /// The member the change is about; none for the seeding.
     pub fn member(&self) -> Option<&MemberCode> {
         match self {
@@ -197,14 +229,17 @@ impl DirectoryChange {
             DirectoryChange::Renamed { code, .. }
             | DirectoryChange::Suspended { code }
             | DirectoryChange::Resumed { code }
-            | DirectoryChange::Contacts { code, .. } => Some(code),
+            | DirectoryChange::Contacts { code, .. }
+            | DirectoryChange::Notify { code, .. } => Some(code),
         }
     }
 
     /// What the change touches, for who may make it.
     fn touches(&self) -> Touches<'_> {
         match self {
-            DirectoryChange::Contacts { code, .. } => Touches::Contacts(code.as_str()),
+            DirectoryChange::Contacts { code, .. } | DirectoryChange::Notify { code, .. } => {
+                Touches::Contacts(code.as_str())
+            }
             _ => Touches::Membership,
         }
     }
@@ -223,15 +258,17 @@ impl DirectoryChange {
             DirectoryChange::Contacts { code, contacts: c } => {
                 let or_none = |s: &str| if s.is_empty() { "未填".to_owned() } else { s.to_owned() };
                 format!(
-                    "{} 更新联络信息：分管领导 {}，内设机构 {}，联络员 {}（办公电话 {}，手机 {}）",
+                    "{} 更新联络信息：分管领导 {}，内设机构 {}，联络员 {}（办公电话 {}，手机 {}，电子邮箱 {}）",
                     name(code),
                     or_none(&c.leader),
                     or_none(&c.department),
                     or_none(&c.liaison),
                     or_none(&c.office_phone),
-                    or_none(&c.mobile)
+                    or_none(&c.mobile),
+                    or_none(&c.email)
                 )
             }
+            DirectoryChange::Notify { code, notify } => format!("{} 更新{}", name(code), notify.describe()),
         }
     }
 }
@@ -282,6 +319,10 @@ impl Directory {
                 let at = existing(code)?;
                 members[at].contacts = contacts.clone();
             }
+            DirectoryChange::Notify { code, notify } => {
+                let at = existing(code)?;
+                members[at].notify = notify.clone();
+            }
         }
         Ok(Directory { version: self.version + 1, members })
     }
@@ -305,6 +346,7 @@ mod tests {
         liaison: "李明",
         office_phone: "0595-85680000",
         mobile: "13905950000",
+        email: "liming@mz.jinjiang.gov.cn",
     };
 
     #[test]

@@ -3,6 +3,7 @@
 //! each member's leader, responsible office and liaison, and recipient suggestions by need.
 
 mod change;
+pub mod notify;
 
 use std::collections::BTreeSet;
 
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use change::{ContactsInput, DirectoryChange, DirectoryEntry, MemberInput, Touches};
 
 use super::{vocabulary::Need, MemberCode, Role};
+use notify::Notify;
 
 /// The shipped default: the 13 member units of the Jinjiang opinion (Art. 26).
 pub const JINJIANG: &str = include_str!("../../../data/members.toml");
@@ -34,6 +36,9 @@ pub struct Member {
     /// 分管领导, 内设机构 and 联络员 (Art. 22).
     #[serde(default)]
     pub contacts: Contacts,
+    /// How the member is told of what waits for it, away from the workbench.
+    #[serde(default)]
+    pub notify: Notify,
 }
 
 /// Who answers for a member in the joint meeting (Art. 22): the leader in charge, the
@@ -49,8 +54,10 @@ pub struct Contacts {
     pub liaison: String,
     /// The liaison's office phone.
     pub office_phone: String,
-    /// The liaison's mobile.
+    /// The liaison's mobile: where text messages go.
     pub mobile: String,
+    /// The liaison's e-mail address: where e-mail goes.
+    pub email: String,
 }
 
 fn active() -> bool {

@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedReferral},
-        sql::{arguments, audit, bind_sealed, materials, writes},
+        sql::{arguments, audit, bind_sealed, materials, notifications, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, KeyCaseChange, StoreError,
     },
 };
@@ -117,7 +117,11 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     for update in &commit.deadline_updates {
         update_deadline(tx, update).await?;
     }
-    for statement in materials::statements(sealed).into_iter().chain(audit::statements(&sealed.commit)) {
+    for statement in materials::statements(sealed)
+        .into_iter()
+        .chain(audit::statements(&sealed.commit))
+        .chain(notifications::statements(&sealed.commit))
+    {
         let arguments = arguments::<Postgres>(&statement.query)?;
         let changed = sqlx::query_with(&statement.query.sql, arguments)
             .execute(&mut **tx)

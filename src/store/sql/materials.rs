@@ -30,7 +30,7 @@ pub struct Statement {
 }
 
 impl Statement {
-    fn any(query: Query) -> Self {
+    pub(super) fn any(query: Query) -> Self {
         Self { query, one_row: false }
     }
 }

@@ -15,6 +15,7 @@ mod figures;
 mod inbox;
 mod key_cases;
 pub mod materials;
+pub mod notifications;
 pub mod query;
 mod referrals;
 mod reseal;
@@ -414,6 +415,39 @@ impl<B: Backend> Store for SqlStore<B> {
         unattached_before: chrono::DateTime<chrono::Utc>,
     ) -> Result<u64, StoreError> {
         self.discard_files(staged_before, unattached_before).await
+    }
+
+    async fn untold(&self, limit: u32) -> Result<Vec<super::Untold>, StoreError> {
+        self.untold(limit).await
+    }
+
+    async fn due_notifications(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<super::Notification>, StoreError> {
+        self.due_notifications(now, limit).await
+    }
+
+    async fn claim_notification(
+        &self,
+        id: &str,
+        was: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        self.claim_notification(id, was, until).await
+    }
+
+    async fn notifications(&self, failed: bool, limit: u32) -> Result<(Vec<super::Notification>, u64), StoreError> {
+        self.notifications(failed, limit).await
+    }
+
+    async fn deadline_open(
+        &self,
+        referral_id: Uuid,
+        kind: crate::domain::deadline::DeadlineKind,
+    ) -> Result<bool, StoreError> {
+        self.deadline_open(referral_id, kind).await
     }
 
     async fn listen(&self, to: Arc<dyn Announcements>, stopping: watch::Receiver<bool>) -> Result<(), StoreError> {

@@ -18,7 +18,7 @@ use crate::{
         sql::{
             audit,
             materials::{self, Statement},
-            position, writes,
+            notifications, position, writes,
         },
         Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, KeyCaseChange, StoreError,
     },
@@ -158,7 +158,11 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
     for update in &commit.deadline_updates {
         update_deadline(tx, update)?;
     }
-    for statement in materials::statements(sealed).into_iter().chain(audit::statements(&sealed.commit)) {
+    for statement in materials::statements(sealed)
+        .into_iter()
+        .chain(audit::statements(&sealed.commit))
+        .chain(notifications::statements(&sealed.commit))
+    {
         run(tx, &statement)?;
     }
     notices.extend(commit.notices.iter().zip(&sealed.notices));
