@@ -8,7 +8,7 @@
 //! records the attempt; a hub killed between the two sends it again after its lease,
 //! with the same idempotency key.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
@@ -21,13 +21,15 @@ use crate::{
         MemberCode, Role,
     },
     notify::{Outgoing, Senders},
-    store::{Attempt, Commit, Notification, Outcome, Sending, Untold},
+    store::{Attempt, Claim, Commit, Notification, Outcome, Sending, StoreError, Untold},
 };
 
 /// Inbox events routed per pass.
 const ROUTE_BATCH: u32 = 500;
 /// Messages sent per pass.
 const SEND_BATCH: u32 = 100;
+/// Messages being sent at once.
+const SENDING_AT_ONCE: usize = 8;
 /// How long a hub process holds a message it is sending: past it, another may send
 /// it again.
 const LEASE: Duration = Duration::from_secs(120);
@@ -175,41 +177,73 @@ fn morning(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// What one pass of sending did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Sent {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    /// The last error of the store, if any; the other messages went on.
+    error: Option<AppError>,
 }
 
-/// Sends the messages due, recording each attempt.
-pub async fn send(hub: &Hub, notifying: &Notifying) -> Result<Sent, AppError> {
+/// Sends the messages due, recording each attempt: `SENDING_AT_ONCE` at a time, as a
+/// message takes a server's round trips.
+pub async fn send(hub: &Hub, notifying: &Arc<Notifying>) -> Result<Sent, AppError> {
     let now = hub.clock.now();
-    let lease = chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let mut sending = tokio::task::JoinSet::new();
     let mut pass = Sent::default();
     for message in hub.store.due_notifications(now, SEND_BATCH).await? {
-        if !hub.store.claim_notification(&message.id, message.next_at, now + lease).await? {
-            continue;
+        if sending.len() >= SENDING_AT_ONCE {
+            pass.count(sending.join_next().await);
         }
-        let outcome = attempt(hub, notifying, &message, now).await?;
-        let attempt = if outcome == Outcome::Void { message.attempts } else { message.attempts + 1 };
-        match &outcome {
-            Outcome::Sent => pass.sent += 1,
-            Outcome::Retry { .. } => pass.retried += 1,
-            Outcome::Failed { .. } => pass.failed += 1,
-            Outcome::Void => {}
-        }
-        let label = match &outcome {
-            Outcome::Sent => "sent",
-            Outcome::Retry { .. } => "retry",
-            Outcome::Failed { .. } => "failed",
-            Outcome::Void => "void",
-        };
-        hub.metrics.notifications.with_label_values(&[message.channel.code(), label]).inc();
-        let attempts = vec![Attempt { id: message.id.clone(), attempt, at: now, outcome }];
-        hub.write(Commit { attempts, at: now, ..Commit::default() }).await?;
+        let (hub, notifying) = (hub.clone(), notifying.clone());
+        sending.spawn(async move { send_one(&hub, &notifying, message, now).await });
     }
-    Ok(pass)
+    while let Some(done) = sending.join_next().await {
+        pass.count(Some(done));
+    }
+    match pass.error.take() {
+        Some(e) => Err(e),
+        None => Ok(pass),
+    }
+}
+
+/// Takes `message` (unless another hub process took it), makes one attempt and
+/// records it; what came of it, or `None` when it was taken.
+async fn send_one(
+    hub: &Hub,
+    notifying: &Notifying,
+    message: Notification,
+    now: DateTime<Utc>,
+) -> Result<Option<Outcome>, AppError> {
+    let lease = chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let claims = vec![Claim { id: message.id.clone(), was: message.next_at, until: now + lease }];
+    match hub.write(Commit { claims, at: now, ..Commit::default() }).await {
+        Ok(()) => {}
+        // Another hub process took it.
+        Err(StoreError::Conflict) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let outcome = attempt(hub, notifying, &message, now).await?;
+    let attempt = if outcome == Outcome::Void { message.attempts } else { message.attempts + 1 };
+    hub.metrics.notifications.with_label_values(&[message.channel.code(), outcome.code()]).inc();
+    let attempts = vec![Attempt { id: message.id, attempt, at: now, outcome: outcome.clone() }];
+    hub.write(Commit { attempts, at: now, ..Commit::default() }).await?;
+    Ok(Some(outcome))
+}
+
+impl Sent {
+    fn count(&mut self, done: Option<Result<Result<Option<Outcome>, AppError>, tokio::task::JoinError>>) {
+        match done {
+            Some(Ok(Ok(Some(Outcome::Sent)))) => self.sent += 1,
+            Some(Ok(Ok(Some(Outcome::Retry { .. })))) => self.retried += 1,
+            Some(Ok(Ok(Some(Outcome::Failed { .. })))) => self.failed += 1,
+            Some(Ok(Ok(_))) | None => {}
+            Some(Ok(Err(e))) => self.error = Some(e),
+            // A sending task that panicked: the panic goes on here.
+            Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
 }
 
 /// One attempt at `message`: sent, to be tried again, given up on, or no longer due.

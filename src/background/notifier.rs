@@ -22,7 +22,7 @@ pub async fn run(hub: Hub, notifying: Arc<Notifying>, every: Duration) {
 }
 
 /// Routes, sends, and counts what was given up on.
-pub async fn pass(hub: &Hub, notifying: &Notifying) -> Result<(), crate::app::AppError> {
+pub async fn pass(hub: &Hub, notifying: &Arc<Notifying>) -> Result<(), crate::app::AppError> {
     let queued = notifications::route(hub, notifying).await?;
     let sent = notifications::send(hub, notifying).await?;
     if queued + sent.sent + sent.retried + sent.failed > 0 {

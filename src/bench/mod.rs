@@ -6,6 +6,7 @@
 
 mod machine;
 mod materials;
+mod notify;
 mod records;
 mod stats;
 mod store;
@@ -78,7 +79,13 @@ struct HubProcess {
 impl HubProcess {
     /// A hub on `dir`, with its SQLite store there or on the PostgreSQL `database`.
     fn start(dir: &Path, database: Option<&str>) -> anyhow::Result<Self> {
+        Self::start_with(dir, database, &[])
+    }
+
+    /// The same, with more variables in its environment.
+    fn start_with(dir: &Path, database: Option<&str>, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut command = Command::new(std::env::current_exe().context("finding this program")?);
+        command.envs(env.iter().copied());
         if let Some(url) = database {
             command.env("XIANJIE_DATABASE_URL", url);
         }
@@ -324,6 +331,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     in_flight?;
     dossier?;
     hub.stop()?;
+    notify::figures(options, &dir.join("notify")).await?;
     if let Some(url) = &options.postgres {
         on_postgres(options, &dir.join("postgres"), url).await?;
     }

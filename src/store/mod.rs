@@ -227,6 +227,10 @@ pub struct Commit {
     pub notifications: Vec<Notification>,
     /// Each member's inbox routed into messages up to this sequence number.
     pub told: Vec<(MemberCode, u64)>,
+    /// Queued messages taken for sending: each still pending and due when it was read
+    /// (`was`), held until `until`; one taken meanwhile by another hub process fails
+    /// the commit with `Conflict`.
+    pub claims: Vec<Claim>,
     /// Attempts to send queued messages, with their outcomes.
     pub attempts: Vec<Attempt>,
     pub at: DateTime<Utc>,
@@ -312,6 +316,14 @@ pub struct Notification {
     pub last_error: String,
 }
 
+/// A queued message taken for sending.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub id: String,
+    pub was: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
 /// One attempt to send a queued message.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -336,6 +348,18 @@ pub enum Outcome {
     },
     /// Not sent: no longer due.
     Void,
+}
+
+impl Outcome {
+    /// As the metrics name it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Void => "void",
+        }
+    }
 }
 
 /// A file as stored: its description, and what opening its chunks needs.
@@ -809,10 +833,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Queued messages due by `now`, soonest first.
     async fn due_notifications(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Notification>, StoreError>;
-
-    /// Takes message `id` for sending until `until`, if it is still pending and due at
-    /// `was` (no other hub process took it meanwhile).
-    async fn claim_notification(&self, id: &str, was: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// Messages newest first (only those given up on, with `failed`), and how many
     /// were given up on in all.

@@ -6,6 +6,7 @@
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
+use chrono::Datelike;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use xianjie::{
@@ -128,7 +129,10 @@ async fn a_referral_reaches_the_liaison_by_email_sms_and_a_signed_webhook_and_na
     let email = sinks.wait_for(1, to("liming@mz.jj.gov.cn")).await.remove(0);
     assert_eq!(email["subject"], "【衔接】待签收：社会救助移送");
     let text = email["text"].as_str().expect("a text");
-    assert!(text.starts_with("您单位有1件检察院发来的社会救助移送待签收"), "{text}");
+    assert!(
+        text.starts_with("您单位有1件检察院发来的社会救助移送待签收，期限9月17日，请登录衔接工作台处理："),
+        "{text}"
+    );
     assert!(text.trim_end().ends_with(&link), "the message says where to go: {text}");
     let key = email["message_id"].as_str().expect("a Message-ID");
     assert!(key.ends_with(".email.0@xianjie>"), "{key}");
@@ -330,4 +334,77 @@ async fn a_message_that_cannot_go_is_retried_then_shown_and_a_killed_hub_sends_w
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sinks.received().len(), 1, "sent once; the message given up on stays given up on");
     hub.kill();
+}
+
+#[tokio::test]
+async fn a_deadline_falling_due_is_told_the_day_before_and_again_that_morning_unless_met() {
+    let sinks = Sinks::start().await;
+    let hub = TestHub::start_on(Data { notify: Some(sinks.channels()), ..Data::fresh().await }).await;
+    let mz = hub.client("mz").await;
+    let email = pb::Contacts { email: "liming@mz.jj.gov.cn".into(), ..Default::default() };
+    mz.update_contacts("mz", email).await.expect("an address");
+    let jcy = hub.client("jcy").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let submitted = jcy.submit(referral_draft(), vec!["mz".into()], None).await.expect("submitted");
+        ids.push(submitted.referrals[0].id.clone());
+        mz.receive(&ids[ids.len() - 1]).await.expect("received");
+    }
+    let due = sql_texts(&hub.data, "SELECT DISTINCT due_on FROM deadlines WHERE kind = 'start'").await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    let due: chrono::NaiveDate = due[0].parse().unwrap();
+    let before = (1..10).map(|d| due - chrono::Days::new(d)).find(|d| d.weekday().num_days_from_monday() < 5).unwrap();
+    // 10:00 the working day before, China time: both are told.
+    hub.clock.set(at(&format!("{before}T02:00:00Z")));
+    let soon = |m: &Value| to("liming@mz.jj.gov.cn")(m) && m["text"].as_str().unwrap_or("").contains("即将届满");
+    sinks.wait_for(2, soon).await;
+    // One is started that afternoon; the morning of the day, only the other is told.
+    mz.start(&ids[1]).await.expect("started");
+    hub.clock.set(at(&format!("{due}T00:30:00Z")));
+    let today = |m: &Value| m["kind"] == "email" && m["text"].as_str().unwrap_or("").contains("今日届满");
+    let told = sinks.wait_for(1, today).await;
+    assert!(told[0]["text"].as_str().unwrap().ends_with(&format!("referrals/{}", ids[0])), "{told:?}");
+    let admin = hub.client("admin").await;
+    eventually(|| async {
+        let listed = admin.notifications(false, 50).await.unwrap().notifications;
+        listed.iter().filter(|n| n.state == "void").count() == 1 && listed.iter().all(|n| n.state != "pending")
+    })
+    .await;
+    assert_eq!(sinks.received().iter().filter(|m| today(m)).count(), 1, "none for the one met");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
+async fn two_hubs_on_one_database_send_each_message_once() {
+    assert!(on_postgres(), "two replicas need PostgreSQL: run under scripts/with-postgres.sh");
+    let sinks = Sinks::start().await;
+    let data = Data::fresh().await;
+    let config = data.config();
+    let directory = xianjie::server::directory(&config).unwrap();
+    xianjie::server::ensure_dev_pki(&config, &directory).unwrap();
+    let smtp = format!("smtp://127.0.0.1:{}", sinks.smtp);
+    // Each takes up the other's directory changes (民政's address) within 20 ms.
+    let env = [
+        ("XIANJIE_SMTP_URL", smtp.as_str()),
+        ("XIANJIE_NOTIFY_INTERVAL_MS", "5"),
+        ("XIANJIE_RELOAD_INTERVAL_MS", "20"),
+    ];
+    let (a, b) = (HubProcess::start_with(&data, T0, &env), HubProcess::start_with(&data, T0, &env));
+    let dir = data.dir.path();
+    let email = pb::Contacts { email: "liming@mz.jj.gov.cn".into(), ..Default::default() };
+    a.client(dir, "mz").await.update_contacts("mz", email).await.expect("an address");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (on_a, on_b) = (a.client(dir, "jcy").await, b.client(dir, "jcy").await);
+    for i in 0..20 {
+        let jcy = if i % 2 == 0 { &on_a } else { &on_b };
+        jcy.submit(referral_draft(), vec!["mz".into()], None).await.expect("submitted");
+    }
+    sinks.wait_for(20, to("liming@mz.jj.gov.cn")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let keys: std::collections::BTreeSet<String> =
+        sinks.received().iter().map(|m| m["message_id"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!((sinks.received().len(), keys.len()), (20, 20), "each message once, by one hub or the other");
+    a.kill();
+    b.kill();
 }

@@ -429,15 +429,6 @@ impl<B: Backend> Store for SqlStore<B> {
         self.due_notifications(now, limit).await
     }
 
-    async fn claim_notification(
-        &self,
-        id: &str,
-        was: chrono::DateTime<chrono::Utc>,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, StoreError> {
-        self.claim_notification(id, was, until).await
-    }
-
     async fn notifications(&self, failed: bool, limit: u32) -> Result<(Vec<super::Notification>, u64), StoreError> {
         self.notifications(failed, limit).await
     }

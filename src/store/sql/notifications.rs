@@ -18,8 +18,8 @@ use crate::{
     },
 };
 
-/// The statements that queue a commit's messages, move its cursors and record its
-/// attempts.
+/// The statements that queue a commit's messages, move its cursors, take messages for
+/// sending and record attempts.
 pub fn statements(commit: &Commit) -> Vec<Statement> {
     let mut out = Vec::new();
     for n in &commit.notifications {
@@ -54,6 +54,17 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
             .bind(member.as_str())
             .bind(int(*seq)),
         ));
+    }
+    for c in &commit.claims {
+        out.push(Statement {
+            query: Query::new(
+                "UPDATE notifications SET next_at = $1 WHERE id = $2 AND state = 'pending' AND next_at = $3",
+            )
+            .bind(micros(c.until))
+            .bind(c.id.as_str())
+            .bind(micros(c.was)),
+            one_row: true,
+        });
     }
     for a in &commit.attempts {
         let (state, next_at, error) = match &a.outcome {
@@ -196,20 +207,6 @@ impl<B: Backend> SqlStore<B> {
         .bind(micros(now))
         .bind(i64::from(limit));
         self.fetch(query).await?.iter_mut().map(notification).collect()
-    }
-
-    pub(super) async fn claim_notification(
-        &self,
-        id: &str,
-        was: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let query =
-            Query::new("UPDATE notifications SET next_at = $1 WHERE id = $2 AND state = 'pending' AND next_at = $3")
-                .bind(micros(until))
-                .bind(id)
-                .bind(micros(was));
-        Ok(self.backend.execute(query).await? == 1)
     }
 
     pub(super) async fn notifications(&self, failed: bool, limit: u32) -> Result<(Vec<Notification>, u64), StoreError> {
