@@ -23,6 +23,7 @@ use crate::{
     config::MaterialsConfig,
     documents::{docx, DocumentError},
     domain::{
+        audit::AuditRecord,
         directory::Directory,
         id::new_id,
         letter,
@@ -32,7 +33,7 @@ use crate::{
         DomainError, MemberCode, Role,
     },
     keys::stream::{Opener, Sealer, CHUNK_BYTES},
-    store::{Commit, Link, Staging, StoreError, StoredFile, Upload},
+    store::{Commit, Discard, Link, Staging, StoreError, StoredFile, Upload},
 };
 
 /// What the hub's materials follow: the limits, how many uploads it takes at once, the
@@ -198,6 +199,8 @@ fn sealing(e: crate::keys::SealError) -> AppError {
 /// Sealed chunks an upload holds before writing them ahead (1 MiB): what it keeps in
 /// memory however large the file.
 const STAGE_CHUNKS: usize = 16;
+/// Files removed per commit; the rest in the next pass.
+const DISCARD_BATCH: u32 = 500;
 
 async fn receive(
     hub: &Hub,
@@ -504,12 +507,31 @@ pub async fn discard(hub: &Hub) -> Result<u64, AppError> {
         *last = Some(now);
     }
     let before = now - hub.materials.keep_unattached;
-    let removed = hub.store.discard_files(before, before).await?;
-    if removed > 0 {
-        hub.metrics.files_discarded.inc_by(removed);
-        let detail = format!("{removed} files staged or never attached, uploaded before {before}");
-        hub.audit(&MemberCode::hub(), "", "DiscardFiles", Vec::new(), &detail).await?;
-        tracing::info!(removed, "files nothing carries discarded");
+    let doomed = hub.store.doomed_files(before, before, DISCARD_BATCH).await?;
+    if doomed.is_empty() {
+        return Ok(0);
     }
+    let removed = doomed.len() as u64;
+    // The files go and the audit log says so in one commit.
+    let audit = AuditRecord {
+        actor: MemberCode::hub(),
+        certificate: String::new(),
+        action: "DiscardFiles".into(),
+        referrals: Vec::new(),
+        detail: format!("{removed} files staged or never attached, uploaded before {before}"),
+    };
+    let discards =
+        doomed.into_iter().map(|id| Discard { id, staged_before: before, unattached_before: before }).collect();
+    match hub.write(Commit { discards, audit: vec![audit], at: now, ..Commit::default() }).await {
+        Ok(()) => {}
+        // A file was attached after it was read: the next pass reads again.
+        Err(StoreError::Conflict) => {
+            *hub.materials.last_discard.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            return Ok(0);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    hub.metrics.files_discarded.inc_by(removed);
+    tracing::info!(removed, "files nothing carries discarded");
     Ok(removed)
 }

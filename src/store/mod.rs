@@ -221,6 +221,9 @@ pub struct Commit {
     pub visits: Vec<VisitRecord>,
     /// A case marked for the joint meeting's study, or unmarked.
     pub key_case: Option<KeyCaseChange>,
+    /// Files removed that nothing carries, each only if that still holds (one attached
+    /// meanwhile fails the commit with `Conflict`).
+    pub discards: Vec<Discard>,
     /// New referrals that get the next document number of their sender and year.
     pub numbering: Vec<Numbering>,
     /// Messages queued away from the workbench (one already queued stays as it is).
@@ -314,6 +317,15 @@ pub struct Notification {
     pub attempts: u32,
     pub state: Sending,
     pub last_error: String,
+}
+
+/// A file to remove: staged before `staged_before`, or stored before
+/// `unattached_before` and carried by nothing.
+#[derive(Debug, Clone)]
+pub struct Discard {
+    pub id: Uuid,
+    pub staged_before: DateTime<Utc>,
+    pub unattached_before: DateTime<Utc>,
 }
 
 /// A queued message taken for sending.
@@ -818,14 +830,15 @@ pub trait Store: Send + Sync + 'static {
     /// The letters issued for `referral_ids`, by referral and version.
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError>;
 
-    /// Removes files staged before `staged_before` and files uploaded before
-    /// `unattached_before` that nothing carries (no referral, no letter); the number
-    /// removed.
-    async fn discard_files(
+    /// Files staged before `staged_before`, and files uploaded before
+    /// `unattached_before` that nothing carries (no referral, no letter): at most
+    /// `limit`, for a [`Discard`].
+    async fn doomed_files(
         &self,
         staged_before: DateTime<Utc>,
         unattached_before: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
 
     /// Inbox events not yet routed into messages, oldest first per member, at most
     /// `limit` of each member's.

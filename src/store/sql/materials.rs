@@ -144,6 +144,21 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
             .bind(link.by.as_str()),
         ));
     }
+    for d in &commit.discards {
+        let id = d.id.to_string();
+        let bind = |sql: String| Query::new(sql).bind(micros(d.staged_before)).bind(micros(d.unattached_before));
+        out.push(Statement::any(
+            bind(format!(
+                "DELETE FROM attachment_chunks WHERE attachment_id = $3 AND attachment_id IN \
+                 (SELECT id FROM attachments WHERE id = $3 AND {DOOMED})"
+            ))
+            .bind(id.as_str()),
+        ));
+        out.push(Statement {
+            query: bind(format!("DELETE FROM attachments WHERE id = $3 AND {DOOMED}")).bind(id.as_str()),
+            one_row: true,
+        });
+    }
     for n in &commit.numbering {
         out.push(Statement::any(
             Query::new(
@@ -170,6 +185,11 @@ fn chunks(out: &mut Vec<Statement>, id: &str, first: u32, sealed: &[Vec<u8>]) {
         ));
     }
 }
+
+/// Which files nothing needs: staged before `$1`, or stored before `$2` and carried by
+/// no referral and no letter.
+const DOOMED: &str = "((staged = 1 AND uploaded_at < $1) OR (staged = 0 AND uploaded_at < $2 \
+     AND id NOT IN (SELECT attachment_id FROM attachment_links) AND id NOT IN (SELECT attachment_id FROM letters)))";
 
 const ATTACHMENT_COLUMNS: &str = "a.id, a.owner, a.name, a.kind, a.size, a.sha256, a.uploaded_at";
 
@@ -317,18 +337,16 @@ impl<B: Backend> SqlStore<B> {
         Ok(letters)
     }
 
-    pub(super) async fn discard_files(
+    pub(super) async fn doomed_files(
         &self,
         staged_before: DateTime<Utc>,
         unattached_before: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        // Both statements name the same files: those staged too long, and those
-        // stored long ago that no referral and no letter carries.
-        let doomed = "SELECT id FROM attachments WHERE (staged = 1 AND uploaded_at < $1) OR (staged = 0 \
-                      AND uploaded_at < $2 AND id NOT IN (SELECT attachment_id FROM attachment_links) \
-                      AND id NOT IN (SELECT attachment_id FROM letters))";
-        let bind = |sql: String| Query::new(sql).bind(micros(staged_before)).bind(micros(unattached_before));
-        self.backend.execute(bind(format!("DELETE FROM attachment_chunks WHERE attachment_id IN ({doomed})"))).await?;
-        self.backend.execute(bind(format!("DELETE FROM attachments WHERE id IN ({doomed})"))).await
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let query = Query::new(format!("SELECT id FROM attachments WHERE {DOOMED} ORDER BY id LIMIT $3"))
+            .bind(micros(staged_before))
+            .bind(micros(unattached_before))
+            .bind(i64::from(limit));
+        self.fetch(query).await?.into_iter().map(|mut row| parse_uuid(&row.text()?)).collect()
     }
 }

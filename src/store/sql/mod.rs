@@ -409,12 +409,13 @@ impl<B: Backend> Store for SqlStore<B> {
         self.letters(referral_ids).await
     }
 
-    async fn discard_files(
+    async fn doomed_files(
         &self,
         staged_before: chrono::DateTime<chrono::Utc>,
         unattached_before: chrono::DateTime<chrono::Utc>,
-    ) -> Result<u64, StoreError> {
-        self.discard_files(staged_before, unattached_before).await
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        self.doomed_files(staged_before, unattached_before, limit).await
     }
 
     async fn untold(&self, limit: u32) -> Result<Vec<super::Untold>, StoreError> {
