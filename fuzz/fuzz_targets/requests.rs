@@ -11,6 +11,7 @@ use xianjie::{
         calendar::schedule,
         directory::{ContactsInput, Directory, DirectoryChange, MemberInput},
         draft,
+        notification::Notify,
         person::IdNumber,
         referral::Submission,
         Caller, MemberCode, Role,
@@ -21,7 +22,7 @@ use xianjie::{
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else { return };
     let now: DateTime<Utc> = DateTime::from_timestamp(1_789_000_000, 0).unwrap_or_default();
-    match which % 7 {
+    match which % 8 {
         0 | 1 => {
             let Ok(request) = pb::SubmitRequest::decode(rest) else { return };
             let directory = Directory::jinjiang();
@@ -48,6 +49,16 @@ fuzz_target!(|data: &[u8]| {
             let Ok(request) = pb::VisitRequest::decode(rest) else { return };
             let _ = convert::visit(&request.visit.unwrap_or_default());
         }
+        6 => {
+            let Ok(request) = pb::SetNotifyRequest::decode(rest) else { return };
+            let n = request.notify.unwrap_or_default();
+            let channels: Vec<&str> = n.channels.iter().map(String::as_str).collect();
+            let events: Vec<&str> = n.events.iter().map(String::as_str).collect();
+            if let Ok(notify) = Notify::parse(&channels, &events, &n.webhook_url, &n.webhook_format) {
+                let _ = notify.describe();
+                let _ = DirectoryChange::notify(&request.code, notify);
+            }
+        }
         _ => {
             let Ok(r) = pb::AddMemberRequest::decode(rest) else { return };
             let c = r.contacts.unwrap_or_default();
@@ -57,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
                 liaison: &c.liaison,
                 office_phone: &c.office_phone,
                 mobile: &c.mobile,
+                email: &c.email,
             };
             let input =
                 MemberInput { code: &r.code, name: &r.name, short_name: &r.short_name, articles: &r.articles, needs: &[], contacts };

@@ -131,14 +131,15 @@ async fn render(
     let mut typed = typed;
     if form != "notify" {
         if let Some(m) = directory.members().iter().find(|m| m.code.as_str() == typed.get("code")) {
-            for c in &m.notify.channels {
+            let notify = m.notify.as_seen_by(caller, &m.code);
+            for c in &notify.channels {
                 typed.add("channels", c.code());
             }
-            for e in &m.notify.events {
+            for e in &notify.events {
                 typed.add("events", e.code());
             }
-            typed.set("webhook_url", &m.notify.webhook_url);
-            typed.set("webhook_format", m.notify.webhook_format.code());
+            typed.set("webhook_url", &notify.webhook_url);
+            typed.set("webhook_format", notify.webhook_format.code());
         }
     }
     let editable = editable.into_iter().map(|c| Choice { selected: c.value == typed.get("code"), ..c }).collect();
