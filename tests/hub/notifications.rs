@@ -193,7 +193,13 @@ async fn a_referral_reaches_the_liaison_by_email_sms_and_a_signed_webhook_and_na
     }
 
     // The administrator sees every message and how it went.
+    // (A message is recorded as sent just after its server took it.)
     let admin = hub.client("admin").await;
+    eventually(|| async {
+        let listed = admin.notifications(false, 50).await.expect("the administrator lists them");
+        listed.notifications.iter().all(|n| n.state == "sent")
+    })
+    .await;
     let listed = admin.notifications(false, 50).await.expect("the administrator lists them");
     assert_eq!(listed.notifications.len(), 7);
     assert!(listed.notifications.iter().all(|n| n.state == "sent"), "{listed:?}");
