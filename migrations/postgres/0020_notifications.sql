@@ -33,6 +33,8 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_due ON notifications (next_at) WHERE state = 'pending';
 CREATE INDEX notifications_by_time ON notifications (created_at);
+-- Those given up on: counted for the metric at every pass of the notifier, and listed.
+CREATE INDEX notifications_failed ON notifications (created_at) WHERE state = 'failed';
 
 -- Every attempt to send, with its outcome.
 CREATE TABLE notification_attempts (
