@@ -210,7 +210,8 @@ pub struct MaterialsConfig {
     /// written once, when it is issued.
     pub letter_template: Option<PathBuf>,
     /// Each member's prefix of document numbers, by member code (`jcy = "晋检八部社救移"`);
-    /// a member without one numbers under its short name and 移.
+    /// a member without one numbers under its short name and 移. `office` is the prefix of
+    /// the office's 督办函, by default the county's name and 衔接办督.
     pub document_prefixes: std::collections::BTreeMap<String, String>,
 }
 

@@ -9,7 +9,7 @@ use crate::{
     domain::{
         calendar::Calendar,
         date,
-        deadline::Policy,
+        deadline::{Chased, Policy, Step},
         draft::{self as parse, ConclusionInput, DraftInput},
         history::HistoryEntry,
         person::PersonInput,
@@ -239,6 +239,7 @@ pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
 /// A deadline as the API says it, on `today`; its ladder step by `policy`.
 pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar, policy: &Policy) -> pb::Deadline {
     let d = &listed.deadline;
+    let step = |which: fn(&Chased) -> Option<Step>| listed.chased.as_ref().and_then(which);
     pb::Deadline {
         referral_id: d.referral_id.to_string(),
         case_id: d.case_id.to_string(),
@@ -256,9 +257,11 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar, 
         green_channel: listed.green_channel,
         closed_on: date_text(d.closed_on),
         explanation: Vec::new(),
-        reminders: listed.chased.map_or(0, |c| c.times),
-        last_reminded: listed.chased.map(|c| timestamp(c.last)),
-        level: d.level(today, calendar, policy, listed.chased.is_some()).map_or("", |l| l.code()).to_owned(),
+        reminders: step(|c| c.reminded).map_or(0, |(times, _)| times),
+        last_reminded: step(|c| c.reminded).map(|(_, last)| timestamp(last)),
+        supervisions: step(|c| c.supervised).map_or(0, |(times, _)| times),
+        last_supervised: step(|c| c.supervised).map(|(_, last)| timestamp(last)),
+        level: d.level(today, calendar, policy, listed.chased.as_ref()).map_or("", |l| l.code()).to_owned(),
     }
 }
 

@@ -138,6 +138,15 @@ impl CoordinationService for CoordinationApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "Supervise"))]
+    async fn supervise(&self, request: Request<pb::SuperviseRequest>) -> Result<Response<pb::Supervision>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let key = key("Supervise", &body.request_id, &request);
+        let issued = app::supervision::supervise(&self.hub, &actor, &key, &body.member, &body.note).await?;
+        Ok(Response::new(super::materials::supervision(&issued)))
+    }
+
     #[tracing::instrument(skip_all, fields(rpc = "Watch"))]
     async fn watch(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let actor = identity::actor(&request)?;

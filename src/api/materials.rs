@@ -15,6 +15,7 @@ use crate::domain::Rule;
 use crate::{
     app::{
         self,
+        supervision::Supervision,
         written::{Document, IssuedLetter},
         AppError,
     },
@@ -93,6 +94,27 @@ pub fn letter(l: &IssuedLetter) -> pb::Letter {
     }
 }
 
+/// A 督办函 as the API gives it.
+pub fn supervision(s: &Supervision) -> pb::Supervision {
+    pb::Supervision {
+        id: s.id.to_string(),
+        member: s.member.to_string(),
+        number: s.number.clone(),
+        issued_at: Some(convert::timestamp(s.issued_at)),
+        clerk: s.clerk.clone(),
+        deadlines: s
+            .items
+            .iter()
+            .map(|(referral_id, kind)| pb::SupervisedDeadline {
+                referral_id: referral_id.to_string(),
+                kind: *kind as i32,
+            })
+            .collect(),
+        file_name: s.file_name.clone(),
+        sha256: crate::domain::material::hex(&s.sha256),
+    }
+}
+
 pub type Pieces<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// A document sent in pieces, the first naming it (no document the hub writes is
@@ -134,6 +156,7 @@ pub fn document_made(
 impl MaterialService for MaterialApi {
     type DownloadStream = Pieces<pb::DownloadResponse>;
     type GetLetterStream = Pieces<pb::DocumentChunk>;
+    type GetSupervisionLetterStream = Pieces<pb::DocumentChunk>;
     type GetDossierStream = Pieces<pb::DocumentChunk>;
 
     #[tracing::instrument(skip_all, fields(rpc = "Upload"))]
@@ -200,6 +223,26 @@ impl MaterialService for MaterialApi {
         let id = parse_uuid("referral_id", &request.get_ref().referral_id)?;
         let version = Some(request.get_ref().version).filter(|v| *v > 0);
         Ok(Response::new(document(app::written::letter(&self.hub, &actor, id, version).await?)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListSupervisions"))]
+    async fn list_supervisions(
+        &self,
+        request: Request<pb::ListSupervisionsRequest>,
+    ) -> Result<Response<pb::ListSupervisionsResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let found = app::supervision::supervisions(&self.hub, &actor, Some(&request.get_ref().member)).await?;
+        Ok(Response::new(pb::ListSupervisionsResponse { supervisions: found.iter().map(supervision).collect() }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetSupervisionLetter"))]
+    async fn get_supervision_letter(
+        &self,
+        request: Request<pb::GetSupervisionLetterRequest>,
+    ) -> Result<Response<Self::GetSupervisionLetterStream>, Status> {
+        let actor = identity::actor(&request)?;
+        let id = parse_uuid("id", &request.get_ref().id)?;
+        Ok(Response::new(document(app::supervision::letter(&self.hub, &actor, id).await?)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListLetters"))]

@@ -29,6 +29,7 @@ use crate::{
         letter,
         material::{self, Attachment, Carried, Kind, Limits},
         referral::Referral,
+        supervision,
         view::View,
         DomainError, MemberCode, Role,
     },
@@ -118,10 +119,12 @@ impl Materials {
         loaded.bytes.clone()
     }
 
-    /// The prefix of `member`'s document numbers.
+    /// The prefix of `member`'s document numbers (the office's: of its 督办函).
     pub fn prefix(&self, member: &MemberCode, directory: &Directory) -> String {
-        self.prefixes.get(member.as_str()).cloned().unwrap_or_else(|| {
-            letter::default_prefix(directory.get(member).map_or(member.as_str(), |m| m.short_name.as_str()))
+        self.prefixes.get(member.as_str()).cloned().unwrap_or_else(|| match directory.get(member) {
+            _ if *member == MemberCode::office() => supervision::default_prefix(directory),
+            Some(m) => letter::default_prefix(&m.short_name),
+            None => letter::default_prefix(member.as_str()),
         })
     }
 }

@@ -21,6 +21,7 @@ mod once;
 pub mod records;
 pub mod referrals;
 pub mod sign_in;
+pub mod supervision;
 pub mod written;
 
 use std::sync::{Arc, PoisonError, RwLock};

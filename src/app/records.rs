@@ -300,10 +300,7 @@ pub fn report(hub: &Hub, figures: &Figures, number: &str) -> Result<Document, Ap
     let number = text("number", number, 0, 50).map_err(|v| AppError::Domain(v.into()))?;
     let directory = hub.directory.now();
     let issuer = match &figures.member {
-        None => {
-            let county = directory.procuratorate().name.trim_end_matches("人民检察院").to_owned();
-            format!("{county}司法救助与社会救助衔接工作联席会议办公室")
-        }
+        None => directory.office_name(),
         Some(code) => directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
     };
     let now = hub.clock.now();

@@ -191,6 +191,8 @@ enum MemberCommand {
         #[arg(long)]
         correct: bool,
     },
+    /// The office's 督办函 to you, newest first; `--save ID` saves one as issued.
+    Supervisions(super::supervision::SupervisionsArgs),
     /// Your ledger (台账) of a period as XLSX or CSV: every referral sent or received.
     Ledger(super::records::LedgerArgs),
     /// Your figures of a period beside the year before; `--out` saves them as a table.
@@ -552,6 +554,7 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
                 println!("{}  {} bytes", saved.path.display(), saved.bytes);
             }
         }
+        MemberCommand::Supervisions(args) => super::supervision::run(&client, args, json, &names).await?,
         MemberCommand::Ledger(args) => super::records::save_ledger(&client, args).await?,
         MemberCommand::Figures(args) => super::records::show_figures(&client, args, json).await?,
         MemberCommand::KeyCase(args) => super::records::key_case(&client, args, json).await?,

@@ -12,6 +12,7 @@ mod pki;
 mod records;
 mod render;
 mod submit_file;
+mod supervision;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 

@@ -67,6 +67,19 @@ enum OfficeCommand {
         #[arg(long)]
         note: String,
     },
+    /// 督办 — issues a 督办函 to a member's leader in charge, listing the member's overdue
+    /// deadlines; `--out` saves the DOCX as issued.
+    Supervise {
+        member: String,
+        /// Added to the letter above its closing request.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// A file, or a directory to save it in under its own name.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The 督办函 issued, newest first; `--save ID` saves one as issued.
+    Supervisions(super::supervision::SupervisionsArgs),
     /// The ledger (台账) of every member for a period, masked, as XLSX or CSV.
     Ledger(super::records::LedgerArgs),
     /// The figures for the joint meeting (Art. 23) of a period beside the year before,
@@ -120,6 +133,23 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
             } else {
                 println!("催办已发送 → {}", render::deadline_line(&deadline, &names));
             }
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Supervise { member, note, out } => {
+            let issued = client.supervise(&member, &note).await.map_err(explain)?;
+            if json {
+                print_json(&super::supervision::json(&issued));
+            } else {
+                println!("督办函已发出 → {}", super::supervision::line(&issued, &names));
+            }
+            if let Some(out) = out {
+                let saved = client.save_supervision(&issued.id, &out).await.map_err(explain)?;
+                println!("{}  {} bytes", saved.path.display(), saved.bytes);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Supervisions(args) => {
+            super::supervision::run(&client, args, json, &names).await?;
             return Ok(ExitCode::SUCCESS);
         }
         OfficeCommand::Ledger(args) => {

@@ -358,10 +358,11 @@ pub fn deadline_line(d: &pb::Deadline, names: &Names) -> String {
     } else {
         format!(" [{} 已退回或撤回，不再催办]", d.closed_on)
     };
-    let chased = match (d.reminders, &d.last_reminded) {
+    let step = |what: &str, times: u32, last: &Option<prost_types::Timestamp>| match (times, last) {
         (0, _) | (_, None) => String::new(),
-        (times, Some(_)) => format!(" [已催办 {times} 次，最近 {}]", time(&d.last_reminded)),
+        (times, Some(_)) => format!(" [{what} {times} 次，最近 {}]", time(last)),
     };
+    let chased = step("已催办", d.reminders, &d.last_reminded) + &step("已督办", d.supervisions, &d.last_supervised);
     let flags = format!(
         "{}{}{}{}{closed}{chased}",
         if d.level == "near" { " [临期]" } else { "" },
@@ -399,6 +400,8 @@ pub fn deadline_json(d: &pb::Deadline) -> Value {
         "level": d.level,
         "reminders": d.reminders,
         "last_reminded": d.last_reminded.is_some().then(|| time(&d.last_reminded)),
+        "supervisions": d.supervisions,
+        "last_supervised": d.last_supervised.is_some().then(|| time(&d.last_supervised)),
     })
 }
 

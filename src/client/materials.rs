@@ -210,6 +210,20 @@ impl Client {
         Ok(self.materials.clone().correct_letter(request).await?.into_inner())
     }
 
+    /// The office's 督办函: for the office, to `member` (every member when empty); for a
+    /// member, its own.
+    pub async fn supervisions(&self, member: &str) -> Result<Vec<pb::Supervision>, Status> {
+        let request = pb::ListSupervisionsRequest { member: member.to_owned() };
+        Ok(self.materials.clone().list_supervisions(request).await?.into_inner().supervisions)
+    }
+
+    /// Saves a 督办函 as issued to `out`, or into directory `out`.
+    pub async fn save_supervision(&self, id: &str, out: &Path) -> Result<Saved, Status> {
+        let request = pb::GetSupervisionLetterRequest { id: id.to_owned() };
+        let stream = self.materials.clone().get_supervision_letter(request).await?.into_inner();
+        save(stream, out).await
+    }
+
     /// Saves a case's dossier (zip) to `out`, or into directory `out`.
     pub async fn save_dossier(&self, case_id: &str, out: &Path) -> Result<Saved, Status> {
         let request = pb::GetDossierRequest { case_id: case_id.to_owned() };

@@ -457,6 +457,16 @@ impl Client {
         Ok(response.deadline.unwrap_or_default())
     }
 
+    /// The office: issues a 督办函 to `member`'s leader in charge, listing its overdue
+    /// deadlines, with `note`.
+    pub async fn supervise(&self, member: &str, note: &str) -> Result<pb::Supervision, Status> {
+        self.once(
+            |request_id| pb::SuperviseRequest { request_id, member: member.to_owned(), note: note.to_owned() },
+            |c, q| async move { c.coordination.clone().supervise(q).await },
+        )
+        .await
+    }
+
     /// The office: its deadline events, after `after_seq` (its acknowledgement when
     /// `None`), then live.
     pub async fn watch(&self, after_seq: Option<u64>) -> Result<Streaming<pb::InboxEvent>, Status> {

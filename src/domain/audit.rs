@@ -95,6 +95,8 @@ pub fn action_label(action: &str) -> &str {
         "Comment" => "补充材料",
         "Visit" => "回访",
         "Remind" => "催办",
+        "Supervise" => "发出督办函",
+        "SupervisionLetter" => "下载督办函",
         "MarkKeyCase" => "标记为重点救助对象",
         "UnmarkKeyCase" => "取消重点救助对象标记",
         other => other,

@@ -22,6 +22,16 @@ pub fn local_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     at.with_timezone(&china()).naive_local()
 }
 
+/// A day as a 公文 writes it, in Arabic numerals (GB/T 9704-2012): 2026年9月24日.
+pub fn written(day: NaiveDate) -> String {
+    format!("{}年{}", day.format("%Y"), month_day(day))
+}
+
+/// A day of this year as a message says it: 9月24日.
+pub fn month_day(day: NaiveDate) -> String {
+    format!("{}月{}日", day.format("%-m"), day.format("%-d"))
+}
+
 /// Parses a date given in field `field` as people type it: `2026-03-05`, `2026-3-5`,
 /// `2026/3/5`, `2026.3.5`, `2026年3月5日`, in full-width digits too.
 pub fn parse(field: &str, raw: &str) -> Result<NaiveDate, FieldViolation> {

@@ -51,13 +51,14 @@ impl Default for Policy {
 }
 
 /// Where an outstanding deadline stands on the office's ladder: 正常 → 临期 → 逾期 →
-/// 已催办.
+/// 已催办 → 已督办.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
     Normal,
     Near,
     Overdue,
     Chased,
+    Supervised,
 }
 
 impl Level {
@@ -67,6 +68,7 @@ impl Level {
             Level::Near => "near",
             Level::Overdue => "overdue",
             Level::Chased => "chased",
+            Level::Supervised => "supervised",
         }
     }
 
@@ -76,7 +78,41 @@ impl Level {
             Level::Near => "临期",
             Level::Overdue => "逾期",
             Level::Chased => "已催办",
+            Level::Supervised => "已督办",
         }
+    }
+}
+
+/// One step the office took on a deadline: how often, and the last time.
+pub type Step = (u32, DateTime<Utc>);
+
+/// How the office pressed one deadline: its 催办 and the 督办函 that listed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Chased {
+    pub reminded: Option<Step>,
+    pub supervised: Option<Step>,
+}
+
+impl Chased {
+    /// The highest step the office took.
+    pub fn level(&self) -> Level {
+        if self.supervised.is_some() {
+            Level::Supervised
+        } else {
+            Level::Chased
+        }
+    }
+
+    /// 「已催办 2 次，最近 9月24日；已督办 1 次，最近 9月30日」.
+    pub fn describe(&self) -> String {
+        let said = |what: &str, step: Option<Step>| {
+            step.map(|(times, last)| format!("{what} {times} 次，最近 {}", super::date::month_day(local_date(last))))
+        };
+        [said("已催办", self.reminded), said("已督办", self.supervised)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("；")
     }
 }
 
@@ -292,14 +328,20 @@ impl Deadline {
         !self.reminded && self.near(today, calendar, policy)
     }
 
-    /// Its step on the office's ladder on `today`, `chased` when the office sent a 催办;
-    /// none once it no longer waits for an act.
-    pub fn level(&self, today: NaiveDate, calendar: &Calendar, policy: &Policy, chased: bool) -> Option<Level> {
+    /// Its step on the office's ladder on `today`, as far as the office `chased` it; none
+    /// once it no longer waits for an act.
+    pub fn level(
+        &self,
+        today: NaiveDate,
+        calendar: &Calendar,
+        policy: &Policy,
+        chased: Option<&Chased>,
+    ) -> Option<Level> {
         if !self.is_outstanding() {
             return None;
         }
-        Some(if chased {
-            Level::Chased
+        Some(if let Some(chased) = chased {
+            chased.level()
         } else if today > self.due {
             Level::Overdue
         } else if self.near(today, calendar, policy) {

@@ -96,6 +96,8 @@ pub struct Counts {
     pub key_cases: u64,
     /// The office's 催办, by the member chased.
     pub chased: Vec<(MemberCode, u64)>,
+    /// The office's 督办函, by the member they went to.
+    pub supervised: Vec<(MemberCode, u64)>,
 }
 
 /// How one member's deadlines of one kind were kept.
@@ -161,6 +163,8 @@ pub struct Tally {
     pub key_cases: u64,
     /// The office's 催办, by the member chased.
     pub chased: BTreeMap<MemberCode, u64>,
+    /// The office's 督办函, by the member they went to.
+    pub supervised: BTreeMap<MemberCode, u64>,
 }
 
 /// The median and 90th percentile of `samples` (value, how many), by nearest rank.
@@ -192,6 +196,7 @@ impl Tally {
             one_plus_n: counts.one_plus_n,
             key_cases: counts.key_cases,
             chased: counts.chased.iter().cloned().collect(),
+            supervised: counts.supervised.iter().cloned().collect(),
             ..Tally::default()
         };
         for v in &counts.visits {
@@ -429,11 +434,16 @@ impl Figures {
                 }
             }
         }
-        let chased = |t: &Tally| t.chased.values().sum::<u64>();
-        push("期限", "催办（次）".into(), count(chased(a)), count(chased(b)));
-        for m in in_directory_order(directory, a.chased.keys().chain(b.chased.keys())) {
-            let n = |t: &Tally| t.chased.get(m).copied().unwrap_or(0);
-            push("期限", format!("{}：被催办（次）", name(directory, m)), count(n(a)), count(n(b)));
+        for (what, by, steps) in [
+            ("催办（次）", "被催办（次）", (|t: &Tally| &t.chased) as fn(&Tally) -> &BTreeMap<MemberCode, u64>),
+            ("督办函（份）", "被督办（份）", |t: &Tally| &t.supervised),
+        ] {
+            let total = |t: &Tally| steps(t).values().sum::<u64>();
+            push("期限", what.into(), count(total(a)), count(total(b)));
+            for m in in_directory_order(directory, steps(a).keys().chain(steps(b).keys())) {
+                let n = |t: &Tally| steps(t).get(m).copied().unwrap_or(0);
+                push("期限", format!("{}：{by}", name(directory, m)), count(n(a)), count(n(b)));
+            }
         }
         push(
             "期限",

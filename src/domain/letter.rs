@@ -166,12 +166,7 @@ pub fn compose(
         body,
         attachments,
         signature: issuer,
-        date: format!(
-            "{}年{}月{}日",
-            submitted_on.format("%Y"),
-            submitted_on.format("%-m"),
-            submitted_on.format("%-d")
-        ),
+        date: super::date::written(submitted_on),
     }
 }
 

@@ -83,10 +83,13 @@ pub enum NoticeKind {
     DirectoryChanged = 11,
     /// 回访 of a referral you sent: the other party visited the person.
     Visited = 12,
+    /// 督办 from the office: a 督办函 listing the member's overdue deadlines; the note
+    /// is its number and how many it lists.
+    Supervision = 13,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 12] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::NewReferral,
         NoticeKind::StateChanged,
         NoticeKind::Feedback,
@@ -99,6 +102,7 @@ impl NoticeKind {
         NoticeKind::AuditCheckpoint,
         NoticeKind::DirectoryChanged,
         NoticeKind::Visited,
+        NoticeKind::Supervision,
     ];
 
     pub fn code(self) -> &'static str {
@@ -115,6 +119,7 @@ impl NoticeKind {
             NoticeKind::AuditCheckpoint => "audit_checkpoint",
             NoticeKind::DirectoryChanged => "directory_changed",
             NoticeKind::Visited => "visited",
+            NoticeKind::Supervision => "supervision",
         }
     }
 
@@ -203,6 +208,14 @@ impl Notice {
     /// A change of the directory for `to`, by `actor`, told in `description`.
     pub fn for_directory(to: &MemberCode, actor: &MemberCode, at: DateTime<Utc>, description: &str) -> Notice {
         Self::about_the_hub(to, NoticeKind::DirectoryChanged, actor, at, description.to_owned())
+    }
+
+    /// A 督办函 for `to`, issued by the office's `clerk`; `note` says which.
+    pub fn for_supervision(to: &MemberCode, at: DateTime<Utc>, note: String, clerk: &str) -> Notice {
+        Notice {
+            clerk: clerk.to_owned(),
+            ..Self::about_the_hub(to, NoticeKind::Supervision, &MemberCode::office(), at, note)
+        }
     }
 
     /// The checkpoint an audit-checkpoint notice carries.

@@ -33,6 +33,7 @@ pub mod report;
 pub mod request_id;
 pub mod rule;
 pub mod sign_in;
+pub mod supervision;
 pub mod told;
 pub mod view;
 pub mod visit;

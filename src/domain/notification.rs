@@ -4,10 +4,11 @@
 //! case or anything of its text (Art. 23): a message leaves the hub over networks it
 //! does not control.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 pub use super::directory::notify::{Channel, Event, Notify, WebhookFormat};
 use super::{
+    date::month_day,
     deadline::DeadlineKind,
     lifecycle::NoticeKind,
     referral::{ReferralKind, State},
@@ -20,6 +21,7 @@ pub fn told(kind: NoticeKind, state: State) -> Option<Event> {
         NoticeKind::DueSoon => Some(Event::DueSoon),
         NoticeKind::DeadlineMissed => Some(Event::Missed),
         NoticeKind::Reminder => Some(Event::Chased),
+        NoticeKind::Supervision => Some(Event::Supervised),
         NoticeKind::Withdrawn => Some(Event::Withdrawn),
         NoticeKind::Feedback => Some(Event::FedBack),
         NoticeKind::StateChanged if state == State::Returned => Some(Event::Returned),
@@ -50,10 +52,6 @@ pub struct Message {
     pub text: String,
 }
 
-fn day(date: NaiveDate) -> String {
-    format!("{}月{}日", date.month(), date.day())
-}
-
 /// The message for `facts`, ending with where to go: `link`, the workbench.
 pub fn compose(facts: &Facts<'_>, link: &str) -> Message {
     let what = facts.referral_kind.label();
@@ -63,12 +61,12 @@ pub fn compose(facts: &Facts<'_>, link: &str) -> Message {
         None => format!("您单位办理的1件{what}"),
     };
     let deadline = |tail: &str| match facts.deadline {
-        Some((kind, due)) => format!("{whose}的{}（{}）{tail}", kind.label(), day(due)),
+        Some((kind, due)) => format!("{whose}的{}（{}）{tail}", kind.label(), month_day(due)),
         None => format!("{whose}的期限{tail}"),
     };
     let (subject, body) = match facts.event {
         Event::NewReferral => {
-            let by = facts.deadline.map(|(_, due)| format!("，期限{}", day(due))).unwrap_or_default();
+            let by = facts.deadline.map(|(_, due)| format!("，期限{}", month_day(due))).unwrap_or_default();
             (
                 format!("待签收：{what}{urgent}"),
                 format!("您单位有1件{}发来的{what}{urgent}待签收{by}，请登录衔接工作台处理", facts.actor),
@@ -83,6 +81,10 @@ pub fn compose(facts: &Facts<'_>, link: &str) -> Message {
         Event::Chased => {
             ("催办".to_owned(), format!("联席会议办公室催办{}", deadline("已逾期，请尽快登录衔接工作台处理")))
         }
+        Event::Supervised => (
+            "督办函".to_owned(),
+            "联席会议办公室向您单位发出督办函，督促办理已逾期的衔接事项，请尽快登录衔接工作台查看".to_owned(),
+        ),
         Event::Returned => (
             format!("移送被退回：{what}"),
             format!("{}退回了您单位移送的1件{what}，请登录衔接工作台改送或处理", facts.actor),

@@ -3,9 +3,10 @@
 //! the figures' table goes with it as its 附件. A draft: the office edits it in WPS or
 //! Word before it signs.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::{
+    date,
     deadline::DeadlineKind,
     directory::Directory,
     figures::{Figures, Line, Tally, Value},
@@ -114,17 +115,25 @@ pub fn compose(figures: &Figures, directory: &Directory, issuer: &str, number: &
             0 => "收到当日".to_owned(),
             days => format!("{days}个工作日内"),
         },
-        format_day(figures.today),
+        date::written(figures.today),
         figures.overdue_total(),
     ));
+    let short =
+        |m: &crate::domain::MemberCode| directory.get(m).map_or_else(|| m.to_string(), |d| d.short_name.clone());
+    let each = |steps: &std::collections::BTreeMap<crate::domain::MemberCode, u64>, unit: &str| {
+        steps.iter().map(|(m, n)| format!("{}{n}{unit}", short(m))).collect::<Vec<_>>().join("、")
+    };
     let chased: u64 = a.chased.values().sum();
-    if chased > 0 {
-        let each: Vec<String> = a
-            .chased
-            .iter()
-            .map(|(m, n)| format!("{}{n}次", directory.get(m).map_or_else(|| m.to_string(), |d| d.short_name.clone())))
-            .collect();
-        body.push(format!("联席会议办公室对逾期事项催办{chased}次，其中{}。", each.join("、")));
+    let supervised: u64 = a.supervised.values().sum();
+    match (chased, supervised) {
+        (0, 0) => {}
+        (_, 0) => body.push(format!("联席会议办公室对逾期事项催办{chased}次，其中{}。", each(&a.chased, "次"))),
+        (0, _) => body.push(format!("联席会议办公室发出督办函{supervised}份，其中{}。", each(&a.supervised, "份"))),
+        _ => body.push(format!(
+            "联席会议办公室对逾期事项催办{chased}次，其中{}；发出督办函{supervised}份，其中{}。",
+            each(&a.chased, "次"),
+            each(&a.supervised, "份")
+        )),
     }
     body.push("四、跟踪回访情况".to_owned());
     body.push(format!(
@@ -152,7 +161,7 @@ pub fn compose(figures: &Figures, directory: &Directory, issuer: &str, number: &
             body,
             attachments: vec![format!("附件：{table_title}")],
             signature: issuer.to_owned(),
-            date: format_day(on),
+            date: date::written(on),
             contact: String::new(),
         },
         table_title,
@@ -162,10 +171,6 @@ pub fn compose(figures: &Figures, directory: &Directory, issuer: &str, number: &
 }
 
 /// 2026年12月5日, as GB/T 9704 dates a document.
-fn format_day(day: NaiveDate) -> String {
-    format!("{}年{}月{}日", day.year(), day.month(), day.day())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +196,7 @@ mod tests {
         this.amounts.insert(AidKind::LegalAid, (1, 0));
         this.granted_fen = 600_000;
         this.chased.insert(crate::domain::MemberCode::parse("mz").unwrap(), 2);
+        this.supervised.insert(crate::domain::MemberCode::parse("mz").unwrap(), 1);
         let before = Tally { referrals: 4, clues: 2, ..Tally::default() };
         let report =
             compose(&figures(this, before), &Directory::jinjiang(), "办公室", "", "2026-12-05".parse().unwrap());
@@ -200,7 +206,7 @@ mod tests {
         assert!(body.contains("共涉及6人，上年同期为零"), "{body}");
         assert!(body.contains("按救助种类，纳入低保2件6000.00元，法律援助1件。"), "{body}");
         assert!(body.contains("启动程序按期率无到期事项"), "{body}");
-        assert!(body.contains("联席会议办公室对逾期事项催办2次，其中民政2次。"), "{body}");
+        assert!(body.contains("联席会议办公室对逾期事项催办2次，其中民政2次；发出督办函1份，其中民政1份。"), "{body}");
         assert_eq!(report.letter.title, "关于2026年司法救助与社会救助衔接工作情况的通报");
         assert_eq!(report.letter.date, "2026年12月5日");
         assert_eq!(report.letter.number, "", "left for the office to fill in");

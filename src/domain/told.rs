@@ -89,6 +89,7 @@ impl<'a> Telling<'a> {
             NoticeKind::AuditCheckpoint => "审计日志签署了新的检查点".to_owned(),
             NoticeKind::DirectoryChanged => format!("{who} 更新了成员单位名录"),
             NoticeKind::Visited => format!("{who} 回访了 {what}的当事人"),
+            NoticeKind::Supervision => format!("{who} 发出督办函"),
         }
     }
 }

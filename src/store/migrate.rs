@@ -217,6 +217,25 @@ const TABLES: &[(&str, &[Column], &str)] = &[
         "referral_id, version",
     ),
     (
+        "supervisions",
+        &[
+            Text("id"),
+            Text("member"),
+            Int("year"),
+            Int("seq"),
+            Text("number"),
+            Text("attachment_id"),
+            Int("issued_at"),
+            Text("clerk"),
+        ],
+        "id",
+    ),
+    (
+        "supervision_items",
+        &[Text("referral_id"), Text("deadline_kind"), Text("supervision_id"), Int("ordinal")],
+        "referral_id, deadline_kind, supervision_id",
+    ),
+    (
         "visits",
         &[
             Text("referral_id"),

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::domain::{
     audit::{AuditEntry, AuditRecord, Checkpoint, Hash},
     calendar::{Calendar, Schedule},
-    deadline::{Deadline, DeadlineKind, DeadlineState},
+    deadline::{Chased, Deadline, DeadlineKind, DeadlineState},
     directory::{Directory, DirectoryEntry},
     figures::{Counts, Overdue},
     history::HistoryEntry,
@@ -215,6 +215,8 @@ pub struct Commit {
     pub staging: Option<Staging>,
     /// Letters issued, each a file of `uploads`.
     pub letters: Vec<LetterRecord>,
+    /// A 督办函 issued, after the file that holds it.
+    pub supervision: Option<SupervisionRecord>,
     /// Files the changes attach to their referrals.
     pub links: Vec<Link>,
     /// Follow-up visits the changes recorded, each with its history entry.
@@ -424,6 +426,21 @@ pub struct LetterRecord {
     pub clerk: String,
 }
 
+/// A 督办函 as issued: its number in the office's series, the member it went to, the
+/// stored file that holds it and the deadlines it listed, in its order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisionRecord {
+    pub id: Uuid,
+    pub member: MemberCode,
+    pub year: i32,
+    pub seq: u32,
+    pub number: String,
+    pub attachment_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub clerk: String,
+    pub items: Vec<(Uuid, DeadlineKind)>,
+}
+
 /// A file attached to a referral by a change, with the history entry it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
@@ -478,18 +495,18 @@ pub struct ListedDeadline {
 impl Chase {
     /// How the office chased `deadline`, from `chases`; none when it never did.
     pub fn of(chases: &[Chase], deadline: &Deadline) -> Option<Chased> {
-        chases
-            .iter()
-            .find(|c| c.referral_id == deadline.referral_id && c.kind == deadline.kind)
-            .map(|c| Chased { times: c.times, last: c.last })
+        let mut chased = None;
+        for c in chases.iter().filter(|c| c.referral_id == deadline.referral_id && c.kind == deadline.kind) {
+            let chased: &mut Chased = chased.get_or_insert_with(Chased::default);
+            let step = Some((c.times, c.last));
+            if c.supervised {
+                chased.supervised = step;
+            } else {
+                chased.reminded = step;
+            }
+        }
+        chased
     }
-}
-
-/// How often the office chased a deadline (催办), and the last time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chased {
-    pub times: u32,
-    pub last: DateTime<Utc>,
 }
 
 /// A referral awaiting a member's act, as the store finds it: by a deadline of the
@@ -522,11 +539,13 @@ pub struct Parties {
     pub recipient: MemberCode,
 }
 
-/// How often the office chased (催办) one deadline of a referral, and the last time.
+/// How often the office chased (催办) one deadline of a referral, or listed it in a
+/// 督办函 (`supervised`), and the last time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chase {
     pub referral_id: Uuid,
     pub kind: DeadlineKind,
+    pub supervised: bool,
     pub times: u32,
     pub last: DateTime<Utc>,
 }
@@ -824,11 +843,21 @@ pub trait Store: Send + Sync + 'static {
     /// The document numbers of referrals `referral_ids` (those that have one).
     async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError>;
 
-    /// The document numbers `sender` took in `year`, in order.
+    /// The document numbers `sender` took in `year`, in order (the office's, those of its
+    /// 督办函).
     async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError>;
 
     /// The letters issued for `referral_ids`, by referral and version.
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError>;
+
+    /// The 督办函 issued, newest first: to `to` only when given, the one `id` only when
+    /// given; at most `limit`.
+    async fn supervisions(
+        &self,
+        to: Option<&MemberCode>,
+        id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<SupervisionRecord>, StoreError>;
 
     /// Files staged before `staged_before`, and files uploaded before
     /// `unattached_before` that nothing carries (no referral, no letter): at most

@@ -81,6 +81,16 @@ pub async fn letter(
     Ok(document(letter, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
 }
 
+/// A 督办函 as issued, for the office and the member it went to.
+pub async fn supervision(
+    State(web): State<Web>,
+    visitor: Visitor,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let letter = app::supervision::letter(&web.hub, &visitor.actor, id(&raw)?).await?;
+    Ok(document(letter, app::records::DOCX))
+}
+
 /// A case's dossier, for a party to it.
 pub async fn dossier(State(web): State<Web>, visitor: Visitor, Path(case): Path<String>) -> Result<Response, WebError> {
     let dossier = app::written::dossier(&web.hub, &visitor.actor, id(&case)?).await?;

@@ -97,6 +97,8 @@ pub fn router(web: Web) -> Router {
         .route("/office", get(office::overview))
         .route("/office/deadlines", get(office::deadlines))
         .route("/office/remind", post(office::remind))
+        .route("/office/supervise", post(office::supervise))
+        .route("/supervisions/{id}", get(materials::supervision))
         .route("/calendar", get(calendar::page).post(calendar::load))
         .route("/directory", get(directory::page))
         .route("/directory/contacts", post(directory::contacts_form))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::{Fields, Posted, Visitor},
-    page::{html, member, members, Choice, DeadlineLine, Frame},
+    page::{html, member, members, Choice, DeadlineLine, Frame, Issued},
     refusals::Refusals,
     todo::{message, Message},
     words, Web,
@@ -47,7 +47,11 @@ struct Overview {
     today: String,
     loads: Vec<Load>,
     messages: Vec<Message>,
+    supervisions: Vec<Issued>,
 }
+
+/// The 督办函 shown on a page.
+const SUPERVISIONS_SHOWN: usize = 10;
 
 pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
     let frame = Frame::new(&web, &visitor, "/office").await?;
@@ -69,11 +73,21 @@ pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Respon
         .await?
         .iter()
         .filter(|e| {
-            matches!(e.event.notice.kind, NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder)
+            matches!(
+                e.event.notice.kind,
+                NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder | NoticeKind::Supervision
+            )
         })
         .map(|e| message(&web, e))
         .collect();
-    html(&Overview { frame, today: today.to_string(), loads, messages })
+    let supervisions = issued(&web, &visitor).await?;
+    html(&Overview { frame, today: today.to_string(), loads, messages, supervisions })
+}
+
+/// The newest 督办函 the visitor may read: the office's, or those to the member.
+pub async fn issued(web: &Web, visitor: &Visitor) -> Result<Vec<Issued>, WebError> {
+    let found = app::supervision::supervisions(&web.hub, &visitor.actor, None).await?;
+    Ok(found.iter().take(SUPERVISIONS_SHOWN).map(|s| Issued::of(web, s)).collect())
 }
 
 /// A deadline to chase.
@@ -105,6 +119,16 @@ struct Deadlines {
     due_to: String,
     refusals: Refusals,
     sections: Vec<Section>,
+    /// The member chosen has deadlines past their day: the office may send a 督办函.
+    supervise: Option<Supervise>,
+}
+
+/// The form that sends a 督办函 to the member chosen.
+pub struct Supervise {
+    pub member: String,
+    pub code: String,
+    pub overdue: usize,
+    pub request_id: Uuid,
 }
 
 const VIEWS: [(&str, &str, DeadlineView); 3] = [
@@ -167,9 +191,16 @@ pub async fn deadlines(
         .map(|(code, label, _)| Choice { value: (*code).into(), label: (*label).into(), selected: *code == view_code })
         .collect();
     let members = members(&web, None, responsible.as_ref());
-    if query.get("done") == "reminded" {
-        frame = frame.with_flash(words::done("reminded"));
+    if let done @ ("reminded" | "supervised") = query.get("done") {
+        frame = frame.with_flash(words::done(done));
     }
+    let overdue = found.deadlines.iter().filter(|d| d.deadline.kind.is_statutory() && d.deadline.due < found.today);
+    let supervise = match (&responsible, overdue.count()) {
+        (Some(code), overdue) if overdue > 0 && view == DeadlineView::Overdue => {
+            Some(Supervise { member: member(&web, code), code: code.to_string(), overdue, request_id: Uuid::new_v4() })
+        }
+        _ => None,
+    };
     let status = if refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = Deadlines {
         frame,
@@ -182,6 +213,7 @@ pub async fn deadlines(
         due_to: query.get("due_to").to_owned(),
         refusals,
         sections,
+        supervise,
     };
     Ok((status, html(&page)?).into_response())
 }
@@ -199,4 +231,13 @@ pub async fn remind(State(web): State<Web>, posted: Posted) -> Result<Response, 
     let view = VIEWS.iter().find(|(code, ..)| *code == back.get("view")).map_or("overdue", |(code, ..)| code);
     let member = MemberCode::parse(back.get("member")).map(|c| c.to_string()).unwrap_or_default();
     Ok(Redirect::to(&format!("/office/deadlines?view={view}&member={member}&done=reminded")).into_response())
+}
+
+/// 督办: sends a 督办函 to the member's leader in charge, listing its overdue deadlines.
+pub async fn supervise(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let (member, note) = (fields.get("member"), fields.get("note"));
+    app::supervision::supervise(&web.hub, &visitor.actor, &fields.key("Supervise"), member, note).await?;
+    let member = MemberCode::parse(member).map(|c| c.to_string()).unwrap_or_default();
+    Ok(Redirect::to(&format!("/office/deadlines?view=overdue&member={member}&done=supervised")).into_response())
 }

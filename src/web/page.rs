@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{error::WebError, guard::Visitor, Web};
 use crate::{
@@ -144,6 +144,27 @@ pub fn instant(at: DateTime<Utc>) -> String {
     at.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A 督办函 as a line of a list.
+pub struct Issued {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub member: String,
+    pub at: String,
+    pub items: usize,
+}
+
+impl Issued {
+    pub fn of(web: &Web, s: &crate::app::supervision::Supervision) -> Self {
+        Self {
+            id: s.id,
+            number: s.number.clone(),
+            member: member(web, &s.member),
+            at: instant(s.issued_at),
+            items: s.items.len(),
+        }
+    }
+}
+
 /// A deadline as a line of a table: what, when, and how it stands today.
 pub struct DeadlineLine {
     pub kind: &'static str,
@@ -156,7 +177,7 @@ pub struct DeadlineLine {
     pub provisional: bool,
     pub urgent: bool,
     pub green_channel: bool,
-    /// 「已催办 2 次，最近 12月3日」; empty when never chased.
+    /// 「已催办 2 次，最近 12月3日；已督办 1 次，最近 12月8日」; empty when never chased.
     pub chased: String,
     /// Its step on the office's ladder (临期, 逾期, 已催办) and that step's code; none
     /// once it waits for nothing.
@@ -188,12 +209,9 @@ impl DeadlineLine {
             urgent: listed.urgent,
             green_channel: listed.green_channel,
             level: d
-                .level(today, calendar, &web.hub.policy, listed.chased.is_some())
+                .level(today, calendar, &web.hub.policy, listed.chased.as_ref())
                 .map(|level| (level.label(), level.code())),
-            chased: listed.chased.map_or_else(String::new, |c| {
-                let last = crate::domain::date::local_date(c.last);
-                format!("已催办 {} 次，最近 {}月{}日", c.times, last.month(), last.day())
-            }),
+            chased: listed.chased.map_or_else(String::new, |c| c.describe()),
         }
     }
 }

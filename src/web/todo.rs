@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     error::WebError,
     guard::{Fields, Visitor},
-    page::{html, instant, member, DeadlineLine, Frame},
+    page::{html, instant, member, DeadlineLine, Frame, Issued},
     search::Search,
     Web,
 };
@@ -23,7 +23,7 @@ use crate::{
         inbox::Told,
         referrals::{ToDo, Waiting},
     },
-    domain::{date::local_date, lifecycle::NoticeKind, told::Telling, MemberCode, Role},
+    domain::{date::local_date, deadline::Level, lifecycle::NoticeKind, told::Telling, MemberCode, Role},
 };
 
 /// A line of the to-do list.
@@ -35,8 +35,8 @@ pub struct Row {
     /// 待签收, 已退回，待改送 …
     pub awaited: &'static str,
     pub deadline: Option<DeadlineLine>,
-    /// Chased by the office (催办).
-    pub reminded: bool,
+    /// How far the office pressed it: 已被催办, 已被督办; empty when it did not.
+    pub pressed: &'static str,
     /// The other party's comment is the latest entry, beside another act awaited.
     pub reply: bool,
     pub urgent: bool,
@@ -67,6 +67,7 @@ struct Page {
     previous: Option<String>,
     next: Option<String>,
     messages: Vec<Message>,
+    supervisions: Vec<Issued>,
 }
 
 /// The page `?page=N` (from 1) of the rows the search finds.
@@ -94,7 +95,11 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
                 if referral.sender == visitor.caller().code { &referral.recipient } else { &referral.sender },
             ),
             awaited: awaited.label(),
-            reminded: deadline.as_ref().is_some_and(|d| d.chased.is_some()),
+            pressed: match deadline.as_ref().and_then(|d| d.chased).map(|c| c.level()) {
+                Some(Level::Supervised) => "已被督办",
+                Some(_) => "已被催办",
+                None => "",
+            },
             deadline: deadline.map(|d| DeadlineLine::new(web, &d, today, &calendar)),
             reply: awaited.with_reply(reply),
             urgent: referral.content.urgent,
@@ -110,7 +115,9 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
         .filter(|told| told.event.notice.kind != NoticeKind::AuditCheckpoint)
         .map(|e| message(web, e))
         .collect();
-    Ok(Page { frame: Frame::new(web, visitor, "/").await?, rows, total, shown, search, previous, next, messages })
+    let supervisions = super::office::issued(web, visitor).await?;
+    let frame = Frame::new(web, visitor, "/").await?;
+    Ok(Page { frame, rows, total, shown, search, previous, next, messages, supervisions })
 }
 
 /// An inbox event as a line of messages: 「民政 签收了 李* 的社会救助移送」.
@@ -125,7 +132,7 @@ pub fn message(web: &Web, told: &Told) -> Message {
         said: Telling::of(n, &actor, told.person.as_deref()).owed_by(responsible.as_deref()).sentence(),
         referral: (!n.referral_id.is_nil()).then_some(n.referral_id),
         note: if by_hub { String::new() } else { n.note.clone() },
-        reminder: n.kind == NoticeKind::Reminder,
+        reminder: matches!(n.kind, NoticeKind::Reminder | NoticeKind::Supervision),
     }
 }
 

@@ -145,6 +145,7 @@ pub fn done(name: &str) -> &'static str {
         "reroute" => "已改送其他单位。",
         "submitted" => "已移送。",
         "reminded" => "催办已发送。",
+        "supervised" => "督办函已发出，可在总览页下载。",
         "corrected" => "更正函已印发，原函保留。",
         _ => "已完成。",
     }

@@ -44,6 +44,9 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("CoordinationService.ListDeadlines", [false, false, true, false]),
     ("CoordinationService.Remind", [false, false, true, false]),
     ("CoordinationService.Watch", [false, false, true, false]),
+    ("CoordinationService.Supervise", [false, false, true, false]),
+    ("MaterialService.ListSupervisions", [true, true, true, false]),
+    ("MaterialService.GetSupervisionLetter", [true, true, true, false]),
     ("CalendarService.IsWorkingDay", [true, true, true, true]),
     ("CalendarService.AddWorkingDays", [true, true, true, true]),
     ("CalendarService.WorkingDaysBetween", [true, true, true, true]),
@@ -270,6 +273,17 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
                 Err(status) if status.code() == tonic::Code::Unavailable => Ok(()),
                 other => other.map(drop),
             }
+        }
+        "CoordinationService.Supervise" => {
+            let request = pb::SuperviseRequest { request_id: request_id(), member: "mz".into(), note: String::new() };
+            coordination.supervise(request).await.map(drop)
+        }
+        "MaterialService.ListSupervisions" => {
+            materials.list_supervisions(pb::ListSupervisionsRequest::default()).await.map(drop)
+        }
+        "MaterialService.GetSupervisionLetter" => {
+            let request = pb::GetSupervisionLetterRequest { id: uuid::Uuid::new_v4().to_string() };
+            materials.get_supervision_letter(request).await.map(drop)
         }
         "MaterialService.ListLetters" => {
             materials.list_letters(pb::ListLettersRequest { referral_id: referral.id.clone() }).await.map(drop)

@@ -25,5 +25,6 @@ mod python;
 mod records;
 mod refusals;
 mod replicas;
+mod supervision;
 mod todo;
 mod visits;

@@ -226,14 +226,21 @@ fn the_ladder_goes_from_normal_to_near_to_overdue_to_chased_and_off_when_met() {
         closed_on: None,
     };
     let policy = Policy::default();
-    let level = |deadline: &Deadline, today: &str, chased| deadline.level(d(today), &calendar, &policy, chased);
-    assert_eq!(level(&deadline, "2026-09-14", false), Some(Level::Normal));
-    assert_eq!(level(&deadline, "2026-09-16", false), Some(Level::Near));
-    assert_eq!(level(&deadline, "2026-09-18", false), Some(Level::Overdue));
-    assert_eq!(level(&deadline, "2026-09-18", true), Some(Level::Chased));
+    let level = |deadline: &Deadline, today: &str, chased: Option<&Chased>| {
+        deadline.level(d(today), &calendar, &policy, chased)
+    };
+    let at = |s: &str| format!("{s}T02:00:00Z").parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let reminded = Chased { reminded: Some((2, at("2026-09-18"))), supervised: None };
+    let supervised = Chased { supervised: Some((1, at("2026-09-21"))), ..reminded };
+    assert_eq!(level(&deadline, "2026-09-14", None), Some(Level::Normal));
+    assert_eq!(level(&deadline, "2026-09-16", None), Some(Level::Near));
+    assert_eq!(level(&deadline, "2026-09-18", None), Some(Level::Overdue));
+    assert_eq!(level(&deadline, "2026-09-18", Some(&reminded)), Some(Level::Chased));
+    assert_eq!(level(&deadline, "2026-09-18", Some(&supervised)), Some(Level::Supervised));
+    assert_eq!(supervised.describe(), "已催办 2 次，最近 9月18日；已督办 1 次，最近 9月21日");
     // Three working days of warning: 临期 from the Monday.
     let wary = Policy { warn_days: 3, ..Policy::default() };
-    assert_eq!(deadline.level(d("2026-09-14"), &calendar, &wary, false), Some(Level::Near));
+    assert_eq!(deadline.level(d("2026-09-14"), &calendar, &wary, None), Some(Level::Near));
     deadline.state = DeadlineState::Met;
-    assert_eq!(level(&deadline, "2026-09-18", true), None);
+    assert_eq!(level(&deadline, "2026-09-18", Some(&reminded)), None);
 }

@@ -161,6 +161,18 @@ impl Directory {
         self.members.iter().find(|m| m.role == Role::Procuratorate).unwrap_or_else(|| unreachable!())
     }
 
+    /// The county, as the procuratorate's name says it (晋江市人民检察院: 晋江).
+    pub fn county(&self) -> &str {
+        let name = self.procuratorate().name.trim_end_matches("人民检察院");
+        name.strip_suffix('市').or_else(|| name.strip_suffix('县')).or_else(|| name.strip_suffix('区')).unwrap_or(name)
+    }
+
+    /// The joint meeting's office, by its full name, as it signs what it issues.
+    pub fn office_name(&self) -> String {
+        let county = self.procuratorate().name.trim_end_matches("人民检察院");
+        format!("{county}司法救助与社会救助衔接工作联席会议办公室")
+    }
+
     /// Active members serving any of `needs`, those matching most first, then in
     /// directory order; each with the needs it matched.
     pub fn suggest(&self, needs: &[Need]) -> Vec<(&Member, Vec<Need>)> {

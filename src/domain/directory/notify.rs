@@ -55,6 +55,8 @@ pub enum Event {
     Missed,
     /// The office's 催办.
     Chased,
+    /// The office's 督办函; told as the member chose for 催办, not chosen apart.
+    Supervised,
     /// A referral the member sent was returned.
     Returned,
     /// A referral the member received was withdrawn.
@@ -64,6 +66,7 @@ pub enum Event {
 }
 
 impl Event {
+    /// The events a member chooses among.
     pub const ALL: [Event; 7] = [
         Event::NewReferral,
         Event::DueSoon,
@@ -80,6 +83,7 @@ impl Event {
             Event::DueSoon => "due_soon",
             Event::Missed => "missed",
             Event::Chased => "chased",
+            Event::Supervised => "supervised",
             Event::Returned => "returned",
             Event::Withdrawn => "withdrawn",
             Event::FedBack => "fed_back",
@@ -91,7 +95,8 @@ impl Event {
             Event::NewReferral => "新的移送或线索",
             Event::DueSoon => "期限将至",
             Event::Missed => "期限逾期",
-            Event::Chased => "催办",
+            Event::Chased => "催办、督办",
+            Event::Supervised => "督办",
             Event::Returned => "移送被退回",
             Event::Withdrawn => "移送被撤回",
             Event::FedBack => "收到办理结果反馈",
@@ -99,7 +104,15 @@ impl Event {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.code() == code)
+        Self::ALL.into_iter().chain([Event::Supervised]).find(|e| e.code() == code)
+    }
+
+    /// The event a member chooses to hear of it by: 督办 goes as 催办 does.
+    fn chosen_as(self) -> Event {
+        match self {
+            Event::Supervised => Event::Chased,
+            event => event,
+        }
     }
 }
 
@@ -215,7 +228,7 @@ impl Notify {
 
     /// Whether `event` goes out by `channel`.
     pub fn tells(&self, event: Event, channel: Channel) -> bool {
-        self.events.contains(&event) && self.channels.contains(&channel)
+        self.events.contains(&event.chosen_as()) && self.channels.contains(&channel)
     }
 
     /// The choice as `caller` may read it of `member`: the webhook's address (which

@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedReferral},
-        sql::{arguments, audit, bind_sealed, materials, notifications, writes},
+        sql::{arguments, audit, bind_sealed, materials, notifications, supervisions, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, KeyCaseChange, StoreError,
     },
 };
@@ -119,6 +119,7 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     }
     for statement in materials::statements(sealed)
         .into_iter()
+        .chain(supervisions::statements(&sealed.commit))
         .chain(audit::statements(&sealed.commit))
         .chain(notifications::statements(&sealed.commit))
     {

@@ -228,6 +228,16 @@ impl<B: Backend> SqlStore<B> {
         for mut row in self.fetch(q).await? {
             counts.chased.push((member(row.text()?)?, count(row.int()?)));
         }
+        // The office's 督办函, by the member they went to.
+        let mut q = Query::new("SELECT member, COUNT(*) FROM supervisions WHERE issued_at >= ");
+        q.push_bind(micros(from)).push(" AND issued_at < ").push_bind(micros(to));
+        if let Some(m) = party {
+            q.push(" AND member = ").push_bind(m.as_str());
+        }
+        q.push(" GROUP BY member");
+        for mut row in self.fetch(q).await? {
+            counts.supervised.push((member(row.text()?)?, count(row.int()?)));
+        }
         Ok(counts)
     }
 

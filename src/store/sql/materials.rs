@@ -187,9 +187,10 @@ fn chunks(out: &mut Vec<Statement>, id: &str, first: u32, sealed: &[Vec<u8>]) {
 }
 
 /// Which files nothing needs: staged before `$1`, or stored before `$2` and carried by
-/// no referral and no letter.
+/// no referral, no letter and no 督办函.
 const DOOMED: &str = "((staged = 1 AND uploaded_at < $1) OR (staged = 0 AND uploaded_at < $2 \
-     AND id NOT IN (SELECT attachment_id FROM attachment_links) AND id NOT IN (SELECT attachment_id FROM letters)))";
+     AND id NOT IN (SELECT attachment_id FROM attachment_links) AND id NOT IN (SELECT attachment_id FROM letters) \
+     AND id NOT IN (SELECT attachment_id FROM supervisions)))";
 
 const ATTACHMENT_COLUMNS: &str = "a.id, a.owner, a.name, a.kind, a.size, a.sha256, a.uploaded_at";
 
@@ -301,9 +302,12 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(super) async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError> {
-        let query = Query::new("SELECT seq FROM letter_numbers WHERE sender = $1 AND year = $2 ORDER BY seq")
-            .bind(sender.as_str())
-            .bind(i64::from(year));
+        let query = Query::new(
+            "SELECT seq FROM letter_numbers WHERE sender = $1 AND year = $2 \
+             UNION ALL SELECT seq FROM supervisions WHERE $1 = 'office' AND year = $2 ORDER BY seq",
+        )
+        .bind(sender.as_str())
+        .bind(i64::from(year));
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range")))

@@ -20,6 +20,7 @@ pub mod query;
 mod referrals;
 mod reseal;
 mod sign_in;
+pub mod supervisions;
 mod visits;
 pub mod writes;
 
@@ -407,6 +408,15 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<crate::store::LetterRecord>, StoreError> {
         self.letters(referral_ids).await
+    }
+
+    async fn supervisions(
+        &self,
+        to: Option<&MemberCode>,
+        id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<crate::store::SupervisionRecord>, StoreError> {
+        self.supervisions(to, id, limit).await
     }
 
     async fn doomed_files(

@@ -118,16 +118,25 @@ impl<B: Backend> SqlStore<B> {
             .collect()
     }
 
-    /// The reminders (催办) in the inboxes of the members responsible.
+    /// The reminders (催办) in the inboxes of the members responsible, and the 督办函
+    /// that listed the deadlines.
     pub(super) async fn chases(&self, ids: &[Uuid]) -> Result<Vec<Chase>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let mut query = Query::new(
-            "SELECT referral_id, deadline_kind, COUNT(*), MAX(at) FROM inbox_events \
+            "SELECT referral_id, deadline_kind, 0, COUNT(*), MAX(at) FROM inbox_events \
              WHERE kind = 'reminder' AND member <> 'office'",
         );
-        query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" GROUP BY referral_id, deadline_kind");
+        query.push_one_of("referral_id", ids.iter().map(String::as_str)).push(
+            " GROUP BY referral_id, deadline_kind UNION ALL \
+             SELECT i.referral_id, i.deadline_kind, 1, COUNT(*), MAX(s.issued_at) FROM supervision_items i \
+             JOIN supervisions s ON s.id = i.supervision_id WHERE 1 = 1",
+        );
+        query
+            .push_one_of("i.referral_id", ids.iter().map(String::as_str))
+            .push(" GROUP BY i.referral_id, i.deadline_kind");
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| {
@@ -137,6 +146,7 @@ impl<B: Backend> SqlStore<B> {
                     referral_id,
                     kind: DeadlineKind::from_code(&kind)
                         .ok_or_else(|| StoreError::Corrupt("a reminder's deadline kind".into()))?,
+                    supervised: row.bool()?,
                     times: u32::try_from(row.int()?).unwrap_or(u32::MAX),
                     last: from_micros(row.int()?)?,
                 })

@@ -18,7 +18,7 @@ use crate::{
         sql::{
             audit,
             materials::{self, Statement},
-            notifications, position, writes,
+            notifications, position, supervisions, writes,
         },
         Change, DeadlineUpdate, Delivered, InboxEvent, InboxPosition, KeyCaseChange, StoreError,
     },
@@ -160,6 +160,7 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
     }
     for statement in materials::statements(sealed)
         .into_iter()
+        .chain(supervisions::statements(&sealed.commit))
         .chain(audit::statements(&sealed.commit))
         .chain(notifications::statements(&sealed.commit))
     {
