@@ -11,6 +11,7 @@ use crate::{
         date,
         deadline::{Chased, Policy, Step},
         draft::{self as parse, ConclusionInput, DraftInput},
+        extension::Extension,
         history::HistoryEntry,
         person::PersonInput,
         referral::{Conclusion, Content, Referral, ReferralKind},
@@ -262,6 +263,32 @@ pub fn deadline(listed: &ListedDeadline, today: NaiveDate, calendar: &Calendar, 
         supervisions: step(|c| c.supervised).map_or(0, |(times, _)| times),
         last_supervised: step(|c| c.supervised).map(|(_, last)| timestamp(last)),
         level: d.level(today, calendar, policy, listed.chased.as_ref()).map_or("", |l| l.code()).to_owned(),
+        extended_days: d.extended,
+        paused_days: d.paused,
+        paused: d.is_paused(),
+        pauses: d.pauses,
+        pauses_allowed: d.pauses_allowed,
+    }
+}
+
+/// A request to extend, as the API gives it.
+pub fn extension(e: &Extension) -> pb::Extension {
+    pb::Extension {
+        id: e.id.to_string(),
+        referral_id: e.referral_id.to_string(),
+        kind: e.kind as i32,
+        member: e.member.to_string(),
+        asked_at: Some(timestamp(e.asked_at)),
+        asked_by: e.asked_by.clone(),
+        days: e.days,
+        reason: e.reason.clone(),
+        state: e.state.code().to_owned(),
+        decided_at: e.decided_at.map(timestamp),
+        decided_by: e.decided_by.clone(),
+        granted_days: e.granted_days,
+        answer: e.answer.clone(),
+        due_before: e.due_before.to_string(),
+        due_after: date_text(e.due_after),
     }
 }
 

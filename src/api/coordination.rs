@@ -134,8 +134,33 @@ impl CoordinationService for CoordinationApi {
         let reminded = app::coordination::remind(&self.hub, &actor, &key, referral_id, kind, note).await?;
         let today = date::local_date(self.hub.clock.now());
         Ok(Response::new(pb::RemindResponse {
-            deadline: Some(convert::deadline(&reminded.deadline, today, &self.hub.calendar(), &self.hub.policy)),
+            deadline: Some(convert::deadline(&reminded, today, &self.hub.calendar(), &self.hub.policy)),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "DecideExtension"))]
+    async fn decide_extension(
+        &self,
+        request: Request<pb::DecideExtensionRequest>,
+    ) -> Result<Response<pb::Extension>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let id = Uuid::parse_str(&body.extension_id).map_err(|_| AppError::invalid("extension_id", Rule::NotAUuid))?;
+        let key = key("DecideExtension", &body.request_id, &request);
+        let grant = body.grant.then_some(body.days);
+        let decided = app::extensions::decide(&self.hub, &actor, &key, id, grant, &body.answer).await?;
+        Ok(Response::new(convert::extension(&decided)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "AllowPause"))]
+    async fn allow_pause(&self, request: Request<pb::AllowPauseRequest>) -> Result<Response<pb::Deadline>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let id = Uuid::parse_str(&body.referral_id).map_err(|_| AppError::invalid("referral_id", Rule::NotAUuid))?;
+        let key = key("AllowPause", &body.request_id, &request);
+        let listed = app::extensions::allow_pause(&self.hub, &actor, &key, id).await?;
+        let today = date::local_date(self.hub.clock.now());
+        Ok(Response::new(convert::deadline(&listed, today, &self.hub.calendar(), &self.hub.policy)))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Supervise"))]

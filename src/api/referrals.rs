@@ -13,7 +13,7 @@ use crate::{
     domain::{
         case::CaseState,
         date::local_date,
-        deadline::explain::explain,
+        deadline::{explain::explain, DeadlineKind},
         draft,
         error::Violations,
         lifecycle::Action,
@@ -342,11 +342,43 @@ impl ReferralService for ReferralApi {
         app::identity::member(&actor.caller)?;
         let body = request.get_ref();
         let id = parse_uuid("referral_id", &body.referral_id)?;
-        let action = Action::Comment(draft::note("text", &body.text).map_err(AppError::from)?);
+        let text = draft::note("text", &body.text).map_err(AppError::from)?;
+        let action = if body.asks_materials { Action::AskMaterials(text) } else { Action::Comment(text) };
         let attachments = super::materials::attachment_ids(&body.attachment_ids)?;
         let key = key("Comment", &body.request_id, &request);
         let referral = app::referrals::act_with(&self.hub, &actor, &key, id, action, &attachments).await?;
         Ok(Response::new(convert::referral(&referral)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "AskExtension"))]
+    async fn ask_extension(
+        &self,
+        request: Request<pb::AskExtensionRequest>,
+    ) -> Result<Response<pb::Extension>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let id = parse_uuid("referral_id", &body.referral_id)?;
+        let kind = DeadlineKind::from_number(body.kind).ok_or_else(|| {
+            AppError::invalid("kind", Rule::OneOf { choices: "SEND, START, FEEDBACK, URGENT or VISIT" })
+        })?;
+        let key = key("AskExtension", &body.request_id, &request);
+        let asked = app::extensions::ask(&self.hub, &actor, &key, (id, kind), body.days, &body.reason).await?;
+        Ok(Response::new(convert::extension(&asked)))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListExtensions"))]
+    async fn list_extensions(
+        &self,
+        request: Request<pb::ListExtensionsRequest>,
+    ) -> Result<Response<pb::ListExtensionsResponse>, Status> {
+        let actor = identity::actor(&request)?;
+        let body = request.get_ref();
+        let id = match body.referral_id.as_str() {
+            "" => None,
+            raw => Some(parse_uuid("referral_id", raw)?),
+        };
+        let found = app::extensions::list(&self.hub, &actor, id).await?;
+        Ok(Response::new(pb::ListExtensionsResponse { extensions: found.iter().map(convert::extension).collect() }))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Visit"))]

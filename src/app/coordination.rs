@@ -70,6 +70,7 @@ pub async fn deadlines(
     match view {
         DeadlineView::Overdue => {
             query.outstanding = true;
+            query.running = true;
             let yesterday = today.pred_opt();
             query.due_to = query.due_to.min(yesterday).or(yesterday);
         }
@@ -104,31 +105,30 @@ pub async fn with_chases(hub: &Hub, mut listed: Vec<ListedDeadline>) -> Result<V
     Ok(listed)
 }
 
-/// The deadline a reminder was sent about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reminded {
-    pub deadline: ListedDeadline,
-}
-
-impl Answer for Reminded {
+/// A deadline an act of the office was about (a 催办, another pause allowed), as listed.
+impl Answer for ListedDeadline {
     fn record(&self) -> Recorded {
         Recorded {
-            referrals: vec![self.deadline.deadline.referral_id],
-            deadline: Some(self.deadline.deadline.kind),
+            referrals: vec![self.deadline.referral_id],
+            deadline: Some(self.deadline.kind),
             ..Recorded::default()
         }
     }
 
     async fn rebuild(hub: &Hub, record: Recorded) -> Result<Self, AppError> {
         let (Some(&id), Some(kind)) = (record.referrals.first(), record.deadline) else {
-            return Err(AppError::NotFound("the deadline reminded of".into()));
+            return Err(AppError::NotFound("the deadline acted on".into()));
         };
-        Ok(Reminded { deadline: with_referral(hub, id, kind).await?.1 })
+        Ok(with_referral(hub, id, kind).await?.1)
     }
 }
 
 /// Referral `id` and its `kind` deadline, with the referral's flags.
-async fn with_referral(hub: &Hub, id: Uuid, kind: DeadlineKind) -> Result<(Referral, ListedDeadline), AppError> {
+pub(super) async fn with_referral(
+    hub: &Hub,
+    id: Uuid,
+    kind: DeadlineKind,
+) -> Result<(Referral, ListedDeadline), AppError> {
     let not_found = || AppError::NotFound(format!("{} deadline of referral {id}", kind.code()));
     let referral = hub.store.referral(id).await?.ok_or_else(not_found)?;
     let deadline = hub.store.deadlines(&[id]).await?.into_iter().find(|d| d.kind == kind).ok_or_else(not_found)?;
@@ -150,7 +150,7 @@ pub async fn remind(
     referral_id: Uuid,
     kind: DeadlineKind,
     note: String,
-) -> Result<Reminded, AppError> {
+) -> Result<ListedDeadline, AppError> {
     identity::role(&actor.caller, Role::Office)?;
     let note = &note;
     hub.once(actor, "Remind", key, move || {
@@ -174,7 +174,7 @@ pub async fn remind(
             // A copy for the office's own record of what it chased (期限动态).
             let copy = Notice { to: MemberCode::office(), ..notice.clone() };
             let notices = vec![notice, copy];
-            Ok(Plan::new(Commit { notices, ..Commit::default() }, Reminded { deadline: listed }))
+            Ok(Plan::new(Commit { notices, ..Commit::default() }, listed))
         })
     })
     .await
@@ -264,6 +264,9 @@ pub async fn overview(hub: &Hub, actor: &Actor) -> Result<(Vec<MemberLoad>, Naiv
             continue;
         }
         loads[i].open += 1;
+        if d.is_paused() {
+            continue;
+        }
         if today > d.due {
             loads[i].overdue += 1;
         } else if d.near(today, &calendar, &hub.policy) {

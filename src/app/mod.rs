@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod coordination;
 pub mod directory;
 mod error;
+pub mod extensions;
 pub mod identity;
 pub mod inbox;
 pub mod key_cases;

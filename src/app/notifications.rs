@@ -97,10 +97,11 @@ fn messages(event: &Untold, directory: &Directory, notifying: &Notifying, now: D
         None if *code == MemberCode::office() => "联席会议办公室".to_owned(),
         None => code.to_string(),
     };
-    // The office hears of missed deadlines, by e-mail to its address.
+    // The office hears of missed deadlines and requests to extend, by e-mail to its
+    // address.
     let to_office = event.member == MemberCode::office();
     let routes: Vec<(Channel, String)> = if to_office {
-        let wanted = kind == Event::Missed && !notifying.office_email.is_empty();
+        let wanted = matches!(kind, Event::Missed | Event::ExtensionAsked) && !notifying.office_email.is_empty();
         (wanted && notifying.senders.has(Channel::Email))
             .then(|| (Channel::Email, notifying.office_email.clone()))
             .into_iter()

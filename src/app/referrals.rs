@@ -192,6 +192,7 @@ pub fn method(action: &Action) -> &'static str {
         Action::Return(_) => "Return",
         Action::Withdraw(_) => "Withdraw",
         Action::Comment(_) => "Comment",
+        Action::AskMaterials(_) => "AskMaterials",
         Action::Visit { .. } => "Visit",
     }
 }
@@ -231,7 +232,8 @@ pub async fn act_with(
             let existing = hub.store.deadlines(&[id]).await?;
             let acts: Vec<EntryKind> = t.entries.iter().map(|e| e.kind).collect();
             let calendar = hub.calendar();
-            let deadlines = deadline::on_act(&t.referral, &acts, &existing, &calendar, &hub.policy, now);
+            let deadlines =
+                deadline::on_act(&t.referral, &acts, &actor.caller.code, &existing, &calendar, &hub.policy, now);
             let answer = t.referral.clone();
             let links = if files.is_empty() {
                 Vec::new()

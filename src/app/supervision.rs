@@ -122,6 +122,7 @@ pub async fn supervise(
             let query = DeadlineQuery {
                 responsible: Some(member.clone()),
                 outstanding: true,
+                running: true,
                 due_to: today.pred_opt(),
                 limit: MAX_ITEMS,
                 ..DeadlineQuery::default()

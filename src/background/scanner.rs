@@ -74,6 +74,7 @@ pub async fn scan(hub: &Hub) -> Result<Pass, StoreError> {
     let calendar = hub.calendar();
     let query = DeadlineQuery {
         states: vec![DeadlineState::Open],
+        running: true,
         due_to: today.checked_add_days(chrono::Days::new(HORIZON_DAYS)),
         limit: BATCH,
         ..DeadlineQuery::default()

@@ -123,7 +123,7 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
         }
         let counting = Instant::now();
         let acts = [EntryKind::Concluded, EntryKind::FedBack];
-        let opened = deadline::on_act(r, &acts, deadlines, &calendar, &policy, concluded);
+        let opened = deadline::on_act(r, &acts, &r.recipient, deadlines, &calendar, &policy, concluded);
         computing += counting.elapsed();
         deadlines.extend(opened);
         let visited_on = local_date(concluded) + chrono::Days::new(20);

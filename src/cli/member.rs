@@ -14,6 +14,7 @@ use crate::{
     client::Cursor,
     domain::{
         case::CaseState,
+        deadline::DeadlineKind,
         money,
         referral::State,
         vocabulary::{AidKind, Need, Outcome, RefusalGround, VisitEffect, VisitMethod},
@@ -140,7 +141,26 @@ enum MemberCommand {
         /// A file to attach (PDF, OFD, JPEG, PNG, DOCX, XLSX); repeatable.
         #[arg(long = "attach")]
         attach: Vec<PathBuf>,
+        /// The recipient, before it starts: asks the sender for more materials (请求补充
+        /// 材料); the start deadline stands still until the sender comments.
+        #[arg(long, conflicts_with = "attach")]
+        ask_materials: bool,
     },
+    /// 延期 — asks the office to extend a deadline you owe, before it falls due.
+    Extend {
+        id: String,
+        /// `start`, `feedback`, `urgent` or `visit`.
+        #[arg(long)]
+        kind: String,
+        /// Working days asked for (1–30).
+        #[arg(long)]
+        days: u32,
+        /// Why (no personal data: the office reads it).
+        #[arg(long)]
+        reason: String,
+    },
+    /// The requests to extend a referral's deadlines, and the office's answers.
+    Extensions { id: String },
     /// 回访 — records a follow-up visit of a referral you granted aid on.
     Visit {
         id: String,
@@ -510,9 +530,24 @@ pub async fn run(args: MemberArgs) -> anyhow::Result<ExitCode> {
         MemberCommand::Feedback { id, text } => show(&client.feedback(&id, &text).await.map_err(explain)?),
         MemberCommand::Return { id, reason } => show(&client.return_referral(&id, &reason).await.map_err(explain)?),
         MemberCommand::Withdraw { id, reason } => show(&client.withdraw(&id, &reason).await.map_err(explain)?),
-        MemberCommand::Comment { id, text, attach } => {
+        MemberCommand::Comment { id, text, attach, ask_materials: true } => {
+            debug_assert!(attach.is_empty());
+            show(&client.ask_materials(&id, &text).await.map_err(explain)?)
+        }
+        MemberCommand::Comment { id, text, attach, ask_materials: false } => {
             let attachments = upload_all(&client, &attach).await?;
             show(&client.comment_with(&id, &text, attachments).await.map_err(explain)?)
+        }
+        MemberCommand::Extend { id, kind, days, reason } => {
+            let kind = code_of("kind", &kind, DeadlineKind::from_code)?;
+            let kind = pb::DeadlineKind::try_from(kind as i32).unwrap_or_default();
+            let asked = client.ask_extension(&id, kind, days, &reason).await.map_err(explain)?;
+            super::render::print_extension(&asked, json);
+        }
+        MemberCommand::Extensions { id } => {
+            for e in client.extensions(&id).await.map_err(explain)? {
+                super::render::print_extension(&e, json);
+            }
         }
         MemberCommand::Visit { id, on, method, visitor, findings, aid_not_in_place, effect, another_referral } => {
             let visit = pb::Visit {

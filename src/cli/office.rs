@@ -80,6 +80,27 @@ enum OfficeCommand {
     },
     /// The 督办函 issued, newest first; `--save ID` saves one as issued.
     Supervisions(super::supervision::SupervisionsArgs),
+    /// Requests to extend (延期) waiting for an answer, or a referral's (`--referral`).
+    Extensions {
+        #[arg(long)]
+        referral: Option<String>,
+    },
+    /// Grants a request to extend by `--days` working days.
+    Grant {
+        extension_id: String,
+        #[arg(long)]
+        days: u32,
+        #[arg(long, default_value = "")]
+        answer: String,
+    },
+    /// Refuses a request to extend, saying why.
+    Refuse {
+        extension_id: String,
+        #[arg(long)]
+        answer: String,
+    },
+    /// Lets a referral's recipient pause its start deadline once more (补充材料).
+    AllowPause { referral_id: String },
     /// The ledger (台账) of every member for a period, masked, as XLSX or CSV.
     Ledger(super::records::LedgerArgs),
     /// The figures for the joint meeting (Art. 23) of a period beside the year before,
@@ -145,6 +166,31 @@ pub async fn run(args: OfficeArgs) -> anyhow::Result<ExitCode> {
             if let Some(out) = out {
                 let saved = client.save_supervision(&issued.id, &out).await.map_err(explain)?;
                 println!("{}  {} bytes", saved.path.display(), saved.bytes);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Extensions { referral } => {
+            for e in client.extensions(referral.as_deref().unwrap_or_default()).await.map_err(explain)? {
+                render::print_extension(&e, json);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Grant { extension_id, days, answer } => {
+            let decided = client.decide_extension(&extension_id, Some(days), &answer).await.map_err(explain)?;
+            render::print_extension(&decided, json);
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::Refuse { extension_id, answer } => {
+            let decided = client.decide_extension(&extension_id, None, &answer).await.map_err(explain)?;
+            render::print_extension(&decided, json);
+            return Ok(ExitCode::SUCCESS);
+        }
+        OfficeCommand::AllowPause { referral_id } => {
+            let deadline = client.allow_pause(&referral_id).await.map_err(explain)?;
+            if json {
+                print_json(&render::deadline_json(&deadline));
+            } else {
+                println!("已允许再次暂停计时 → {}", render::deadline_line(&deadline, &names));
             }
             return Ok(ExitCode::SUCCESS);
         }

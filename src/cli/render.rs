@@ -9,6 +9,7 @@ use crate::{
     domain::{
         awaited::Awaited,
         deadline::{DeadlineKind, DeadlineState},
+        extension::ExtensionState,
         history::EntryKind,
         lifecycle::NoticeKind,
         money,
@@ -363,8 +364,18 @@ pub fn deadline_line(d: &pb::Deadline, names: &Names) -> String {
         (times, Some(_)) => format!(" [{what} {times} 次，最近 {}]", time(last)),
     };
     let chased = step("已催办", d.reminders, &d.last_reminded) + &step("已督办", d.supervisions, &d.last_supervised);
+    let mut moved = String::new();
+    if d.paused {
+        moved.push_str(" [补充材料暂停计时中]");
+    }
+    if d.paused_days > 0 {
+        moved.push_str(&format!(" [暂停顺延 {} 个工作日]", d.paused_days));
+    }
+    if d.extended_days > 0 {
+        moved.push_str(&format!(" [延期 {} 个工作日]", d.extended_days));
+    }
     let flags = format!(
-        "{}{}{}{}{closed}{chased}",
+        "{}{}{}{}{closed}{chased}{moved}",
         if d.level == "near" { " [临期]" } else { "" },
         if d.green_channel { " [绿色通道]" } else { "" },
         if d.urgent { " [紧急]" } else { "" },
@@ -402,6 +413,11 @@ pub fn deadline_json(d: &pb::Deadline) -> Value {
         "last_reminded": d.last_reminded.is_some().then(|| time(&d.last_reminded)),
         "supervisions": d.supervisions,
         "last_supervised": d.last_supervised.is_some().then(|| time(&d.last_supervised)),
+        "extended_days": d.extended_days,
+        "paused_days": d.paused_days,
+        "paused": d.paused,
+        "pauses": d.pauses,
+        "pauses_allowed": d.pauses_allowed,
     })
 }
 
@@ -439,4 +455,41 @@ pub fn attachment_json(a: &pb::Attachment) -> serde_json::Value {
 /// left out.
 fn grants(c: &pb::Conclusion) -> Vec<Grant> {
     c.aids.iter().filter_map(|a| AidKind::from_number(a.kind).map(|aid| Grant { aid, fen: a.fen })).collect()
+}
+
+/// A request to extend and its answer, for people or as JSON.
+pub fn print_extension(e: &pb::Extension, json: bool) {
+    let kind = deadline_kind(e.kind).map_or("", |k| k.label());
+    if json {
+        super::member::print_json(&json!({
+            "id": e.id,
+            "referral_id": e.referral_id,
+            "kind": deadline_kind(e.kind).map(|k| k.code()),
+            "member": e.member,
+            "asked_at": time(&e.asked_at),
+            "asked_by": e.asked_by,
+            "days": e.days,
+            "reason": e.reason,
+            "state": e.state,
+            "decided_at": e.decided_at.is_some().then(|| time(&e.decided_at)),
+            "decided_by": e.decided_by,
+            "granted_days": e.granted_days,
+            "answer": e.answer,
+            "due_before": e.due_before,
+            "due_after": e.due_after,
+        }));
+        return;
+    }
+    let state = ExtensionState::from_code(&e.state).map_or("", |s| s.label());
+    let mut line = format!(
+        "{}  {}  {kind}  {}  申请延期 {} 个工作日（原到期 {}）：{}  [{state}]",
+        e.id, e.referral_id, e.member, e.days, e.due_before, e.reason
+    );
+    if !e.due_after.is_empty() {
+        line.push_str(&format!("  延期 {} 个工作日，至 {}", e.granted_days, e.due_after));
+    }
+    if !e.answer.is_empty() {
+        line.push_str(&format!("  答复：{}", e.answer));
+    }
+    println!("{line}");
 }

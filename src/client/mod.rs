@@ -278,6 +278,23 @@ impl Client {
                 referral_id: referral_id.to_owned(),
                 text: text.to_owned(),
                 attachment_ids: attachment_ids.clone(),
+                asks_materials: false,
+            },
+            |c, q| async move { c.referrals.clone().comment(q).await },
+        )
+        .await
+    }
+
+    /// 请求补充材料 — the recipient asks the sender for more materials; its start
+    /// deadline stands still until the sender comments.
+    pub async fn ask_materials(&self, referral_id: &str, text: &str) -> Result<pb::Referral, Status> {
+        self.once(
+            |request_id| pb::CommentRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                text: text.to_owned(),
+                attachment_ids: Vec::new(),
+                asks_materials: true,
             },
             |c, q| async move { c.referrals.clone().comment(q).await },
         )
@@ -455,6 +472,57 @@ impl Client {
             )
             .await?;
         Ok(response.deadline.unwrap_or_default())
+    }
+
+    /// 延期 — asks the office to extend a deadline by `days` working days.
+    pub async fn ask_extension(
+        &self,
+        referral_id: &str,
+        kind: pb::DeadlineKind,
+        days: u32,
+        reason: &str,
+    ) -> Result<pb::Extension, Status> {
+        self.once(
+            |request_id| pb::AskExtensionRequest {
+                request_id,
+                referral_id: referral_id.to_owned(),
+                kind: kind as i32,
+                days,
+                reason: reason.to_owned(),
+            },
+            |c, q| async move { c.referrals.clone().ask_extension(q).await },
+        )
+        .await
+    }
+
+    /// Requests to extend: a referral's, or (the office, `""`) those waiting.
+    pub async fn extensions(&self, referral_id: &str) -> Result<Vec<pb::Extension>, Status> {
+        let request = pb::ListExtensionsRequest { referral_id: referral_id.to_owned() };
+        Ok(self.referrals.clone().list_extensions(request).await?.into_inner().extensions)
+    }
+
+    /// The office: grants `days` working days (`Some`) or refuses, with `answer`.
+    pub async fn decide_extension(&self, id: &str, grant: Option<u32>, answer: &str) -> Result<pb::Extension, Status> {
+        self.once(
+            |request_id| pb::DecideExtensionRequest {
+                request_id,
+                extension_id: id.to_owned(),
+                grant: grant.is_some(),
+                days: grant.unwrap_or(0),
+                answer: answer.to_owned(),
+            },
+            |c, q| async move { c.coordination.clone().decide_extension(q).await },
+        )
+        .await
+    }
+
+    /// The office: lets a referral's start deadline pause once more.
+    pub async fn allow_pause(&self, referral_id: &str) -> Result<pb::Deadline, Status> {
+        self.once(
+            |request_id| pb::AllowPauseRequest { request_id, referral_id: referral_id.to_owned() },
+            |c, q| async move { c.coordination.clone().allow_pause(q).await },
+        )
+        .await
     }
 
     /// The office: issues a 督办函 to `member`'s leader in charge, listing its overdue

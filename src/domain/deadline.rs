@@ -266,6 +266,16 @@ pub struct Deadline {
     /// The day its referral was returned or withdrawn while it was missed: it stays
     /// missed in the record, but no longer waits for an act.
     pub closed_on: Option<NaiveDate>,
+    /// Working days the office granted beyond the period (延期).
+    pub extended: u32,
+    /// Working days its count stood still while the sender supplied the materials the
+    /// recipient asked for (补充材料), over the pauses ended.
+    pub paused: u32,
+    /// While the count stands still: the day the pause began.
+    pub paused_on: Option<NaiveDate>,
+    /// Pauses begun, and how many it may have: one, and more as the office allows.
+    pub pauses: u32,
+    pub pauses_allowed: u32,
 }
 
 impl Deadline {
@@ -279,6 +289,11 @@ impl Deadline {
     ) -> Self {
         let due = policy.due(kind, trigger, calendar);
         Deadline {
+            extended: 0,
+            paused: 0,
+            paused_on: None,
+            pauses: 0,
+            pauses_allowed: 1,
             referral_id: referral.id,
             case_id: referral.case_id,
             kind,
@@ -291,6 +306,52 @@ impl Deadline {
             reminded: false,
             closed_on: None,
         }
+    }
+
+    /// Its due date on `calendar`: the period from its trigger, then the working days
+    /// paused and granted.
+    fn reckoned(&self, calendar: &Calendar, policy: &Policy) -> Reckoned<NaiveDate> {
+        let base = policy.due(self.kind, self.trigger, calendar);
+        match self.extended + self.paused {
+            0 => base,
+            more => {
+                let due = calendar.add_working_days(base.value, more);
+                Reckoned { value: due.value, provisional: base.provisional || due.provisional }
+            }
+        }
+    }
+
+    /// Counted again after its pauses or extension changed, on `today`: a missed one
+    /// whose new due date is still ahead is open again.
+    fn recount(&mut self, calendar: &Calendar, policy: &Policy, today: NaiveDate) {
+        let due = self.reckoned(calendar, policy);
+        // A new date is reminded of again as it nears.
+        self.reminded &= due.value == self.due;
+        (self.due, self.provisional) = (due.value, due.provisional);
+        if self.state.is_pending() {
+            self.state = if today > self.due { DeadlineState::Missed } else { DeadlineState::Open };
+        }
+    }
+
+    /// Whether its count stands still (补充材料 asked for, not yet supplied).
+    pub fn is_paused(&self) -> bool {
+        self.paused_on.is_some()
+    }
+
+    /// Whether the recipient's asking for materials on `today` pauses it: the start
+    /// deadline, open, running and with a pause left.
+    pub fn may_pause(&self, today: NaiveDate) -> bool {
+        self.kind == DeadlineKind::Start
+            && self.state == DeadlineState::Open
+            && !self.is_paused()
+            && today <= self.due
+            && self.pauses < self.pauses_allowed
+    }
+
+    /// Extended by `days` working days on `today` (延期 granted).
+    pub fn extend(&mut self, days: u32, calendar: &Calendar, policy: &Policy, today: NaiveDate) {
+        self.extended += days;
+        self.recount(calendar, policy, today);
     }
 
     /// Still waiting for its act: open, or missed on a referral still open. What the
@@ -307,6 +368,9 @@ impl Deadline {
 
     /// Working days after the due date up to `today`; 0 when not late.
     pub fn working_days_late(&self, today: NaiveDate, calendar: &Calendar) -> i64 {
+        if self.is_paused() {
+            return 0;
+        }
         let until = match (self.state, self.met_on, self.closed_on) {
             (DeadlineState::MetLate, Some(day), _) => day,
             (DeadlineState::Missed, _, Some(closed)) => closed,
@@ -319,6 +383,7 @@ impl Deadline {
     /// 临期 on `today`: open, with at most `policy.warn_days` working days left.
     pub fn near(&self, today: NaiveDate, calendar: &Calendar, policy: &Policy) -> bool {
         self.state == DeadlineState::Open
+            && !self.is_paused()
             && today <= self.due
             && calendar.working_days_between(today, self.due).value <= i64::from(policy.warn_days)
     }
@@ -342,6 +407,8 @@ impl Deadline {
         }
         Some(if let Some(chased) = chased {
             chased.level()
+        } else if self.is_paused() {
+            Level::Normal
         } else if today > self.due {
             Level::Overdue
         } else if self.near(today, calendar, policy) {
@@ -351,9 +418,9 @@ impl Deadline {
         })
     }
 
-    /// Whether the deadline has passed unmet on `today`.
+    /// Whether the deadline has passed unmet on `today` (never while paused).
     pub fn passed(&self, today: NaiveDate) -> bool {
-        self.state == DeadlineState::Open && today > self.due
+        self.state == DeadlineState::Open && !self.is_paused() && today > self.due
     }
 
     /// The deadline counted again on `calendar` on `today`, when its due date moved: a
@@ -363,7 +430,7 @@ impl Deadline {
         if self.state == DeadlineState::Cancelled || self.closed_on.is_some() {
             return None;
         }
-        let due = policy.due(self.kind, self.trigger, calendar);
+        let due = self.reckoned(calendar, policy);
         if due.value == self.due && due.provisional == self.provisional {
             return None;
         }
@@ -408,6 +475,7 @@ pub fn on_submit(referral: &Referral, calendar: &Calendar, policy: &Policy) -> V
 pub fn on_act(
     referral: &Referral,
     entries: &[EntryKind],
+    by: &MemberCode,
     existing: &[Deadline],
     calendar: &Calendar,
     policy: &Policy,
@@ -415,6 +483,8 @@ pub fn on_act(
 ) -> Vec<Deadline> {
     let today = local_date(now);
     let mut changed: Vec<Deadline> = Vec::new();
+    // Deadlines paused or running on again.
+    let mut moved: Vec<Deadline> = Vec::new();
     let mut settle = |kind: DeadlineKind, act: &dyn Fn(&mut Deadline)| {
         if let Some(d) = existing.iter().find(|d| d.kind == kind && d.is_outstanding()) {
             let mut d = d.clone();
@@ -438,9 +508,27 @@ pub fn on_act(
                     });
                 }
             }
+            // 补充材料 asked for: the start deadline stands still, while it has a pause left.
+            EntryKind::MaterialsAsked => {
+                if let Some(d) = existing.iter().find(|d| d.may_pause(today)) {
+                    moved.push(Deadline { paused_on: Some(today), pauses: d.pauses + 1, ..d.clone() });
+                }
+            }
+            // The sender comments: the materials asked for came, and the count runs on,
+            // later by the working days it stood still.
+            EntryKind::Commented if *by == referral.sender => {
+                if let Some(d) = existing.iter().find(|d| d.is_paused() && d.state == DeadlineState::Open) {
+                    let mut d = d.clone();
+                    let since = d.paused_on.take().unwrap_or(today);
+                    d.paused += u32::try_from(calendar.working_days_between(since, today).value.max(0)).unwrap_or(0);
+                    d.recount(calendar, policy, today);
+                    moved.push(d);
+                }
+            }
             EntryKind::Submitted | EntryKind::Concluded | EntryKind::Commented => {}
         }
     }
+    changed.extend(moved);
     if entries.contains(&EntryKind::Concluded) {
         if let Some(conclusion) = &referral.conclusion {
             let mut feedback = Deadline::open(

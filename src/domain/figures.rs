@@ -98,6 +98,19 @@ pub struct Counts {
     pub chased: Vec<(MemberCode, u64)>,
     /// The office's 督办函, by the member they went to.
     pub supervised: Vec<(MemberCode, u64)>,
+    pub extensions: Stretched,
+}
+
+/// Deadlines moved: requests to extend (延期) asked and granted, with the working days
+/// granted; start deadlines paused for materials (补充材料), with the working days they
+/// stood still.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stretched {
+    pub asked: u64,
+    pub granted: u64,
+    pub granted_days: u64,
+    pub pauses: u64,
+    pub paused_days: u64,
 }
 
 /// How one member's deadlines of one kind were kept.
@@ -165,6 +178,7 @@ pub struct Tally {
     pub chased: BTreeMap<MemberCode, u64>,
     /// The office's 督办函, by the member they went to.
     pub supervised: BTreeMap<MemberCode, u64>,
+    pub extensions: Stretched,
 }
 
 /// The median and 90th percentile of `samples` (value, how many), by nearest rank.
@@ -197,6 +211,7 @@ impl Tally {
             key_cases: counts.key_cases,
             chased: counts.chased.iter().cloned().collect(),
             supervised: counts.supervised.iter().cloned().collect(),
+            extensions: counts.extensions,
             ..Tally::default()
         };
         for v in &counts.visits {
@@ -445,6 +460,12 @@ impl Figures {
                 push("期限", format!("{}：{by}", name(directory, m)), count(n(a)), count(n(b)));
             }
         }
+        let (x, y) = (a.extensions, b.extensions);
+        push("期限", "申请延期（件）".into(), count(x.asked), count(y.asked));
+        push("期限", "批准延期（件）".into(), count(x.granted), count(y.granted));
+        push("期限", "批准延长（工作日）".into(), count(x.granted_days), count(y.granted_days));
+        push("期限", "补充材料暂停计时（次）".into(), count(x.pauses), count(y.pauses));
+        push("期限", "暂停计时（工作日）".into(), count(x.paused_days), count(y.paused_days));
         push(
             "期限",
             "启动程序用时（半数案件不超过）".into(),

@@ -20,10 +20,13 @@ pub enum EntryKind {
     Commented = 8,
     /// 回访 — a follow-up visit after aid was granted; its note is what it found.
     Visited = 9,
+    /// 请求补充材料 — the recipient asks the sender for more materials before it starts;
+    /// its start deadline stops running until the sender comments (supplies them).
+    MaterialsAsked = 10,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 9] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::Submitted,
         EntryKind::Received,
         EntryKind::Started,
@@ -33,6 +36,7 @@ impl EntryKind {
         EntryKind::Withdrawn,
         EntryKind::Commented,
         EntryKind::Visited,
+        EntryKind::MaterialsAsked,
     ];
 
     pub fn code(self) -> &'static str {
@@ -46,6 +50,7 @@ impl EntryKind {
             EntryKind::Withdrawn => "withdrawn",
             EntryKind::Commented => "commented",
             EntryKind::Visited => "visited",
+            EntryKind::MaterialsAsked => "materials_asked",
         }
     }
 

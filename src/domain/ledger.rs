@@ -218,6 +218,11 @@ mod tests {
             met_on: None,
             reminded: false,
             closed_on: None,
+            extended: 0,
+            paused: 0,
+            paused_on: None,
+            pauses: 0,
+            pauses_allowed: 1,
         };
         assert_eq!(kept(&deadline, d("2026-10-27")), "未到期");
         assert_eq!(kept(&deadline, d("2026-10-28")), "已逾期，尚未办理");

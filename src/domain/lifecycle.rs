@@ -40,6 +40,9 @@ pub enum Action {
     Withdraw(String),
     /// 补充材料 — a comment by either party.
     Comment(String),
+    /// 请求补充材料 — the recipient, before it starts, asks the sender for more
+    /// materials; its start deadline pauses until the sender comments.
+    AskMaterials(String),
     /// 回访 — a follow-up visit by the member that granted aid, with what it found.
     Visit { visit: Visit, findings: String },
 }
@@ -55,6 +58,7 @@ impl Action {
             Action::Return(_) => "return",
             Action::Withdraw(_) => "withdraw",
             Action::Comment(_) => "comment",
+            Action::AskMaterials(_) => "ask_materials",
             Action::Visit { .. } => "visit",
         }
     }
@@ -86,10 +90,16 @@ pub enum NoticeKind {
     /// 督办 from the office: a 督办函 listing the member's overdue deadlines; the note
     /// is its number and how many it lists.
     Supervision = 13,
+    /// The recipient asks for more materials (its start deadline pauses).
+    MaterialsAsked = 14,
+    /// A member asks the office to extend a deadline (延期); to the office.
+    ExtensionAsked = 15,
+    /// The office granted or refused an extension; the note says which.
+    ExtensionDecided = 16,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 13] = [
+    pub const ALL: [NoticeKind; 16] = [
         NoticeKind::NewReferral,
         NoticeKind::StateChanged,
         NoticeKind::Feedback,
@@ -103,6 +113,9 @@ impl NoticeKind {
         NoticeKind::DirectoryChanged,
         NoticeKind::Visited,
         NoticeKind::Supervision,
+        NoticeKind::MaterialsAsked,
+        NoticeKind::ExtensionAsked,
+        NoticeKind::ExtensionDecided,
     ];
 
     pub fn code(self) -> &'static str {
@@ -120,6 +133,9 @@ impl NoticeKind {
             NoticeKind::DirectoryChanged => "directory_changed",
             NoticeKind::Visited => "visited",
             NoticeKind::Supervision => "supervision",
+            NoticeKind::MaterialsAsked => "materials_asked",
+            NoticeKind::ExtensionAsked => "extension_asked",
+            NoticeKind::ExtensionDecided => "extension_decided",
         }
     }
 
@@ -159,6 +175,7 @@ impl Notice {
             EntryKind::Visited => (&referral.sender, NoticeKind::Visited),
             EntryKind::Commented if entry.actor == referral.sender => (&referral.recipient, NoticeKind::Comment),
             EntryKind::Commented => (&referral.sender, NoticeKind::Comment),
+            EntryKind::MaterialsAsked => (&referral.sender, NoticeKind::MaterialsAsked),
             EntryKind::Received | EntryKind::Started | EntryKind::Concluded | EntryKind::Returned => {
                 (&referral.sender, NoticeKind::StateChanged)
             }
@@ -384,6 +401,7 @@ fn permitted<P>(referral: &Referral<P>, caller: &Caller, action: &Action) -> Res
         Action::Return(_) => matches!(from, State::Submitted | State::Received),
         Action::Withdraw(_) => matches!(from, State::Submitted | State::Received | State::Started),
         Action::Comment(_) => !from.is_closed(),
+        Action::AskMaterials(_) => is_recipient && matches!(from, State::Submitted | State::Received),
         Action::Visit { .. } => matches!(from, State::Concluded | State::FedBack),
     };
     if !allowed {
@@ -413,6 +431,7 @@ pub fn allowed<P>(referral: &Referral<P>, caller: &Caller) -> Vec<&'static str> 
         Action::Return(String::new()),
         Action::Withdraw(String::new()),
         Action::Comment(String::new()),
+        Action::AskMaterials(String::new()),
         Action::Visit {
             visit: Visit {
                 visited_on: NaiveDate::MIN,
@@ -473,6 +492,7 @@ pub fn apply(
             steps.push((EntryKind::Withdrawn, State::Withdrawn, reason));
         }
         Action::Comment(text) => steps.push((EntryKind::Commented, from, text)),
+        Action::AskMaterials(text) => steps.push((EntryKind::MaterialsAsked, from, text)),
         Action::Visit { visit, findings } => {
             check_visit(referral, &visit, now)?;
             steps.push((EntryKind::Visited, from, findings));

@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod directory;
 pub mod draft;
 pub mod error;
+pub mod extension;
 pub mod figures;
 pub mod history;
 pub mod id;

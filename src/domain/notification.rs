@@ -22,6 +22,9 @@ pub fn told(kind: NoticeKind, state: State) -> Option<Event> {
         NoticeKind::DeadlineMissed => Some(Event::Missed),
         NoticeKind::Reminder => Some(Event::Chased),
         NoticeKind::Supervision => Some(Event::Supervised),
+        NoticeKind::MaterialsAsked => Some(Event::MaterialsAsked),
+        NoticeKind::ExtensionAsked => Some(Event::ExtensionAsked),
+        NoticeKind::ExtensionDecided => Some(Event::ExtensionDecided),
         NoticeKind::Withdrawn => Some(Event::Withdrawn),
         NoticeKind::Feedback => Some(Event::FedBack),
         NoticeKind::StateChanged if state == State::Returned => Some(Event::Returned),
@@ -84,6 +87,17 @@ pub fn compose(facts: &Facts<'_>, link: &str) -> Message {
         Event::Supervised => (
             "督办函".to_owned(),
             "联席会议办公室向您单位发出督办函，督促办理已逾期的衔接事项，请尽快登录衔接工作台查看".to_owned(),
+        ),
+        Event::MaterialsAsked => (
+            format!("请补充材料：{what}"),
+            format!("{}请求为您单位移送的1件{what}补充材料，请登录衔接工作台补充", facts.actor),
+        ),
+        Event::ExtensionAsked => {
+            ("延期申请".to_owned(), format!("{}申请延长{}", facts.actor, deadline("，请登录衔接工作台批复")))
+        }
+        Event::ExtensionDecided => (
+            "延期申请已答复".to_owned(),
+            format!("联席会议办公室已答复您单位的延期申请：{}", deadline("，请登录衔接工作台查看")),
         ),
         Event::Returned => (
             format!("移送被退回：{what}"),

@@ -135,6 +135,13 @@ pub fn compose(figures: &Figures, directory: &Directory, issuer: &str, number: &
             each(&a.supervised, "份")
         )),
     }
+    let x = a.extensions;
+    if x.asked > 0 || x.pauses > 0 {
+        body.push(format!(
+            "成员单位申请延期{}件，批准{}件、共延长{}个工作日；因请求补充材料暂停计时{}次、共{}个工作日，按期率按批准和顺延后的期限计算。",
+            x.asked, x.granted, x.granted_days, x.pauses, x.paused_days
+        ));
+    }
     body.push("四、跟踪回访情况".to_owned());
     body.push(format!(
         "开展跟踪回访{}次，{}，其中救助措施到位{}次，需再次移送{}次；到期未回访{}件。\

@@ -92,6 +92,7 @@ rules! {
     AtLeastOneRecipient => "at least one recipient is required", "至少选择一个接收单位";
     AtMostRecipients { max: usize } => "at most {max} recipients", "最多选择 {max} 个接收单位";
     NotAMember => "not a member of the joint meeting", "不是联席会议成员单位";
+    WorkingDays { max: u32 } => "from 1 to {max} working days", "应为 1 至 {max} 个工作日";
     NothingOverdue => "has no deadline past its day to supervise", "该单位没有逾期未办的事项，无需督办";
     MemberSuspended { member: String } => "{member} is suspended", "{member}已暂停参加联席会议";
     NotAnAgency => "not a partner agency", "应为成员单位（职能部门）";

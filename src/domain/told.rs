@@ -90,6 +90,9 @@ impl<'a> Telling<'a> {
             NoticeKind::DirectoryChanged => format!("{who} 更新了成员单位名录"),
             NoticeKind::Visited => format!("{who} 回访了 {what}的当事人"),
             NoticeKind::Supervision => format!("{who} 发出督办函"),
+            NoticeKind::MaterialsAsked => format!("{who} 请求为 {what}补充材料"),
+            NoticeKind::ExtensionAsked => format!("{who} 申请延长 {}", deadline("")),
+            NoticeKind::ExtensionDecided => format!("{who} 答复了 {}的延期申请", deadline("")),
         }
     }
 }

@@ -217,6 +217,8 @@ pub struct Commit {
     pub letters: Vec<LetterRecord>,
     /// A 督办函 issued, after the file that holds it.
     pub supervision: Option<SupervisionRecord>,
+    /// A request to extend a deadline, or the office's answer to one.
+    pub extension: Option<crate::domain::extension::Extension>,
     /// Files the changes attach to their referrals.
     pub links: Vec<Link>,
     /// Follow-up visits the changes recorded, each with its history entry.
@@ -559,6 +561,8 @@ pub struct DeadlineQuery {
     pub states: Vec<DeadlineState>,
     /// Only those counted through a year with no loaded schedule.
     pub provisional_only: bool,
+    /// Only those whose count runs (none standing still for materials asked for).
+    pub running: bool,
     pub responsible: Option<MemberCode>,
     pub kind: Option<DeadlineKind>,
     pub due_from: Option<NaiveDate>,
@@ -849,6 +853,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// The letters issued for `referral_ids`, by referral and version.
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError>;
+
+    /// Requests to extend deadlines of `referral_ids` (any when empty), the one `id`
+    /// when given, only those waiting for the office when `asked_only`, the oldest
+    /// first; at most `limit`.
+    async fn extensions(
+        &self,
+        of: (&[Uuid], Option<Uuid>),
+        asked_only: bool,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::extension::Extension>, StoreError>;
 
     /// The 督办函 issued, newest first: to `to` only when given, the one `id` only when
     /// given; at most `limit`.

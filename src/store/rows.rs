@@ -308,6 +308,11 @@ pub struct DeadlineRow {
     pub met_on: Option<String>,
     pub reminded: bool,
     pub closed_on: Option<String>,
+    pub extended: i64,
+    pub paused: i64,
+    pub paused_on: Option<String>,
+    pub pauses: i64,
+    pub pauses_allowed: i64,
 }
 
 impl DeadlineRow {
@@ -325,12 +330,17 @@ impl DeadlineRow {
             met_on: c.opt_text()?,
             reminded: c.bool()?,
             closed_on: c.opt_text()?,
+            extended: c.int()?,
+            paused: c.int()?,
+            paused_on: c.opt_text()?,
+            pauses: c.int()?,
+            pauses_allowed: c.int()?,
         })
     }
 }
 
-pub const DEADLINE_COLUMNS: &str =
-    "referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, reminded, closed_on";
+pub const DEADLINE_COLUMNS: &str = "referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
+     met_on, reminded, closed_on, extended, paused, paused_on, pauses, pauses_allowed";
 
 impl TryFrom<DeadlineRow> for Deadline {
     type Error = StoreError;
@@ -348,8 +358,18 @@ impl TryFrom<DeadlineRow> for Deadline {
             met_on: row.met_on.as_deref().map(date).transpose()?,
             reminded: row.reminded,
             closed_on: row.closed_on.as_deref().map(date).transpose()?,
+            extended: days(row.extended)?,
+            paused: days(row.paused)?,
+            paused_on: row.paused_on.as_deref().map(date).transpose()?,
+            pauses: days(row.pauses)?,
+            pauses_allowed: days(row.pauses_allowed)?,
         })
     }
+}
+
+/// A count of days or times as stored.
+fn days(raw: i64) -> Result<u32, StoreError> {
+    u32::try_from(raw).map_err(|_| corrupt("a deadline's count", "out of range"))
 }
 
 pub struct ListedRow {

@@ -48,12 +48,25 @@ struct Overview {
     loads: Vec<Load>,
     messages: Vec<Message>,
     supervisions: Vec<Issued>,
+    extensions: Vec<Asked>,
+}
+
+/// A request to extend waiting for the office's answer.
+pub struct Asked {
+    pub id: Uuid,
+    pub referral: Uuid,
+    pub said: String,
+    pub request_id: Uuid,
 }
 
 /// The 督办函 shown on a page.
 const SUPERVISIONS_SHOWN: usize = 10;
 
-pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Response, WebError> {
+pub async fn overview(
+    State(web): State<Web>,
+    visitor: Visitor,
+    RawQuery(done): RawQuery,
+) -> Result<Response, WebError> {
     let frame = Frame::new(&web, &visitor, "/office").await?;
     let (loads, today) = app::coordination::overview(&web.hub, &visitor.actor).await?;
     let loads = loads
@@ -81,7 +94,21 @@ pub async fn overview(State(web): State<Web>, visitor: Visitor) -> Result<Respon
         .map(|e| message(&web, e))
         .collect();
     let supervisions = issued(&web, &visitor).await?;
-    html(&Overview { frame, today: today.to_string(), loads, messages, supervisions })
+    let extensions = app::extensions::list(&web.hub, &visitor.actor, None)
+        .await?
+        .iter()
+        .map(|e| Asked {
+            id: e.id,
+            referral: e.referral_id,
+            said: words::extension(e, &member(&web, &e.member)),
+            request_id: Uuid::new_v4(),
+        })
+        .collect();
+    let frame = match query_done(&done) {
+        Some(done) => frame.with_flash(words::done(done)),
+        None => frame,
+    };
+    html(&Overview { frame, today: today.to_string(), loads, messages, supervisions, extensions })
 }
 
 /// The newest 督办函 the visitor may read: the office's, or those to the member.
@@ -90,12 +117,22 @@ pub async fn issued(web: &Web, visitor: &Visitor) -> Result<Vec<Issued>, WebErro
     Ok(found.iter().take(SUPERVISIONS_SHOWN).map(|s| Issued::of(web, s)).collect())
 }
 
+/// What `?done=…` confirms, if anything.
+fn query_done(query: &Option<String>) -> Option<&'static str> {
+    let fields = Fields::parse(query.as_deref().unwrap_or_default().as_bytes());
+    ["extension_granted", "extension_refused", "pause_allowed"].into_iter().find(|d| *d == fields.get("done"))
+}
+
 /// A deadline to chase.
 pub struct Chase {
     pub referral: Uuid,
     pub kind_code: &'static str,
     pub line: DeadlineLine,
     pub request_id: Uuid,
+    /// A start deadline that used the pauses it had: the office may allow one more,
+    /// by a request of its own.
+    pub may_allow_pause: bool,
+    pub pause_request_id: Uuid,
 }
 
 /// The statutory deadlines, or apart the follow-up visits.
@@ -179,6 +216,10 @@ pub async fn deadlines(
             kind_code: d.deadline.kind.code(),
             line: DeadlineLine::new(&web, d, found.today, &calendar),
             request_id: Uuid::new_v4(),
+            may_allow_pause: d.deadline.kind == DeadlineKind::Start
+                && d.deadline.state == crate::domain::deadline::DeadlineState::Open
+                && d.deadline.pauses >= d.deadline.pauses_allowed,
+            pause_request_id: Uuid::new_v4(),
         };
         if d.deadline.kind.is_statutory() { &mut statutory } else { &mut visits }.push(chase);
     }
@@ -240,4 +281,24 @@ pub async fn supervise(State(web): State<Web>, posted: Posted) -> Result<Respons
     app::supervision::supervise(&web.hub, &visitor.actor, &fields.key("Supervise"), member, note).await?;
     let member = MemberCode::parse(member).map(|c| c.to_string()).unwrap_or_default();
     Ok(Redirect::to(&format!("/office/deadlines?view=overdue&member={member}&done=supervised")).into_response())
+}
+
+/// Answers a request to extend: grants the working days typed, or refuses with an answer.
+pub async fn decide(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let id = Uuid::parse_str(fields.get("extension")).map_err(|_| AppError::invalid("extension", Rule::NotAUuid))?;
+    let grant = (fields.get("decision") == "grant").then(|| fields.get("days").trim().parse::<u32>().unwrap_or(0));
+    let method = if grant.is_some() { "GrantExtension" } else { "RefuseExtension" };
+    app::extensions::decide(&web.hub, &visitor.actor, &fields.key(method), id, grant, fields.get("answer")).await?;
+    let done = if grant.is_some() { "extension_granted" } else { "extension_refused" };
+    Ok(Redirect::to(&format!("/office?done={done}")).into_response())
+}
+
+/// Lets a referral's recipient pause its start deadline once more.
+pub async fn allow_pause(State(web): State<Web>, posted: Posted) -> Result<Response, WebError> {
+    let Posted { visitor, fields } = posted;
+    let referral =
+        Uuid::parse_str(fields.get("referral")).map_err(|_| AppError::invalid("referral", Rule::NotAUuid))?;
+    app::extensions::allow_pause(&web.hub, &visitor.actor, &fields.key("AllowPause"), referral).await?;
+    Ok(Redirect::to("/office?done=pause_allowed").into_response())
 }

@@ -179,6 +179,9 @@ pub struct DeadlineLine {
     pub green_channel: bool,
     /// 「已催办 2 次，最近 12月3日；已督办 1 次，最近 12月8日」; empty when never chased.
     pub chased: String,
+    /// How its date moved: 「补充材料暂停计时 2 个工作日；延期 3 个工作日」; empty when
+    /// it did not.
+    pub moved: String,
     /// Its step on the office's ladder (临期, 逾期, 已催办) and that step's code; none
     /// once it waits for nothing.
     pub level: Option<(&'static str, &'static str)>,
@@ -190,6 +193,8 @@ impl DeadlineLine {
         let late = d.working_days_late(today, calendar);
         let left = if !d.is_outstanding() {
             String::new()
+        } else if d.is_paused() {
+            "暂停计时（待对方补充材料）".to_owned()
         } else if late > 0 {
             format!("逾期 {late} 个工作日")
         } else {
@@ -212,6 +217,14 @@ impl DeadlineLine {
                 .level(today, calendar, &web.hub.policy, listed.chased.as_ref())
                 .map(|level| (level.label(), level.code())),
             chased: listed.chased.map_or_else(String::new, |c| c.describe()),
+            moved: [
+                (d.paused > 0).then(|| format!("补充材料暂停计时 {} 个工作日", d.paused)),
+                (d.extended > 0).then(|| format!("延期 {} 个工作日", d.extended)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("；"),
         }
     }
 }

@@ -26,8 +26,9 @@ use crate::{
     domain::{
         audit,
         date::local_date,
-        deadline::explain::explain,
+        deadline::{explain::explain, Deadline, DeadlineKind, DeadlineState},
         draft::{self, ConclusionInput},
+        extension::ExtensionState,
         key_case,
         lifecycle::{self, Action},
         money,
@@ -201,6 +202,21 @@ struct Page {
     key_case_reason: String,
     key_case_id: Uuid,
     masked: bool,
+    /// What asking for materials does to the start deadline now.
+    pause_hint: String,
+    /// The requests to extend its deadlines and their answers, a line each.
+    extensions: Vec<String>,
+    /// The visitor owes an open deadline and may ask to extend it.
+    extend: Option<ExtendForm>,
+}
+
+/// The form asking the office to extend a deadline the visitor owes.
+pub struct ExtendForm {
+    pub request_id: Uuid,
+    pub kinds: Vec<Choice>,
+    pub days: String,
+    pub reason: String,
+    pub refusals: Refusals,
 }
 
 fn join<T>(items: &[T], label: impl Fn(&T) -> &'static str) -> String {
@@ -371,6 +387,50 @@ async fn render(
         .iter()
         .map(|d| (d.deadline.kind.label(), explain(&d.deadline, d.referral_kind, &calendar, &hub.policy)))
         .collect();
+    let start = deadlines.iter().find(|d| d.deadline.kind == DeadlineKind::Start).map(|d| &d.deadline);
+    let pause_hint = match start {
+        Some(d) if d.may_pause(today) => format!(
+            "提交后，本件启动期限暂停计时，至对方补充材料为止，暂停的工作日顺延（本件可暂停 {} 次，已用 {} 次）。",
+            d.pauses_allowed, d.pauses
+        ),
+        _ => "本件启动期限不再因此暂停计时；确需暂停的，请联系联席会议办公室。".to_owned(),
+    };
+    let requests = app::extensions::list(hub, &visitor.actor, Some(r.id)).await?;
+    let extensions = requests.iter().map(|e| words::extension(e, &member(web, &e.member))).collect();
+    let owed: Vec<&Deadline> = deadlines
+        .iter()
+        .map(|d| &d.deadline)
+        .filter(|d| {
+            d.responsible == visitor.caller().code
+                && d.state == DeadlineState::Open
+                && today <= d.due
+                && !requests.iter().any(|e| e.kind == d.kind && e.state == ExtensionState::Asked)
+        })
+        .collect();
+    let extend = (!owed.is_empty()).then(|| {
+        let typed = |field: &str| match &refused {
+            Some(refused) if refused.act == "extend" => refused.fields.get(field).to_owned(),
+            _ => String::new(),
+        };
+        let wanted = typed("kind");
+        ExtendForm {
+            request_id: Uuid::new_v4(),
+            kinds: owed
+                .iter()
+                .map(|d| Choice {
+                    value: d.kind.code().into(),
+                    label: format!("{}（{}到期）", d.kind.label(), d.due),
+                    selected: wanted == d.kind.code(),
+                })
+                .collect(),
+            days: typed("days"),
+            reason: typed("reason"),
+            refusals: match &refused {
+                Some(refused) if refused.act == "extend" => Refusals::of(&refused.violations),
+                _ => Refusals::default(),
+            },
+        }
+    });
     let deadlines = deadlines.iter().map(|d| DeadlineLine::new(web, d, today, &calendar)).collect();
     let allowed = if party { lifecycle::allowed(&r, visitor.caller()) } else { Vec::new() };
     let acts = allowed
@@ -527,6 +587,9 @@ async fn render(
         key_case_reason,
         key_case_id: Uuid::new_v4(),
         masked,
+        pause_hint,
+        extensions,
+        extend,
     };
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, html(&page)?).into_response())
@@ -600,6 +663,7 @@ fn action(fields: &Fields) -> Result<Action, DomainError> {
         "return" => Ok(Action::Return(draft::note("reason", fields.get("reason"))?)),
         "withdraw" => Ok(Action::Withdraw(draft::note("reason", fields.get("reason"))?)),
         "comment" => Ok(Action::Comment(draft::note("text", fields.get("text"))?)),
+        "ask_materials" => Ok(Action::AskMaterials(draft::note("text", fields.get("text"))?)),
         "visit" => {
             let (visit, findings) = visit::parse(VisitInput {
                 visited_on: fields.get("visited_on"),
@@ -694,6 +758,25 @@ pub async fn key_case(State(web): State<Web>, Path(id): Path<String>, posted: Po
         Ok(done) => Ok(Redirect::to(&format!("/referrals/{id}?done={done}")).into_response()),
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
             let refused = Refused { act: "key_case", fields: &fields, violations };
+            render(&web, &visitor, id, "", Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// 延期: asks the office to extend a deadline the visitor owes.
+pub async fn extend(State(web): State<Web>, Path(id): Path<String>, posted: Posted) -> Result<Response, WebError> {
+    let id = referral_id(&id)?;
+    let Posted { visitor, fields } = posted;
+    let kind =
+        DeadlineKind::from_code(fields.get("kind")).ok_or_else(|| AppError::invalid("kind", Rule::NotADeadlineKind))?;
+    // A number that is none is refused as out of range, at its field.
+    let days = fields.get("days").trim().parse::<u32>().unwrap_or(0);
+    let key = fields.key("AskExtension");
+    match app::extensions::ask(&web.hub, &visitor.actor, &key, (id, kind), days, fields.get("reason")).await {
+        Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}?done=extension_asked")).into_response()),
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            let refused = Refused { act: "extend", fields: &fields, violations };
             render(&web, &visitor, id, "", Some(refused)).await
         }
         Err(e) => Err(e.into()),

@@ -110,6 +110,7 @@ pub fn entry(kind: EntryKind) -> &'static str {
         EntryKind::Returned => "退回",
         EntryKind::Withdrawn => "撤回",
         EntryKind::Commented => "补充材料",
+        EntryKind::MaterialsAsked => "请求补充材料",
         EntryKind::Visited => "回访",
     }
 }
@@ -124,6 +125,7 @@ pub fn act(name: &str) -> &'static str {
         "return" => "退回",
         "withdraw" => "撤回",
         "comment" => "补充材料",
+        "ask_materials" => "请求补充材料",
         "visit" => "回访",
         _ => "操作",
     }
@@ -139,6 +141,11 @@ pub fn done(name: &str) -> &'static str {
         "return" => "已退回。",
         "withdraw" => "已撤回。",
         "comment" => "补充材料已发送。",
+        "ask_materials" => "已请求对方补充材料。",
+        "extension_asked" => "延期申请已提交联席会议办公室。",
+        "extension_granted" => "已同意延期。",
+        "extension_refused" => "已答复不同意延期。",
+        "pause_allowed" => "已允许再次暂停计时。",
         "visit" => "回访已记录。",
         "marked" => "已标记为重点救助对象。",
         "unmarked" => "已取消重点救助对象标记。",
@@ -149,6 +156,28 @@ pub fn done(name: &str) -> &'static str {
         "corrected" => "更正函已印发，原函保留。",
         _ => "已完成。",
     }
+}
+
+/// A request to extend and its answer, in a line: 「民政 11月10日申请延长启动期限 3 个工作日（原
+/// 11月13日到期）：等待户籍材料 — 已同意，延期 3 个工作日，至 2026-11-18」.
+pub fn extension(e: &crate::domain::extension::Extension, member: &str) -> String {
+    use crate::domain::{date::local_date, date::month_day, extension::ExtensionState};
+    let mut line = format!(
+        "{member} {}申请延长{} {} 个工作日（原 {} 到期）：{} — {}",
+        month_day(local_date(e.asked_at)),
+        e.kind.label(),
+        e.days,
+        e.due_before,
+        e.reason,
+        e.state.label()
+    );
+    if let (ExtensionState::Granted, Some(to)) = (e.state, e.due_after) {
+        line.push_str(&format!("，延期 {} 个工作日，至 {to}", e.granted_days));
+    }
+    if !e.answer.is_empty() {
+        line.push_str(&format!("（{}）", e.answer));
+    }
+    line
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("ReferralService.Withdraw", [true, true, false, false]),
     ("ReferralService.Comment", [true, true, false, false]),
     ("ReferralService.Visit", [true, true, false, false]),
+    ("ReferralService.AskExtension", [true, true, false, false]),
+    ("ReferralService.ListExtensions", [true, true, true, false]),
     ("InboxService.Subscribe", [true, true, true, false]),
     ("InboxService.Ack", [true, true, true, false]),
     ("DirectoryService.ListMembers", [true, true, true, true]),
@@ -45,6 +47,8 @@ const MATRIX: &[(&str, [bool; 4])] = &[
     ("CoordinationService.Remind", [false, false, true, false]),
     ("CoordinationService.Watch", [false, false, true, false]),
     ("CoordinationService.Supervise", [false, false, true, false]),
+    ("CoordinationService.DecideExtension", [false, false, true, false]),
+    ("CoordinationService.AllowPause", [false, false, true, false]),
     ("MaterialService.ListSupervisions", [true, true, true, false]),
     ("MaterialService.GetSupervisionLetter", [true, true, true, false]),
     ("CalendarService.IsWorkingDay", [true, true, true, true]),
@@ -154,8 +158,36 @@ async fn call(rpc: &str, who: &str, channel: Channel, referral: &pb::Referral) -
                 referral_id: id,
                 text: "请补充材料".into(),
                 attachment_ids: vec![],
+                asks_materials: false,
             };
             referrals.comment(request).await.map(drop)
+        }
+        "ReferralService.AskExtension" => {
+            let request = pb::AskExtensionRequest {
+                request_id: request_id(),
+                referral_id: id,
+                kind: pb::DeadlineKind::Start as i32,
+                days: 3,
+                reason: "需入户核查".into(),
+            };
+            referrals.ask_extension(request).await.map(drop)
+        }
+        "ReferralService.ListExtensions" => {
+            referrals.list_extensions(pb::ListExtensionsRequest { referral_id: id }).await.map(drop)
+        }
+        "CoordinationService.DecideExtension" => {
+            let request = pb::DecideExtensionRequest {
+                request_id: request_id(),
+                extension_id: uuid::Uuid::new_v4().to_string(),
+                grant: true,
+                days: 3,
+                answer: String::new(),
+            };
+            coordination.decide_extension(request).await.map(drop)
+        }
+        "CoordinationService.AllowPause" => {
+            let request = pb::AllowPauseRequest { request_id: request_id(), referral_id: id };
+            coordination.allow_pause(request).await.map(drop)
         }
         "InboxService.Subscribe" => {
             inbox.subscribe(pb::SubscribeRequest { after_seq: Some(0), ..Default::default() }).await.map(drop)

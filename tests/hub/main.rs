@@ -12,6 +12,7 @@ mod confidentiality;
 mod deadlines;
 mod directory;
 mod durability;
+mod extensions;
 mod flows;
 mod hostile;
 mod inbox;

@@ -53,7 +53,21 @@ pub fn explain(deadline: &Deadline, referral: ReferralKind, calendar: &Calendar,
         _ => Some(policy.statutory_days),
     };
     if let Some(n) = working_days {
-        lines.push(format!("自次日起算（《民法典》第二百零一条），计{n}个工作日"));
+        let mut more = Vec::new();
+        if deadline.paused > 0 {
+            more.push(format!("补充材料暂停计时{}个工作日", deadline.paused));
+        }
+        if deadline.extended > 0 {
+            more.push(format!("经联席会议办公室批准延期{}个工作日", deadline.extended));
+        }
+        lines.push(match more.len() {
+            0 => format!("自次日起算（《民法典》第二百零一条），计{n}个工作日"),
+            _ => format!(
+                "自次日起算（《民法典》第二百零一条），计{n}个工作日，另加{}，共{}个工作日",
+                more.join("、"),
+                n + deadline.paused + deadline.extended
+            ),
+        });
         let (mut counted, mut skipped): (Vec<String>, Vec<Skipped>) = (Vec::new(), Vec::new());
         for date in trigger.iter_days().skip(1).take_while(|d| *d <= due) {
             let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
@@ -81,6 +95,9 @@ pub fn explain(deadline: &Deadline, referral: ReferralKind, calendar: &Calendar,
         }
     }
     lines.push(format!("期限届满：{} 24时", day(due)));
+    if let Some(since) = deadline.paused_on {
+        lines.push(format!("自{}起暂停计时，待对方补充材料后顺延（顺延的工作日另加）", day(since)));
+    }
     if deadline.provisional {
         let years: Vec<String> = (trigger.year()..=due.year())
             .filter(|year| calendar.schedule(*year).is_none())
@@ -111,6 +128,11 @@ mod tests {
             met_on: None,
             reminded: false,
             closed_on: None,
+            extended: 0,
+            paused: 0,
+            paused_on: None,
+            pauses: 0,
+            pauses_allowed: 1,
         }
     }
 
@@ -133,6 +155,26 @@ mod tests {
                 "期限届满：10月14日（周二） 24时",
             ]
         );
+    }
+
+    #[test]
+    fn a_paused_and_extended_deadline_says_what_it_added() {
+        let calendar = Calendar::shipped();
+        let policy = Policy::default();
+        // Received Wednesday 2026-09-02: five working days to 09-09, two paused and three
+        // granted to Wednesday 09-16.
+        let d = Deadline { paused: 2, extended: 3, ..deadline(DeadlineKind::Start, "2026-09-02", "2026-09-16", false) };
+        let lines = explain(&d, ReferralKind::SocialAssistance, &calendar, &policy);
+        assert_eq!(
+            lines[1],
+            "自次日起算（《民法典》第二百零一条），计5个工作日，另加补充材料暂停计时2个工作日、\
+             经联席会议办公室批准延期3个工作日，共10个工作日"
+        );
+        assert_eq!(lines[2].matches('、').count(), 9, "ten days counted: {}", lines[2]);
+        assert_eq!(lines.last().unwrap(), "期限届满：9月16日（周三） 24时");
+        let waiting = Deadline { paused_on: Some("2026-09-04".parse().unwrap()), ..d };
+        let lines = explain(&waiting, ReferralKind::SocialAssistance, &calendar, &policy);
+        assert_eq!(lines.last().unwrap(), "自9月4日（周五）起暂停计时，待对方补充材料后顺延（顺延的工作日另加）");
     }
 
     #[test]

@@ -88,7 +88,8 @@ fn an_urgent_clue_must_be_received_by_the_next_working_day() {
     let urgent = find(&all, DeadlineKind::Urgent);
     // Friday 09-11 → Monday 09-14.
     assert_eq!((urgent.due, urgent.responsible.as_str()), (d("2026-09-14"), "jcy"));
-    let received = on_act(&r, &[EntryKind::Received], &all, &c, &Policy::default(), morning("2026-09-14"));
+    let received =
+        on_act(&r, &[EntryKind::Received], &r.recipient, &all, &c, &Policy::default(), morning("2026-09-14"));
     assert_eq!(received.len(), 1);
     assert_eq!((received[0].kind, received[0].state), (DeadlineKind::Urgent, DeadlineState::Met));
 }
@@ -100,7 +101,7 @@ fn acts_meet_deadlines_on_time_or_late_and_conclusion_opens_the_feedback_deadlin
     let mut r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
     let mut all = on_submit(&r, &c, &policy);
     // Start due 09-17; started 09-18: late by one working day.
-    let started = on_act(&r, &[EntryKind::Started], &all, &c, &policy, morning("2026-09-18"));
+    let started = on_act(&r, &[EntryKind::Started], &r.recipient, &all, &c, &policy, morning("2026-09-18"));
     assert_eq!((started[0].state, started[0].working_days_late(d("2026-09-30"), &c)), (DeadlineState::MetLate, 1));
     all.retain(|d| d.kind != DeadlineKind::Start);
     all.extend(started);
@@ -112,17 +113,18 @@ fn acts_meet_deadlines_on_time_or_late_and_conclusion_opens_the_feedback_deadlin
         refusal_grounds: vec![],
         aids: vec![crate::domain::referral::Grant { aid: crate::domain::vocabulary::AidKind::Subsistence, fen: 0 }],
     });
-    let concluded = on_act(&r, &[EntryKind::Concluded], &all, &c, &policy, morning("2026-09-22"));
+    let concluded = on_act(&r, &[EntryKind::Concluded], &r.recipient, &all, &c, &policy, morning("2026-09-22"));
     let feedback = find(&concluded, DeadlineKind::Feedback);
     assert_eq!(
         (feedback.trigger, feedback.due, feedback.state),
         (d("2026-09-21"), d("2026-09-29"), DeadlineState::Open)
     );
     all.extend(concluded);
-    let fed = on_act(&r, &[EntryKind::FedBack], &all, &c, &policy, morning("2026-09-28"));
+    let fed = on_act(&r, &[EntryKind::FedBack], &r.recipient, &all, &c, &policy, morning("2026-09-28"));
     assert_eq!(fed[0].state, DeadlineState::Met);
 
-    let both = on_act(&r, &[EntryKind::Concluded, EntryKind::FedBack], &[], &c, &policy, morning("2026-09-30"));
+    let both =
+        on_act(&r, &[EntryKind::Concluded, EntryKind::FedBack], &r.recipient, &[], &c, &policy, morning("2026-09-30"));
     assert_eq!(both[0].state, DeadlineState::MetLate);
 }
 
@@ -132,12 +134,12 @@ fn a_withdrawal_cancels_open_deadlines_but_a_missed_one_stays_missed() {
     let policy = Policy::default();
     let r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
     let mut all = on_submit(&r, &c, &policy);
-    let cancelled = on_act(&r, &[EntryKind::Withdrawn], &all, &c, &policy, morning("2026-09-11"));
+    let cancelled = on_act(&r, &[EntryKind::Withdrawn], &r.recipient, &all, &c, &policy, morning("2026-09-11"));
     assert_eq!(cancelled.len(), 1);
     assert_eq!((cancelled[0].kind, cancelled[0].state), (DeadlineKind::Start, DeadlineState::Cancelled));
     all.iter_mut().filter(|d| d.kind == DeadlineKind::Start).for_each(|d| d.state = DeadlineState::Missed);
     assert!(all.iter().all(|d| d.kind != DeadlineKind::Start || d.is_outstanding()));
-    let closed = on_act(&r, &[EntryKind::Returned], &all, &c, &policy, morning("2026-09-30"));
+    let closed = on_act(&r, &[EntryKind::Returned], &r.recipient, &all, &c, &policy, morning("2026-09-30"));
     assert_eq!(closed.len(), 1);
     let start = &closed[0];
     assert_eq!(
@@ -150,7 +152,7 @@ fn a_withdrawal_cancels_open_deadlines_but_a_missed_one_stays_missed() {
     assert_eq!(start.working_days_late(d("2026-12-31"), &c), late);
     assert_eq!(late, c.working_days_between(d("2026-09-17"), d("2026-09-30")).value);
     // Settled: nothing further to settle.
-    assert!(on_act(&r, &[EntryKind::Withdrawn], &closed, &c, &policy, morning("2026-10-09")).is_empty());
+    assert!(on_act(&r, &[EntryKind::Withdrawn], &r.recipient, &closed, &c, &policy, morning("2026-10-09")).is_empty());
 }
 
 #[test]
@@ -224,6 +226,11 @@ fn the_ladder_goes_from_normal_to_near_to_overdue_to_chased_and_off_when_met() {
         met_on: None,
         reminded: false,
         closed_on: None,
+        extended: 0,
+        paused: 0,
+        paused_on: None,
+        pauses: 0,
+        pauses_allowed: 1,
     };
     let policy = Policy::default();
     let level = |deadline: &Deadline, today: &str, chased: Option<&Chased>| {
@@ -243,4 +250,51 @@ fn the_ladder_goes_from_normal_to_near_to_overdue_to_chased_and_off_when_met() {
     assert_eq!(deadline.level(d("2026-09-14"), &calendar, &wary, None), Some(Level::Near));
     deadline.state = DeadlineState::Met;
     assert_eq!(level(&deadline, "2026-09-18", Some(&reminded)), None);
+}
+
+#[test]
+fn materials_asked_for_pause_the_start_deadline_once_and_the_days_paused_are_added() {
+    let c = Calendar::shipped();
+    let policy = Policy::default();
+    let r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
+    let all = on_submit(&r, &c, &policy);
+    let start = find(&all, DeadlineKind::Start);
+    assert_eq!(start.due, d("2026-09-17"));
+    // The recipient asks on Monday 09-14: the count stands still, never missed meanwhile.
+    let asked = on_act(&r, &[EntryKind::MaterialsAsked], &r.recipient, &all, &c, &policy, morning("2026-09-14"));
+    let paused = find(&asked, DeadlineKind::Start);
+    assert_eq!((paused.paused_on, paused.pauses), (Some(d("2026-09-14")), 1));
+    assert!(paused.is_paused() && !paused.passed(d("2026-09-25")));
+    assert_eq!(paused.working_days_late(d("2026-09-25"), &c), 0);
+    // The recipient's own comment does not end it; the sender's does, on Wednesday
+    // 09-16: two working days stood still, added to the due date.
+    let both = [paused.clone(), find(&all, DeadlineKind::Send).clone()];
+    assert!(on_act(&r, &[EntryKind::Commented], &r.recipient, &both, &c, &policy, morning("2026-09-16")).is_empty());
+    let supplied = on_act(&r, &[EntryKind::Commented], &r.sender, &both, &c, &policy, morning("2026-09-16"));
+    let running = find(&supplied, DeadlineKind::Start);
+    assert_eq!((running.paused, running.paused_on), (2, None));
+    assert_eq!(running.due, c.add_working_days(d("2026-09-17"), 2).value);
+    // Asked again: no second pause, unless the office allows one.
+    let again =
+        on_act(&r, &[EntryKind::MaterialsAsked], &r.recipient, std::slice::from_ref(running), &c, &policy, morning("2026-09-17"));
+    assert!(again.is_empty(), "one pause only");
+    let allowed = Deadline { pauses_allowed: 2, ..running.clone() };
+    let again = on_act(&r, &[EntryKind::MaterialsAsked], &r.recipient, &[allowed], &c, &policy, morning("2026-09-17"));
+    assert_eq!(find(&again, DeadlineKind::Start).pauses, 2);
+}
+
+#[test]
+fn an_extension_moves_the_due_date_and_reopens_a_missed_deadline() {
+    let c = Calendar::shipped();
+    let policy = Policy::default();
+    let r = referral(ReferralKind::SocialAssistance, "2026-09-10", "2026-09-08", false);
+    let mut start = find(&on_submit(&r, &c, &policy), DeadlineKind::Start).clone();
+    start.extend(3, &c, &policy, d("2026-09-16"));
+    assert_eq!(
+        (start.due, start.extended, start.state),
+        (c.add_working_days(d("2026-09-17"), 3).value, 3, DeadlineState::Open)
+    );
+    start.state = DeadlineState::Missed;
+    start.extend(5, &c, &policy, d("2026-09-23"));
+    assert_eq!((start.extended, start.state), (8, DeadlineState::Open), "its new date is ahead");
 }

@@ -63,11 +63,17 @@ pub enum Event {
     Withdrawn,
     /// The feedback on a referral the member sent.
     FedBack,
+    /// The recipient of a referral the member sent asks for more materials.
+    MaterialsAsked,
+    /// The office answered the member's request to extend a deadline.
+    ExtensionDecided,
+    /// For the office: a member asks to extend a deadline.
+    ExtensionAsked,
 }
 
 impl Event {
     /// The events a member chooses among.
-    pub const ALL: [Event; 7] = [
+    pub const ALL: [Event; 9] = [
         Event::NewReferral,
         Event::DueSoon,
         Event::Missed,
@@ -75,6 +81,8 @@ impl Event {
         Event::Returned,
         Event::Withdrawn,
         Event::FedBack,
+        Event::MaterialsAsked,
+        Event::ExtensionDecided,
     ];
 
     pub fn code(self) -> &'static str {
@@ -87,6 +95,9 @@ impl Event {
             Event::Returned => "returned",
             Event::Withdrawn => "withdrawn",
             Event::FedBack => "fed_back",
+            Event::MaterialsAsked => "materials_asked",
+            Event::ExtensionDecided => "extension_decided",
+            Event::ExtensionAsked => "extension_asked",
         }
     }
 
@@ -100,11 +111,14 @@ impl Event {
             Event::Returned => "移送被退回",
             Event::Withdrawn => "移送被撤回",
             Event::FedBack => "收到办理结果反馈",
+            Event::MaterialsAsked => "对方请求补充材料",
+            Event::ExtensionDecided => "延期申请的答复",
+            Event::ExtensionAsked => "成员单位申请延期",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().chain([Event::Supervised]).find(|e| e.code() == code)
+        Self::ALL.into_iter().chain([Event::Supervised, Event::ExtensionAsked]).find(|e| e.code() == code)
     }
 
     /// The event a member chooses to hear of it by: 督办 goes as 催办 does.

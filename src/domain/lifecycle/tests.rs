@@ -256,7 +256,7 @@ fn an_advance_referral_needs_its_reason() {
 fn the_acts_allowed_are_those_apply_accepts() {
     let mut r = submitted("mz");
     let (sender, recipient) = (caller("jcy", Role::Procuratorate), caller("mz", Role::Agency));
-    assert_eq!(allowed(&r, &recipient), ["receive", "return", "comment"]);
+    assert_eq!(allowed(&r, &recipient), ["receive", "return", "comment", "ask_materials"]);
     assert_eq!(allowed(&r, &sender), ["withdraw", "comment"]);
     assert!(allowed(&r, &caller("jy", Role::Agency)).is_empty());
     r.state = State::Started;

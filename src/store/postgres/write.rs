@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedReferral},
-        sql::{arguments, audit, bind_sealed, materials, notifications, supervisions, writes},
+        sql::{arguments, audit, bind_sealed, extensions, materials, notifications, supervisions, writes},
         Change, DeadlineUpdate, Delivered, InboxEvent, KeyCaseChange, StoreError,
     },
 };
@@ -120,6 +120,7 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
     for statement in materials::statements(sealed)
         .into_iter()
         .chain(supervisions::statements(&sealed.commit))
+        .chain(extensions::statements(&sealed.commit))
         .chain(audit::statements(&sealed.commit))
         .chain(notifications::statements(&sealed.commit))
     {
@@ -293,6 +294,11 @@ async fn upsert_deadline(tx: &mut Tx<'_>, d: &Deadline, referral: &Referral) -> 
         .bind(referral.content.urgent)
         .bind(referral.content.green_channel())
         .bind(d.closed_on.map(|c| c.to_string()))
+        .bind(i64::from(d.extended))
+        .bind(i64::from(d.paused))
+        .bind(d.paused_on.map(|p| p.to_string()))
+        .bind(i64::from(d.pauses))
+        .bind(i64::from(d.pauses_allowed))
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -307,11 +313,18 @@ async fn update_deadline(tx: &mut Tx<'_>, update: &DeadlineUpdate) -> Result<(),
         .bind(d.state.code())
         .bind(d.met_on.map(|m| m.to_string()))
         .bind(d.reminded)
+        .bind(i64::from(d.extended))
+        .bind(i64::from(d.paused))
+        .bind(d.paused_on.map(|p| p.to_string()))
+        .bind(i64::from(d.pauses))
+        .bind(i64::from(d.pauses_allowed))
         .bind(d.referral_id.to_string())
         .bind(d.kind.code())
         .bind(was.due.to_string())
         .bind(was.state.code())
         .bind(was.reminded)
+        .bind(i64::from(was.extended))
+        .bind(i64::from(was.pauses_allowed))
         .execute(&mut **tx)
         .await?;
     if updated.rows_affected() == 1 {

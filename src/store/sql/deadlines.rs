@@ -38,15 +38,17 @@ impl<B: Backend> SqlStore<B> {
 
     #[tracing::instrument(skip_all)]
     pub(super) async fn list_deadlines(&self, query: &DeadlineQuery) -> Result<Vec<ListedDeadline>, StoreError> {
-        let mut q = Query::new(
-            "SELECT referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, met_on, \
-             reminded, closed_on, referral_kind, urgent, green_channel FROM deadlines d WHERE 1 = 1",
-        );
+        let mut q = Query::new(format!(
+            "SELECT {DEADLINE_COLUMNS}, referral_kind, urgent, green_channel FROM deadlines d WHERE 1 = 1"
+        ));
         if query.outstanding {
             // Indexed in the order the office reads them.
             q.push(" AND d.pending = TRUE");
         }
         q.push_one_of("d.state", query.states.iter().map(|s| s.code()));
+        if query.running {
+            q.push(" AND d.paused_on IS NULL");
+        }
         if query.provisional_only {
             q.push(" AND d.provisional = TRUE");
         }

@@ -10,6 +10,7 @@ use super::{Backend, Query, SqlStore};
 use crate::{
     domain::{
         deadline::{DeadlineKind, DeadlineState},
+        extension::ExtensionState,
         figures::{Concluded, Counts, Ended, Flow, Granted, Overdue, Took, Visited},
         period::Period,
         referral::ReferralKind,
@@ -185,6 +186,17 @@ impl<B: Backend> SqlStore<B> {
                 count: count(row.int()?),
             });
         }
+        // A deadline whose count stands still (补充材料 asked for) is not missed, whatever
+        // its due date says before the pause is added.
+        for (who, kind, n) in self.standing_still(Some(period), party, today).await? {
+            if let Some(e) = counts
+                .ended
+                .iter_mut()
+                .find(|e| e.responsible == who && e.kind == kind && e.state == DeadlineState::Missed)
+            {
+                e.count = e.count.saturating_sub(n);
+            }
+        }
         let mut q =
             by_day("SELECT kind, runs_from, met_on, CAST(SUM(deadlines) AS BIGINT) FROM figure_met", "met_on", period);
         q.push(" AND kind IN ('start', 'feedback')");
@@ -238,6 +250,36 @@ impl<B: Backend> SqlStore<B> {
         for mut row in self.fetch(q).await? {
             counts.supervised.push((member(row.text()?)?, count(row.int()?)));
         }
+        // Requests to extend, by the day asked, and what was granted.
+        let mut q = Query::new(
+            "SELECT state, COUNT(*), CAST(COALESCE(SUM(granted_days), 0) AS BIGINT) FROM extensions WHERE asked_at >= ",
+        );
+        q.push_bind(micros(from)).push(" AND asked_at < ").push_bind(micros(to));
+        if let Some(m) = party {
+            q.push(" AND member = ").push_bind(m.as_str());
+        }
+        q.push(" GROUP BY state");
+        for mut row in self.fetch(q).await? {
+            let state = row.text()?;
+            let (n, days) = (count(row.int()?), count(row.int()?));
+            counts.extensions.asked += n;
+            if state == ExtensionState::Granted.code() {
+                counts.extensions.granted += n;
+                counts.extensions.granted_days += days;
+            }
+        }
+        // Start deadlines paused for materials, by the day they ran from.
+        let mut q = by_day(
+            "SELECT CAST(COALESCE(SUM(pauses), 0) AS BIGINT), CAST(COALESCE(SUM(paused), 0) AS BIGINT) FROM deadlines",
+            "runs_from",
+            period,
+        );
+        q.push(" AND kind = 'start' AND pauses > 0");
+        responsible(&mut q, party);
+        if let Some(mut row) = self.fetch(q).await?.into_iter().next() {
+            counts.extensions.pauses = count(row.int()?);
+            counts.extensions.paused_days = count(row.int()?);
+        }
         Ok(counts)
     }
 
@@ -261,7 +303,39 @@ impl<B: Backend> SqlStore<B> {
                 count: count(row.int()?),
             });
         }
+        for (who, kind, n) in self.standing_still(None, responsible_member, today).await? {
+            if let Some(o) = overdue.iter_mut().find(|o| o.responsible == who && o.kind == kind) {
+                o.count = o.count.saturating_sub(n);
+            }
+        }
+        overdue.retain(|o| o.count > 0);
         Ok(overdue)
+    }
+
+    /// Open deadlines past their due date whose count stands still (补充材料 asked
+    /// for), due within `period` when given, by member and kind.
+    async fn standing_still(
+        &self,
+        period: Option<&Period>,
+        responsible_member: Option<&MemberCode>,
+        today: NaiveDate,
+    ) -> Result<Vec<(MemberCode, DeadlineKind, u64)>, StoreError> {
+        let mut q = Query::new(
+            "SELECT responsible, kind, COUNT(*) FROM deadlines WHERE paused_on IS NOT NULL AND state = 'open' \
+             AND due_on < ",
+        );
+        q.push_bind(today.to_string());
+        if let Some(period) = period {
+            q.push(" AND due_on >= ").push_bind(period.from.to_string()).push(" AND due_on <= ");
+            q.push_bind(period.to.to_string());
+        }
+        responsible(&mut q, responsible_member);
+        q.push(" GROUP BY responsible, kind");
+        let mut found = Vec::new();
+        for mut row in self.fetch(q).await? {
+            found.push((member(row.text()?)?, deadline_kind(row.text()?)?, count(row.int()?)));
+        }
+        Ok(found)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod audit;
 mod calendar;
 mod deadlines;
 mod directory;
+pub mod extensions;
 mod figures;
 mod inbox;
 mod key_cases;
@@ -408,6 +409,15 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<crate::store::LetterRecord>, StoreError> {
         self.letters(referral_ids).await
+    }
+
+    async fn extensions(
+        &self,
+        of: (&[Uuid], Option<Uuid>),
+        asked_only: bool,
+        limit: u32,
+    ) -> Result<Vec<crate::domain::extension::Extension>, StoreError> {
+        self.extensions(of, asked_only, limit).await
     }
 
     async fn supervisions(

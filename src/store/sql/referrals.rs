@@ -229,7 +229,7 @@ impl<B: Backend> SqlStore<B> {
             .push(
                 ") AND state IN ('submitted', 'received', 'started', 'concluded') AND EXISTS (SELECT 1 \
                  FROM referral_events e WHERE e.referral_id = r.id AND e.version = r.version \
-                 AND e.kind = 'commented' AND e.actor <> ",
+                 AND e.kind IN ('commented', 'materials_asked') AND e.actor <> ",
             )
             .push_bind(member.as_str())
             .push(")");

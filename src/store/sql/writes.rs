@@ -85,16 +85,20 @@ pub const INSERT_ENTRY: &str = "INSERT INTO referral_events (referral_id, versio
      sealed_key, clerk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 pub const UPSERT_DEADLINE: &str = "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, \
-     provisional, state, met_on, reminded, referral_kind, urgent, green_channel, closed_on) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+     provisional, state, met_on, reminded, referral_kind, urgent, green_channel, closed_on, extended, paused, \
+     paused_on, pauses, pauses_allowed) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
      ON CONFLICT (referral_id, kind) DO UPDATE SET responsible = excluded.responsible, \
      runs_from = excluded.runs_from, due_on = excluded.due_on, provisional = excluded.provisional, \
-     state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded, closed_on = excluded.closed_on";
+     state = excluded.state, met_on = excluded.met_on, reminded = excluded.reminded, closed_on = excluded.closed_on, \
+     extended = excluded.extended, paused = excluded.paused, paused_on = excluded.paused_on, \
+     pauses = excluded.pauses, pauses_allowed = excluded.pauses_allowed";
 
 /// Changes a deadline only if it is still as it was read.
 pub const UPDATE_DEADLINE: &str = "UPDATE deadlines SET due_on = $1, provisional = $2, state = $3, met_on = $4, \
-     reminded = $5 WHERE referral_id = $6 AND kind = $7 AND due_on = $8 AND state = $9 AND reminded = $10 \
-     AND closed_on IS NULL";
+     reminded = $5, extended = $6, paused = $7, paused_on = $8, pauses = $9, pauses_allowed = $10 \
+     WHERE referral_id = $11 AND kind = $12 AND due_on = $13 AND state = $14 AND reminded = $15 \
+     AND extended = $16 AND pauses_allowed = $17 AND closed_on IS NULL";
 
 /// The next sequence number of a member's inbox.
 pub const ADVANCE_INBOX_HEAD: &str = "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \

@@ -16,7 +16,7 @@ use crate::{
         rows::micros,
         sealed::{SealedChange, SealedCommit, SealedContent, SealedReferral},
         sql::{
-            audit,
+            audit, extensions,
             materials::{self, Statement},
             notifications, position, supervisions, writes,
         },
@@ -161,6 +161,7 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
     for statement in materials::statements(sealed)
         .into_iter()
         .chain(supervisions::statements(&sealed.commit))
+        .chain(extensions::statements(&sealed.commit))
         .chain(audit::statements(&sealed.commit))
         .chain(notifications::statements(&sealed.commit))
     {
@@ -349,7 +350,12 @@ fn upsert_deadline(tx: &Connection, d: &Deadline, referral: &Referral) -> Result
             referral.kind.code(),
             referral.content.urgent,
             referral.content.green_channel(),
-            d.closed_on.map(|c| c.to_string())
+            d.closed_on.map(|c| c.to_string()),
+            d.extended,
+            d.paused,
+            d.paused_on.map(|p| p.to_string()),
+            d.pauses,
+            d.pauses_allowed
         ],
     )?;
     Ok(())
@@ -366,11 +372,18 @@ fn update_deadline(tx: &Connection, update: &DeadlineUpdate) -> Result<(), Store
             d.state.code(),
             d.met_on.map(|m| m.to_string()),
             d.reminded,
+            d.extended,
+            d.paused,
+            d.paused_on.map(|p| p.to_string()),
+            d.pauses,
+            d.pauses_allowed,
             d.referral_id.to_string(),
             d.kind.code(),
             was.due.to_string(),
             was.state.code(),
-            was.reminded
+            was.reminded,
+            was.extended,
+            was.pauses_allowed
         ],
     )?;
     if updated == 1 {
