@@ -172,10 +172,10 @@ pub async fn supervise(
             let prefix = hub.materials.prefix(&office, &directory);
             let number = DocumentNumber { sender: office.clone(), year, seq, prefix }.text();
             let issuer = directory.office_name();
+            let short = directory.get(member).map_or_else(|| member.to_string(), |m| m.short_name.clone());
             let letter = supervision::compose(member, &items, note, (&issuer, &number, today), &directory);
             let template = hub.materials.template();
             let bytes = docx::render(template.as_deref().map(Vec::as_slice), &letter, local_time(now))?;
-            let short = directory.get(member).map_or_else(|| member.to_string(), |m| m.short_name.clone());
             let name = format!("{number}-督办函-{short}.docx");
             let upload = materials::sealed(hub, &office, name, &bytes, now)?;
             let record = SupervisionRecord {
@@ -189,7 +189,7 @@ pub async fn supervise(
                 clerk: actor.clerk().to_owned(),
                 items: found.iter().map(|(l, _)| (l.deadline.referral_id, l.deadline.kind)).collect(),
             };
-            let told = format!("{number}（{}件逾期事项）", items.len());
+            let told = format!("{number}，致{short}（{}件逾期事项）", items.len());
             let notice = Notice::for_supervision(member, now, told, actor.clerk());
             // A copy for the office's own record of what it pressed (期限动态).
             let copy = Notice { to: office, ..notice.clone() };

@@ -111,7 +111,10 @@ async fn the_office_supervises_a_member_with_a_letter_fixed_when_issued() {
             told.push(event);
         }
     }
-    assert_eq!(told[0].note, "晋江衔接办督〔2026〕1号（2件逾期事项）");
+    assert_eq!(
+        told[0].note, "晋江衔接办督〔2026〕1号，致民政（2件逾期事项）",
+        "the office's 期限动态 names the member"
+    );
     assert_eq!(told[0].clerk, "", "the office's system certificate names no clerk");
 
     // The figures count the 督办函 per member.

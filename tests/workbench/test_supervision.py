@@ -45,7 +45,7 @@ def test_the_office_sends_a_supervision_letter_the_member_reads(hub, desk):
     office.open("/office")
     listed = page.locator("table.supervisions tbody tr")
     assert listed.count() == 1 and "晋江衔接办督〔2026〕1号" in listed.inner_text(), listed.inner_text()
-    assert "发出督办函" in page.locator(".messages").inner_text()
+    assert "发出督办函：晋江衔接办督〔2026〕1号，致民政（1件逾期事项）" in page.locator(".messages").inner_text()
     with page.expect_download() as download:
         listed.get_by_role("link", name="下载").click()
     assert download.value.suggested_filename == "晋江衔接办督〔2026〕1号-督办函-民政.docx"

@@ -79,7 +79,7 @@ def test_the_story_of_a_referral_from_the_procuratorates_browser_to_two_agencies
 
     row.get_by_role("link").click()
     mz.page.wait_for_load_state()
-    assert mz.page.locator("form.act").count() == 3, "签收, 退回, 补充材料 only"
+    assert mz.page.locator("form.act").count() == 4, "签收, 退回, 补充材料, 请求补充材料 only"
     mz.shot("05-mz-referral")
     act(mz, "receive")
     mz.page.get_by_text("已签收。").wait_for()

@@ -275,8 +275,15 @@ fn materials_asked_for_pause_the_start_deadline_once_and_the_days_paused_are_add
     assert_eq!((running.paused, running.paused_on), (2, None));
     assert_eq!(running.due, c.add_working_days(d("2026-09-17"), 2).value);
     // Asked again: no second pause, unless the office allows one.
-    let again =
-        on_act(&r, &[EntryKind::MaterialsAsked], &r.recipient, std::slice::from_ref(running), &c, &policy, morning("2026-09-17"));
+    let again = on_act(
+        &r,
+        &[EntryKind::MaterialsAsked],
+        &r.recipient,
+        std::slice::from_ref(running),
+        &c,
+        &policy,
+        morning("2026-09-17"),
+    );
     assert!(again.is_empty(), "one pause only");
     let allowed = Deadline { pauses_allowed: 2, ..running.clone() };
     let again = on_act(&r, &[EntryKind::MaterialsAsked], &r.recipient, &[allowed], &c, &policy, morning("2026-09-17"));
