@@ -44,7 +44,8 @@ scripts/dockerfile-check.sh
 # PostgreSQL server, two-replica tests included.
 cargo test --locked
 echo "== the workbench in a real browser (screenshots in target/workbench-artifacts/)"
-cargo build --locked --bin xianjie
+# It drives target/debug/xianjie, which `cargo test` just built for the hub suite (a
+# `cargo build` here would build the hub a second time, with other features).
 python3 -m pytest -q -p no:cacheprovider tests/workbench
 echo "== the hub suite on PostgreSQL"
 # The tests ignored on SQLite (they need PostgreSQL: replicas, migration) run here.
