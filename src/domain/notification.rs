@@ -92,9 +92,7 @@ pub fn compose(facts: &Facts<'_>, link: &str) -> Message {
             format!("请补充材料：{what}"),
             format!("{}请求为您单位移送的1件{what}补充材料，请登录衔接工作台补充", facts.actor),
         ),
-        Event::ExtensionAsked => {
-            ("延期申请".to_owned(), format!("{}申请延长{}", facts.actor, deadline("，请登录衔接工作台批复")))
-        }
+        Event::ExtensionAsked => ("延期申请".to_owned(), deadline("申请延期，请登录衔接工作台批复")),
         Event::ExtensionDecided => (
             "延期申请已答复".to_owned(),
             format!("联席会议办公室已答复您单位的延期申请：{}", deadline("，请登录衔接工作台查看")),
@@ -155,8 +153,21 @@ mod tests {
 
     #[test]
     fn every_event_has_its_own_words() {
-        let texts: std::collections::HashSet<String> =
-            Event::ALL.iter().map(|e| compose(&facts(*e), "x").text).collect();
-        assert_eq!(texts.len(), Event::ALL.len());
+        let every: Vec<Event> = Event::ALL.into_iter().chain([Event::Supervised, Event::ExtensionAsked]).collect();
+        let texts: std::collections::HashSet<String> = every.iter().map(|e| compose(&facts(*e), "x").text).collect();
+        assert_eq!(texts.len(), every.len());
+        for e in every {
+            assert_eq!(Event::from_code(e.code()), Some(e), "{} is read back from the queue", e.code());
+        }
+    }
+
+    #[test]
+    fn a_supervision_goes_as_the_member_chose_for_chasing() {
+        let chased_only = Notify { events: vec![Event::Chased], ..Notify::default() };
+        assert!(chased_only.tells(Event::Supervised, Channel::Email));
+        let silent = Notify { events: vec![Event::NewReferral], ..Notify::default() };
+        assert!(!silent.tells(Event::Supervised, Channel::Email));
+        let office = compose(&Facts { responsible: Some("民政"), actor: "民政", ..facts(Event::ExtensionAsked) }, "x");
+        assert_eq!(office.text, "民政办理的1件社会救助移送的启动期限（12月11日）申请延期，请登录衔接工作台批复：x");
     }
 }

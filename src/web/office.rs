@@ -51,12 +51,23 @@ struct Overview {
     extensions: Vec<Asked>,
 }
 
-/// A request to extend waiting for the office's answer.
+/// A request to extend waiting for the office's answer, with what a refused answer
+/// typed and what was refused of it.
 pub struct Asked {
     pub id: Uuid,
     pub referral: Uuid,
     pub said: String,
     pub request_id: Uuid,
+    pub days: String,
+    pub answer: String,
+    pub refusals: Refusals,
+}
+
+/// An answer refused: to which request, what was typed, what was wrong.
+struct Unanswered<'a> {
+    id: Uuid,
+    fields: &'a Fields,
+    violations: Vec<crate::domain::FieldViolation>,
 }
 
 /// The 督办函 shown on a page.
@@ -68,11 +79,25 @@ pub async fn overview(
     RawQuery(done): RawQuery,
 ) -> Result<Response, WebError> {
     let frame = Frame::new(&web, &visitor, "/office").await?;
+    let frame = match query_done(&done) {
+        Some(done) => frame.with_flash(words::done(done)),
+        None => frame,
+    };
+    html(&overview_page(&web, &visitor, frame, None).await?)
+}
+
+/// The overview, with an answer to a request to extend refused if there was one.
+async fn overview_page(
+    web: &Web,
+    visitor: &Visitor,
+    frame: Frame,
+    refused: Option<Unanswered<'_>>,
+) -> Result<Overview, WebError> {
     let (loads, today) = app::coordination::overview(&web.hub, &visitor.actor).await?;
     let loads = loads
         .iter()
         .map(|l| Load {
-            member: member(&web, &l.member),
+            member: member(web, &l.member),
             code: l.member.to_string(),
             open: l.open,
             due_soon: l.due_soon,
@@ -91,24 +116,26 @@ pub async fn overview(
                 NoticeKind::DeadlineMissed | NoticeKind::DeadlineMoved | NoticeKind::Reminder | NoticeKind::Supervision
             )
         })
-        .map(|e| message(&web, e))
+        .map(|e| message(web, e))
         .collect();
-    let supervisions = issued(&web, &visitor).await?;
+    let supervisions = issued(web, visitor).await?;
     let extensions = app::extensions::list(&web.hub, &visitor.actor, None)
         .await?
         .iter()
-        .map(|e| Asked {
-            id: e.id,
-            referral: e.referral_id,
-            said: words::extension(e, &member(&web, &e.member)),
-            request_id: Uuid::new_v4(),
+        .map(|e| {
+            let this = refused.as_ref().filter(|r| r.id == e.id);
+            Asked {
+                id: e.id,
+                referral: e.referral_id,
+                said: words::extension(e, &member(web, &e.member)),
+                request_id: Uuid::new_v4(),
+                days: this.map(|r| r.fields.get("days").to_owned()).unwrap_or_default(),
+                answer: this.map(|r| r.fields.get("answer").to_owned()).unwrap_or_default(),
+                refusals: this.map(|r| Refusals::of(&r.violations)).unwrap_or_default(),
+            }
         })
         .collect();
-    let frame = match query_done(&done) {
-        Some(done) => frame.with_flash(words::done(done)),
-        None => frame,
-    };
-    html(&Overview { frame, today: today.to_string(), loads, messages, supervisions, extensions })
+    Ok(Overview { frame, today: today.to_string(), loads, messages, supervisions, extensions })
 }
 
 /// The newest 督办函 the visitor may read: the office's, or those to the member.
@@ -289,9 +316,20 @@ pub async fn decide(State(web): State<Web>, posted: Posted) -> Result<Response, 
     let id = Uuid::parse_str(fields.get("extension")).map_err(|_| AppError::invalid("extension", Rule::NotAUuid))?;
     let grant = (fields.get("decision") == "grant").then(|| fields.get("days").trim().parse::<u32>().unwrap_or(0));
     let method = if grant.is_some() { "GrantExtension" } else { "RefuseExtension" };
-    app::extensions::decide(&web.hub, &visitor.actor, &fields.key(method), id, grant, fields.get("answer")).await?;
-    let done = if grant.is_some() { "extension_granted" } else { "extension_refused" };
-    Ok(Redirect::to(&format!("/office?done={done}")).into_response())
+    match app::extensions::decide(&web.hub, &visitor.actor, &fields.key(method), id, grant, fields.get("answer")).await
+    {
+        Ok(_) => {
+            let done = if grant.is_some() { "extension_granted" } else { "extension_refused" };
+            Ok(Redirect::to(&format!("/office?done={done}")).into_response())
+        }
+        Err(AppError::Domain(DomainError::Invalid(violations))) => {
+            let frame = Frame::new(&web, &visitor, "/office").await?;
+            let page =
+                overview_page(&web, &visitor, frame, Some(Unanswered { id, fields: &fields, violations })).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Lets a referral's recipient pause its start deadline once more.

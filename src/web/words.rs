@@ -27,6 +27,8 @@ pub fn field(api: &str) -> &'static str {
         "reason" => "理由",
         "text" => "补充说明",
         "note" => "说明",
+        "days" => "延长工作日",
+        "answer" => "答复",
         "search" => "姓名、公民身份号码或案号",
         "due_from" => "到期日（从）",
         "due_to" => "到期日（至）",

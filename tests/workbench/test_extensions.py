@@ -43,8 +43,13 @@ def test_the_recipient_pauses_asks_to_extend_and_the_office_grants(hub, desk):
 
     office = desk("office")
     office.open("/office")
-    waiting = office.page.locator("ul.extensions li")
+    waiting = office.page.locator("ul.extensions > li")
     assert waiting.count() == 1 and "民政" in waiting.inner_text() and "郑某" not in waiting.inner_text()
+    # Refusing without an answer is refused where the office typed it.
+    waiting.get_by_role("button", name="不同意").click()
+    office.page.wait_for_load_state()
+    waiting = office.page.locator("ul.extensions > li")
+    assert "答复：必须填写" in waiting.locator("[data-refused]").inner_text(), waiting.inner_text()
     waiting.get_by_label("延长工作日").fill("2")
     waiting.get_by_role("button", name="同意延期").click()
     office.page.get_by_text("已同意延期。").wait_for()
