@@ -231,7 +231,13 @@ impl MaterialService for MaterialApi {
         request: Request<pb::ListSupervisionsRequest>,
     ) -> Result<Response<pb::ListSupervisionsResponse>, Status> {
         let actor = identity::actor(&request)?;
-        let found = app::supervision::supervisions(&self.hub, &actor, Some(&request.get_ref().member)).await?;
+        let found = app::supervision::supervisions(
+            &self.hub,
+            &actor,
+            Some(&request.get_ref().member),
+            app::supervision::MAX_LIST,
+        )
+        .await?;
         Ok(Response::new(pb::ListSupervisionsResponse { supervisions: found.iter().map(supervision).collect() }))
     }
 

@@ -16,6 +16,7 @@ use crate::{
         deadline,
         draft::MAX_NOTE,
         error::Violations,
+        extension::Extension,
         history::{EntryKind, HistoryEntry},
         id::new_id,
         lifecycle::{self, Action},
@@ -279,6 +280,8 @@ pub struct Shown {
     /// Its follow-up visits, in the order made (what each found is its history
     /// entry's note).
     pub visits: Vec<VisitRecord>,
+    /// The requests to extend its deadlines (延期), and the office's answers.
+    pub extensions: Vec<Extension>,
     pub view: View,
 }
 
@@ -305,7 +308,8 @@ pub async fn get(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Shown, AppError> 
     let deadlines = super::coordination::with_chases(hub, deadlines).await?;
     let files = materials::shown(hub.store.carried(&[id]).await?, view);
     let visits = hub.store.visits(&[id]).await?;
-    Ok(Shown { referral: view.referral(referral), history, deadlines, files, visits, view })
+    let extensions = hub.store.extensions((&[id], None), false, super::extensions::MAX_LIST).await?;
+    Ok(Shown { referral: view.referral(referral), history, deadlines, files, visits, extensions, view })
 }
 
 /// A read or an act of a referral, and the clerk (经办人) who made it.

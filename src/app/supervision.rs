@@ -27,7 +27,7 @@ use crate::{
         supervision::{self, Overdue},
         DomainError, FieldViolation, MemberCode, Role, Rule,
     },
-    store::{Commit, DeadlineQuery, StoreError, SupervisionRecord},
+    store::{Commit, DeadlineQuery, Opening, StoreError, SupervisionRecord},
 };
 
 /// The most overdue deadlines one 督办函 lists (the oldest first); a member with more
@@ -137,11 +137,13 @@ pub async fn supervise(
             ids.sort_unstable();
             ids.dedup();
             let numbers = hub.store.document_numbers(&ids).await?;
+            // Read once, opening only what a list shows: the letter needs no person.
+            let referrals = hub.store.referrals(&ids, Opening::Listed).await?;
             let mut found = Vec::with_capacity(overdue.len());
             for listed in overdue {
                 let id = listed.deadline.referral_id;
-                let referral =
-                    hub.store.referral(id).await?.ok_or_else(|| AppError::NotFound(format!("referral {id}")))?;
+                let referral = referrals.iter().find(|r| r.id == id);
+                let referral = referral.cloned().ok_or_else(|| AppError::NotFound(format!("referral {id}")))?;
                 found.push((listed, referral));
             }
             let number_of = |id: Uuid| numbers.iter().find(|(of, _)| *of == id).map(|(_, n)| n);
@@ -221,15 +223,20 @@ pub async fn supervise(
     .await
 }
 
-/// The 督办函 issued, newest first (at most [`MAX_LIST`]): the office's to `to` or to
-/// every member; a member's own, whatever it asks.
-pub async fn supervisions(hub: &Hub, actor: &Actor, to: Option<&str>) -> Result<Vec<Supervision>, AppError> {
+/// The 督办函 issued, newest first (at most `limit`, and [`MAX_LIST`]): the office's to
+/// `to` or to every member; a member's own, whatever it asks.
+pub async fn supervisions(
+    hub: &Hub,
+    actor: &Actor,
+    to: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Supervision>, AppError> {
     identity::reader(&actor.caller)?;
     let to = match actor.caller.role {
         Role::Office => to.filter(|raw| !raw.trim().is_empty()).map(|raw| addressee(hub, raw)).transpose()?,
         _ => Some(actor.caller.code.clone()),
     };
-    let found = hub.store.supervisions(to.as_ref(), None, MAX_LIST).await?;
+    let found = hub.store.supervisions(to.as_ref(), None, limit.min(MAX_LIST)).await?;
     Ok(described(hub, found).await?.into_iter().map(|(s, _)| s).collect())
 }
 

@@ -71,7 +71,7 @@ struct Unanswered<'a> {
 }
 
 /// The 督办函 shown on a page.
-const SUPERVISIONS_SHOWN: usize = 10;
+const SUPERVISIONS_SHOWN: u32 = 10;
 
 pub async fn overview(
     State(web): State<Web>,
@@ -140,8 +140,8 @@ async fn overview_page(
 
 /// The newest 督办函 the visitor may read: the office's, or those to the member.
 pub async fn issued(web: &Web, visitor: &Visitor) -> Result<Vec<Issued>, WebError> {
-    let found = app::supervision::supervisions(&web.hub, &visitor.actor, None).await?;
-    Ok(found.iter().take(SUPERVISIONS_SHOWN).map(|s| Issued::of(web, s)).collect())
+    let found = app::supervision::supervisions(&web.hub, &visitor.actor, None, SUPERVISIONS_SHOWN).await?;
+    Ok(found.iter().map(|s| Issued::of(web, s)).collect())
 }
 
 /// What `?done=…` confirms, if anything.

@@ -241,7 +241,7 @@ async fn render(
     refused: Option<Refused<'_>>,
 ) -> Result<Response, WebError> {
     let hub = &web.hub;
-    let Shown { referral: r, history, deadlines, files, visits, view } =
+    let Shown { referral: r, history, deadlines, files, visits, extensions: requests, view } =
         app::referrals::get(hub, &visitor.actor, id).await?;
     // What the office was given holds no person; the page says so where a text was withheld.
     let masked = view == View::Masked;
@@ -395,7 +395,6 @@ async fn render(
         ),
         _ => "本件启动期限不再因此暂停计时；确需暂停的，请联系联席会议办公室。".to_owned(),
     };
-    let requests = app::extensions::list(hub, &visitor.actor, Some(r.id)).await?;
     let extensions = requests.iter().map(|e| words::extension(e, &member(web, &e.member))).collect();
     let owed: Vec<&Deadline> = deadlines
         .iter()
