@@ -47,9 +47,9 @@ echo "== the workbench in a real browser (screenshots in target/workbench-artifa
 # It drives target/debug/xianjie, which `cargo test` just built for the hub suite (a
 # `cargo build` here would build the hub a second time, with other features).
 python3 -m pytest -q -p no:cacheprovider tests/workbench
-echo "== the hub suite on PostgreSQL"
+echo "== the application layer and the hub suite on PostgreSQL"
 # The tests ignored on SQLite (they need PostgreSQL: replicas, migration) run here.
-scripts/with-postgres.sh env XIANJIE_TEST_BACKEND=postgres cargo test --locked --test hub -- --include-ignored
+scripts/with-postgres.sh env XIANJIE_TEST_BACKEND=postgres cargo test --locked --lib --test hub -- --include-ignored
 
 # Request validation under arbitrary input, for a bounded time.
 scripts/fuzz.sh 30

@@ -515,6 +515,29 @@ impl Config {
         }
     }
 
+    /// The clock this configuration asks for: the system's, or one started at
+    /// `clock_start` and running from there.
+    pub fn clock(&self) -> crate::clock::SharedClock {
+        match self.clock_start {
+            Some(start) => std::sync::Arc::new(crate::clock::SystemClock::starting_at(start)),
+            None => std::sync::Arc::new(crate::clock::SystemClock::default()),
+        }
+    }
+
+    /// The member directory this configuration seeds the hub with: its file, or
+    /// Jinjiang's.
+    pub fn directory(&self) -> anyhow::Result<crate::domain::directory::Directory> {
+        use anyhow::Context;
+        match &self.directory_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                crate::domain::directory::Directory::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            }
+            None => Ok(crate::domain::directory::Directory::jinjiang()),
+        }
+    }
+
     pub fn pki_dir(&self) -> PathBuf {
         self.data_dir.join("pki")
     }

@@ -87,7 +87,7 @@ impl CalendarService for CalendarApi {
             return Err(AppError::invalid("year", Rule::NotAYear).into());
         };
         let calendar = self.hub.calendar();
-        let stored = self.hub.store.schedules().await.map_err(AppError::from)?.into_iter().find(|r| r.year == year);
+        let stored = self.hub.store().schedules().await.map_err(AppError::from)?.into_iter().find(|r| r.year == year);
         let official = calendar.year_status(year) == YearStatus::Official;
         let working_days = calendar.working_days_between(first.pred_opt().unwrap_or(first), last).value;
         let mut response = pb::YearStatusResponse {

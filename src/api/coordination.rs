@@ -103,7 +103,7 @@ impl CoordinationService for CoordinationApi {
             deadlines: found
                 .deadlines
                 .iter()
-                .map(|l| convert::deadline(l, found.today, &calendar, &self.hub.policy))
+                .map(|l| convert::deadline(l, found.today, &calendar, self.hub.policy()))
                 .collect(),
             today: found.today.to_string(),
         }))
@@ -132,9 +132,9 @@ impl CoordinationService for CoordinationApi {
         };
         let key = key("Remind", &body.request_id, &request);
         let reminded = app::coordination::remind(&self.hub, &actor, &key, referral_id, kind, note).await?;
-        let today = date::local_date(self.hub.clock.now());
+        let today = date::local_date(self.hub.clock().now());
         Ok(Response::new(pb::RemindResponse {
-            deadline: Some(convert::deadline(&reminded, today, &self.hub.calendar(), &self.hub.policy)),
+            deadline: Some(convert::deadline(&reminded, today, &self.hub.calendar(), self.hub.policy())),
         }))
     }
 
@@ -159,8 +159,8 @@ impl CoordinationService for CoordinationApi {
         let id = Uuid::parse_str(&body.referral_id).map_err(|_| AppError::invalid("referral_id", Rule::NotAUuid))?;
         let key = key("AllowPause", &body.request_id, &request);
         let listed = app::extensions::allow_pause(&self.hub, &actor, &key, id).await?;
-        let today = date::local_date(self.hub.clock.now());
-        Ok(Response::new(convert::deadline(&listed, today, &self.hub.calendar(), &self.hub.policy)))
+        let today = date::local_date(self.hub.clock().now());
+        Ok(Response::new(convert::deadline(&listed, today, &self.hub.calendar(), self.hub.policy())))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "Supervise"))]
@@ -177,6 +177,6 @@ impl CoordinationService for CoordinationApi {
         let actor = identity::actor(&request)?;
         let body = request.get_ref();
         let events = app::coordination::watch(&self.hub, &actor, &body.epoch, body.after_seq).await?;
-        Ok(Response::new(event_stream(events, self.hub.store.epoch().to_owned())))
+        Ok(Response::new(event_stream(events, self.hub.store().epoch().to_owned())))
     }
 }

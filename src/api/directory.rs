@@ -115,7 +115,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
         let caller = identity::caller(&request)?;
-        let directory = self.hub.directory.now();
+        let directory = self.hub.directory().now();
         Ok(Response::new(pb::ListMembersResponse {
             members: directory.members().iter().map(|m| member(m, &caller)).collect(),
             version: directory.version(),
@@ -131,7 +131,7 @@ impl DirectoryService for DirectoryApi {
         let needs =
             draft::terms("needs", &request.get_ref().needs, Need::ALL.len(), Need::from_number, &mut violations);
         violations.finish(|| ()).map_err(AppError::from)?;
-        let directory = self.hub.directory.now();
+        let directory = self.hub.directory().now();
         let suggestions = directory
             .suggest(&needs)
             .into_iter()
@@ -145,7 +145,7 @@ impl DirectoryService for DirectoryApi {
 
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {
         let caller = identity::caller(&request)?;
-        let directory = self.hub.directory.now();
+        let directory = self.hub.directory().now();
         let name = match directory.get(&caller.code) {
             Some(m) if caller.role.is_member() => m.name.clone(),
             _ if caller.role == Role::Office => "联席会议办公室".to_owned(),

@@ -41,7 +41,7 @@ impl InboxService for InboxApi {
         let actor = identity::actor(&request)?;
         let body = request.get_ref();
         let events = app::inbox::subscribe(&self.hub, &actor, &body.epoch, body.after_seq).await?;
-        Ok(Response::new(event_stream(events, self.hub.store.epoch().to_owned())))
+        Ok(Response::new(event_stream(events, self.hub.store().epoch().to_owned())))
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ProveConsistency"))]
@@ -65,7 +65,7 @@ impl InboxService for InboxApi {
         Ok(Response::new(pb::AckResponse {
             acked_seq: position.acked_seq,
             head_seq: position.head_seq,
-            epoch: self.hub.store.epoch().to_owned(),
+            epoch: self.hub.store().epoch().to_owned(),
         }))
     }
 }

@@ -133,7 +133,7 @@ fn days(d: crate::domain::figures::Days) -> pb::WorkingDays {
 }
 
 fn figures(hub: &app::Hub, f: &Figures) -> pb::Figures {
-    let directory = hub.directory.now();
+    let directory = hub.directory().now();
     pb::Figures {
         title: app::records::report_title(f, &directory),
         member: f.member.as_ref().map(ToString::to_string).unwrap_or_default(),

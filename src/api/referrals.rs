@@ -118,7 +118,7 @@ impl ReferralService for ReferralApi {
         let actor = identity::actor(&request)?;
         app::identity::member(&actor.caller)?;
         let body = request.get_ref();
-        let (kind, content, recipients) = submission(body, self.hub.clock.now())?;
+        let (kind, content, recipients) = submission(body, self.hub.clock().now())?;
         let case_id = match body.case_id.as_str() {
             "" => None,
             raw => Some(parse_uuid("case_id", raw)?),
@@ -139,7 +139,7 @@ impl ReferralService for ReferralApi {
         app::identity::reader(&actor.caller)?;
         let id = parse_uuid("id", &request.get_ref().id)?;
         let shown = app::referrals::get(&self.hub, &actor, id).await?;
-        let (calendar, today) = (self.hub.calendar(), local_date(self.hub.clock.now()));
+        let (calendar, today) = (self.hub.calendar(), local_date(self.hub.clock().now()));
         Ok(Response::new(pb::GetReferralResponse {
             referral: Some(convert::referral(&shown.referral)),
             history: shown.history.iter().map(convert::entry).collect(),
@@ -147,8 +147,8 @@ impl ReferralService for ReferralApi {
                 .deadlines
                 .iter()
                 .map(|d| pb::Deadline {
-                    explanation: explain(&d.deadline, d.referral_kind, &calendar, &self.hub.policy),
-                    ..convert::deadline(d, today, &calendar, &self.hub.policy)
+                    explanation: explain(&d.deadline, d.referral_kind, &calendar, self.hub.policy()),
+                    ..convert::deadline(d, today, &calendar, self.hub.policy())
                 })
                 .collect(),
             attachments: shown.files.iter().map(|c| super::materials::carried(c, shown.view)).collect(),
@@ -244,7 +244,7 @@ impl ReferralService for ReferralApi {
             return Err(AppError::from(DomainError::Invalid(violations)).into());
         }
         let to_do = app::referrals::to_do(&self.hub, &actor, &filter, body.offset as usize, limit).await?;
-        let (today, calendar) = (local_date(self.hub.clock.now()), self.hub.calendar());
+        let (today, calendar) = (local_date(self.hub.clock().now()), self.hub.calendar());
         Ok(Response::new(pb::ToDoResponse {
             total: u32::try_from(to_do.total).unwrap_or(u32::MAX),
             items: to_do
@@ -253,7 +253,7 @@ impl ReferralService for ReferralApi {
                 .map(|w| pb::ToDoItem {
                     referral: Some(convert::referral(&w.referral)),
                     awaits: w.awaited.code().to_owned(),
-                    deadline: w.deadline.as_ref().map(|d| convert::deadline(d, today, &calendar, &self.hub.policy)),
+                    deadline: w.deadline.as_ref().map(|d| convert::deadline(d, today, &calendar, self.hub.policy())),
                     reminded: w.deadline.as_ref().is_some_and(|d| d.chased.is_some()),
                     reply: w.reply,
                 })

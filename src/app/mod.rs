@@ -4,6 +4,7 @@
 //! and writes through the store, audits what it shows and hands what it wrote to
 //! delivery. It knows neither protobuf nor HTTP.
 
+pub mod assembly;
 pub mod audit_log;
 pub mod calendar;
 pub mod certificates;
@@ -21,9 +22,15 @@ mod numbering;
 mod once;
 pub mod records;
 pub mod referrals;
+pub mod scan;
 pub mod sign_in;
 pub mod supervision;
 pub mod written;
+
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -48,27 +55,28 @@ use directory::SharedDirectory;
 pub type SharedCalendar = Arc<RwLock<Arc<Calendar>>>;
 
 /// What every operation shares: the store, the directory, the calendar, the clock and
-/// delivery.
+/// delivery. Built once ([`Hub::open`]) and not changed after; what changes while it
+/// runs (the directory, the calendar, the keyring) changes behind its own lock.
 #[derive(Clone)]
 pub struct Hub {
-    pub store: Arc<dyn Store>,
-    pub directory: SharedDirectory,
-    pub calendar: SharedCalendar,
-    pub policy: Policy,
-    pub clock: SharedClock,
+    store: Arc<dyn Store>,
+    directory: SharedDirectory,
+    calendar: SharedCalendar,
+    policy: Policy,
+    clock: SharedClock,
     /// The keys that seal personal data, read again while the hub runs.
-    pub keys: Arc<Keys>,
-    pub delivery: Delivery,
+    keys: Arc<Keys>,
+    delivery: Delivery,
     /// What the hub counts, for Prometheus.
-    pub metrics: Arc<Metrics>,
+    metrics: Arc<Metrics>,
     /// The certificate authority beside the hub, when it runs one.
-    pub authority: Option<Authority>,
+    authority: Option<Authority>,
     /// Attachment limits, the letter template and document number prefixes.
-    pub materials: Arc<materials::Materials>,
+    materials: Arc<materials::Materials>,
     /// How clerks' sign-ins to the workbench are held.
-    pub sign_in: crate::domain::sign_in::SignInPolicy,
+    sign_in: crate::domain::sign_in::SignInPolicy,
     /// The key that signs the audit log's checkpoints.
-    pub signer: Arc<crate::audit::Signer>,
+    signer: Arc<crate::audit::Signer>,
 }
 
 /// Who acts: the caller, with the certificate they presented (named in the audit log).
@@ -102,6 +110,55 @@ impl Actor {
 pub(crate) const ATTEMPTS: usize = 5;
 
 impl Hub {
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn directory(&self) -> &SharedDirectory {
+        &self.directory
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn keys(&self) -> &Arc<Keys> {
+        &self.keys
+    }
+
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn authority(&self) -> Option<&Authority> {
+        self.authority.as_ref()
+    }
+
+    pub fn materials(&self) -> &materials::Materials {
+        &self.materials
+    }
+
+    pub fn sign_in(&self) -> &crate::domain::sign_in::SignInPolicy {
+        &self.sign_in
+    }
+
+    pub fn signer(&self) -> &crate::audit::Signer {
+        &self.signer
+    }
+
+    /// Closes the store: what a hub's last user does.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
     /// The calendar as it is now.
     pub fn calendar(&self) -> Arc<Calendar> {
         self.calendar.read().unwrap_or_else(PoisonError::into_inner).clone()

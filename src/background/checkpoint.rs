@@ -8,7 +8,7 @@ use crate::app::Hub;
 
 /// Signs a checkpoint every `every` until the hub stops.
 pub async fn run(hub: Hub, every: Duration) {
-    let mut stopping = hub.delivery.stopping.clone();
+    let mut stopping = hub.delivery().stopping.clone();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}

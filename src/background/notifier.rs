@@ -9,7 +9,7 @@ use crate::app::{
 };
 
 pub async fn run(hub: Hub, notifying: Arc<Notifying>, every: Duration) {
-    let mut stopping = hub.delivery.stopping.clone();
+    let mut stopping = hub.delivery().stopping.clone();
     loop {
         if let Err(e) = pass(&hub, &notifying).await {
             tracing::error!(error = %e, "sending notifications failed");
@@ -29,6 +29,6 @@ pub async fn pass(hub: &Hub, notifying: &Arc<Notifying>) -> Result<(), crate::ap
         tracing::info!(queued, sent.sent, sent.retried, sent.failed, "notifications");
     }
     let failed = notifications::failed(hub).await?;
-    hub.metrics.notifications_failed.set(i64::try_from(failed).unwrap_or(i64::MAX));
+    hub.metrics().notifications_failed.set(i64::try_from(failed).unwrap_or(i64::MAX));
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{
     member::print_json,
 };
 use crate::{
-    app::{calendar::load_schedule, Actor, RequestKey},
+    app::{assembly::Surroundings, calendar::load_schedule, Actor, Hub, RequestKey},
     config::{Config, Flags},
     domain::calendar::{schedule, Calendar, YearStatus},
     proto as pb,
@@ -190,14 +190,13 @@ async fn import_offline(config: &Config, content: &str, source: &str) -> anyhow:
     let mut schedules = schedule::parse_any(content).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(schedules.len() == 1, "one year per import, not {}", schedules.len());
     let schedule = schedules.remove(0);
-    let clock = crate::server::clock(config);
-    let (hub, store) = crate::server::assemble(config, clock.clone()).await?;
+    let hub = Hub::open(config, config.clock(), Surroundings::none()).await?;
     let admin = Actor::console();
     let key = RequestKey::new(&crate::client::request_id(), "LoadSchedule", content.as_bytes());
     let loaded = load_schedule(&hub, &admin, &key, schedule, source.to_owned())
         .await
         .map(|loaded| crate::api::convert::loaded(&loaded))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.close().await;
+    hub.close().await;
     Ok(loaded)
 }

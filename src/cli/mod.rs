@@ -16,7 +16,6 @@ mod supervision;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Flags, Listen};
@@ -202,7 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let url = config.database_url();
             let epoch = match backup {
                 Some(backup) if !mark_restored => {
-                    let stamp = crate::server::clock(&config).now().format("%Y%m%dT%H%M%SZ").to_string();
+                    let stamp = config.clock().now().format("%Y%m%dT%H%M%SZ").to_string();
                     let restored = crate::store::backup::restore(&url, &backup, &stamp).await?;
                     let s = &restored.snapshot;
                     println!(
@@ -250,16 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     crate::telemetry::init(config.log_format, &config.log);
     tracing::info!(?config, "starting");
-    let clock = crate::server::clock(&config);
-    let prepared = crate::server::Prepared::open(&config, clock).await?;
-    prepared.catch_up().await?;
-    let listener =
-        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-    let address = listener.local_addr()?;
-    // One write: a reader that takes the first line and goes has both.
-    let workbench = prepared.workbench_address().map(|at| format!("\nworkbench at https://{at}/")).unwrap_or_default();
-    println!("xianjie listening on {address} (certificates in {}){workbench}", config.pki_dir().display());
-    prepared.run(listener, shutdown_signal()).await
+    crate::server::serve(&config, shutdown_signal()).await
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -123,7 +123,7 @@ fn write_p12(
     out: &Path,
     password: Password,
 ) -> anyhow::Result<()> {
-    let directory = crate::server::directory(config)?;
+    let directory = config.directory()?;
     let password_text = match &password.given {
         Some(given) => given.clone(),
         None => p12::new_password()?,
@@ -137,17 +137,13 @@ fn write_p12(
 
 /// The hub of the data directory, for what only it keeps (clerks' passwords) and
 /// records (the audit log), with its own authority.
-async fn console_hub(
-    config: &Config,
-    authority: &Authority,
-) -> anyhow::Result<(crate::app::Hub, std::sync::Arc<dyn crate::store::Store>)> {
+async fn console_hub(config: &Config, authority: &Authority) -> anyhow::Result<crate::app::Hub> {
     anyhow::ensure!(
         authority.dir() == config.pki_dir(),
         "clerks are issued by the hub's own authority, {}: give the hub's --data-dir, not another --dir",
         config.pki_dir().display()
     );
-    let clock = crate::server::clock(config);
-    crate::server::assemble(config, clock).await
+    crate::app::Hub::open(config, config.clock(), crate::app::assembly::Surroundings::none()).await
 }
 
 /// Issues `holder`'s certificate through the hub (audited; a clerk's with its initial
@@ -193,7 +189,7 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
     }
     match args.command {
         PkiCommand::Init => {
-            let directory = crate::server::directory(&config)?;
+            let directory = config.directory()?;
             let mut identities: Vec<Identity> =
                 directory.members().iter().map(|m| Identity::Member(m.code.clone())).collect();
             identities.extend([Identity::Office, Identity::Admin]);
@@ -215,13 +211,13 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             // The hub's own authority issues through the hub, into its audit log; a
             // clerk's password is kept there too.
             let (reissued, initial) = if holder.clerk.is_some() || authority.dir() == config.pki_dir() {
-                let (hub, store) = console_hub(&config, &authority).await?;
+                let hub = console_hub(&config, &authority).await?;
                 let issued = console_issue(&hub, &holder, previous, initial_password.as_deref()).await;
-                store.close().await;
+                hub.close().await;
                 let issued = issued?;
                 (issued.reissued, issued.initial_password)
             } else {
-                (authority.reissue(&holder, previous, local_date(crate::server::clock(&config).now()))?, None)
+                (authority.reissue(&holder, previous, local_date(config.clock().now()))?, None)
             };
             let (cert, key) = authority.pair(&holder.name());
             println!("issued {} and {} (serial {})", cert.display(), key.display(), reissued.serial);
@@ -234,7 +230,7 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             }
         }
         PkiCommand::Password { clerk, initial_password } => {
-            let (hub, store) = console_hub(&config, &authority).await?;
+            let hub = console_hub(&config, &authority).await?;
             let initial = crate::app::sign_in::reset_password(
                 &hub,
                 &crate::app::Actor::console(),
@@ -243,7 +239,7 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.close().await;
+            hub.close().await;
             println!("reset {clerk}'s workbench password to {initial} (to be changed at the next sign-in)");
         }
         PkiCommand::ExportP12 { identity, out, password } => {
@@ -263,7 +259,7 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             println!("issued {}", authority.pair("server").0.display());
         }
         PkiCommand::Revoke { identity, serial } => {
-            let today = local_date(crate::server::clock(&config).now());
+            let today = local_date(config.clock().now());
             let serial = match (identity, serial) {
                 (_, Some(serial)) => serial,
                 (Some(identity), None) => {
@@ -277,9 +273,9 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             };
             // The hub's own authority revokes through the hub, into its audit log.
             let holder = if authority.dir() == config.pki_dir() {
-                let (hub, store) = console_hub(&config, &authority).await?;
+                let hub = console_hub(&config, &authority).await?;
                 let revoked = crate::app::certificates::revoke(&hub, &crate::app::Actor::console(), &serial).await;
-                store.close().await;
+                hub.close().await;
                 revoked.map_err(|e| anyhow::anyhow!("{e}"))?
             } else {
                 authority.revoke_serial(&serial, today)?
@@ -287,7 +283,7 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<ExitCode> {
             println!("revoked {holder}'s certificate {serial}; {} updated", authority.crl().display());
         }
         PkiCommand::List => {
-            let now = crate::server::clock(&config).now();
+            let now = config.clock().now();
             for issued in authority.list()? {
                 let status = match issued.standing(now) {
                     Standing::Revoked => "revoked".to_owned(),

@@ -3,8 +3,6 @@
 //! (inbox lag, outstanding deadlines, the audit chain) are read from the store at each
 //! scrape.
 
-use std::sync::Arc;
-
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
 use tokio::net::TcpListener;
 
@@ -16,7 +14,7 @@ use crate::{
 
 /// Serves `/metrics` on `listener` until the hub stops.
 pub async fn serve(hub: Hub, listener: TcpListener) {
-    let mut stopping = hub.delivery.stopping.clone();
+    let mut stopping = hub.delivery().stopping.clone();
     let app = Router::new().route("/metrics", get(scrape)).with_state(hub);
     let stopped = async move {
         let _ = stopping.wait_for(|stop| *stop).await;
@@ -30,19 +28,19 @@ async fn scrape(State(hub): State<Hub>) -> impl IntoResponse {
     if let Err(e) = refresh(&hub).await {
         tracing::error!(error = %e, "reading the metrics' gauges from the store");
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], hub.metrics.render())
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], hub.metrics().render())
 }
 
 /// Reads the gauges that describe the data.
 async fn refresh(hub: &Hub) -> Result<(), StoreError> {
-    let metrics = Arc::clone(&hub.metrics);
-    for (member, position) in hub.store.inbox_positions().await? {
+    let metrics = hub.metrics().clone();
+    for (member, position) in hub.store().inbox_positions().await? {
         let lag = position.head_seq.saturating_sub(position.acked_seq);
         metrics.inbox_lag.with_label_values(&[member.as_str()]).set(i64::try_from(lag).unwrap_or(i64::MAX));
     }
-    let today = local_date(hub.clock.now());
+    let today = local_date(hub.clock().now());
     let calendar = hub.calendar();
-    let tally = hub.store.deadline_tally(today, calendar.add_working_days(today, 1).value).await?;
+    let tally = hub.store().deadline_tally(today, calendar.add_working_days(today, 1).value).await?;
     for kind in DeadlineKind::ALL {
         let counts = tally
             .iter()
@@ -53,10 +51,10 @@ async fn refresh(hub: &Hub) -> Result<(), StoreError> {
             metrics.deadlines.with_label_values(&[kind.code(), status]).set(i64::try_from(count).unwrap_or(i64::MAX));
         }
     }
-    let (seq, _) = hub.store.audit_head().await?;
+    let (seq, _) = hub.store().audit_head().await?;
     metrics.audit_entries.set(i64::try_from(seq).unwrap_or(i64::MAX));
-    if let Some(newest) = hub.store.newest_checkpoint().await? {
-        metrics.audit_checkpoint_age.set((hub.clock.now() - newest.at).num_milliseconds() as f64 / 1000.0);
+    if let Some(newest) = hub.store().newest_checkpoint().await? {
+        metrics.audit_checkpoint_age.set((hub.clock().now() - newest.at).num_milliseconds() as f64 / 1000.0);
     }
     Ok(())
 }

@@ -7,11 +7,7 @@ mod reload;
 pub mod tls;
 mod workbench;
 
-use std::{
-    future::Future,
-    sync::{Arc, RwLock},
-    time::Duration,
-};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -20,11 +16,9 @@ use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
     api::{Authenticate, CalendarApi, CoordinationApi, DirectoryApi, InboxApi, MaterialApi, RecordsApi, ReferralApi},
-    app::{directory::SharedDirectory, limits::RateLimiter, notifications::Notifying, Hub},
-    audit::Signer,
-    clock::{SharedClock, SystemClock},
+    app::{assembly::Surroundings, limits::RateLimiter, notifications::Notifying, Hub},
+    clock::SharedClock,
     config::Config,
-    delivery::{Delivery, Notifier, StreamSlots},
     domain::directory::Directory,
     notify::Senders,
     pki::{authority::Authority, Identity},
@@ -34,7 +28,7 @@ use crate::{
         material_service_server::MaterialServiceServer, records_service_server::RecordsServiceServer,
         referral_service_server::ReferralServiceServer, FILE_DESCRIPTOR_SET,
     },
-    store::{self, load_calendar, Store},
+    store::{self, Store},
 };
 
 /// The longest a unary request may take, whatever deadline (`grpc-timeout`) the
@@ -60,6 +54,20 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
     }
 }
 
+/// Serves `config`'s hub on its configured address until `shutdown` completes: opens
+/// it, brings its deadlines up to its time, says on standard output where it listens
+/// (and where the workbench is), serves, and stops cleanly.
+pub async fn serve(config: &Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let prepared = Prepared::open(config, config.clock()).await?;
+    prepared.catch_up().await?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
+    // One write: a reader that takes the first line and goes has both.
+    let workbench = prepared.workbench_address().map(|at| format!("\nworkbench at https://{at}/")).unwrap_or_default();
+    println!("xianjie listening on {address} (certificates in {}){workbench}", config.pki_dir().display());
+    prepared.run(listener, shutdown).await
+}
+
 /// A hub ready to serve: everything opened and checked, nothing listening yet.
 pub struct Prepared {
     hub: Hub,
@@ -78,28 +86,11 @@ pub struct Prepared {
     /// The channels of messages away from the workbench, and how often they are sent.
     notifying: Arc<Notifying>,
     notify_every: Duration,
+    /// Tells the hub and everything around it to stop.
+    stop: watch::Sender<bool>,
     /// The lock on the SQLite data, held while serving: a restore refuses to run
     /// under a serving hub, and so does a second hub.
     _lock: Option<std::fs::File>,
-}
-
-/// The clock a configuration asks for.
-pub fn clock(config: &Config) -> SharedClock {
-    match config.clock_start {
-        Some(start) => Arc::new(SystemClock::starting_at(start)),
-        None => Arc::new(SystemClock::default()),
-    }
-}
-
-/// Loads the member directory of a configuration.
-pub fn directory(config: &Config) -> anyhow::Result<Directory> {
-    match &config.directory_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            Directory::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-        }
-        None => Ok(Directory::jinjiang()),
-    }
 }
 
 /// Creates the development PKI in the data directory if the configuration names no
@@ -115,45 +106,6 @@ pub fn ensure_dev_pki(config: &Config, directory: &Directory) -> anyhow::Result<
         .create("联席会议", &config.server_names, &identities)
         .with_context(|| format!("creating the development PKI in {}", authority.dir().display()))?;
     Ok(Some(authority.dir().to_owned()))
-}
-
-/// The hub's shared state on the configured data: store, directory, calendar, clock.
-/// Also what command-line tools use to work on a data directory without a running hub.
-pub async fn assemble(config: &Config, clock: SharedClock) -> anyhow::Result<(Hub, Arc<dyn Store>)> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let keys = Arc::new(config.keys().context("loading the keyring")?);
-    let store = store::open(&config.database_url(), keys.clone()).await.context("opening the database")?;
-    let calendar = load_calendar(store.as_ref()).await.context("loading the holiday schedules")?;
-    let seed = directory(config)?;
-    let directory = crate::app::directory::load(store.as_ref(), seed, clock.now())
-        .await
-        .context("loading the directory of members")?;
-    let directory = SharedDirectory::new(directory);
-    let (_, stopping) = watch::channel(false);
-    let metrics = Arc::new(crate::metrics::Metrics::new(store.collectors()).context("registering the metrics")?);
-    let hub = Hub {
-        store: store.clone(),
-        directory: directory.clone(),
-        calendar: Arc::new(RwLock::new(Arc::new(calendar))),
-        policy: config.deadlines,
-        clock,
-        keys,
-        delivery: Delivery {
-            notifier: Arc::new(Notifier::default()),
-            slots: Arc::new(StreamSlots::new(config.max_streams_per_member, metrics.live_streams.clone())),
-            revoked: watch::channel(Arc::default()).1,
-            directory: directory.watch(),
-            stopping,
-        },
-        metrics,
-        authority: Some(Authority::at(config.pki_dir()).with_clerk_days(config.clerk_certificate_days))
-            .filter(Authority::exists),
-        materials: Arc::new(crate::app::materials::Materials::new(&config.materials).context("the materials")?),
-        sign_in: config.sign_in_policy(),
-        signer: Arc::new(Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?),
-    };
-    Ok((hub, store))
 }
 
 /// The channels `config` sets up, and where messages send people: the configured
@@ -190,7 +142,7 @@ impl Prepared {
             Ok(database) => Some(store::backup::lock(&database)?),
             Err(_) => None,
         };
-        if let Some(dir) = ensure_dev_pki(config, &directory(config)?)? {
+        if let Some(dir) = ensure_dev_pki(config, &config.directory()?)? {
             tracing::info!(dir = %dir.display(), "created a development certificate authority and certificates for every member, the office and an admin");
         }
         let files = tls::TlsFiles {
@@ -199,14 +151,17 @@ impl Prepared {
             key: config.server_key(),
             crl: config.crl_file(),
         };
-        let (mut hub, store) = assemble(config, clock.clone()).await?;
-        let expiry = hub.metrics.certificate_expiry_days.clone();
-        let tls = tls::Tls::load(files, clock, expiry).context("loading TLS certificates")?;
-        hub.delivery.revoked = tls.revoked();
+        let (revoked, revoked_seen) = watch::channel(crate::pki::Revoked::default());
+        let (stop, stopping) = watch::channel(false);
+        let around = Surroundings { revoked: revoked_seen, stopping };
+        let hub = Hub::open(config, clock.clone(), around).await?;
+        let store = hub.store().clone();
+        let expiry = hub.metrics().certificate_expiry_days.clone();
+        let tls = tls::Tls::load(files, clock, expiry, revoked).context("loading TLS certificates")?;
         let rate = Arc::new(RateLimiter::new(
             config.requests_per_second,
             config.request_burst,
-            hub.metrics.rate_limited.clone(),
+            hub.metrics().rate_limited.clone(),
         ));
         let metrics_listener = match config.metrics_listen {
             Some(address) => Some(
@@ -237,6 +192,7 @@ impl Prepared {
             metrics_listener,
             workbench_listener,
             shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
+            stop,
             _lock: lock,
         })
     }
@@ -255,15 +211,8 @@ impl Prepared {
     /// down) before it serves. A pass reads a batch of deadlines, so passes follow
     /// until one changes nothing.
     pub async fn catch_up(&self) -> anyhow::Result<()> {
-        let (mut reminded, mut missed) = (0, 0);
-        loop {
-            let pass = crate::background::scanner::scan(&self.hub).await.context("scanning deadlines")?;
-            if pass.reminded + pass.missed == 0 {
-                break;
-            }
-            (reminded, missed) = (reminded + pass.reminded, missed + pass.missed);
-        }
-        tracing::info!(reminded, missed, "deadlines caught up");
+        let pass = crate::app::scan::catch_up(&self.hub).await.context("scanning deadlines")?;
+        tracing::info!(pass.reminded, pass.missed, "deadlines caught up");
         Ok(())
     }
 
@@ -271,7 +220,7 @@ impl Prepared {
     /// requests in flight finish and closes the database.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let Prepared {
-            mut hub,
+            hub,
             tls,
             store,
             max_message_bytes,
@@ -284,17 +233,16 @@ impl Prepared {
             shutdown_grace,
             notifying,
             notify_every,
+            stop,
             _lock,
         } = self;
-        let (stop, stopping) = watch::channel(false);
-        hub.delivery.stopping = stopping;
         let scanner = tokio::spawn(crate::background::scanner::run(hub.clone(), scan_every));
         let reloader = tokio::spawn(reload::run(hub.clone(), tls.clone(), reload_every));
         let checkpoints = tokio::spawn(crate::background::checkpoint::run(hub.clone(), checkpoint_every));
         let notifier = tokio::spawn(crate::background::notifier::run(hub.clone(), notifying, notify_every));
         let metrics = metrics_listener.map(|listener| tokio::spawn(metrics::serve(hub.clone(), listener)));
         let workbench = workbench_listener.map(|listener| {
-            let mut stopping = hub.delivery.stopping.clone();
+            let mut stopping = hub.delivery().stopping.clone();
             let stopped = async move {
                 let _ = stopping.wait_for(|stop| *stop).await;
             };
@@ -302,7 +250,7 @@ impl Prepared {
         });
         let relay = {
             let (store, notifier, stopping) =
-                (store.clone(), hub.delivery.notifier.clone(), hub.delivery.stopping.clone());
+                (store.clone(), hub.delivery().notifier.clone(), hub.delivery().stopping.clone());
             tokio::spawn(async move {
                 if let Err(e) = store.listen(notifier, stopping).await {
                     tracing::error!(error = %e, "relaying other hubs' inbox events stopped");
@@ -323,12 +271,12 @@ impl Prepared {
         let address = listener.local_addr().context("reading the listening address")?;
         let router = tonic::transport::Server::builder()
             .timeout(REQUEST_TIMEOUT)
-            .layer(metered::Metered { metrics: hub.metrics.clone() })
+            .layer(metered::Metered { metrics: hub.metrics().clone() })
             .layer(InterceptorLayer::new(Authenticate {
-                directory: hub.directory.clone(),
-                revoked: hub.delivery.revoked.clone(),
+                directory: hub.directory().clone(),
+                revoked: hub.delivery().revoked.clone(),
                 rate,
-                clock: hub.clock.clone(),
+                clock: hub.clock().clone(),
             }))
             .add_service(
                 ReferralServiceServer::new(ReferralApi::new(hub.clone()))

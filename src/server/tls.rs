@@ -186,8 +186,15 @@ fn read_trust(files: &TlsFiles) -> Result<(Trust, HashSet<String>), TlsError> {
 impl Tls {
     /// Loads the CA that signs member certificates, its CRL and the hub's own
     /// certificate.
-    pub fn load(files: TlsFiles, clock: SharedClock, expiry: GaugeVec) -> Result<Self, TlsError> {
-        let (trust, revoked) = read_trust(&files)?;
+    /// The revoked serial numbers it reads go to `revoked`, now and as the CRL changes.
+    pub fn load(
+        files: TlsFiles,
+        clock: SharedClock,
+        expiry: GaugeVec,
+        revoked: watch::Sender<Revoked>,
+    ) -> Result<Self, TlsError> {
+        let (trust, serials) = read_trust(&files)?;
+        revoked.send_replace(Arc::new(serials));
         let certificate = Arc::new(CurrentCertificate(RwLock::new(trust.server.clone())));
         let verifier: Arc<dyn ClientCertVerifier> = Arc::new(DeferredVerifier(trust.verifier.clone()));
         let acceptor = |alpn: &[&[u8]]| -> Result<TlsAcceptor, TlsError> {
@@ -204,7 +211,7 @@ impl Tls {
             files,
             trust: Arc::new(RwLock::new(trust)),
             certificate,
-            revoked: Arc::new(watch::Sender::new(Arc::new(revoked))),
+            revoked: Arc::new(revoked),
             clock,
             expiry,
         };
@@ -247,11 +254,6 @@ impl Tls {
                 self.measure_until(&issued.name, issued.not_after);
             }
         }
-    }
-
-    /// The revoked serial numbers, as they change.
-    pub fn revoked(&self) -> watch::Receiver<Revoked> {
-        self.revoked.subscribe()
     }
 
     /// Reads the files again; when any changed, new connections are checked against

@@ -86,7 +86,7 @@ fn status(standing: Standing) -> String {
 
 async fn render(web: &Web, visitor: &Visitor, flash: &str, refusals: Refusals) -> Result<Response, WebError> {
     let issued = app::certificates::list(&web.hub, &visitor.actor)?;
-    let now = web.hub.clock.now();
+    let now = web.hub.clock().now();
     let mut holders: Vec<Unit> = {
         let directory = web.directory();
         let mut identities: Vec<(Identity, String, bool)> = directory

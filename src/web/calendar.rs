@@ -130,7 +130,7 @@ async fn render(
 
 pub async fn page(State(web): State<Web>, visitor: Visitor, RawQuery(query): RawQuery) -> Result<Response, WebError> {
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
-    let this_year = local_date(web.hub.clock.now()).year();
+    let this_year = local_date(web.hub.clock().now()).year();
     let year =
         query.get("year").parse().ok().filter(|y| (this_year - 30..=this_year + 5).contains(y)).unwrap_or(this_year);
     render(&web, &visitor, year, Refusals::default(), String::new()).await
@@ -149,7 +149,7 @@ pub async fn load(State(web): State<Web>, posted: Posted) -> Result<Response, We
     match loaded {
         Ok(loaded) => Ok(Redirect::to(&format!("/calendar?year={}", loaded.year)).into_response()),
         Err(AppError::Domain(DomainError::Invalid(violations))) => {
-            let this_year = local_date(web.hub.clock.now()).year();
+            let this_year = local_date(web.hub.clock().now()).year();
             render(&web, &visitor, this_year + 1, Refusals::of(&violations), fields.get("schedule").to_owned()).await
         }
         Err(e) => Err(e.into()),

@@ -275,7 +275,7 @@ fn parse(web: &Web, fields: &Fields, kind: ReferralKind) -> Result<Draft, Domain
             discovered_on: fields.get("discovered_on"),
             urgent: fields.checked("urgent"),
         },
-        web.hub.clock.now(),
+        web.hub.clock().now(),
     );
     let mut violations = Vec::new();
     let mut recipients = Vec::new();

@@ -116,7 +116,7 @@ impl FromRequestParts<Web> for Presenter {
         let peer = parts.extensions.get::<ConnectInfo<Peer>>().map(|info| &info.0);
         let (caller, verified, label) = {
             let directory = web.directory();
-            let (revoked, now) = (web.hub.delivery.revoked.borrow().clone(), web.hub.clock.now());
+            let (revoked, now) = (web.hub.delivery().revoked.borrow().clone(), web.hub.clock().now());
             let caller =
                 resolve(peer, &directory, &revoked, now).map_err(|refused| WebError::Refused(refusal(&refused)))?;
             // A caller is resolved only from a verified certificate.

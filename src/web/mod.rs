@@ -55,7 +55,7 @@ pub struct Web {
 
 impl Web {
     pub fn new(hub: Hub, rate: Arc<RateLimiter>, reread_certificates: Arc<dyn Fn() + Send + Sync>) -> Self {
-        let forms = Arc::new(guard::FormKey::new(hub.keys.derive("workbench-form-token")));
+        let forms = Arc::new(guard::FormKey::new(hub.keys().derive("workbench-form-token")));
         Self { hub, rate, forms, reread_certificates }
     }
 }
@@ -63,14 +63,14 @@ impl Web {
 impl Web {
     /// The directory as it is now, for a page to name members.
     fn directory(&self) -> std::sync::Arc<crate::domain::directory::Directory> {
-        self.hub.directory.now()
+        self.hub.directory().now()
     }
 }
 
 /// Every page of the workbench.
 pub fn router(web: Web) -> Router {
     // A form with files may carry a referral's worth of them.
-    let with_files = DefaultBodyLimit::max((web.hub.materials.limits.referral_bytes as usize) + (1 << 20));
+    let with_files = DefaultBodyLimit::max((web.hub.materials().limits.referral_bytes as usize) + (1 << 20));
     Router::new()
         .route("/", get(todo::page))
         .route("/sign-in", get(sign_in::page).post(sign_in::sign_in))

@@ -85,7 +85,13 @@ impl Frame {
         };
         let provisional =
             DeadlineQuery { outstanding: true, provisional_only: true, responsible, limit: 1, ..Default::default() };
-        let banner = if web.hub.store.list_deadlines(&provisional).await.map_err(crate::app::AppError::from)?.is_empty()
+        let banner = if web
+            .hub
+            .store()
+            .list_deadlines(&provisional)
+            .await
+            .map_err(crate::app::AppError::from)?
+            .is_empty()
         {
             String::new()
         } else {
@@ -214,7 +220,7 @@ impl DeadlineLine {
             urgent: listed.urgent,
             green_channel: listed.green_channel,
             level: d
-                .level(today, calendar, &web.hub.policy, listed.chased.as_ref())
+                .level(today, calendar, web.hub.policy(), listed.chased.as_ref())
                 .map(|level| (level.label(), level.code())),
             chased: listed.chased.map_or_else(String::new, |c| c.describe()),
             moved: [

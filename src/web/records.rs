@@ -66,7 +66,7 @@ fn period(fields: &Fields, this_year: i32) -> Result<Period, FieldViolation> {
 }
 
 fn this_year(web: &Web) -> i32 {
-    local_date(web.hub.clock.now()).year()
+    local_date(web.hub.clock().now()).year()
 }
 
 /// The years a period may be chosen in: this one and the four before.

@@ -382,10 +382,10 @@ async fn render(
         }
         _ => Vec::new(),
     };
-    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let (today, calendar) = (local_date(hub.clock().now()), hub.calendar());
     let explained = deadlines
         .iter()
-        .map(|d| (d.deadline.kind.label(), explain(&d.deadline, d.referral_kind, &calendar, &hub.policy)))
+        .map(|d| (d.deadline.kind.label(), explain(&d.deadline, d.referral_kind, &calendar, hub.policy())))
         .collect();
     let start = deadlines.iter().find(|d| d.deadline.kind == DeadlineKind::Start).map(|d| &d.deadline);
     let pause_hint = match start {

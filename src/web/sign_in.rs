@@ -36,7 +36,7 @@ struct SignInPage {
 }
 
 fn sign_in_page(web: &Web, presenter: &Presenter, error: String) -> Result<String, WebError> {
-    let policy = &web.hub.sign_in;
+    let policy = web.hub.sign_in();
     Ok(SignInPage {
         who: presenter.label.clone(),
         token: presenter.token.clone(),
@@ -94,7 +94,7 @@ pub async fn sign_in(State(web): State<Web>, request: axum::extract::Request) ->
         Refused::NoPassword => (StatusCode::FORBIDDEN, "尚未为您设置登录密码，请联系系统管理员。".to_owned()),
         Refused::WrongPassword { left } => (
             StatusCode::UNAUTHORIZED,
-            format!("密码不正确。再输错 {left} 次，将锁定 {} 分钟。", web.hub.sign_in.lockout.num_minutes()),
+            format!("密码不正确。再输错 {left} 次，将锁定 {} 分钟。", web.hub.sign_in().lockout.num_minutes()),
         ),
         Refused::Locked { until } => (
             StatusCode::FORBIDDEN,

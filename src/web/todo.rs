@@ -79,7 +79,7 @@ async fn rows_of(web: &Web, visitor: &Visitor, fields: &Fields) -> Result<Page, 
         Some(filter) => app::referrals::to_do(hub, &visitor.actor, filter, (page - 1) * PAGE, PAGE).await?,
         None => ToDo { total: 0, rows: Vec::new() },
     };
-    let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
+    let (today, calendar) = (local_date(hub.clock().now()), hub.calendar());
     let shown = match rows.len() {
         0 => String::new(),
         n => format!("第 {}–{} 件", (page - 1) * PAGE + 1, (page - 1) * PAGE + n),

@@ -58,7 +58,7 @@ impl FromRequest<Web> for WithFiles {
                 Ok(None) => break,
                 // The body outgrew the limit of a form with files: what came before stands.
                 Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    let limit = web.hub.materials.limits.referral_bytes >> 20;
+                    let limit = web.hub.materials().limits.referral_bytes >> 20;
                     refused.push(FieldViolation::new("files", Rule::FormTooLarge { mib: limit }));
                     break;
                 }

@@ -135,7 +135,11 @@ async fn a_broken_template_stops_the_hub_at_start_and_is_refused_while_it_runs()
         Data { tune: |c| c.materials.letter_template = Some(c.data_dir.join("letter.docx")), ..Data::fresh().await };
     let path = data.dir.path().join("letter.docx");
     std::fs::write(&path, b"not a docx").unwrap();
-    let refused = xianjie::server::assemble(&data.config(), data.clock.clone()).await.err().expect("refused");
+    let refused =
+        xianjie::app::Hub::open(&data.config(), data.clock.clone(), xianjie::app::assembly::Surroundings::none())
+            .await
+            .err()
+            .expect("refused");
     let said = format!("{refused:#}");
     assert!(said.contains("letter.docx") && said.contains("not a DOCX file"), "{said}");
 

@@ -387,7 +387,7 @@ async fn two_hubs_on_one_database_send_each_message_once() {
     let sinks = Sinks::start().await;
     let data = Data::fresh().await;
     let config = data.config();
-    let directory = xianjie::server::directory(&config).unwrap();
+    let directory = config.directory().unwrap();
     xianjie::server::ensure_dev_pki(&config, &directory).unwrap();
     let smtp = format!("smtp://127.0.0.1:{}", sinks.smtp);
     // Each takes up the other's directory changes (民政's address) within 20 ms.

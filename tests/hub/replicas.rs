@@ -15,7 +15,7 @@ async fn shared_data() -> Data {
     );
     let data = Data::fresh().await;
     let config: Config = data.config();
-    server::ensure_dev_pki(&config, &server::directory(&config).unwrap()).unwrap();
+    server::ensure_dev_pki(&config, &config.directory().unwrap()).unwrap();
     data
 }
 
