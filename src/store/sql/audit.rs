@@ -2,7 +2,7 @@
 //! tree's subtrees (the same on both backends), and the reads of the log, its head, its
 //! checkpoints and its subtrees.
 
-use super::{int, materials::Statement, Backend, Cells, Query, SqlStore};
+use super::{int, statement::Statement, Backend, Cells, Query, SqlStore};
 use crate::{
     domain::{
         audit::{hex, parse_hex, AuditEntry, Checkpoint, Hash},
@@ -33,28 +33,24 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
     let mut out: Vec<Statement> = commit
         .audit_nodes
         .iter()
-        .map(|(subtree, hash)| Statement {
-            query: Query::new(
+        .map(|(subtree, hash)| {
+            Statement::any(Query::new(
                 "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING",
             )
             .bind(i64::from(subtree.level))
             .bind(int(subtree.index))
-            .bind(hex(hash)),
-            one_row: false,
+            .bind(hex(hash)))
         })
         .collect();
     if let Some(c) = &commit.checkpoint {
-        out.push(Statement {
-            query: Query::new(format!(
-                "INSERT INTO audit_checkpoints ({CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
-            ))
-            .bind(int(c.seq))
-            .bind(c.head.as_str())
-            .bind(micros(c.at))
-            .bind(c.signature.as_str())
-            .bind(c.root.as_str()),
-            one_row: false,
-        });
+        out.push(Statement::any(
+            Query::new(format!("INSERT INTO audit_checkpoints ({CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"))
+                .bind(int(c.seq))
+                .bind(c.head.as_str())
+                .bind(micros(c.at))
+                .bind(c.signature.as_str())
+                .bind(c.root.as_str()),
+        ));
     }
     out
 }

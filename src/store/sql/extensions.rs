@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{materials::Statement, Backend, Query, SqlStore};
+use super::{statement::Statement, Backend, Query, SqlStore};
 use crate::{
     domain::extension::{Extension, ExtensionState},
     store::{
@@ -44,7 +44,7 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
         .bind(e.due_after.map(|d| d.to_string()).unwrap_or_default())
         .bind(e.id.to_string())
     };
-    vec![Statement { query, one_row: true }]
+    vec![Statement::one_row(query)]
 }
 
 impl<B: Backend> SqlStore<B> {

@@ -47,7 +47,7 @@ fn deadline_kind(raw: String) -> Result<DeadlineKind, StoreError> {
 
 /// Rows of a table of counts by day (`column`) within `period`.
 fn by_day(select: &str, column: &str, period: &Period) -> Query {
-    let mut q = Query::new(select);
+    let mut q = Query::new(select.to_owned());
     q.push(&format!(" WHERE {column} >= "))
         .push_bind(period.from.to_string())
         .push(&format!(" AND {column} <= "))

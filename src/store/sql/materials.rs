@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Backend, Cells, Query, SqlStore};
+use super::{statement::Statement, Backend, Cells, Query, SqlStore};
 use crate::{
     domain::{
         letter::DocumentNumber,
@@ -19,21 +19,6 @@ use crate::{
         LetterRecord, StoreError, StoredFile,
     },
 };
-
-/// One statement of a commit's materials.
-#[derive(Debug)]
-pub struct Statement {
-    pub query: Query,
-    /// It must change exactly one row, or the commit fails with `Conflict` (a file
-    /// resealed meanwhile by another process).
-    pub one_row: bool,
-}
-
-impl Statement {
-    pub(super) fn any(query: Query) -> Self {
-        Self { query, one_row: false }
-    }
-}
 
 /// The statements that write a commit's staged chunks, files, letters, links and
 /// numbering, in order; to run after its referrals (which the links, letters and
@@ -83,8 +68,8 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 .bind(micros(a.uploaded_at)),
             )),
             // Completing a staged file: it must still be staged (not discarded).
-            (None, _) => out.push(Statement {
-                query: Query::new(
+            (None, _) => out.push(Statement::one_row(
+                Query::new(
                     "UPDATE attachments SET kind = $1, size = $2, sha256 = $3, chunks = $4, staged = 0 \
                      WHERE id = $5 AND staged = 1",
                 )
@@ -93,11 +78,10 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 .bind(sha256)
                 .bind(total)
                 .bind(id.as_str()),
-                one_row: true,
-            }),
+            )),
             (Some(was), _) => {
-                out.push(Statement {
-                    query: Query::new(
+                out.push(Statement::one_row(
+                    Query::new(
                         "UPDATE attachments SET name = $1, chunks = $2, nonce_prefix = $3, sealed_key = $4 \
                          WHERE id = $5 AND sealed_key = $6",
                     )
@@ -107,8 +91,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                     .bind(upload.header.key_id.as_str())
                     .bind(id.as_str())
                     .bind(was.as_str()),
-                    one_row: true,
-                });
+                ));
                 out.push(Statement::any(
                     Query::new("DELETE FROM attachment_chunks WHERE attachment_id = $1").bind(id.as_str()),
                 ));
@@ -154,10 +137,9 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
             ))
             .bind(id.as_str()),
         ));
-        out.push(Statement {
-            query: bind(format!("DELETE FROM attachments WHERE id = $3 AND {DOOMED}")).bind(id.as_str()),
-            one_row: true,
-        });
+        out.push(Statement::one_row(
+            bind(format!("DELETE FROM attachments WHERE id = $3 AND {DOOMED}")).bind(id.as_str()),
+        ));
     }
     for n in &commit.numbering {
         out.push(Statement::any(

@@ -21,6 +21,7 @@ pub mod query;
 mod referrals;
 mod reseal;
 mod sign_in;
+pub mod statement;
 pub mod supervisions;
 mod visits;
 pub mod writes;
@@ -35,10 +36,9 @@ use uuid::Uuid;
 pub use query::{Cell, Cells, Query, Value};
 
 use super::{
-    sealed::{SealedCommit, SealedContent},
-    Announcements, Awaiting, CaseReferral, Chase, Commit, DeadlineQuery, DeadlineTally, Delivered, Filter, InboxEvent,
-    InboxPosition, ListQuery, ListedDeadline, Opening, Parties, RequestRecord, ScheduleRecord, Session, Store,
-    StoreError, StoredFile,
+    sealed::SealedCommit, Announcements, Awaiting, CaseReferral, Chase, Commit, DeadlineQuery, DeadlineTally,
+    Delivered, Filter, InboxEvent, InboxPosition, ListQuery, ListedDeadline, Opening, Parties, RequestRecord,
+    ScheduleRecord, Session, Store, StoreError, StoredFile,
 };
 use crate::{
     domain::{
@@ -118,28 +118,6 @@ impl<B: Backend> SqlStore<B> {
     async fn fetch_one(&self, query: Query) -> Result<Option<Cells>, StoreError> {
         Ok(self.backend.fetch(query).await?.into_iter().next())
     }
-}
-
-/// Binds a referral's sealed columns in the order of `SEALED_COLUMNS`.
-pub fn bind_sealed<'q, DB>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-    sealed: &'q SealedContent,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
-where
-    DB: sqlx::Database,
-    &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    sealed
-        .sealed
-        .iter()
-        .fold(query, |q, value| q.bind(value))
-        .bind(&sealed.sealed_key)
-        .bind(&sealed.person_index)
-        .bind(&sealed.name_index)
-        .bind(&sealed.conclusion)
-        .bind(&sealed.feedback)
-        .bind(&sealed.closing_reason)
 }
 
 /// A query's parameters, for sqlx on either backend.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{int, materials::Statement, Backend, Cells, Query, SqlStore};
+use super::{int, statement::Statement, Backend, Cells, Query, SqlStore};
 use crate::{
     domain::{
         deadline::DeadlineKind,
@@ -56,15 +56,12 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
         ));
     }
     for c in &commit.claims {
-        out.push(Statement {
-            query: Query::new(
-                "UPDATE notifications SET next_at = $1 WHERE id = $2 AND state = 'pending' AND next_at = $3",
-            )
-            .bind(micros(c.until))
-            .bind(c.id.as_str())
-            .bind(micros(c.was)),
-            one_row: true,
-        });
+        out.push(Statement::one_row(
+            Query::new("UPDATE notifications SET next_at = $1 WHERE id = $2 AND state = 'pending' AND next_at = $3")
+                .bind(micros(c.until))
+                .bind(c.id.as_str())
+                .bind(micros(c.was)),
+        ));
     }
     for a in &commit.attempts {
         let (state, next_at, error) = match &a.outcome {

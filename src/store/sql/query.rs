@@ -3,6 +3,8 @@
 //! its [`Value`]s; a backend runs it and hands back each row as [`Cells`], read in the
 //! order of the statement's columns.
 
+use std::borrow::Cow;
+
 use super::super::{rows::corrupt, StoreError};
 
 /// A parameter. Nulls carry their type, as PostgreSQL wants to know it.
@@ -29,6 +31,12 @@ impl From<Option<i64>> for Value {
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_owned))
     }
 }
 
@@ -62,15 +70,15 @@ impl From<Vec<u8>> for Value {
     }
 }
 
-/// A statement and its parameters.
+/// A statement and its parameters. A fixed text is borrowed, not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
-    pub sql: String,
+    pub sql: Cow<'static, str>,
     pub params: Vec<Value>,
 }
 
 impl Query {
-    pub fn new(sql: impl Into<String>) -> Self {
+    pub fn new(sql: impl Into<Cow<'static, str>>) -> Self {
         Self { sql: sql.into(), params: Vec::new() }
     }
 
@@ -82,14 +90,15 @@ impl Query {
 
     /// Appends text.
     pub fn push(&mut self, sql: &str) -> &mut Self {
-        self.sql.push_str(sql);
+        self.sql.to_mut().push_str(sql);
         self
     }
 
     /// Appends a parameter's `$n` and binds it.
     pub fn push_bind(&mut self, value: impl Into<Value>) -> &mut Self {
         self.params.push(value.into());
-        self.sql.push_str(&format!("${}", self.params.len()));
+        let n = self.params.len();
+        self.sql.to_mut().push_str(&format!("${n}"));
         self
     }
 

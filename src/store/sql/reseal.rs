@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use super::{Backend, Query, SqlStore, Value};
+use super::{Backend, Query, SqlStore};
 use crate::{
     keys::{seal_bytes, stream},
     store::{
@@ -33,15 +33,6 @@ static RESEAL_REFERRAL: LazyLock<String> = LazyLock::new(|| {
         3 + SEALED_COLUMNS.len(),
     )
 });
-
-/// The sealed columns' values, in the order of `SEALED_COLUMNS`.
-fn sealed_values(sealed: SealedContent) -> impl Iterator<Item = Value> {
-    let [a, b, c, d, e, f] = sealed.sealed;
-    [a, b, c, d, e, f, sealed.sealed_key, sealed.person_index, sealed.name_index]
-        .into_iter()
-        .map(Value::from)
-        .chain([sealed.conclusion, sealed.feedback, sealed.closing_reason].into_iter().map(Value::from))
-}
 
 impl<B: Backend> SqlStore<B> {
     /// Writes the blind index of the name of up to `limit` referrals that have none, in
@@ -86,7 +77,7 @@ impl<B: Backend> SqlStore<B> {
             let referral = row.open(&self.keys, Opening::Whole)?;
             let mut sealed = SealedContent::new(&referral, &self.keys)?;
             let mut update = Query::new(RESEAL_REFERRAL.as_str()).bind(std::mem::take(&mut sealed.content));
-            update.params.extend(sealed_values(sealed));
+            update.params.extend(super::writes::sealed_values(&sealed));
             resealed += self.backend.execute(update.bind(referral.id.to_string()).bind(was)).await?;
         }
         for mut row in self.fetch(stale("member, request_id, response, sealed_key FROM requests")).await? {

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{materials::Statement, Backend, Query, SqlStore};
+use super::{statement::Statement, Backend, Query, SqlStore};
 use crate::{
     domain::MemberCode,
     store::{

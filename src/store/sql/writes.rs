@@ -1,9 +1,31 @@
-//! The statements of the write path, as both backends run them: each text once, built
-//! once (`$n` parameters, which SQLite reads too).
+//! The write path, as both backends run it: each statement's text once (`$n`
+//! parameters, which SQLite reads too), and [`statements`], which turns a sealed
+//! commit into the statements that write it, in order, with what their outcomes mean.
+//! A backend runs them in its transaction and adds only what truly differs: where
+//! the audit chain's head is read and written (per batch on both, but locked on
+//! PostgreSQL, where other hubs write too).
 
 use std::sync::LazyLock;
 
-use crate::store::sealed::{sealed_assignments, SEALED_COLUMNS};
+use uuid::Uuid;
+
+use super::{
+    audit, extensions, materials, notifications,
+    statement::{NotOne, Statement, Unique},
+    supervisions, Query, Value,
+};
+use crate::{
+    domain::{
+        audit::{chain_hash, hex, AuditRecord, Hash},
+        deadline::Deadline,
+        referral::Referral,
+    },
+    store::{
+        rows::micros,
+        sealed::{sealed_assignments, SealedChange, SealedCommit, SealedContent, SealedReferral, SEALED_COLUMNS},
+        Change, DeadlineUpdate, KeyCaseChange,
+    },
+};
 
 pub const INSERT_REQUEST: &str = "INSERT INTO requests (member, request_id, fingerprint, response, at, sealed_key) \
      VALUES ($1, $2, $3, $4, $5, $6)";
@@ -100,14 +122,298 @@ pub const UPDATE_DEADLINE: &str = "UPDATE deadlines SET due_on = $1, provisional
      WHERE referral_id = $11 AND kind = $12 AND due_on = $13 AND state = $14 AND reminded = $15 \
      AND extended = $16 AND pauses_allowed = $17 AND closed_on IS NULL";
 
-/// The next sequence number of a member's inbox.
+/// Moves a member's inbox head to the next sequence number.
 pub const ADVANCE_INBOX_HEAD: &str = "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \
-     ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1 RETURNING last_seq";
+     ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1";
 
+/// Appends an event at the member's inbox head, and returns its sequence number.
 pub const INSERT_INBOX_EVENT: &str = "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, \
      referral_kind, state, actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key, clerk) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+     SELECT $1, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+     FROM inbox_heads WHERE member = $1 RETURNING seq";
 
 /// Raises an acknowledgement (never lowers it), capped at the head.
 pub const ACK: &str = "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq \
      WHEN $1 > acked_seq THEN $1 ELSE acked_seq END WHERE member = $2 RETURNING acked_seq, last_seq";
+
+/// The statements that write `sealed`, in order, but its audit records (which the
+/// backend chains after the head it holds, with [`audit_entry`]).
+pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
+    let commit = &sealed.commit;
+    let mut out = Vec::new();
+    if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
+        let query = Query::new(INSERT_REQUEST)
+            .bind(request.member.as_str())
+            .bind(request.request_id.as_str())
+            .bind(request.fingerprint.clone())
+            .bind(response.as_bytes().to_vec())
+            .bind(micros(commit.at))
+            .bind(sealed.key.as_str());
+        out.push(Statement::any(query).on_unique(Unique::DuplicateRequest));
+    }
+    if let Some((case_id, owner)) = &commit.new_case {
+        out.push(Statement::any(
+            Query::new(INSERT_CASE).bind(case_id.to_string()).bind(owner.as_str()).bind(micros(commit.at)),
+        ));
+    }
+    if let Some(s) = &commit.schedule {
+        out.push(Statement::any(
+            Query::new(INSERT_SCHEDULE)
+                .bind(i64::from(s.year))
+                .bind(i64::from(s.version))
+                .bind(s.schedule.as_str())
+                .bind(s.source.as_str())
+                .bind(s.loaded_by.as_str())
+                .bind(micros(s.loaded_at)),
+        ));
+    }
+    if let Some(d) = &commit.directory {
+        let (version, change, directory) = directory_columns(d);
+        out.push(Statement::any(
+            Query::new(INSERT_DIRECTORY)
+                .bind(version)
+                .bind(micros(d.entry.at))
+                .bind(d.entry.actor.as_str())
+                .bind(change)
+                .bind(d.entry.description.as_str())
+                .bind(directory),
+        ));
+    }
+    let mut notices = Vec::new();
+    for (change, written) in commit.changes.iter().zip(&sealed.changes) {
+        referral(&mut out, change, written, &sealed.key);
+        out.extend(change.deadlines.iter().map(|d| upsert_deadline(d, &change.referral)));
+        notices.extend(change.notices.iter().zip(&written.notices));
+    }
+    match &commit.key_case {
+        Some(KeyCaseChange::Mark(k)) => out.push(Statement::any(
+            Query::new(MARK_KEY_CASE)
+                .bind(k.case_id.to_string())
+                .bind(k.reason.as_str())
+                .bind(k.marked_by.as_str())
+                .bind(micros(k.marked_at)),
+        )),
+        Some(KeyCaseChange::Unmark(case_id)) => {
+            out.push(Statement::any(Query::new(UNMARK_KEY_CASE).bind(case_id.to_string())))
+        }
+        None => {}
+    }
+    for v in &commit.visits {
+        let visit = &v.visit;
+        out.push(Statement::any(
+            Query::new(INSERT_VISIT)
+                .bind(v.referral_id.to_string())
+                .bind(i64::from(v.version))
+                .bind(visit.visited_on.to_string())
+                .bind(visit.method.code())
+                .bind(visit.visitor.as_str())
+                .bind(visit.aid_in_place)
+                .bind(visit.effect.code())
+                .bind(visit.another_referral)
+                .bind(v.by.as_str())
+                .bind(micros(v.at)),
+        ));
+    }
+    out.extend(commit.deadline_updates.iter().map(update_deadline));
+    out.extend(materials::statements(sealed));
+    out.extend(supervisions::statements(commit));
+    out.extend(extensions::statements(commit));
+    out.extend(audit::statements(commit));
+    out.extend(notifications::statements(commit));
+    notices.extend(commit.notices.iter().zip(&sealed.notices));
+    // Inbox heads are taken in one order, by member code, whatever order the request
+    // named its recipients in: two commits to the same members cannot wait on each
+    // other (each member's events keep their order; the sort is stable).
+    notices.sort_by(|(a, _), (b, _)| a.to.as_str().cmp(b.to.as_str()));
+    for (notice, (event_id, note)) in notices {
+        out.push(Statement::any(Query::new(ADVANCE_INBOX_HEAD).bind(notice.to.as_str())));
+        let query = Query::new(INSERT_INBOX_EVENT)
+            .bind(notice.to.as_str())
+            .bind(event_id.to_string())
+            .bind(notice.kind.code())
+            .bind(notice.referral_id.to_string())
+            .bind(notice.case_id.to_string())
+            .bind(notice.referral_kind.code())
+            .bind(notice.state.code())
+            .bind(notice.actor.as_str())
+            .bind(micros(notice.at))
+            .bind(note.as_str())
+            .bind(notice.urgent)
+            .bind(notice.green_channel)
+            .bind(notice.deadline.map(|(kind, _)| kind.code()))
+            .bind(notice.deadline.map(|(_, due)| due.to_string()))
+            .bind(sealed.key.as_str())
+            .bind(notice.clerk.as_str());
+        out.push(Statement::delivering(query, *event_id, notice.clone()));
+    }
+    out
+}
+
+/// The sealed columns of a referral, in the order of `SEALED_COLUMNS`.
+pub fn sealed_values(sealed: &SealedContent) -> impl Iterator<Item = Value> + '_ {
+    sealed
+        .sealed
+        .iter()
+        .chain([&sealed.sealed_key, &sealed.person_index, &sealed.name_index])
+        .map(Value::from)
+        .chain([&sealed.conclusion, &sealed.feedback, &sealed.closing_reason].into_iter().cloned().map(Value::from))
+}
+
+/// A change's referral (inserted, or moved on from the version read) and its new
+/// history entries.
+fn referral(out: &mut Vec<Statement>, change: &Change, written: &SealedChange, key: &str) {
+    let r = &change.referral;
+    let (id, started_at, version) = (r.id.to_string(), r.started_at.map(micros), i64::from(r.version));
+    match (change.expected_version, &written.referral) {
+        (None, SealedReferral::Whole(sealed)) => {
+            let mut query = Query::new(INSERT_REFERRAL.as_str())
+                .bind(id)
+                .bind(r.case_id.to_string())
+                .bind(r.kind.code())
+                .bind(r.state.code())
+                .bind(r.sender.as_str())
+                .bind(r.recipient.as_str())
+                .bind(r.content.urgent)
+                .bind(r.content.green_channel())
+                .bind(sealed.content.as_str())
+                .bind(micros(r.submitted_at))
+                .bind(micros(r.updated_at))
+                .bind(started_at)
+                .bind(version);
+            query.params.extend(sealed_values(sealed));
+            out.push(Statement::any(query).on_unique(Unique::OpenReferral(r.recipient.clone())));
+        }
+        // A new referral is sealed whole; `SealedCommit` makes no other.
+        (None, SealedReferral::Texts { .. }) => unreachable!("a new referral sealed in part"),
+        (Some(expected), SealedReferral::Whole(sealed)) => {
+            let mut query = Query::new(UPDATE_REFERRAL.as_str())
+                .bind(r.state.code())
+                .bind(micros(r.updated_at))
+                .bind(started_at)
+                .bind(version)
+                .bind(sealed.content.as_str());
+            query.params.extend(sealed_values(sealed));
+            out.push(Statement::one_row(query.bind(id).bind(i64::from(expected))));
+        }
+        (Some(expected), SealedReferral::Texts { conclusion, feedback, closing_reason }) => {
+            let query = Query::new(UPDATE_REFERRAL_TEXTS)
+                .bind(r.state.code())
+                .bind(micros(r.updated_at))
+                .bind(started_at)
+                .bind(version)
+                .bind(conclusion.clone())
+                .bind(feedback.clone())
+                .bind(closing_reason.clone())
+                .bind(id.as_str())
+                .bind(i64::from(expected))
+                .bind(key);
+            let at_version = Query::new(SELECT_VERSION_KEY).bind(id).bind(i64::from(expected));
+            out.push(Statement { one_row: Some(NotOne::ConflictUnlessFound(at_version)), ..Statement::any(query) });
+        }
+    }
+    for (entry, note) in change.entries.iter().zip(&written.entries) {
+        out.push(Statement::any(
+            Query::new(INSERT_ENTRY)
+                .bind(entry.referral_id.to_string())
+                .bind(i64::from(entry.version))
+                .bind(entry.kind.code())
+                .bind(entry.actor.as_str())
+                .bind(micros(entry.at))
+                .bind(entry.state.code())
+                .bind(note.as_str())
+                .bind(key)
+                .bind(entry.clerk.as_str()),
+        ));
+    }
+}
+
+fn upsert_deadline(d: &Deadline, referral: &Referral) -> Statement {
+    Statement::any(
+        Query::new(UPSERT_DEADLINE)
+            .bind(d.referral_id.to_string())
+            .bind(d.kind.code())
+            .bind(d.case_id.to_string())
+            .bind(d.responsible.as_str())
+            .bind(d.trigger.to_string())
+            .bind(d.due.to_string())
+            .bind(d.provisional)
+            .bind(d.state.code())
+            .bind(d.met_on.map(|m| m.to_string()))
+            .bind(d.reminded)
+            .bind(referral.kind.code())
+            .bind(referral.content.urgent)
+            .bind(referral.content.green_channel())
+            .bind(d.closed_on.map(|c| c.to_string()))
+            .bind(i64::from(d.extended))
+            .bind(i64::from(d.paused))
+            .bind(d.paused_on.map(|p| p.to_string()))
+            .bind(i64::from(d.pauses))
+            .bind(i64::from(d.pauses_allowed)),
+    )
+}
+
+/// Changes a deadline only if it is still as it was read.
+fn update_deadline(update: &DeadlineUpdate) -> Statement {
+    let (d, was) = (&update.deadline, &update.was);
+    Statement::one_row(
+        Query::new(UPDATE_DEADLINE)
+            .bind(d.due.to_string())
+            .bind(d.provisional)
+            .bind(d.state.code())
+            .bind(d.met_on.map(|m| m.to_string()))
+            .bind(d.reminded)
+            .bind(i64::from(d.extended))
+            .bind(i64::from(d.paused))
+            .bind(d.paused_on.map(|p| p.to_string()))
+            .bind(i64::from(d.pauses))
+            .bind(i64::from(d.pauses_allowed))
+            .bind(d.referral_id.to_string())
+            .bind(d.kind.code())
+            .bind(was.due.to_string())
+            .bind(was.state.code())
+            .bind(was.reminded)
+            .bind(i64::from(was.extended))
+            .bind(i64::from(was.pauses_allowed)),
+    )
+}
+
+/// The audit chain's head: the last entry's number and hash.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: Hash,
+}
+
+impl Head {
+    /// Chains `record`, made at `at`, after the head, which moves to it: the statement
+    /// that writes the entry.
+    pub fn append(&mut self, record: &AuditRecord, at: chrono::DateTime<chrono::Utc>) -> Query {
+        let seq = self.seq + 1;
+        let hash = chain_hash(&self.hash, seq as u64, at, record);
+        let referrals: Vec<String> = record.referrals.iter().map(Uuid::to_string).collect();
+        let query = Query::new(INSERT_AUDIT)
+            .bind(seq)
+            .bind(micros(at))
+            .bind(record.actor.as_str())
+            .bind(record.certificate.as_str())
+            .bind(record.action.as_str())
+            .bind(referrals.join(","))
+            .bind(record.detail.as_str())
+            .bind(hex(&self.hash))
+            .bind(hex(&hash));
+        *self = Head { seq, hash };
+        query
+    }
+
+    /// The statement that writes the head back.
+    pub fn write(&self) -> Query {
+        Query::new(SET_AUDIT_HEAD).bind(self.seq).bind(hex(&self.hash))
+    }
+}
+
+/// The head from its row (`seq`, `hash`).
+pub fn head(seq: i64, hash: &str) -> Result<Head, crate::store::StoreError> {
+    let hash = crate::domain::audit::parse_hex(hash)
+        .ok_or_else(|| crate::store::StoreError::Corrupt("audit head hash".into()))?;
+    Ok(Head { seq, hash })
+}

@@ -22,11 +22,11 @@ use std::{
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::write::{ack, write, Head};
+use super::write::{ack, read_head, write, write_head};
 use crate::{
     domain::MemberCode,
     metrics::CommitMetrics,
-    store::{sealed::SealedCommit, Delivered, InboxPosition, StoreError},
+    store::{sealed::SealedCommit, sql::writes::Head, Delivered, InboxPosition, StoreError},
 };
 
 /// Most commits in one transaction.
@@ -151,7 +151,7 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
         Err(e) => return fail(batch, &e.to_string()),
     };
     let mut done = Vec::with_capacity(batch.len());
-    let head = Head::read(&tx);
+    let head = read_head(&tx);
     let mut head = match head {
         Ok(head) => head,
         Err(e) => return fail(batch, &e.to_string()),
@@ -168,7 +168,7 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
         });
     }
     if head.seq != start.seq {
-        if let Err(e) = head.write(&tx) {
+        if let Err(e) = write_head(&tx, &head) {
             let message = e.to_string();
             for d in done {
                 d.answer(Some(&message));
