@@ -12,14 +12,15 @@
 use std::{
     fs::File,
     path::{Path, PathBuf},
-    str::FromStr,
 };
 
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, Connection, SqliteConnection,
-};
+use rusqlite::Connection;
 use uuid::Uuid;
+
+use super::{
+    sqlite::{numbered, schema},
+    StoreError,
+};
 
 /// What a backup or restore found in the copy it made or checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,10 @@ pub struct Snapshot {
 pub enum BackupError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Store(#[from] StoreError),
     #[error("migrating the restored database: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("{}: {source}", path.display())]
@@ -60,38 +65,23 @@ pub fn sqlite_path(url: &str) -> Result<PathBuf, BackupError> {
     Ok(PathBuf::from(path.split('?').next().unwrap_or(path)))
 }
 
-async fn connect(path: &Path, read_only: bool) -> Result<SqliteConnection, BackupError> {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .create_if_missing(false)
-        .read_only(read_only)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    // Only a writer may switch the journal to WAL, as the hub keeps it.
-    let options = if read_only { options } else { options.journal_mode(SqliteJournalMode::Wal) };
-    Ok(options.connect().await?)
-}
-
 /// Checks that `path` is an intact xianjie database and counts what it holds.
 async fn inspect(path: &Path) -> Result<Snapshot, BackupError> {
     let not_a_backup = |why: String| BackupError::NotABackup { path: path.to_owned(), why };
-    let mut db = connect(path, true).await.map_err(|e| not_a_backup(e.to_string()))?;
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut db)
-        .await
-        .map_err(|e| not_a_backup(e.to_string()))?;
+    let db = schema::open_read_only(path).map_err(|e| not_a_backup(e.to_string()))?;
+    let check: String =
+        db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| not_a_backup(e.to_string()))?;
     if check != "ok" {
         return Err(not_a_backup(format!("integrity check: {check}")));
     }
     let count = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
     let mut counts = Vec::new();
     for table in ["referrals", "inbox_events", "audit_log"] {
-        let rows: i64 = sqlx::query_scalar(&count(table))
-            .fetch_one(&mut db)
-            .await
+        let rows: i64 = db
+            .query_row(&count(table), [], |r| r.get(0))
             .map_err(|_| not_a_backup(format!("it has no {table} table")))?;
         counts.push(rows);
     }
-    db.close().await?;
     Ok(Snapshot { referrals: counts[0], inbox_events: counts[1], audit_entries: counts[2] })
 }
 
@@ -102,9 +92,9 @@ pub async fn backup(url: &str, out: &Path) -> Result<Snapshot, BackupError> {
     if out.exists() {
         return Err(BackupError::Exists(out.to_owned()));
     }
-    let mut db = connect(&source, false).await?;
-    sqlx::query("VACUUM INTO $1").bind(out.to_string_lossy().into_owned()).execute(&mut db).await?;
-    db.close().await?;
+    let db = schema::open_read_only(&source)?;
+    db.execute("VACUUM INTO ?1", [out.to_string_lossy()])?;
+    drop(db);
     File::open(out).and_then(|f| f.sync_all()).map_err(io(out))?;
     inspect(out).await
 }
@@ -129,10 +119,10 @@ pub fn lock(database: &Path) -> Result<File, BackupError> {
 }
 
 /// Gives the database a new inbox epoch.
-async fn new_epoch(db: &mut SqliteConnection) -> Result<String, BackupError> {
+fn new_epoch(db: &Connection) -> Result<String, BackupError> {
     let epoch = Uuid::new_v4().to_string();
-    sqlx::query(super::sql::INSERT_EPOCH).bind(&epoch).execute(&mut *db).await?;
-    sqlx::query(super::sql::NEW_EPOCH).bind(&epoch).execute(&mut *db).await?;
+    db.execute(&numbered(super::sql::INSERT_EPOCH), [&epoch])?;
+    db.execute(&numbered(super::sql::NEW_EPOCH), [&epoch])?;
     Ok(epoch)
 }
 
@@ -157,11 +147,11 @@ pub async fn restore(url: &str, from: &Path, stamp: &str) -> Result<Restored, Ba
         let _ = std::fs::remove_file(leftover);
     }
     std::fs::copy(from, &staging).map_err(io(&staging))?;
-    let mut db = connect(&staging, false).await?;
-    sqlx::migrate!("./migrations/sqlite").run(&mut db).await?;
-    let epoch = new_epoch(&mut db).await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut db).await?;
-    db.close().await?;
+    let mut db = schema::open(&staging)?;
+    schema::migrate(&mut db)?;
+    let epoch = new_epoch(&db)?;
+    db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    drop(db);
     let snapshot = inspect(&staging).await?;
     let replaced = if target.exists() {
         let aside = with_suffix(&target, &format!(".replaced-{stamp}"));

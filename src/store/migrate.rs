@@ -6,9 +6,15 @@
 
 use std::sync::Arc;
 
-use sqlx::{postgres::PgArguments, query::Query, sqlite::SqliteRow, PgPool, Postgres, Row, SqlitePool};
+use rusqlite::Connection;
+use sqlx::{PgPool, Postgres};
 
-use super::{postgres::PgStore, sqlite::SqliteStore, Store, StoreError};
+use super::{
+    postgres::PgStore,
+    sql::{arguments, Query, Value},
+    sqlite::{schema, SqliteStore},
+    Store, StoreError,
+};
 use crate::keys::Keys;
 
 #[derive(Clone, Copy)]
@@ -33,19 +39,16 @@ impl Column {
         }
     }
 
-    fn bind<'q>(
-        self,
-        query: Query<'q, Postgres, PgArguments>,
-        row: &SqliteRow,
-    ) -> Result<Query<'q, Postgres, PgArguments>, sqlx::Error> {
+    /// The column's value in `row`, as a parameter for PostgreSQL.
+    fn value(self, row: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
         let name = self.name();
         Ok(match self {
-            Column::Text(_) => query.bind(row.try_get::<String, _>(name)?),
-            Column::OptText(_) => query.bind(row.try_get::<Option<String>, _>(name)?),
-            Column::Int(_) => query.bind(row.try_get::<i64, _>(name)?),
-            Column::OptInt(_) => query.bind(row.try_get::<Option<i64>, _>(name)?),
-            Column::Bool(_) => query.bind(row.try_get::<bool, _>(name)?),
-            Column::Bytes(_) => query.bind(row.try_get::<Vec<u8>, _>(name)?),
+            Column::Text(_) => Value::from(row.get::<_, String>(name)?),
+            Column::OptText(_) => Value::from(row.get::<_, Option<String>>(name)?),
+            Column::Int(_) => Value::from(row.get::<_, i64>(name)?),
+            Column::OptInt(_) => Value::from(row.get::<_, Option<i64>>(name)?),
+            Column::Bool(_) => Value::from(row.get::<_, bool>(name)?),
+            Column::Bytes(_) => Value::from(row.get::<_, Vec<u8>>(name)?),
         })
     }
 }
@@ -321,14 +324,36 @@ pub enum MigrateError {
     Store(#[from] StoreError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("the source database: {0}")]
+    Source(#[from] rusqlite::Error),
     #[error("the destination already holds {rows} rows in {table}; it must be empty")]
     NotEmpty { table: &'static str, rows: i64 },
     #[error("{table}: {source_rows} rows in the source but {copied} in the destination")]
     Mismatch { table: &'static str, source_rows: i64, copied: i64 },
 }
 
-async fn count_sqlite(pool: &SqlitePool, table: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(pool).await
+fn count_sqlite(db: &Connection, table: &str) -> Result<i64, rusqlite::Error> {
+    db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+}
+
+/// A page of `select`'s rows (`LIMIT ?1 OFFSET ?2`), each as the statement `insert`.
+fn page(
+    db: &Connection,
+    (select, insert): (&str, &str),
+    columns: &[Column],
+    offset: i64,
+) -> Result<Vec<Query>, rusqlite::Error> {
+    let mut statement = db.prepare_cached(select)?;
+    let mut rows = statement.query([PAGE, offset])?;
+    let mut page = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut query = Query::new(insert.to_owned());
+        for column in columns {
+            query.params.push(column.value(row)?);
+        }
+        page.push(query);
+    }
+    Ok(page)
 }
 
 async fn count_pg(pool: &PgPool, table: &str) -> Result<i64, sqlx::Error> {
@@ -346,7 +371,9 @@ pub async fn sqlite_to_postgres(
 ) -> Result<Vec<(&'static str, i64)>, MigrateError> {
     let source = SqliteStore::open(from, keys.clone()).await?;
     let destination = PgStore::open(to, keys).await?;
-    let (src, dst) = (source.pool(), destination.pool());
+    // Read on a connection of its own: the store's readers answer the hub's reads.
+    let src = schema::open_read_only(source.path())?;
+    let dst = destination.pool();
     for (table, _, _) in TABLES {
         let rows = count_pg(dst, table).await?;
         if rows > 0 {
@@ -358,16 +385,12 @@ pub async fn sqlite_to_postgres(
         let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
         let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
-        let select = format!("SELECT {} FROM {table} ORDER BY {key} LIMIT ? OFFSET ?", names.join(", "));
+        let select = format!("SELECT {} FROM {table} ORDER BY {key} LIMIT ?1 OFFSET ?2", names.join(", "));
         let mut offset = 0;
         loop {
-            let rows = sqlx::query(&select).bind(PAGE).bind(offset).fetch_all(src).await?;
-            for row in &rows {
-                let mut query = sqlx::query(&insert);
-                for column in *columns {
-                    query = column.bind(query, row)?;
-                }
-                query.execute(&mut *tx).await?;
+            let rows = page(&src, (&select, &insert), columns, offset)?;
+            for query in &rows {
+                sqlx::query_with(&query.sql, arguments::<Postgres>(query)?).execute(&mut *tx).await?;
             }
             if (rows.len() as i64) < PAGE {
                 break;
@@ -377,7 +400,7 @@ pub async fn sqlite_to_postgres(
     }
     // The head of the audit chain is one row on both sides: carried over, not copied.
     let (seq, hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(src).await?;
+        src.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
         .bind(hash)
@@ -386,7 +409,7 @@ pub async fn sqlite_to_postgres(
     tx.commit().await?;
     let mut counts = Vec::with_capacity(TABLES.len());
     for (table, _, _) in TABLES {
-        let (source_rows, copied) = (count_sqlite(src, table).await?, count_pg(dst, table).await?);
+        let (source_rows, copied) = (count_sqlite(&src, table)?, count_pg(dst, table).await?);
         if source_rows != copied {
             return Err(MigrateError::Mismatch { table, source_rows, copied });
         }

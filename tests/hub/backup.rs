@@ -13,11 +13,8 @@ async fn refer(jcy: &xianjie::client::Client) -> String {
 }
 
 async fn count_referrals(database: &std::path::Path) -> i64 {
-    let url = format!("sqlite://{}?mode=ro", database.display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows = sqlx::query_scalar("SELECT COUNT(*) FROM referrals").fetch_one(&pool).await.unwrap();
-    pool.close().await;
-    rows
+    let db = rusqlite::Connection::open_with_flags(database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    db.query_row("SELECT COUNT(*) FROM referrals", [], |r| r.get(0)).unwrap()
 }
 
 #[tokio::test]

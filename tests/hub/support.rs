@@ -100,11 +100,9 @@ pub async fn sql(data: &Data, statement: &str) -> u64 {
             done
         }
         None => {
-            let url = format!("sqlite://{}", data.dir.path().join("xianjie.db").display());
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            let done = sqlx::query(statement).execute(&pool).await.unwrap().rows_affected();
-            pool.close().await;
-            done
+            let db = rusqlite::Connection::open(data.dir.path().join("xianjie.db")).unwrap();
+            db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+            db.execute(statement, []).unwrap() as u64
         }
     }
 }
@@ -119,11 +117,11 @@ pub async fn sql_texts(data: &Data, query: &str) -> Vec<String> {
             rows
         }
         None => {
-            let url = format!("sqlite://{}", data.dir.path().join("xianjie.db").display());
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            let rows: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
-            pool.close().await;
-            rows
+            let db = rusqlite::Connection::open(data.dir.path().join("xianjie.db")).unwrap();
+            db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+            let mut statement = db.prepare(query).unwrap();
+            let rows = statement.query_map([], |r| r.get(0)).unwrap();
+            rows.collect::<Result<Vec<String>, _>>().unwrap()
         }
     }
 }

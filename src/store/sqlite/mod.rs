@@ -7,16 +7,17 @@
 //! their own and never queue behind the writer.
 
 mod readers;
+pub mod schema;
 mod write;
 mod writer;
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use async_trait::async_trait;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Sqlite, SqlitePool,
-};
+use rusqlite::Connection;
 use tokio::sync::watch;
 
 use self::{readers::Readers, writer::Writer};
@@ -35,9 +36,10 @@ use crate::{
 pub type SqliteStore = SqlStore<SqliteBackend>;
 
 pub struct SqliteBackend {
+    path: PathBuf,
     /// One connection for migrations and the rare writes outside commits (resealing),
     /// and to fold the write-ahead log in when the store closes.
-    pool: SqlitePool,
+    maintenance: Arc<Mutex<Connection>>,
     readers: Readers,
     committer: Writer,
     epoch: String,
@@ -48,26 +50,42 @@ impl SqlStore<SqliteBackend> {
     /// Opens (creating if needed) the database at `url` (`sqlite://PATH` or a path) and
     /// brings its schema up to date.
     pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
-        let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
-        let metrics = CommitMetrics::new();
         let path = super::backup::sqlite_path(url).map_err(|e| StoreError::Write(e.to_string()))?;
+        let (maintenance, epoch) = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || -> Result<_, StoreError> {
+                let mut connection = schema::open(&path)?;
+                schema::migrate(&mut connection)?;
+                connection.execute(&numbered(sql::INSERT_EPOCH), [uuid::Uuid::new_v4().to_string()])?;
+                let epoch: String = connection.query_row(sql::SELECT_EPOCH, [], |r| r.get(0))?;
+                Ok((connection, epoch))
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Write(format!("opening the database: {e}")))??;
+        let metrics = CommitMetrics::new();
         let readers = Readers::open(&path, READERS)?;
         let committer = Writer::start(&path, metrics.clone())?;
-        Ok(SqlStore::new(SqliteBackend { pool, readers, committer, epoch, metrics }, keys))
+        let maintenance = Arc::new(Mutex::new(maintenance));
+        Ok(SqlStore::new(SqliteBackend { path, maintenance, readers, committer, epoch, metrics }, keys))
     }
 
-    /// The connection pool, for tools that copy whole tables.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.backend().pool
+    /// The database file, for tools that copy whole tables.
+    pub fn path(&self) -> &Path {
+        &self.backend().path
+    }
+}
+
+impl SqliteBackend {
+    /// Runs `work` on the maintenance connection, on a blocking thread.
+    async fn maintain<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let connection = self.maintenance.clone();
+        tokio::task::spawn_blocking(move || work(&connection.lock().unwrap_or_else(PoisonError::into_inner)))
+            .await
+            .map_err(|e| StoreError::Write(format!("a write stopped: {e}")))?
     }
 }
 
@@ -88,7 +106,7 @@ fn value(value: &Value) -> rusqlite::types::Value {
 /// The statement with each `$n` written `?n`: SQLite gives `?n` the number n, so the
 /// parameters bind by number, where a `$n` would be looked up by name (a scan of the
 /// statement's names for each, quadratic over a page's list of ids).
-fn numbered(sql: &str) -> String {
+pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -108,9 +126,11 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute(&self, query: Query) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query_with::<Sqlite, _>(&query.sql, sql::arguments::<Sqlite>(&query)?).execute(&self.pool).await?;
-        Ok(done.rows_affected())
+        self.maintain(move |connection| {
+            let mut statement = connection.prepare_cached(&numbered(&query.sql))?;
+            Ok(statement.execute(rusqlite::params_from_iter(query.params.iter().map(value)))? as u64)
+        })
+        .await
     }
 
     /// Hands the commit to the writer thread and waits until it is on disk.
@@ -135,10 +155,12 @@ impl Backend for SqliteBackend {
     async fn close(&self) {
         self.committer.close().await;
         self.readers.close();
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+        let folded = self
+            .maintain(|connection| Ok(connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?))
+            .await;
+        if let Err(e) = folded {
             tracing::warn!(error = %e, "folding the write-ahead log into the database");
         }
-        self.pool.close().await;
     }
 
     fn epoch(&self) -> &str {

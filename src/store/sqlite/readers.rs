@@ -6,10 +6,9 @@
 use std::{
     path::Path,
     sync::{Arc, Mutex, PoisonError},
-    time::Duration,
 };
 
-use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use rusqlite::{types::ValueRef, Connection};
 use tokio::sync::Semaphore;
 
 use crate::store::{
@@ -32,11 +31,7 @@ impl Readers {
     pub fn open(path: &Path, count: usize) -> Result<Self, StoreError> {
         let mut idle = Vec::with_capacity(count);
         for _ in 0..count {
-            let connection = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-            )?;
-            connection.busy_timeout(Duration::from_secs(10))?;
+            let connection = super::schema::open_read_only(path)?;
             connection.pragma_update(None, "mmap_size", 268_435_456)?;
             connection.pragma_update(None, "cache_size", -16384)?;
             connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
@@ -107,8 +102,8 @@ mod tests {
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n",
         );
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let given_up =
-            runtime.block_on(async { tokio::time::timeout(Duration::from_millis(1), readers.fetch(slow)).await });
+        let given_up = runtime
+            .block_on(async { tokio::time::timeout(std::time::Duration::from_millis(1), readers.fetch(slow)).await });
         assert!(given_up.is_err(), "the slow read was still running");
         let mut rows = runtime.block_on(readers.fetch(Query::new("SELECT 7"))).unwrap();
         assert_eq!(rows.remove(0).int().unwrap(), 7, "the one connection read again");

@@ -16,7 +16,6 @@ use std::{
     path::Path,
     sync::{Mutex, PoisonError},
     thread::JoinHandle,
-    time::Duration,
 };
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -59,17 +58,14 @@ impl Writer {
     /// Opens the writing connection on the database at `path` (its schema already up
     /// to date) and starts the thread.
     pub fn start(path: &Path, metrics: CommitMetrics) -> Result<Self, StoreError> {
-        let connection = Connection::open(path)?;
-        connection.busy_timeout(Duration::from_secs(10))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.pragma_update(None, "foreign_keys", true)?;
+        let connection = super::schema::open(path)?;
         // 8 MiB of pages (the default is 2 MiB): the indexes' working set under load.
         connection.pragma_update(None, "cache_size", -8192)?;
         // Statement journals (each savepoint's undo) in memory, not in a temporary file
         // made and unlinked for every commit.
         connection.pragma_update(None, "temp_store", "MEMORY")?;
-        connection.set_prepared_statement_cache_capacity(32);
+        // Every statement of the write path stays prepared.
+        connection.set_prepared_statement_cache_capacity(64);
         let (queue, waiting) = mpsc::channel(BATCH * 4);
         let exit_after = std::env::var(crate::store::EXIT_AFTER_COMMIT_OF).ok();
         let thread = std::thread::Builder::new()
