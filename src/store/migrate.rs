@@ -17,303 +17,111 @@ use super::{
 };
 use crate::keys::Keys;
 
-#[derive(Clone, Copy)]
-enum Column {
-    Text(&'static str),
-    OptText(&'static str),
-    Int(&'static str),
-    OptInt(&'static str),
-    Bool(&'static str),
-    Bytes(&'static str),
+/// A column's type, as the destination's schema says.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Text,
+    Int,
+    Bool,
+    Bytes,
 }
 
-impl Column {
-    fn name(self) -> &'static str {
-        match self {
-            Column::Text(n)
-            | Column::OptText(n)
-            | Column::Int(n)
-            | Column::OptInt(n)
-            | Column::Bool(n)
-            | Column::Bytes(n) => n,
+impl Kind {
+    /// The kind of a PostgreSQL `data_type`.
+    fn of(data_type: &str) -> Option<Self> {
+        match data_type {
+            "text" | "character varying" => Some(Kind::Text),
+            "bigint" | "integer" | "smallint" => Some(Kind::Int),
+            "boolean" => Some(Kind::Bool),
+            "bytea" => Some(Kind::Bytes),
+            _ => None,
         }
     }
 
-    /// The column's value in `row`, as a parameter for PostgreSQL.
-    fn value(self, row: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
-        let name = self.name();
+    /// The column `name` of `row`, as a parameter for PostgreSQL.
+    fn value(self, row: &rusqlite::Row<'_>, name: &str) -> rusqlite::Result<Value> {
         Ok(match self {
-            Column::Text(_) => Value::from(row.get::<_, String>(name)?),
-            Column::OptText(_) => Value::from(row.get::<_, Option<String>>(name)?),
-            Column::Int(_) => Value::from(row.get::<_, i64>(name)?),
-            Column::OptInt(_) => Value::from(row.get::<_, Option<i64>>(name)?),
-            Column::Bool(_) => Value::from(row.get::<_, bool>(name)?),
-            Column::Bytes(_) => Value::from(row.get::<_, Vec<u8>>(name)?),
+            Kind::Text => Value::from(row.get::<_, Option<String>>(name)?),
+            Kind::Int => Value::from(row.get::<_, Option<i64>>(name)?),
+            Kind::Bool => Value::from(row.get::<_, bool>(name)?),
+            Kind::Bytes => Value::from(row.get::<_, Vec<u8>>(name)?),
         })
     }
 }
 
-use Column::{Bool, Bytes, Int, OptInt, OptText, Text};
-
-/// Every table, parents before children, with its columns and key order.
-const TABLES: &[(&str, &[Column], &str)] = &[
-    ("cases", &[Text("id"), Text("owner"), Int("created_at")], "id"),
-    (
-        "referrals",
-        &[
-            Text("id"),
-            Text("case_id"),
-            Text("kind"),
-            Text("state"),
-            Text("sender"),
-            Text("recipient"),
-            Bool("urgent"),
-            Bool("green_channel"),
-            Text("content"),
-            Int("submitted_at"),
-            Int("updated_at"),
-            OptInt("started_at"),
-            OptText("conclusion"),
-            OptText("feedback"),
-            OptText("closing_reason"),
-            Int("version"),
-            OptText("person_name"),
-            OptText("person_id_number"),
-            OptText("person_phone"),
-            OptText("person_address"),
-            OptText("person_household"),
-            OptText("narrative"),
-            OptText("sealed_key"),
-            OptText("person_index"),
-            OptText("name_index"),
-        ],
-        "id",
-    ),
-    (
-        "referral_events",
-        &[
-            Text("referral_id"),
-            Int("version"),
-            Text("kind"),
-            Text("actor"),
-            Int("at"),
-            Text("state"),
-            Text("note"),
-            OptText("sealed_key"),
-            Text("clerk"),
-        ],
-        "referral_id, version",
-    ),
-    (
-        "deadlines",
-        &[
-            Text("referral_id"),
-            Text("kind"),
-            Text("case_id"),
-            Text("responsible"),
-            Text("runs_from"),
-            Text("due_on"),
-            Bool("provisional"),
-            Text("state"),
-            OptText("met_on"),
-            Bool("reminded"),
-            Text("referral_kind"),
-            Bool("urgent"),
-            Bool("green_channel"),
-            OptText("closed_on"),
-            Int("extended"),
-            Int("paused"),
-            OptText("paused_on"),
-            Int("pauses"),
-            Int("pauses_allowed"),
-        ],
-        "referral_id, kind",
-    ),
-    ("inbox_heads", &[Text("member"), Int("last_seq"), Int("acked_seq")], "member"),
-    (
-        "inbox_events",
-        &[
-            Text("member"),
-            Int("seq"),
-            Text("event_id"),
-            Text("kind"),
-            Text("referral_id"),
-            Text("case_id"),
-            Text("referral_kind"),
-            Text("state"),
-            Text("actor"),
-            Int("at"),
-            Text("note"),
-            Bool("urgent"),
-            Bool("green_channel"),
-            OptText("deadline_kind"),
-            OptText("due_on"),
-            OptText("sealed_key"),
-            Text("clerk"),
-        ],
-        "member, seq",
-    ),
-    (
-        "requests",
-        &[
-            Text("member"),
-            Text("request_id"),
-            Bytes("fingerprint"),
-            Bytes("response"),
-            Int("at"),
-            OptText("sealed_key"),
-        ],
-        "member, request_id",
-    ),
-    (
-        "calendar_schedules",
-        &[Int("year"), Int("version"), Text("schedule"), Text("source"), Text("loaded_by"), Int("loaded_at")],
-        "year, version",
-    ),
-    (
-        "audit_log",
-        &[
-            Int("seq"),
-            Int("at"),
-            Text("actor"),
-            Text("certificate"),
-            Text("action"),
-            Text("referrals"),
-            Text("detail"),
-            Text("prev_hash"),
-            Text("hash"),
-        ],
-        "seq",
-    ),
-    ("audit_checkpoints", &[Int("seq"), Text("head"), Int("at"), Text("signature"), Text("root")], "seq"),
-    ("audit_nodes", &[Int("level"), Int("idx"), Text("hash")], "level, idx"),
-    (
-        "attachments",
-        &[
-            Text("id"),
-            Text("owner"),
-            Text("name"),
-            Text("kind"),
-            Int("size"),
-            Text("sha256"),
-            Int("chunks"),
-            Bytes("nonce_prefix"),
-            Text("sealed_key"),
-            Int("uploaded_at"),
-            Int("staged"),
-        ],
-        "id",
-    ),
-    ("attachment_chunks", &[Text("attachment_id"), Int("position"), Bytes("sealed")], "attachment_id, position"),
-    (
-        "attachment_links",
-        &[Text("referral_id"), Text("attachment_id"), Int("version"), Int("ordinal"), Text("by_member")],
-        "referral_id, attachment_id",
-    ),
-    ("letter_numbers", &[Text("referral_id"), Text("sender"), Int("year"), Int("seq"), Text("prefix")], "referral_id"),
-    (
-        "letters",
-        &[
-            Text("referral_id"),
-            Int("version"),
-            Text("number"),
-            Text("attachment_id"),
-            Int("issued_at"),
-            Text("by_member"),
-            Text("clerk"),
-        ],
-        "referral_id, version",
-    ),
-    (
-        "extensions",
-        &[
-            Text("id"),
-            Text("referral_id"),
-            Text("deadline_kind"),
-            Text("member"),
-            Int("asked_at"),
-            Text("asked_by"),
-            Int("days"),
-            Text("reason"),
-            Text("state"),
-            OptInt("decided_at"),
-            Text("decided_by"),
-            Int("granted_days"),
-            Text("answer"),
-            Text("due_before"),
-            Text("due_after"),
-        ],
-        "id",
-    ),
-    (
-        "supervisions",
-        &[
-            Text("id"),
-            Text("member"),
-            Int("year"),
-            Int("seq"),
-            Text("number"),
-            Text("attachment_id"),
-            Int("issued_at"),
-            Text("clerk"),
-        ],
-        "id",
-    ),
-    (
-        "supervision_items",
-        &[Text("referral_id"), Text("deadline_kind"), Text("supervision_id"), Int("ordinal")],
-        "referral_id, deadline_kind, supervision_id",
-    ),
-    (
-        "visits",
-        &[
-            Text("referral_id"),
-            Int("version"),
-            Text("visited_on"),
-            Text("method"),
-            Text("visitor"),
-            Bool("aid_in_place"),
-            Text("effect"),
-            Bool("another_referral"),
-            Text("by_member"),
-            Int("at"),
-        ],
-        "referral_id, version",
-    ),
-    ("key_cases", &[Text("case_id"), Text("reason"), Text("marked_by"), Int("marked_at")], "case_id"),
-    (
-        "directory_versions",
-        &[Int("version"), Int("at"), Text("actor"), Text("change"), Text("description"), Text("directory")],
-        "version",
-    ),
-    ("notify_cursors", &[Text("member"), Int("seq")], "member"),
-    (
-        "notifications",
-        &[
-            Text("id"),
-            Text("member"),
-            Text("event"),
-            Text("channel"),
-            Text("address"),
-            Text("subject"),
-            Text("body"),
-            Text("referral_id"),
-            OptText("deadline_kind"),
-            Int("created_at"),
-            Int("next_at"),
-            Int("attempts"),
-            Text("state"),
-            Text("last_error"),
-            OptInt("done_at"),
-        ],
-        "id",
-    ),
-    (
-        "notification_attempts",
-        &[Text("notification_id"), Int("attempt"), Int("at"), Bool("ok"), Text("error")],
-        "notification_id, attempt",
-    ),
+/// Every table copied, parents before children, with its key order. Their columns are
+/// the destination's, as its migrations made them: a column added by a migration is
+/// copied with no change here.
+const TABLES: &[(&str, &str)] = &[
+    ("cases", "id"),
+    ("referrals", "id"),
+    ("referral_events", "referral_id, version"),
+    ("deadlines", "referral_id, kind"),
+    ("inbox_heads", "member"),
+    ("inbox_events", "member, seq"),
+    ("requests", "member, request_id"),
+    ("calendar_schedules", "year, version"),
+    ("audit_log", "seq"),
+    ("audit_checkpoints", "seq"),
+    ("audit_nodes", "level, idx"),
+    ("attachments", "id"),
+    ("attachment_chunks", "attachment_id, position"),
+    ("attachment_links", "referral_id, attachment_id"),
+    ("letter_numbers", "referral_id"),
+    ("letters", "referral_id, version"),
+    ("extensions", "id"),
+    ("supervisions", "id"),
+    ("supervision_items", "referral_id, deadline_kind, supervision_id"),
+    ("visits", "referral_id, version"),
+    ("key_cases", "case_id"),
+    ("directory_versions", "version"),
+    ("notify_cursors", "member"),
+    ("notifications", "id"),
+    ("notification_attempts", "notification_id, attempt"),
+    ("clerk_passwords", "holder"),
 ];
+
+/// Tables not copied: the record of migrations, the inbox epoch (a copy is a new
+/// store, with an epoch of its own), the audit chain's head (carried over as one row),
+/// the workbench's sessions (clerks sign in again), and what the destination's
+/// triggers make again from the rows copied: the index of who read whom
+/// (`audit_referrals`) and the counts the figures add up (`figure_*`).
+const NOT_COPIED: &[&str] = &["_sqlx_migrations", "hub_meta", "audit_head", "web_sessions", "audit_referrals"];
+const DERIVED_PREFIX: &str = "figure_";
+
+/// Each copied table's columns and their kinds, as the destination's schema has them
+/// (those it computes itself left out);
+/// refuses a table the copy does not know (a migration added it: it belongs in
+/// `TABLES` or `NOT_COPIED`).
+async fn columns(db: &PgPool) -> Result<Vec<Vec<(String, Kind)>>, MigrateError> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND is_generated = 'NEVER' ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(db)
+    .await?;
+    if let Some((table, _, _)) = rows.iter().find(|(table, _, _)| {
+        !TABLES.iter().any(|(t, _)| t == table)
+            && !NOT_COPIED.contains(&table.as_str())
+            && !table.starts_with(DERIVED_PREFIX)
+    }) {
+        return Err(MigrateError::UnknownTable(table.clone()));
+    }
+    let mut out = Vec::with_capacity(TABLES.len());
+    for (table, _) in TABLES {
+        let mut of_table = Vec::new();
+        for (_, column, data_type) in rows.iter().filter(|(t, _, _)| t == table) {
+            let kind = Kind::of(data_type).ok_or_else(|| MigrateError::UnknownType {
+                table,
+                column: column.clone(),
+                data_type: data_type.clone(),
+            })?;
+            of_table.push((column.clone(), kind));
+        }
+        out.push(of_table);
+    }
+    Ok(out)
+}
 
 /// Rows read from one pass at a time.
 const PAGE: i64 = 5_000;
@@ -328,6 +136,10 @@ pub enum MigrateError {
     Source(#[from] rusqlite::Error),
     #[error("the destination already holds {rows} rows in {table}; it must be empty")]
     NotEmpty { table: &'static str, rows: i64 },
+    #[error("the destination has a table {0} that the copy does not know")]
+    UnknownTable(String),
+    #[error("{table}.{column} is of type {data_type}, which the copy does not know")]
+    UnknownType { table: &'static str, column: String, data_type: String },
     #[error("{table}: {source_rows} rows in the source but {copied} in the destination")]
     Mismatch { table: &'static str, source_rows: i64, copied: i64 },
 }
@@ -336,11 +148,12 @@ fn count_sqlite(db: &Connection, table: &str) -> Result<i64, rusqlite::Error> {
     db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
 }
 
-/// A page of `select`'s rows (`LIMIT ?1 OFFSET ?2`), each as the statement `insert`.
+/// A page of `select`'s rows (`LIMIT ?1 OFFSET ?2`), each as the statement `insert`,
+/// each column read by its name.
 fn page(
     db: &Connection,
     (select, insert): (&str, &str),
-    columns: &[Column],
+    columns: &[(String, Kind)],
     offset: i64,
 ) -> Result<Vec<Query>, rusqlite::Error> {
     let mut statement = db.prepare_cached(select)?;
@@ -348,8 +161,8 @@ fn page(
     let mut page = Vec::new();
     while let Some(row) = rows.next()? {
         let mut query = Query::new(insert.to_owned());
-        for column in columns {
-            query.params.push(column.value(row)?);
+        for (name, kind) in columns {
+            query.params.push(kind.value(row, name)?);
         }
         page.push(query);
     }
@@ -374,15 +187,16 @@ pub async fn sqlite_to_postgres(
     // Read on a connection of its own: the store's readers answer the hub's reads.
     let src = schema::open_read_only(source.path())?;
     let dst = destination.pool();
-    for (table, _, _) in TABLES {
+    let schema = columns(dst).await?;
+    for (table, _) in TABLES {
         let rows = count_pg(dst, table).await?;
         if rows > 0 {
             return Err(MigrateError::NotEmpty { table, rows });
         }
     }
     let mut tx = dst.begin().await?;
-    for (table, columns, key) in TABLES {
-        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+    for ((table, key), columns) in TABLES.iter().zip(&schema) {
+        let names: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
         let insert = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
         let select = format!("SELECT {} FROM {table} ORDER BY {key} LIMIT ?1 OFFSET ?2", names.join(", "));
@@ -408,7 +222,7 @@ pub async fn sqlite_to_postgres(
         .await?;
     tx.commit().await?;
     let mut counts = Vec::with_capacity(TABLES.len());
-    for (table, _, _) in TABLES {
+    for (table, _) in TABLES {
         let (source_rows, copied) = (count_sqlite(&src, table)?, count_pg(dst, table).await?);
         if source_rows != copied {
             return Err(MigrateError::Mismatch { table, source_rows, copied });

@@ -47,7 +47,7 @@ pub(super) fn kind(raw: &str) -> Result<ReferralKind, StoreError> {
     ReferralKind::from_code(raw).ok_or_else(|| corrupt("referral kind", raw))
 }
 
-/// The columns of a [`ReferralRow`], in its order.
+/// The columns of a [`ReferralRow`].
 pub const REFERRAL_COLUMNS: &str = "id, case_id, kind, state, sender, recipient, content, person_name, \
      person_id_number, person_phone, person_address, person_household, narrative, sealed_key, submitted_at, \
      updated_at, started_at, conclusion, feedback, closing_reason, version";
@@ -77,30 +77,30 @@ pub struct ReferralRow {
 }
 
 impl ReferralRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
-            id: c.text()?,
-            case_id: c.text()?,
-            kind: c.text()?,
-            state: c.text()?,
-            sender: c.text()?,
-            recipient: c.text()?,
-            content: c.text()?,
-            person_name: c.opt_text()?,
-            person_id_number: c.opt_text()?,
-            person_phone: c.opt_text()?,
-            person_address: c.opt_text()?,
-            person_household: c.opt_text()?,
-            narrative: c.opt_text()?,
-            sealed_key: c.opt_text()?,
-            submitted_at: c.int()?,
-            updated_at: c.int()?,
-            started_at: c.opt_int()?,
-            conclusion: c.opt_text()?,
-            feedback: c.opt_text()?,
-            closing_reason: c.opt_text()?,
-            version: c.int()?,
+            id: c.text("id")?,
+            case_id: c.text("case_id")?,
+            kind: c.text("kind")?,
+            state: c.text("state")?,
+            sender: c.text("sender")?,
+            recipient: c.text("recipient")?,
+            content: c.text("content")?,
+            person_name: c.opt_text("person_name")?,
+            person_id_number: c.opt_text("person_id_number")?,
+            person_phone: c.opt_text("person_phone")?,
+            person_address: c.opt_text("person_address")?,
+            person_household: c.opt_text("person_household")?,
+            narrative: c.opt_text("narrative")?,
+            sealed_key: c.opt_text("sealed_key")?,
+            submitted_at: c.int("submitted_at")?,
+            updated_at: c.int("updated_at")?,
+            started_at: c.opt_int("started_at")?,
+            conclusion: c.opt_text("conclusion")?,
+            feedback: c.opt_text("feedback")?,
+            closing_reason: c.opt_text("closing_reason")?,
+            version: c.int("version")?,
         })
     }
 }
@@ -181,17 +181,17 @@ pub struct EntryRow {
 }
 
 impl EntryRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
-            referral_id: c.text()?,
-            version: c.int()?,
-            kind: c.text()?,
-            actor: c.text()?,
-            at: c.int()?,
-            state: c.text()?,
-            note: c.text()?,
-            clerk: c.text()?,
+            referral_id: c.text("referral_id")?,
+            version: c.int("version")?,
+            kind: c.text("kind")?,
+            actor: c.text("actor")?,
+            at: c.int("at")?,
+            state: c.text("state")?,
+            note: c.text("note")?,
+            clerk: c.text("clerk")?,
         })
     }
 }
@@ -234,25 +234,25 @@ pub struct InboxRow {
 }
 
 impl InboxRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
-            member: c.text()?,
-            seq: c.int()?,
-            event_id: c.text()?,
-            kind: c.text()?,
-            referral_id: c.text()?,
-            case_id: c.text()?,
-            referral_kind: c.text()?,
-            state: c.text()?,
-            actor: c.text()?,
-            at: c.int()?,
-            note: c.text()?,
-            urgent: c.bool()?,
-            green_channel: c.bool()?,
-            deadline_kind: c.opt_text()?,
-            due_on: c.opt_text()?,
-            clerk: c.text()?,
+            member: c.text("member")?,
+            seq: c.int("seq")?,
+            event_id: c.text("event_id")?,
+            kind: c.text("kind")?,
+            referral_id: c.text("referral_id")?,
+            case_id: c.text("case_id")?,
+            referral_kind: c.text("referral_kind")?,
+            state: c.text("state")?,
+            actor: c.text("actor")?,
+            at: c.int("at")?,
+            note: c.text("note")?,
+            urgent: c.bool("urgent")?,
+            green_channel: c.bool("green_channel")?,
+            deadline_kind: c.opt_text("deadline_kind")?,
+            due_on: c.opt_text("due_on")?,
+            clerk: c.text("clerk")?,
         })
     }
 }
@@ -316,25 +316,25 @@ pub struct DeadlineRow {
 }
 
 impl DeadlineRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
-            referral_id: c.text()?,
-            kind: c.text()?,
-            case_id: c.text()?,
-            responsible: c.text()?,
-            runs_from: c.text()?,
-            due_on: c.text()?,
-            provisional: c.bool()?,
-            state: c.text()?,
-            met_on: c.opt_text()?,
-            reminded: c.bool()?,
-            closed_on: c.opt_text()?,
-            extended: c.int()?,
-            paused: c.int()?,
-            paused_on: c.opt_text()?,
-            pauses: c.int()?,
-            pauses_allowed: c.int()?,
+            referral_id: c.text("referral_id")?,
+            kind: c.text("kind")?,
+            case_id: c.text("case_id")?,
+            responsible: c.text("responsible")?,
+            runs_from: c.text("runs_from")?,
+            due_on: c.text("due_on")?,
+            provisional: c.bool("provisional")?,
+            state: c.text("state")?,
+            met_on: c.opt_text("met_on")?,
+            reminded: c.bool("reminded")?,
+            closed_on: c.opt_text("closed_on")?,
+            extended: c.int("extended")?,
+            paused: c.int("paused")?,
+            paused_on: c.opt_text("paused_on")?,
+            pauses: c.int("pauses")?,
+            pauses_allowed: c.int("pauses_allowed")?,
         })
     }
 }
@@ -380,13 +380,13 @@ pub struct ListedRow {
 }
 
 impl ListedRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
             deadline: DeadlineRow::from_cells(c)?,
-            referral_kind: c.text()?,
-            urgent: c.bool()?,
-            green_channel: c.bool()?,
+            referral_kind: c.text("referral_kind")?,
+            urgent: c.bool("urgent")?,
+            green_channel: c.bool("green_channel")?,
         })
     }
 }
@@ -415,15 +415,15 @@ pub struct ScheduleRow {
 }
 
 impl ScheduleRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
-            year: c.int()?,
-            version: c.int()?,
-            schedule: c.text()?,
-            source: c.text()?,
-            loaded_by: c.text()?,
-            loaded_at: c.int()?,
+            year: c.int("year")?,
+            version: c.int("version")?,
+            schedule: c.text("schedule")?,
+            source: c.text("source")?,
+            loaded_by: c.text("loaded_by")?,
+            loaded_at: c.int("loaded_at")?,
         })
     }
 }
@@ -456,18 +456,18 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
-    /// The row from its columns, in the order of the struct's fields.
+    /// The row from its columns, each read by the name of its field.
     pub fn from_cells(c: &mut Cells) -> Result<Self, StoreError> {
         Ok(Self {
-            seq: c.int()?,
-            at: c.int()?,
-            actor: c.text()?,
-            certificate: c.text()?,
-            action: c.text()?,
-            referrals: c.text()?,
-            detail: c.text()?,
-            prev_hash: c.text()?,
-            hash: c.text()?,
+            seq: c.int("seq")?,
+            at: c.int("at")?,
+            actor: c.text("actor")?,
+            certificate: c.text("certificate")?,
+            action: c.text("action")?,
+            referrals: c.text("referrals")?,
+            detail: c.text("detail")?,
+            prev_hash: c.text("prev_hash")?,
+            hash: c.text("hash")?,
         })
     }
 }

@@ -20,6 +20,13 @@ async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
     mz.receive(&sent.referrals[0].id).await.unwrap();
     mz.ack(1).await.unwrap();
     hub.stop().await;
+    // A clerk's workbench password, as `xianjie pki issue` keeps it.
+    sql(
+        &sqlite,
+        "INSERT INTO clerk_passwords (holder, hash, must_change, failures, locked_until, changed_at) \
+         VALUES ('mz.wangfang', '$argon2id$v=19$x', 1, 0, NULL, 0)",
+    )
+    .await;
 
     let from = format!("sqlite://{}", sqlite.dir.path().join("xianjie.db").display());
     let to = target.database_url.clone().unwrap();
@@ -29,6 +36,7 @@ async fn migrate_store_copies_everything_and_the_hub_goes_on_from_postgres() {
     assert_eq!((rows("referrals"), rows("referral_events"), rows("inbox_events")), (2, 3, 3));
     assert_eq!(rows("deadlines"), 4, "send and start, for each referral");
     assert_eq!((rows("letter_numbers"), rows("directory_versions")), (2, 1), "documents and the directory too");
+    assert_eq!(rows("clerk_passwords"), 1, "clerks keep their passwords");
     let again = migrate::sqlite_to_postgres(&from, &to, keys).await.unwrap_err();
     assert!(again.to_string().contains("must be empty"), "{again}");
 

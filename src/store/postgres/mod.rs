@@ -13,13 +13,13 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 use async_trait::async_trait;
 use sqlx::{
     postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow},
-    PgPool, Postgres, Row, Transaction, TypeInfo, ValueRef,
+    Column, PgPool, Postgres, Row, Transaction, TypeInfo, ValueRef,
 };
 use tokio::sync::watch;
 
 use super::{
     sealed::SealedCommit,
-    sql::{self, Backend, Cell, Cells, Query, SqlStore},
+    sql::{self, query::Names, Backend, Cell, Cells, Query, SqlStore},
     Announcements, Delivered, InboxPosition, StoreError,
 };
 use crate::{domain::MemberCode, keys::Keys, metrics::CommitMetrics};
@@ -61,8 +61,13 @@ impl SqlStore<PgBackend> {
     }
 }
 
+/// The names of a row's columns.
+fn names(row: &PgRow) -> Names {
+    row.columns().iter().map(|c| Box::from(c.name())).collect()
+}
+
 /// A row's cells, by each column's type.
-fn cells(row: &PgRow) -> Result<Cells, StoreError> {
+fn cells(row: &PgRow, names: &Names) -> Result<Cells, StoreError> {
     let mut cells = Vec::with_capacity(row.len());
     for i in 0..row.len() {
         let raw = row.try_get_raw(i)?;
@@ -81,7 +86,7 @@ fn cells(row: &PgRow) -> Result<Cells, StoreError> {
         };
         cells.push(cell);
     }
-    Ok(Cells::from(cells))
+    Ok(Cells::new(names.clone(), cells))
 }
 
 #[async_trait]
@@ -90,7 +95,9 @@ impl Backend for PgBackend {
         let rows = sqlx::query_with::<Postgres, _>(&query.sql, sql::arguments::<Postgres>(&query)?)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(cells).collect()
+        let Some(first) = rows.first() else { return Ok(Vec::new()) };
+        let names = names(first);
+        rows.iter().map(|row| cells(row, &names)).collect()
     }
 
     async fn execute(&self, query: Query) -> Result<u64, StoreError> {

@@ -18,11 +18,11 @@ const CHECKPOINT_COLUMNS: &str = "seq, head, at, signature, root";
 
 fn checkpoint(mut row: Cells) -> Result<Checkpoint, StoreError> {
     Ok(Checkpoint {
-        seq: row.int()?.max(0) as u64,
-        head: row.text()?,
-        at: from_micros(row.int()?)?,
-        signature: row.text()?,
-        root: row.text()?,
+        seq: row.int("seq")?.max(0) as u64,
+        head: row.text("head")?,
+        at: from_micros(row.int("at")?)?,
+        signature: row.text("signature")?,
+        root: row.text("root")?,
     })
 }
 
@@ -94,7 +94,7 @@ impl<B: Backend> SqlStore<B> {
     pub(super) async fn audit_head(&self) -> Result<(u64, String), StoreError> {
         let query = Query::new(super::writes::SELECT_AUDIT_HEAD);
         let mut row = self.fetch_one(query).await?.ok_or_else(|| StoreError::Corrupt("no audit head".into()))?;
-        Ok((row.int()?.max(0) as u64, row.text()?))
+        Ok((row.int("seq")?.max(0) as u64, row.text("hash")?))
     }
 
     /// The hashes of `subtrees`, in order: a leaf from its entry's chain hash, a larger
@@ -103,10 +103,10 @@ impl<B: Backend> SqlStore<B> {
         let mut found = std::collections::HashMap::new();
         let (leaves, inner): (Vec<&Subtree>, Vec<&Subtree>) = subtrees.iter().partition(|s| s.level == 0);
         for batch in leaves.chunks(500) {
-            let mut query = Query::new("SELECT seq - 1, 0, hash FROM audit_log WHERE 1 = 1");
+            let mut query = Query::new("SELECT seq - 1 AS idx, hash FROM audit_log WHERE 1 = 1");
             query.push_one_of("seq", batch.iter().map(|s| int(s.index + 1)));
             for mut row in self.fetch(query).await? {
-                let (index, _, hash) = (row.int()?.max(0) as u64, row.int()?, row.text()?);
+                let (index, hash) = (row.int("idx")?.max(0) as u64, row.text("hash")?);
                 let hash = parse_hex(&hash).ok_or_else(|| corrupt("audit hash", "not a digest"))?;
                 found.insert(Subtree { level: 0, index }, crate::domain::merkle::leaf(&hash));
             }
@@ -121,7 +121,7 @@ impl<B: Backend> SqlStore<B> {
                 query.push(")");
             }
             for mut row in self.fetch(query).await? {
-                let (index, level, hash) = (row.int()?.max(0) as u64, row.int()?, row.text()?);
+                let (index, level, hash) = (row.int("idx")?.max(0) as u64, row.int("level")?, row.text("hash")?);
                 let hash = parse_hex(&hash).ok_or_else(|| corrupt("audit node", "not a digest"))?;
                 found.insert(Subtree { level: u32::try_from(level).unwrap_or(u32::MAX), index }, hash);
             }

@@ -83,9 +83,9 @@ impl<B: Backend> SqlStore<B> {
         soon: NaiveDate,
     ) -> Result<Vec<DeadlineTally>, StoreError> {
         let query = Query::new(
-            "SELECT kind, COUNT(*), \
-             COALESCE(SUM(CASE WHEN state = 'open' AND due_on >= $1 AND due_on <= $2 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END), 0) \
+            "SELECT kind, COUNT(*) AS pending, \
+             COALESCE(SUM(CASE WHEN state = 'open' AND due_on >= $1 AND due_on <= $2 THEN 1 ELSE 0 END), 0) AS due_soon, \
+             COALESCE(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END), 0) AS overdue \
              FROM deadlines WHERE pending = TRUE GROUP BY kind ORDER BY kind",
         )
         .bind(today.to_string())
@@ -94,14 +94,14 @@ impl<B: Backend> SqlStore<B> {
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| {
-                let kind = row.text()?;
+                let kind = row.text("kind")?;
                 let kind = DeadlineKind::from_code(&kind)
                     .ok_or_else(|| StoreError::Corrupt(format!("deadline kind {kind}")))?;
                 Ok(DeadlineTally {
                     kind,
-                    open: count(row.int()?),
-                    due_soon: count(row.int()?),
-                    overdue: count(row.int()?),
+                    open: count(row.int("pending")?),
+                    due_soon: count(row.int("due_soon")?),
+                    overdue: count(row.int("overdue")?),
                 })
             })
             .collect()

@@ -7,11 +7,11 @@ use crate::{
 };
 
 fn entry(mut row: Cells) -> Result<DirectoryEntry, StoreError> {
-    let version = row.int()?;
-    let at = from_micros(row.int()?)?;
-    let actor = row.text()?;
-    let change = row.text()?;
-    let description = row.text()?;
+    let version = row.int("version")?;
+    let at = from_micros(row.int("at")?)?;
+    let actor = row.text("actor")?;
+    let change = row.text("change")?;
+    let description = row.text("description")?;
     Ok(DirectoryEntry {
         version: u64::try_from(version).map_err(|_| StoreError::Corrupt(format!("directory version {version}")))?,
         at,
@@ -27,8 +27,8 @@ impl<B: Backend> SqlStore<B> {
     pub(super) async fn directory(&self) -> Result<Option<Directory>, StoreError> {
         let query = Query::new("SELECT version, directory FROM directory_versions ORDER BY version DESC LIMIT 1");
         let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
-        let version = row.int()?;
-        Directory::from_json(&row.text()?)
+        let version = row.int("version")?;
+        Directory::from_json(&row.text("directory")?)
             .map(Some)
             .map_err(|e| StoreError::Corrupt(format!("directory version {version}: {e}")))
     }

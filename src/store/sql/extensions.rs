@@ -72,24 +72,24 @@ impl<B: Backend> SqlStore<B> {
         let mut found = Vec::new();
         for mut row in self.fetch(query).await? {
             found.push(Extension {
-                id: uuid(&row.text()?)?,
-                referral_id: uuid(&row.text()?)?,
-                kind: deadline_kind(&row.text()?)?,
-                member: member(&row.text()?)?,
-                asked_at: from_micros(row.int()?)?,
-                asked_by: row.text()?,
-                days: count(row.int()?)?,
-                reason: row.text()?,
+                id: uuid(&row.text("id")?)?,
+                referral_id: uuid(&row.text("referral_id")?)?,
+                kind: deadline_kind(&row.text("deadline_kind")?)?,
+                member: member(&row.text("member")?)?,
+                asked_at: from_micros(row.int("asked_at")?)?,
+                asked_by: row.text("asked_by")?,
+                days: count(row.int("days")?)?,
+                reason: row.text("reason")?,
                 state: {
-                    let raw = row.text()?;
+                    let raw = row.text("state")?;
                     ExtensionState::from_code(&raw).ok_or_else(|| corrupt("extension state", &raw))?
                 },
-                decided_at: row.opt_int()?.map(from_micros).transpose()?,
-                decided_by: row.text()?,
-                granted_days: count(row.int()?)?,
-                answer: row.text()?,
-                due_before: date(&row.text()?)?,
-                due_after: match row.text()? {
+                decided_at: row.opt_int("decided_at")?.map(from_micros).transpose()?,
+                decided_by: row.text("decided_by")?,
+                granted_days: count(row.int("granted_days")?)?,
+                answer: row.text("answer")?,
+                due_before: date(&row.text("due_before")?)?,
+                due_after: match row.text("due_after")? {
                     raw if raw.is_empty() => None,
                     raw => Some(date(&raw)?),
                 },

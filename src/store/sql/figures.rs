@@ -83,22 +83,22 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<Counts, StoreError> {
         let mut counts = Counts::default();
         let mut q = by_day(
-            "SELECT kind, sender, recipient, priority_groups, CAST(SUM(referrals) AS BIGINT) FROM figure_flows",
+            "SELECT kind, sender, recipient, priority_groups, CAST(SUM(referrals) AS BIGINT) AS n FROM figure_flows",
             "day",
             period,
         );
         party_of(&mut q, party);
         q.push(" GROUP BY kind, sender, recipient, priority_groups HAVING SUM(referrals) > 0");
         for mut row in self.fetch(q).await? {
-            let kind = row.text()?;
+            let kind = row.text("kind")?;
             let flow = Flow {
                 kind: ReferralKind::from_code(&kind).ok_or_else(|| corrupt("referral kind", &kind))?,
-                sender: member(row.text()?)?,
-                recipient: member(row.text()?)?,
+                sender: member(row.text("sender")?)?,
+                recipient: member(row.text("recipient")?)?,
                 count: 0,
             };
-            let groups = terms(&row.text()?)?;
-            let n = count(row.int()?);
+            let groups = terms(&row.text("priority_groups")?)?;
+            let n = count(row.int("n")?);
             counts.priority.push((groups, n));
             match counts
                 .flows
@@ -113,7 +113,7 @@ impl<B: Backend> SqlStore<B> {
         // `+submitted_at` keeps the planner off the index by time, onto the one by person.
         let column = if referrals > MANY_REFERRALS { "+submitted_at" } else { "submitted_at" };
         let (from, to) = period.instants();
-        let mut q = Query::new("SELECT COUNT(DISTINCT person_index) FROM referrals WHERE ");
+        let mut q = Query::new("SELECT COUNT(DISTINCT person_index) AS n FROM referrals WHERE ");
         q.push(column)
             .push(" >= ")
             .push_bind(micros(from))
@@ -123,10 +123,10 @@ impl<B: Backend> SqlStore<B> {
             .push_bind(micros(to));
         party_of(&mut q, party);
         counts.persons = match self.fetch_one(q).await? {
-            Some(mut row) => count(row.int()?),
+            Some(mut row) => count(row.int("n")?),
             None => 0,
         };
-        let mut q = by_day("SELECT COUNT(*) FROM figure_cases", "day", period);
+        let mut q = by_day("SELECT COUNT(*) AS n FROM figure_cases", "day", period);
         q.push(" AND referrals > 1");
         if let Some(m) = party {
             q.push(" AND case_id IN (SELECT case_id FROM referrals WHERE sender = ")
@@ -136,39 +136,42 @@ impl<B: Backend> SqlStore<B> {
                 .push(")");
         }
         counts.one_plus_n = match self.fetch_one(q).await? {
-            Some(mut row) => count(row.int()?),
+            Some(mut row) => count(row.int("n")?),
             None => 0,
         };
         let mut q = by_day(
-            "SELECT outcome, refusal_grounds, CAST(SUM(conclusions) AS BIGINT) FROM figure_conclusions",
+            "SELECT outcome, refusal_grounds, CAST(SUM(conclusions) AS BIGINT) AS count FROM figure_conclusions",
             "day",
             period,
         );
         party_of(&mut q, party);
         q.push(" GROUP BY outcome, refusal_grounds HAVING SUM(conclusions) > 0");
         for mut row in self.fetch(q).await? {
-            let outcome = row.text()?;
+            let outcome = row.text("outcome")?;
             counts.concluded.push(Concluded {
                 outcome: Outcome::from_code(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-                refusal_grounds: terms(&row.text()?)?,
-                count: count(row.int()?),
+                refusal_grounds: terms(&row.text("refusal_grounds")?)?,
+                count: count(row.int("count")?),
             });
         }
-        let mut q =
-            by_day("SELECT aid, CAST(SUM(grants) AS BIGINT), CAST(SUM(fen) AS BIGINT) FROM figure_aids", "day", period);
+        let mut q = by_day(
+            "SELECT aid, CAST(SUM(grants) AS BIGINT) AS count, CAST(SUM(fen) AS BIGINT) AS fen FROM figure_aids",
+            "day",
+            period,
+        );
         party_of(&mut q, party);
         q.push(" GROUP BY aid HAVING SUM(grants) > 0");
         for mut row in self.fetch(q).await? {
-            let aid = row.text()?;
+            let aid = row.text("aid")?;
             counts.granted.push(Granted {
                 aid: AidKind::from_code(&aid).ok_or_else(|| corrupt("aid", &aid))?,
-                count: count(row.int()?),
-                fen: row.int()?,
+                count: count(row.int("count")?),
+                fen: row.int("fen")?,
             });
         }
         let mut q = by_day(
             "SELECT responsible, kind, CASE WHEN state = 'open' THEN 'missed' ELSE state END AS ended, \
-             CAST(SUM(deadlines) AS BIGINT) FROM figure_deadlines",
+             CAST(SUM(deadlines) AS BIGINT) AS count FROM figure_deadlines",
             "due_on",
             period,
         );
@@ -178,12 +181,13 @@ impl<B: Backend> SqlStore<B> {
         responsible(&mut q, party);
         q.push(" GROUP BY responsible, kind, ended HAVING SUM(deadlines) > 0");
         for mut row in self.fetch(q).await? {
-            let (who, kind, state) = (member(row.text()?)?, deadline_kind(row.text()?)?, row.text()?);
+            let (who, kind, state) =
+                (member(row.text("responsible")?)?, deadline_kind(row.text("kind")?)?, row.text("ended")?);
             counts.ended.push(Ended {
                 responsible: who,
                 kind,
                 state: DeadlineState::from_code(&state).ok_or_else(|| corrupt("deadline state", &state))?,
-                count: count(row.int()?),
+                count: count(row.int("count")?),
             });
         }
         // A deadline whose count stands still (补充材料 asked for) is not missed, whatever
@@ -197,20 +201,27 @@ impl<B: Backend> SqlStore<B> {
                 e.count = e.count.saturating_sub(n);
             }
         }
-        let mut q =
-            by_day("SELECT kind, runs_from, met_on, CAST(SUM(deadlines) AS BIGINT) FROM figure_met", "met_on", period);
+        let mut q = by_day(
+            "SELECT kind, runs_from, met_on, CAST(SUM(deadlines) AS BIGINT) AS count FROM figure_met",
+            "met_on",
+            period,
+        );
         q.push(" AND kind IN ('start', 'feedback')");
         responsible(&mut q, party);
         q.push(" GROUP BY kind, runs_from, met_on HAVING SUM(deadlines) > 0");
         for mut row in self.fetch(q).await? {
             counts.took.push(Took {
-                kind: deadline_kind(row.text()?)?,
-                runs_from: date(row.text()?)?,
-                met_on: date(row.text()?)?,
-                count: count(row.int()?),
+                kind: deadline_kind(row.text("kind")?)?,
+                runs_from: date(row.text("runs_from")?)?,
+                met_on: date(row.text("met_on")?)?,
+                count: count(row.int("count")?),
             });
         }
-        let mut q = by_day("SELECT effect, aid_in_place, another_referral, COUNT(*) FROM visits", "visited_on", period);
+        let mut q = by_day(
+            "SELECT effect, aid_in_place, another_referral, COUNT(*) AS count FROM visits",
+            "visited_on",
+            period,
+        );
         if let Some(m) = party {
             q.push(" AND (by_member = ")
                 .push_bind(m.as_str())
@@ -220,39 +231,40 @@ impl<B: Backend> SqlStore<B> {
         }
         q.push(" GROUP BY effect, aid_in_place, another_referral");
         for mut row in self.fetch(q).await? {
-            let effect = row.text()?;
+            let effect = row.text("effect")?;
             counts.visits.push(Visited {
                 effect: VisitEffect::from_code(&effect).ok_or_else(|| corrupt("visit effect", &effect))?,
-                aid_in_place: row.bool()?,
-                another_referral: row.bool()?,
-                count: count(row.int()?),
+                aid_in_place: row.bool("aid_in_place")?,
+                another_referral: row.bool("another_referral")?,
+                count: count(row.int("count")?),
             });
         }
         counts.key_cases = self.key_cases_marked(period, party).await?.len() as u64;
         // The office's 催办, by the member chased, from the reminders in its inbox.
         let mut q =
-            Query::new("SELECT member, COUNT(*) FROM inbox_events WHERE kind = 'reminder' AND member <> 'office'");
+            Query::new("SELECT member, COUNT(*) AS n FROM inbox_events WHERE kind = 'reminder' AND member <> 'office'");
         q.push(" AND at >= ").push_bind(micros(from)).push(" AND at < ").push_bind(micros(to));
         if let Some(m) = party {
             q.push(" AND member = ").push_bind(m.as_str());
         }
         q.push(" GROUP BY member");
         for mut row in self.fetch(q).await? {
-            counts.chased.push((member(row.text()?)?, count(row.int()?)));
+            counts.chased.push((member(row.text("member")?)?, count(row.int("n")?)));
         }
         // The office's 督办函, by the member they went to.
-        let mut q = Query::new("SELECT member, COUNT(*) FROM supervisions WHERE issued_at >= ");
+        let mut q = Query::new("SELECT member, COUNT(*) AS n FROM supervisions WHERE issued_at >= ");
         q.push_bind(micros(from)).push(" AND issued_at < ").push_bind(micros(to));
         if let Some(m) = party {
             q.push(" AND member = ").push_bind(m.as_str());
         }
         q.push(" GROUP BY member");
         for mut row in self.fetch(q).await? {
-            counts.supervised.push((member(row.text()?)?, count(row.int()?)));
+            counts.supervised.push((member(row.text("member")?)?, count(row.int("n")?)));
         }
         // Requests to extend, by the day asked, and what was granted.
         let mut q = Query::new(
-            "SELECT state, COUNT(*), CAST(COALESCE(SUM(granted_days), 0) AS BIGINT) FROM extensions WHERE asked_at >= ",
+            "SELECT state, COUNT(*) AS n, CAST(COALESCE(SUM(granted_days), 0) AS BIGINT) AS days FROM extensions \
+             WHERE asked_at >= ",
         );
         q.push_bind(micros(from)).push(" AND asked_at < ").push_bind(micros(to));
         if let Some(m) = party {
@@ -260,8 +272,8 @@ impl<B: Backend> SqlStore<B> {
         }
         q.push(" GROUP BY state");
         for mut row in self.fetch(q).await? {
-            let state = row.text()?;
-            let (n, days) = (count(row.int()?), count(row.int()?));
+            let state = row.text("state")?;
+            let (n, days) = (count(row.int("n")?), count(row.int("days")?));
             counts.extensions.asked += n;
             if state == ExtensionState::Granted.code() {
                 counts.extensions.granted += n;
@@ -270,15 +282,16 @@ impl<B: Backend> SqlStore<B> {
         }
         // Start deadlines paused for materials, by the day they ran from.
         let mut q = by_day(
-            "SELECT CAST(COALESCE(SUM(pauses), 0) AS BIGINT), CAST(COALESCE(SUM(paused), 0) AS BIGINT) FROM deadlines",
+            "SELECT CAST(COALESCE(SUM(pauses), 0) AS BIGINT) AS pauses, CAST(COALESCE(SUM(paused), 0) AS BIGINT) AS paused \
+             FROM deadlines",
             "runs_from",
             period,
         );
         q.push(" AND kind = 'start' AND pauses > 0");
         responsible(&mut q, party);
         if let Some(mut row) = self.fetch(q).await?.into_iter().next() {
-            counts.extensions.pauses = count(row.int()?);
-            counts.extensions.paused_days = count(row.int()?);
+            counts.extensions.pauses = count(row.int("pauses")?);
+            counts.extensions.paused_days = count(row.int("paused")?);
         }
         Ok(counts)
     }
@@ -289,7 +302,7 @@ impl<B: Backend> SqlStore<B> {
         today: NaiveDate,
     ) -> Result<Vec<Overdue>, StoreError> {
         let mut q = Query::new(
-            "SELECT responsible, kind, CAST(SUM(deadlines) AS BIGINT) FROM figure_deadlines \
+            "SELECT responsible, kind, CAST(SUM(deadlines) AS BIGINT) AS count FROM figure_deadlines \
              WHERE state IN ('open', 'missed') AND closed = FALSE AND due_on < ",
         );
         q.push_bind(today.to_string());
@@ -298,9 +311,9 @@ impl<B: Backend> SqlStore<B> {
         let mut overdue = Vec::new();
         for mut row in self.fetch(q).await? {
             overdue.push(Overdue {
-                responsible: member(row.text()?)?,
-                kind: deadline_kind(row.text()?)?,
-                count: count(row.int()?),
+                responsible: member(row.text("responsible")?)?,
+                kind: deadline_kind(row.text("kind")?)?,
+                count: count(row.int("count")?),
             });
         }
         for (who, kind, n) in self.standing_still(None, responsible_member, today).await? {
@@ -321,7 +334,7 @@ impl<B: Backend> SqlStore<B> {
         today: NaiveDate,
     ) -> Result<Vec<(MemberCode, DeadlineKind, u64)>, StoreError> {
         let mut q = Query::new(
-            "SELECT responsible, kind, COUNT(*) FROM deadlines WHERE paused_on IS NOT NULL AND state = 'open' \
+            "SELECT responsible, kind, COUNT(*) AS n FROM deadlines WHERE paused_on IS NOT NULL AND state = 'open' \
              AND due_on < ",
         );
         q.push_bind(today.to_string());
@@ -333,7 +346,7 @@ impl<B: Backend> SqlStore<B> {
         q.push(" GROUP BY responsible, kind");
         let mut found = Vec::new();
         for mut row in self.fetch(q).await? {
-            found.push((member(row.text()?)?, deadline_kind(row.text()?)?, count(row.int()?)));
+            found.push((member(row.text("responsible")?)?, deadline_kind(row.text("kind")?)?, count(row.int("n")?)));
         }
         Ok(found)
     }

@@ -27,8 +27,11 @@ impl<B: Backend> SqlStore<B> {
 
     pub(super) async fn inbox_position(&self, member: &MemberCode) -> Result<InboxPosition, StoreError> {
         let query = Query::new("SELECT acked_seq, last_seq FROM inbox_heads WHERE member = $1").bind(member.as_str());
-        let row =
-            self.fetch_one(query).await?.map(|mut row| Ok::<_, StoreError>((row.int()?, row.int()?))).transpose()?;
+        let row = self
+            .fetch_one(query)
+            .await?
+            .map(|mut row| Ok::<_, StoreError>((row.int("acked_seq")?, row.int("last_seq")?)))
+            .transpose()?;
         Ok(position(row))
     }
 
@@ -37,8 +40,9 @@ impl<B: Backend> SqlStore<B> {
             self.fetch(Query::new("SELECT member, acked_seq, last_seq FROM inbox_heads ORDER BY member")).await?;
         rows.into_iter()
             .map(|mut row| {
-                let member = MemberCode::parse(&row.text()?).map_err(|rule| StoreError::Corrupt(rule.to_string()))?;
-                Ok((member, position(Some((row.int()?, row.int()?)))))
+                let member =
+                    MemberCode::parse(&row.text("member")?).map_err(|rule| StoreError::Corrupt(rule.to_string()))?;
+                Ok((member, position(Some((row.int("acked_seq")?, row.int("last_seq")?)))))
             })
             .collect()
     }

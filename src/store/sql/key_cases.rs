@@ -26,10 +26,10 @@ fn member(raw: String) -> Result<MemberCode, StoreError> {
 
 fn mark(mut row: Cells) -> Result<KeyCase, StoreError> {
     Ok(KeyCase {
-        case_id: case_id(row.text()?)?,
-        reason: row.text()?,
-        marked_by: member(row.text()?)?,
-        marked_at: from_micros(row.int()?)?,
+        case_id: case_id(row.text("case_id")?)?,
+        reason: row.text("reason")?,
+        marked_by: member(row.text("marked_by")?)?,
+        marked_at: from_micros(row.int("marked_at")?)?,
     })
 }
 
@@ -74,10 +74,11 @@ impl<B: Backend> SqlStore<B> {
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| {
-                let id = row.text()?;
+                let id = row.text("id")?;
                 let id = Uuid::parse_str(&id).map_err(|_| corrupt("referral", &id))?;
-                let case_id = case_id(row.text()?)?;
-                let (sender, recipient, state) = (member(row.text()?)?, member(row.text()?)?, row.text()?);
+                let case_id = case_id(row.text("case_id")?)?;
+                let (sender, recipient) = (member(row.text("sender")?)?, member(row.text("recipient")?)?);
+                let state = row.text("state")?;
                 Ok(CaseReferral {
                     id,
                     case_id,

@@ -185,22 +185,22 @@ fn parse_sha256(raw: &str) -> Result<[u8; 32], StoreError> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// An attachment from the row's cells, in the order of [`ATTACHMENT_COLUMNS`].
+    /// An attachment from the row's cells ([`ATTACHMENT_COLUMNS`]).
     fn attachment_row(&self, row: &mut Cells) -> Result<Attachment, StoreError> {
-        let id = row.text()?;
-        let owner = row.text()?;
-        let name = row.text()?;
+        let id = row.text("id")?;
+        let owner = row.text("owner")?;
+        let name = row.text("name")?;
         let (field, sealed_as) = attachment_name(&id);
         Ok(Attachment {
             owner: MemberCode::parse(&owner).map_err(|_| corrupt("member", &owner))?,
             name: open_text(&self.keys, field, &sealed_as, &name)?,
             kind: {
-                let kind = row.text()?;
+                let kind = row.text("kind")?;
                 Kind::from_code(&kind).ok_or_else(|| corrupt("attachment kind", &kind))?
             },
-            size: row.int()?.max(0) as u64,
-            sha256: parse_sha256(&row.text()?)?,
-            uploaded_at: from_micros(row.int()?)?,
+            size: row.int("size")?.max(0) as u64,
+            sha256: parse_sha256(&row.text("sha256")?)?,
+            uploaded_at: from_micros(row.int("uploaded_at")?)?,
             id: parse_uuid(&id)?,
         })
     }
@@ -213,9 +213,9 @@ impl<B: Backend> SqlStore<B> {
         .bind(id.to_string());
         let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
         let attachment = self.attachment_row(&mut row)?;
-        let key_id = row.text()?;
-        let prefix = row.bytes()?.try_into().map_err(|_| corrupt("nonce prefix", "not 19 bytes"))?;
-        let chunks = u32::try_from(row.int()?).map_err(|_| corrupt("chunk count", "out of range"))?;
+        let key_id = row.text("sealed_key")?;
+        let prefix = row.bytes("nonce_prefix")?.try_into().map_err(|_| corrupt("nonce prefix", "not 19 bytes"))?;
+        let chunks = u32::try_from(row.int("chunks")?).map_err(|_| corrupt("chunk count", "out of range"))?;
         Ok(Some(StoredFile { attachment, header: Header { key_id, prefix }, chunks }))
     }
 
@@ -227,7 +227,7 @@ impl<B: Backend> SqlStore<B> {
         .bind(id.to_string())
         .bind(i64::from(from))
         .bind(i64::from(limit));
-        self.fetch(query).await?.into_iter().map(|mut row| row.bytes()).collect()
+        self.fetch(query).await?.into_iter().map(|mut row| row.bytes("sealed")).collect()
     }
 
     pub(super) async fn carried(&self, referrals: &[Uuid]) -> Result<Vec<Carried>, StoreError> {
@@ -248,9 +248,9 @@ impl<B: Backend> SqlStore<B> {
         let mut carried = Vec::new();
         for mut row in self.fetch(query).await? {
             let attachment = self.attachment_row(&mut row)?;
-            let referral_id = parse_uuid(&row.text()?)?;
-            let version = u32::try_from(row.int()?).map_err(|_| corrupt("version", "out of range"))?;
-            let by = row.text()?;
+            let referral_id = parse_uuid(&row.text("referral_id")?)?;
+            let version = u32::try_from(row.int("version")?).map_err(|_| corrupt("version", "out of range"))?;
+            let by = row.text("by_member")?;
             let by = MemberCode::parse(&by).map_err(|_| corrupt("member", &by))?;
             carried.push(Carried { attachment, referral_id, version, by });
         }
@@ -268,15 +268,15 @@ impl<B: Backend> SqlStore<B> {
         query.push_one_of("referral_id", referral_ids.iter().map(Uuid::to_string));
         let mut numbers = Vec::new();
         for mut row in self.fetch(query).await? {
-            let id = row.text()?;
-            let sender = row.text()?;
+            let id = row.text("referral_id")?;
+            let sender = row.text("sender")?;
             numbers.push((
                 Uuid::parse_str(&id).map_err(|_| corrupt("referral id", &id))?,
                 DocumentNumber {
                     sender: MemberCode::parse(&sender).map_err(|_| corrupt("member", &sender))?,
-                    year: i32::try_from(row.int()?).map_err(|_| corrupt("year", "out of range"))?,
-                    seq: u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range"))?,
-                    prefix: row.text()?,
+                    year: i32::try_from(row.int("year")?).map_err(|_| corrupt("year", "out of range"))?,
+                    seq: u32::try_from(row.int("seq")?).map_err(|_| corrupt("document number", "out of range"))?,
+                    prefix: row.text("prefix")?,
                 },
             ));
         }
@@ -292,7 +292,7 @@ impl<B: Backend> SqlStore<B> {
         .bind(i64::from(year));
         let rows = self.fetch(query).await?;
         rows.into_iter()
-            .map(|mut row| u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range")))
+            .map(|mut row| u32::try_from(row.int("seq")?).map_err(|_| corrupt("document number", "out of range")))
             .collect()
     }
 
@@ -308,16 +308,16 @@ impl<B: Backend> SqlStore<B> {
         let mut letters = Vec::new();
         for mut row in self.fetch(query).await? {
             letters.push(LetterRecord {
-                referral_id: parse_uuid(&row.text()?)?,
-                version: u32::try_from(row.int()?).map_err(|_| corrupt("letter version", "out of range"))?,
-                number: row.text()?,
-                attachment_id: parse_uuid(&row.text()?)?,
-                issued_at: from_micros(row.int()?)?,
+                referral_id: parse_uuid(&row.text("referral_id")?)?,
+                version: u32::try_from(row.int("version")?).map_err(|_| corrupt("letter version", "out of range"))?,
+                number: row.text("number")?,
+                attachment_id: parse_uuid(&row.text("attachment_id")?)?,
+                issued_at: from_micros(row.int("issued_at")?)?,
                 by: {
-                    let by = row.text()?;
+                    let by = row.text("by_member")?;
                     MemberCode::parse(&by).map_err(|_| corrupt("member", &by))?
                 },
-                clerk: row.text()?,
+                clerk: row.text("clerk")?,
             });
         }
         Ok(letters)
@@ -333,6 +333,6 @@ impl<B: Backend> SqlStore<B> {
             .bind(micros(staged_before))
             .bind(micros(unattached_before))
             .bind(i64::from(limit));
-        self.fetch(query).await?.into_iter().map(|mut row| parse_uuid(&row.text()?)).collect()
+        self.fetch(query).await?.into_iter().map(|mut row| parse_uuid(&row.text("id")?)).collect()
     }
 }

@@ -105,29 +105,29 @@ const NOTIFICATION_COLUMNS: &str = "id, member, event, channel, address, subject
 
 fn notification(row: &mut Cells) -> Result<Notification, StoreError> {
     Ok(Notification {
-        id: row.text()?,
-        member: member(&row.text()?)?,
+        id: row.text("id")?,
+        member: member(&row.text("member")?)?,
         event: {
-            let raw = row.text()?;
+            let raw = row.text("event")?;
             Event::from_code(&raw).ok_or_else(|| corrupt("notification event", &raw))?
         },
         channel: {
-            let raw = row.text()?;
+            let raw = row.text("channel")?;
             Channel::from_code(&raw).ok_or_else(|| corrupt("notification channel", &raw))?
         },
-        address: row.text()?,
-        subject: row.text()?,
-        body: row.text()?,
-        referral_id: uuid(&row.text()?)?,
-        while_open: row.opt_text()?.map(|raw| deadline_kind(&raw)).transpose()?,
-        created_at: from_micros(row.int()?)?,
-        next_at: from_micros(row.int()?)?,
-        attempts: u32::try_from(row.int()?).map_err(|_| corrupt("attempts", "out of range"))?,
+        address: row.text("address")?,
+        subject: row.text("subject")?,
+        body: row.text("body")?,
+        referral_id: uuid(&row.text("referral_id")?)?,
+        while_open: row.opt_text("deadline_kind")?.map(|raw| deadline_kind(&raw)).transpose()?,
+        created_at: from_micros(row.int("created_at")?)?,
+        next_at: from_micros(row.int("next_at")?)?,
+        attempts: u32::try_from(row.int("attempts")?).map_err(|_| corrupt("attempts", "out of range"))?,
         state: {
-            let raw = row.text()?;
+            let raw = row.text("state")?;
             Sending::from_code(&raw).ok_or_else(|| corrupt("notification state", &raw))?
         },
-        last_error: row.text()?,
+        last_error: row.text("last_error")?,
     })
 }
 
@@ -145,22 +145,22 @@ impl<B: Backend> SqlStore<B> {
         // Few rows (one per member); each member's events are then read by its key.
         let behind = self
             .fetch(Query::new(
-                "SELECT h.member, COALESCE(c.seq, 0) FROM inbox_heads h \
+                "SELECT h.member, COALESCE(c.seq, 0) AS told FROM inbox_heads h \
                  LEFT JOIN notify_cursors c ON c.member = h.member WHERE h.last_seq > COALESCE(c.seq, 0) \
                  ORDER BY h.member",
             ))
             .await?;
         let mut untold = Vec::new();
         for mut row in behind {
-            let (member_code, after) = (row.text()?, row.int()?);
+            let (member_code, after) = (row.text("member")?, row.int("told")?);
             let query = Query::new(
                 "SELECT e.member, e.seq, e.event_id, e.kind, e.state, e.referral_id, e.referral_kind, e.actor, \
                  e.urgent, e.deadline_kind, e.due_on, \
                  (SELECT d.responsible FROM deadlines d WHERE d.referral_id = e.referral_id \
-                  AND d.kind = e.deadline_kind), \
+                  AND d.kind = e.deadline_kind) AS responsible, \
                  (SELECT d.kind || '|' || d.due_on FROM deadlines d WHERE d.referral_id = e.referral_id \
                   AND d.responsible = e.member AND d.met_on IS NULL AND d.closed_on IS NULL \
-                  AND d.state <> 'cancelled' ORDER BY d.due_on LIMIT 1) \
+                  AND d.state <> 'cancelled' ORDER BY d.due_on LIMIT 1) AS owed \
                  FROM inbox_events e WHERE e.member = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3",
             )
             .bind(member_code.as_str())
@@ -168,24 +168,24 @@ impl<B: Backend> SqlStore<B> {
             .bind(i64::from(limit));
             for mut e in self.fetch(query).await? {
                 untold.push(Untold {
-                    member: member(&e.text()?)?,
-                    seq: u64::try_from(e.int()?).map_err(|_| corrupt("seq", "negative"))?,
-                    event_id: uuid(&e.text()?)?,
+                    member: member(&e.text("member")?)?,
+                    seq: u64::try_from(e.int("seq")?).map_err(|_| corrupt("seq", "negative"))?,
+                    event_id: uuid(&e.text("event_id")?)?,
                     kind: {
-                        let raw = e.text()?;
+                        let raw = e.text("kind")?;
                         NoticeKind::from_code(&raw).ok_or_else(|| corrupt("notice kind", &raw))?
                     },
-                    state: state(&e.text()?)?,
-                    referral_id: uuid(&e.text()?)?,
-                    referral_kind: kind(&e.text()?)?,
-                    actor: member(&e.text()?)?,
-                    urgent: e.bool()?,
-                    deadline: match (e.opt_text()?, e.opt_text()?) {
+                    state: state(&e.text("state")?)?,
+                    referral_id: uuid(&e.text("referral_id")?)?,
+                    referral_kind: kind(&e.text("referral_kind")?)?,
+                    actor: member(&e.text("actor")?)?,
+                    urgent: e.bool("urgent")?,
+                    deadline: match (e.opt_text("deadline_kind")?, e.opt_text("due_on")?) {
                         (Some(kind), Some(due)) => Some((deadline_kind(&kind)?, date(&due)?)),
                         _ => None,
                     },
-                    responsible: e.opt_text()?.map(|raw| member(&raw)).transpose()?,
-                    owed: owed(e.opt_text()?)?,
+                    responsible: e.opt_text("responsible")?.map(|raw| member(&raw)).transpose()?,
+                    owed: owed(e.opt_text("owed")?)?,
                 });
             }
         }
@@ -213,9 +213,9 @@ impl<B: Backend> SqlStore<B> {
         ))
         .bind(i64::from(limit));
         let listed = self.fetch(query).await?.iter_mut().map(notification).collect::<Result<Vec<_>, _>>()?;
-        let count = self.fetch(Query::new("SELECT COUNT(*) FROM notifications WHERE state = 'failed'")).await?;
+        let count = self.fetch(Query::new("SELECT COUNT(*) AS n FROM notifications WHERE state = 'failed'")).await?;
         let failed = match count.into_iter().next() {
-            Some(mut row) => u64::try_from(row.int()?).unwrap_or(0),
+            Some(mut row) => u64::try_from(row.int("n")?).unwrap_or(0),
             None => 0,
         };
         Ok((listed, failed))
@@ -223,14 +223,14 @@ impl<B: Backend> SqlStore<B> {
 
     pub(super) async fn deadline_open(&self, referral_id: Uuid, kind: DeadlineKind) -> Result<bool, StoreError> {
         let query = Query::new(
-            "SELECT COUNT(*) FROM deadlines WHERE referral_id = $1 AND kind = $2 AND state = 'open' \
+            "SELECT COUNT(*) AS n FROM deadlines WHERE referral_id = $1 AND kind = $2 AND state = 'open' \
              AND met_on IS NULL AND closed_on IS NULL",
         )
         .bind(referral_id.to_string())
         .bind(kind.code());
         let rows = self.fetch(query).await?;
         Ok(match rows.into_iter().next() {
-            Some(mut row) => row.int()? > 0,
+            Some(mut row) => row.int("n")? > 0,
             None => false,
         })
     }

@@ -1,7 +1,7 @@
 //! Statements as plain values, so that one text and one set of parameters serve both
 //! backends: a [`Query`] holds the SQL (`$n` parameters, which SQLite reads too) and
-//! its [`Value`]s; a backend runs it and hands back each row as [`Cells`], read in the
-//! order of the statement's columns.
+//! its [`Value`]s; a backend runs it and hands back each row as [`Cells`], whose
+//! columns are read by name (an expression's name is its alias: `COUNT(*) AS n`).
 
 use std::borrow::Cow;
 
@@ -131,62 +131,74 @@ pub enum Cell {
     Bool(bool),
 }
 
-/// A row read back, its cells taken in the order of the statement's columns.
-#[derive(Debug, Clone, Default)]
-pub struct Cells {
-    cells: std::vec::IntoIter<Cell>,
-}
+/// The names of a statement's columns, shared by its rows.
+pub type Names = std::sync::Arc<[Box<str>]>;
 
-impl From<Vec<Cell>> for Cells {
-    fn from(cells: Vec<Cell>) -> Self {
-        Self { cells: cells.into_iter() }
-    }
+/// A row read back; each cell is taken by its column's name, once.
+#[derive(Debug, Clone)]
+pub struct Cells {
+    names: Names,
+    cells: Vec<Cell>,
+    /// Where the next name is looked for first: decoders mostly read in the
+    /// statement's order, so a lookup is usually one comparison.
+    next: usize,
 }
 
 impl Cells {
-    fn next(&mut self, what: &str) -> Result<Cell, StoreError> {
-        self.cells.next().ok_or_else(|| corrupt("missing column", what))
+    pub fn new(names: Names, cells: Vec<Cell>) -> Self {
+        Self { names, cells, next: 0 }
     }
 
-    pub fn int(&mut self) -> Result<i64, StoreError> {
-        self.opt_int()?.ok_or_else(|| corrupt("null", "integer"))
+    fn take(&mut self, name: &str) -> Result<Cell, StoreError> {
+        let count = self.names.len();
+        let at = (0..count)
+            .map(|i| (self.next + i) % count.max(1))
+            .find(|&i| &*self.names[i] == name)
+            .ok_or_else(|| corrupt("missing column", name))?;
+        self.next = at + 1;
+        let cell = self.cells.get_mut(at).ok_or_else(|| corrupt("missing column", name))?;
+        Ok(std::mem::replace(cell, Cell::Null))
     }
 
-    pub fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
-        match self.next("integer")? {
+    pub fn int(&mut self, name: &str) -> Result<i64, StoreError> {
+        self.opt_int(name)?.ok_or_else(|| corrupt("null", name))
+    }
+
+    pub fn opt_int(&mut self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.take(name)? {
             Cell::Null => Ok(None),
             Cell::Int(v) => Ok(Some(v)),
             Cell::Bool(v) => Ok(Some(i64::from(v))),
-            other => Err(corrupt("not an integer", kind(&other))),
+            other => Err(corrupt(&format!("{name}: not an integer"), kind(&other))),
         }
     }
 
-    pub fn text(&mut self) -> Result<String, StoreError> {
-        self.opt_text()?.ok_or_else(|| corrupt("null", "text"))
+    pub fn text(&mut self, name: &str) -> Result<String, StoreError> {
+        self.opt_text(name)?.ok_or_else(|| corrupt("null", name))
     }
 
-    pub fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
-        match self.next("text")? {
+    pub fn opt_text(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        match self.take(name)? {
             Cell::Null => Ok(None),
             Cell::Text(v) => Ok(Some(v)),
-            other => Err(corrupt("not text", kind(&other))),
+            other => Err(corrupt(&format!("{name}: not text"), kind(&other))),
         }
     }
 
     /// A boolean: PostgreSQL's own, or SQLite's 0 and 1.
-    pub fn bool(&mut self) -> Result<bool, StoreError> {
-        match self.next("boolean")? {
+    pub fn bool(&mut self, name: &str) -> Result<bool, StoreError> {
+        match self.take(name)? {
             Cell::Bool(v) => Ok(v),
             Cell::Int(v) => Ok(v != 0),
-            other => Err(corrupt("not a boolean", kind(&other))),
+            other => Err(corrupt(&format!("{name}: not a boolean"), kind(&other))),
         }
     }
 
-    pub fn bytes(&mut self) -> Result<Vec<u8>, StoreError> {
-        match self.next("bytes")? {
+    pub fn bytes(&mut self, name: &str) -> Result<Vec<u8>, StoreError> {
+        match self.take(name)? {
             Cell::Bytes(v) => Ok(v),
             Cell::Text(v) => Ok(v.into_bytes()),
-            other => Err(corrupt("not bytes", kind(&other))),
+            other => Err(corrupt(&format!("{name}: not bytes"), kind(&other))),
         }
     }
 }
@@ -215,12 +227,13 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_read_in_order_and_a_wrong_type_is_named_not_shown() {
-        let mut cells = Cells::from(vec![Cell::Int(1), Cell::Null, Cell::Text("秘密".into())]);
-        assert!(cells.bool().unwrap());
-        assert_eq!(cells.opt_text().unwrap(), None);
-        let err = cells.int().unwrap_err().to_string();
-        assert!(err.contains("text") && !err.contains("秘密"), "{err}");
-        assert!(cells.text().is_err(), "no more columns");
+    fn cells_are_read_by_name_in_any_order_and_a_wrong_type_is_named_not_shown() {
+        let names: Names = ["flag", "nothing", "secret"].map(Box::from).into();
+        let mut cells = Cells::new(names, vec![Cell::Int(1), Cell::Null, Cell::Text("秘密".into())]);
+        assert_eq!(cells.opt_text("nothing").unwrap(), None);
+        assert!(cells.bool("flag").unwrap());
+        let err = cells.int("secret").unwrap_err().to_string();
+        assert!(err.contains("secret") && err.contains("text") && !err.contains("秘密"), "{err}");
+        assert!(cells.text("absent").unwrap_err().to_string().contains("absent"));
     }
 }

@@ -47,7 +47,7 @@ impl<B: Backend> SqlStore<B> {
             .bind(member.as_str())
             .bind(request_id.as_str());
         let Some(mut row) = self.fetch_one(query).await? else { return Ok(None) };
-        let (fingerprint, response) = (row.bytes()?, row.bytes()?);
+        let (fingerprint, response) = (row.bytes("fingerprint")?, row.bytes("response")?);
         Ok(Some(RequestRecord {
             member: member.clone(),
             request_id: request_id.clone(),
@@ -110,9 +110,9 @@ impl<B: Backend> SqlStore<B> {
         rows.into_iter()
             .map(|mut row| {
                 Ok(Parties {
-                    referral_id: uuid(&row.text()?)?,
-                    sender: member(&row.text()?)?,
-                    recipient: member(&row.text()?)?,
+                    referral_id: uuid(&row.text("id")?)?,
+                    sender: member(&row.text("sender")?)?,
+                    recipient: member(&row.text("recipient")?)?,
                 })
             })
             .collect()
@@ -126,7 +126,7 @@ impl<B: Backend> SqlStore<B> {
         }
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let mut query = Query::new(
-            "SELECT referral_id, deadline_kind, 0, COUNT(*), MAX(at) FROM inbox_events \
+            "SELECT referral_id, deadline_kind, 0 AS supervised, COUNT(*) AS times, MAX(at) AS last FROM inbox_events \
              WHERE kind = 'reminder' AND member <> 'office'",
         );
         query.push_one_of("referral_id", ids.iter().map(String::as_str)).push(
@@ -140,15 +140,15 @@ impl<B: Backend> SqlStore<B> {
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| {
-                let referral_id = uuid(&row.text()?)?;
-                let kind = row.opt_text()?.unwrap_or_default();
+                let referral_id = uuid(&row.text("referral_id")?)?;
+                let kind = row.opt_text("deadline_kind")?.unwrap_or_default();
                 Ok(Chase {
                     referral_id,
                     kind: DeadlineKind::from_code(&kind)
                         .ok_or_else(|| StoreError::Corrupt("a reminder's deadline kind".into()))?,
-                    supervised: row.bool()?,
-                    times: u32::try_from(row.int()?).unwrap_or(u32::MAX),
-                    last: from_micros(row.int()?)?,
+                    supervised: row.bool("supervised")?,
+                    times: u32::try_from(row.int("times")?).unwrap_or(u32::MAX),
+                    last: from_micros(row.int("last")?)?,
                 })
             })
             .collect()
@@ -156,7 +156,7 @@ impl<B: Backend> SqlStore<B> {
 
     pub(super) async fn case_owner(&self, case_id: Uuid) -> Result<Option<MemberCode>, StoreError> {
         let query = Query::new("SELECT owner FROM cases WHERE id = $1").bind(case_id.to_string());
-        self.fetch_one(query).await?.map(|mut row| member(&row.text()?)).transpose()
+        self.fetch_one(query).await?.map(|mut row| member(&row.text("owner")?)).transpose()
     }
 
     pub(super) async fn case_referrals(&self, case_id: Uuid) -> Result<Vec<Referral>, StoreError> {
@@ -187,7 +187,10 @@ impl<B: Backend> SqlStore<B> {
         )
         .bind(recipient.as_str())
         .bind(self.keys.blind_index(id_number));
-        self.fetch_one(query).await?.map(|mut row| Ok((uuid(&row.text()?)?, member(&row.text()?)?))).transpose()
+        self.fetch_one(query)
+            .await?
+            .map(|mut row| Ok((uuid(&row.text("id")?)?, member(&row.text("sender")?)?)))
+            .transpose()
     }
 }
 
@@ -203,7 +206,7 @@ impl<B: Backend> SqlStore<B> {
         };
         // The member's running deadlines, of the referrals found.
         let mut q = Query::new(
-            "SELECT d.referral_id, d.due_on, d.urgent, FALSE, 0 FROM deadlines d \
+            "SELECT d.referral_id, d.due_on, d.urgent, FALSE AS reply, 0 AS updated_at FROM deadlines d \
              WHERE d.pending = TRUE AND d.responsible = ",
         );
         q.push_bind(member.as_str()).push(" AND d.referral_id IN (SELECT id FROM referrals WHERE 1 = 1");
@@ -236,14 +239,15 @@ impl<B: Backend> SqlStore<B> {
         found(&mut q);
         let mut by_referral: std::collections::HashMap<Uuid, Awaiting> = std::collections::HashMap::new();
         for mut row in self.fetch(q).await? {
-            let referral_id = uuid(&row.text()?)?;
-            let due = row.opt_text()?.map(|d| d.parse().map_err(|_| StoreError::Corrupt("a stored due date".into())));
+            let referral_id = uuid(&row.text("referral_id")?)?;
+            let due =
+                row.opt_text("due_on")?.map(|d| d.parse().map_err(|_| StoreError::Corrupt("a stored due date".into())));
             let seen = Awaiting {
                 referral_id,
                 due: due.transpose()?,
-                urgent: row.bool()?,
-                reply: row.bool()?,
-                updated_at: from_micros(row.int()?)?,
+                urgent: row.bool("urgent")?,
+                reply: row.bool("reply")?,
+                updated_at: from_micros(row.int("updated_at")?)?,
             };
             let entry = by_referral.entry(referral_id).or_insert_with(|| seen.clone());
             entry.due = match (entry.due, seen.due) {

@@ -81,7 +81,8 @@ impl<B: Backend> SqlStore<B> {
             resealed += self.backend.execute(update.bind(referral.id.to_string()).bind(was)).await?;
         }
         for mut row in self.fetch(stale("member, request_id, response, sealed_key FROM requests")).await? {
-            let (member, request_id, response, was) = (row.text()?, row.text()?, row.bytes()?, row.opt_text()?);
+            let (member, request_id, response, was) =
+                (row.text("member")?, row.text("request_id")?, row.bytes("response")?, row.opt_text("sealed_key")?);
             let plain = self.open_response(&member, &request_id, response)?;
             let keyring = self.keys.current();
             let (field, sealed_as) = response_field(&member, &request_id);
@@ -98,7 +99,8 @@ impl<B: Backend> SqlStore<B> {
             resealed += self.backend.execute(update).await?;
         }
         for mut row in self.fetch(stale("referral_id, version, note, sealed_key FROM referral_events")).await? {
-            let (referral_id, version, note, was) = (row.text()?, row.int()?, row.text()?, row.opt_text()?);
+            let (referral_id, version, note, was) =
+                (row.text("referral_id")?, row.int("version")?, row.text("note")?, row.opt_text("sealed_key")?);
             let (field, sealed_as) = entry_note(&referral_id, version);
             let update = Query::new(
                 "UPDATE referral_events SET note = $1, sealed_key = $2 \
@@ -112,7 +114,7 @@ impl<B: Backend> SqlStore<B> {
             resealed += self.backend.execute(update).await?;
         }
         for mut row in self.fetch(stale("event_id, note, sealed_key FROM inbox_events")).await? {
-            let (event_id, note, was) = (row.text()?, row.text()?, row.opt_text()?);
+            let (event_id, note, was) = (row.text("event_id")?, row.text("note")?, row.opt_text("sealed_key")?);
             let (field, sealed_as) = inbox_note(&event_id);
             let update = Query::new(
                 "UPDATE inbox_events SET note = $1, sealed_key = $2 \
@@ -125,7 +127,7 @@ impl<B: Backend> SqlStore<B> {
             resealed += self.backend.execute(update).await?;
         }
         for mut row in self.fetch(stale("id FROM attachments")).await? {
-            let id = row.text()?;
+            let id = row.text("id")?;
             let id = uuid::Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("an attachment id".into()))?;
             resealed += self.reseal_file(id).await?;
         }
@@ -179,11 +181,11 @@ impl<B: Backend> SqlStore<B> {
     /// How many rows each key seals (`None`: written before sealing).
     pub(super) async fn key_usage(&self) -> Result<Vec<(Option<String>, u64)>, StoreError> {
         let query = Query::new(
-            "SELECT sealed_key, COUNT(*) FROM (SELECT sealed_key FROM referrals \
+            "SELECT sealed_key, COUNT(*) AS n FROM (SELECT sealed_key FROM referrals \
              UNION ALL SELECT sealed_key FROM requests UNION ALL SELECT sealed_key FROM referral_events \
              UNION ALL SELECT sealed_key FROM inbox_events UNION ALL SELECT sealed_key FROM attachments) AS sealed GROUP BY sealed_key ORDER BY sealed_key",
         );
         let rows = self.fetch(query).await?;
-        rows.into_iter().map(|mut row| Ok((row.opt_text()?, row.int()?.max(0) as u64))).collect()
+        rows.into_iter().map(|mut row| Ok((row.opt_text("sealed_key")?, row.int("n")?.max(0) as u64))).collect()
     }
 }

@@ -14,10 +14,10 @@ use crate::{
 
 fn credentials(mut row: Cells) -> Result<Credentials, StoreError> {
     Ok(Credentials {
-        hash: row.text()?,
-        must_change: row.bool()?,
-        failures: u32::try_from(row.int()?).unwrap_or(u32::MAX),
-        locked_until: row.opt_int()?.map(from_micros).transpose()?,
+        hash: row.text("hash")?,
+        must_change: row.bool("must_change")?,
+        failures: u32::try_from(row.int("failures")?).unwrap_or(u32::MAX),
+        locked_until: row.opt_int("locked_until")?.map(from_micros).transpose()?,
     })
 }
 
@@ -79,10 +79,10 @@ impl<B: Backend> SqlStore<B> {
             .await?
             .map(|mut row| {
                 Ok(Session {
-                    token_hash: row.text()?,
-                    holder: row.text()?,
-                    serial: row.text()?,
-                    seen_at: from_micros(row.int()?)?,
+                    token_hash: row.text("token_hash")?,
+                    holder: row.text("holder")?,
+                    serial: row.text("serial")?,
+                    seen_at: from_micros(row.int("seen_at")?)?,
                 })
             })
             .transpose()

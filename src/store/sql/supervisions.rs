@@ -67,14 +67,14 @@ impl<B: Backend> SqlStore<B> {
         let mut found = Vec::new();
         for mut row in self.fetch(query).await? {
             found.push(SupervisionRecord {
-                id: uuid(&row.text()?)?,
-                member: member(&row.text()?)?,
-                year: i32::try_from(row.int()?).map_err(|_| corrupt("year", "out of range"))?,
-                seq: u32::try_from(row.int()?).map_err(|_| corrupt("document number", "out of range"))?,
-                number: row.text()?,
-                attachment_id: uuid(&row.text()?)?,
-                issued_at: from_micros(row.int()?)?,
-                clerk: row.text()?,
+                id: uuid(&row.text("id")?)?,
+                member: member(&row.text("member")?)?,
+                year: i32::try_from(row.int("year")?).map_err(|_| corrupt("year", "out of range"))?,
+                seq: u32::try_from(row.int("seq")?).map_err(|_| corrupt("document number", "out of range"))?,
+                number: row.text("number")?,
+                attachment_id: uuid(&row.text("attachment_id")?)?,
+                issued_at: from_micros(row.int("issued_at")?)?,
+                clerk: row.text("clerk")?,
                 items: Vec::new(),
             });
         }
@@ -85,8 +85,8 @@ impl<B: Backend> SqlStore<B> {
             Query::new("SELECT supervision_id, referral_id, deadline_kind FROM supervision_items WHERE 1 = 1");
         query.push_one_of("supervision_id", found.iter().map(|s| s.id.to_string())).push(" ORDER BY ordinal");
         for mut row in self.fetch(query).await? {
-            let of = uuid(&row.text()?)?;
-            let item = (uuid(&row.text()?)?, deadline_kind(&row.text()?)?);
+            let of = uuid(&row.text("supervision_id")?)?;
+            let item = (uuid(&row.text("referral_id")?)?, deadline_kind(&row.text("deadline_kind")?)?);
             if let Some(s) = found.iter_mut().find(|s| s.id == of) {
                 s.items.push(item);
             }

@@ -18,18 +18,18 @@ fn corrupt(what: &str, raw: &str) -> StoreError {
 }
 
 fn record(mut row: Cells) -> Result<VisitRecord, StoreError> {
-    let referral_id = row.text()?;
-    let version = row.int()?;
-    let (visited_on, method, visitor) = (row.text()?, row.text()?, row.text()?);
-    let aid_in_place = row.bool()?;
-    let effect = row.text()?;
-    let another_referral = row.bool()?;
-    let by = row.text()?;
+    let referral_id = row.text("referral_id")?;
+    let version = row.int("version")?;
+    let (visited_on, method, visitor) = (row.text("visited_on")?, row.text("method")?, row.text("visitor")?);
+    let aid_in_place = row.bool("aid_in_place")?;
+    let effect = row.text("effect")?;
+    let another_referral = row.bool("another_referral")?;
+    let by = row.text("by_member")?;
     Ok(VisitRecord {
         referral_id: Uuid::parse_str(&referral_id).map_err(|_| corrupt("referral", &referral_id))?,
         version: u32::try_from(version).map_err(|_| corrupt("version", &version.to_string()))?,
         by: MemberCode::parse(&by).map_err(|_| corrupt("member", &by))?,
-        at: from_micros(row.int()?)?,
+        at: from_micros(row.int("at")?)?,
         visit: Visit {
             visited_on: visited_on.parse::<NaiveDate>().map_err(|_| corrupt("date", &visited_on))?,
             method: VisitMethod::from_code(&method).ok_or_else(|| corrupt("method", &method))?,

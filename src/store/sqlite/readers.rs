@@ -12,7 +12,7 @@ use rusqlite::{types::ValueRef, Connection};
 use tokio::sync::Semaphore;
 
 use crate::store::{
-    sql::{Cell, Cells, Query},
+    sql::{query::Names, Cell, Cells, Query},
     StoreError,
 };
 
@@ -68,6 +68,7 @@ impl Readers {
 fn read(connection: &Connection, query: &Query) -> Result<Vec<Cells>, StoreError> {
     let mut statement = connection.prepare_cached(&super::numbered(&query.sql))?;
     let columns = statement.column_count();
+    let names: Names = statement.column_names().into_iter().map(Box::from).collect();
     let mut rows = statement.query(rusqlite::params_from_iter(query.params.iter().map(super::value)))?;
     let mut read = Vec::new();
     while let Some(row) = rows.next()? {
@@ -83,7 +84,7 @@ fn read(connection: &Connection, query: &Query) -> Result<Vec<Cells>, StoreError
                 ValueRef::Blob(v) => Cell::Bytes(v.to_vec()),
             });
         }
-        read.push(Cells::from(cells));
+        read.push(Cells::new(names.clone(), cells));
     }
     Ok(read)
 }
@@ -105,8 +106,8 @@ mod tests {
         let given_up = runtime
             .block_on(async { tokio::time::timeout(std::time::Duration::from_millis(1), readers.fetch(slow)).await });
         assert!(given_up.is_err(), "the slow read was still running");
-        let mut rows = runtime.block_on(readers.fetch(Query::new("SELECT 7"))).unwrap();
-        assert_eq!(rows.remove(0).int().unwrap(), 7, "the one connection read again");
+        let mut rows = runtime.block_on(readers.fetch(Query::new("SELECT 7 AS n"))).unwrap();
+        assert_eq!(rows.remove(0).int("n").unwrap(), 7, "the one connection read again");
     }
 
     #[test]
@@ -125,7 +126,7 @@ mod tests {
             .block_on(readers.fetch(query))
             .unwrap();
         let read: Vec<(i64, Option<String>)> =
-            rows.into_iter().map(|mut c| (c.int().unwrap(), c.opt_text().unwrap())).collect();
+            rows.into_iter().map(|mut c| (c.int("a").unwrap(), c.opt_text("b").unwrap())).collect();
         assert_eq!(read, vec![(1, Some("x".into())), (3, None)]);
     }
 }
