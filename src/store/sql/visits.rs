@@ -1,16 +1,21 @@
-//! Reading the follow-up visits of referrals.
+//! The follow-up visits of referrals: the columns read, the row decoded, the row
+//! written. A column of `visits` is added here (and in the migrations, and in
+//! `domain::visit`), nowhere else.
 
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Backend, Cells, Query, SqlStore};
+use super::{statement::Statement, Backend, Cells, Query, SqlStore};
 use crate::{
     domain::{
         visit::{Visit, VisitRecord},
         vocabulary::{VisitEffect, VisitMethod},
         MemberCode,
     },
-    store::{rows::from_micros, StoreError},
+    store::{
+        rows::{from_micros, micros},
+        StoreError,
+    },
 };
 
 fn corrupt(what: &str, raw: &str) -> StoreError {
@@ -41,15 +46,35 @@ fn record(mut row: Cells) -> Result<VisitRecord, StoreError> {
     })
 }
 
+const COLUMNS: &str =
+    "referral_id, version, visited_on, method, visitor, aid_in_place, effect, another_referral, by_member, at";
+
+/// The statement that writes a visit.
+pub(super) fn insert(v: &VisitRecord) -> Statement {
+    let visit = &v.visit;
+    Statement::any(
+        Query::new(format!(
+            "INSERT INTO visits ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(v.referral_id.to_string())
+        .bind(i64::from(v.version))
+        .bind(visit.visited_on.to_string())
+        .bind(visit.method.code())
+        .bind(visit.visitor.as_str())
+        .bind(visit.aid_in_place)
+        .bind(visit.effect.code())
+        .bind(visit.another_referral)
+        .bind(v.by.as_str())
+        .bind(micros(v.at)),
+    )
+}
+
 impl<B: Backend> SqlStore<B> {
     pub(super) async fn visits(&self, ids: &[Uuid]) -> Result<Vec<VisitRecord>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = Query::new(
-            "SELECT referral_id, version, visited_on, method, visitor, aid_in_place, effect, another_referral, \
-             by_member, at FROM visits WHERE 1 = 1",
-        );
+        let mut query = Query::new(format!("SELECT {COLUMNS} FROM visits WHERE 1 = 1"));
         query.push_one_of("referral_id", ids.iter().map(Uuid::to_string)).push(" ORDER BY referral_id, version");
         self.fetch(query).await?.into_iter().map(record).collect()
     }

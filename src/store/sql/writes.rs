@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     audit, extensions, materials, notifications,
     statement::{NotOne, Statement, Unique},
-    supervisions, Query, Value,
+    supervisions, visits, Query, Value,
 };
 use crate::{
     domain::{
@@ -39,9 +39,6 @@ pub const INSERT_SCHEDULE: &str =
 pub const INSERT_DIRECTORY: &str =
     "INSERT INTO directory_versions (version, at, actor, change, description, directory) \
      VALUES ($1, $2, $3, $4, $5, $6)";
-
-pub const INSERT_VISIT: &str = "INSERT INTO visits (referral_id, version, visited_on, method, visitor, \
-     aid_in_place, effect, another_referral, by_member, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 pub const MARK_KEY_CASE: &str = "INSERT INTO key_cases (case_id, reason, marked_by, marked_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO UPDATE SET reason = excluded.reason, \
@@ -198,22 +195,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
         }
         None => {}
     }
-    for v in &commit.visits {
-        let visit = &v.visit;
-        out.push(Statement::any(
-            Query::new(INSERT_VISIT)
-                .bind(v.referral_id.to_string())
-                .bind(i64::from(v.version))
-                .bind(visit.visited_on.to_string())
-                .bind(visit.method.code())
-                .bind(visit.visitor.as_str())
-                .bind(visit.aid_in_place)
-                .bind(visit.effect.code())
-                .bind(visit.another_referral)
-                .bind(v.by.as_str())
-                .bind(micros(v.at)),
-        ));
-    }
+    out.extend(commit.visits.iter().map(visits::insert));
     out.extend(commit.deadline_updates.iter().map(update_deadline));
     out.extend(materials::statements(sealed));
     out.extend(supervisions::statements(commit));
