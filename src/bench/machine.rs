@@ -27,6 +27,18 @@ pub fn fdatasyncs_per_second(dir: &Path, for_how_long: Duration) -> std::io::Res
     Ok(rate)
 }
 
+/// The CPU time process `pid` has used, all its threads, in user and kernel mode
+/// (Linux, from `/proc/PID/stat`; its ticks are the ABI's fixed 100 a second).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// A process's resident memory in MiB: all of it, and its anonymous part (the heap and
 /// stacks; the rest is files mapped, such as the database pages SQLite's readers map,
 /// which the kernel takes back when it needs them).

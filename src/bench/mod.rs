@@ -234,14 +234,45 @@ async fn throughput(
     clients: usize,
     options: &Options,
 ) -> anyhow::Result<(Spread, f64, f64)> {
+    let measured = measured(hubs, call, clients, options, None).await?;
+    Ok((measured.rate, measured.p50, measured.p99))
+}
+
+/// Calls per second over the runs, their latencies, and the CPU time process `pid`
+/// (the hub) spent on each call.
+struct Measured {
+    rate: Spread,
+    p50: f64,
+    p99: f64,
+    /// Microseconds of the hub's CPU per call.
+    cpu: Option<f64>,
+}
+
+async fn measured(
+    hubs: &[Target],
+    call: Call,
+    clients: usize,
+    options: &Options,
+    pid: Option<u32>,
+) -> anyhow::Result<Measured> {
     let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
+    let before = pid.and_then(machine::cpu_seconds);
+    let mut calls = 0;
     for _ in 0..options.runs.max(1) {
         let (rate, latencies) = calls_run(hubs, call, clients, options.seconds).await?;
+        calls += latencies.len();
         rates.push(rate);
         p50s.push(millis(percentile(&latencies, 50.0)));
         p99s.push(millis(percentile(&latencies, 99.0)));
     }
-    Ok((Spread::of(&rates), Spread::of(&p50s).median, Spread::of(&p99s).median))
+    let after = pid.and_then(machine::cpu_seconds);
+    let cpu = before.zip(after).map(|(b, a)| (a - b) * 1e6 / calls.max(1) as f64);
+    Ok(Measured { rate: Spread::of(&rates), p50: Spread::of(&p50s).median, p99: Spread::of(&p99s).median, cpu })
+}
+
+/// ", hub CPU N µs/call" when measured.
+fn cpu_note(cpu: Option<f64>) -> String {
+    cpu.map(|us| format!("  hub CPU {us:.0} µs/call")).unwrap_or_default()
 }
 
 /// Submit to the live inbox stream of the recipient, one at a time.
@@ -303,7 +334,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     );
     if let Some(target) = &options.running {
         println!("measuring the running hub at {}", target.endpoint);
-        traffic(options, target, fsync).await?;
+        traffic(options, target, None, fsync).await?;
         let (listing, rows) = store::overdue_listing(target, 20).await?;
         store::print_listing(&listing, rows, "the running hub's store");
         return Ok(());
@@ -324,7 +355,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
     println!("resident memory idle: {idle}");
     let files = temp_dir()?;
     let in_flight = materials::uploads_in_flight(&hub.target(dir), hub.pid(), &files).await;
-    let ((), peak) = peak_while(hub.pid(), traffic(options, &hub.target(dir), fsync)).await?;
+    let ((), peak) = peak_while(hub.pid(), traffic(options, &hub.target(dir), Some(hub.pid()), fsync)).await?;
     println!("resident memory under load (peak): {peak}");
     let dossier = materials::dossier(&hub.target(dir), hub.pid(), &files).await;
     let _ = std::fs::remove_dir_all(&files);
@@ -356,16 +387,26 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Submit throughput and latency beside the no-op ceiling, delivery, and the calendar.
-async fn traffic(options: &Options, hub: &Target, fsync: f64) -> anyhow::Result<()> {
-    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections):");
+async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) -> anyhow::Result<()> {
+    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting):");
     for &clients in &options.concurrency {
-        let (ceiling, noop_p50, noop_p99) = throughput(std::slice::from_ref(hub), Call::NoOp, clients, options).await?;
-        println!("  {clients:>3} in flight, no-op: {ceiling} /s  p50 {noop_p50:.2} ms  p99 {noop_p99:.2} ms");
-        let (rate, p50, p99) = throughput(std::slice::from_ref(hub), Call::Submit, clients, options).await?;
+        let noop = measured(std::slice::from_ref(hub), Call::NoOp, clients, options, pid).await?;
         println!(
-            "  {clients:>3} in flight, submit: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms  ({:.2} of the fdatasync rate, {:.2} of the no-op ceiling)",
-            rate.median / fsync,
-            rate.median / ceiling.median
+            "  {clients:>3} in flight, no-op: {} /s  p50 {:.2} ms  p99 {:.2} ms{}",
+            noop.rate,
+            noop.p50,
+            noop.p99,
+            cpu_note(noop.cpu)
+        );
+        let submit = measured(std::slice::from_ref(hub), Call::Submit, clients, options, pid).await?;
+        println!(
+            "  {clients:>3} in flight, submit: {} /s  p50 {:.2} ms  p99 {:.2} ms{}  ({:.2} of the fdatasync rate, {:.2} of the no-op ceiling)",
+            submit.rate,
+            submit.p50,
+            submit.p99,
+            cpu_note(submit.cpu),
+            submit.rate.median / fsync,
+            submit.rate.median / noop.rate.median
         );
     }
     let delivery = delivery_latencies(hub, 500).await?;
@@ -390,8 +431,14 @@ async fn on_postgres(options: &Options, dir: &Path, url: &str) -> anyhow::Result
     let second = HubProcess::start(dir, Some(url))?;
     let (one, two) = (first.target(dir), [first.target(dir), second.target(dir)]);
     for &clients in &options.concurrency {
-        let (rate, p50, p99) = throughput(std::slice::from_ref(&one), Call::Submit, clients, options).await?;
-        println!("  {clients:>3} in flight, one hub: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms");
+        let one = measured(std::slice::from_ref(&one), Call::Submit, clients, options, Some(first.pid())).await?;
+        println!(
+            "  {clients:>3} in flight, one hub: {} /s  p50 {:.2} ms  p99 {:.2} ms{}",
+            one.rate,
+            one.p50,
+            one.p99,
+            cpu_note(one.cpu)
+        );
         let (rate, p50, p99) = throughput(&two, Call::Submit, clients, options).await?;
         println!("  {clients:>3} in flight, two hubs: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms");
     }

@@ -53,19 +53,17 @@ const COLUMNS: &str =
 pub(super) fn insert(v: &VisitRecord) -> Statement {
     let visit = &v.visit;
     Statement::any(
-        Query::new(format!(
-            "INSERT INTO visits ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(v.referral_id.to_string())
-        .bind(i64::from(v.version))
-        .bind(visit.visited_on.to_string())
-        .bind(visit.method.code())
-        .bind(visit.visitor.as_str())
-        .bind(visit.aid_in_place)
-        .bind(visit.effect.code())
-        .bind(visit.another_referral)
-        .bind(v.by.as_str())
-        .bind(micros(v.at)),
+        Query::new(format!("INSERT INTO visits ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+            .bind(v.referral_id.to_string())
+            .bind(i64::from(v.version))
+            .bind(visit.visited_on.to_string())
+            .bind(visit.method.code())
+            .bind(visit.visitor.as_str())
+            .bind(visit.aid_in_place)
+            .bind(visit.effect.code())
+            .bind(visit.another_referral)
+            .bind(v.by.as_str())
+            .bind(micros(v.at)),
     )
 }
 
