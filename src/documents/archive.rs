@@ -67,6 +67,23 @@ impl<W: Write + Seek> Archive<W> {
         Ok(())
     }
 
+    /// Copies every entry of the archive `source` as it is stored (nothing inflated or
+    /// deflated again), dated as this archive's entries; `before(i, self)` runs before
+    /// the `i`th is copied, and once more after the last.
+    pub fn copy(
+        &mut self,
+        source: &[u8],
+        mut before: impl FnMut(usize, &mut Self) -> Result<(), DocumentError>,
+    ) -> Result<(), DocumentError> {
+        let mut zip = zip::ZipArchive::new(Cursor::new(source))?;
+        for i in 0..zip.len() {
+            before(i, self)?;
+            let file = zip.by_index_raw(i)?;
+            self.zip.raw_copy_file_touch(file, self.at, None)?;
+        }
+        before(zip.len(), self)
+    }
+
     /// The archive, complete, in `W`.
     pub fn close(self) -> Result<W, DocumentError> {
         Ok(self.zip.finish()?)

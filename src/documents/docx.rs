@@ -99,28 +99,72 @@ fn written(
     annex: &str,
     at: chrono::NaiveDateTime,
 ) -> Result<Vec<u8>, DocumentError> {
-    let parts = match template {
-        Some(bytes) => archive::entries(bytes)?,
-        None => SHIPPED.iter().map(|(name, text)| ((*name).to_owned(), text.as_bytes().to_vec())).collect(),
-    };
-    if !parts.iter().any(|(name, _)| name == DOCUMENT) {
-        return Err(DocumentError::Template(format!("no {DOCUMENT}: not a DOCX file")));
-    }
+    let frame = Frame::of(template)?;
     let fields = letter.fields();
+    let mut xml = fitted(fill(&frame.document, &fields)?, &letter.issuer);
+    let end = xml.rfind("<w:sectPr").or_else(|| xml.rfind("</w:body>")).unwrap_or(xml.len());
+    xml.insert_str(end, annex);
     let mut out = Archive::new(at);
-    for (name, bytes) in parts {
-        if name == DOCUMENT {
-            let xml =
-                String::from_utf8(bytes).map_err(|_| DocumentError::Template(format!("{DOCUMENT} is not UTF-8")))?;
-            let mut xml = fitted(fill(&xml, &fields)?, &letter.issuer);
-            let end = xml.rfind("<w:sectPr").or_else(|| xml.rfind("</w:body>")).unwrap_or(xml.len());
-            xml.insert_str(end, annex);
-            out.add(&name, xml.as_bytes(), true)?;
-        } else {
-            out.add(&name, &bytes, true)?;
-        }
-    }
+    out.copy(
+        &frame.parts,
+        |i, out| if i == frame.document_at { out.add(DOCUMENT, xml.as_bytes(), true) } else { Ok(()) },
+    )?;
     out.finish()
+}
+
+/// A template made ready once for every letter written with it: its parts but the
+/// document, compressed as a zip archive (copied into each letter as they are), and
+/// the document's XML with where it stood among them. Deflating the same styles and
+/// footers again for every letter was a sixth of the hub's work on a submit.
+struct Frame {
+    parts: Vec<u8>,
+    document: String,
+    document_at: usize,
+}
+
+/// The templates made ready, newest last, by the SHA-256 of their file (the shipped
+/// one's key is all zeroes): a county has one, and keeps the last good one when it
+/// changes.
+static FRAMES: std::sync::Mutex<Vec<([u8; 32], std::sync::Arc<Frame>)>> = std::sync::Mutex::new(Vec::new());
+
+impl Frame {
+    fn of(template: Option<&[u8]>) -> Result<std::sync::Arc<Frame>, DocumentError> {
+        use sha2::Digest;
+        let key: [u8; 32] = template.map_or([0; 32], |bytes| sha2::Sha256::digest(bytes).into());
+        let frames = || FRAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, frame)) = frames().iter().find(|(k, _)| *k == key) {
+            return Ok(frame.clone());
+        }
+        let frame = std::sync::Arc::new(Frame::new(template)?);
+        let mut frames = frames();
+        if frames.len() >= 4 {
+            frames.remove(0);
+        }
+        frames.push((key, frame.clone()));
+        Ok(frame)
+    }
+
+    fn new(template: Option<&[u8]>) -> Result<Frame, DocumentError> {
+        let parts = match template {
+            Some(bytes) => archive::entries(bytes)?,
+            None => SHIPPED.iter().map(|(name, text)| ((*name).to_owned(), text.as_bytes().to_vec())).collect(),
+        };
+        let document_at = parts
+            .iter()
+            .position(|(name, _)| name == DOCUMENT)
+            .ok_or_else(|| DocumentError::Template(format!("no {DOCUMENT}: not a DOCX file")))?;
+        let mut archive = Archive::new(chrono::NaiveDateTime::default());
+        let mut document = String::new();
+        for (name, bytes) in parts {
+            if name == DOCUMENT {
+                document = String::from_utf8(bytes)
+                    .map_err(|_| DocumentError::Template(format!("{DOCUMENT} is not UTF-8")))?;
+            } else {
+                archive.add(&name, &bytes, true)?;
+            }
+        }
+        Ok(Frame { parts: archive.finish()?, document, document_at })
+    }
 }
 
 /// The document's XML with every paragraph holding a placeholder filled in.
