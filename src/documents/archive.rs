@@ -53,8 +53,11 @@ impl<W: Write + Seek> Archive<W> {
     /// Starts a file of `size` bytes, written next with [`Archive::write`].
     pub fn start(&mut self, name: &str, size: u64, compress: bool) -> Result<(), DocumentError> {
         let method = if compress { CompressionMethod::Deflated } else { CompressionMethod::Stored };
+        // Level 1: a letter's document or a dossier's record deflates to within a few
+        // per cent of level 6 at a fraction of its work.
         let options = SimpleFileOptions::default()
             .compression_method(method)
+            .compression_level(compress.then_some(1))
             .last_modified_time(self.at)
             .large_file(size >= u64::from(u32::MAX));
         self.zip.start_file(name, options)?;
