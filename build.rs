@@ -17,6 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }
+    // The migrations are embedded (`sqlx::migrate!`): a new one builds the crate again.
+    println!("cargo:rerun-if-changed=migrations");
     let descriptors = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     std::fs::write(out.join("xianjie_descriptor.bin"), prost::Message::encode_to_vec(&descriptors))?;
