@@ -92,15 +92,26 @@ impl SqliteBackend {
 /// Connections that read at once.
 const READERS: usize = 4;
 
-/// A parameter as SQLite takes it.
-fn value(value: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as Sql;
-    match value.clone() {
-        Value::Int(v) => v.map_or(Sql::Null, Sql::Integer),
-        Value::Text(v) => v.map_or(Sql::Null, Sql::Text),
-        Value::Bool(v) => Sql::Integer(i64::from(v)),
-        Value::Bytes(v) => Sql::Blob(v),
+/// A parameter as SQLite takes it: text and bytes lent, not copied into a value of
+/// SQLite's own first.
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+        Ok(match self.0 {
+            Value::Int(Some(v)) => ToSqlOutput::Owned(Sql::Integer(*v)),
+            Value::Int(None) | Value::Text(None) => ToSqlOutput::Owned(Sql::Null),
+            Value::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Value::Bool(v) => ToSqlOutput::Owned(Sql::Integer(i64::from(*v))),
+            Value::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
+        })
     }
+}
+
+/// A query's parameters, bound by number.
+fn params(query: &Query) -> impl rusqlite::Params + '_ {
+    rusqlite::params_from_iter(query.params.iter().map(Param))
 }
 
 /// The statement with each `$n` written `?n`: SQLite gives `?n` the number n, so the
@@ -128,7 +139,7 @@ impl Backend for SqliteBackend {
     async fn execute(&self, query: Query) -> Result<u64, StoreError> {
         self.maintain(move |connection| {
             let mut statement = connection.prepare_cached(&numbered(&query.sql))?;
-            Ok(statement.execute(rusqlite::params_from_iter(query.params.iter().map(value)))? as u64)
+            Ok(statement.execute(params(&query))? as u64)
         })
         .await
     }

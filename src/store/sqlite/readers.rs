@@ -69,7 +69,7 @@ fn read(connection: &Connection, query: &Query) -> Result<Vec<Cells>, StoreError
     let mut statement = connection.prepare_cached(&super::numbered(&query.sql))?;
     let columns = statement.column_count();
     let names: Names = statement.column_names().into_iter().map(Box::from).collect();
-    let mut rows = statement.query(rusqlite::params_from_iter(query.params.iter().map(super::value)))?;
+    let mut rows = statement.query(super::params(query))?;
     let mut read = Vec::new();
     while let Some(row) = rows.next()? {
         let mut cells = Vec::with_capacity(columns);

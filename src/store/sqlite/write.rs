@@ -45,13 +45,13 @@ pub(super) fn write_head(tx: &Connection, head: &Head) -> Result<(), StoreError>
 /// Runs `query`, returning the rows it changed.
 fn execute(tx: &Connection, query: &Query) -> Result<usize, rusqlite::Error> {
     let mut statement = tx.prepare_cached(&super::numbered(&query.sql))?;
-    statement.execute(rusqlite::params_from_iter(query.params.iter().map(super::value)))
+    statement.execute(super::params(query))
 }
 
 /// Whether `query` finds a row.
 fn found(tx: &Connection, query: &Query) -> Result<bool, rusqlite::Error> {
     let mut statement = tx.prepare_cached(&super::numbered(&query.sql))?;
-    statement.exists(rusqlite::params_from_iter(query.params.iter().map(super::value)))
+    statement.exists(super::params(query))
 }
 
 pub(super) fn ack(tx: &Connection, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
@@ -80,7 +80,7 @@ fn run(tx: &Connection, statement: &Statement) -> Result<Option<Delivered>, Stor
     let refused = |e: rusqlite::Error| if unique_violation(&e) { statement.unique_error() } else { e.into() };
     if statement.delivers.is_some() {
         let mut prepared = tx.prepare_cached(&super::numbered(&statement.query.sql))?;
-        let values = rusqlite::params_from_iter(statement.query.params.iter().map(super::value));
+        let values = super::params(&statement.query);
         let seq: i64 = prepared.query_row(values, |r| r.get(0)).map_err(refused)?;
         return Ok(statement.delivered(seq));
     }
