@@ -213,6 +213,12 @@ impl<B: Backend> SqlStore<B> {
         ))
         .bind(i64::from(limit));
         let listed = self.fetch(query).await?.iter_mut().map(notification).collect::<Result<Vec<_>, _>>()?;
+        // Every failed one listed: the count is the list's, read in the same statement
+        // (a second read could count one that failed after the list was read).
+        if failed && listed.len() < limit as usize {
+            let count = listed.len() as u64;
+            return Ok((listed, count));
+        }
         let count = self.fetch(Query::new("SELECT COUNT(*) AS n FROM notifications WHERE state = 'failed'")).await?;
         let failed = match count.into_iter().next() {
             Some(mut row) => u64::try_from(row.int("n")?).unwrap_or(0),
