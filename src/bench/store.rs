@@ -22,6 +22,7 @@ use crate::{
         date::local_date,
         deadline::{self, DeadlineKind, DeadlineState, Policy},
         history::EntryKind,
+        id::new_id,
         lifecycle,
         person::{IdNumber, Person},
         referral::{Conclusion, Content, Grant, ReferralKind, State, Submission},
@@ -77,11 +78,14 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
         urgent: false,
     };
     let mut made = Vec::with_capacity(count);
-    let mut case_id = Uuid::new_v4();
+    let mut case_id = Uuid::nil();
     for i in 0..count {
-        // A case per thousand, as `load` writes them.
+        // Spread evenly over the 90 days before the clock, oldest first, so that many
+        // are overdue; their ids made as the hub makes them, in the order of their time.
+        let at = clock - chrono::Duration::seconds(((count - i) as f64 * 90.0 * 86_400.0 / count as f64) as i64);
+        // A case per hundred, as `load` writes them.
         if i % LOAD_BATCH == 0 {
-            case_id = Uuid::new_v4();
+            case_id = new_id(at);
         }
         let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
         let mut content = content.clone();
@@ -89,9 +93,7 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
         content.priority_groups = PriorityGroup::ALL.get(i % 10).into_iter().copied().collect();
         let submission =
             Submission { kind: ReferralKind::SocialAssistance, content, recipients: vec![to], note: String::new() };
-        // Spread evenly over the 90 days before the clock, so that many are overdue.
-        let at = clock - chrono::Duration::seconds((i as f64 * 90.0 * 86_400.0 / count as f64) as i64);
-        made.extend(lifecycle::submit(&submission, &jcy, case_id, &[Uuid::new_v4()], at));
+        made.extend(lifecycle::submit(&submission, &jcy, case_id, &[new_id(at)], at));
     }
     let calendar = Calendar::shipped();
     let policy = Policy::default();
