@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use tokio::{sync::mpsc, task::JoinHandle};
 use uuid::Uuid;
 
 use super::{
@@ -80,6 +81,9 @@ fn whose(member: Option<&MemberCode>) -> &str {
 /// Referrals read at a time: a page of the ledger, its parts read together.
 const PAGE: u32 = 2_000;
 
+/// Pages listed ahead of the one being written, their parts being read meanwhile.
+const AHEAD: usize = 2;
+
 /// Referrals a ledger's audit entry names at most: each entry is a commit, and every
 /// commit makes the readers' page caches start again.
 const AUDITED_AT_ONCE: usize = 20_000;
@@ -93,6 +97,62 @@ fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T
     grouped
 }
 
+/// Where a ledger's reading stands: the reader, whose ledger and of what period.
+#[derive(Clone)]
+struct Reading {
+    hub: Hub,
+    view: View,
+    member: Option<MemberCode>,
+    period: Period,
+}
+
+impl Reading {
+    /// The referrals of the page after `after`, as the reader sees them; only what a
+    /// ledger shows is opened. With where the next page starts, if there may be one.
+    async fn list(
+        &self,
+        after: Option<(DateTime<Utc>, Uuid)>,
+    ) -> Result<(Vec<Referral<Seen>>, Option<(DateTime<Utc>, Uuid)>), AppError> {
+        let query = ListQuery {
+            sent: true,
+            received: true,
+            submitted: Some(self.period.instants()),
+            after,
+            oldest_first: true,
+            limit: PAGE,
+            opening: Opening::Listed,
+            ..ListQuery::default()
+        };
+        let page = self.hub.store.list(self.member.as_ref(), &query).await?;
+        let next = page.last().filter(|_| page.len() == PAGE as usize).map(|last| (last.submitted_at, last.id));
+        Ok((page.into_iter().map(|r| self.view.referral(r)).collect(), next))
+    }
+
+    /// The pages of the ledger in order, each listed as soon as the one before is (its
+    /// parts then read while later pages are listed), at most [`AHEAD`] waiting to be
+    /// written. A page that failed to read is the last.
+    fn pages(self) -> mpsc::Receiver<JoinHandle<Result<Page, AppError>>> {
+        let (pages, received) = mpsc::channel(AHEAD);
+        tokio::spawn(async move {
+            let mut after = None;
+            loop {
+                let listed = self.list(after).await;
+                let next = listed.as_ref().ok().and_then(|(_, next)| *next);
+                let hub = self.hub.clone();
+                let page = tokio::spawn(async move { Page::read(&hub, listed?.0).await });
+                if pages.send(page).await.is_err() {
+                    return;
+                }
+                match next {
+                    Some(next) => after = Some(next),
+                    None => return,
+                }
+            }
+        });
+        received
+    }
+}
+
 /// A page of a ledger: its referrals as the reader sees them, with their parts.
 struct Page {
     referrals: Vec<Referral<Seen>>,
@@ -101,36 +161,13 @@ struct Page {
     numbers: HashMap<Uuid, DocumentNumber>,
     visits: HashMap<Uuid, Vec<VisitRecord>>,
     keys: HashMap<Uuid, KeyCase>,
-    /// Where the next page starts, if there may be one.
-    next: Option<(DateTime<Utc>, Uuid)>,
 }
 
 impl Page {
-    /// The page of `member`'s ledger (the office's: `None`) of `period` after `after`,
-    /// as `view` shows it; only what a ledger shows is opened.
-    async fn read(
-        hub: &Hub,
-        view: View,
-        member: Option<&MemberCode>,
-        period: &Period,
-        after: Option<(DateTime<Utc>, Uuid)>,
-    ) -> Result<Self, AppError> {
-        let query = ListQuery {
-            sent: true,
-            received: true,
-            submitted: Some(period.instants()),
-            after,
-            oldest_first: true,
-            limit: PAGE,
-            opening: Opening::Listed,
-            ..ListQuery::default()
-        };
-        let page = hub.store.list(member, &query).await?;
-        let next = page.last().filter(|_| page.len() == PAGE as usize).map(|last| (last.submitted_at, last.id));
-        let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
-        let referrals: Vec<_> = page.into_iter().map(|r| view.referral(r)).collect();
+    /// The parts of `referrals`, each read on a connection of its own.
+    async fn read(hub: &Hub, referrals: Vec<Referral<Seen>>) -> Result<Self, AppError> {
+        let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
         let cases: Vec<Uuid> = referrals.iter().map(|r| r.case_id).collect();
-        // The page's parts, each read on a connection of its own.
         let (histories, deadlines, numbers, visits, keys) = tokio::join!(
             hub.store.history(&ids, Opening::Listed),
             hub.store.deadlines(&ids),
@@ -145,7 +182,6 @@ impl Page {
             numbers: numbers?.into_iter().collect(),
             visits: by_referral(visits?, |v| v.referral_id),
             keys: keys?.into_iter().map(|k| (k.case_id, k)).collect(),
-            next,
         })
     }
 
@@ -176,9 +212,9 @@ pub fn ledger(
 
 /// The ledger of `period`: a member's referrals sent or received, its people in full,
 /// or, for the office, every member's, masked; oldest first. Read a page at a time,
-/// the next page read while the last is written, so memory does not grow with the
-/// period. The referrals are audited as read every [`AUDITED_AT_ONCE`] and at the end,
-/// before the ledger is handed over.
+/// later pages read while one is written, so memory does not grow with the period. The
+/// referrals are audited as read every [`AUDITED_AT_ONCE`] and at the end, before the
+/// ledger is handed over.
 async fn make_ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableFormat) -> Result<Document, AppError> {
     let member = (actor.caller.role != Role::Office).then(|| actor.caller.code.clone());
     let (today, calendar) = (local_date(hub.clock.now()), hub.calendar());
@@ -192,26 +228,24 @@ async fn make_ledger(hub: &Hub, actor: &Actor, period: &Period, format: TableFor
     let headers = ledger::headers();
     let heading = Heading { title: &title, sheet: &sheet, headers: &headers, made_at: local_time(hub.clock.now()) };
     let mut table = format.writer(&heading)?;
-    let view = View::of(actor.caller.role);
-    let read = |after: Option<(DateTime<Utc>, Uuid)>| {
-        let (hub, member, period) = (hub.clone(), member.clone(), *period);
-        tokio::spawn(async move { Page::read(&hub, view, member.as_ref(), &period, after).await })
-    };
-    let mut reading = Some(read(None));
+    let file_name = format!("台账-{}-{}", whose(member.as_ref()), period.slug());
+    let mut pages = Reading { hub: hub.clone(), view: View::of(actor.caller.role), member, period: *period }.pages();
     let (mut written, mut unaudited) = (0, Vec::new());
-    while let Some(next) = reading.take() {
-        let page = next.await.map_err(|e| AppError::Store(StoreError::Corrupt(format!("reading a ledger: {e}"))))??;
-        reading = page.next.map(|after| read(Some(after)));
+    while let Some(page) = pages.recv().await {
+        let page = page.await.map_err(|e| AppError::Store(StoreError::Corrupt(format!("reading a ledger: {e}"))))??;
         for entry in page.entries() {
             written += 1;
             table.row(&ledger::row(written, &entry, &directory, today, &calendar))?;
         }
         unaudited.extend(page.referrals.iter().map(|r| r.id));
-        if !unaudited.is_empty() && (unaudited.len() >= AUDITED_AT_ONCE || reading.is_none()) {
+        if unaudited.len() >= AUDITED_AT_ONCE {
             hub.audit_read(actor, "ExportLedger", std::mem::take(&mut unaudited)).await?;
         }
     }
-    format.document(format!("台账-{}-{}", whose(member.as_ref()), period.slug()), table).await
+    if !unaudited.is_empty() {
+        hub.audit_read(actor, "ExportLedger", unaudited).await?;
+    }
+    format.document(file_name, table).await
 }
 
 /// The figures of `period` beside the same period a year before: the office's over

@@ -4,6 +4,7 @@
 //! Both are written a row at a time to a temporary file, whatever their length.
 
 use std::{
+    fmt::Write as _,
     fs::File,
     io::{BufWriter, Seek, Write},
 };
@@ -59,7 +60,13 @@ pub struct TableWriter {
 
 enum Out {
     Xlsx(Box<Sheet>),
-    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Csv(Box<Csv>),
+}
+
+/// A CSV file being written, and the text of the cell being written.
+struct Csv {
+    writer: csv::Writer<BufWriter<File>>,
+    cell: String,
 }
 
 /// A workbook being written: its formats for dates and yuan, and each column's width
@@ -99,7 +106,7 @@ impl TableWriter {
         file.write_all(b"\xEF\xBB\xBF")?;
         let mut writer = csv::Writer::from_writer(file);
         writer.write_record(heading.headers)?;
-        Ok(Self { out: Out::Csv(Box::new(writer)), rows: 0 })
+        Ok(Self { out: Out::Csv(Box::new(Csv { writer, cell: String::new() })), rows: 0 })
     }
 
     /// The next row.
@@ -138,13 +145,22 @@ impl TableWriter {
                     }
                 }
             }
-            Out::Csv(writer) => writer.write_record(cells.iter().map(|cell| match cell {
-                Cell::Text(text) => csv_text(text),
-                Cell::Date(day) => day.to_string(),
-                Cell::Number(n) => n.to_string(),
-                Cell::Yuan(fen) => money::yuan(*fen),
-                Cell::Empty => String::new(),
-            }))?,
+            Out::Csv(csv) => {
+                let Csv { writer, cell } = csv.as_mut();
+                for value in cells {
+                    cell.clear();
+                    match value {
+                        Cell::Text(text) => csv_text(cell, text),
+                        // Writing into a `String` does not fail.
+                        Cell::Date(day) => drop(write!(cell, "{day}")),
+                        Cell::Number(n) => drop(write!(cell, "{n}")),
+                        Cell::Yuan(fen) => money::write_yuan(cell, *fen),
+                        Cell::Empty => {}
+                    }
+                    writer.write_field(cell.as_bytes())?;
+                }
+                writer.write_record(None::<&[u8]>)?;
+            }
         }
         Ok(())
     }
@@ -165,7 +181,8 @@ impl TableWriter {
                 workbook.save_to_writer(&mut file)?;
                 file
             }
-            Out::Csv(writer) => writer
+            Out::Csv(csv) => csv
+                .writer
                 .into_inner()
                 .map_err(|e| DocumentError::Write(e.to_string()))?
                 .into_inner()
@@ -176,14 +193,13 @@ impl TableWriter {
     }
 }
 
-/// Text as a CSV cell: one that a spreadsheet would take for a formula (`=`, `+`, `-`,
-/// `@` first) is kept as text by a leading apostrophe.
-fn csv_text(text: &str) -> String {
+/// Text as a CSV cell, written into `cell`: one that a spreadsheet would take for a
+/// formula (`=`, `+`, `-`, `@` first) is kept as text by a leading apostrophe.
+fn csv_text(cell: &mut String, text: &str) {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
+        cell.push('\'');
     }
+    cell.push_str(text);
 }
 
 #[cfg(test)]
@@ -218,9 +234,14 @@ mod tests {
 
     #[test]
     fn text_that_looks_like_a_formula_stays_text() {
-        assert_eq!(csv_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_text("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_text("李某"), "李某");
+        let cell = |text: &str| {
+            let mut cell = String::new();
+            csv_text(&mut cell, text);
+            cell
+        };
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("李某"), "李某");
     }
 
     #[test]

@@ -45,8 +45,17 @@ fn without_thousands(typed: &str) -> Option<String> {
 
 /// Fen as yuan with two decimals: `1234.50`.
 pub fn yuan(fen: i64) -> String {
+    let mut text = String::new();
+    write_yuan(&mut text, fen);
+    text
+}
+
+/// [`yuan`], written onto the end of `out`.
+pub fn write_yuan(out: &mut String, fen: i64) {
+    use std::fmt::Write;
     let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
+    // Writing into a `String` does not fail.
+    let _ = write!(out, "{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100);
 }
 
 #[cfg(test)]
