@@ -348,7 +348,12 @@ fn filtered(q: &mut Query, query: &ListQuery, search: Option<&Searched>) {
     }
     submitted_within(q, query.submitted);
     if let Some((at, id)) = query.after {
-        let beyond = if query.oldest_first { ">" } else { "<" };
+        // The bound on `submitted_at` alone is implied by the condition after it, and is
+        // what lets an index start at the page: without it each page was found by
+        // walking the index from the period's start (a year's ledger over a million,
+        // quadratic).
+        let (beyond, from) = if query.oldest_first { (">", ">=") } else { ("<", "<=") };
+        q.push(&format!(" AND submitted_at {from} ")).push_bind(micros(at));
         q.push(&format!(" AND (submitted_at {beyond} "))
             .push_bind(micros(at))
             .push(" OR (submitted_at = ")
