@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{int, Backend, Query, SqlStore};
@@ -202,7 +203,8 @@ impl<B: Backend> SqlStore<B> {
             if let Some(search) = &search {
                 search.push(q);
             }
-            submitted_within(q, filter.submitted);
+            let (from, to) = filter.submitted.unzip();
+            submitted_within(q, from, to);
         };
         // The member's running deadlines, of the referrals found.
         let mut q = Query::new(
@@ -323,10 +325,13 @@ impl Searched {
     }
 }
 
-/// ` AND …`: submitted from the first instant up to (not including) the second.
-fn submitted_within(q: &mut Query, span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>) {
-    if let Some((from, to)) = span {
-        q.push(" AND submitted_at >= ").push_bind(micros(from)).push(" AND submitted_at < ").push_bind(micros(to));
+/// ` AND …`: submitted from `from` up to, not including, `to`, each when given.
+fn submitted_within(q: &mut Query, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) {
+    if let Some(from) = from {
+        q.push(" AND submitted_at >= ").push_bind(micros(from));
+    }
+    if let Some(to) = to {
+        q.push(" AND submitted_at < ").push_bind(micros(to));
     }
 }
 
@@ -346,14 +351,20 @@ fn filtered(q: &mut Query, query: &ListQuery, search: Option<&Searched>) {
     if let Some(case_id) = query.case_id {
         q.push(" AND case_id = ").push_bind(case_id.to_string());
     }
-    submitted_within(q, query.submitted);
+    // A page after the first starts where the last ended, and that bound replaces the
+    // period's on its side when it is the tighter: given two lower (or upper) bounds on
+    // one column, SQLite starts the index range at either, and when it took the
+    // period's, every page walked the index from the period's start (a year's ledger
+    // over a million read 17 GB from the file, quadratic).
+    let (mut from, mut to) = query.submitted.unzip();
     if let Some((at, id)) = query.after {
-        // The bound on `submitted_at` alone is implied by the condition after it, and is
-        // what lets an index start at the page: without it each page was found by
-        // walking the index from the period's start (a year's ledger over a million,
-        // quadratic).
-        let (beyond, from) = if query.oldest_first { (">", ">=") } else { ("<", "<=") };
-        q.push(&format!(" AND submitted_at {from} ")).push_bind(micros(at));
+        let (beyond, bound) = if query.oldest_first { (">", ">=") } else { ("<", "<=") };
+        if query.oldest_first && from.is_none_or(|from| from <= at) {
+            from = None;
+        } else if !query.oldest_first && to.is_none_or(|to| at < to) {
+            to = None;
+        }
+        q.push(&format!(" AND submitted_at {bound} ")).push_bind(micros(at));
         q.push(&format!(" AND (submitted_at {beyond} "))
             .push_bind(micros(at))
             .push(" OR (submitted_at = ")
@@ -361,5 +372,49 @@ fn filtered(q: &mut Query, query: &ListQuery, search: Option<&Searched>) {
             .push(&format!(" AND id {beyond} "))
             .push_bind(id.to_string())
             .push("))");
+    }
+    submitted_within(q, from, to);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::query::Value;
+
+    /// The bounds a listing puts on `submitted_at`, each with the instant bound to it.
+    fn bounds(query: &ListQuery) -> Vec<(String, i64)> {
+        let q = listing(None, query, None);
+        let mut found = Vec::new();
+        for bound in ["submitted_at >= $", "submitted_at < $", "submitted_at <= $", "submitted_at > $"] {
+            for (at, _) in q.sql.match_indices(bound) {
+                let n: String = q.sql[at + bound.len()..].chars().take_while(char::is_ascii_digit).collect();
+                match &q.params[n.parse::<usize>().unwrap() - 1] {
+                    Value::Int(Some(v)) => found.push((bound.trim_end_matches(" $").to_owned(), *v)),
+                    other => panic!("{bound} bound to {other:?}"),
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_page_after_the_first_starts_its_index_range_at_the_last_page_alone() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let (from, to, last) = (at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z"), at("2026-06-01T00:00:00Z"));
+        let year = ListQuery { submitted: Some((from, to)), oldest_first: true, limit: 2, ..ListQuery::default() };
+        assert_eq!(
+            bounds(&year),
+            [("submitted_at >=".to_owned(), micros(from)), ("submitted_at <".to_owned(), micros(to))]
+        );
+        let next = ListQuery { after: Some((last, Uuid::nil())), ..year.clone() };
+        let lower: Vec<_> = bounds(&next).into_iter().filter(|(b, _)| b.contains('>')).collect();
+        assert_eq!(lower, [("submitted_at >=".to_owned(), micros(last)), ("submitted_at >".to_owned(), micros(last))]);
+        assert!(bounds(&next).contains(&("submitted_at <".to_owned(), micros(to))));
+        let newest = ListQuery { oldest_first: false, ..next.clone() };
+        let upper: Vec<_> = bounds(&newest).into_iter().filter(|(b, _)| b.contains('<')).collect();
+        assert_eq!(upper, [("submitted_at <".to_owned(), micros(last)), ("submitted_at <=".to_owned(), micros(last))]);
+        // A cursor from outside the period leaves the period's bound in place.
+        let early = ListQuery { after: Some((at("2025-06-01T00:00:00Z"), Uuid::nil())), ..year };
+        assert!(bounds(&early).contains(&("submitted_at >=".to_owned(), micros(from))));
     }
 }
