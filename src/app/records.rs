@@ -2,8 +2,6 @@
 //! referrals it sent or received in a period, and the office's of all members, masked,
 //! as XLSX or CSV; and the figures for the annual meeting, beside the year before.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use tokio::{sync::mpsc, task::JoinHandle};
 use uuid::Uuid;
@@ -88,13 +86,25 @@ const AHEAD: usize = 2;
 /// commit makes the readers' page caches start again.
 const AUDITED_AT_ONCE: usize = 20_000;
 
-/// Groups `items` by the referral each belongs to.
-fn by_referral<T>(items: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
-    for item in items {
-        grouped.entry(id(&item)).or_default().push(item);
+/// A page's parts of one kind in the order of the id each belongs to (a referral's, or
+/// its case's), each id's found by halving: grouped without a map or a vector per id.
+struct Grouped<T> {
+    items: Vec<T>,
+    id: fn(&T) -> Uuid,
+}
+
+impl<T> Grouped<T> {
+    /// `items` grouped by `id`, each group in the order it came in.
+    fn new(mut items: Vec<T>, id: fn(&T) -> Uuid) -> Self {
+        items.sort_by_key(id);
+        Self { items, id }
     }
-    grouped
+
+    fn of(&self, wanted: Uuid) -> &[T] {
+        let start = self.items.partition_point(|item| (self.id)(item) < wanted);
+        let rest = &self.items[start..];
+        &rest[..rest.partition_point(|item| (self.id)(item) == wanted)]
+    }
 }
 
 /// Where a ledger's reading stands: the reader, whose ledger and of what period.
@@ -156,11 +166,11 @@ impl Reading {
 /// A page of a ledger: its referrals as the reader sees them, with their parts.
 struct Page {
     referrals: Vec<Referral<Seen>>,
-    histories: HashMap<Uuid, Vec<HistoryEntry>>,
-    deadlines: HashMap<Uuid, Vec<Deadline>>,
-    numbers: HashMap<Uuid, DocumentNumber>,
-    visits: HashMap<Uuid, Vec<VisitRecord>>,
-    keys: HashMap<Uuid, KeyCase>,
+    histories: Grouped<HistoryEntry>,
+    deadlines: Grouped<Deadline>,
+    numbers: Grouped<(Uuid, DocumentNumber)>,
+    visits: Grouped<VisitRecord>,
+    keys: Grouped<KeyCase>,
 }
 
 impl Page {
@@ -177,22 +187,22 @@ impl Page {
         );
         Ok(Self {
             referrals,
-            histories: by_referral(histories?, |e| e.referral_id),
-            deadlines: by_referral(deadlines?, |d| d.referral_id),
-            numbers: numbers?.into_iter().collect(),
-            visits: by_referral(visits?, |v| v.referral_id),
-            keys: keys?.into_iter().map(|k| (k.case_id, k)).collect(),
+            histories: Grouped::new(histories?, |e| e.referral_id),
+            deadlines: Grouped::new(deadlines?, |d| d.referral_id),
+            numbers: Grouped::new(numbers?, |(id, _)| *id),
+            visits: Grouped::new(visits?, |v| v.referral_id),
+            keys: Grouped::new(keys?, |k| k.case_id),
         })
     }
 
     fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
         self.referrals.iter().map(|referral| Entry {
             referral,
-            history: self.histories.get(&referral.id).map_or(&[], Vec::as_slice),
-            deadlines: self.deadlines.get(&referral.id).map_or(&[], Vec::as_slice),
-            number: self.numbers.get(&referral.id),
-            visits: self.visits.get(&referral.id).map_or(&[], Vec::as_slice),
-            key: self.keys.get(&referral.case_id),
+            history: self.histories.of(referral.id),
+            deadlines: self.deadlines.of(referral.id),
+            number: self.numbers.of(referral.id).first().map(|(_, number)| number),
+            visits: self.visits.of(referral.id),
+            key: self.keys.of(referral.case_id).first(),
         })
     }
 }
@@ -355,5 +365,22 @@ pub fn report_title(figures: &Figures, directory: &crate::domain::directory::Dir
             directory.get(code).map_or_else(|| code.to_string(), |m| m.name.clone()),
             figures.period.label()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pages_parts_are_found_by_their_id_each_group_in_the_order_it_came() {
+        let id = |n: u128| Uuid::from_u128(n);
+        let parts = vec![(id(3), "c1"), (id(1), "a1"), (id(3), "c2"), (id(1), "a2"), (id(5), "e1")];
+        let grouped = Grouped::new(parts, |(id, _)| *id);
+        let of = |n| grouped.of(id(n)).iter().map(|(_, v)| *v).collect::<Vec<_>>();
+        assert_eq!(of(1), ["a1", "a2"]);
+        assert_eq!(of(3), ["c1", "c2"]);
+        assert_eq!(of(5), ["e1"]);
+        assert!(of(0).is_empty() && of(2).is_empty() && of(6).is_empty());
     }
 }
