@@ -125,6 +125,17 @@ impl HubProcess {
     }
 }
 
+impl Drop for HubProcess {
+    /// A hub the bench leaves when a measurement fails is killed, not left serving a
+    /// data directory that is then removed.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The `n`th of many made-up people: the hub holds one open referral per person and
 /// recipient.
 pub fn person(n: u64) -> anyhow::Result<IdNumber> {

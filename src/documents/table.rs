@@ -1,7 +1,8 @@
 //! Tables for people to open in Excel or WPS: XLSX (rust_xlsxwriter) with real date
 //! and number cells, the header row frozen and filtered, columns as wide as their
-//! contents; and CSV in UTF-8 with the byte-order mark Excel needs to read Chinese.
-//! Both are written a row at a time to a temporary file, whatever their length.
+//! contents, rows beyond what a sheet holds continued on the next; and CSV in UTF-8
+//! with the byte-order mark Excel needs to read Chinese. Both are written a row at a
+//! time to a temporary file, whatever their length.
 
 use std::{
     fmt::Write as _,
@@ -55,7 +56,6 @@ fn excel_time(at: NaiveDateTime) -> Result<ExcelDateTime, XlsxError> {
 /// temporary file as it is written), or CSV.
 pub struct TableWriter {
     out: Out,
-    rows: u32,
 }
 
 enum Out {
@@ -69,17 +69,56 @@ struct Csv {
     cell: String,
 }
 
-/// A workbook being written: its formats for dates and yuan, and each column's width
-/// so far.
+/// A workbook being written: its sheets' name and headers, its formats for headers,
+/// dates and yuan, each column's width so far, and the rows of each sheet so far.
 struct Sheet {
     workbook: Workbook,
-    formats: [Format; 2],
+    name: String,
+    headers: Vec<String>,
+    formats: [Format; 3],
     widths: Vec<f64>,
+    rows: Vec<u32>,
+    /// Rows a sheet holds below its header row.
+    per_sheet: u32,
+}
+
+/// Rows an Excel sheet holds below its header row (1,048,576 in all).
+const SHEET_ROWS: u32 = 1_048_575;
+
+/// Characters in a sheet's name at most.
+const SHEET_NAME: usize = 31;
+
+impl Sheet {
+    /// A new sheet, its header row written (bold, frozen, filtered): the first named as
+    /// the heading says, the next 「… (2)」 and so on.
+    fn add(&mut self) -> Result<(), DocumentError> {
+        let n = self.rows.len() + 1;
+        let name = match n {
+            1 => self.name.clone(),
+            _ => {
+                let suffix = format!(" ({n})");
+                let kept: String = self.name.chars().take(SHEET_NAME - suffix.chars().count()).collect();
+                kept + &suffix
+            }
+        };
+        let sheet = self.workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(name)?;
+        for (col, text) in self.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, text, &self.formats[0])?;
+        }
+        self.rows.push(0);
+        Ok(())
+    }
 }
 
 impl TableWriter {
-    /// An XLSX workbook of one sheet, its header row written (bold, frozen, filtered).
+    /// An XLSX workbook, its first sheet's header row written (bold, frozen, filtered).
     pub fn xlsx(heading: &Heading<'_>) -> Result<Self, DocumentError> {
+        Self::xlsx_of_sheets(heading, SHEET_ROWS)
+    }
+
+    /// The same, with `per_sheet` rows on a sheet below its header.
+    fn xlsx_of_sheets(heading: &Heading<'_>, per_sheet: u32) -> Result<Self, DocumentError> {
         let mut workbook = Workbook::new();
         let properties = DocProperties::new()
             .set_title(heading.title)
@@ -89,15 +128,21 @@ impl TableWriter {
         // Zipping the sheet's XML is most of finishing a large table: the fastest level
         // takes a fraction of the default's time for a file a few percent larger.
         workbook.set_zip_compression_level(1);
-        let header = Format::new().set_bold().set_align(FormatAlign::Center).set_background_color(0xE8EEF4);
-        let sheet = workbook.add_worksheet_with_constant_memory()?;
-        sheet.set_name(heading.sheet)?;
-        for (col, text) in heading.headers.iter().enumerate() {
-            sheet.write_string_with_format(0, col as u16, text, &header)?;
-        }
-        let widths = heading.headers.iter().map(|h| display_width(h) + 4.0).collect();
-        let formats = [Format::new().set_num_format("yyyy-mm-dd"), Format::new().set_num_format("#,##0.00")];
-        Ok(Self { out: Out::Xlsx(Box::new(Sheet { workbook, formats, widths })), rows: 0 })
+        let mut sheet = Sheet {
+            workbook,
+            name: heading.sheet.to_owned(),
+            headers: heading.headers.to_vec(),
+            formats: [
+                Format::new().set_bold().set_align(FormatAlign::Center).set_background_color(0xE8EEF4),
+                Format::new().set_num_format("yyyy-mm-dd"),
+                Format::new().set_num_format("#,##0.00"),
+            ],
+            widths: heading.headers.iter().map(|h| display_width(h) + 4.0).collect(),
+            rows: Vec::new(),
+            per_sheet,
+        };
+        sheet.add()?;
+        Ok(Self { out: Out::Xlsx(Box::new(sheet)) })
     }
 
     /// CSV: UTF-8 with a byte-order mark, its header row written.
@@ -106,17 +151,22 @@ impl TableWriter {
         file.write_all(b"\xEF\xBB\xBF")?;
         let mut writer = csv::Writer::from_writer(file);
         writer.write_record(heading.headers)?;
-        Ok(Self { out: Out::Csv(Box::new(Csv { writer, cell: String::new() })), rows: 0 })
+        Ok(Self { out: Out::Csv(Box::new(Csv { writer, cell: String::new() })) })
     }
 
     /// The next row.
     pub fn row(&mut self, cells: &[Cell]) -> Result<(), DocumentError> {
-        self.rows += 1;
         match &mut self.out {
             Out::Xlsx(xlsx) => {
-                let Sheet { workbook, formats: [date, yuan], widths } = xlsx.as_mut();
-                let sheet = workbook.worksheet_from_index(0)?;
-                let row = self.rows;
+                if xlsx.rows.last().is_some_and(|&rows| rows >= xlsx.per_sheet) {
+                    xlsx.add()?;
+                }
+                let Sheet { workbook, formats: [_, date, yuan], widths, rows, .. } = xlsx.as_mut();
+                let sheet = workbook.worksheet_from_index(rows.len() - 1)?;
+                let row = rows.last_mut().map_or(1, |rows| {
+                    *rows += 1;
+                    *rows
+                });
                 for (col, cell) in cells.iter().enumerate() {
                     let c = col as u16;
                     let width = match cell {
@@ -169,14 +219,16 @@ impl TableWriter {
     pub fn finish(self) -> Result<File, DocumentError> {
         let mut file = match self.out {
             Out::Xlsx(xlsx) => {
-                let Sheet { mut workbook, widths, .. } = *xlsx;
-                let sheet = workbook.worksheet_from_index(0)?;
-                for (col, width) in widths.iter().enumerate() {
-                    sheet.set_column_width(col as u16, width.min(MAX_WIDTH))?;
+                let Sheet { mut workbook, widths, rows, .. } = *xlsx;
+                for (index, rows) in rows.into_iter().enumerate() {
+                    let sheet = workbook.worksheet_from_index(index)?;
+                    for (col, width) in widths.iter().enumerate() {
+                        sheet.set_column_width(col as u16, width.min(MAX_WIDTH))?;
+                    }
+                    let last_col = widths.len().saturating_sub(1) as u16;
+                    sheet.set_freeze_panes(1, 0)?;
+                    sheet.autofilter(0, 0, rows, last_col)?;
                 }
-                let last_col = widths.len().saturating_sub(1) as u16;
-                sheet.set_freeze_panes(1, 0)?;
-                sheet.autofilter(0, 0, self.rows, last_col)?;
                 let mut file = tempfile::tempfile()?;
                 workbook.save_to_writer(&mut file)?;
                 file
@@ -208,19 +260,26 @@ mod tests {
 
     use super::*;
 
-    fn table(writer: fn(&Heading<'_>) -> Result<TableWriter, DocumentError>) -> Vec<u8> {
+    fn table(writer: impl Fn(&Heading<'_>) -> Result<TableWriter, DocumentError>) -> Vec<u8> {
+        rows(writer, "台账 2026年", 1)
+    }
+
+    /// A table named `sheet` of `count` rows, as `writer` writes it.
+    fn rows(writer: impl Fn(&Heading<'_>) -> Result<TableWriter, DocumentError>, sheet: &str, count: i64) -> Vec<u8> {
         let headers = vec!["序号".to_owned(), "当事人".to_owned(), "移送日期".to_owned(), "救助金额（元）".to_owned()];
         let made_at = "2026-11-02T09:00:00".parse().unwrap();
-        let heading = Heading { title: "台账", sheet: "台账 2026年", headers: &headers, made_at };
+        let heading = Heading { title: "台账", sheet, headers: &headers, made_at };
         let mut table = writer(&heading).unwrap();
-        table
-            .row(&[
-                Cell::Number(1),
-                Cell::Text("李某，\"小李\"".into()),
-                Cell::Date("2026-02-03".parse().unwrap()),
-                Cell::Yuan(123_450),
-            ])
-            .unwrap();
+        for n in 1..=count {
+            table
+                .row(&[
+                    Cell::Number(n),
+                    Cell::Text("李某，\"小李\"".into()),
+                    Cell::Date("2026-02-03".parse().unwrap()),
+                    Cell::Yuan(123_450),
+                ])
+                .unwrap();
+        }
         let mut bytes = Vec::new();
         table.finish().unwrap().read_to_end(&mut bytes).unwrap();
         bytes
@@ -253,5 +312,30 @@ mod tests {
         let sheet = part("xl/worksheets/sheet1.xml");
         assert!(sheet.contains("<cols>") && sheet.contains("<autoFilter ref=\"A1:D2\"/>"), "{sheet}");
         assert!(sheet.contains("李某") && sheet.contains("1234.5"), "{sheet}");
+    }
+
+    #[test]
+    fn rows_beyond_what_a_sheet_holds_go_on_the_next_sheet_under_the_same_headers() {
+        let parts =
+            super::super::archive::entries(&rows(|h| TableWriter::xlsx_of_sheets(h, 2), "台账 2026年", 5)).unwrap();
+        let part = |name: &str| String::from_utf8_lossy(&parts.iter().find(|(n, _)| n == name).unwrap().1).into_owned();
+        let workbook = part("xl/workbook.xml");
+        assert!(
+            ["台账 2026年\"", "台账 2026年 (2)\"", "台账 2026年 (3)\""].iter().all(|s| workbook.contains(s)),
+            "{workbook}"
+        );
+        for (sheet, filter, first) in [(1, "A1:D3", 1), (2, "A1:D3", 3), (3, "A1:D2", 5)] {
+            let xml = part(&format!("xl/worksheets/sheet{sheet}.xml"));
+            assert!(xml.contains(&format!("<autoFilter ref=\"{filter}\"/>")), "{xml}");
+            assert!(xml.contains("序号") && xml.contains(&format!("<c r=\"A2\"><v>{first}</v>")), "{xml}");
+        }
+        assert!(!parts.iter().any(|(n, _)| n == "xl/worksheets/sheet4.xml"));
+        // A name too long for its number is shortened to Excel's 31 characters.
+        let long = "台账".repeat(15) + "年";
+        let parts = super::super::archive::entries(&rows(|h| TableWriter::xlsx_of_sheets(h, 1), &long, 2)).unwrap();
+        let workbook =
+            String::from_utf8_lossy(&parts.iter().find(|(n, _)| n == "xl/workbook.xml").unwrap().1).into_owned();
+        let second = "台账".repeat(13) + "台 (2)";
+        assert!(workbook.contains(&format!("name=\"{second}\"")), "{workbook}");
     }
 }
