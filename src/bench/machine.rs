@@ -39,6 +39,18 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// Bytes the SQLite writer thread of process `pid` has written (its `write`s to the
+/// write-ahead log and the checkpoints into the database), or `None` when it has no
+/// such thread (a hub on PostgreSQL).
+pub fn store_written(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let writer = tasks.flatten().map(|t| t.path()).find(|task| {
+        std::fs::read_to_string(task.join("comm")).is_ok_and(|name| name.trim() == crate::store::sqlite::WRITER_THREAD)
+    })?;
+    let io = std::fs::read_to_string(writer.join("io")).ok()?;
+    io.lines().find_map(|line| line.strip_prefix("wchar:")).and_then(|n| n.trim().parse().ok())
+}
+
 /// A process's resident memory in MiB: all of it, and its anonymous part (the heap and
 /// stacks; the rest is files mapped, such as the database pages SQLite's readers map,
 /// which the kernel takes back when it needs them).

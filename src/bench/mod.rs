@@ -257,6 +257,8 @@ struct Measured {
     p99: f64,
     /// Microseconds of the hub's CPU per call.
     cpu: Option<f64>,
+    /// KiB the hub's SQLite writer wrote per call (the write-ahead log and checkpoints).
+    written: Option<f64>,
 }
 
 async fn measured(
@@ -268,6 +270,7 @@ async fn measured(
 ) -> anyhow::Result<Measured> {
     let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
     let before = pid.and_then(machine::cpu_seconds);
+    let written_before = pid.and_then(machine::store_written);
     let mut calls = 0;
     for _ in 0..options.runs.max(1) {
         let (rate, latencies) = calls_run(hubs, call, clients, options.seconds).await?;
@@ -278,12 +281,20 @@ async fn measured(
     }
     let after = pid.and_then(machine::cpu_seconds);
     let cpu = before.zip(after).map(|(b, a)| (a - b) * 1e6 / calls.max(1) as f64);
-    Ok(Measured { rate: Spread::of(&rates), p50: Spread::of(&p50s).median, p99: Spread::of(&p99s).median, cpu })
+    let written = written_before
+        .zip(pid.and_then(machine::store_written))
+        .map(|(b, a)| a.saturating_sub(b) as f64 / 1024.0 / calls.max(1) as f64);
+    let (p50, p99) = (Spread::of(&p50s).median, Spread::of(&p99s).median);
+    Ok(Measured { rate: Spread::of(&rates), p50, p99, cpu, written })
 }
 
-/// ", hub CPU N µs/call" when measured.
-fn cpu_note(cpu: Option<f64>) -> String {
-    cpu.map(|us| format!("  hub CPU {us:.0} µs/call")).unwrap_or_default()
+/// ", hub CPU N µs/call" when measured, and the store's writes per call when made.
+fn cpu_note(measured: &Measured) -> String {
+    let cpu = measured.cpu.map(|us| format!("  hub CPU {us:.0} µs/call")).unwrap_or_default();
+    match measured.written {
+        Some(kib) if kib >= 0.1 => format!("{cpu}, store wrote {kib:.0} KiB/call"),
+        _ => cpu,
+    }
 }
 
 /// Submit to the live inbox stream of the recipient, one at a time.
@@ -399,7 +410,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
 
 /// Submit throughput and latency beside the no-op ceiling, delivery, and the calendar.
 async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) -> anyhow::Result<()> {
-    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting):");
+    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting) and what its SQLite writer wrote per call (the write-ahead log and checkpoints):");
     for &clients in &options.concurrency {
         let noop = measured(std::slice::from_ref(hub), Call::NoOp, clients, options, pid).await?;
         println!(
@@ -407,7 +418,7 @@ async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) 
             noop.rate,
             noop.p50,
             noop.p99,
-            cpu_note(noop.cpu)
+            cpu_note(&noop)
         );
         let submit = measured(std::slice::from_ref(hub), Call::Submit, clients, options, pid).await?;
         println!(
@@ -415,7 +426,7 @@ async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) 
             submit.rate,
             submit.p50,
             submit.p99,
-            cpu_note(submit.cpu),
+            cpu_note(&submit),
             submit.rate.median / fsync,
             submit.rate.median / noop.rate.median
         );
@@ -448,7 +459,7 @@ async fn on_postgres(options: &Options, dir: &Path, url: &str) -> anyhow::Result
             one.rate,
             one.p50,
             one.p99,
-            cpu_note(one.cpu)
+            cpu_note(&one)
         );
         let (rate, p50, p99) = throughput(&two, Call::Submit, clients, options).await?;
         println!("  {clients:>3} in flight, two hubs: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms");

@@ -11,6 +11,8 @@ pub mod schema;
 mod write;
 mod writer;
 
+pub use writer::WRITER_THREAD;
+
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},

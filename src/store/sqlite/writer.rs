@@ -28,6 +28,9 @@ use crate::{
     store::{sealed::SealedCommit, sql::writes::Head, Delivered, InboxPosition, StoreError},
 };
 
+/// The name of the thread that writes the store: one commit at a time.
+pub const WRITER_THREAD: &str = "sqlite-writer";
+
 /// Most commits in one transaction.
 const BATCH: usize = 256;
 
@@ -69,7 +72,7 @@ impl Writer {
         let (queue, waiting) = mpsc::channel(BATCH * 4);
         let exit_after = std::env::var(crate::store::EXIT_AFTER_COMMIT_OF).ok();
         let thread = std::thread::Builder::new()
-            .name("sqlite-writer".into())
+            .name(WRITER_THREAD.into())
             .spawn(move || run(connection, waiting, metrics, exit_after))
             .map_err(|e| StoreError::Write(format!("starting the writer thread: {e}")))?;
         Ok(Self { queue: Mutex::new(Some(queue)), thread: Mutex::new(Some(thread)) })
