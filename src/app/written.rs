@@ -361,10 +361,8 @@ pub async fn dossier(hub: &Hub, actor: &Actor, case_id: Uuid) -> Result<Document
     let ids: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
     let now = hub.clock.now();
     let spool = tempfile::tempfile().map_err(spooling)?;
-    let mut archive = Archive::to(
-        std::io::BufWriter::with_capacity(crate::documents::table::WRITTEN_AT_ONCE, spool),
-        local_time(now),
-    );
+    let mut archive =
+        Archive::to(std::io::BufWriter::with_capacity(crate::documents::WRITTEN_AT_ONCE, spool), local_time(now));
     let mut manifest = Manifest { case_id, exported_at: now, parts: Vec::new(), entries: Vec::new() };
     let mut record = dossier::Record::new(case_id, now);
     let directory = hub.directory.now();

@@ -288,8 +288,8 @@ async fn measured(
     Ok(Measured { rate: Spread::of(&rates), p50, p99, cpu, written })
 }
 
-/// ", hub CPU N µs/call" when measured, and the store's writes per call when made.
-fn cpu_note(measured: &Measured) -> String {
+/// "  hub CPU N µs/call" when measured, and what the store wrote per call when it wrote.
+fn cost_note(measured: &Measured) -> String {
     let cpu = measured.cpu.map(|us| format!("  hub CPU {us:.0} µs/call")).unwrap_or_default();
     match measured.written {
         Some(kib) if kib >= 0.1 => format!("{cpu}, store wrote {kib:.0} KiB/call"),
@@ -418,7 +418,7 @@ async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) 
             noop.rate,
             noop.p50,
             noop.p99,
-            cpu_note(&noop)
+            cost_note(&noop)
         );
         let submit = measured(std::slice::from_ref(hub), Call::Submit, clients, options, pid).await?;
         println!(
@@ -426,7 +426,7 @@ async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) 
             submit.rate,
             submit.p50,
             submit.p99,
-            cpu_note(&submit),
+            cost_note(&submit),
             submit.rate.median / fsync,
             submit.rate.median / noop.rate.median
         );
@@ -459,7 +459,7 @@ async fn on_postgres(options: &Options, dir: &Path, url: &str) -> anyhow::Result
             one.rate,
             one.p50,
             one.p99,
-            cpu_note(&one)
+            cost_note(&one)
         );
         let (rate, p50, p99) = throughput(&two, Call::Submit, clients, options).await?;
         println!("  {clients:>3} in flight, two hubs: {rate} /s  p50 {p50:.2} ms  p99 {p99:.2} ms");

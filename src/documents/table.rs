@@ -13,7 +13,7 @@ use std::{
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 
-use super::DocumentError;
+use super::{DocumentError, WRITTEN_AT_ONCE};
 use crate::domain::{ledger::Cell, money};
 
 impl From<XlsxError> for DocumentError {
@@ -37,11 +37,6 @@ pub struct Heading<'a> {
     pub headers: &'a [String],
     pub made_at: NaiveDateTime,
 }
-
-/// Bytes a table's file is written in at a time: a write of a few KiB costs the kernel
-/// several times what its share of a large one does (writing 1 GiB: 5.2 s of system
-/// time in 8 KiB writes, 1.0 s in 1 MiB ones, on the machine of docs/benchmarks.md).
-pub const WRITTEN_AT_ONCE: usize = 1 << 20;
 
 /// The widest a column grows, in characters.
 const MAX_WIDTH: f64 = 48.0;
@@ -172,11 +167,10 @@ impl TableWriter {
                     xlsx.add()?;
                 }
                 let Sheet { workbook, formats: [_, date, yuan], widths, rows, .. } = xlsx.as_mut();
-                let sheet = workbook.worksheet_from_index(rows.len() - 1)?;
-                let row = rows.last_mut().map_or(1, |rows| {
-                    *rows += 1;
-                    *rows
-                });
+                // `add` has made the first sheet: there is always a last one.
+                let index = rows.len() - 1;
+                rows[index] += 1;
+                let (sheet, row) = (workbook.worksheet_from_index(index)?, rows[index]);
                 for (col, cell) in cells.iter().enumerate() {
                     let c = col as u16;
                     let width = match cell {
