@@ -39,16 +39,25 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
-/// Bytes the SQLite writer thread of process `pid` has written (its `write`s to the
-/// write-ahead log and the checkpoints into the database), or `None` when it has no
-/// such thread (a hub on PostgreSQL).
+/// Bytes the SQLite writer and checkpointer threads of process `pid` have written
+/// (the writer's to the write-ahead log, the checkpointer's into the database), or
+/// `None` when it has no such threads (a hub on PostgreSQL).
 pub fn store_written(pid: u32) -> Option<u64> {
+    use crate::store::sqlite::{CHECKPOINTER_THREAD, WRITER_THREAD};
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let writer = tasks.flatten().map(|t| t.path()).find(|task| {
-        std::fs::read_to_string(task.join("comm")).is_ok_and(|name| name.trim() == crate::store::sqlite::WRITER_THREAD)
-    })?;
-    let io = std::fs::read_to_string(writer.join("io")).ok()?;
-    io.lines().find_map(|line| line.strip_prefix("wchar:")).and_then(|n| n.trim().parse().ok())
+    let written = |task: &std::path::Path| -> Option<u64> {
+        let io = std::fs::read_to_string(task.join("io")).ok()?;
+        io.lines().find_map(|line| line.strip_prefix("wchar:")).and_then(|n| n.trim().parse().ok())
+    };
+    tasks
+        .flatten()
+        .map(|t| t.path())
+        .filter(|task| {
+            std::fs::read_to_string(task.join("comm"))
+                .is_ok_and(|name| [WRITER_THREAD, CHECKPOINTER_THREAD].contains(&name.trim()))
+        })
+        .map(|task| written(&task))
+        .try_fold(None, |total: Option<u64>, bytes| Some(Some(total.unwrap_or(0) + bytes?)))?
 }
 
 /// A process's resident memory in MiB: all of it, and its anonymous part (the heap and

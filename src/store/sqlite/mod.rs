@@ -4,13 +4,16 @@
 //! Commits go through a single connection on a thread of its own (SQLite has one
 //! writer at a time anyway, and this spares every transaction a busy wait), and
 //! concurrent commits share its transactions (group commit); reads use a small pool of
-//! their own and never queue behind the writer.
+//! their own and never queue behind the writer; another thread folds the write-ahead
+//! log into the database, so that no commit waits for it.
 
+mod checkpointer;
 mod readers;
 pub mod schema;
 mod write;
 mod writer;
 
+pub use checkpointer::CHECKPOINTER_THREAD;
 pub use writer::WRITER_THREAD;
 
 use std::{

@@ -62,6 +62,17 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             return Err(refused(format!("migration {version} is applied but unknown to this version of the hub")));
         }
     }
+    // A migration that rebuilds a table drops it while others still refer to it, as
+    // SQLite's way of changing a table has it: foreign keys are off while migrations
+    // run, and each is checked against them before it commits.
+    connection.pragma_update(None, "foreign_keys", false)?;
+    let applied = apply(connection, &applied);
+    connection.pragma_update(None, "foreign_keys", true)?;
+    applied
+}
+
+/// Applies, in order, each migration not among `applied`, each with its record.
+fn apply(connection: &mut Connection, applied: &[(i64, Vec<u8>)]) -> Result<(), StoreError> {
     for migration in MIGRATIONS.iter().filter(|m| !m.migration_type.is_down_migration()) {
         match applied.iter().find(|(version, _)| *version == migration.version) {
             Some((_, checksum)) if checksum.as_slice() != &*migration.checksum => {
@@ -72,6 +83,15 @@ pub fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                 let tx = connection.transaction()?;
                 tx.execute_batch(&migration.sql)
                     .map_err(|e| refused(format!("migration {}: {e}", migration.version)))?;
+                let dangling: Option<String> = tx
+                    .query_row("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1", [], |r| r.get(0))
+                    .optional()?;
+                if let Some(table) = dangling {
+                    return Err(refused(format!(
+                        "migration {} leaves rows of {table} referring to rows that are gone",
+                        migration.version
+                    )));
+                }
                 tx.execute(
                     "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
                      VALUES (?1, ?2, TRUE, ?3, -1)",
@@ -103,5 +123,66 @@ mod tests {
         db.execute("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1", []).unwrap();
         let refused = migrate(&mut db).unwrap_err().to_string();
         assert!(refused.contains("migration 1 was changed"), "{refused}");
+    }
+
+    /// A store made before the tables were kept in their keys' B-trees keeps every row
+    /// and every rule through the rebuild: the figures' triggers still count, the
+    /// history still refuses a delete, and foreign keys are enforced again after.
+    #[test]
+    fn rebuilt_tables_keep_their_rows_triggers_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open(&dir.path().join("t.db")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+        )
+        .unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version < 24) {
+            db.execute_batch(&migration.sql).unwrap();
+            db.execute(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 VALUES (?1, ?2, TRUE, ?3, -1)",
+                params![migration.version, &*migration.description, &*migration.checksum],
+            )
+            .unwrap();
+        }
+        db.execute_batch(
+            "INSERT INTO cases VALUES ('c1', 'jcy', 1);
+             INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, content, \
+                 submitted_at, updated_at, version) \
+                 VALUES ('r1', 'c1', 'social_assistance', 'submitted', 'jcy', 'mz', 0, 0, '{}', 1, 1, 1);
+             INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
+                 reminded) VALUES ('r1', 'start', 'c1', 'mz', '2026-09-01', '2026-09-08', 0, 'open', 0);
+             INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note) \
+                 VALUES ('r1', 1, 'submitted', 'jcy', 1, 'submitted', '');
+             INSERT INTO requests (member, request_id, fingerprint, response, at) VALUES ('jcy', 'q1', x'01', x'02', 1);
+             INSERT INTO letter_numbers VALUES ('r1', 'jcy', 2026, 1, 'x');",
+        )
+        .unwrap();
+        migrate(&mut db).unwrap();
+
+        let one = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+        for table in ["cases", "referral_events", "letter_numbers", "figure_flows"] {
+            assert_eq!(one(&format!("SELECT COUNT(*) FROM {table}")), 1, "{table}");
+            let rowid = db.prepare(&format!("SELECT rowid FROM {table}")).map(|_| ()).unwrap_err().to_string();
+            assert!(rowid.contains("no such column"), "{table} has no rowid: {rowid}");
+        }
+        assert_eq!(one("SELECT pending FROM deadlines"), 1, "the generated column is computed");
+        db.execute(
+            "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
+             reminded) VALUES ('r1', 'feedback', 'c1', 'mz', '2026-09-01', '2026-09-08', 0, 'open', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(one("SELECT SUM(deadlines) FROM figure_deadlines WHERE due_on = '2026-09-08'"), 2, "counted after");
+        assert!(db.execute("DELETE FROM referral_events", []).is_err(), "history is append-only");
+        let orphan = db.execute(
+            "INSERT INTO deadlines (referral_id, kind, case_id, responsible, runs_from, due_on, provisional, state, \
+             reminded) VALUES ('gone', 'start', 'c1', 'mz', '2026-09-01', '2026-09-08', 0, 'open', 0)",
+            [],
+        );
+        assert!(orphan.is_err(), "foreign keys are enforced again");
+        assert_eq!(one("SELECT COUNT(*) FROM sqlite_master WHERE sql LIKE '%rebuilt%'"), 0);
     }
 }

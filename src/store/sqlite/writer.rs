@@ -21,7 +21,10 @@ use std::{
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::write::{ack, read_head, write, write_head};
+use super::{
+    checkpointer::{Checkpointer, BACKSTOP},
+    write::{ack, read_head, write, write_head},
+};
 use crate::{
     domain::MemberCode,
     metrics::CommitMetrics,
@@ -69,11 +72,15 @@ impl Writer {
         connection.pragma_update(None, "temp_store", "MEMORY")?;
         // Every statement of the write path stays prepared.
         connection.set_prepared_statement_cache_capacity(64);
+        // The log is folded in by a thread of its own; this connection does it only
+        // past the backstop.
+        connection.pragma_update(None, "wal_autocheckpoint", BACKSTOP)?;
+        let checkpointer = Checkpointer::start(path)?;
         let (queue, waiting) = mpsc::channel(BATCH * 4);
         let exit_after = std::env::var(crate::store::EXIT_AFTER_COMMIT_OF).ok();
         let thread = std::thread::Builder::new()
             .name(WRITER_THREAD.into())
-            .spawn(move || run(connection, waiting, metrics, exit_after))
+            .spawn(move || run(connection, waiting, &checkpointer, metrics, exit_after))
             .map_err(|e| StoreError::Write(format!("starting the writer thread: {e}")))?;
         Ok(Self { queue: Mutex::new(Some(queue)), thread: Mutex::new(Some(thread)) })
     }
@@ -108,6 +115,7 @@ impl Writer {
 fn run(
     mut connection: Connection,
     mut waiting: mpsc::Receiver<Job>,
+    checkpointer: &Checkpointer,
     metrics: CommitMetrics,
     exit_after: Option<String>,
 ) {
@@ -122,7 +130,10 @@ fn run(
         }
         metrics.batch_size.observe(batch.len() as f64);
         let exit = exit_after.as_deref().is_some_and(|id| batch.iter().any(|job| job.request_id() == Some(id)));
-        write_batch(&mut connection, &mut batch, &metrics, exit);
+        let jobs = batch.len();
+        if write_batch(&mut connection, &mut batch, &metrics, exit) {
+            checkpointer.committed(jobs);
+        }
     }
 }
 
@@ -143,8 +154,8 @@ impl Done {
 }
 
 /// Writes every job of the batch, each in its savepoint; one durable commit; then the
-/// answers.
-fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &CommitMetrics, exit: bool) {
+/// answers. Whether the batch committed.
+fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &CommitMetrics, exit: bool) -> bool {
     let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return fail(batch, &e.to_string()),
@@ -172,7 +183,7 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
             for d in done {
                 d.answer(Some(&message));
             }
-            return;
+            return false;
         }
     }
     let durable = metrics.commit_seconds.start_timer();
@@ -182,19 +193,22 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
     if exit && failed.is_none() {
         crate::store::exit_at_failpoint();
     }
+    let committed = failed.is_none();
     for d in done {
         d.answer(failed.as_deref());
     }
+    committed
 }
 
-/// Answers every job of a batch that could not be written with `message`.
-fn fail(batch: &mut Vec<Job>, message: &str) {
+/// Answers every job of a batch that could not be written with `message`; none was.
+fn fail(batch: &mut Vec<Job>, message: &str) -> bool {
     for job in batch.drain(..) {
         match job {
             Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
             Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
         }
     }
+    false
 }
 
 /// Runs `write` in a savepoint: on error, what it wrote is rolled back alone, the
