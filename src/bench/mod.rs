@@ -257,7 +257,8 @@ struct Measured {
     p99: f64,
     /// Microseconds of the hub's CPU per call.
     cpu: Option<f64>,
-    /// KiB the hub's SQLite writer wrote per call (the write-ahead log and checkpoints).
+    /// KiB the hub's SQLite writer and checkpointer wrote per call (the write-ahead log
+    /// and the pages folded into the database).
     written: Option<f64>,
 }
 
@@ -410,7 +411,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
 
 /// Submit throughput and latency beside the no-op ceiling, delivery, and the calendar.
 async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) -> anyhow::Result<()> {
-    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting) and what its SQLite writer wrote per call (the write-ahead log and checkpoints):");
+    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting) and what its SQLite writer and checkpointer wrote per call (the write-ahead log and the pages folded into the database):");
     for &clients in &options.concurrency {
         let noop = measured(std::slice::from_ref(hub), Call::NoOp, clients, options, pid).await?;
         println!(

@@ -38,7 +38,7 @@ const AFTER_ALONE: Duration = Duration::from_millis(1);
 
 /// The same when commits carry several jobs (submits queue behind one another): later,
 /// so that the commits in between share the pages copied and the CPU goes to them.
-/// Docs/benchmarks.md, "The log folded in off the commit", has the trade measured.
+/// The trade is measured in docs/benchmarks.md, "The log folded in off the commit".
 const AFTER_CROWDED: Duration = Duration::from_millis(10);
 
 /// Passes in a row while commits keep landing during each.

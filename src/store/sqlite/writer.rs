@@ -130,10 +130,7 @@ fn run(
         }
         metrics.batch_size.observe(batch.len() as f64);
         let exit = exit_after.as_deref().is_some_and(|id| batch.iter().any(|job| job.request_id() == Some(id)));
-        let jobs = batch.len();
-        if write_batch(&mut connection, &mut batch, &metrics, exit) {
-            checkpointer.committed(jobs);
-        }
+        write_batch(&mut connection, &mut batch, &metrics, checkpointer, exit);
     }
 }
 
@@ -153,9 +150,15 @@ impl Done {
     }
 }
 
-/// Writes every job of the batch, each in its savepoint; one durable commit; then the
-/// answers. Whether the batch committed.
-fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &CommitMetrics, exit: bool) -> bool {
+/// Writes every job of the batch, each in its savepoint; one durable commit, told to
+/// the checkpointer; then the answers.
+fn write_batch(
+    connection: &mut Connection,
+    batch: &mut Vec<Job>,
+    metrics: &CommitMetrics,
+    checkpointer: &Checkpointer,
+    exit: bool,
+) {
     let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return fail(batch, &e.to_string()),
@@ -183,7 +186,7 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
             for d in done {
                 d.answer(Some(&message));
             }
-            return false;
+            return;
         }
     }
     let durable = metrics.commit_seconds.start_timer();
@@ -193,22 +196,22 @@ fn write_batch(connection: &mut Connection, batch: &mut Vec<Job>, metrics: &Comm
     if exit && failed.is_none() {
         crate::store::exit_at_failpoint();
     }
-    let committed = failed.is_none();
+    if failed.is_none() {
+        checkpointer.committed(done.len());
+    }
     for d in done {
         d.answer(failed.as_deref());
     }
-    committed
 }
 
-/// Answers every job of a batch that could not be written with `message`; none was.
-fn fail(batch: &mut Vec<Job>, message: &str) -> bool {
+/// Answers every job of a batch that could not be written with `message`.
+fn fail(batch: &mut Vec<Job>, message: &str) {
     for job in batch.drain(..) {
         match job {
             Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
             Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
         }
     }
-    false
 }
 
 /// Runs `write` in a savepoint: on error, what it wrote is rolled back alone, the
