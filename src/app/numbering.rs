@@ -2,41 +2,71 @@
 //! year (DESIGN §6): a letter holds its number before its commit, so the number is
 //! taken when the plan is made, held while the commit is decided, and kept if it was
 //! written. A number whose commit failed goes back, and the next letter takes it: the
-//! pool is then rebuilt from the store (the numbers written, less those still held),
-//! which also heals a number another hub process took meanwhile.
+//! pool is then rebuilt from the store (the numbers written, less those still held).
+//!
+//! Where replicas share the store, each number taken is also claimed in it, so that no
+//! two processes hand out the same one: a number another process claimed is left to
+//! it, and the pool is rebuilt without it. A claim lapses after [`CLAIM`] (its process
+//! gone), and pools are rebuilt at least that often, so a number a lost process held is
+//! handed out again.
 
 use std::{
     collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex, PoisonError},
 };
 
+use chrono::{DateTime, Utc};
+
 use super::AppError;
-use crate::{domain::MemberCode, store::Store};
+use crate::{
+    domain::MemberCode,
+    store::{NumberClaim, Store},
+};
+
+/// How long a process's claim on a number stands: far longer than a plan and its
+/// commit take.
+const CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Numbers in a row found claimed by other processes before a take gives up.
+const ATTEMPTS: usize = 32;
 
 /// Each sender's numbers of each year, as this process hands them out.
-#[derive(Default)]
 pub struct Numbers {
     pools: Mutex<HashMap<(MemberCode, i32), Pool>>,
+    /// This process, as its claims name it.
+    holder: String,
+}
+
+impl Default for Numbers {
+    fn default() -> Self {
+        Self { pools: Mutex::default(), holder: uuid::Uuid::new_v4().to_string() }
+    }
 }
 
 #[derive(Default)]
 struct Pool {
-    /// Numbers below `next` not written and not held: handed out first.
+    /// Numbers below `next` not taken and not held: handed out first.
     free: BTreeSet<u32>,
     held: BTreeSet<u32>,
     next: u32,
-    /// Built from the store at least once, and no commit failed since.
-    fresh: bool,
+    /// When the pool was built from the store; none since a commit failed.
+    built: Option<DateTime<Utc>>,
 }
 
 impl Pool {
-    /// The pool as the store has it (`written`), with what is held kept out.
-    fn rebuild(&mut self, written: &[u32]) {
-        let top = written.iter().chain(&self.held).copied().max().unwrap_or(0);
-        let written: BTreeSet<u32> = written.iter().copied().collect();
-        self.free = (1..=top).filter(|n| !written.contains(n) && !self.held.contains(n)).collect();
+    /// The pool as the store has it (`taken`), with what is held kept out.
+    fn rebuild(&mut self, taken: &[u32], now: DateTime<Utc>) {
+        let top = taken.iter().chain(&self.held).copied().max().unwrap_or(0);
+        let taken: BTreeSet<u32> = taken.iter().copied().collect();
+        self.free = (1..=top).filter(|n| !taken.contains(n) && !self.held.contains(n)).collect();
         self.next = top + 1;
-        self.fresh = true;
+        self.built = Some(now);
+    }
+
+    /// Built, with no commit failed since, and recently enough that a claim which
+    /// lapsed since is seen.
+    fn fresh(&self, now: DateTime<Utc>) -> bool {
+        self.built.is_some_and(|at| now < at + CLAIM)
     }
 
     fn take(&mut self) -> u32 {
@@ -56,32 +86,53 @@ pub struct Held {
 }
 
 impl Numbers {
-    /// The next number of `sender` in `year`, held by `held`.
+    /// The next number of `sender` in `year` at `now`, held by `held`.
     pub async fn take(
         self: &Arc<Self>,
         store: &dyn Store,
+        now: DateTime<Utc>,
         held: &mut Held,
         sender: &MemberCode,
         year: i32,
     ) -> Result<u32, AppError> {
         let key = (sender.clone(), year);
-        let take = |written: Option<&[u32]>| {
+        let take = |taken: Option<&[u32]>| {
             let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
             let pool = pools.entry(key.clone()).or_default();
-            if let Some(written) = written {
-                pool.rebuild(written);
+            if let Some(taken) = taken {
+                pool.rebuild(taken, now);
             }
-            pool.fresh.then(|| pool.take())
+            pool.fresh(now).then(|| pool.take())
         };
-        let seq = match take(None) {
-            Some(seq) => seq,
-            None => {
-                let written = store.document_seqs(sender, year).await?;
-                take(Some(&written)).expect("a rebuilt pool is fresh")
+        for _ in 0..ATTEMPTS {
+            let seq = match take(None) {
+                Some(seq) => seq,
+                None => {
+                    let taken = store.document_seqs(sender, year, (&self.holder, now)).await?;
+                    take(Some(&taken)).expect("a rebuilt pool is fresh")
+                }
+            };
+            held.taken.push((sender.clone(), year, seq));
+            let claim = NumberClaim {
+                sender: sender.clone(),
+                year,
+                seq,
+                holder: self.holder.clone(),
+                at: now,
+                until: now + CLAIM,
+            };
+            if store.claim_number(&claim).await? {
+                return Ok(seq);
             }
-        };
-        held.taken.push((sender.clone(), year, seq));
-        Ok(seq)
+            // Another process has it: the pool is rebuilt without it.
+            held.taken.pop();
+            let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(pool) = pools.get_mut(&key) {
+                pool.held.remove(&seq);
+                pool.built = None;
+            }
+        }
+        Err(AppError::Unavailable(format!("every document number of {sender} tried was claimed by another hub; retry")))
     }
 
     /// Nothing held yet.
@@ -102,7 +153,7 @@ impl Held {
             if let Some(pool) = pools.get_mut(&(sender, year)) {
                 pool.held.remove(&seq);
                 if !written {
-                    pool.fresh = false;
+                    pool.built = None;
                 }
             }
         }
@@ -118,17 +169,48 @@ impl Drop for Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::harness::{at, Harness, T0};
+
+    /// Two processes on one shared store never hand out the same number, and the
+    /// numbers of one that is gone are handed out again once its claims lapse.
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
+    async fn two_processes_on_a_shared_store_hand_out_each_number_once() {
+        let h = Harness::new().await;
+        let store = h.hub.store().as_ref();
+        let now = at(T0);
+        let (a, b) = (Arc::new(Numbers::default()), Arc::new(Numbers::default()));
+        let (mut on_a, mut on_b) = (a.hold(), b.hold());
+        async fn take(numbers: &Arc<Numbers>, store: &dyn Store, held: &mut Held, at: DateTime<Utc>) -> u32 {
+            numbers.take(store, at, held, &MemberCode::parse("jcy").unwrap(), 2026).await.unwrap()
+        }
+        assert_eq!(take(&a, store, &mut on_a, now).await, 1);
+        assert_eq!(take(&b, store, &mut on_b, now).await, 2, "1 is claimed by the other process");
+        assert_eq!(take(&a, store, &mut on_a, now).await, 3, "and 2");
+        // A is gone with 1 and 3 claimed and never written.
+        drop((on_a, a));
+        let later = now + chrono::TimeDelta::minutes(1);
+        assert_eq!(take(&b, store, &mut on_b, later).await, 4, "3 is still claimed");
+        let lapsed = later + CLAIM;
+        assert_eq!(take(&b, store, &mut on_b, lapsed).await, 1, "the lapsed claims' numbers are handed out again");
+        assert_eq!(take(&b, store, &mut on_b, lapsed).await, 3);
+        assert_eq!(take(&b, store, &mut on_b, lapsed).await, 5);
+        drop(on_b);
+        h.close().await;
+    }
 
     #[test]
     fn a_number_not_written_is_handed_out_again_and_none_held_twice() {
+        let now = DateTime::<Utc>::default();
         let mut pool = Pool::default();
-        pool.rebuild(&[1, 2, 4]);
+        pool.rebuild(&[1, 2, 4], now);
         assert_eq!((pool.take(), pool.take(), pool.take()), (3, 5, 6));
         // 5 failed: rebuilt from the store (1–4 and 6 written meanwhile? 6 still held).
         pool.held.remove(&5);
         pool.held.remove(&3);
-        pool.rebuild(&[1, 2, 3, 4]);
+        pool.rebuild(&[1, 2, 3, 4], now);
         assert_eq!(pool.take(), 5, "the number given back first");
         assert_eq!(pool.take(), 7, "6 is still held");
+        assert!(pool.fresh(now) && !pool.fresh(now + CLAIM), "rebuilt once a claim could have lapsed");
     }
 }

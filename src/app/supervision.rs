@@ -170,7 +170,7 @@ pub async fn supervise(
             let directory = hub.directory.now();
             let year = chrono::Datelike::year(&today);
             let mut held = hub.materials.numbers.hold();
-            let seq = hub.materials.numbers.take(hub.store.as_ref(), &mut held, &office, year).await?;
+            let seq = hub.materials.numbers.take(hub.store.as_ref(), now, &mut held, &office, year).await?;
             let prefix = hub.materials.prefix(&office, &directory);
             let number = DocumentNumber { sender: office.clone(), year, seq, prefix }.text();
             let issuer = directory.office_name();

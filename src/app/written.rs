@@ -124,7 +124,7 @@ pub(super) async fn issue(
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     for referral in referrals {
         let year = chrono::Datelike::year(&local_date(referral.submitted_at));
-        let seq = numbers.take(hub.store.as_ref(), &mut held, &referral.sender, year).await?;
+        let seq = numbers.take(hub.store.as_ref(), now, &mut held, &referral.sender, year).await?;
         let prefix = hub.materials.prefix(&referral.sender, &hub.directory.now());
         let number = DocumentNumber { sender: referral.sender.clone(), year, seq, prefix: prefix.clone() };
         issued.numbering.push(Numbering {

@@ -101,7 +101,7 @@ fn written(
 ) -> Result<Vec<u8>, DocumentError> {
     let frame = Frame::of(template)?;
     let fields = letter.fields();
-    let mut xml = fitted(fill(&frame.document, &fields)?, &letter.issuer);
+    let mut xml = fitted(filled_in(&frame.document, &fields)?, &letter.issuer);
     let end = xml.rfind("<w:sectPr").or_else(|| xml.rfind("</w:body>")).unwrap_or(xml.len());
     xml.insert_str(end, annex);
     let mut out = Archive::new(at);
@@ -118,7 +118,7 @@ fn written(
 /// footers again for every letter was a sixth of the hub's work on a submit.
 struct Frame {
     parts: Vec<u8>,
-    document: String,
+    document: Document,
     document_at: usize,
 }
 
@@ -163,29 +163,75 @@ impl Frame {
                 archive.add(&name, &bytes, true)?;
             }
         }
-        Ok(Frame { parts: archive.finish()?, document, document_at })
+        Ok(Frame { parts: archive.finish()?, document: Document::of(&document)?, document_at })
     }
 }
 
 /// The document's XML with every paragraph holding a placeholder filled in.
 fn fill(xml: &str, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
-    let mut out = String::with_capacity(xml.len() * 2);
-    let mut rest = xml;
-    while let Some(start) = paragraph_start(rest) {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        let end =
-            paragraph_end(tail).ok_or_else(|| DocumentError::Template("a paragraph (w:p) is not closed".into()))?;
-        let paragraph = &tail[..end];
-        let text = text_of(paragraph);
-        if text.contains("{{") {
-            out.push_str(&filled(paragraph, &text, fields)?);
-        } else {
-            out.push_str(paragraph);
+    filled_in(&Document::of(xml)?, fields)
+}
+
+/// A template's document cut once into what every letter copies as it stands and the
+/// paragraphs that hold a placeholder, so that a letter is written without reading the
+/// template's XML again.
+struct Document {
+    pieces: Vec<Piece>,
+    /// The XML's length: the letter's is about as long.
+    len: usize,
+}
+
+enum Piece {
+    Fixed(String),
+    Placeholder(Placeholder),
+}
+
+/// A paragraph that holds a placeholder: the parts of it its filled-in copies keep.
+struct Placeholder {
+    /// Its start tag, `<w:p …>`.
+    open: String,
+    /// Its `w:pPr`, if any.
+    properties: String,
+    /// The `w:rPr` of its first run with text, if any.
+    run_properties: String,
+    text: String,
+}
+
+impl Document {
+    fn of(xml: &str) -> Result<Self, DocumentError> {
+        let mut pieces = Vec::new();
+        let mut fixed = String::new();
+        let mut rest = xml;
+        while let Some(start) = paragraph_start(rest) {
+            fixed.push_str(&rest[..start]);
+            let tail = &rest[start..];
+            let end =
+                paragraph_end(tail).ok_or_else(|| DocumentError::Template("a paragraph (w:p) is not closed".into()))?;
+            let paragraph = &tail[..end];
+            let text = text_of(paragraph);
+            if text.contains("{{") {
+                pieces.push(Piece::Fixed(std::mem::take(&mut fixed)));
+                pieces.push(Piece::Placeholder(Placeholder::of(paragraph, text)));
+            } else {
+                fixed.push_str(paragraph);
+            }
+            rest = &tail[end..];
         }
-        rest = &tail[end..];
+        fixed.push_str(rest);
+        pieces.push(Piece::Fixed(fixed));
+        Ok(Document { pieces, len: xml.len() })
     }
-    out.push_str(rest);
+}
+
+/// `document` with its placeholders filled in from `fields`.
+fn filled_in(document: &Document, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
+    let mut out = String::with_capacity(document.len * 2);
+    for piece in &document.pieces {
+        match piece {
+            Piece::Fixed(xml) => out.push_str(xml),
+            Piece::Placeholder(placeholder) => placeholder.fill(fields, &mut out)?,
+        }
+    }
     Ok(out)
 }
 
@@ -256,45 +302,58 @@ fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     }
 }
 
-/// A paragraph written again with its placeholders filled in: once per value of its
-/// placeholder with several values, not at all for one with none.
-fn filled(paragraph: &str, text: &str, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
-    let open = &paragraph[..paragraph.find('>').map_or(0, |i| i + 1)];
-    let properties = element(paragraph, "w:pPr").unwrap_or_default();
-    let run_properties = paragraph
-        .match_indices("<w:r")
-        .filter_map(|(i, _)| element(&paragraph[i..], "w:r"))
-        .find(|run| run.contains("<w:t"))
-        .and_then(|run| element(run, "w:rPr"))
-        .unwrap_or_default();
-    let mut lines: Vec<String> = vec![text.to_owned()];
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else { break };
-        let name = &rest[start + 2..start + len];
-        let placeholder = &rest[start..start + len + 2];
-        let values = fields
-            .iter()
-            .find(|(field, _)| *field == name.trim())
-            .map(|(_, values)| values.clone())
-            .ok_or_else(|| DocumentError::Template(format!("unknown placeholder {placeholder}")))?;
-        lines = match values.len() {
-            0 => return Ok(String::new()),
-            1 => lines.iter().map(|line| line.replace(placeholder, &values[0])).collect(),
-            _ if lines.len() == 1 => values.iter().map(|value| lines[0].replace(placeholder, value)).collect(),
-            _ => return Err(DocumentError::Template("a paragraph with two placeholders of several values".into())),
-        };
-        rest = &rest[start + len + 2..];
+impl Placeholder {
+    fn of(paragraph: &str, text: String) -> Self {
+        let open = &paragraph[..paragraph.find('>').map_or(0, |i| i + 1)];
+        let properties = element(paragraph, "w:pPr").unwrap_or_default();
+        let run_properties = paragraph
+            .match_indices("<w:r")
+            .filter_map(|(i, _)| element(&paragraph[i..], "w:r"))
+            .find(|run| run.contains("<w:t"))
+            .and_then(|run| element(run, "w:rPr"))
+            .unwrap_or_default();
+        Placeholder {
+            open: open.to_owned(),
+            properties: properties.to_owned(),
+            run_properties: run_properties.to_owned(),
+            text,
+        }
     }
-    Ok(lines
-        .iter()
-        .map(|line| {
-            format!(
-                "{open}{properties}<w:r>{run_properties}<w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>",
-                escape(line)
-            )
-        })
-        .collect())
+
+    /// The paragraph written again to `out` with its placeholders filled in: once per
+    /// value of its placeholder with several values, not at all for one with none.
+    fn fill(&self, fields: &[(&str, Vec<String>)], out: &mut String) -> Result<(), DocumentError> {
+        let mut lines: Vec<String> = vec![self.text.clone()];
+        let mut rest = self.text.as_str();
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}") else { break };
+            let name = &rest[start + 2..start + len];
+            let placeholder = &rest[start..start + len + 2];
+            let values = fields
+                .iter()
+                .find(|(field, _)| *field == name.trim())
+                .map(|(_, values)| values)
+                .ok_or_else(|| DocumentError::Template(format!("unknown placeholder {placeholder}")))?;
+            lines = match values.len() {
+                0 => return Ok(()),
+                1 => lines.iter().map(|line| line.replace(placeholder, &values[0])).collect(),
+                _ if lines.len() == 1 => values.iter().map(|value| lines[0].replace(placeholder, value)).collect(),
+                _ => return Err(DocumentError::Template("a paragraph with two placeholders of several values".into())),
+            };
+            rest = &rest[start + len + 2..];
+        }
+        for line in &lines {
+            let Placeholder { open, properties, run_properties, .. } = self;
+            out.push_str(open);
+            out.push_str(properties);
+            out.push_str("<w:r>");
+            out.push_str(run_properties);
+            out.push_str("<w:t xml:space=\"preserve\">");
+            escape_into(out, line);
+            out.push_str("</w:t></w:r></w:p>");
+        }
+        Ok(())
+    }
 }
 
 /// The shipped template's 发文机关标志 made smaller when the issuer's name would not fit
@@ -377,7 +436,25 @@ fn annex(report: &Report) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
+/// `text` with `&`, `<`, `>` and `"` escaped, added to `out`.
+fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => "&quot;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
 }
 
 fn unescape(text: &str) -> String {

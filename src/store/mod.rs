@@ -120,6 +120,17 @@ pub struct RequestRecord {
     pub response: Vec<u8>,
 }
 
+/// A document number claimed by one hub process (`holder`) at `at`, until `until`.
+#[derive(Debug, Clone)]
+pub struct NumberClaim {
+    pub sender: MemberCode,
+    pub year: i32,
+    pub seq: u32,
+    pub holder: String,
+    pub at: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
 /// One referral written by a commit.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -847,9 +858,20 @@ pub trait Store: Send + Sync + 'static {
     /// The document numbers of referrals `referral_ids` (those that have one).
     async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError>;
 
-    /// The document numbers `sender` took in `year`, in order (the office's, those of its
-    /// 督办函).
-    async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError>;
+    /// The document numbers of `sender` in `year` that are taken, in order: written (the
+    /// office's, those of its 督办函 too), or claimed by a process other than `holder`
+    /// with the claim still standing at `now`.
+    async fn document_seqs(
+        &self,
+        sender: &MemberCode,
+        year: i32,
+        holder: (&str, DateTime<Utc>),
+    ) -> Result<Vec<u32>, StoreError>;
+
+    /// Claims a document number for a process, unless it is written or another
+    /// process's standing claim holds it: whether the number is the process's now. The
+    /// commit that writes the number drops the claim.
+    async fn claim_number(&self, claim: &NumberClaim) -> Result<bool, StoreError>;
 
     /// The letters issued for `referral_ids`, by referral and version.
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError>;

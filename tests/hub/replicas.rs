@@ -161,24 +161,34 @@ async fn document_numbers_stay_gap_free_per_sender_with_submits_on_both_hubs() {
     let dir = data.dir.path();
     let (a, b) = (HubProcess::start(&data, T0), HubProcess::start(&data, T0));
     let (jcy_a, jcy_b, mz_b) = (a.client(dir, "jcy").await, b.client(dir, "jcy").await, b.client(dir, "mz").await);
-    // The procuratorate on both hubs (1+N submits take one number per referral) and an
-    // agency's clues, all at once.
-    let tasks: Vec<_> = (0..24)
+    // The procuratorate on both hubs, twelve submits at a time on each, eight in a row
+    // (1+N submits take one number per referral), and an agency's clues meanwhile: each
+    // hub hands out numbers the other has claimed and not yet written.
+    let tasks: Vec<_> = (0..36)
         .map(|i| {
-            let (client, draft, to) = match i % 3 {
-                0 => (jcy_a.clone(), referral_draft(), vec!["mz".to_owned(), "jy".to_owned()]),
-                1 => (jcy_b.clone(), referral_draft(), vec!["mz".to_owned()]),
-                _ => (mz_b.clone(), clue_draft(false), vec!["jcy".to_owned()]),
+            let (client, to) = match i % 3 {
+                0 => (jcy_a.clone(), vec!["mz".to_owned(), "jy".to_owned()]),
+                1 => (jcy_b.clone(), vec!["mz".to_owned()]),
+                _ => (mz_b.clone(), vec!["jcy".to_owned()]),
             };
-            tokio::spawn(async move { client.submit(draft, to, None).await })
+            tokio::spawn(async move {
+                let mut sent = Vec::new();
+                for _ in 0..8 {
+                    let draft = if i % 3 == 2 { clue_draft(false) } else { referral_draft() };
+                    sent.push(client.submit(draft, to.clone(), None).await);
+                }
+                sent
+            })
         })
         .collect();
     let mut sent = Vec::new();
     for task in tasks {
-        let submitted = task.await.unwrap().expect("every submit succeeds: a lost race for a number re-plans");
-        sent.extend(submitted.referrals.into_iter().map(|r| (r.sender, r.id)));
+        for submitted in task.await.unwrap() {
+            let submitted = submitted.expect("every submit succeeds: a number claimed elsewhere is left to it");
+            sent.extend(submitted.referrals.into_iter().map(|r| (r.sender, r.id)));
+        }
     }
-    assert_eq!(sent.len(), 8 * 2 + 8 + 8);
+    assert_eq!(sent.len(), 12 * 8 * (2 + 1 + 1));
     // Each letter, read from the hub the sender did not write through, has its number.
     let out = tempfile::tempdir().unwrap();
     let (jcy_b, mz_a) = (b.client(dir, "jcy").await, a.client(dir, "mz").await);

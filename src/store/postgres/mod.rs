@@ -32,6 +32,8 @@ pub type PgStore = SqlStore<PgBackend>;
 
 pub struct PgBackend {
     pool: PgPool,
+    /// Connections for claims on document numbers, with `synchronous_commit` off.
+    claims: PgPool,
     epoch: String,
     metrics: CommitMetrics,
     committer: group_commit::GroupCommitter,
@@ -44,15 +46,19 @@ impl SqlStore<PgBackend> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        let claims = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         sqlx::query(sql::INSERT_EPOCH).bind(uuid::Uuid::new_v4().to_string()).execute(&pool).await?;
         let epoch = sqlx::query_scalar(sql::SELECT_EPOCH).fetch_one(&pool).await?;
         let exit_after = std::env::var(super::EXIT_AFTER_COMMIT_OF).ok();
         let metrics = CommitMetrics::new();
         let committer = group_commit::GroupCommitter::start(pool.clone(), metrics.clone(), exit_after);
-        Ok(SqlStore::new(PgBackend { pool, epoch, metrics, committer }, keys))
+        Ok(SqlStore::new(PgBackend { pool, claims, epoch, metrics, committer }, keys))
     }
 
     /// The connection pool, for tools that copy whole tables.
@@ -107,6 +113,14 @@ impl Backend for PgBackend {
         Ok(done.rows_affected())
     }
 
+    /// On connections of their own that do not wait for the log's flush.
+    async fn claim(&self, query: Query) -> Result<bool, StoreError> {
+        let done = sqlx::query_with::<Postgres, _>(&query.sql, sql::arguments::<Postgres>(&query)?)
+            .execute(&self.claims)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Hands the commit to the group committer, which tells every hub listening of the
     /// inbox positions it fills (they hear it when, and only if, it commits), and waits
     /// until it is on disk.
@@ -153,6 +167,7 @@ impl Backend for PgBackend {
 
     /// Closes the pool, waiting for connections in use to be returned.
     async fn close(&self) {
+        self.claims.close().await;
         self.pool.close().await;
     }
 

@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::{corrupt, from_micros, micros},
         sealed::{attachment_name, open_text, SealedCommit},
-        LetterRecord, StoreError, StoredFile,
+        LetterRecord, NumberClaim, StoreError, StoredFile,
     },
 };
 
@@ -152,8 +152,20 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
             .bind(i64::from(n.seq))
             .bind(n.prefix.as_str()),
         ));
+        out.push(unclaim(&n.sender, n.year, n.seq));
     }
     out
+}
+
+/// Drops the claim on a document number the commit writes (see
+/// [`SqlStore::claim_number`]).
+pub fn unclaim(sender: &MemberCode, year: i32, seq: u32) -> Statement {
+    Statement::any(
+        Query::new("DELETE FROM letter_number_claims WHERE sender = $1 AND year = $2 AND seq = $3")
+            .bind(sender.as_str())
+            .bind(i64::from(year))
+            .bind(i64::from(seq)),
+    )
 }
 
 /// Inserts `sealed` as the chunks of file `id` from position `first`.
@@ -283,17 +295,48 @@ impl<B: Backend> SqlStore<B> {
         Ok(numbers)
     }
 
-    pub(super) async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError> {
+    /// The numbers of `sender` in `year` that are taken: written, or claimed by a
+    /// process other than `holder` until after `now`.
+    pub(super) async fn document_seqs(
+        &self,
+        sender: &MemberCode,
+        year: i32,
+        (holder, now): (&str, DateTime<Utc>),
+    ) -> Result<Vec<u32>, StoreError> {
         let query = Query::new(
             "SELECT seq FROM letter_numbers WHERE sender = $1 AND year = $2 \
-             UNION ALL SELECT seq FROM supervisions WHERE $1 = 'office' AND year = $2 ORDER BY seq",
+             UNION ALL SELECT seq FROM supervisions WHERE $1 = 'office' AND year = $2 \
+             UNION ALL SELECT seq FROM letter_number_claims WHERE sender = $1 AND year = $2 \
+             AND holder <> $3 AND until > $4 ORDER BY seq",
         )
         .bind(sender.as_str())
-        .bind(i64::from(year));
+        .bind(i64::from(year))
+        .bind(holder)
+        .bind(micros(now));
         let rows = self.fetch(query).await?;
         rows.into_iter()
             .map(|mut row| u32::try_from(row.int("seq")?).map_err(|_| corrupt("document number", "out of range")))
             .collect()
+    }
+
+    /// Claims `claim`'s number for its holder unless it is written or another process's
+    /// claim on it has not lapsed; whether it is the holder's.
+    pub(super) async fn claim_number(&self, claim: &NumberClaim) -> Result<bool, StoreError> {
+        let query = Query::new(
+            "INSERT INTO letter_number_claims (sender, year, seq, holder, until) \
+             SELECT $1, $2, $3, $4, $5 \
+             WHERE NOT EXISTS (SELECT 1 FROM letter_numbers WHERE sender = $1 AND year = $2 AND seq = $3) \
+             AND NOT EXISTS (SELECT 1 FROM supervisions WHERE $1 = 'office' AND year = $2 AND seq = $3) \
+             ON CONFLICT (sender, year, seq) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+             WHERE letter_number_claims.holder = excluded.holder OR letter_number_claims.until <= $6",
+        )
+        .bind(claim.sender.as_str())
+        .bind(i64::from(claim.year))
+        .bind(i64::from(claim.seq))
+        .bind(claim.holder.as_str())
+        .bind(micros(claim.until))
+        .bind(micros(claim.at));
+        self.backend.claim(query).await
     }
 
     pub(super) async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError> {

@@ -29,7 +29,7 @@ pub mod writes;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -37,8 +37,8 @@ pub use query::{Cell, Cells, Query, Value};
 
 use super::{
     sealed::SealedCommit, Announcements, Awaiting, CaseReferral, Chase, Commit, DeadlineQuery, DeadlineTally,
-    Delivered, Filter, InboxEvent, InboxPosition, ListQuery, ListedDeadline, Opening, Parties, RequestRecord,
-    ScheduleRecord, Session, Store, StoreError, StoredFile,
+    Delivered, Filter, InboxEvent, InboxPosition, ListQuery, ListedDeadline, NumberClaim, Opening, Parties,
+    RequestRecord, ScheduleRecord, Session, Store, StoreError, StoredFile,
 };
 use crate::{
     domain::{
@@ -88,6 +88,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn relay(&self, to: Arc<dyn Announcements>, stopping: watch::Receiver<bool>) -> Result<(), StoreError>;
 
     async fn close(&self);
+
+    /// Runs a claim (see [`SqlStore::claim_number`]): a write that needs no flush to
+    /// disk of its own, since a claim lost in a crash leaves only a number another
+    /// process may take as well, which the commits' unique key then refuses to one of
+    /// them; whether it changed a row. A store written by one process alone (SQLite's,
+    /// which its lock file ensures) runs none and answers yes: that process's own pool
+    /// is exact.
+    async fn claim(&self, query: Query) -> Result<bool, StoreError>;
 
     fn epoch(&self) -> &str;
 
@@ -381,8 +389,17 @@ impl<B: Backend> Store for SqlStore<B> {
         self.document_numbers(referral_ids).await
     }
 
-    async fn document_seqs(&self, sender: &MemberCode, year: i32) -> Result<Vec<u32>, StoreError> {
-        self.document_seqs(sender, year).await
+    async fn document_seqs(
+        &self,
+        sender: &MemberCode,
+        year: i32,
+        holder: (&str, DateTime<Utc>),
+    ) -> Result<Vec<u32>, StoreError> {
+        self.document_seqs(sender, year, holder).await
+    }
+
+    async fn claim_number(&self, claim: &NumberClaim) -> Result<bool, StoreError> {
+        self.claim_number(claim).await
     }
 
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<crate::store::LetterRecord>, StoreError> {

@@ -30,6 +30,8 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
         .bind(micros(s.issued_at))
         .bind(s.clerk.as_str()),
     )];
+    // Its number is the office's.
+    out.push(super::materials::unclaim(&MemberCode::office(), s.year, s.seq));
     for (ordinal, (referral_id, kind)) in (0_i64..).zip(&s.items) {
         out.push(Statement::any(
             Query::new(

@@ -2,11 +2,12 @@
 //! whole batches of commits, so that concurrent commits share one transaction and one
 //! fsync (group commit) with no hand-off per statement.
 //!
-//! The thread takes every commit waiting, up to a batch, and writes each inside a
-//! savepoint of one transaction with cached prepared statements: a commit that fails
-//! (a lost race, a reused request id) rolls back to its savepoint alone, and the others
-//! go on. The transaction then commits durably (`synchronous=FULL`), and each caller
-//! hears only after that, so an answered commit is on disk.
+//! The thread takes every commit waiting, up to a batch, and writes them in one
+//! transaction with cached prepared statements. When one fails (a lost race, a reused
+//! request id), the batch is written again with each commit inside a savepoint, so that
+//! the failed one rolls back alone and the others go on. The transaction then commits
+//! durably (`synchronous=FULL`), and each caller hears only after that, so an answered
+//! commit is on disk.
 //!
 //! The audit chain's head is read once per batch, carried in memory from entry to
 //! entry (and set back when a commit's savepoint rolls back), and written once at the
@@ -37,19 +38,38 @@ pub const WRITER_THREAD: &str = "sqlite-writer";
 /// Most commits in one transaction.
 const BATCH: usize = 256;
 
-type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+/// What a job came to: the inbox positions a commit filled, or an acknowledgement's
+/// position.
+enum Answer {
+    Delivered(Vec<Delivered>),
+    Position(InboxPosition),
+}
+
+type Reply = oneshot::Sender<Result<Answer, StoreError>>;
 
 /// What the writer thread does for a caller.
-enum Job {
-    Commit(Box<SealedCommit>, Reply<Vec<Delivered>>),
-    Ack(MemberCode, u64, Reply<InboxPosition>),
+enum Work {
+    Commit(Box<SealedCommit>),
+    Ack(MemberCode, u64),
+}
+
+struct Job {
+    work: Work,
+    reply: Reply,
 }
 
 impl Job {
     fn request_id(&self) -> Option<&str> {
-        match self {
-            Job::Commit(commit, _) => commit.commit.request.as_ref().map(|r| r.request_id.as_str()),
-            Job::Ack(..) => None,
+        match &self.work {
+            Work::Commit(commit) => commit.commit.request.as_ref().map(|r| r.request_id.as_str()),
+            Work::Ack(..) => None,
+        }
+    }
+
+    fn write(&self, tx: &Connection, head: &mut Head) -> Result<Answer, StoreError> {
+        match &self.work {
+            Work::Commit(commit) => write(tx, commit, head).map(Answer::Delivered),
+            Work::Ack(member, seq) => ack(tx, member, *seq).map(Answer::Position),
         }
     }
 }
@@ -85,21 +105,27 @@ impl Writer {
         Ok(Self { queue: Mutex::new(Some(queue)), thread: Mutex::new(Some(thread)) })
     }
 
-    async fn send<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, StoreError> {
+    async fn send(&self, work: Work) -> Result<Answer, StoreError> {
         let (reply, answer) = oneshot::channel();
         let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner).clone().ok_or(StoreError::Closed)?;
-        queue.send(job(reply)).await.map_err(|_| StoreError::Closed)?;
+        queue.send(Job { work, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Writes `commit` and waits until it is on disk.
     pub async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
-        self.send(|reply| Job::Commit(Box::new(commit), reply)).await
+        match self.send(Work::Commit(Box::new(commit))).await? {
+            Answer::Delivered(delivered) => Ok(delivered),
+            Answer::Position(_) => Err(mixed()),
+        }
     }
 
     /// Raises `member`'s acknowledgement to `seq`, capped at its head.
     pub async fn ack(&self, member: &MemberCode, seq: u64) -> Result<InboxPosition, StoreError> {
-        self.send(|reply| Job::Ack(member.clone(), seq, reply)).await
+        match self.send(Work::Ack(member.clone(), seq)).await? {
+            Answer::Position(position) => Ok(position),
+            Answer::Delivered(_) => Err(mixed()),
+        }
     }
 
     /// Lets the thread finish what is queued, and closes the connection.
@@ -134,24 +160,18 @@ fn run(
     }
 }
 
-/// What one job of a batch came to, before the batch is on disk.
-enum Done {
-    Commit(Reply<Vec<Delivered>>, Result<Vec<Delivered>, StoreError>),
-    Ack(Reply<InboxPosition>, Result<InboxPosition, StoreError>),
+fn mixed() -> StoreError {
+    StoreError::Write("the writer answered a job with another's answer".into())
 }
 
-impl Done {
-    fn answer(self, failed: Option<&str>) -> bool {
-        let fail = |message: &str| StoreError::Write(message.to_owned());
-        match self {
-            Done::Commit(reply, result) => reply.send(failed.map_or(result, |m| Err(fail(m)))).is_ok(),
-            Done::Ack(reply, result) => reply.send(failed.map_or(result, |m| Err(fail(m)))).is_ok(),
-        }
-    }
-}
-
-/// Writes every job of the batch, each in its savepoint; one durable commit, told to
-/// the checkpointer; then the answers.
+/// Writes the batch in one transaction and one durable commit, told to the
+/// checkpointer; then the answers.
+///
+/// Nearly every batch is written whole, so its jobs go in first without savepoints,
+/// whose undo copies every page a job touches into memory. Only when
+/// one of them fails is the batch written again with each job in its savepoint, so that
+/// the failed one rolls back alone and the others go on; a batch of one job needs no
+/// second pass, its transaction's rollback being its savepoint's.
 fn write_batch(
     connection: &mut Connection,
     batch: &mut Vec<Job>,
@@ -159,59 +179,70 @@ fn write_batch(
     checkpointer: &Checkpointer,
     exit: bool,
 ) {
-    let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return fail(batch, &e.to_string()),
+    let written = match written(connection, batch, metrics, false) {
+        Err(Failed::Job(error)) if batch.len() == 1 => Ok(vec![Err(error)]),
+        Err(Failed::Job(_)) => written(connection, batch, metrics, true),
+        written => written,
     };
-    let mut done = Vec::with_capacity(batch.len());
-    let head = read_head(&tx);
-    let mut head = match head {
-        Ok(head) => head,
-        Err(e) => return fail(batch, &e.to_string()),
+    let answers = match written {
+        Ok(answers) => answers,
+        Err(Failed::Job(e) | Failed::Batch(e)) => {
+            let message = e.to_string();
+            batch.iter().map(|_| Err(StoreError::Write(message.clone()))).collect()
+        }
     };
+    if exit && answers.iter().any(Result::is_ok) {
+        crate::store::exit_at_failpoint();
+    }
+    if answers.iter().any(Result::is_ok) {
+        checkpointer.committed(answers.len());
+    }
+    for (job, answer) in batch.drain(..).zip(answers) {
+        let _ = job.reply.send(answer);
+    }
+}
+
+/// Why a pass over a batch wrote nothing.
+enum Failed {
+    /// A job failed, with no savepoint to roll back to alone.
+    Job(StoreError),
+    /// The transaction could not be begun, its audit head read or written, or it could
+    /// not be committed.
+    Batch(StoreError),
+}
+
+/// Writes `batch` in one transaction and commits it: each job in its savepoint when
+/// `guarded`, its answer then its own; unguarded, the first job to fail rolls the whole
+/// transaction back.
+fn written(
+    connection: &mut Connection,
+    batch: &[Job],
+    metrics: &CommitMetrics,
+    guarded: bool,
+) -> Result<Vec<Result<Answer, StoreError>>, Failed> {
+    let mut tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(batch_error)?;
+    let mut head = read_head(&tx).map_err(Failed::Batch)?;
     let start = head;
-    for job in batch.drain(..) {
-        done.push(match job {
-            Job::Commit(commit, reply) => {
-                Done::Commit(reply, in_savepoint(&mut tx, &mut head, |tx, head| write(tx, &commit, head)))
-            }
-            Job::Ack(member, seq, reply) => {
-                Done::Ack(reply, in_savepoint(&mut tx, &mut head, |tx, _| ack(tx, &member, seq)))
-            }
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch {
+        answers.push(if guarded {
+            in_savepoint(&mut tx, &mut head, |tx, head| job.write(tx, head))
+        } else {
+            Ok(job.write(&tx, &mut head).map_err(Failed::Job)?)
         });
     }
     if head.seq != start.seq {
-        if let Err(e) = write_head(&tx, &head) {
-            let message = e.to_string();
-            for d in done {
-                d.answer(Some(&message));
-            }
-            return;
-        }
+        write_head(&tx, &head).map_err(Failed::Batch)?;
     }
     let durable = metrics.commit_seconds.start_timer();
     let committed = tx.commit();
     durable.observe_duration();
-    let failed = committed.err().map(|e| e.to_string());
-    if exit && failed.is_none() {
-        crate::store::exit_at_failpoint();
-    }
-    if failed.is_none() {
-        checkpointer.committed(done.len());
-    }
-    for d in done {
-        d.answer(failed.as_deref());
-    }
+    committed.map_err(batch_error)?;
+    Ok(answers)
 }
 
-/// Answers every job of a batch that could not be written with `message`.
-fn fail(batch: &mut Vec<Job>, message: &str) {
-    for job in batch.drain(..) {
-        match job {
-            Job::Commit(_, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
-            Job::Ack(_, _, reply) => drop(reply.send(Err(StoreError::Write(message.to_owned())))),
-        }
-    }
+fn batch_error(e: rusqlite::Error) -> Failed {
+    Failed::Batch(e.into())
 }
 
 /// Runs `write` in a savepoint: on error, what it wrote is rolled back alone, the
@@ -232,4 +263,59 @@ fn in_savepoint<T>(
         *head = before;
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::request_id::RequestId,
+        keys::{KeySource, Keyring, Keys},
+        store::{Commit, RequestRecord},
+    };
+
+    /// A commit that records request `id` of 民政 and nothing else.
+    fn request(keys: &Keys, id: &str) -> (Job, oneshot::Receiver<Result<Answer, StoreError>>) {
+        let request = RequestRecord {
+            member: MemberCode::parse("mz").unwrap(),
+            request_id: RequestId::parse(id).unwrap(),
+            fingerprint: vec![1],
+            response: vec![2],
+        };
+        let commit = Commit { request: Some(request), ..Commit::default() };
+        let (reply, answer) = oneshot::channel();
+        (Job { work: Work::Commit(Box::new(SealedCommit::new(commit, keys, false).unwrap())), reply }, answer)
+    }
+
+    /// A batch is written without savepoints; when a commit of it fails, the others are
+    /// written all the same and only the failed one hears of its failure.
+    #[test]
+    fn a_failed_commit_rolls_back_alone_and_the_rest_of_its_batch_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut connection = super::super::schema::open(&path).unwrap();
+        super::super::schema::migrate(&mut connection).unwrap();
+        let keys = Keys::new(Keyring::generate().unwrap(), KeySource::Text);
+        let checkpointer = Checkpointer::start(&path).unwrap();
+        let metrics = CommitMetrics::new();
+        let requests =
+            |c: &Connection| -> i64 { c.query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0)).unwrap() };
+
+        let (jobs, mut answers): (Vec<_>, Vec<_>) = ["a", "a", "b"].map(|id| request(&keys, id)).into_iter().unzip();
+        let mut batch = jobs;
+        write_batch(&mut connection, &mut batch, &metrics, &checkpointer, false);
+        let answered: Vec<_> = answers.iter_mut().map(|a| a.try_recv().unwrap()).collect();
+        assert!(matches!(answered[0], Ok(Answer::Delivered(_))), "the first is written");
+        assert!(matches!(answered[1], Err(StoreError::DuplicateRequest)), "the reused id is refused");
+        assert!(matches!(answered[2], Ok(Answer::Delivered(_))), "the one after the failure is written");
+        assert_eq!(requests(&connection), 2);
+
+        let (job, mut answer) = request(&keys, "b");
+        write_batch(&mut connection, &mut vec![job], &metrics, &checkpointer, false);
+        assert!(matches!(answer.try_recv().unwrap(), Err(StoreError::DuplicateRequest)), "a batch of one fails alone");
+        let (job, mut answer) = request(&keys, "c");
+        write_batch(&mut connection, &mut vec![job], &metrics, &checkpointer, false);
+        assert!(matches!(answer.try_recv().unwrap(), Ok(Answer::Delivered(_))), "and the next is written");
+        assert_eq!(requests(&connection), 3);
+    }
 }
