@@ -244,3 +244,30 @@ async fn a_retry_after_later_acts_gets_the_first_answer_as_it_was() {
     assert_eq!(mz.receive(receive).await.unwrap().into_inner(), received);
     assert_eq!(received.state, pb::ReferralState::Received as i32);
 }
+
+/// Submits that arrive together are written together; those refused among them (the
+/// same person referred to the same agency at once) leave the others written, and
+/// nothing of their own.
+#[tokio::test]
+async fn submits_refused_among_others_written_at_once_leave_the_others_whole() {
+    let hub = TestHub::start().await;
+    let jcy = hub.client("jcy").await;
+    let twice = referral_draft();
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let (jcy, draft) = (jcy.clone(), if i % 2 == 0 { twice.clone() } else { referral_draft() });
+            tokio::spawn(async move { jcy.submit(draft, vec!["mz".into()], None).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let refused: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(refused.len(), 11, "one of the twelve submits of the same person is written");
+    assert!(refused.iter().all(|e| e.code() == Code::FailedPrecondition), "{refused:?}");
+    let all = jcy.list(pb::ListReferralsRequest::default()).await.unwrap();
+    assert_eq!(all.referrals.len(), 13);
+    let mz = hub.client("mz").await;
+    assert_eq!(mz.ack(0).await.unwrap().head_seq, 13, "an inbox event for each, none for the refused");
+}

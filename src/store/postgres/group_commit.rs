@@ -1,9 +1,10 @@
 //! Group commit on PostgreSQL: concurrent commits of this hub share one transaction,
 //! and so one flush, one lock of their members' inbox heads and one of the audit head.
 //!
-//! One task takes every commit waiting, up to a batch, and writes each inside a
-//! savepoint: a commit that fails (a lost race, a reused request id, a deadlock) rolls
-//! back to its savepoint alone. The inbox heads the batch fills are locked first, in
+//! One task takes every commit waiting, up to a batch, and writes them in one
+//! transaction; when one fails (a lost race, a reused request id, a deadlock), the
+//! batch is written again with each commit inside a savepoint, so that the failed one
+//! rolls back alone. The inbox heads the batch fills are locked first, in
 //! member order, so that two hubs' batches never wait on each other in a circle; the
 //! audit records of the batch's commits are chained at its end, under one lock of the
 //! head held only through the flush. Each caller hears after the commit, so an
@@ -79,13 +80,53 @@ async fn run(
     }
 }
 
-/// Writes every commit of the batch, each in its savepoint, then the audit records;
-/// one durable commit.
+/// Writes the batch in one durable commit: straight into the transaction, two round
+/// trips a commit fewer than a savepoint each; only when a commit of it fails, again
+/// with each in its savepoint, so that the others are written all the same (a batch of
+/// one commit needs no second pass: the transaction's rollback is its savepoint's).
 async fn write_batch(
     pool: &PgPool,
     commits: &[&SealedCommit],
     metrics: &CommitMetrics,
 ) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, StoreError> {
+    match written(pool, commits, metrics, false).await {
+        Err(Failed::Commit(error)) if commits.len() == 1 => Ok(vec![Err(error)]),
+        Err(Failed::Commit(_)) => written(pool, commits, metrics, true).await.map_err(Failed::into_error),
+        written => written.map_err(Failed::into_error),
+    }
+}
+
+/// Why a pass over a batch wrote nothing.
+enum Failed {
+    /// A commit failed, with no savepoint to roll back to alone.
+    Commit(StoreError),
+    /// The transaction's own statements failed, or its commit.
+    Batch(StoreError),
+}
+
+impl Failed {
+    fn into_error(self) -> StoreError {
+        match self {
+            Failed::Commit(e) | Failed::Batch(e) => e,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Failed {
+    fn from(error: sqlx::Error) -> Self {
+        Failed::Batch(error.into())
+    }
+}
+
+/// Writes every commit of the batch (each in its savepoint when `guarded`), then the
+/// audit records; one durable commit. Unguarded, the first commit to fail rolls the
+/// whole transaction back.
+async fn written(
+    pool: &PgPool,
+    commits: &[&SealedCommit],
+    metrics: &CommitMetrics,
+    guarded: bool,
+) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, Failed> {
     let mut tx = pool.begin().await?;
     let mut members: Vec<String> = commits
         .iter()
@@ -96,12 +137,17 @@ async fn write_batch(
         .collect();
     members.sort();
     members.dedup();
-    write::lock_inboxes(&mut tx, &members).await?;
+    write::lock_inboxes(&mut tx, &members).await.map_err(Failed::Batch)?;
     let mut results = Vec::with_capacity(commits.len());
     let mut audits = Vec::new();
     let mut delivered = Vec::new();
     for commit in commits {
-        match in_savepoint(&mut tx, commit).await? {
+        let written = if guarded {
+            in_savepoint(&mut tx, commit).await.map_err(Failed::Batch)?
+        } else {
+            Ok(write::commit(&mut tx, commit).await.map_err(Failed::Commit)?)
+        };
+        match written {
             Ok(written) => {
                 audits.extend(commit.commit.audit.iter().map(|record| (record, commit.commit.at)));
                 delivered.extend(written.iter().cloned());
@@ -111,9 +157,9 @@ async fn write_batch(
         }
     }
     if !audits.is_empty() {
-        write::append_audits(&mut tx, &audits).await?;
+        write::append_audits(&mut tx, &audits).await.map_err(Failed::Batch)?;
     }
-    announce(&mut tx, &delivered).await?;
+    announce(&mut tx, &delivered).await.map_err(Failed::Batch)?;
     let durable = metrics.commit_seconds.start_timer();
     tx.commit().await?;
     durable.observe_duration();

@@ -180,15 +180,18 @@ impl Backend for PgBackend {
     }
 }
 
-/// Tells every hub listening of inbox positions, when the transaction commits.
+/// Tells every hub listening of inbox positions, when the transaction commits: one
+/// statement for all of them.
 async fn announce(tx: &mut Transaction<'_, Postgres>, delivered: &[Delivered]) -> Result<(), StoreError> {
-    for d in delivered {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(format!("{}:{}", d.member, d.seq))
-            .execute(&mut **tx)
-            .await?;
+    if delivered.is_empty() {
+        return Ok(());
     }
+    let payloads: Vec<String> = delivered.iter().map(|d| format!("{}:{}", d.member, d.seq)).collect();
+    sqlx::query("SELECT pg_notify($1, payload) FROM UNNEST($2::text[]) WITH ORDINALITY AS p (payload, n) ORDER BY n")
+        .bind(CHANNEL)
+        .bind(payloads)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
