@@ -58,16 +58,17 @@ pub fn check(template: &[u8]) -> Result<(), DocumentError> {
         date: String::new(),
         contact: String::new(),
     };
-    fill(xml, &sample.fields())?;
-    let mut text = String::new();
-    let mut rest = xml;
-    while let Some(start) = paragraph_start(rest) {
-        let tail = &rest[start..];
-        let end =
-            paragraph_end(tail).ok_or_else(|| DocumentError::Template("a paragraph (w:p) is not closed".into()))?;
-        text.push_str(&text_of(&tail[..end]));
-        rest = &tail[end..];
-    }
+    let document = Document::of(xml)?;
+    filled_in(&document, &sample.fields())?;
+    // Only the paragraphs that hold a placeholder can hold the required ones.
+    let text: String = document
+        .pieces
+        .iter()
+        .filter_map(|piece| match piece {
+            Piece::Placeholder(placeholder) => Some(placeholder.text.as_str()),
+            Piece::Fixed(_) => None,
+        })
+        .collect();
     let missing: Vec<String> = REQUIRED
         .iter()
         .filter(|name| !text.contains(&format!("{{{{{name}}}}}")))
@@ -165,11 +166,6 @@ impl Frame {
         }
         Ok(Frame { parts: archive.finish()?, document: Document::of(&document)?, document_at })
     }
-}
-
-/// The document's XML with every paragraph holding a placeholder filled in.
-fn fill(xml: &str, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
-    filled_in(&Document::of(xml)?, fields)
 }
 
 /// A template's document cut once into what every letter copies as it stands and the
@@ -464,6 +460,11 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The document's XML with every paragraph holding a placeholder filled in.
+    fn fill(xml: &str, fields: &[(&str, Vec<String>)]) -> Result<String, DocumentError> {
+        filled_in(&Document::of(xml)?, fields)
+    }
 
     fn letter() -> Letter {
         Letter {

@@ -191,10 +191,10 @@ fn write_batch(
             batch.iter().map(|_| Err(StoreError::Write(message.clone()))).collect()
         }
     };
-    if exit && answers.iter().any(Result::is_ok) {
-        crate::store::exit_at_failpoint();
-    }
     if answers.iter().any(Result::is_ok) {
+        if exit {
+            crate::store::exit_at_failpoint();
+        }
         checkpointer.committed(answers.len());
     }
     for (job, answer) in batch.drain(..).zip(answers) {
