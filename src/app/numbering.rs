@@ -6,7 +6,7 @@
 //!
 //! Where replicas share the store, each number taken is also claimed in it, so that no
 //! two processes hand out the same one: a number another process claimed is left to
-//! it, and the pool is rebuilt without it. A claim lapses after [`CLAIM`] (its process
+//! it, and the next taken (the pool rebuilt when that one is another's too). A claim lapses after [`CLAIM`] (its process
 //! gone), and pools are rebuilt at least that often, so a number a lost process held is
 //! handed out again.
 
@@ -104,7 +104,7 @@ impl Numbers {
             }
             pool.fresh(now).then(|| pool.take())
         };
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
             let seq = match take(None) {
                 Some(seq) => seq,
                 None => {
@@ -124,12 +124,15 @@ impl Numbers {
             if store.claim_number(&claim).await? {
                 return Ok(seq);
             }
-            // Another process has it: the pool is rebuilt without it.
+            // Another process has it: the pool goes on past it, and is rebuilt if the
+            // next is another's too (the other process is then ahead of this pool).
             held.taken.pop();
             let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(pool) = pools.get_mut(&key) {
                 pool.held.remove(&seq);
-                pool.built = None;
+                if attempt > 0 {
+                    pool.built = None;
+                }
             }
         }
         Err(AppError::Unavailable(format!("every document number of {sender} tried was claimed by another hub; retry")))
@@ -196,6 +199,57 @@ mod tests {
         assert_eq!(take(&b, store, &mut on_b, lapsed).await, 3);
         assert_eq!(take(&b, store, &mut on_b, lapsed).await, 5);
         drop(on_b);
+        h.close().await;
+    }
+
+    /// A claim that waits on the row of one a commit is dropping, as it writes the
+    /// number, does not take the number once the commit is done.
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
+    async fn a_claim_waiting_on_a_commit_that_writes_the_number_gives_it_up() {
+        use sqlx::Connection;
+        let h = Harness::new().await;
+        let store = h.hub.store().as_ref();
+        let now = at(T0);
+        let (a, b) = (Arc::new(Numbers::default()), Arc::new(Numbers::default()));
+        let (mut on_a, mut on_b) = (a.hold(), b.hold());
+        let jcy = MemberCode::parse("jcy").unwrap();
+        assert_eq!(a.take(store, now, &mut on_a, &jcy, 2026).await.unwrap(), 1);
+        // A's commit of number 1, held open: it drops A's claim and writes the number
+        // (its referral left out: only the numbers matter here).
+        let url = h.config.database_url.clone().expect("a PostgreSQL store");
+        let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+        let mut commit = connection.begin().await.unwrap();
+        sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *commit).await.unwrap();
+        sqlx::query("DELETE FROM letter_number_claims WHERE sender = 'jcy' AND year = 2026 AND seq = 1")
+            .execute(&mut *commit)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO letter_numbers (referral_id, sender, year, seq, prefix) VALUES ('r', 'jcy', 2026, 1, 'x')",
+        )
+        .execute(&mut *commit)
+        .await
+        .unwrap();
+        // B's pool was built before A claimed, so B tries 1 first and waits on the row.
+        let claim = NumberClaim {
+            sender: jcy.clone(),
+            year: 2026,
+            seq: 1,
+            holder: b.holder.to_string(),
+            until: now + CLAIM,
+            at: now,
+        };
+        let waiting = tokio::spawn({
+            let store = h.hub.store().clone();
+            async move { store.claim_number(&claim).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!waiting.is_finished(), "the claim waits on the commit");
+        commit.commit().await.unwrap();
+        assert!(!waiting.await.unwrap().unwrap(), "the number written meanwhile is not claimed");
+        assert_eq!(b.take(store, now, &mut on_b, &jcy, 2026).await.unwrap(), 2);
+        drop((on_a, on_b));
         h.close().await;
     }
 

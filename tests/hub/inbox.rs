@@ -184,3 +184,51 @@ async fn a_reused_request_id_fails_alone_in_a_shared_commit_and_the_others_are_d
     assert_eq!(delivered, answered, "exactly the answered referrals, once each");
     assert_eq!(hub.client("mz").await.ack(0).await.unwrap().head_seq, 56);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submits_to_several_members_at_once_number_each_inbox_gap_free_and_live() {
+    let hub = TestHub::start().await;
+    let stub = hub.client("jcy").await.referral_service();
+    let members = ["jy", "mz", "rs"];
+    let mut live = Vec::new();
+    for member in members {
+        live.push(hub.client(member).await.subscribe(None).await.expect("a live stream"));
+    }
+    // Recipients named in every order, and some submits to one member alone: the events
+    // of one shared commit reach several inboxes, several to one inbox.
+    let orders: [&[&str]; 5] = [&["mz", "jy"], &["jy", "mz", "rs"], &["rs"], &["rs", "mz"], &["mz"]];
+    let mut calls = Vec::new();
+    for i in 0..60 {
+        let mut stub = stub.clone();
+        let recipients: Vec<String> = orders[i % orders.len()].iter().map(|m| m.to_string()).collect();
+        let request = pb::SubmitRequest {
+            attachment_ids: vec![],
+            draft: Some(referral_draft()),
+            request_id: format!("spread-{i}"),
+            recipients,
+            case_id: String::new(),
+        };
+        calls.push(tokio::spawn(async move { stub.submit(request).await.map(|r| r.into_inner()) }));
+    }
+    let mut sent: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for call in calls {
+        for referral in call.await.unwrap().expect("every submit is answered").referrals {
+            let member = members.iter().find(|m| **m == referral.recipient).expect("a recipient named");
+            sent.entry(member).or_default().push(referral.id);
+        }
+    }
+    for (member, stream) in members.iter().zip(&mut live) {
+        let expected = sent[member].len() as u64;
+        let mut got = Vec::new();
+        for seq in 1..=expected {
+            let event = stream.next_within().await.unwrap().unwrap();
+            assert_eq!(event.seq, seq, "{member}'s inbox, live: gap-free and in order");
+            got.push(event.referral_id);
+        }
+        got.sort();
+        let mut answered = sent[member].clone();
+        answered.sort();
+        assert_eq!(got, answered, "{member} gets exactly the referrals sent to it");
+        assert_eq!(hub.client(member).await.ack(0).await.unwrap().head_seq, expected, "{member}'s head");
+    }
+}

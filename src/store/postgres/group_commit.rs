@@ -2,21 +2,26 @@
 //! and so one flush, one lock of their members' inbox heads and one of the audit head.
 //!
 //! One task takes every commit waiting, up to a batch, and writes them in one
-//! transaction; when one fails (a lost race, a reused request id, a deadlock), the
-//! batch is written again with each commit inside a savepoint, so that the failed one
-//! rolls back alone. The inbox heads the batch fills are locked first, in
-//! member order, so that two hubs' batches never wait on each other in a circle; the
-//! audit records of the batch's commits are chained at its end, under one lock of the
-//! head held only through the flush. Each caller hears after the commit, so an
-//! answered commit is on disk.
+//! transaction: the new rows of one text from all of them as one statement, and their
+//! inbox events as one more. When one fails (a lost race, a reused request id, a
+//! deadlock), the batch is written again with each commit whole inside a savepoint, so
+//! that the failed one rolls back alone. The inbox heads the batch fills are locked
+//! first, in member order, so that two hubs' batches never wait on each other in a
+//! circle; the audit records of the batch's commits are chained at its end, under one
+//! lock of the head held only through the flush. Each caller hears after the commit,
+//! so an answered commit is on disk.
 
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{announce, write};
+use super::{announce, rows, write};
 use crate::{
     metrics::CommitMetrics,
-    store::{sealed::SealedCommit, Delivered, StoreError},
+    store::{
+        sealed::SealedCommit,
+        sql::{statement::Statement, writes},
+        Delivered, StoreError,
+    },
 };
 
 /// Most commits in one transaction.
@@ -80,18 +85,22 @@ async fn run(
     }
 }
 
-/// Writes the batch in one durable commit: straight into the transaction, two round
-/// trips a commit fewer than a savepoint each; only when a commit of it fails, again
-/// with each in its savepoint, so that the others are written all the same (a batch of
-/// one commit needs no second pass: the transaction's rollback is its savepoint's).
+/// Writes the batch in one durable commit: its new rows a statement per text, the
+/// rest of each commit straight into the transaction; only when a commit of it fails,
+/// again with each commit whole in its savepoint, so that the others are written all
+/// the same (a batch of one commit whose own statement failed needs no second pass:
+/// the transaction's rollback is its savepoint's).
 async fn write_batch(
     pool: &PgPool,
     commits: &[&SealedCommit],
     metrics: &CommitMetrics,
 ) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, StoreError> {
-    match written(pool, commits, metrics, false).await {
+    let statements: Vec<Vec<Statement>> = commits.iter().map(|commit| writes::statements(commit)).collect();
+    match written(pool, commits, &statements, metrics, false).await {
         Err(Failed::Commit(error)) if commits.len() == 1 => Ok(vec![Err(error)]),
-        Err(Failed::Commit(_)) => written(pool, commits, metrics, true).await.map_err(Failed::into_error),
+        Err(Failed::Commit(_) | Failed::Rows(_)) => {
+            written(pool, commits, &statements, metrics, true).await.map_err(Failed::into_error)
+        }
         written => written.map_err(Failed::into_error),
     }
 }
@@ -100,6 +109,8 @@ async fn write_batch(
 enum Failed {
     /// A commit failed, with no savepoint to roll back to alone.
     Commit(StoreError),
+    /// Rows of several commits, written together, failed: which commit's is unknown.
+    Rows(StoreError),
     /// The transaction's own statements failed, or its commit.
     Batch(StoreError),
 }
@@ -107,7 +118,7 @@ enum Failed {
 impl Failed {
     fn into_error(self) -> StoreError {
         match self {
-            Failed::Commit(e) | Failed::Batch(e) => e,
+            Failed::Commit(e) | Failed::Rows(e) | Failed::Batch(e) => e,
         }
     }
 }
@@ -118,12 +129,15 @@ impl From<sqlx::Error> for Failed {
     }
 }
 
-/// Writes every commit of the batch (each in its savepoint when `guarded`), then the
-/// audit records; one durable commit. Unguarded, the first commit to fail rolls the
-/// whole transaction back.
+/// Writes every commit of the batch, `statements` being each one's; then the audit
+/// records; one durable commit. Guarded, each commit is written whole inside its
+/// savepoint; else the batch's new rows first, a statement per text where an order
+/// keeps every commit's ([`rows::grouped`]), then the rest of each commit, and the
+/// first to fail rolls the whole transaction back.
 async fn written(
     pool: &PgPool,
     commits: &[&SealedCommit],
+    statements: &[Vec<Statement>],
     metrics: &CommitMetrics,
     guarded: bool,
 ) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, Failed> {
@@ -138,22 +152,38 @@ async fn written(
     members.sort();
     members.dedup();
     write::lock_inboxes(&mut tx, &members).await.map_err(Failed::Batch)?;
+    let rows_failed = |failed: write::RowsFailed| failed.map_or_else(Failed::Rows, Failed::Commit);
+    let grouped = if guarded { None } else { rows::grouped(statements) };
+    for rows in grouped.iter().flatten() {
+        write::rows(&mut tx, rows).await.map_err(rows_failed)?;
+    }
+    // Grouped, the batch's inbox events are appended together after the rest.
+    let apart = |s: &&Statement| grouped.is_none() || !(s.row || s.delivers.is_some());
     let mut results = Vec::with_capacity(commits.len());
+    for statements in statements {
+        let rest: Vec<&Statement> = statements.iter().filter(apart).collect();
+        results.push(if guarded {
+            in_savepoint(&mut tx, &rest).await.map_err(Failed::Batch)?
+        } else {
+            Ok(write::commit(&mut tx, &rest).await.map_err(Failed::Commit)?)
+        });
+    }
+    if grouped.is_some() {
+        let events: Vec<&Statement> = statements.iter().flatten().filter(|s| s.delivers.is_some()).collect();
+        let mut appended = write::append(&mut tx, &events).await.map_err(rows_failed)?.into_iter();
+        for (result, statements) in results.iter_mut().zip(statements) {
+            let count = statements.iter().filter(|s| s.delivers.is_some()).count();
+            if let Ok(delivered) = result {
+                delivered.extend(appended.by_ref().take(count).flatten());
+            }
+        }
+    }
     let mut audits = Vec::new();
     let mut delivered = Vec::new();
-    for commit in commits {
-        let written = if guarded {
-            in_savepoint(&mut tx, commit).await.map_err(Failed::Batch)?
-        } else {
-            Ok(write::commit(&mut tx, commit).await.map_err(Failed::Commit)?)
-        };
-        match written {
-            Ok(written) => {
-                audits.extend(commit.commit.audit.iter().map(|record| (record, commit.commit.at)));
-                delivered.extend(written.iter().cloned());
-                results.push(Ok(written));
-            }
-            Err(e) => results.push(Err(e)),
+    for (commit, result) in commits.iter().zip(&results) {
+        if let Ok(written) = result {
+            audits.extend(commit.commit.audit.iter().map(|record| (record, commit.commit.at)));
+            delivered.extend(written.iter().cloned());
         }
     }
     if !audits.is_empty() {
@@ -166,13 +196,14 @@ async fn written(
     Ok(results)
 }
 
-/// Writes one commit inside a savepoint; the outer error is the transaction's own.
+/// Writes one commit's `statements` inside a savepoint; the outer error is the
+/// transaction's own.
 async fn in_savepoint(
     tx: &mut Transaction<'_, Postgres>,
-    commit: &SealedCommit,
+    statements: &[&Statement],
 ) -> Result<Result<Vec<Delivered>, StoreError>, StoreError> {
     sqlx::query("SAVEPOINT one_commit").execute(&mut **tx).await?;
-    match write::commit(tx, commit).await {
+    match write::commit(tx, statements).await {
         Ok(delivered) => {
             sqlx::query("RELEASE one_commit").execute(&mut **tx).await?;
             Ok(Ok(delivered))

@@ -6,6 +6,7 @@
 //! never both apply a transition, a reminder or an inbox number.
 
 mod group_commit;
+mod rows;
 mod write;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
@@ -114,11 +115,13 @@ impl Backend for PgBackend {
     }
 
     /// On connections of their own that do not wait for the log's flush.
-    async fn claim(&self, query: Query) -> Result<bool, StoreError> {
-        let done = sqlx::query_with::<Postgres, _>(&query.sql, sql::arguments::<Postgres>(&query)?)
-            .execute(&self.claims)
-            .await?;
-        Ok(done.rows_affected() == 1)
+    async fn claim(&self, query: Query, given_up: Query) -> Result<bool, StoreError> {
+        let run = |query: Query| async move {
+            let arguments = sql::arguments::<Postgres>(&query)?;
+            let done = sqlx::query_with::<Postgres, _>(&query.sql, arguments).execute(&self.claims).await?;
+            Ok::<_, StoreError>(done.rows_affected() == 1)
+        };
+        Ok(run(query).await? && !run(given_up).await?)
     }
 
     /// Hands the commit to the group committer, which tells every hub listening of the

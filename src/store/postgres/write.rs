@@ -1,14 +1,16 @@
 //! The write path on PostgreSQL: everything a commit holds, in its batch's
-//! transaction (inside a savepoint of its own), or nothing; the audit records of the
-//! batch's commits at its end.
+//! transaction (its new rows with those of the batch, or the whole inside a savepoint
+//! of its own), or nothing; the audit records of the batch's commits at its end.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Transaction};
 
+use super::rows;
 use crate::{
     domain::audit::AuditRecord,
     store::{
-        sealed::SealedCommit,
         sql::{
             arguments,
             statement::{NotOne, Statement},
@@ -30,14 +32,38 @@ async fn execute(tx: &mut Tx<'_>, query: &Query) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query_with(&query.sql, arguments).execute(&mut **tx).await?.rows_affected())
 }
 
-/// Writes every part of `commit` but its audit records; the caller appends those and
-/// commits the transaction.
-pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delivered>, StoreError> {
+/// Writes `statements` (a commit's, or those of it not written with the batch's rows),
+/// the inbox positions they filled.
+pub async fn commit(tx: &mut Tx<'_>, statements: &[&Statement]) -> Result<Vec<Delivered>, StoreError> {
     let mut delivered = Vec::new();
-    for statement in writes::statements(sealed) {
-        delivered.extend(run(tx, &statement).await?);
+    for statement in statements {
+        delivered.extend(run(tx, statement).await?);
     }
     Ok(delivered)
+}
+
+/// Why rows of one text written together failed: `Ok` holds the error of a single
+/// row, which means what its statement says; `Err` one of several rows, which names
+/// none of them.
+pub type RowsFailed = Result<StoreError, StoreError>;
+
+/// Writes rows of one text, from any of the batch's commits, as one statement
+/// ([`rows::together`]), or one by one where they cannot go together.
+pub async fn rows(tx: &mut Tx<'_>, rows: &[&Statement]) -> Result<(), RowsFailed> {
+    if let [row] = rows {
+        return run(tx, row).await.map(|_| ()).map_err(Ok);
+    }
+    match rows::together(rows) {
+        Some((sql, arguments)) => {
+            sqlx::query_with(&sql, arguments).execute(&mut **tx).await.map_err(|e| Err(e.into()))?;
+        }
+        None => {
+            for row in rows {
+                run(tx, row).await.map_err(Err)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs one statement of a commit: the inbox position it filled, if it appends an
@@ -45,7 +71,8 @@ pub async fn commit(tx: &mut Tx<'_>, sealed: &SealedCommit) -> Result<Vec<Delive
 async fn run(tx: &mut Tx<'_>, statement: &Statement) -> Result<Option<Delivered>, StoreError> {
     let refused = |e: sqlx::Error| if unique_violation(&e) { statement.unique_error() } else { e.into() };
     let query = &statement.query;
-    if statement.delivers.is_some() {
+    if let Some(advance) = statement.advance() {
+        execute(tx, &advance).await?;
         let seq: i64 = sqlx::query_scalar_with(&query.sql, arguments::<Postgres>(query)?)
             .fetch_one(&mut **tx)
             .await
@@ -64,15 +91,40 @@ async fn run(tx: &mut Tx<'_>, statement: &Statement) -> Result<Option<Delivered>
     }
 }
 
+/// Appends `events` (statements that each append an inbox event), from any of the
+/// batch's commits, as one statement ([`rows::appended`]) or one by one where they
+/// cannot go together: the position each filled, in their order.
+pub async fn append(tx: &mut Tx<'_>, events: &[&Statement]) -> Result<Vec<Option<Delivered>>, RowsFailed> {
+    let Some((sql, arguments)) = events.get(1).and_then(|_| rows::appended(events)) else {
+        let mut delivered = Vec::with_capacity(events.len());
+        for event in events {
+            delivered.push(run(tx, event).await.map_err(|e| if events.len() == 1 { Ok(e) } else { Err(e) })?);
+        }
+        return Ok(delivered);
+    };
+    let numbered: Vec<(String, i64)> =
+        sqlx::query_as_with(&sql, arguments).fetch_all(&mut **tx).await.map_err(|e| Err(e.into()))?;
+    if numbered.len() != events.len() {
+        return Err(Err(StoreError::Write("an inbox event found no inbox head".into())));
+    }
+    let numbers: HashMap<String, i64> = numbered.into_iter().collect();
+    Ok(events
+        .iter()
+        .map(|event| {
+            let (id, _) = event.delivers.as_deref()?;
+            event.delivered(*numbers.get(&id.to_string())?)
+        })
+        .collect())
+}
+
 /// Appends the audit records of a batch's commits to the chain: the head row is locked
 /// once, at the end of the batch, so that the entries of concurrent batches (of any
 /// hub) are numbered and chained one after the other, and written back once.
 pub async fn append_audits(tx: &mut Tx<'_>, records: &[(&AuditRecord, DateTime<Utc>)]) -> Result<(), StoreError> {
     let (seq, hash): (i64, String) = sqlx::query_as(writes::LOCK_AUDIT_HEAD).fetch_one(&mut **tx).await?;
     let mut head = writes::head(seq, &hash)?;
-    for (record, at) in records {
-        execute(tx, &head.append(record, *at)).await?;
-    }
+    let entries: Vec<Statement> = records.iter().map(|(record, at)| Statement::row(head.append(record, *at))).collect();
+    rows(tx, &entries.iter().collect::<Vec<_>>()).await.map_err(|e| e.unwrap_or_else(|e| e))?;
     execute(tx, &head.write()).await?;
     Ok(())
 }

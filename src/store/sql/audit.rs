@@ -34,7 +34,7 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
         .audit_nodes
         .iter()
         .map(|(subtree, hash)| {
-            Statement::any(Query::new(
+            Statement::row(Query::new(
                 "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING",
             )
             .bind(i64::from(subtree.level))

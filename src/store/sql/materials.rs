@@ -30,7 +30,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
     if let (Some(staging), Some(name)) = (&commit.staging, &sealed.staging_name) {
         let id = staging.attachment_id.to_string();
         if staging.first == 0 {
-            out.push(Statement::any(
+            out.push(Statement::row(
                 Query::new(
                     "INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, \
                      sealed_key, uploaded_at, staged) VALUES ($1, $2, $3, '', 0, '', 0, $4, $5, $6, 1)",
@@ -43,7 +43,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 .bind(micros(staging.at)),
             ));
         }
-        chunks(&mut out, &id, staging.first, &staging.chunks);
+        chunks(&mut out, &id, staging.first, &staging.chunks, Statement::row);
     }
     for (upload, name) in commit.uploads.iter().zip(&sealed.upload_names) {
         let a = &upload.attachment;
@@ -51,7 +51,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
         let total = i64::from(upload.staged) + upload.chunks.len() as i64;
         let (size, sha256) = (i64::try_from(a.size).unwrap_or(i64::MAX), crate::domain::material::hex(&a.sha256));
         match (&upload.replaces_key, upload.staged) {
-            (None, 0) => out.push(Statement::any(
+            (None, 0) => out.push(Statement::row(
                 Query::new(
                     "INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, \
                      sealed_key, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -97,10 +97,12 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 ));
             }
         }
-        chunks(&mut out, &id, upload.staged, &upload.chunks);
+        // A replaced file's chunks follow the statement that deletes the old ones.
+        let chunk = if upload.replaces_key.is_some() { Statement::any } else { Statement::row };
+        chunks(&mut out, &id, upload.staged, &upload.chunks, chunk);
     }
     for letter in &commit.letters {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(
                 "INSERT INTO letters (referral_id, version, number, attachment_id, issued_at, by_member, clerk) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -115,7 +117,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
         ));
     }
     for link in &commit.links {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(
                 "INSERT INTO attachment_links (referral_id, attachment_id, version, ordinal, by_member) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -142,7 +144,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
         ));
     }
     for n in &commit.numbering {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(
                 "INSERT INTO letter_numbers (referral_id, sender, year, seq, prefix) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -160,18 +162,19 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
 /// Drops the claim on a document number the commit writes (see
 /// [`SqlStore::claim_number`]).
 pub fn unclaim(sender: &MemberCode, year: i32, seq: u32) -> Statement {
-    Statement::any(
-        Query::new("DELETE FROM letter_number_claims WHERE sender = $1 AND year = $2 AND seq = $3")
+    Statement::row(
+        Query::new("DELETE FROM letter_number_claims WHERE (sender, year, seq) IN (VALUES ($1, $2, $3))")
             .bind(sender.as_str())
             .bind(i64::from(year))
             .bind(i64::from(seq)),
     )
 }
 
-/// Inserts `sealed` as the chunks of file `id` from position `first`.
-fn chunks(out: &mut Vec<Statement>, id: &str, first: u32, sealed: &[Vec<u8>]) {
+/// Inserts `sealed` as the chunks of file `id` from position `first`, each statement
+/// made by `statement`.
+fn chunks(out: &mut Vec<Statement>, id: &str, first: u32, sealed: &[Vec<u8>], statement: fn(Query) -> Statement) {
     for (position, chunk) in (i64::from(first)..).zip(sealed) {
-        out.push(Statement::any(
+        out.push(statement(
             Query::new("INSERT INTO attachment_chunks (attachment_id, position, sealed) VALUES ($1, $2, $3)")
                 .bind(id)
                 .bind(position)
@@ -321,8 +324,19 @@ impl<B: Backend> SqlStore<B> {
 
     /// Claims `claim`'s number for its holder unless it is written or another process's
     /// claim on it has not lapsed; whether it is the holder's.
+    ///
+    /// A claim that waited on another's, held by a commit writing the number, is made
+    /// once that commit has dropped it; the number that commit wrote is seen only by
+    /// the next statement, which gives the claim up again.
     pub(super) async fn claim_number(&self, claim: &NumberClaim) -> Result<bool, StoreError> {
-        let query = Query::new(
+        let bind = |sql: &'static str| {
+            Query::new(sql)
+                .bind(claim.sender.as_str())
+                .bind(i64::from(claim.year))
+                .bind(i64::from(claim.seq))
+                .bind(claim.holder.as_str())
+        };
+        let query = bind(
             "INSERT INTO letter_number_claims (sender, year, seq, holder, until) \
              SELECT $1, $2, $3, $4, $5 \
              WHERE NOT EXISTS (SELECT 1 FROM letter_numbers WHERE sender = $1 AND year = $2 AND seq = $3) \
@@ -330,13 +344,14 @@ impl<B: Backend> SqlStore<B> {
              ON CONFLICT (sender, year, seq) DO UPDATE SET holder = excluded.holder, until = excluded.until \
              WHERE letter_number_claims.holder = excluded.holder OR letter_number_claims.until <= $6",
         )
-        .bind(claim.sender.as_str())
-        .bind(i64::from(claim.year))
-        .bind(i64::from(claim.seq))
-        .bind(claim.holder.as_str())
         .bind(micros(claim.until))
         .bind(micros(claim.at));
-        self.backend.claim(query).await
+        let written = bind(
+            "DELETE FROM letter_number_claims WHERE sender = $1 AND year = $2 AND seq = $3 AND holder = $4 \
+             AND (EXISTS (SELECT 1 FROM letter_numbers WHERE sender = $1 AND year = $2 AND seq = $3) \
+             OR EXISTS (SELECT 1 FROM supervisions WHERE $1 = 'office' AND year = $2 AND seq = $3))",
+        );
+        self.backend.claim(query, written).await
     }
 
     pub(super) async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError> {

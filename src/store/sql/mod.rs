@@ -92,10 +92,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs a claim (see [`SqlStore::claim_number`]): a write that needs no flush to
     /// disk of its own, since a claim lost in a crash leaves only a number another
     /// process may take as well, which the commits' unique key then refuses to one of
-    /// them; whether it changed a row. A store written by one process alone (SQLite's,
-    /// which its lock file ensures) runs none and answers yes: that process's own pool
-    /// is exact.
-    async fn claim(&self, query: Query) -> Result<bool, StoreError>;
+    /// them; whether it changed a row and, when it did, `given_up` (run next) changed
+    /// none. A store written by one process alone (SQLite's, which its lock file
+    /// ensures) runs neither and answers yes: that process's own pool is exact.
+    async fn claim(&self, query: Query, given_up: Query) -> Result<bool, StoreError>;
 
     fn epoch(&self) -> &str;
 

@@ -23,7 +23,7 @@ use crate::{
 pub fn statements(commit: &Commit) -> Vec<Statement> {
     let mut out = Vec::new();
     for n in &commit.notifications {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(
                 "INSERT INTO notifications (id, member, event, channel, address, subject, body, referral_id, \
                  deadline_kind, created_at, next_at, attempts, state, last_error) \

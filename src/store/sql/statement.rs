@@ -1,10 +1,11 @@
 //! One statement of a commit, as both backends run it, and what its outcome means: the
 //! error a unique violation stands for, whether it must change exactly one row, and
-//! whether it appends an inbox event (then it returns the event's sequence number).
+//! whether it appends an inbox event (then it returns the event's sequence number), and
+//! whether it is a new row that may be written together with others of its text.
 
 use uuid::Uuid;
 
-use super::Query;
+use super::{writes::ADVANCE_INBOX_HEAD, Query};
 use crate::{
     domain::{lifecycle::Notice, MemberCode},
     store::{Delivered, InboxEvent, StoreError},
@@ -17,8 +18,16 @@ pub struct Statement {
     pub unique: Unique,
     /// When the statement must change exactly one row: what another count means.
     pub one_row: Option<NotOne>,
-    /// The inbox event the statement appends; it returns the event's sequence number.
+    /// The inbox event the statement appends, after [`Statement::advance`] moved its
+    /// member's head on; it returns the event's sequence number.
     pub delivers: Option<Box<(Uuid, Notice)>>,
+    /// A row written by `INSERT … VALUES (…)` (or matched by `IN (VALUES (…))`) whose
+    /// place in its batch does not matter but for the rows it names, which are stored
+    /// already or written the same way before it: a backend may write the rows of one
+    /// text, from every commit of a batch, as one statement, ahead of the rest (a
+    /// statement of the rest that then finds a row changed fails as a lost race, as it
+    /// would after another batch).
+    pub row: bool,
 }
 
 /// What a unique violation means.
@@ -45,7 +54,12 @@ pub enum NotOne {
 impl Statement {
     /// A statement whose count of rows does not matter.
     pub fn any(query: Query) -> Self {
-        Self { query, unique: Unique::Conflict, one_row: None, delivers: None }
+        Self { query, unique: Unique::Conflict, one_row: None, delivers: None, row: false }
+    }
+
+    /// A new row, which a backend may write with the others of its text.
+    pub fn row(query: Query) -> Self {
+        Self { row: true, ..Self::any(query) }
     }
 
     /// A statement that must change exactly one row.
@@ -69,6 +83,13 @@ impl Statement {
             Unique::DuplicateRequest => StoreError::DuplicateRequest,
             Unique::OpenReferral(recipient) => StoreError::OpenReferral(recipient.clone()),
         }
+    }
+
+    /// For a statement that appends an inbox event: the one to run just before it,
+    /// which moves the member's inbox head on to the event's number.
+    pub fn advance(&self) -> Option<Query> {
+        let (_, notice) = self.delivers.as_deref()?;
+        Some(Query::new(ADVANCE_INBOX_HEAD).bind(notice.to.as_str()))
     }
 
     /// The inbox position filled, from the sequence number the statement returned.

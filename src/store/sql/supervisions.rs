@@ -16,7 +16,7 @@ use crate::{
 pub fn statements(commit: &Commit) -> Vec<Statement> {
     let Some(s) = &commit.supervision else { return Vec::new() };
     let id = s.id.to_string();
-    let mut out = vec![Statement::any(
+    let mut out = vec![Statement::row(
         Query::new(
             "INSERT INTO supervisions (id, member, year, seq, number, attachment_id, issued_at, clerk) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -33,7 +33,7 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
     // Its number is the office's.
     out.push(super::materials::unclaim(&MemberCode::office(), s.year, s.seq));
     for (ordinal, (referral_id, kind)) in (0_i64..).zip(&s.items) {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(
                 "INSERT INTO supervision_items (referral_id, deadline_kind, supervision_id, ordinal) \
                  VALUES ($1, $2, $3, $4)",

@@ -52,7 +52,7 @@ const COLUMNS: &str =
 /// The statement that writes a visit.
 pub(super) fn insert(v: &VisitRecord) -> Statement {
     let visit = &v.visit;
-    Statement::any(
+    Statement::row(
         Query::new(format!("INSERT INTO visits ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
             .bind(v.referral_id.to_string())
             .bind(i64::from(v.version))

@@ -123,11 +123,20 @@ pub const UPDATE_DEADLINE: &str = "UPDATE deadlines SET due_on = $1, provisional
 pub const ADVANCE_INBOX_HEAD: &str = "INSERT INTO inbox_heads (member, last_seq, acked_seq) VALUES ($1, 1, 0) \
      ON CONFLICT (member) DO UPDATE SET last_seq = inbox_heads.last_seq + 1";
 
-/// Appends an event at the member's inbox head, and returns its sequence number.
-pub const INSERT_INBOX_EVENT: &str = "INSERT INTO inbox_events (member, seq, event_id, kind, referral_id, case_id, \
-     referral_kind, state, actor, at, note, urgent, green_channel, deadline_kind, due_on, sealed_key, clerk) \
-     SELECT $1, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
-     FROM inbox_heads WHERE member = $1 RETURNING seq";
+/// The columns of an inbox event after its member and number, which the parameters
+/// `$2…$16` of [`INSERT_INBOX_EVENT`] fill.
+pub const INBOX_EVENT_FIELDS: &str = "event_id, kind, referral_id, case_id, referral_kind, state, actor, at, note, \
+     urgent, green_channel, deadline_kind, due_on, sealed_key, clerk";
+
+/// Appends an event (`$1` its member) at the member's inbox head, and returns its
+/// sequence number.
+pub static INSERT_INBOX_EVENT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO inbox_events (member, seq, {INBOX_EVENT_FIELDS}) \
+         SELECT $1, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+         FROM inbox_heads WHERE member = $1 RETURNING seq"
+    )
+});
 
 /// Raises an acknowledgement (never lowers it), capped at the head.
 pub const ACK: &str = "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq \
@@ -146,10 +155,10 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
             .bind(response.as_bytes().to_vec())
             .bind(micros(commit.at))
             .bind(sealed.key.as_str());
-        out.push(Statement::any(query).on_unique(Unique::DuplicateRequest));
+        out.push(Statement::row(query).on_unique(Unique::DuplicateRequest));
     }
     if let Some((case_id, owner)) = &commit.new_case {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(INSERT_CASE).bind(case_id.to_string()).bind(owner.as_str()).bind(micros(commit.at)),
         ));
     }
@@ -203,13 +212,13 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
     out.extend(audit::statements(commit));
     out.extend(notifications::statements(commit));
     notices.extend(commit.notices.iter().zip(&sealed.notices));
-    // Inbox heads are taken in one order, by member code, whatever order the request
-    // named its recipients in: two commits to the same members cannot wait on each
-    // other (each member's events keep their order; the sort is stable).
+    // Inbox heads are taken (by each event's statement, see `Statement::advance`) in
+    // one order, by member code, whatever order the request named its recipients in:
+    // two commits to the same members cannot wait on each other (each member's events
+    // keep their order; the sort is stable).
     notices.sort_by(|(a, _), (b, _)| a.to.as_str().cmp(b.to.as_str()));
     for (notice, (event_id, note)) in notices {
-        out.push(Statement::any(Query::new(ADVANCE_INBOX_HEAD).bind(notice.to.as_str())));
-        let query = Query::new(INSERT_INBOX_EVENT)
+        let query = Query::new(INSERT_INBOX_EVENT.as_str())
             .bind(notice.to.as_str())
             .bind(event_id.to_string())
             .bind(notice.kind.code())
@@ -263,7 +272,7 @@ fn referral(out: &mut Vec<Statement>, change: &Change, written: &SealedChange, k
                 .bind(started_at)
                 .bind(version);
             query.params.extend(sealed_values(sealed));
-            out.push(Statement::any(query).on_unique(Unique::OpenReferral(r.recipient.clone())));
+            out.push(Statement::row(query).on_unique(Unique::OpenReferral(r.recipient.clone())));
         }
         // A new referral is sealed whole; `SealedCommit` makes no other.
         (None, SealedReferral::Texts { .. }) => unreachable!("a new referral sealed in part"),
@@ -294,7 +303,7 @@ fn referral(out: &mut Vec<Statement>, change: &Change, written: &SealedChange, k
         }
     }
     for (entry, note) in change.entries.iter().zip(&written.entries) {
-        out.push(Statement::any(
+        out.push(Statement::row(
             Query::new(INSERT_ENTRY)
                 .bind(entry.referral_id.to_string())
                 .bind(i64::from(entry.version))
@@ -310,7 +319,7 @@ fn referral(out: &mut Vec<Statement>, change: &Change, written: &SealedChange, k
 }
 
 fn upsert_deadline(d: &Deadline, referral: &Referral) -> Statement {
-    Statement::any(
+    Statement::row(
         Query::new(UPSERT_DEADLINE)
             .bind(d.referral_id.to_string())
             .bind(d.kind.code())

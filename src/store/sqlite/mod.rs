@@ -150,7 +150,7 @@ impl Backend for SqliteBackend {
     }
 
     /// One process writes the store (its lock file sees to that): nothing to claim.
-    async fn claim(&self, _query: Query) -> Result<bool, StoreError> {
+    async fn claim(&self, _query: Query, _given_up: Query) -> Result<bool, StoreError> {
         Ok(true)
     }
 

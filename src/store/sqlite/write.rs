@@ -78,7 +78,8 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
 /// event.
 fn run(tx: &Connection, statement: &Statement) -> Result<Option<Delivered>, StoreError> {
     let refused = |e: rusqlite::Error| if unique_violation(&e) { statement.unique_error() } else { e.into() };
-    if statement.delivers.is_some() {
+    if let Some(advance) = statement.advance() {
+        execute(tx, &advance)?;
         let mut prepared = tx.prepare_cached(&super::numbered(&statement.query.sql))?;
         let values = super::params(&statement.query);
         let seq: i64 = prepared.query_row(values, |r| r.get(0)).map_err(refused)?;
