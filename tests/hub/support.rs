@@ -212,8 +212,14 @@ impl TestHub {
         Self::start_on(Data::fresh().await).await
     }
 
-    /// Starts a hub on existing data.
+    /// Starts a hub on existing data. What it logs at warning and above goes to the
+    /// test's output, shown when the test fails (an internal error's cause is logged
+    /// only there).
     pub async fn start_on(data: Data) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .try_init();
         let clock = data.clock.clone();
         let prepared = Prepared::open(&data.config(), clock.clone()).await.expect("the hub opens");
         let metrics = prepared.metrics_address().expect("metrics are served");

@@ -11,15 +11,17 @@ use sqlx::{postgres::PgArguments, Arguments};
 use crate::store::sql::{statement::Statement, writes::INBOX_EVENT_FIELDS, Value};
 
 /// The batch's rows (statements marked [`Statement::row`]) grouped by text, in an order
-/// that keeps every commit's: a text comes after each text some commit writes before
-/// it. `None` when no such order exists (two commits write two texts in opposite
-/// orders, or one commit a text on both sides of another); then each commit is written
-/// as it stands.
+/// that keeps the order in which every commit first writes each text (a row names only
+/// rows written before it, so those of a text first written earlier: a referral's
+/// entries follow the referrals, whichever referral of the commit they belong to).
+/// `None` when no such order exists (two commits first write two texts in opposite
+/// orders); then each commit is written as it stands.
 pub fn grouped(commits: &[Vec<Statement>]) -> Option<Vec<Vec<&Statement>>> {
     let mut groups: Vec<Vec<&Statement>> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut after: BTreeSet<(usize, usize)> = BTreeSet::new();
     for statements in commits {
+        let mut seen = BTreeSet::new();
         let mut previous = None;
         for statement in statements.iter().filter(|s| s.row) {
             let next = groups.len();
@@ -28,10 +30,12 @@ pub fn grouped(commits: &[Vec<Statement>]) -> Option<Vec<Vec<&Statement>>> {
                 groups.push(Vec::new());
             }
             groups[group].push(statement);
-            if let Some(before) = previous.filter(|&before| before != group) {
-                after.insert((before, group));
+            if seen.insert(group) {
+                if let Some(before) = previous {
+                    after.insert((before, group));
+                }
+                previous = Some(group);
             }
-            previous = Some(group);
         }
     }
     // Kahn's order, the first text seen first among those ready.
@@ -204,11 +208,15 @@ mod tests {
     }
 
     #[test]
-    fn texts_in_opposite_orders_are_not_grouped() {
+    fn texts_first_written_in_opposite_orders_are_not_grouped() {
         let a = || row("INSERT INTO a (x) VALUES ($1)");
         let b = || row("INSERT INTO b (x) VALUES ($1)");
         assert!(grouped(&[vec![a(), b()], vec![b(), a()]]).is_none());
-        assert!(grouped(&[vec![a(), b(), a()]]).is_none());
+        // A commit of two referrals, each followed by its entry: referrals first.
+        let commits = [vec![a(), b(), a(), b()], vec![a(), b()]];
+        let groups = grouped(&commits).expect("an order");
+        let expected = [("INSERT INTO a (x) VALUES ($1)", 3), ("INSERT INTO b (x) VALUES ($1)", 3)];
+        assert_eq!(texts(&groups), expected.map(|(t, n)| (t.to_owned(), n)));
     }
 
     #[test]

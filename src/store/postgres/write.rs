@@ -43,15 +43,24 @@ pub async fn commit(tx: &mut Tx<'_>, statements: &[&Statement]) -> Result<Vec<De
 }
 
 /// Why rows of one text written together failed: `Ok` holds the error of a single
-/// row, which means what its statement says; `Err` one of several rows, which names
-/// none of them.
+/// row that means what its statement says (a unique key broken); `Err` one of several
+/// rows, which names none of them, or any other error, which the order the rows were
+/// written in may have caused.
 pub type RowsFailed = Result<StoreError, StoreError>;
+
+/// A single row's error as [`RowsFailed`].
+fn single(error: StoreError) -> RowsFailed {
+    match error {
+        StoreError::Database(_) => Err(error),
+        meant => Ok(meant),
+    }
+}
 
 /// Writes rows of one text, from any of the batch's commits, as one statement
 /// ([`rows::together`]), or one by one where they cannot go together.
 pub async fn rows(tx: &mut Tx<'_>, rows: &[&Statement]) -> Result<(), RowsFailed> {
     if let [row] = rows {
-        return run(tx, row).await.map(|_| ()).map_err(Ok);
+        return run(tx, row).await.map(|_| ()).map_err(single);
     }
     match rows::together(rows) {
         Some((sql, arguments)) => {
@@ -98,7 +107,7 @@ pub async fn append(tx: &mut Tx<'_>, events: &[&Statement]) -> Result<Vec<Option
     let Some((sql, arguments)) = events.get(1).and_then(|_| rows::appended(events)) else {
         let mut delivered = Vec::with_capacity(events.len());
         for event in events {
-            delivered.push(run(tx, event).await.map_err(|e| if events.len() == 1 { Ok(e) } else { Err(e) })?);
+            delivered.push(run(tx, event).await.map_err(|e| if events.len() == 1 { single(e) } else { Err(e) })?);
         }
         return Ok(delivered);
     };
