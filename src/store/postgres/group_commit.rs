@@ -154,8 +154,8 @@ async fn written(
     write::lock_inboxes(&mut tx, &members).await.map_err(Failed::Batch)?;
     let rows_failed = |failed: write::RowsFailed| failed.map_or_else(Failed::Rows, Failed::Commit);
     let grouped = if guarded { None } else { rows::grouped(statements) };
-    for rows in grouped.iter().flatten() {
-        write::rows(&mut tx, rows).await.map_err(rows_failed)?;
+    for group in grouped.iter().flatten() {
+        write::rows(&mut tx, group).await.map_err(rows_failed)?;
     }
     // Grouped, the batch's inbox events are appended together after the rest.
     let apart = |s: &&Statement| grouped.is_none() || !(s.row || s.delivers.is_some());

@@ -58,16 +58,16 @@ fn single(error: StoreError) -> RowsFailed {
 
 /// Writes rows of one text, from any of the batch's commits, as one statement
 /// ([`rows::together`]), or one by one where they cannot go together.
-pub async fn rows(tx: &mut Tx<'_>, rows: &[&Statement]) -> Result<(), RowsFailed> {
-    if let [row] = rows {
+pub async fn rows(tx: &mut Tx<'_>, group: &[&Statement]) -> Result<(), RowsFailed> {
+    if let [row] = group {
         return run(tx, row).await.map(|_| ()).map_err(single);
     }
-    match rows::together(rows) {
+    match rows::together(group) {
         Some((sql, arguments)) => {
             sqlx::query_with(&sql, arguments).execute(&mut **tx).await.map_err(|e| Err(e.into()))?;
         }
         None => {
-            for row in rows {
+            for row in group {
                 run(tx, row).await.map_err(Err)?;
             }
         }
