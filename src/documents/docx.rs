@@ -30,6 +30,12 @@ const REQUIRED: [&str; 4] = ["文号", "标题", "主送机关", "正文"];
 
 const DOCUMENT: &str = "word/document.xml";
 
+/// A letter's document smaller than this is stored, not deflated: a deflater sets up
+/// some 256 KiB of state, zeroed, to save two KiB or so of a letter (the template's
+/// other parts are deflated once, in its [`Frame`]). Measured in docs/benchmarks.md,
+/// "A submit's letter, stored".
+const DEFLATED_FROM: usize = 16 << 10;
+
 /// The shipped template as a DOCX file, for a county to start its own from.
 pub fn shipped_template() -> Vec<u8> {
     let mut archive = Archive::new(chrono::NaiveDateTime::default());
@@ -108,7 +114,13 @@ fn written(
     let mut out = Archive::new(at);
     out.copy(
         &frame.parts,
-        |i, out| if i == frame.document_at { out.add(DOCUMENT, xml.as_bytes(), true) } else { Ok(()) },
+        |i, out| {
+            if i == frame.document_at {
+                out.add(DOCUMENT, xml.as_bytes(), xml.len() >= DEFLATED_FROM)
+            } else {
+                Ok(())
+            }
+        },
     )?;
     out.finish()
 }
@@ -553,5 +565,20 @@ mod tests {
         assert!(!text.contains("{{"));
         let footer = parts.iter().find(|(name, _)| name == "word/footer1.xml").unwrap();
         assert!(String::from_utf8_lossy(&footer.1).contains(" PAGE "), "page numbers at the foot");
+    }
+
+    #[test]
+    fn a_letters_document_is_stored_and_a_long_one_deflated() {
+        let method = |letter: &Letter| {
+            let bytes = render(None, letter, chrono::NaiveDateTime::default()).unwrap();
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            let document = zip.by_name(DOCUMENT).unwrap();
+            (document.compression(), document.size())
+        };
+        let (short, size) = method(&letter());
+        assert_eq!(short, zip::CompressionMethod::Stored, "{size} bytes");
+        let long = Letter { body: vec!["救助".repeat(3000)], ..letter() };
+        let (long, size) = method(&long);
+        assert_eq!(long, zip::CompressionMethod::Deflated, "{size} bytes");
     }
 }

@@ -121,8 +121,8 @@ pub fn lock(database: &Path) -> Result<File, BackupError> {
 /// Gives the database a new inbox epoch.
 fn new_epoch(db: &Connection) -> Result<String, BackupError> {
     let epoch = Uuid::new_v4().to_string();
-    db.execute(&numbered(super::sql::INSERT_EPOCH), [&epoch])?;
-    db.execute(&numbered(super::sql::NEW_EPOCH), [&epoch])?;
+    db.execute(&numbered(&super::sql::INSERT_EPOCH.into()), [&epoch])?;
+    db.execute(&numbered(&super::sql::NEW_EPOCH.into()), [&epoch])?;
     Ok(epoch)
 }
 

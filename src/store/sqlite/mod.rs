@@ -17,6 +17,8 @@ pub use checkpointer::CHECKPOINTER_THREAD;
 pub use writer::WRITER_THREAD;
 
 use std::{
+    borrow::Cow,
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
 };
@@ -61,7 +63,7 @@ impl SqlStore<SqliteBackend> {
             move || -> Result<_, StoreError> {
                 let mut connection = schema::open(&path)?;
                 schema::migrate(&mut connection)?;
-                connection.execute(&numbered(sql::INSERT_EPOCH), [uuid::Uuid::new_v4().to_string()])?;
+                connection.execute(&numbered(&sql::INSERT_EPOCH.into()), [uuid::Uuid::new_v4().to_string()])?;
                 let epoch: String = connection.query_row(sql::SELECT_EPOCH, [], |r| r.get(0))?;
                 Ok((connection, epoch))
             }
@@ -121,8 +123,22 @@ fn params(query: &Query) -> impl rusqlite::Params + '_ {
 
 /// The statement with each `$n` written `?n`: SQLite gives `?n` the number n, so the
 /// parameters bind by number, where a `$n` would be looked up by name (a scan of the
-/// statement's names for each, quadratic over a page's list of ids).
-pub(crate) fn numbered(sql: &str) -> String {
+/// statement's names for each, quadratic over a page's list of ids). A text the
+/// program holds (`'static`) is rewritten once and kept: the writer runs a dozen of
+/// them for each submit.
+pub(crate) fn numbered(sql: &Cow<'static, str>) -> Cow<'static, str> {
+    static KEPT: Mutex<BTreeMap<(usize, usize), &'static str>> = Mutex::new(BTreeMap::new());
+    match sql {
+        Cow::Owned(text) => Cow::Owned(rewritten(text)),
+        Cow::Borrowed(text) => {
+            let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+            let at = (text.as_ptr() as usize, text.len());
+            Cow::Borrowed(kept.entry(at).or_insert_with(|| Box::leak(rewritten(text).into_boxed_str())))
+        }
+    }
+}
+
+fn rewritten(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -197,6 +213,10 @@ impl Backend for SqliteBackend {
 mod tests {
     #[test]
     fn parameters_are_numbered_for_sqlite() {
-        assert_eq!(super::numbered("a = $1 AND b IN ($2, $10) AND c = '$x'"), "a = ?1 AND b IN (?2, ?10) AND c = '$x'");
+        let text = "a = $1 AND b IN ($2, $10) AND c = '$x'";
+        let rewritten = "a = ?1 AND b IN (?2, ?10) AND c = '$x'";
+        assert_eq!(super::numbered(&text.into()), rewritten);
+        assert_eq!(super::numbered(&text.into()), rewritten, "kept the first time");
+        assert_eq!(super::numbered(&text.to_owned().into()), rewritten);
     }
 }
