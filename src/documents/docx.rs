@@ -112,16 +112,13 @@ fn written(
     let end = xml.rfind("<w:sectPr").or_else(|| xml.rfind("</w:body>")).unwrap_or(xml.len());
     xml.insert_str(end, annex);
     let mut out = Archive::new(at);
-    out.copy(
-        &frame.parts,
-        |i, out| {
-            if i == frame.document_at {
-                out.add(DOCUMENT, xml.as_bytes(), xml.len() >= DEFLATED_FROM)
-            } else {
-                Ok(())
-            }
-        },
-    )?;
+    out.copy(&frame.parts, |i, out| {
+        if i == frame.document_at {
+            out.add(DOCUMENT, xml.as_bytes(), xml.len() >= DEFLATED_FROM)
+        } else {
+            Ok(())
+        }
+    })?;
     out.finish()
 }
 

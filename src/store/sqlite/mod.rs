@@ -126,6 +126,8 @@ fn params(query: &Query) -> impl rusqlite::Params + '_ {
 /// statement's names for each, quadratic over a page's list of ids). A text the
 /// program holds (`'static`) is rewritten once and kept: the writer runs a dozen of
 /// them for each submit.
+// A `Cow` it is, not a `&str`: whether the text is the program's is what decides.
+#[allow(clippy::ptr_arg)]
 pub(crate) fn numbered(sql: &Cow<'static, str>) -> Cow<'static, str> {
     static KEPT: Mutex<BTreeMap<(usize, usize), &'static str>> = Mutex::new(BTreeMap::new());
     match sql {
