@@ -33,13 +33,25 @@ const ATTEMPTS: usize = 32;
 /// Each sender's numbers of each year, as this process hands them out.
 pub struct Numbers {
     pools: Mutex<HashMap<(MemberCode, i32), Pool>>,
+    /// Held while a pool is rebuilt from the store: the takes that find it stale
+    /// meanwhile wait and take from the rebuilt pool, where each read every number of
+    /// the year again (a stale pool under load set off as many reads as submits in
+    /// flight).
+    rebuilding: tokio::sync::Mutex<()>,
+    /// Pools rebuilt so far.
+    rebuilds: std::sync::atomic::AtomicU64,
     /// This process, as its claims name it.
     holder: String,
 }
 
 impl Default for Numbers {
     fn default() -> Self {
-        Self { pools: Mutex::default(), holder: uuid::Uuid::new_v4().to_string() }
+        Self {
+            pools: Mutex::default(),
+            rebuilding: tokio::sync::Mutex::default(),
+            rebuilds: std::sync::atomic::AtomicU64::new(0),
+            holder: uuid::Uuid::new_v4().to_string(),
+        }
     }
 }
 
@@ -101,6 +113,7 @@ impl Numbers {
             let pool = pools.entry(key.clone()).or_default();
             if let Some(taken) = taken {
                 pool.rebuild(taken, now);
+                self.rebuilds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             pool.fresh(now).then(|| pool.take())
         };
@@ -108,8 +121,14 @@ impl Numbers {
             let seq = match take(None) {
                 Some(seq) => seq,
                 None => {
-                    let taken = store.document_seqs(sender, year, (&self.holder, now)).await?;
-                    take(Some(&taken)).expect("a rebuilt pool is fresh")
+                    let _rebuilding = self.rebuilding.lock().await;
+                    match take(None) {
+                        Some(seq) => seq,
+                        None => {
+                            let taken = store.document_seqs(sender, year, (&self.holder, now)).await?;
+                            take(Some(&taken)).expect("a rebuilt pool is fresh")
+                        }
+                    }
                 }
             };
             held.taken.push((sender.clone(), year, seq));
@@ -136,6 +155,11 @@ impl Numbers {
             }
         }
         Err(AppError::Unavailable(format!("every document number of {sender} tried was claimed by another hub; retry")))
+    }
+
+    /// Pools rebuilt from the store so far.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Nothing held yet.
@@ -250,6 +274,34 @@ mod tests {
         assert!(!waiting.await.unwrap().unwrap(), "the number written meanwhile is not claimed");
         assert_eq!(b.take(store, now, &mut on_b, &jcy, 2026).await.unwrap(), 2);
         drop((on_a, on_b));
+        h.close().await;
+    }
+
+    /// Takes that find the pool stale at once wait for one rebuild and take from it,
+    /// where each read every number of the year from the store before.
+    #[tokio::test]
+    async fn takes_finding_the_pool_stale_at_once_rebuild_it_once() {
+        let h = Harness::new().await;
+        let numbers = Arc::new(Numbers::default());
+        let jcy = MemberCode::parse("jcy").unwrap();
+        let takes: Vec<_> = (0..16)
+            .map(|_| {
+                let (numbers, store, jcy) = (numbers.clone(), h.hub.store().clone(), jcy.clone());
+                tokio::spawn(async move {
+                    let mut held = numbers.hold();
+                    let seq = numbers.take(store.as_ref(), at(T0), &mut held, &jcy, 2026).await.unwrap();
+                    held.written();
+                    seq
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for take in takes {
+            seqs.push(take.await.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=16).collect::<Vec<u32>>());
+        assert_eq!(numbers.rebuilds(), 1);
         h.close().await;
     }
 
