@@ -44,6 +44,9 @@ pub struct Metrics {
     /// `xianjie_files_discarded_total`: files staged and never completed, or never
     /// attached, removed after their keeping period.
     pub files_discarded: IntCounter,
+    /// `xianjie_document_number_pools_rebuilt_total`: document number pools read again
+    /// from the store (a commit failed, another replica ahead, two minutes passed).
+    pub number_pools_rebuilt: IntCounter,
     /// `xianjie_notifications_total{channel, outcome}`: attempts to send a message
     /// (sent, retry, failed) and reminders no longer due (void).
     pub notifications: IntCounterVec,
@@ -118,6 +121,10 @@ impl Metrics {
             "xianjie_files_discarded_total",
             "Files staged and never completed, or never attached, removed after their keeping period",
         )?;
+        let number_pools_rebuilt = IntCounter::new(
+            "xianjie_document_number_pools_rebuilt_total",
+            "Document number pools read again from the store: a commit failed, another replica was ahead, or two minutes passed",
+        )?;
         let notifications = IntCounterVec::new(
             Opts::new("xianjie_notifications_total", "Attempts to send a message away from the workbench, by outcome"),
             &["channel", "outcome"],
@@ -130,6 +137,7 @@ impl Metrics {
             Box::new(notifications.clone()),
             Box::new(notifications_failed.clone()),
             Box::new(files_discarded.clone()),
+            Box::new(number_pools_rebuilt.clone()),
             Box::new(requests.clone()),
             Box::new(request_seconds.clone()),
             Box::new(scanner_runs.clone()),
@@ -160,6 +168,7 @@ impl Metrics {
             audit_entries,
             audit_checkpoint_age,
             files_discarded,
+            number_pools_rebuilt,
             notifications,
             notifications_failed,
         })

@@ -48,6 +48,7 @@ impl Hub {
             .context("loading the directory of members")?;
         let directory = SharedDirectory::new(directory);
         let metrics = Arc::new(Metrics::new(store.collectors()).context("registering the metrics")?);
+        let rebuilt = metrics.number_pools_rebuilt.clone();
         Ok(Hub {
             store,
             delivery: Delivery {
@@ -65,7 +66,7 @@ impl Hub {
             metrics,
             authority: Some(Authority::at(config.pki_dir()).with_clerk_days(config.clerk_certificate_days))
                 .filter(Authority::exists),
-            materials: Arc::new(Materials::new(&config.materials).context("the materials")?),
+            materials: Arc::new(Materials::new(&config.materials, rebuilt).context("the materials")?),
             sign_in: config.sign_in_policy(),
             signer: Arc::new(
                 Signer::open_or_create(&config.audit_key_file()).context("loading the audit signing key")?,

@@ -69,7 +69,8 @@ struct Loaded {
 impl Materials {
     /// The materials of `config`; refused when its letter template is not one every
     /// letter can be written with.
-    pub fn new(config: &MaterialsConfig) -> Result<Self, DocumentError> {
+    /// `rebuilt` counts the document number pools read again from the store.
+    pub fn new(config: &MaterialsConfig, rebuilt: prometheus::IntCounter) -> Result<Self, DocumentError> {
         let loaded = match &config.letter_template {
             None => Loaded { modified: None, bytes: None },
             Some(path) => {
@@ -91,7 +92,7 @@ impl Materials {
             prefixes: config.document_prefixes.clone(),
             keep_unattached: chrono::Duration::hours(i64::try_from(config.keep_unattached_hours).unwrap_or(24)),
             last_discard: Mutex::new(None),
-            numbers: Arc::default(),
+            numbers: Arc::new(super::numbering::Numbers::new(rebuilt)),
         })
     }
 

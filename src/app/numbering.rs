@@ -38,18 +38,19 @@ pub struct Numbers {
     /// the year again (a stale pool under load set off as many reads as submits in
     /// flight).
     rebuilding: tokio::sync::Mutex<()>,
-    /// Pools rebuilt so far.
-    rebuilds: std::sync::atomic::AtomicU64,
+    /// Counts the pools rebuilt.
+    rebuilt: prometheus::IntCounter,
     /// This process, as its claims name it.
     holder: String,
 }
 
-impl Default for Numbers {
-    fn default() -> Self {
+impl Numbers {
+    /// No pool yet; `rebuilt` counts the pools rebuilt from the store.
+    pub fn new(rebuilt: prometheus::IntCounter) -> Self {
         Self {
             pools: Mutex::default(),
             rebuilding: tokio::sync::Mutex::default(),
-            rebuilds: std::sync::atomic::AtomicU64::new(0),
+            rebuilt,
             holder: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -113,7 +114,7 @@ impl Numbers {
             let pool = pools.entry(key.clone()).or_default();
             if let Some(taken) = taken {
                 pool.rebuild(taken, now);
-                self.rebuilds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.rebuilt.inc();
             }
             pool.fresh(now).then(|| pool.take())
         };
@@ -157,11 +158,6 @@ impl Numbers {
         Err(AppError::Unavailable(format!("every document number of {sender} tried was claimed by another hub; retry")))
     }
 
-    /// Pools rebuilt from the store so far.
-    pub fn rebuilds(&self) -> u64 {
-        self.rebuilds.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
     /// Nothing held yet.
     pub fn hold(self: &Arc<Self>) -> Held {
         Held { numbers: self.clone(), taken: Vec::new() }
@@ -197,6 +193,12 @@ impl Drop for Held {
 mod tests {
     use super::*;
     use crate::app::harness::{at, Harness, T0};
+
+    impl Default for Numbers {
+        fn default() -> Self {
+            Numbers::new(prometheus::IntCounter::new("rebuilt", "pools rebuilt").unwrap())
+        }
+    }
 
     /// Two processes on one shared store never hand out the same number, and the
     /// numbers of one that is gone are handed out again once its claims lapse.
@@ -301,7 +303,7 @@ mod tests {
         }
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=16).collect::<Vec<u32>>());
-        assert_eq!(numbers.rebuilds(), 1);
+        assert_eq!(numbers.rebuilt.get(), 1);
         h.close().await;
     }
 

@@ -67,6 +67,7 @@ async fn a_scrape_shows_requests_commits_inboxes_deadlines_and_certificates() {
     assert!((3_380.0..3_400.0).contains(&days), "{days}");
     assert!(sample(&text, r#"xianjie_certificate_expiry_days{identity="hub"}"#) > 0.0);
     assert!(sample(&text, "xianjie_audit_entries") >= 2.0, "two submits: {text}");
+    assert_eq!(sample(&text, "xianjie_document_number_pools_rebuilt_total"), 1.0, "the first letter's pool");
 }
 
 #[test]
