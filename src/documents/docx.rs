@@ -33,7 +33,7 @@ const DOCUMENT: &str = "word/document.xml";
 /// A letter's document smaller than this is stored, not deflated: a deflater sets up
 /// some 256 KiB of state, zeroed, to save two KiB or so of a letter (the template's
 /// other parts are deflated once, in its [`Frame`]). Measured in docs/benchmarks.md,
-/// "A submit's letter, stored".
+/// "A submit's letter stored, its statements' texts kept".
 const DEFLATED_FROM: usize = 16 << 10;
 
 /// The shipped template as a DOCX file, for a county to start its own from.
