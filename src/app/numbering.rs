@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use super::AppError;
 use crate::{
     domain::MemberCode,
-    store::{NumberClaim, Store},
+    store::{NumberClaim, SeqsTaken, Store},
 };
 
 /// How long a process's claim on a number stands: far longer than a plan and its
@@ -68,10 +68,10 @@ struct Pool {
 
 impl Pool {
     /// The pool as the store has it (`taken`), with what is held kept out.
-    fn rebuild(&mut self, taken: &[u32], now: DateTime<Utc>) {
-        let top = taken.iter().chain(&self.held).copied().max().unwrap_or(0);
-        let taken: BTreeSet<u32> = taken.iter().copied().collect();
-        self.free = (1..=top).filter(|n| !taken.contains(n) && !self.held.contains(n)).collect();
+    fn rebuild(&mut self, taken: &SeqsTaken, now: DateTime<Utc>) {
+        let top = self.held.last().map_or(taken.top, |&held| held.max(taken.top));
+        let above = taken.top + 1..=top;
+        self.free = taken.free.iter().copied().chain(above).filter(|n| !self.held.contains(n)).collect();
         self.next = top + 1;
         self.built = Some(now);
     }
@@ -109,7 +109,7 @@ impl Numbers {
         year: i32,
     ) -> Result<u32, AppError> {
         let key = (sender.clone(), year);
-        let take = |taken: Option<&[u32]>| {
+        let take = |taken: Option<&SeqsTaken>| {
             let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
             let pool = pools.entry(key.clone()).or_default();
             if let Some(taken) = taken {
@@ -307,16 +307,48 @@ mod tests {
         h.close().await;
     }
 
+    /// The store tells the highest number taken and the free ones below it.
+    #[tokio::test]
+    async fn the_store_tells_the_highest_number_taken_and_the_free_ones_below_it() {
+        use sqlx::Connection;
+        let h = Harness::new().await;
+        let store = h.hub.store().as_ref();
+        let jcy = MemberCode::parse("jcy").unwrap();
+        let taken = || store.document_seqs(&jcy, 2026, ("this process", at(T0)));
+        assert_eq!(taken().await.unwrap(), SeqsTaken::default());
+        h.refer("王芳", &["mz"]).await;
+        h.refer("李娜", &["mz"]).await;
+        assert_eq!(taken().await.unwrap(), SeqsTaken { top: 2, free: vec![] });
+        // 5 and 9 written as well (their referrals left out: only the numbers matter).
+        let written = "INSERT INTO letter_numbers (referral_id, sender, year, seq, prefix) \
+                       VALUES ('r5', 'jcy', 2026, 5, 'x'), ('r9', 'jcy', 2026, 9, 'x')";
+        match &h.config.database_url {
+            Some(url) => {
+                let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+                let mut tx = connection.begin().await.unwrap();
+                sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
+                sqlx::query(written).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+            None => {
+                let connection = rusqlite::Connection::open(h.config.data_dir.join("xianjie.db")).unwrap();
+                connection.execute_batch(&format!("PRAGMA foreign_keys = OFF; {written}")).unwrap();
+            }
+        }
+        assert_eq!(taken().await.unwrap(), SeqsTaken { top: 9, free: vec![3, 4, 6, 7, 8] });
+        h.close().await;
+    }
+
     #[test]
     fn a_number_not_written_is_handed_out_again_and_none_held_twice() {
         let now = DateTime::<Utc>::default();
         let mut pool = Pool::default();
-        pool.rebuild(&[1, 2, 4], now);
+        pool.rebuild(&SeqsTaken { top: 4, free: vec![3] }, now);
         assert_eq!((pool.take(), pool.take(), pool.take()), (3, 5, 6));
-        // 5 failed: rebuilt from the store (1–4 and 6 written meanwhile? 6 still held).
+        // 5 failed: rebuilt from the store (1–4 written meanwhile, 6 still held).
         pool.held.remove(&5);
         pool.held.remove(&3);
-        pool.rebuild(&[1, 2, 3, 4], now);
+        pool.rebuild(&SeqsTaken { top: 4, free: vec![] }, now);
         assert_eq!(pool.take(), 5, "the number given back first");
         assert_eq!(pool.take(), 7, "6 is still held");
         assert!(pool.fresh(now) && !pool.fresh(now + CLAIM), "rebuilt once a claim could have lapsed");

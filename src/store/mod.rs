@@ -120,6 +120,14 @@ pub struct RequestRecord {
     pub response: Vec<u8>,
 }
 
+/// A sender's document numbers of one year as the store has them: the highest taken,
+/// and those below it that are not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeqsTaken {
+    pub top: u32,
+    pub free: Vec<u32>,
+}
+
 /// A document number claimed by one hub process (`holder`) at `at`, until `until`.
 #[derive(Debug, Clone)]
 pub struct NumberClaim {
@@ -858,15 +866,15 @@ pub trait Store: Send + Sync + 'static {
     /// The document numbers of referrals `referral_ids` (those that have one).
     async fn document_numbers(&self, referral_ids: &[Uuid]) -> Result<Vec<(Uuid, DocumentNumber)>, StoreError>;
 
-    /// The document numbers of `sender` in `year` that are taken, in order: written (the
-    /// office's, those of its 督办函 too), or claimed by a process other than `holder`
-    /// with the claim still standing at `now`.
+    /// The document numbers of `sender` in `year` that are taken — written (the office's,
+    /// those of its 督办函 too), or claimed by a process other than `holder` with the
+    /// claim still standing at `now` — as the highest and the free ones below it.
     async fn document_seqs(
         &self,
         sender: &MemberCode,
         year: i32,
         holder: (&str, DateTime<Utc>),
-    ) -> Result<Vec<u32>, StoreError>;
+    ) -> Result<SeqsTaken, StoreError>;
 
     /// Claims a document number for a process, unless it is written or another
     /// process's standing claim holds it: whether the number is the process's now. The

@@ -16,7 +16,7 @@ use crate::{
     store::{
         rows::{corrupt, from_micros, micros},
         sealed::{attachment_name, open_text, SealedCommit},
-        LetterRecord, NumberClaim, StoreError, StoredFile,
+        LetterRecord, NumberClaim, SeqsTaken, StoreError, StoredFile,
     },
 };
 
@@ -298,28 +298,41 @@ impl<B: Backend> SqlStore<B> {
         Ok(numbers)
     }
 
-    /// The numbers of `sender` in `year` that are taken: written, or claimed by a
-    /// process other than `holder` until after `now`.
+    /// The numbers of `sender` in `year` that are taken (written, or claimed by a
+    /// process other than `holder` until after `now`): the highest, and the free ones
+    /// below it. The database finds the gaps, so that a pool is rebuilt from a row or
+    /// two rather than every number of the year.
     pub(super) async fn document_seqs(
         &self,
         sender: &MemberCode,
         year: i32,
         (holder, now): (&str, DateTime<Utc>),
-    ) -> Result<Vec<u32>, StoreError> {
+    ) -> Result<SeqsTaken, StoreError> {
+        // Each row is a taken number (0 standing before the first) followed by a gap or
+        // by nothing: the free numbers run from `seq + 1` to `following - 1`.
         let query = Query::new(
-            "SELECT seq FROM letter_numbers WHERE sender = $1 AND year = $2 \
+            "SELECT seq, following FROM (SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS following FROM ( \
+             SELECT 0 AS seq \
+             UNION ALL SELECT seq FROM letter_numbers WHERE sender = $1 AND year = $2 \
              UNION ALL SELECT seq FROM supervisions WHERE $1 = 'office' AND year = $2 \
              UNION ALL SELECT seq FROM letter_number_claims WHERE sender = $1 AND year = $2 \
-             AND holder <> $3 AND until > $4 ORDER BY seq",
+             AND holder <> $3 AND until > $4) AS taken) AS runs \
+             WHERE following IS NULL OR following > seq + 1 ORDER BY seq",
         )
         .bind(sender.as_str())
         .bind(i64::from(year))
         .bind(holder)
         .bind(micros(now));
-        let rows = self.fetch(query).await?;
-        rows.into_iter()
-            .map(|mut row| u32::try_from(row.int("seq")?).map_err(|_| corrupt("document number", "out of range")))
-            .collect()
+        let seq = |n: i64| u32::try_from(n).map_err(|_| corrupt("document number", "out of range"));
+        let mut taken = SeqsTaken::default();
+        for mut row in self.fetch(query).await? {
+            let at = seq(row.int("seq")?)?;
+            match row.opt_int("following")? {
+                Some(following) => taken.free.extend(at + 1..seq(following)?),
+                None => taken.top = at,
+            }
+        }
+        Ok(taken)
     }
 
     /// Claims `claim`'s number for its holder unless it is written or another process's

@@ -394,7 +394,7 @@ impl<B: Backend> Store for SqlStore<B> {
         sender: &MemberCode,
         year: i32,
         holder: (&str, DateTime<Utc>),
-    ) -> Result<Vec<u32>, StoreError> {
+    ) -> Result<super::SeqsTaken, StoreError> {
         self.document_seqs(sender, year, holder).await
     }
 
