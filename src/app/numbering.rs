@@ -34,9 +34,8 @@ const ATTEMPTS: usize = 32;
 pub struct Numbers {
     pools: Mutex<HashMap<(MemberCode, i32), Pool>>,
     /// Held while a pool is rebuilt from the store: the takes that find it stale
-    /// meanwhile wait and take from the rebuilt pool, where each read every number of
-    /// the year again (a stale pool under load set off as many reads as submits in
-    /// flight).
+    /// meanwhile wait and take from the rebuilt pool rather than each reading the store
+    /// (a stale pool under load set off as many reads as submits in flight).
     rebuilding: tokio::sync::Mutex<()>,
     /// Counts the pools rebuilt.
     rebuilt: prometheus::IntCounter,
@@ -279,8 +278,8 @@ mod tests {
         h.close().await;
     }
 
-    /// Takes that find the pool stale at once wait for one rebuild and take from it,
-    /// where each read every number of the year from the store before.
+    /// Takes that find the pool stale at once wait for one rebuild and take from it
+    /// rather than each reading the store.
     #[tokio::test]
     async fn takes_finding_the_pool_stale_at_once_rebuild_it_once() {
         let h = Harness::new().await;
