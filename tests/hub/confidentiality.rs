@@ -446,11 +446,14 @@ fn leaks(what: &str, shown: &str) {
     }
 }
 
+/// The day the story begins.
+const STORY_STARTS: &str = "2026-03-02T02:00:00Z";
+
 /// A story of one person told in full: referred with a file to mz and jy, commented,
 /// concluded with aid and fed back by mz, returned by jy, visited; its ids.
 async fn story(hub: &TestHub) -> (String, String, String) {
     let jcy = hub.client("jcy").await;
-    hub.clock.set(at("2026-03-02T02:00:00Z"));
+    hub.clock.set(at(STORY_STARTS));
     let path = hub.data.dir.path().join("伤情鉴定秀英.pdf");
     std::fs::write(&path, b"%PDF-1.7\n1 0 obj\n").unwrap();
     let file = jcy.upload_file(&path).await.unwrap();
@@ -505,7 +508,12 @@ async fn story(hub: &TestHub) -> (String, String, String) {
 
 #[tokio::test]
 async fn nothing_of_a_person_reaches_the_office_an_outsider_or_an_admin_over_any_rpc() {
-    let hub = TestHub::start().await;
+    // The hub starts on the story's first day: a clock set back after the start could
+    // meet a pass of the scanner begun before, which takes the story's file, uploaded
+    // "later" by that pass's clock, for one nothing carried for a day and removes it.
+    let data = Data::fresh().await;
+    data.clock.set(at(STORY_STARTS));
+    let hub = TestHub::start_on(data).await;
     let (case_id, a, b) = story(&hub).await;
     let dir = tempfile::tempdir().unwrap();
     let year = || pb::Period { year: 2026, ..Default::default() };
