@@ -509,8 +509,8 @@ async fn story(hub: &TestHub) -> (String, String, String) {
 #[tokio::test]
 async fn nothing_of_a_person_reaches_the_office_an_outsider_or_an_admin_over_any_rpc() {
     // The hub starts on the story's first day: a clock set back after the start could
-    // meet a pass of the scanner begun before, which takes the story's file, uploaded
-    // "later" by that pass's clock, for one nothing carried for a day and removes it.
+    // meet a pass of the scanner begun before, which takes the story's file (uploaded
+    // months before that pass's clock) for one nothing carried for a day and removes it.
     let data = Data::fresh().await;
     data.clock.set(at(STORY_STARTS));
     let hub = TestHub::start_on(data).await;
