@@ -14,13 +14,15 @@ use super::{
 use crate::{
     domain::{
         deadline::{DeadlineKind, DeadlineState},
+        error::DomainError,
         figures::Kept,
         lifecycle::{Action, NoticeKind},
         period::{Period, PeriodInput},
+        rule::Rule,
         view::Seen,
         MemberCode,
     },
-    store::{Commit, DeadlineUpdate},
+    store::{Commit, DeadlineUpdate, Discard},
 };
 
 fn code(raw: &str) -> MemberCode {
@@ -28,6 +30,7 @@ fn code(raw: &str) -> MemberCode {
 }
 
 /// An answer that records nothing.
+#[derive(Debug)]
 struct Done;
 
 impl Answer for Done {
@@ -231,5 +234,48 @@ async fn resealing_reaches_the_files_and_they_still_open() {
         bytes.extend(piece.expect("a piece opens"));
     }
     assert_eq!(bytes, scan, "the file as uploaded");
+    h.close().await;
+}
+
+/// The discard pass removes a file nothing carries just as an act that attaches it
+/// commits (the plan read the file; the commit finds it gone): the act is planned
+/// again and refused naming the file's field, not failed as the store's error.
+#[tokio::test]
+async fn a_file_discarded_between_a_plan_and_its_commit_is_refused_by_name() {
+    let h = Harness::new().await;
+    let jcy = h.actor("jcy");
+    let sent = h.refer("孙八", &["mz"]).await;
+    let referral = &sent.referrals[0];
+    let scan = [&b"%PDF-1.7\n"[..], &[b'x'; 1_000]].concat();
+    let pieces: materials::Pieces<'static> = Box::pin(tokio_stream::iter(vec![Ok(scan)]));
+    let file = materials::upload(&h.hub, &jcy, &uuid::Uuid::new_v4().to_string(), "病历.pdf", None, pieces)
+        .await
+        .expect("uploaded");
+    let (hub, by, attempts) = (&h.hub, &jcy.caller.code, AtomicUsize::new(0));
+    let answered = h
+        .hub
+        .once(&jcy, "Attach", &key("Attach"), || {
+            let first = attempts.fetch_add(1, Ordering::SeqCst) == 0;
+            Box::pin(async move {
+                let files = materials::uploaded(hub, &[file.id]).await?;
+                if first {
+                    let long_after = hub.clock.now() + chrono::Duration::days(2);
+                    let discard = Discard { id: file.id, staged_before: long_after, unattached_before: long_after };
+                    let gone = Commit { discards: vec![discard], at: hub.clock.now(), ..Commit::default() };
+                    hub.store().commit(gone).await.expect("the file discarded");
+                }
+                let links = materials::links(&files, &[referral.id], referral.version, by);
+                Ok(Plan::new(Commit { links, ..Commit::default() }, Done))
+            })
+        })
+        .await;
+    let Err(AppError::Domain(DomainError::Invalid(violations))) = answered else {
+        panic!("refused as invalid, not {answered:?}")
+    };
+    let fields: Vec<_> = violations.iter().map(|v| (v.field.as_str(), v.rule.clone())).collect();
+    assert_eq!(fields, [("attachments[0]", Rule::NoSuchUpload)]);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2, "planned again once, after the commit found the file gone");
+    let carried = h.hub.store().carried(&[referral.id]).await.expect("the referral's files");
+    assert!(carried.is_empty(), "nothing half-written: {carried:?}");
     h.close().await;
 }

@@ -22,8 +22,15 @@ use crate::{
 
 type Tx<'a> = Transaction<'a, Postgres>;
 
-fn unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+/// What a statement's refusal means: a unique constraint broken means what the
+/// statement says; a row it names gone (a file the discard pass removed since the plan
+/// read it) is a lost race; anything else is the store's error.
+fn refusal(statement: &Statement) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => statement.unique_error(),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict,
+        _ => error.into(),
+    }
 }
 
 /// Runs `query`, returning the rows it changed.
@@ -78,17 +85,17 @@ pub async fn rows(tx: &mut Tx<'_>, group: &[&Statement]) -> Result<(), RowsFaile
 /// Runs one statement of a commit: the inbox position it filled, if it appends an
 /// event.
 async fn run(tx: &mut Tx<'_>, statement: &Statement) -> Result<Option<Delivered>, StoreError> {
-    let refused = |e: sqlx::Error| if unique_violation(&e) { statement.unique_error() } else { e.into() };
+    let refused = refusal(statement);
     let query = &statement.query;
     if let Some(advance) = statement.advance() {
         execute(tx, &advance).await?;
         let seq: i64 = sqlx::query_scalar_with(&query.sql, arguments::<Postgres>(query)?)
             .fetch_one(&mut **tx)
             .await
-            .map_err(refused)?;
+            .map_err(&refused)?;
         return Ok(statement.delivered(seq));
     }
-    let changed = execute(tx, query).await.map_err(refused)?;
+    let changed = execute(tx, query).await.map_err(&refused)?;
     match &statement.one_row {
         Some(_) if changed == 1 => Ok(None),
         None => Ok(None),

@@ -23,11 +23,18 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// Whether the statement broke a unique constraint (or a primary key).
-fn unique_violation(error: &rusqlite::Error) -> bool {
-    matches!(error, rusqlite::Error::SqliteFailure(e, _)
-        if e.code == ErrorCode::ConstraintViolation
-            && matches!(e.extended_code, ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY))
+/// What a statement's refusal means: a unique constraint (or a primary key) broken
+/// means what the statement says; a row it names gone (a file the discard pass removed
+/// since the plan read it) is a lost race; anything else is the store's error.
+fn refusal(statement: &Statement) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |error| match &error {
+        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => match e.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => statement.unique_error(),
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::Conflict,
+            _ => error.into(),
+        },
+        _ => error.into(),
+    }
 }
 
 /// The audit chain's head as the database holds it.
@@ -77,15 +84,15 @@ pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> 
 /// Runs one statement of a commit: the inbox position it filled, if it appends an
 /// event.
 fn run(tx: &Connection, statement: &Statement) -> Result<Option<Delivered>, StoreError> {
-    let refused = |e: rusqlite::Error| if unique_violation(&e) { statement.unique_error() } else { e.into() };
+    let refused = refusal(statement);
     if let Some(advance) = statement.advance() {
         execute(tx, &advance)?;
         let mut prepared = tx.prepare_cached(&super::numbered(&statement.query.sql))?;
         let values = super::params(&statement.query);
-        let seq: i64 = prepared.query_row(values, |r| r.get(0)).map_err(refused)?;
+        let seq: i64 = prepared.query_row(values, |r| r.get(0)).map_err(&refused)?;
         return Ok(statement.delivered(seq));
     }
-    let changed = execute(tx, &statement.query).map_err(refused)?;
+    let changed = execute(tx, &statement.query).map_err(&refused)?;
     match &statement.one_row {
         Some(_) if changed == 1 => Ok(None),
         None => Ok(None),
