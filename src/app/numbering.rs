@@ -5,10 +5,11 @@
 //! pool is then rebuilt from the store (the numbers written, less those still held).
 //!
 //! Where replicas share the store, each number taken is also claimed in it, so that no
-//! two processes hand out the same one: a number another process claimed is left to
-//! it, and the next taken (the pool rebuilt when that one is another's too). A claim lapses after [`CLAIM`] (its process
-//! gone), and pools are rebuilt at least that often, so a number a lost process held is
-//! handed out again.
+//! two processes hand out the same one: a number above all those taken comes from the
+//! store's counter of the sender's year, claimed in the same statement; a free one
+//! below (given back, or lapsed) is claimed, and left to another process that claimed
+//! it first. A claim lapses after [`CLAIM`] (its process gone), and pools are rebuilt
+//! at least that often, so a number a lost process held is handed out again.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -60,9 +61,20 @@ struct Pool {
     /// Numbers below `next` not taken and not held: handed out first.
     free: BTreeSet<u32>,
     held: BTreeSet<u32>,
+    /// The number after the highest this pool knows taken: on a store one process
+    /// writes, the next it hands out; on a shared store, the least it asks the store's
+    /// counter for.
     next: u32,
     /// When the pool was built from the store; none since a commit failed.
     built: Option<DateTime<Utc>>,
+}
+
+/// What a pool gives a take.
+enum Step {
+    /// A number below the highest taken, not taken: claimed before it is handed out.
+    Free(u32),
+    /// None free: the pool's own next, or the store's counter's from `floor` on.
+    Next { floor: u32 },
 }
 
 impl Pool {
@@ -81,13 +93,37 @@ impl Pool {
         self.built.is_some_and(|at| now < at + CLAIM)
     }
 
-    fn take(&mut self) -> u32 {
-        let seq = self.free.pop_first().unwrap_or_else(|| {
-            self.next += 1;
-            self.next - 1
-        });
+    fn step(&mut self) -> Step {
+        match self.free.pop_first() {
+            Some(seq) => {
+                self.held.insert(seq);
+                Step::Free(seq)
+            }
+            None => Step::Next { floor: self.next },
+        }
+    }
+
+    /// The pool's own next number.
+    fn take_next(&mut self) -> u32 {
+        let seq = self.next;
+        self.next += 1;
         self.held.insert(seq);
         seq
+    }
+
+    /// `seq` was taken from the store's counter.
+    fn counted(&mut self, seq: u32) -> u32 {
+        self.next = self.next.max(seq + 1);
+        self.held.insert(seq);
+        seq
+    }
+
+    #[cfg(test)]
+    fn take(&mut self) -> u32 {
+        match self.step() {
+            Step::Free(seq) => seq,
+            Step::Next { .. } => self.take_next(),
+        }
     }
 }
 
@@ -108,43 +144,61 @@ impl Numbers {
         year: i32,
     ) -> Result<u32, AppError> {
         let key = (sender.clone(), year);
-        let take = |taken: Option<&SeqsTaken>| {
+        let pool = |f: &mut dyn FnMut(&mut Pool) -> u32| {
+            let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+            f(pools.entry(key.clone()).or_default())
+        };
+        let step = |taken: Option<&SeqsTaken>| {
             let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
             let pool = pools.entry(key.clone()).or_default();
             if let Some(taken) = taken {
                 pool.rebuild(taken, now);
                 self.rebuilt.inc();
             }
-            pool.fresh(now).then(|| pool.take())
+            pool.fresh(now).then(|| pool.step())
+        };
+        let claim = |seq| NumberClaim {
+            sender: sender.clone(),
+            year,
+            seq,
+            holder: self.holder.clone(),
+            at: now,
+            until: now + CLAIM,
         };
         for attempt in 0..ATTEMPTS {
-            let seq = match take(None) {
-                Some(seq) => seq,
+            let step = match step(None) {
+                Some(step) => step,
                 None => {
                     let _rebuilding = self.rebuilding.lock().await;
-                    match take(None) {
-                        Some(seq) => seq,
+                    match step(None) {
+                        Some(step) => step,
                         None => {
                             let taken = store.document_seqs(sender, year, (&self.holder, now)).await?;
-                            take(Some(&taken)).expect("a rebuilt pool is fresh")
+                            step(Some(&taken)).expect("a rebuilt pool is fresh")
                         }
                     }
                 }
             };
-            held.taken.push((sender.clone(), year, seq));
-            let claim = NumberClaim {
-                sender: sender.clone(),
-                year,
-                seq,
-                holder: self.holder.clone(),
-                at: now,
-                until: now + CLAIM,
+            let seq = match step {
+                Step::Free(seq) => seq,
+                // Above every number taken: the store's counter hands it out, claimed,
+                // so that processes sharing the store never reach for the same one; a
+                // store one process writes leaves it to the pool.
+                Step::Next { floor } => {
+                    let seq = match store.claim_next_number(&claim(floor)).await? {
+                        Some(counted) => pool(&mut |pool| pool.counted(counted)),
+                        None => pool(&mut Pool::take_next),
+                    };
+                    held.taken.push((sender.clone(), year, seq));
+                    return Ok(seq);
+                }
             };
-            if store.claim_number(&claim).await? {
+            held.taken.push((sender.clone(), year, seq));
+            if store.claim_number(&claim(seq)).await? {
                 return Ok(seq);
             }
             // Another process has it: the pool goes on past it, and is rebuilt if the
-            // next is another's too (the other process is then ahead of this pool).
+            // next free one is another's too.
             held.taken.pop();
             let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(pool) = pools.get_mut(&key) {
@@ -224,6 +278,61 @@ mod tests {
         assert_eq!(take(&b, store, &mut on_b, lapsed).await, 3);
         assert_eq!(take(&b, store, &mut on_b, lapsed).await, 5);
         drop(on_b);
+        h.close().await;
+    }
+
+    /// Two processes taking one sender's numbers at once get each from the store's
+    /// counter: none twice, none skipped, and no pool rebuilt for a claim lost; the
+    /// numbers of a process gone, the highest handed out among them, are handed out again
+    /// once their claims lapse.
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL; scripts/test.sh runs it on a throwaway cluster"]
+    async fn two_processes_taking_at_once_share_the_stores_counter() {
+        let h = Harness::new().await;
+        let now = at(T0);
+        let jcy = MemberCode::parse("jcy").unwrap();
+        let (a, b) = (Arc::new(Numbers::default()), Arc::new(Numbers::default()));
+        let takes: Vec<_> = (0..32)
+            .map(|n| {
+                let numbers = if n % 2 == 0 { a.clone() } else { b.clone() };
+                let (store, jcy) = (h.hub.store().clone(), jcy.clone());
+                tokio::spawn(async move {
+                    let mut held = numbers.hold();
+                    let seq = numbers.take(store.as_ref(), now, &mut held, &jcy, 2026).await.unwrap();
+                    (seq, held)
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        let mut holding = Vec::new();
+        for take in takes {
+            let (seq, held) = take.await.unwrap();
+            seqs.push(seq);
+            holding.push(held);
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=32).collect::<Vec<_>>(), "each number once, none skipped");
+        // One goes on where the other took meanwhile, from the counter: no claim of
+        // its own lost, no pool rebuilt.
+        let (mut on_a, mut on_b) = (a.hold(), b.hold());
+        for expected in 33..=35 {
+            assert_eq!(a.take(h.hub.store().as_ref(), now, &mut on_a, &jcy, 2026).await.unwrap(), expected);
+        }
+        assert_eq!(b.take(h.hub.store().as_ref(), now, &mut on_b, &jcy, 2026).await.unwrap(), 36);
+        assert_eq!((a.rebuilt.get(), b.rebuilt.get()), (1, 1), "each pool built once, at its first take");
+        holding.extend([on_a, on_b]);
+
+        // Both gone, nothing written: once their claims lapse, a third process hands
+        // out the same numbers again, the counter's last among them, then goes on.
+        drop(holding);
+        let c = Arc::new(Numbers::default());
+        let mut on_c = c.hold();
+        let store = h.hub.store().as_ref();
+        let lapsed = now + CLAIM;
+        for expected in 1..=37 {
+            assert_eq!(c.take(store, lapsed, &mut on_c, &jcy, 2026).await.unwrap(), expected);
+        }
+        drop(on_c);
         h.close().await;
     }
 

@@ -84,11 +84,19 @@ const TABLES: &[(&str, &str)] = &[
 /// Tables not copied: the record of migrations, the inbox epoch (a copy is a new
 /// store, with an epoch of its own), the audit chain's head (carried over as one row),
 /// the workbench's sessions (clerks sign in again), the claims on document numbers
-/// of processes on the source (none on SQLite, whose process claims nothing), and what
+/// of processes on the source and their counters (none on SQLite, whose process claims
+/// nothing: the destination's counters start above the numbers copied), and what
 /// the destination's triggers make again from the rows copied: the index of who read
 /// whom (`audit_referrals`) and the counts the figures add up (`figure_*`).
-const NOT_COPIED: &[&str] =
-    &["_sqlx_migrations", "hub_meta", "audit_head", "web_sessions", "letter_number_claims", "audit_referrals"];
+const NOT_COPIED: &[&str] = &[
+    "_sqlx_migrations",
+    "hub_meta",
+    "audit_head",
+    "web_sessions",
+    "letter_number_claims",
+    "letter_number_next",
+    "audit_referrals",
+];
 const DERIVED_PREFIX: &str = "figure_";
 
 /// Each copied table's columns and their kinds, as the destination's schema has them

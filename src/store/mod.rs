@@ -120,8 +120,8 @@ pub struct RequestRecord {
     pub response: Vec<u8>,
 }
 
-/// A sender's document numbers of one year as the store has them: the highest taken,
-/// and those below it that are not.
+/// A sender's document numbers of one year as the store has them: the highest taken
+/// (or handed out by the store's counter), and those below it that are not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeqsTaken {
     pub top: u32,
@@ -868,7 +868,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The document numbers of `sender` in `year` that are taken — written (the office's,
     /// those of its 督办函 too), or claimed by a process other than `holder` with the
-    /// claim still standing at `now` — as the highest and the free ones below it.
+    /// claim still standing at `now` — as the highest and the free ones below it; those
+    /// the store's counter handed out above them and nobody claims now count as free.
     async fn document_seqs(
         &self,
         sender: &MemberCode,
@@ -880,6 +881,12 @@ pub trait Store: Send + Sync + 'static {
     /// process's standing claim holds it: whether the number is the process's now. The
     /// commit that writes the number drops the claim.
     async fn claim_number(&self, claim: &NumberClaim) -> Result<bool, StoreError>;
+
+    /// Takes the next document number of `claim.sender` in `claim.year` from the
+    /// store's counter, at least `claim.seq` (one above the highest its process knows
+    /// taken), and claims it for the process, in one statement: the number; none on a
+    /// store one process writes, whose own pool is exact and which claims nothing.
+    async fn claim_next_number(&self, claim: &NumberClaim) -> Result<Option<u32>, StoreError>;
 
     /// The letters issued for `referral_ids`, by referral and version.
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError>;

@@ -124,6 +124,13 @@ impl Backend for PgBackend {
         Ok(run(query).await? && !run(given_up).await?)
     }
 
+    async fn take_next(&self, query: Query) -> Result<Option<u32>, StoreError> {
+        let arguments = sql::arguments::<Postgres>(&query)?;
+        let seq: i64 = sqlx::query_scalar_with(&query.sql, arguments).fetch_one(&self.claims).await?;
+        let seq = u32::try_from(seq).map_err(|_| StoreError::Corrupt("a document number out of range".into()))?;
+        Ok(Some(seq))
+    }
+
     /// Hands the commit to the group committer, which tells every hub listening of the
     /// inbox positions it fills (they hear it when, and only if, it commits), and waits
     /// until it is on disk.

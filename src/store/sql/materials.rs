@@ -332,6 +332,18 @@ impl<B: Backend> SqlStore<B> {
                 None => taken.top = at,
             }
         }
+        // The counter's last number and those below it above the highest taken were
+        // handed out, and are neither written nor claimed now: their claims lapsed.
+        let counter = Query::new("SELECT next FROM letter_number_next WHERE sender = $1 AND year = $2")
+            .bind(sender.as_str())
+            .bind(i64::from(year));
+        if let Some(mut row) = self.fetch(counter).await?.pop() {
+            let handed = seq(row.int("next")?)?;
+            if handed > taken.top {
+                taken.free.extend(taken.top + 1..=handed);
+                taken.top = handed;
+            }
+        }
         Ok(taken)
     }
 
@@ -365,6 +377,29 @@ impl<B: Backend> SqlStore<B> {
              OR EXISTS (SELECT 1 FROM supervisions WHERE $1 = 'office' AND year = $2 AND seq = $3))",
         );
         self.backend.claim(query, written).await
+    }
+
+    /// Takes the next number from the counter of `claim`'s sender and year (at least
+    /// `claim.seq`: the counter starts there, and never stays below what the taking
+    /// process knows taken) and claims it for `claim.holder`. A standing claim on it
+    /// (the counter set back with the store) is taken over: the unique key of the
+    /// numbers written refuses the second commit of one.
+    pub(super) async fn claim_next_number(&self, claim: &NumberClaim) -> Result<Option<u32>, StoreError> {
+        let query = Query::new(
+            "WITH counted AS (INSERT INTO letter_number_next (sender, year, next) VALUES ($1, $2, $3) \
+             ON CONFLICT (sender, year) DO UPDATE SET next = CASE WHEN letter_number_next.next + 1 > excluded.next \
+             THEN letter_number_next.next + 1 ELSE excluded.next END RETURNING next) \
+             INSERT INTO letter_number_claims (sender, year, seq, holder, until) \
+             SELECT $1, $2, next, $4, $5 FROM counted \
+             ON CONFLICT (sender, year, seq) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+             RETURNING seq",
+        )
+        .bind(claim.sender.as_str())
+        .bind(i64::from(claim.year))
+        .bind(i64::from(claim.seq))
+        .bind(claim.holder.as_str())
+        .bind(micros(claim.until));
+        self.backend.take_next(query).await
     }
 
     pub(super) async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<LetterRecord>, StoreError> {

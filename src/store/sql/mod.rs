@@ -97,6 +97,11 @@ pub trait Backend: Send + Sync + 'static {
     /// ensures) runs neither and answers yes: that process's own pool is exact.
     async fn claim(&self, query: Query, given_up: Query) -> Result<bool, StoreError>;
 
+    /// Runs a take from a counter of document numbers with its claim (see
+    /// [`SqlStore::claim_next_number`]), with no flush of its own as a claim: the number
+    /// it returns. A store written by one process alone runs nothing and returns none.
+    async fn take_next(&self, query: Query) -> Result<Option<u32>, StoreError>;
+
     fn epoch(&self) -> &str;
 
     fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>>;
@@ -400,6 +405,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn claim_number(&self, claim: &NumberClaim) -> Result<bool, StoreError> {
         self.claim_number(claim).await
+    }
+
+    async fn claim_next_number(&self, claim: &NumberClaim) -> Result<Option<u32>, StoreError> {
+        self.claim_next_number(claim).await
     }
 
     async fn letters(&self, referral_ids: &[Uuid]) -> Result<Vec<crate::store::LetterRecord>, StoreError> {

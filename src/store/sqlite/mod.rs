@@ -172,6 +172,10 @@ impl Backend for SqliteBackend {
         Ok(true)
     }
 
+    async fn take_next(&self, _query: Query) -> Result<Option<u32>, StoreError> {
+        Ok(None)
+    }
+
     /// Hands the commit to the writer thread and waits until it is on disk.
     async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
         self.committer.commit(commit).await
