@@ -333,7 +333,8 @@ impl<B: Backend> SqlStore<B> {
             }
         }
         // The counter's last number and those below it above the highest taken were
-        // handed out, and are neither written nor claimed now: their claims lapsed.
+        // handed out, and are neither written nor claimed by another process now: their
+        // commits failed, or their processes are gone and their claims lapsed.
         let counter = Query::new("SELECT next FROM letter_number_next WHERE sender = $1 AND year = $2")
             .bind(sender.as_str())
             .bind(i64::from(year));
