@@ -144,10 +144,6 @@ impl Numbers {
         year: i32,
     ) -> Result<u32, AppError> {
         let key = (sender.clone(), year);
-        let pool = |f: &mut dyn FnMut(&mut Pool) -> u32| {
-            let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
-            f(pools.entry(key.clone()).or_default())
-        };
         let step = |taken: Option<&SeqsTaken>| {
             let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
             let pool = pools.entry(key.clone()).or_default();
@@ -185,9 +181,12 @@ impl Numbers {
                 // so that processes sharing the store never reach for the same one; a
                 // store one process writes leaves it to the pool.
                 Step::Next { floor } => {
-                    let seq = match store.claim_next_number(&claim(floor)).await? {
-                        Some(counted) => pool(&mut |pool| pool.counted(counted)),
-                        None => pool(&mut Pool::take_next),
+                    let counted = store.claim_next_number(&claim(floor)).await?;
+                    let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+                    let pool = pools.entry(key.clone()).or_default();
+                    let seq = match counted {
+                        Some(seq) => pool.counted(seq),
+                        None => pool.take_next(),
                     };
                     held.taken.push((sender.clone(), year, seq));
                     return Ok(seq);
