@@ -18,7 +18,7 @@ use std::{
 
 use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
 use chacha20poly1305::{
-    aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
+    aead::{Aead, AeadInPlace, KeyInit, Payload},
     XChaCha20Poly1305, XNonce,
 };
 use hmac::{Hmac, Mac};
@@ -30,6 +30,7 @@ use crate::domain::person::IdNumber;
 /// The version tag that starts every sealed value.
 const TAG: &str = "xj1";
 const NONCE_BYTES: usize = 24;
+const AUTH_TAG_BYTES: usize = 16;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
@@ -149,18 +150,26 @@ pub fn seal(keyring: &Keyring, field: &str, row: &str, plain: &str) -> String {
     seal_bytes(keyring, field, row, plain.as_bytes())
 }
 
+/// Seals `plain` as `field` of `row` under the active key: the nonce (random, from the
+/// thread's CSPRNG), the ciphertext and its tag, in one buffer encoded once.
 pub fn seal_bytes(keyring: &Keyring, field: &str, row: &str, plain: &[u8]) -> String {
     let id = keyring.active();
     let key = keyring.data_key(id).expect("the active key is in the keyring");
-    let cipher = XChaCha20Poly1305::new(key.as_ref().into());
-    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-    let aad = associated_data(field, row, id);
-    let ciphertext = cipher
-        .encrypt(&nonce, Payload { msg: plain, aad: aad.as_bytes() })
+    let nonce = XNonce::from(rand::random::<[u8; NONCE_BYTES]>());
+    let mut body = Vec::with_capacity(NONCE_BYTES + plain.len() + AUTH_TAG_BYTES);
+    body.extend_from_slice(&nonce);
+    body.extend_from_slice(plain);
+    let tag = XChaCha20Poly1305::new(key.as_ref().into())
+        .encrypt_in_place_detached(&nonce, associated_data(field, row, id).as_bytes(), &mut body[NONCE_BYTES..])
         .expect("XChaCha20-Poly1305 seals any length the hub accepts");
-    let mut body = nonce.to_vec();
-    body.extend_from_slice(&ciphertext);
-    format!("{TAG}:{id}:{}", STANDARD_NO_PAD.encode(body))
+    body.extend_from_slice(&tag);
+    let mut sealed = String::with_capacity(TAG.len() + id.len() + 2 + body.len().div_ceil(3) * 4);
+    sealed.push_str(TAG);
+    sealed.push(':');
+    sealed.push_str(id);
+    sealed.push(':');
+    STANDARD_NO_PAD.encode_string(&body, &mut sealed);
+    sealed
 }
 
 /// Opens a value sealed as `field` of `row`.

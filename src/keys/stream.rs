@@ -8,9 +8,8 @@
 
 use chacha20poly1305::{
     aead::{
-        rand_core::RngCore,
         stream::{DecryptorBE32, EncryptorBE32},
-        KeyInit, OsRng, Payload,
+        KeyInit, Payload,
     },
     XChaCha20Poly1305,
 };
@@ -46,8 +45,7 @@ impl Sealer {
     pub fn new(keyring: &Keyring, file: &str) -> Self {
         let key_id = keyring.active().to_owned();
         let key = keyring.data_key(&key_id).expect("the active key is in the keyring");
-        let mut prefix = [0u8; PREFIX_BYTES];
-        OsRng.fill_bytes(&mut prefix);
+        let prefix: [u8; PREFIX_BYTES] = rand::random();
         let cipher = XChaCha20Poly1305::new(key.as_ref().into());
         let aad = associated_data(file, &key_id);
         Self { encryptor: EncryptorBE32::from_aead(cipher, (&prefix).into()), header: Header { key_id, prefix }, aad }
