@@ -275,7 +275,7 @@ async fn receive(
     chunks.push(sealer.last(&pending).map_err(sealing)?);
     let attachment =
         Attachment { id, owner: owner.clone(), name, kind, size, sha256: digest.finalize().into(), uploaded_at: now };
-    Ok(Upload { attachment, header, chunks, staged, replaces_key: None })
+    Ok(Upload { attachment, header, chunks, staged, issued: false, replaces_key: None })
 }
 
 /// The files of `ids`, each one uploaded (by anyone: [`links`] checks whose).
@@ -466,8 +466,8 @@ pub(super) async fn whole(hub: &Hub, stored: StoredFile) -> Result<Vec<u8>, AppE
     Ok(bytes)
 }
 
-/// A document the hub wrote (a letter) as a file to store: sealed chunk by chunk like
-/// an upload, owned by `owner`.
+/// A document the hub issued (a letter, a 督办函) as a file to store: sealed chunk by
+/// chunk like an upload, owned by `owner`, and marked as issued.
 pub(super) fn sealed(
     hub: &Hub,
     owner: &MemberCode,
@@ -495,7 +495,7 @@ pub(super) fn sealed(
         sha256: Sha256::digest(bytes).into(),
         uploaded_at: now,
     };
-    Ok(Upload { attachment, header, chunks, staged: 0, replaces_key: None })
+    Ok(Upload { attachment, header, chunks, staged: 0, issued: true, replaces_key: None })
 }
 
 /// Removes files staged and never completed, and files nothing carries, once they are

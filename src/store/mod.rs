@@ -414,6 +414,9 @@ pub struct Upload {
     /// The chunks after the staged ones.
     pub chunks: Vec<Vec<u8>>,
     pub staged: u32,
+    /// A document the hub issued (a letter, a 督办函): kept for good, never looked at
+    /// by the discard pass. (A replacement leaves the stored file's mark as it is.)
+    pub issued: bool,
     /// `Some(key)`: the file is stored already, sealed under `key`, and is replaced
     /// by this sealing (if still under `key`; otherwise the commit fails with
     /// `Conflict`).

@@ -54,7 +54,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
             (None, 0) => out.push(Statement::row(
                 Query::new(
                     "INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, \
-                     sealed_key, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     sealed_key, uploaded_at, issued) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(id.as_str())
                 .bind(a.owner.as_str())
@@ -65,7 +65,8 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
                 .bind(total)
                 .bind(upload.header.prefix.to_vec())
                 .bind(upload.header.key_id.as_str())
-                .bind(micros(a.uploaded_at)),
+                .bind(micros(a.uploaded_at))
+                .bind(i64::from(upload.issued)),
             )),
             // Completing a staged file: it must still be staged (not discarded).
             (None, _) => out.push(Statement::one_row(
@@ -183,11 +184,10 @@ fn chunks(out: &mut Vec<Statement>, id: &str, first: u32, sealed: &[Vec<u8>], st
     }
 }
 
-/// Which files nothing needs: staged before `$1`, or stored before `$2` and carried by
-/// no referral, no letter and no 督办函.
-const DOOMED: &str = "((staged = 1 AND uploaded_at < $1) OR (staged = 0 AND uploaded_at < $2 \
-     AND id NOT IN (SELECT attachment_id FROM attachment_links) AND id NOT IN (SELECT attachment_id FROM letters) \
-     AND id NOT IN (SELECT attachment_id FROM supervisions)))";
+/// Which files nothing needs: not issued by the hub (a letter, a 督办函), and staged
+/// before `$1` or stored before `$2` and carried by no referral.
+const DOOMED: &str = "(issued = 0 AND ((staged = 1 AND uploaded_at < $1) OR (staged = 0 AND uploaded_at < $2 \
+     AND id NOT IN (SELECT attachment_id FROM attachment_links))))";
 
 const ATTACHMENT_COLUMNS: &str = "a.id, a.owner, a.name, a.kind, a.size, a.sha256, a.uploaded_at";
 
@@ -436,10 +436,15 @@ impl<B: Backend> SqlStore<B> {
         unattached_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
-        let query = Query::new(format!("SELECT id FROM attachments WHERE {DOOMED} ORDER BY id LIMIT $3"))
-            .bind(micros(staged_before))
-            .bind(micros(unattached_before))
-            .bind(i64::from(limit));
+        // The files not issued, oldest first, from their index (`$4` bounds it).
+        let query = Query::new(format!(
+            "SELECT id FROM attachments WHERE issued = 0 AND uploaded_at < $4 AND {DOOMED} \
+             ORDER BY uploaded_at, id LIMIT $3"
+        ))
+        .bind(micros(staged_before))
+        .bind(micros(unattached_before))
+        .bind(i64::from(limit))
+        .bind(micros(staged_before.max(unattached_before)));
         self.fetch(query).await?.into_iter().map(|mut row| parse_uuid(&row.text("id")?)).collect()
     }
 }

@@ -166,6 +166,7 @@ impl<B: Backend> SqlStore<B> {
             header,
             chunks,
             staged: 0,
+            issued: false,
             replaces_key: Some(stored.header.key_id),
         };
         let at = upload.attachment.uploaded_at;

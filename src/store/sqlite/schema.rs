@@ -126,8 +126,9 @@ mod tests {
     }
 
     /// A store made before the tables were kept in their keys' B-trees keeps every row
-    /// and every rule through the rebuild: the figures' triggers still count, the
-    /// history still refuses a delete, and foreign keys are enforced again after.
+    /// and every rule through the rebuilds: the figures' triggers still count, the
+    /// history still refuses a delete, foreign keys are enforced again after, and the
+    /// file a letter was issued as is marked as issued (an uploaded file is not).
     #[test]
     fn rebuilt_tables_keep_their_rows_triggers_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
@@ -157,14 +158,29 @@ mod tests {
              INSERT INTO referral_events (referral_id, version, kind, actor, at, state, note) \
                  VALUES ('r1', 1, 'submitted', 'jcy', 1, 'submitted', '');
              INSERT INTO requests (member, request_id, fingerprint, response, at) VALUES ('jcy', 'q1', x'01', x'02', 1);
-             INSERT INTO letter_numbers VALUES ('r1', 'jcy', 2026, 1, 'x');",
+             INSERT INTO letter_numbers VALUES ('r1', 'jcy', 2026, 1, 'x');
+             INSERT INTO attachments (id, owner, name, kind, size, sha256, chunks, nonce_prefix, sealed_key, \
+                 uploaded_at) VALUES ('a1', 'jcy', 'n', 'docx', 1, 'h', 1, x'00', 'k', 1), \
+                 ('a2', 'jcy', 'n', 'pdf', 1, 'h', 1, x'00', 'k', 1);
+             INSERT INTO attachment_chunks VALUES ('a1', 0, x'01'), ('a2', 0, x'02');
+             INSERT INTO letters (referral_id, version, number, attachment_id, issued_at, by_member, clerk) \
+                 VALUES ('r1', 1, 'x', 'a1', 1, 'jcy', '');
+             INSERT INTO attachment_links (referral_id, attachment_id, version, ordinal, by_member) \
+                 VALUES ('r1', 'a2', 1, 0, 'jcy');",
         )
         .unwrap();
         migrate(&mut db).unwrap();
 
         let one = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
-        for table in ["cases", "referral_events", "letter_numbers", "figure_flows"] {
-            assert_eq!(one(&format!("SELECT COUNT(*) FROM {table}")), 1, "{table}");
+        for (table, rows) in [
+            ("cases", 1),
+            ("referral_events", 1),
+            ("letter_numbers", 1),
+            ("figure_flows", 1),
+            ("attachments", 2),
+            ("attachment_chunks", 2),
+        ] {
+            assert_eq!(one(&format!("SELECT COUNT(*) FROM {table}")), rows, "{table}");
             let rowid = db.prepare(&format!("SELECT rowid FROM {table}")).map(|_| ()).unwrap_err().to_string();
             assert!(rowid.contains("no such column"), "{table} has no rowid: {rowid}");
         }
@@ -183,6 +199,11 @@ mod tests {
             [],
         );
         assert!(orphan.is_err(), "foreign keys are enforced again");
+        let marks: String =
+            db.query_row("SELECT group_concat(id || ':' || issued, ' ') FROM attachments", [], |r| r.get(0)).unwrap();
+        assert_eq!(marks, "a1:1 a2:0", "the letter's file is issued, the upload not");
+        let orphan = db.execute("INSERT INTO attachment_chunks VALUES ('gone', 0, x'03')", []);
+        assert!(orphan.is_err(), "a chunk names its file");
         assert_eq!(one("SELECT COUNT(*) FROM sqlite_master WHERE sql LIKE '%rebuilt%'"), 0);
     }
 }
