@@ -436,7 +436,8 @@ impl<B: Backend> SqlStore<B> {
         unattached_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
-        // The files not issued, oldest first, from their index (`$4` bounds it).
+        // Oldest first, from the partial index of the files not issued: its condition
+        // and a bound on its key (`$4`) stand alone in the query for the planner to use it.
         let query = Query::new(format!(
             "SELECT id FROM attachments WHERE issued = 0 AND uploaded_at < $4 AND {DOOMED} \
              ORDER BY uploaded_at, id LIMIT $3"
