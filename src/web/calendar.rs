@@ -121,7 +121,7 @@ async fn render(
         months: months(&calendar, year),
         holidays,
         admin: visitor.role() == Role::Admin,
-        request_id: Uuid::new_v4(),
+        request_id: web.request_id(),
         refusals,
         typed,
     };

@@ -182,7 +182,7 @@ async fn render(
         events,
         formats,
         missing,
-        request_id: uuid::Uuid::new_v4(),
+        request_id: web.request_id(),
         refused: form,
         refusals,
     };

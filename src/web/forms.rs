@@ -159,7 +159,7 @@ async fn form(
         title: if clue { "移送司法救助线索" } else { "社会救助移送" },
         action: if clue { "/new/clue" } else { "/new/referral" },
         request_id: match fields.get("request_id") {
-            "" => Uuid::new_v4().to_string(),
+            "" => web.request_id().to_string(),
             kept => kept.to_owned(),
         },
         typed: TEXTS.iter().map(|&f| (f.to_owned(), fields.get(f).to_owned())).collect(),
@@ -329,6 +329,6 @@ async fn submit(web: Web, posted: WithFiles, kind: ReferralKind) -> Result<Respo
     };
     // A new request id: the refused one stays bound to what was refused.
     let mut fields = fields;
-    fields.set("request_id", &Uuid::new_v4().to_string());
+    fields.set("request_id", &web.request_id().to_string());
     form(&web, &visitor, kind, &fields, &violations).await
 }

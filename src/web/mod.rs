@@ -65,6 +65,12 @@ impl Web {
     fn directory(&self) -> std::sync::Arc<crate::domain::directory::Directory> {
         self.hub.directory().now()
     }
+
+    /// The request id a new form carries: a UUIDv7 at the hub's time, as the client
+    /// library's are, so that the hub's table of answered requests grows at its end.
+    fn request_id(&self) -> uuid::Uuid {
+        crate::domain::id::new_id(self.hub.clock().now())
+    }
 }
 
 /// Every page of the workbench.

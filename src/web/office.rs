@@ -128,7 +128,7 @@ async fn overview_page(
                 id: e.id,
                 referral: e.referral_id,
                 said: words::extension(e, &member(web, &e.member)),
-                request_id: Uuid::new_v4(),
+                request_id: web.request_id(),
                 days: this.map(|r| r.fields.get("days").to_owned()).unwrap_or_default(),
                 answer: this.map(|r| r.fields.get("answer").to_owned()).unwrap_or_default(),
                 refusals: this.map(|r| Refusals::of(&r.violations)).unwrap_or_default(),
@@ -242,11 +242,11 @@ pub async fn deadlines(
             referral: d.deadline.referral_id,
             kind_code: d.deadline.kind.code(),
             line: DeadlineLine::new(&web, d, found.today, &calendar),
-            request_id: Uuid::new_v4(),
+            request_id: web.request_id(),
             may_allow_pause: d.deadline.kind == DeadlineKind::Start
                 && d.deadline.state == crate::domain::deadline::DeadlineState::Open
                 && d.deadline.pauses >= d.deadline.pauses_allowed,
-            pause_request_id: Uuid::new_v4(),
+            pause_request_id: web.request_id(),
         };
         if d.deadline.kind.is_statutory() { &mut statutory } else { &mut visits }.push(chase);
     }
@@ -264,9 +264,12 @@ pub async fn deadlines(
     }
     let overdue = found.deadlines.iter().filter(|d| d.deadline.kind.is_statutory() && d.deadline.due < found.today);
     let supervise = match (&responsible, overdue.count()) {
-        (Some(code), overdue) if overdue > 0 && view == DeadlineView::Overdue => {
-            Some(Supervise { member: member(&web, code), code: code.to_string(), overdue, request_id: Uuid::new_v4() })
-        }
+        (Some(code), overdue) if overdue > 0 && view == DeadlineView::Overdue => Some(Supervise {
+            member: member(&web, code),
+            code: code.to_string(),
+            overdue,
+            request_id: web.request_id(),
+        }),
         _ => None,
     };
     let status = if refusals.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

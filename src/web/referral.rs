@@ -413,7 +413,7 @@ async fn render(
         };
         let wanted = typed("kind");
         ExtendForm {
-            request_id: Uuid::new_v4(),
+            request_id: web.request_id(),
             kinds: owed
                 .iter()
                 .map(|d| Choice {
@@ -447,7 +447,7 @@ async fn render(
                 ),
             };
             let kept = if name == "comment" { std::mem::take(&mut kept) } else { Vec::new() };
-            ActForm { name, label: words::act(name), request_id: Uuid::new_v4(), typed, refusals, kept }
+            ActForm { name, label: words::act(name), request_id: web.request_id(), typed, refusals, kept }
         })
         .collect();
     let chosen = |field: &str, value: &str| refused.as_ref().is_some_and(|f| f.fields.all(field).contains(&value));
@@ -558,7 +558,7 @@ async fn render(
         files: file_lines,
         letters,
         may_correct: r.sender == visitor.caller().code,
-        correct_id: Uuid::new_v4(),
+        correct_id: web.request_id(),
         dossier: party.then(|| format!("/cases/{}/dossier", r.case_id)),
         deadlines,
         explained,
@@ -571,7 +571,7 @@ async fn render(
         aids,
         grounds,
         reroute,
-        reroute_id: Uuid::new_v4(),
+        reroute_id: web.request_id(),
         reroute_refusals: match &refused {
             Some(refused) if refused.act == "reroute" => Refusals::of(&refused.violations),
             _ => Refusals::default(),
@@ -584,7 +584,7 @@ async fn render(
         may_mark,
         key_case_refusals,
         key_case_reason,
-        key_case_id: Uuid::new_v4(),
+        key_case_id: web.request_id(),
         masked,
         pause_hint,
         extensions,
