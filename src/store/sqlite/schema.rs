@@ -202,4 +202,51 @@ mod tests {
         assert!(orphan.is_err(), "a chunk names its file");
         assert_eq!(one("SELECT COUNT(*) FROM sqlite_master WHERE sql LIKE '%rebuilt%'"), 0);
     }
+
+    /// One open referral a person to each recipient, kept on SQLite by a check rather
+    /// than an index of its own: a second one is refused by the rule's name, whether
+    /// inserted or made so by a change; a closed one, or one to another recipient, is
+    /// not. The check reads the person's index, not the recipient's run of referrals:
+    /// the steps an insert takes do not grow with the recipient's referrals.
+    #[test]
+    fn one_open_referral_a_person_to_each_recipient() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = open(&dir.path().join("t.db")).unwrap();
+        migrate(&mut db).unwrap();
+        db.execute_batch(
+            "INSERT INTO cases VALUES ('c1', 'jcy', 1);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, content, \
+                 submitted_at, updated_at, version, person_index) \
+             SELECT 'r' || i, 'c1', 'social_assistance', 'submitted', 'jcy', 'mz', 0, 0, '{}', i, i, 1, 'p' || i FROM n;",
+        )
+        .unwrap();
+        let insert = |id: &str, person: &str, recipient: &str| -> Result<u64, rusqlite::Error> {
+            let mut statement = db.prepare(
+                "INSERT INTO referrals (id, case_id, kind, state, sender, recipient, urgent, green_channel, \
+                 content, submitted_at, updated_at, version, person_index) \
+                 VALUES (?1, 'c1', 'social_assistance', 'submitted', 'jcy', ?3, 0, 0, '{}', 9999, 9999, 1, ?2)",
+            )?;
+            statement.execute(params![id, person, recipient])?;
+            Ok(statement.get_status(rusqlite::StatementStatus::VmStep) as u64)
+        };
+        let refused = |result: Result<u64, rusqlite::Error>| match result {
+            Err(rusqlite::Error::SqliteFailure(e, Some(message))) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER && message == "referrals_open_person"
+            }
+            _ => false,
+        };
+
+        let steps = insert("new", "p-new", "mz").unwrap();
+        assert!(steps < 1000, "the check looked at the person's referrals alone: {steps} steps");
+        assert!(refused(insert("again", "p7", "mz")), "a second open referral is refused");
+        insert("elsewhere", "p7", "jy").unwrap();
+        db.execute("UPDATE referrals SET state = 'closed' WHERE id = 'r7'", []).unwrap();
+        insert("after", "p7", "mz").unwrap();
+        assert!(
+            refused(db.execute("UPDATE referrals SET state = 'received' WHERE id = 'r7'", []).map(|n| n as u64)),
+            "nor made so by a change",
+        );
+        db.execute("UPDATE referrals SET state = 'received' WHERE id = 'r8'", []).unwrap();
+    }
 }

@@ -23,16 +23,27 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// What a statement's refusal means: a unique constraint (or a primary key) broken
-/// means what the statement says; a row it names gone (a file the discard pass removed
-/// since the plan read it) is a lost race; anything else is the store's error.
+/// What the check of one open referral a person to each recipient says when it refuses
+/// (migration 0029: on SQLite a trigger keeps the rule that PostgreSQL's unique index
+/// keeps).
+const OPEN_REFERRAL_CHECK: &str = "referrals_open_person";
+
+/// What a statement's refusal means: a unique constraint (or a primary key, or the
+/// check that stands for a unique index) broken means what the statement says; a row it
+/// names gone (a file the discard pass removed since the plan read it) is a lost race;
+/// anything else is the store's error.
 fn refusal(statement: &Statement) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |error| match &error {
-        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => match e.extended_code {
-            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => statement.unique_error(),
-            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::Conflict,
-            _ => error.into(),
-        },
+        rusqlite::Error::SqliteFailure(e, message) if e.code == ErrorCode::ConstraintViolation => {
+            match e.extended_code {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => statement.unique_error(),
+                ffi::SQLITE_CONSTRAINT_TRIGGER if message.as_deref() == Some(OPEN_REFERRAL_CHECK) => {
+                    statement.unique_error()
+                }
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::Conflict,
+                _ => error.into(),
+            }
+        }
         _ => error.into(),
     }
 }
