@@ -1,16 +1,24 @@
 #!/bin/bash
-# What one submit writes to SQLite's write-ahead log, page by page, by the table or
-# index each page belongs to, averaged over N submits one at a time.
+# What a submit writes to SQLite's write-ahead log, page by page, by the table or index
+# each page belongs to.
 #
-#   scripts/log-pages.sh [BINARY] [N]     (BINARY: target/release/xianjie, N: 30)
+#   scripts/log-pages.sh [BINARY] [N] [IN_FLIGHT]
+#       (BINARY: target/release/xianjie, N: 30, IN_FLIGHT: 1)
 #
-# Starts a hub on a fresh data directory, fills it with `xianjie bench --endpoint` for a
-# few seconds, then submits N referrals with the command line, copying the log after
-# each: the log starts again after each checkpoint, so its last transaction is that
-# submit's. Pages are named with SQLite's `dbstat` table (Python's sqlite3 has it).
+# Starts a hub on a fresh data directory and fills it with `xianjie bench --endpoint`
+# for a few seconds. With one in flight, it then submits N referrals with the command
+# line, copying the log after each: the log starts again after each checkpoint, so its
+# last transaction is that submit's, and the figures are pages a submit. With more, it
+# copies the log N times while the bench keeps IN_FLIGHT submits in flight, counts every
+# whole transaction of the copies once, and gives pages a commit (a commit carries many
+# submits) and the pages of the commits against their letters' chunk pages (about two a
+# letter: half of it is pages a submit). Larger batches share more pages, so compare
+# builds at batches of a size (the chunk pages a commit say how many submits it held).
+# Pages are named with SQLite's `dbstat` table (Python's sqlite3 has it).
 set -euo pipefail
 bin=${1:-target/release/xianjie}
 n=${2:-30}
+in_flight=${3:-1}
 port=${XIANJIE_PAGES_PORT:-7611}
 dir=$(mktemp -d /tmp/xianjie-pages.XXXXXX)
 hub=""
@@ -22,10 +30,21 @@ XIANJIE_CLOCK_START=2026-09-10T02:00:00Z XIANJIE_LOG=warn XIANJIE_METRICS_LISTEN
 hub=$!
 for _ in $(seq 50); do [ -f "$dir/hub/pki/jcy.crt" ] && break; sleep 0.2; done
 sleep 1
+mkdir "$dir/logs"
+if [ "$in_flight" -gt 1 ]; then
+    "$bin" bench --endpoint "https://127.0.0.1:$port" --pki-dir "$dir/hub/pki" --runs 1 --seconds 10 \
+        --referrals 2000 --concurrency "$in_flight" > "$dir/bench.txt" &
+    bench=$!
+    for _ in $(seq 120); do grep -q 'flight, no-op' "$dir/bench.txt" && break; sleep 0.5; done
+    sleep 3
+    for i in $(seq "$n"); do
+        cp "$dir/hub/xianjie.db-wal" "$dir/logs/$i"
+        sleep 0.05
+    done
+    wait "$bench"
+else
 "$bin" bench --endpoint "https://127.0.0.1:$port" --pki-dir "$dir/hub/pki" --runs 1 --seconds 3 \
     --referrals 2000 --concurrency 1 > "$dir/bench.txt"
-
-mkdir "$dir/logs"
 for i in $(seq "$n"); do
     id=$(python3 -c "
 import random
@@ -39,13 +58,14 @@ print(body + '10X98765432'[sum(int(c) * w for c, w in zip(body, weights)) % 11])
     sleep 0.3
     cp "$dir/hub/xianjie.db-wal" "$dir/logs/$i"
 done
+fi
 cp "$dir/hub/xianjie.db" "$dir/db"
 
-python3 - "$dir" <<'PY'
+python3 - "$dir" "$in_flight" <<'PY'
 import collections, glob, sqlite3, struct, sys
-root = sys.argv[1]
+root, alone = sys.argv[1], sys.argv[2] == "1"
 owner = {page: name for name, page in sqlite3.connect(f"{root}/db").execute("SELECT name, pageno FROM dbstat")}
-pages, submits = collections.Counter(), 0
+pages, counted, seen = collections.Counter(), 0, set()
 for log in glob.glob(f"{root}/logs/*"):
     data = open(log, "rb").read()
     size, salts = struct.unpack(">I", data[8:12])[0], data[16:24]
@@ -54,13 +74,20 @@ for log in glob.glob(f"{root}/logs/*"):
         page, after = struct.unpack(">II", data[offset:offset + 8])
         current.append(page)
         if after:
-            transactions.append(current)
+            transactions.append((salts, offset, current))
             current = []
         offset += 24 + size
-    if transactions:
-        submits += 1
-        pages.update(owner.get(page, "?") for page in transactions[-1])
-print(f"{submits} submits, {sum(pages.values()) / submits:.1f} pages each written to the log")
+    # One at a time, the last transaction is the submit's; under load, each whole
+    # transaction once, whichever copies hold it.
+    for key in transactions[-1:] if alone else transactions:
+        if key[:2] not in seen:
+            seen.add(key[:2])
+            counted += 1
+            pages.update(owner.get(page, "?") for page in key[2])
+what = "submits" if alone else "commits"
+print(f"{counted} {what}, {sum(pages.values()) / counted:.1f} pages each written to the log")
+if not alone and pages["attachment_chunks"]:
+    print(f"  {sum(pages.values()) / pages['attachment_chunks']:.2f} pages for each page of the letters' chunks")
 for name, count in pages.most_common():
-    print(f"  {count / submits:5.2f}  {name}")
+    print(f"  {count / counted:6.2f}  {name}")
 PY
