@@ -5,7 +5,7 @@
 -- wrote. The check reads `referrals_by_person`, whose leaf the same write already holds.
 -- SQLite has one writer, so no other write comes between a check and its write;
 -- PostgreSQL, where hubs write side by side, keeps the index. The message names the rule
--- for the writer to tell this refusal from the others. (`recipient`: the person's
+-- for the writer to tell this refusal from the others. (`+recipient`: the person's
 -- index, not the recipient's, which holds all of its referrals.)
 DROP INDEX referrals_open_person;
 CREATE TRIGGER referrals_open_person_inserted BEFORE INSERT ON referrals
