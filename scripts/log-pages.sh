@@ -79,11 +79,11 @@ for log in glob.glob(f"{root}/logs/*"):
         offset += 24 + size
     # One at a time, the last transaction is the submit's; under load, each whole
     # transaction once, whichever copies hold it.
-    for key in transactions[-1:] if alone else transactions:
-        if key[:2] not in seen:
-            seen.add(key[:2])
+    for salt, end, frames in transactions[-1:] if alone else transactions:
+        if (salt, end) not in seen:
+            seen.add((salt, end))
             counted += 1
-            pages.update(owner.get(page, "?") for page in key[2])
+            pages.update(owner.get(page, "?") for page in frames)
 what = "submits" if alone else "commits"
 print(f"{counted} {what}, {sum(pages.values()) / counted:.1f} pages each written to the log")
 if not alone and pages["attachment_chunks"]:

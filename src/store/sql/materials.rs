@@ -383,9 +383,9 @@ impl<B: Backend> SqlStore<B> {
     /// Takes the next number from the counter of `claim`'s sender and year (at least
     /// `claim.seq`: the counter starts there, and never stays below what the taking
     /// process knows taken) and claims it for `claim.holder`. The counter's row (its
-    /// column `next`, as migration 0026 named it) holds the last number it handed out. A standing claim on it
-    /// (the counter set back with the store) is taken over: the unique key of the
-    /// numbers written refuses the second commit of one.
+    /// column `next`, as migration 0026 named it) holds the last number it handed out.
+    /// A standing claim on it (the counter set back with the store) is taken over: the
+    /// unique key of the numbers written refuses the second commit of one.
     pub(super) async fn claim_next_number(&self, claim: &NumberClaim) -> Result<Option<u32>, StoreError> {
         let query = Query::new(
             "WITH counted AS (INSERT INTO letter_number_next (sender, year, next) VALUES ($1, $2, $3) \
