@@ -53,7 +53,7 @@ impl InboxService for InboxApi {
         let (checkpoint, proof) = app::audit_log::prove(&self.hub, &actor, request.get_ref().seq).await?;
         Ok(Response::new(pb::ConsistencyProof {
             checkpoint: Some(super::convert::checkpoint(checkpoint)),
-            proof: proof.iter().map(crate::domain::audit::hex).collect(),
+            proof: proof.iter().map(|hash| crate::domain::hex::lower(hash)).collect(),
         }))
     }
 

@@ -64,7 +64,7 @@ pub fn attachment(a: &Attachment) -> pb::Attachment {
         name: a.name.clone(),
         kind: kind(a.kind).into(),
         size: a.size,
-        sha256: crate::domain::material::hex(&a.sha256),
+        sha256: crate::domain::hex::lower(&a.sha256),
         uploaded_at: Some(convert::timestamp(a.uploaded_at)),
         ..Default::default()
     }
@@ -87,7 +87,7 @@ pub fn letter(l: &IssuedLetter) -> pb::Letter {
         version: l.version,
         number: l.number.clone(),
         file_name: l.file_name.clone(),
-        sha256: crate::domain::material::hex(&l.sha256),
+        sha256: crate::domain::hex::lower(&l.sha256),
         issued_at: Some(convert::timestamp(l.issued_at)),
         issued_by: l.by.to_string(),
         clerk: l.clerk.clone(),
@@ -111,7 +111,7 @@ pub fn supervision(s: &Supervision) -> pb::Supervision {
             })
             .collect(),
         file_name: s.file_name.clone(),
-        sha256: crate::domain::material::hex(&s.sha256),
+        sha256: crate::domain::hex::lower(&s.sha256),
     }
 }
 

@@ -8,7 +8,8 @@ use super::{identity, Actor, AppError, Hub};
 use crate::domain::Rule;
 use crate::{
     domain::{
-        audit::{hex, Checkpoint, Hash},
+        audit::{Checkpoint, Hash},
+        hex,
         lifecycle::Notice,
         merkle::{self, Frontier, Range, Subtree},
         MemberCode,
@@ -31,7 +32,7 @@ pub async fn checkpoint(hub: &Hub) -> Result<Option<Checkpoint>, StoreError> {
     }
     let rooted = checkpoints.iter().rev().find(|c| !c.root.is_empty()).map_or(0, |c| c.seq);
     let root = grow(hub, rooted, seq).await?;
-    let checkpoint = hub.signer.sign(seq, head, hex(&root), hub.clock.now());
+    let checkpoint = hub.signer.sign(seq, head, hex::lower(&root), hub.clock.now());
     let mut to: Vec<MemberCode> = {
         let directory = hub.directory.now();
         directory.members().iter().filter(|m| m.active).map(|m| m.code.clone()).collect()

@@ -25,6 +25,7 @@ use crate::{
     domain::{
         audit::AuditRecord,
         directory::Directory,
+        hex,
         id::new_id,
         letter,
         material::{self, Attachment, Carried, Kind, Limits},
@@ -172,7 +173,7 @@ pub async fn upload(
     fingerprint.extend_from_slice(&attachment.size.to_be_bytes());
     let key = RequestKey::new(request_id, "Upload", &fingerprint);
     let detail =
-        format!("attachment {} {} sha256 {}", attachment.id, attachment.kind.code(), material::hex(&attachment.sha256));
+        format!("attachment {} {} sha256 {}", attachment.id, attachment.kind.code(), hex::lower(&attachment.sha256));
     let stored = hub
         .once(actor, "Upload", &key, || {
             let commit = crate::store::Commit { uploads: vec![upload.clone()], ..Default::default() };
@@ -324,11 +325,7 @@ pub(super) fn links(files: &[Attachment], referrals: &[Uuid], version: u32, by: 
 
 /// What the audit record of an act says of the files it attached.
 pub(super) fn detail(files: &[Attachment]) -> String {
-    files
-        .iter()
-        .map(|f| format!("attachment {} sha256 {}", f.id, material::hex(&f.sha256)))
-        .collect::<Vec<_>>()
-        .join("; ")
+    files.iter().map(|f| format!("attachment {} sha256 {}", f.id, hex::lower(&f.sha256))).collect::<Vec<_>>().join("; ")
 }
 
 /// The referral, if the caller is a party to it (or the office, when `office`).
@@ -381,7 +378,7 @@ pub async fn download(hub: &Hub, actor: &Actor, referral_id: Uuid, attachment_id
         .attachment(attachment_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("attachment {attachment_id}")))?;
-    let detail = format!("attachment {attachment_id} sha256 {}", material::hex(&stored.attachment.sha256));
+    let detail = format!("attachment {attachment_id} sha256 {}", hex::lower(&stored.attachment.sha256));
     hub.audit(&actor.caller.code, &actor.certificate.serial, "Download", vec![referral_id], &detail).await?;
     let attachment = stored.attachment.clone();
     Ok(Download { attachment, pieces: opened(hub, stored) })

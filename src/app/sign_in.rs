@@ -59,7 +59,7 @@ pub fn holder(actor: &Actor) -> Option<String> {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex::lower(&Sha256::digest(token.as_bytes()))
 }
 
 async fn hashed(password: String) -> Result<String, AppError> {

@@ -19,10 +19,10 @@ use crate::{
     domain::{
         date::{local_date, local_time},
         deadline::DeadlineKind,
+        hex,
         id::new_id,
         letter::DocumentNumber,
         lifecycle::Notice,
-        material,
         person::text,
         supervision::{self, Overdue},
         DomainError, FieldViolation, MemberCode, Role, Rule,
@@ -199,7 +199,7 @@ pub async fn supervise(
                 "supervision {} {number} to {member}: {} deadlines; sha256 {}",
                 record.id,
                 record.items.len(),
-                material::hex(&upload.attachment.sha256)
+                hex::lower(&upload.attachment.sha256)
             );
             let answer = Supervision {
                 id: record.id,
@@ -252,7 +252,7 @@ pub async fn letter(hub: &Hub, actor: &Actor, id: Uuid) -> Result<Document, AppE
         return Err(not_found());
     }
     let file = hub.store.attachment(file_id).await?.ok_or_else(not_found)?;
-    let detail = format!("supervision {id} {} sha256 {}", supervision.number, material::hex(&supervision.sha256));
+    let detail = format!("supervision {id} {} sha256 {}", supervision.number, hex::lower(&supervision.sha256));
     hub.audit(&actor.caller.code, &actor.certificate.serial, "SupervisionLetter", Vec::new(), &detail).await?;
     Ok(Document { file_name: supervision.file_name, body: Body::Bytes(materials::whole(hub, file).await?) })
 }

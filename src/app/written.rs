@@ -24,8 +24,9 @@ use crate::{
     domain::{
         audit::{AuditRecord, Checkpoint},
         date::{local_date, local_time},
+        hex,
         letter::{self, DocumentNumber},
-        material::{self, Attachment},
+        material::Attachment,
         referral::Referral,
         MemberCode,
     },
@@ -166,7 +167,7 @@ impl Issued {
         self.detail.push_str(&format!(
             "letter {} v{version} {number} sha256 {}",
             referral.id,
-            material::hex(&upload.attachment.sha256)
+            hex::lower(&upload.attachment.sha256)
         ));
         self.letters.push(LetterRecord {
             referral_id: referral.id,
@@ -297,7 +298,7 @@ pub async fn letter(hub: &Hub, actor: &Actor, referral_id: Uuid, version: Option
         return Err(AppError::NotFound(format!("letter version {} of referral {referral_id}", version.unwrap_or(1))));
     };
     let (issued, file) = letters.swap_remove(at);
-    let detail = format!("letter v{} sha256 {}", issued.version, material::hex(&issued.sha256));
+    let detail = format!("letter v{} sha256 {}", issued.version, hex::lower(&issued.sha256));
     hub.audit(&actor.caller.code, &actor.certificate.serial, "Letter", vec![referral_id], &detail).await?;
     Ok(Document { file_name: issued.file_name, body: Body::Bytes(materials::whole(hub, file).await?) })
 }

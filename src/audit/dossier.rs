@@ -17,8 +17,8 @@ use super::signed_by;
 use crate::{
     documents::dossier::{self, AuditLine, Manifest},
     domain::{
-        audit::{chain_hash, hex, parse_hex, AuditEntry, Checkpoint},
-        merkle,
+        audit::{chain_hash, parse_hex, AuditEntry, Checkpoint},
+        hex, merkle,
     },
 };
 
@@ -45,7 +45,7 @@ pub fn verify<R: Read + Seek>(dossier: R, public_key: &[u8]) -> Result<String, S
         }
         let mut digest = Sha256::new();
         std::io::copy(&mut part, &mut digest).map_err(|e| format!("{name}: {e}"))?;
-        digests.push((name, hex(&digest.finalize().into())));
+        digests.push((name, hex::lower(&digest.finalize())));
     }
     let manifest_bytes = manifest.ok_or(format!("{} is missing", dossier::MANIFEST))?;
     let lines = lines.ok_or(format!("{} is missing", dossier::ENTRIES))?;

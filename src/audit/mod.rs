@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     domain::{
-        audit::{hex, parse_hex, Broken, ChainCheck, Checkpoint, Hash, Verified},
+        audit::{parse_hex, Broken, ChainCheck, Checkpoint, Hash, Verified},
+        hex,
         merkle::{self, Frontier},
     },
     store::{Store, StoreError},
@@ -157,7 +158,7 @@ pub async fn verify(store: &dyn Store, public_key: &[u8], handed_back: &[Checkpo
             }
             tree.push(&entry.hash);
             if signed.contains(&entry.seq) {
-                roots.insert(entry.seq, tree.root().map(|r| hex(&r)).unwrap_or_default());
+                roots.insert(entry.seq, tree.root().map(|r| hex::lower(&r)).unwrap_or_default());
             }
         }
         match entries.last() {

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use crate::{
     audit::{self, dossier, Verdict},
     config::{Config, Flags},
-    domain::audit::{hex, Checkpoint},
+    domain::{audit::Checkpoint, hex},
     store,
 };
 
@@ -153,7 +153,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                     e.record.action,
                     referrals.join(","),
                     if e.record.detail.is_empty() { String::new() } else { format!(" ({})", e.record.detail) },
-                    &hex(&e.hash)[..16],
+                    &hex::lower(&e.hash)[..16],
                 );
             }
             ExitCode::SUCCESS

@@ -166,7 +166,7 @@ impl Client {
                     _ => return Err(Status::internal("a second description in a download")),
                 }
             }
-            if crate::domain::audit::hex(&digest.finalize().into()) != attachment.sha256 {
+            if crate::domain::hex::lower(&digest.finalize()) != attachment.sha256 {
                 return Err(Status::data_loss("the file received does not match its recorded SHA-256"));
             }
             Ok(())

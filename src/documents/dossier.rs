@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    audit::{hex, AuditEntry, AuditRecord, Hash},
+    audit::{AuditEntry, AuditRecord, Hash},
     date::local_time,
     deadline::Deadline,
     directory::Directory,
+    hex,
     history::HistoryEntry,
-    material::{self, Attachment, Carried},
+    material::{Attachment, Carried},
     referral::Referral,
     MemberCode,
 };
@@ -51,13 +52,13 @@ pub struct Part {
 
 impl Manifest {
     pub fn part(&mut self, name: &str, sha256: Hash) {
-        self.parts.push(Part { name: name.to_owned(), sha256: hex(&sha256) });
+        self.parts.push(Part { name: name.to_owned(), sha256: hex::lower(&sha256) });
     }
 }
 
 /// What the export's audit entry says: the manifest's digest.
 pub fn manifest_detail(digest: &Hash) -> String {
-    format!("manifest sha256 {}", hex(digest))
+    format!("manifest sha256 {}", hex::lower(digest))
 }
 
 /// Where a file lies in the archive: numbered, under its own name.
@@ -93,14 +94,14 @@ impl AuditLine {
             action: e.record.action.clone(),
             referrals: e.record.referrals.clone(),
             detail: e.record.detail.clone(),
-            prev: hex(&e.prev),
-            hash: hex(&e.hash),
+            prev: hex::lower(&e.prev),
+            hash: hex::lower(&e.hash),
             proof: Vec::new(),
         }
     }
 
     pub fn with_proof(self, proof: &[Hash]) -> Self {
-        Self { proof: proof.iter().map(hex).collect(), ..self }
+        Self { proof: proof.iter().map(|hash| hex::lower(hash)).collect(), ..self }
     }
 
     /// The line as the dossier holds it, with its end.
@@ -196,7 +197,7 @@ impl Record {
             a.name,
             a.kind.code().to_uppercase(),
             a.size,
-            material::hex(&a.sha256),
+            hex::lower(&a.sha256),
             c.by,
             c.version,
             c.referral_id

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::MemberCode;
+use super::{hex, MemberCode};
 
 /// A SHA-256 chain hash.
 pub type Hash = [u8; 32];
@@ -101,10 +101,6 @@ pub fn action_label(action: &str) -> &str {
         "UnmarkKeyCase" => "取消重点救助对象标记",
         other => other,
     }
-}
-
-pub fn hex(hash: &Hash) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn parse_hex(raw: &str) -> Option<Hash> {
@@ -252,7 +248,7 @@ impl ChainCheck {
             }
             match self.wanted.get(&checkpoint.seq).copied().flatten() {
                 None => return Err(Broken::Truncated { checkpoint: checkpoint.seq, last: self.last }),
-                Some(hash) if hex(&hash) != checkpoint.head => {
+                Some(hash) if hex::lower(&hash) != checkpoint.head => {
                     return Err(Broken::Rewritten { since: good_since, checkpoint: checkpoint.seq })
                 }
                 Some(_) => good_since = checkpoint.seq,
@@ -292,7 +288,7 @@ mod tests {
 
     fn checkpoint(entries: &[AuditEntry], seq: u64) -> Checkpoint {
         let entry = &entries[seq as usize - 1];
-        Checkpoint { seq, head: hex(&entry.hash), at: entry.at, signature: "ok".into(), root: String::new() }
+        Checkpoint { seq, head: hex::lower(&entry.hash), at: entry.at, signature: "ok".into(), root: String::new() }
     }
 
     fn verify(entries: &[AuditEntry], checkpoints: &[Checkpoint]) -> Result<Verified, Broken> {
@@ -349,7 +345,7 @@ mod tests {
     #[test]
     fn hashes_round_trip_through_hex() {
         let hash = log(1)[0].hash;
-        assert_eq!(parse_hex(&hex(&hash)), Some(hash));
+        assert_eq!(parse_hex(&hex::lower(&hash)), Some(hash));
         assert_eq!(parse_hex("zz"), None);
     }
 }

@@ -224,11 +224,6 @@ pub fn check_additions(
     }
 }
 
-/// A digest as lowercase hex.
-pub fn hex(digest: &[u8; 32]) -> String {
-    super::audit::hex(digest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod draft;
 pub mod error;
 pub mod extension;
 pub mod figures;
+pub mod hex;
 pub mod history;
 pub mod id;
 pub mod key_case;

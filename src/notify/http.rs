@@ -174,5 +174,5 @@ fn sign(secret: &str, at: i64, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .unwrap_or_else(|e| unreachable!("HMAC takes a key of any length: {e}"));
     mac.update(format!("{at}.{body}").as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex::lower(&mac.finalize().into_bytes())
 }

@@ -263,7 +263,7 @@ fn invalid(path: &Path, what: &str, e: impl std::fmt::Display) -> io::Error {
 pub fn serial(der: &[u8]) -> Result<String, String> {
     let (_, cert) =
         x509_parser::certificate::X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
-    Ok(cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::domain::hex::lower(cert.raw_serial()))
 }
 
 /// When a DER certificate stops being valid.
@@ -288,10 +288,7 @@ pub fn read_crl(path: &Path) -> io::Result<(CertificateRevocationListDer<'static
     let crl = CertificateRevocationListDer::from_pem_file(path).map_err(|e| invalid(path, "not a PEM CRL", e))?;
     let (_, parsed) = x509_parser::revocation_list::CertificateRevocationList::from_der(crl.as_ref())
         .map_err(|e| invalid(path, "unreadable CRL", e))?;
-    let serials = parsed
-        .iter_revoked_certificates()
-        .map(|r| r.raw_serial().iter().map(|b| format!("{b:02x}")).collect())
-        .collect();
+    let serials = parsed.iter_revoked_certificates().map(|r| crate::domain::hex::lower(r.raw_serial())).collect();
     Ok((crl, serials))
 }
 

@@ -365,7 +365,7 @@ async fn render(
             name: f.attachment.name.clone(),
             kind: f.attachment.kind.code().to_uppercase(),
             size: upload::size(f.attachment.size),
-            sha256: crate::domain::material::hex(&f.attachment.sha256),
+            sha256: crate::domain::hex::lower(&f.attachment.sha256),
             by: member(web, &f.by),
             href: party.then(|| format!("/referrals/{}/files/{}", r.id, f.attachment.id)),
         })
@@ -534,7 +534,7 @@ async fn render(
                     crate::domain::date::local_time(l.issued_at).format("%Y-%m-%d %H:%M"),
                     if l.clerk.is_empty() { "系统".to_owned() } else { l.clerk }
                 ),
-                sha256: crate::domain::material::hex(&l.sha256),
+                sha256: crate::domain::hex::lower(&l.sha256),
                 number: l.number,
             })
             .collect()

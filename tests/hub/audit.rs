@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use xianjie::{
-    domain::audit::{chain_hash, hex, Checkpoint},
+    domain::{
+        audit::{chain_hash, Checkpoint},
+        hex,
+    },
     keys::Keys,
     proto as pb,
     store::{self, Store},
@@ -195,8 +198,8 @@ async fn a_chain_rewritten_without_the_key_contradicts_what_members_hold() {
                 &format!(
                     "UPDATE audit_log SET referrals = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {}",
                     e.record.referrals.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
-                    hex(&e.prev),
-                    hex(&e.hash),
+                    hex::lower(&e.prev),
+                    hex::lower(&e.hash),
                     e.seq
                 ),
             )

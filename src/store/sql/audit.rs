@@ -5,7 +5,8 @@
 use super::{int, statement::Statement, Backend, Cells, Query, SqlStore};
 use crate::{
     domain::{
-        audit::{hex, parse_hex, AuditEntry, Checkpoint, Hash},
+        audit::{parse_hex, AuditEntry, Checkpoint, Hash},
+        hex,
         merkle::Subtree,
     },
     store::{
@@ -39,7 +40,7 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
             )
             .bind(i64::from(subtree.level))
             .bind(int(subtree.index))
-            .bind(hex(hash)))
+            .bind(hex::lower(hash)))
         })
         .collect();
     if let Some(c) = &commit.checkpoint {

@@ -49,7 +49,7 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
         let a = &upload.attachment;
         let id = a.id.to_string();
         let total = i64::from(upload.staged) + upload.chunks.len() as i64;
-        let (size, sha256) = (i64::try_from(a.size).unwrap_or(i64::MAX), crate::domain::material::hex(&a.sha256));
+        let (size, sha256) = (i64::try_from(a.size).unwrap_or(i64::MAX), crate::domain::hex::lower(&a.sha256));
         match (&upload.replaces_key, upload.staged) {
             (None, 0) => out.push(Statement::row(
                 Query::new(

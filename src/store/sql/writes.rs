@@ -16,8 +16,9 @@ use super::{
 };
 use crate::{
     domain::{
-        audit::{chain_hash, hex, AuditRecord, Hash},
+        audit::{chain_hash, AuditRecord, Hash},
         deadline::Deadline,
+        hex,
         referral::Referral,
     },
     store::{
@@ -390,15 +391,15 @@ impl Head {
             .bind(record.action.as_str())
             .bind(referrals.join(","))
             .bind(record.detail.as_str())
-            .bind(hex(&self.hash))
-            .bind(hex(&hash));
+            .bind(hex::lower(&self.hash))
+            .bind(hex::lower(&hash));
         *self = Head { seq, hash };
         query
     }
 
     /// The statement that writes the head back.
     pub fn write(&self) -> Query {
-        Query::new(SET_AUDIT_HEAD).bind(self.seq).bind(hex(&self.hash))
+        Query::new(SET_AUDIT_HEAD).bind(self.seq).bind(hex::lower(&self.hash))
     }
 }
 
