@@ -103,15 +103,9 @@ pub fn action_label(action: &str) -> &str {
     }
 }
 
+/// The hash `raw` writes in hex; `None` unless it is 32 bytes' worth.
 pub fn parse_hex(raw: &str) -> Option<Hash> {
-    let mut hash = GENESIS;
-    if raw.len() != 64 {
-        return None;
-    }
-    for (i, byte) in hash.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(raw.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(hash)
+    hex::array(raw)
 }
 
 /// The chain head at `seq`, signed by the hub. Members keep it; it travels as JSON.
@@ -347,5 +341,6 @@ mod tests {
         let hash = log(1)[0].hash;
         assert_eq!(parse_hex(&hex::lower(&hash)), Some(hash));
         assert_eq!(parse_hex("zz"), None);
+        assert_eq!(parse_hex(&hex::lower(&hash[..31])), None, "31 bytes are no hash");
     }
 }

@@ -1,4 +1,5 @@
-//! Bytes written as lower-case hex: digests, chain hashes, certificate serials, MACs.
+//! Bytes written as lower-case hex, and read back: digests, chain hashes, certificate
+//! serials, MACs.
 
 /// `bytes` in lower-case hex, two digits a byte, written digit by digit: every audit
 /// record and every file's digest takes it, where a `format!` a byte was an allocation
@@ -11,6 +12,33 @@ pub fn lower(bytes: &[u8]) -> String {
         out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     out
+}
+
+/// The bytes `hex` writes, two digits a byte; `None` for an odd number of digits or
+/// anything not a digit.
+pub fn bytes(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len() / 2).map(|i| byte(hex, i)).collect()
+}
+
+/// The `N` bytes `hex` writes (a digest, a chain hash), read without an allocation;
+/// `None` unless it is `2 * N` digits.
+pub fn array<const N: usize>(hex: &str) -> Option<[u8; N]> {
+    if hex.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = byte(hex, i)?;
+    }
+    Some(out)
+}
+
+/// Byte `i` of `hex`.
+fn byte(hex: &str, i: usize) -> Option<u8> {
+    u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()
 }
 
 #[cfg(test)]
@@ -26,5 +54,18 @@ mod tests {
         assert_eq!(written.len(), 512);
         assert!(written.starts_with("000102"), "{written}");
         assert!(written.ends_with("fdfeff"), "{written}");
+        assert_eq!(bytes(&written), Some(all));
+    }
+
+    #[test]
+    fn read_back_two_digits_a_byte_or_not_at_all() {
+        assert_eq!(bytes("0fA5"), Some(vec![0x0f, 0xa5]));
+        assert_eq!(bytes(""), Some(vec![]));
+        assert_eq!(bytes("0fa"), None, "an odd number of digits");
+        assert_eq!(bytes("0g"), None, "not a digit");
+        assert_eq!(bytes("0档"), None, "not a digit either");
+        assert_eq!(array::<2>("0fa5"), Some([0x0f, 0xa5]));
+        assert_eq!(array::<2>("0fa5ff"), None, "too many digits");
+        assert_eq!(array::<2>("0fa"), None, "too few");
     }
 }

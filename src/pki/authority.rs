@@ -220,8 +220,8 @@ impl Authority {
                 .revoked
                 .iter()
                 .map(|r| {
-                    let bytes =
-                        hex_bytes(&r.serial).ok_or_else(|| PkiError::Invalid(format!("serial {}", r.serial)))?;
+                    let bytes = crate::domain::hex::bytes(&r.serial)
+                        .ok_or_else(|| PkiError::Invalid(format!("serial {}", r.serial)))?;
                     Ok(RevokedCertParams {
                         serial_number: SerialNumber::from_slice(&bytes),
                         revocation_time: day(r.on),
@@ -459,10 +459,6 @@ struct Revoked {
     serial: String,
     name: String,
     on: NaiveDate,
-}
-
-fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn name(organisation: &str, common_name: &str) -> DistinguishedName {
