@@ -19,7 +19,10 @@ use crate::{
     metrics::CommitMetrics,
     store::{
         sealed::SealedCommit,
-        sql::{statement::Statement, writes},
+        sql::{
+            statement::Statement,
+            writes::{self, Writers},
+        },
         Delivered, StoreError,
     },
 };
@@ -95,7 +98,7 @@ async fn write_batch(
     commits: &[&SealedCommit],
     metrics: &CommitMetrics,
 ) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, StoreError> {
-    let statements: Vec<Vec<Statement>> = commits.iter().map(|commit| writes::statements(commit)).collect();
+    let statements: Vec<Vec<Statement>> = commits.iter().map(|commit| writes::statements(commit, Writers::Many)).collect();
     match written(pool, commits, &statements, metrics, false).await {
         Err(Failed::Commit(error)) if commits.len() == 1 => Ok(vec![Err(error)]),
         Err(Failed::Commit(_) | Failed::Rows(_)) => {

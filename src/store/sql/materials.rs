@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{statement::Statement, Backend, Cells, Query, SqlStore};
+use super::{statement::Statement, writes::Writers, Backend, Cells, Query, SqlStore};
 use crate::{
     domain::{
         letter::DocumentNumber,
@@ -24,7 +24,7 @@ use crate::{
 /// numbering, in order; to run after its referrals (which the links, letters and
 /// numbers name). A unique violation in them (two writers taking the same document
 /// number) fails the commit with `Conflict`.
-pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
+pub fn statements(sealed: &SealedCommit, writers: Writers) -> Vec<Statement> {
     let commit = &sealed.commit;
     let mut out = Vec::new();
     if let (Some(staging), Some(name)) = (&commit.staging, &sealed.staging_name) {
@@ -155,20 +155,22 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
             .bind(i64::from(n.seq))
             .bind(n.prefix.as_str()),
         ));
-        out.push(unclaim(&n.sender, n.year, n.seq));
+        out.extend(unclaim(writers, &n.sender, n.year, n.seq));
     }
     out
 }
 
 /// Drops the claim on a document number the commit writes (see
-/// [`SqlStore::claim_number`]).
-pub fn unclaim(sender: &MemberCode, year: i32, seq: u32) -> Statement {
-    Statement::row(
-        Query::new("DELETE FROM letter_number_claims WHERE (sender, year, seq) IN (VALUES ($1, $2, $3))")
-            .bind(sender.as_str())
-            .bind(i64::from(year))
-            .bind(i64::from(seq)),
-    )
+/// [`SqlStore::claim_number`]), where other processes write the store too.
+pub fn unclaim(writers: Writers, sender: &MemberCode, year: i32, seq: u32) -> Option<Statement> {
+    (writers == Writers::Many).then(|| {
+        Statement::row(
+            Query::new("DELETE FROM letter_number_claims WHERE (sender, year, seq) IN (VALUES ($1, $2, $3))")
+                .bind(sender.as_str())
+                .bind(i64::from(year))
+                .bind(i64::from(seq)),
+        )
+    })
 }
 
 /// Inserts `sealed` as the chunks of file `id` from position `first`, each statement

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{statement::Statement, Backend, Query, SqlStore};
+use super::{statement::Statement, writes::Writers, Backend, Query, SqlStore};
 use crate::{
     domain::MemberCode,
     store::{
@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// The statements that record a commit's 督办函 and the deadlines it lists.
-pub fn statements(commit: &Commit) -> Vec<Statement> {
+pub fn statements(commit: &Commit, writers: Writers) -> Vec<Statement> {
     let Some(s) = &commit.supervision else { return Vec::new() };
     let id = s.id.to_string();
     let mut out = vec![Statement::row(
@@ -31,7 +31,7 @@ pub fn statements(commit: &Commit) -> Vec<Statement> {
         .bind(s.clerk.as_str()),
     )];
     // Its number is the office's.
-    out.push(super::materials::unclaim(&MemberCode::office(), s.year, s.seq));
+    out.extend(super::materials::unclaim(writers, &MemberCode::office(), s.year, s.seq));
     for (ordinal, (referral_id, kind)) in (0_i64..).zip(&s.items) {
         out.push(Statement::row(
             Query::new(

@@ -143,9 +143,19 @@ pub static INSERT_INBOX_EVENT: LazyLock<String> = LazyLock::new(|| {
 pub const ACK: &str = "UPDATE inbox_heads SET acked_seq = CASE WHEN $1 > last_seq THEN last_seq \
      WHEN $1 > acked_seq THEN $1 ELSE acked_seq END WHERE member = $2 RETURNING acked_seq, last_seq";
 
-/// The statements that write `sealed`, in order, but its audit records (which the
-/// backend chains after the head it holds, with [`audit_entry`]).
-pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
+/// Whether processes other than the one writing may write the store too: only then
+/// does a commit drop the claims on the document numbers it writes, since a store one
+/// process writes never holds a claim (see [`super::Backend::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writers {
+    One,
+    Many,
+}
+
+/// The statements that write `sealed` to a store written by `writers`, in order, but
+/// its audit records (which the backend chains after the head it holds, with
+/// [`audit_entry`]).
+pub fn statements(sealed: &SealedCommit, writers: Writers) -> Vec<Statement> {
     let commit = &sealed.commit;
     let mut out = Vec::new();
     if let (Some(request), Some(response)) = (&commit.request, &sealed.response) {
@@ -207,8 +217,8 @@ pub fn statements(sealed: &SealedCommit) -> Vec<Statement> {
     }
     out.extend(commit.visits.iter().map(visits::insert));
     out.extend(commit.deadline_updates.iter().map(update_deadline));
-    out.extend(materials::statements(sealed));
-    out.extend(supervisions::statements(commit));
+    out.extend(materials::statements(sealed, writers));
+    out.extend(supervisions::statements(commit, writers));
     out.extend(extensions::statements(commit));
     out.extend(audit::statements(commit));
     out.extend(notifications::statements(commit));
@@ -408,4 +418,47 @@ pub fn head(seq: i64, hash: &str) -> Result<Head, crate::store::StoreError> {
     let hash = crate::domain::audit::parse_hex(hash)
         .ok_or_else(|| crate::store::StoreError::Corrupt("audit head hash".into()))?;
     Ok(Head { seq, hash })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::MemberCode,
+        store::{Commit, Numbering},
+    };
+
+    /// A commit numbering one letter, as a submit's, sealed (it holds no person).
+    fn numbered() -> SealedCommit {
+        let numbering = Numbering {
+            referral_id: Uuid::nil(),
+            sender: MemberCode::parse("jcy").unwrap(),
+            year: 2026,
+            seq: 12,
+            prefix: "晋检八部社救移".into(),
+        };
+        SealedCommit {
+            commit: Commit { numbering: vec![numbering], ..Commit::default() },
+            key: "k1".into(),
+            changes: Vec::new(),
+            notices: Vec::new(),
+            response: None,
+            upload_names: Vec::new(),
+            staging_name: None,
+        }
+    }
+
+    fn touching(statements: &[Statement], table: &str) -> usize {
+        statements.iter().filter(|s| s.query.sql.contains(table)).count()
+    }
+
+    #[test]
+    fn a_number_written_drops_its_claim_only_where_other_processes_write_too() {
+        let one = statements(&numbered(), Writers::One);
+        let many = statements(&numbered(), Writers::Many);
+        assert_eq!((touching(&one, "letter_numbers"), touching(&many, "letter_numbers")), (1, 1));
+        assert_eq!(touching(&one, "letter_number_claims"), 0);
+        assert_eq!(touching(&many, "letter_number_claims"), 1);
+        assert_eq!(many.len(), one.len() + 1);
+    }
 }

@@ -10,7 +10,7 @@ use crate::{
         sql::{
             position,
             statement::{NotOne, Statement},
-            writes::{self, Head},
+            writes::{self, Head, Writers},
             Query,
         },
         Delivered, InboxPosition, StoreError,
@@ -83,7 +83,7 @@ pub(super) fn ack(tx: &Connection, member: &MemberCode, seq: u64) -> Result<Inbo
 /// Writes every part of `sealed`, its audit records chained after `head`.
 pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> Result<Vec<Delivered>, StoreError> {
     let mut delivered = Vec::new();
-    for statement in writes::statements(sealed) {
+    for statement in writes::statements(sealed, Writers::One) {
         delivered.extend(run(tx, &statement)?);
     }
     for record in &sealed.commit.audit {
