@@ -27,11 +27,50 @@ pub fn fdatasyncs_per_second(dir: &Path, for_how_long: Duration) -> std::io::Res
     Ok(rate)
 }
 
-/// The CPU time process `pid` has used, all its threads, in user and kernel mode
-/// (Linux, from `/proc/PID/stat`; its ticks are the ABI's fixed 100 a second).
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces; the fields after its closing parenthesis do not.
+/// The CPU time process `pid` has used, in seconds, user and kernel mode: all its
+/// threads, and of them its SQLite writer's and checkpointer's (none on PostgreSQL).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cpu {
+    pub all: f64,
+    pub writer: f64,
+    pub checkpointer: f64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+
+    fn sub(self, before: Cpu) -> Cpu {
+        Cpu {
+            all: self.all - before.all,
+            writer: self.writer - before.writer,
+            checkpointer: self.checkpointer - before.checkpointer,
+        }
+    }
+}
+
+/// Process `pid`'s CPU time so far (Linux, from `/proc/PID/stat` and each thread's
+/// `/proc/PID/task/TID/stat`).
+pub fn cpu(pid: u32) -> Option<Cpu> {
+    use crate::store::sqlite::{CHECKPOINTER_THREAD, WRITER_THREAD};
+    let all = stat_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
+    let mut cpu = Cpu { all, ..Cpu::default() };
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let name = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')')).map(|(name, _)| name);
+        match name {
+            Some(WRITER_THREAD) => cpu.writer += stat_seconds(&stat).unwrap_or(0.0),
+            Some(CHECKPOINTER_THREAD) => cpu.checkpointer += stat_seconds(&stat).unwrap_or(0.0),
+            _ => {}
+        }
+    }
+    Some(cpu)
+}
+
+/// User and kernel time of a `stat` line, in seconds (its ticks are the ABI's fixed
+/// 100 a second).
+fn stat_seconds(stat: &str) -> Option<f64> {
+    // The command name may hold spaces and parentheses; the fields after its last
+    // closing parenthesis do not.
     let after = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = after.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
@@ -90,4 +129,31 @@ pub fn memory(pid: u32) -> Option<Memory> {
         Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
     };
     Some(Memory { resident: mib("VmRSS:")?, anonymous: mib("RssAnon:")? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_lines_times_are_read_after_its_name_whatever_the_name_holds() {
+        let line = "1225 (sqlite) writer) S 1 1219 1219 0 -1 4194368 3 0 0 0 250 37 0 0 20 0 1 0 7 0 0";
+        assert_eq!(stat_seconds(line), Some(2.87));
+        assert_eq!(stat_seconds("1225 (short) S 1 2"), None);
+        assert_eq!(stat_seconds("no name at all"), None);
+    }
+
+    #[test]
+    fn this_process_has_spent_some_cpu_and_no_writer_of_its_own() {
+        // Spin until the process has spent a tick, for five seconds at most.
+        let start = std::time::Instant::now();
+        let mut cpu = cpu(std::process::id()).unwrap();
+        while cpu.all == 0.0 && start.elapsed() < Duration::from_secs(5) {
+            std::hint::black_box((0..100_000u64).fold(0u64, |a, i| a.wrapping_mul(31).wrapping_add(i)));
+            cpu = super::cpu(std::process::id()).unwrap();
+        }
+        assert!(cpu.all > 0.0);
+        assert_eq!((cpu.writer, cpu.checkpointer), (0.0, 0.0));
+        assert_eq!(cpu - cpu, Cpu::default());
+    }
 }

@@ -255,8 +255,9 @@ struct Measured {
     rate: Spread,
     p50: f64,
     p99: f64,
-    /// Microseconds of the hub's CPU per call.
-    cpu: Option<f64>,
+    /// Microseconds of the hub's CPU per call: all of it, its writer's, its
+    /// checkpointer's.
+    cpu: Option<machine::Cpu>,
     /// KiB the hub's SQLite writer and checkpointer wrote per call (the write-ahead log
     /// and the pages folded into the database).
     written: Option<f64>,
@@ -270,7 +271,7 @@ async fn measured(
     pid: Option<u32>,
 ) -> anyhow::Result<Measured> {
     let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
-    let before = pid.and_then(machine::cpu_seconds);
+    let before = pid.and_then(machine::cpu);
     let written_before = pid.and_then(machine::store_written);
     let mut calls = 0;
     for _ in 0..options.runs.max(1) {
@@ -280,8 +281,13 @@ async fn measured(
         p50s.push(millis(percentile(&latencies, 50.0)));
         p99s.push(millis(percentile(&latencies, 99.0)));
     }
-    let after = pid.and_then(machine::cpu_seconds);
-    let cpu = before.zip(after).map(|(b, a)| (a - b) * 1e6 / calls.max(1) as f64);
+    let after = pid.and_then(machine::cpu);
+    let per_call = |seconds: f64| seconds * 1e6 / calls.max(1) as f64;
+    let cpu = before.zip(after).map(|(b, a)| a - b).map(|spent| machine::Cpu {
+        all: per_call(spent.all),
+        writer: per_call(spent.writer),
+        checkpointer: per_call(spent.checkpointer),
+    });
     let written = written_before
         .zip(pid.and_then(machine::store_written))
         .map(|(b, a)| a.saturating_sub(b) as f64 / 1024.0 / calls.max(1) as f64);
@@ -289,9 +295,20 @@ async fn measured(
     Ok(Measured { rate: Spread::of(&rates), p50, p99, cpu, written })
 }
 
-/// "  hub CPU N µs/call" when measured, and what the store wrote per call when it wrote.
+/// "  hub CPU N µs/call" when measured (on SQLite with its writer's and checkpointer's
+/// part), and what the store wrote per call when it wrote.
 fn cost_note(measured: &Measured) -> String {
-    let cpu = measured.cpu.map(|us| format!("  hub CPU {us:.0} µs/call")).unwrap_or_default();
+    let cpu = measured
+        .cpu
+        .map(|us| {
+            let all = format!("  hub CPU {:.0} µs/call", us.all);
+            if us.writer + us.checkpointer > 0.0 {
+                format!("{all} (writer {:.0}, checkpointer {:.0})", us.writer, us.checkpointer)
+            } else {
+                all
+            }
+        })
+        .unwrap_or_default();
     match measured.written {
         Some(kib) if kib >= 0.1 => format!("{cpu}, store wrote {kib:.0} KiB/call"),
         _ => cpu,

@@ -98,7 +98,8 @@ async fn write_batch(
     commits: &[&SealedCommit],
     metrics: &CommitMetrics,
 ) -> Result<Vec<Result<Vec<Delivered>, StoreError>>, StoreError> {
-    let statements: Vec<Vec<Statement>> = commits.iter().map(|commit| writes::statements(commit, Writers::Many)).collect();
+    let statements: Vec<Vec<Statement>> =
+        commits.iter().map(|commit| writes::statements(commit, Writers::Many)).collect();
     match written(pool, commits, &statements, metrics, false).await {
         Err(Failed::Commit(error)) if commits.len() == 1 => Ok(vec![Err(error)]),
         Err(Failed::Commit(_) | Failed::Rows(_)) => {
