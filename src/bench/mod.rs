@@ -143,6 +143,23 @@ pub fn person(n: u64) -> anyhow::Result<IdNumber> {
     IdNumber::completing(&format!("350582{}{:03}", born.format("%Y%m%d"), n % 1000)).map_err(anyhow::Error::msg)
 }
 
+/// Person `n`'s name: one of 12,000, so that the index by name takes each submit in a
+/// place of its own, as a county's different names do, not at the end of one run.
+pub fn name(n: u64) -> String {
+    const SURNAMES: [char; 30] = [
+        '李', '王', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林',
+        '罗', '高', '郑', '梁', '谢', '宋', '唐', '许', '韩', '冯', '邓', '曹',
+    ];
+    const GIVEN: [char; 20] = [
+        '伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀',
+        '霞', '平',
+    ];
+    let given = |k: u64| GIVEN[(k % GIVEN.len() as u64) as usize];
+    let surname = SURNAMES[(n % SURNAMES.len() as u64) as usize];
+    let rest = n / SURNAMES.len() as u64;
+    [surname, given(rest), given(rest / GIVEN.len() as u64)].iter().collect()
+}
+
 /// Numbers people for the submits the bench sends, apart from those it loads.
 static SENT: AtomicU64 = AtomicU64::new(5_000_000);
 
@@ -151,7 +168,7 @@ fn draft() -> anyhow::Result<pb::ReferralDraft> {
     let n = SENT.fetch_add(1, Ordering::Relaxed);
     Ok(pb::ReferralDraft {
         kind: pb::ReferralKind::SocialAssistance as i32,
-        person: Some(pb::Person { name: "李某".into(), id_number: person(n)?.as_str().into(), ..Default::default() }),
+        person: Some(pb::Person { name: name(n), id_number: person(n)?.as_str().into(), ..Default::default() }),
         situations: vec![pb::Situation::SeriousInjury as i32],
         needs: vec![pb::Need::SubsistenceAllowance as i32],
         narrative: "被害人遭故意伤害致残，加害人无赔偿能力，家庭生活困难。".repeat(8),
@@ -485,4 +502,15 @@ async fn on_postgres(options: &Options, dir: &Path, url: &str) -> anyhow::Result
     first.stop()?;
     second.stop()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn twelve_thousand_people_have_twelve_thousand_names_of_three_characters() {
+        let names: std::collections::HashSet<String> = (0..12_000).map(super::name).collect();
+        assert_eq!(names.len(), 12_000);
+        assert!(names.iter().all(|n| n.chars().count() == 3));
+        assert_eq!(super::name(0), super::name(12_000));
+    }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    person,
+    name, person,
     stats::{millis, percentile},
     Target, CLOCK_START,
 };
@@ -60,7 +60,7 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
     let clock: DateTime<Utc> = CLOCK_START.parse()?;
     let content = Content {
         person: Person {
-            name: "李某".into(),
+            name: String::new(),
             id_number: IdNumber::parse("11010519491231002X").map_err(anyhow::Error::msg)?,
             phone: String::new(),
             address: String::new(),
@@ -89,6 +89,7 @@ pub fn referrals(count: usize) -> anyhow::Result<Made> {
         }
         let to = MemberCode::parse(agencies[i % agencies.len()]).map_err(anyhow::Error::msg)?;
         let mut content = content.clone();
+        content.person.name = name(i as u64);
         content.person.id_number = person(i as u64)?;
         content.priority_groups = PriorityGroup::ALL.get(i % 10).into_iter().copied().collect();
         let submission =
