@@ -27,8 +27,8 @@ pub fn fdatasyncs_per_second(dir: &Path, for_how_long: Duration) -> std::io::Res
     Ok(rate)
 }
 
-/// The CPU time process `pid` has used, in seconds, user and kernel mode: all its
-/// threads, and of them its SQLite writer's and checkpointer's (none on PostgreSQL).
+/// A process's CPU time, user and kernel mode: all its threads', and of them its SQLite
+/// writer's and checkpointer's (none on PostgreSQL).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cpu {
     pub all: f64,
@@ -48,8 +48,8 @@ impl std::ops::Sub for Cpu {
     }
 }
 
-/// Process `pid`'s CPU time so far (Linux, from `/proc/PID/stat` and each thread's
-/// `/proc/PID/task/TID/stat`).
+/// Process `pid`'s CPU time so far, in seconds (Linux, from `/proc/PID/stat` and each
+/// thread's `/proc/PID/task/TID/stat`).
 pub fn cpu(pid: u32) -> Option<Cpu> {
     use crate::store::sqlite::{CHECKPOINTER_THREAD, WRITER_THREAD};
     let all = stat_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
