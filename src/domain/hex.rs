@@ -36,9 +36,10 @@ pub fn array<const N: usize>(hex: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-/// Byte `i` of `hex`.
+/// Byte `i` of `hex`: two digits, nothing else (`from_str_radix` would take "+f").
 fn byte(hex: &str, i: usize) -> Option<u8> {
-    u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()
+    let digit = |at: usize| char::from(*hex.as_bytes().get(at)?).to_digit(16);
+    u8::try_from(digit(2 * i)? << 4 | digit(2 * i + 1)?).ok()
 }
 
 #[cfg(test)]
@@ -64,6 +65,7 @@ mod tests {
         assert_eq!(bytes("0fa"), None, "an odd number of digits");
         assert_eq!(bytes("0g"), None, "not a digit");
         assert_eq!(bytes("0档"), None, "not a digit either");
+        assert_eq!(bytes("+f"), None, "a sign is no digit");
         assert_eq!(array::<2>("0fa5"), Some([0x0f, 0xa5]));
         assert_eq!(array::<2>("0fa5ff"), None, "too many digits");
         assert_eq!(array::<2>("0fa"), None, "too few");
