@@ -182,6 +182,55 @@ async fn the_scanner_runs_when_told_and_the_figures_count_the_story_by_hand() {
     h.close().await;
 }
 
+/// A conclusion with two kinds of aid is counted once, by outcome and by each kind with
+/// its amount, and stays counted once as the referral moves on (feedback) and is sealed
+/// again under a new key: its row is written three times, its counts once.
+#[tokio::test]
+async fn a_conclusion_is_counted_once_however_often_its_referral_is_written() {
+    use crate::domain::{
+        draft::{conclusion, ConclusionInput},
+        vocabulary::{AidKind, Outcome},
+    };
+    let h = Harness::new().await;
+    let mz = h.actor("mz");
+    let sent = h.refer("周九", &["mz"]).await;
+    let id = sent.referrals[0].id;
+    let granted = conclusion(ConclusionInput {
+        outcome: Outcome::Granted as i32,
+        concluded_on: "2026-09-11",
+        summary: "纳入低保并给予临时救助",
+        refusal_grounds: &[],
+        aids: &[(AidKind::Subsistence as i32, 300_000), (AidKind::Temporary as i32, 50_000)],
+    })
+    .expect("a conclusion");
+    h.clock.set(at("2026-09-11T02:00:00Z"));
+    let conclude = Action::Conclude { conclusion: granted, feedback: None };
+    for action in [Action::Receive, Action::Start, conclude, Action::Feedback("已领取".into())] {
+        referrals::act(&h.hub, &mz, &key("Act"), id, action).await.expect("acted");
+    }
+    let period = Period::parse(PeriodInput { year: 2026, quarter: 0, month: 9, from: "", to: "" }).expect("a month");
+    let counted = || async {
+        let t = records::figures(&h.hub, &h.actor("office"), &period).await.expect("the figures").this;
+        (t.outcomes, t.amounts, t.granted_fen)
+    };
+    let once = (
+        [(Outcome::Granted, 1)].into(),
+        [(AidKind::Subsistence, (1, 300_000)), (AidKind::Temporary, (1, 50_000))].into(),
+        350_000,
+    );
+    assert_eq!(counted().await, once, "concluded, then fed back");
+
+    let path = h.config.keyring_file();
+    let mut keyring =
+        crate::keys::Keyring::parse(&std::fs::read_to_string(&path).expect("the keyring")).expect("parsed");
+    keyring.rotate().expect("rotated");
+    crate::keys::write(&path, &keyring).expect("written");
+    h.hub.keys().reload().expect("reloaded");
+    while h.hub.store().reseal(10).await.expect("a batch resealed") > 0 {}
+    assert_eq!(counted().await, once, "sealed again under the new key");
+    h.close().await;
+}
+
 /// A key rotated with a file stored: every referral and file is sealed again under the
 /// new key, the old one seals nothing, and the file comes back byte for byte.
 #[tokio::test]
