@@ -65,6 +65,24 @@ impl Harness {
         }
     }
 
+    /// Rotates the keyring (a new active key, written and reloaded) and reseals the store
+    /// `batch` rows at a time: the new key's id, and how many rows were sealed again.
+    pub async fn rotate_and_reseal(&self, batch: u32) -> (String, u64) {
+        let path = self.config.keyring_file();
+        let mut keyring =
+            crate::keys::Keyring::parse(&std::fs::read_to_string(&path).expect("the keyring")).expect("parsed");
+        let new = keyring.rotate().expect("rotated");
+        crate::keys::write(&path, &keyring).expect("written");
+        self.hub.keys().reload().expect("reloaded");
+        let mut resealed = 0;
+        loop {
+            match self.hub.store().reseal(batch).await.expect("a batch resealed") {
+                0 => return (new, resealed),
+                done => resealed += done,
+            }
+        }
+    }
+
     /// Submits a social-assistance referral of `person` from the procuratorate to `to`.
     pub async fn refer(&self, person: &str, to: &[&str]) -> Submitted<Seen> {
         let draft = Draft {

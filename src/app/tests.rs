@@ -220,19 +220,7 @@ async fn a_conclusion_is_counted_once_however_often_its_referral_is_written() {
     );
     assert_eq!(counted().await, once, "concluded, then fed back");
 
-    let path = h.config.keyring_file();
-    let mut keyring =
-        crate::keys::Keyring::parse(&std::fs::read_to_string(&path).expect("the keyring")).expect("parsed");
-    keyring.rotate().expect("rotated");
-    crate::keys::write(&path, &keyring).expect("written");
-    h.hub.keys().reload().expect("reloaded");
-    let mut resealed = 0;
-    loop {
-        match h.hub.store().reseal(10).await.expect("a batch resealed") {
-            0 => break,
-            done => resealed += done,
-        }
-    }
+    let (_, resealed) = h.rotate_and_reseal(10).await;
     assert!(resealed > 0, "the referral was sealed again");
     assert_eq!(counted().await, once, "sealed again under the new key");
     h.close().await;
@@ -261,21 +249,8 @@ async fn resealing_reaches_the_files_and_they_still_open() {
     let sent = referrals::submit(&h.hub, &jcy, &key("Submit"), draft).await.expect("submitted");
     let id = sent.referrals[0].id;
 
-    let path = h.config.keyring_file();
     let old = h.hub.keys().current().active().to_owned();
-    let mut keyring =
-        crate::keys::Keyring::parse(&std::fs::read_to_string(&path).expect("the keyring")).expect("parsed");
-    let new = keyring.rotate().expect("rotated");
-    crate::keys::write(&path, &keyring).expect("written");
-    h.hub.keys().reload().expect("reloaded");
-    let mut resealed = 0;
-    loop {
-        let done = h.hub.store().reseal(2).await.expect("a batch resealed");
-        if done == 0 {
-            break;
-        }
-        resealed += done;
-    }
+    let (new, resealed) = h.rotate_and_reseal(2).await;
     assert!(resealed > 0, "something was resealed");
     let usage = h.hub.store().key_usage().await.expect("key usage");
     assert!(usage.iter().all(|(key, _)| key.as_deref() != Some(old.as_str())), "{old} seals nothing: {usage:?}");
