@@ -156,3 +156,21 @@ fn pki_writes_a_pkcs12_file_for_the_browser_with_the_password_given_or_a_new_one
     assert!(!out.status.success() && !short.exists());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
 }
+
+/// A hub's log sent to a file or the journal is plain text: no colour codes for an
+/// administrator to read around.
+#[test]
+fn the_log_is_plain_text_when_standard_error_is_not_a_terminal() {
+    let data = Data::sqlite();
+    // An address of a documentation network: the hub logs its start, then cannot bind.
+    let out = Command::new(env!("CARGO_BIN_EXE_xianjie"))
+        .args(["serve", "--data-dir"])
+        .arg(data.dir.path())
+        .args(["--listen", "192.0.2.1:9", "--workbench-listen", "off", "--metrics-listen", "off"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("INFO") && log.contains("starting"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log}");
+}
