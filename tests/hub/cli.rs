@@ -162,11 +162,13 @@ fn pki_writes_a_pkcs12_file_for_the_browser_with_the_password_given_or_a_new_one
 #[test]
 fn the_log_is_plain_text_when_standard_error_is_not_a_terminal() {
     let data = Data::sqlite();
-    // An address of a documentation network: the hub logs its start, then cannot bind.
+    // A port already taken: the hub logs its start, then cannot listen.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_xianjie"))
         .args(["serve", "--data-dir"])
         .arg(data.dir.path())
-        .args(["--listen", "192.0.2.1:9", "--workbench-listen", "off", "--metrics-listen", "off"])
+        .args(["--listen", &listen, "--workbench-listen", "off", "--metrics-listen", "off"])
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
