@@ -28,12 +28,15 @@ pub fn fdatasyncs_per_second(dir: &Path, for_how_long: Duration) -> std::io::Res
 }
 
 /// A process's CPU time, user and kernel mode: all its threads', and of them its SQLite
-/// writer's and checkpointer's (none on PostgreSQL).
+/// writer's and checkpointer's (none on PostgreSQL); and how long its writer was ready
+/// to run but waited for a core. The writer is the store's one serial part: under load
+/// its time on a core, its wait for one and its syncs make a commit's turn.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cpu {
     pub all: f64,
     pub writer: f64,
     pub checkpointer: f64,
+    pub writer_waiting: f64,
 }
 
 impl std::ops::Sub for Cpu {
@@ -44,12 +47,13 @@ impl std::ops::Sub for Cpu {
             all: self.all - before.all,
             writer: self.writer - before.writer,
             checkpointer: self.checkpointer - before.checkpointer,
+            writer_waiting: self.writer_waiting - before.writer_waiting,
         }
     }
 }
 
 /// Process `pid`'s CPU time so far, in seconds (Linux, from `/proc/PID/stat` and each
-/// thread's `/proc/PID/task/TID/stat`).
+/// thread's `/proc/PID/task/TID/stat`, the writer's wait from its `schedstat`).
 pub fn cpu(pid: u32) -> Option<Cpu> {
     use crate::store::sqlite::{CHECKPOINTER_THREAD, WRITER_THREAD};
     let all = stat_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
@@ -58,12 +62,53 @@ pub fn cpu(pid: u32) -> Option<Cpu> {
         let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
         let name = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')')).map(|(name, _)| name);
         match name {
-            Some(WRITER_THREAD) => cpu.writer += stat_seconds(&stat).unwrap_or(0.0),
+            Some(WRITER_THREAD) => {
+                cpu.writer += stat_seconds(&stat).unwrap_or(0.0);
+                let schedstat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+                cpu.writer_waiting += waited_seconds(&schedstat).unwrap_or(0.0);
+            }
             Some(CHECKPOINTER_THREAD) => cpu.checkpointer += stat_seconds(&stat).unwrap_or(0.0),
             _ => {}
         }
     }
     Some(cpu)
+}
+
+/// The time a thread spent ready to run but waiting for a core, from its `schedstat`
+/// line (nanoseconds on a core, nanoseconds waiting, slices), in seconds.
+fn waited_seconds(schedstat: &str) -> Option<f64> {
+    let nanos: u64 = schedstat.split_whitespace().nth(1)?.parse().ok()?;
+    Some(nanos as f64 / 1e9)
+}
+
+/// The machine's CPU time so far, as ticks: all of it, and what the host took for
+/// others (`steal`, on a virtual machine), from the first line of `/proc/stat`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Ticks {
+    pub all: u64,
+    pub stolen: u64,
+}
+
+impl Ticks {
+    /// The share of the time between `before` and `self` that the host took.
+    pub fn stolen_since(self, before: Ticks) -> Option<f64> {
+        let all = self.all.checked_sub(before.all).filter(|&all| all > 0)?;
+        Some(self.stolen.saturating_sub(before.stolen) as f64 / all as f64)
+    }
+}
+
+/// The machine's ticks so far (Linux).
+pub fn ticks() -> Option<Ticks> {
+    ticks_of(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+/// The ticks of the `cpu` line of a `/proc/stat`: user, nice, system, idle, iowait,
+/// irq, softirq, steal, then the guests' (already counted in user and nice).
+fn ticks_of(proc_stat: &str) -> Option<Ticks> {
+    let line = proc_stat.lines().next()?.strip_prefix("cpu ")?;
+    let fields: Vec<u64> = line.split_whitespace().take(8).map(str::parse).collect::<Result<_, _>>().ok()?;
+    let stolen = *fields.get(7)?;
+    Some(Ticks { all: fields.iter().sum(), stolen })
 }
 
 /// User and kernel time of a `stat` line, in seconds (its ticks are the ABI's fixed
@@ -144,6 +189,24 @@ mod tests {
     }
 
     #[test]
+    fn a_threads_wait_for_a_core_is_the_second_field_of_its_schedstat() {
+        assert_eq!(waited_seconds("4864000000 2250000000 4788\n"), Some(2.25));
+        assert_eq!(waited_seconds("4864000000"), None);
+        assert_eq!(waited_seconds(""), None);
+    }
+
+    #[test]
+    fn the_hosts_share_is_the_steal_column_of_the_cpu_line() {
+        let before = ticks_of("cpu  900 0 300 700 50 0 30 20 0 0\ncpu0 450 0 150 350 25 0 15 10 0 0\n").unwrap();
+        assert_eq!(before, Ticks { all: 2000, stolen: 20 });
+        let after = ticks_of("cpu  1800 0 600 1000 100 0 60 440 7 0\n").unwrap();
+        assert_eq!(after.stolen_since(before), Some(420.0 / 2000.0));
+        assert_eq!(before.stolen_since(before), None);
+        assert_eq!(ticks_of("cpu0 1 2 3 4 5 6 7 8\n"), None);
+        assert_eq!(ticks_of("cpu  1 2 3\n"), None);
+    }
+
+    #[test]
     fn this_process_has_spent_some_cpu_and_no_writer_of_its_own() {
         // Spin until the process has spent a tick, for five seconds at most.
         let start = std::time::Instant::now();
@@ -153,7 +216,7 @@ mod tests {
             cpu = super::cpu(std::process::id()).unwrap();
         }
         assert!(cpu.all > 0.0);
-        assert_eq!((cpu.writer, cpu.checkpointer), (0.0, 0.0));
+        assert_eq!((cpu.writer, cpu.checkpointer, cpu.writer_waiting), (0.0, 0.0, 0.0));
         assert_eq!(cpu - cpu, Cpu::default());
     }
 }

@@ -273,11 +273,14 @@ struct Measured {
     p50: f64,
     p99: f64,
     /// Microseconds of the hub's CPU per call: all of it, its writer's, its
-    /// checkpointer's.
+    /// checkpointer's; and its writer's wait for a core.
     cpu: Option<machine::Cpu>,
     /// KiB the hub's SQLite writer and checkpointer wrote per call (the write-ahead log
     /// and the pages folded into the database).
     written: Option<f64>,
+    /// The share of the machine's time the host took for others over the runs: the
+    /// rounds of a comparison are alike only when it is alike.
+    stolen: Option<f64>,
 }
 
 async fn measured(
@@ -290,6 +293,7 @@ async fn measured(
     let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
     let before = pid.and_then(machine::cpu);
     let written_before = pid.and_then(machine::store_written);
+    let ticks_before = pid.and_then(|_| machine::ticks());
     let mut calls = 0;
     for _ in 0..options.runs.max(1) {
         let (rate, latencies) = calls_run(hubs, call, clients, options.seconds).await?;
@@ -299,37 +303,46 @@ async fn measured(
         p99s.push(millis(percentile(&latencies, 99.0)));
     }
     let after = pid.and_then(machine::cpu);
+    let stolen = ticks_before.zip(machine::ticks()).and_then(|(b, a)| a.stolen_since(b));
     let per_call = |seconds: f64| seconds * 1e6 / calls.max(1) as f64;
     let cpu = before.zip(after).map(|(b, a)| a - b).map(|spent| machine::Cpu {
         all: per_call(spent.all),
         writer: per_call(spent.writer),
         checkpointer: per_call(spent.checkpointer),
+        writer_waiting: per_call(spent.writer_waiting),
     });
     let written = written_before
         .zip(pid.and_then(machine::store_written))
         .map(|(b, a)| a.saturating_sub(b) as f64 / 1024.0 / calls.max(1) as f64);
     let (p50, p99) = (Spread::of(&p50s).median, Spread::of(&p99s).median);
-    Ok(Measured { rate: Spread::of(&rates), p50, p99, cpu, written })
+    Ok(Measured { rate: Spread::of(&rates), p50, p99, cpu, written, stolen })
 }
 
 /// "  hub CPU N µs/call" when measured (on SQLite with its writer's and checkpointer's
-/// part), and what the store wrote per call when it wrote.
+/// part, and the writer's wait for a core), what the store wrote per call when it
+/// wrote, and the host's share of the machine when it took any.
 fn cost_note(measured: &Measured) -> String {
-    let cpu = measured
+    let mut note = measured
         .cpu
         .map(|us| {
             let all = format!("  hub CPU {:.0} µs/call", us.all);
             if us.writer + us.checkpointer > 0.0 {
-                format!("{all} (writer {:.0}, checkpointer {:.0})", us.writer, us.checkpointer)
+                format!(
+                    "{all} (writer {:.0}, checkpointer {:.0}; the writer waited {:.0} for a core)",
+                    us.writer, us.checkpointer, us.writer_waiting
+                )
             } else {
                 all
             }
         })
         .unwrap_or_default();
-    match measured.written {
-        Some(kib) if kib >= 0.1 => format!("{cpu}, store wrote {kib:.0} KiB/call"),
-        _ => cpu,
+    if let Some(kib) = measured.written.filter(|&kib| kib >= 0.1) {
+        note.push_str(&format!(", store wrote {kib:.0} KiB/call"));
     }
+    if let Some(stolen) = measured.stolen.filter(|&stolen| stolen >= 0.005) {
+        note.push_str(&format!(", the host took {:.0} % of the cores", stolen * 100.0));
+    }
+    note
 }
 
 /// Submit to the live inbox stream of the recipient, one at a time.
@@ -445,7 +458,7 @@ async fn measure(options: &Options, dir: &Path) -> anyhow::Result<()> {
 
 /// Submit throughput and latency beside the no-op ceiling, delivery, and the calendar.
 async fn traffic(options: &Options, hub: &Target, pid: Option<u32>, fsync: f64) -> anyhow::Result<()> {
-    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting) and what its SQLite writer and checkpointer wrote per call (the write-ahead log and the pages folded into the database):");
+    println!("submit (referrals/s min / median / max; latency p50 / p99 ms, median of runs), beside the no-op ceiling (WhoAmI on the same connections), with the hub's CPU time per call (from the process's accounting; on SQLite its writer's and checkpointer's, and how long its writer, the store's one serial part, was ready but waited for a core), what its SQLite writer and checkpointer wrote per call (the write-ahead log and the pages folded into the database), and the share of the cores the host took for others (steal, on a virtual machine: rounds compare only when it is alike):");
     for &clients in &options.concurrency {
         let noop = measured(std::slice::from_ref(hub), Call::NoOp, clients, options, pid).await?;
         println!(
