@@ -10,7 +10,7 @@ use crate::{
         sql::{
             position,
             statement::{NotOne, Statement},
-            writes::{self, Head, Writers},
+            writes::{self, Head},
             Query,
         },
         Delivered, InboxPosition, StoreError,
@@ -80,11 +80,16 @@ pub(super) fn ack(tx: &Connection, member: &MemberCode, seq: u64) -> Result<Inbo
     Ok(position(row))
 }
 
-/// Writes every part of `sealed`, its audit records chained after `head`.
-pub(super) fn write(tx: &Connection, sealed: &SealedCommit, head: &mut Head) -> Result<Vec<Delivered>, StoreError> {
+/// Writes `sealed` with its `statements`, its audit records chained after `head`.
+pub(super) fn write(
+    tx: &Connection,
+    statements: &[Statement],
+    sealed: &SealedCommit,
+    head: &mut Head,
+) -> Result<Vec<Delivered>, StoreError> {
     let mut delivered = Vec::new();
-    for statement in writes::statements(sealed, Writers::One) {
-        delivered.extend(run(tx, &statement)?);
+    for statement in statements {
+        delivered.extend(run(tx, statement)?);
     }
     for record in &sealed.commit.audit {
         execute(tx, &head.append(record, sealed.commit.at))?;

@@ -29,7 +29,14 @@ use super::{
 use crate::{
     domain::MemberCode,
     metrics::CommitMetrics,
-    store::{sealed::SealedCommit, sql::writes::Head, Delivered, InboxPosition, StoreError},
+    store::{
+        sealed::SealedCommit,
+        sql::{
+            statement::Statement,
+            writes::{self, Head, Writers},
+        },
+        Delivered, InboxPosition, StoreError,
+    },
 };
 
 /// The name of the thread that writes the store: one commit at a time.
@@ -45,12 +52,32 @@ enum Answer {
     Position(InboxPosition),
 }
 
-type Reply = oneshot::Sender<Result<Answer, StoreError>>;
+/// A job's answer, with its work handed back so that the task which asked for it frees
+/// it.
+type Answered = (Result<Answer, StoreError>, Work);
+
+type Reply = oneshot::Sender<Answered>;
 
 /// What the writer thread does for a caller.
 enum Work {
-    Commit(Box<SealedCommit>),
+    Commit(Box<Prepared>),
     Ack(MemberCode, u64),
+}
+
+/// A commit with the statements that write it, built by the task that asks for it:
+/// every commit waits on the writer thread, so the thread only runs statements and
+/// chains the audit log, and what can be done beside it (building the statements'
+/// parameters, freeing them) is done by the tasks, side by side.
+struct Prepared {
+    sealed: SealedCommit,
+    statements: Vec<Statement>,
+}
+
+impl Prepared {
+    fn new(sealed: SealedCommit) -> Self {
+        let statements = writes::statements(&sealed, Writers::One);
+        Self { sealed, statements }
+    }
 }
 
 struct Job {
@@ -61,14 +88,14 @@ struct Job {
 impl Job {
     fn request_id(&self) -> Option<&str> {
         match &self.work {
-            Work::Commit(commit) => commit.commit.request.as_ref().map(|r| r.request_id.as_str()),
+            Work::Commit(commit) => commit.sealed.commit.request.as_ref().map(|r| r.request_id.as_str()),
             Work::Ack(..) => None,
         }
     }
 
     fn write(&self, tx: &Connection, head: &mut Head) -> Result<Answer, StoreError> {
         match &self.work {
-            Work::Commit(commit) => write(tx, commit, head).map(Answer::Delivered),
+            Work::Commit(commit) => write(tx, &commit.statements, &commit.sealed, head).map(Answer::Delivered),
             Work::Ack(member, seq) => ack(tx, member, *seq).map(Answer::Position),
         }
     }
@@ -109,12 +136,13 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner).clone().ok_or(StoreError::Closed)?;
         queue.send(Job { work, reply }).await.map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let (answer, _work) = answer.await.map_err(|_| StoreError::Closed)?;
+        answer
     }
 
     /// Writes `commit` and waits until it is on disk.
     pub async fn commit(&self, commit: SealedCommit) -> Result<Vec<Delivered>, StoreError> {
-        match self.send(Work::Commit(Box::new(commit))).await? {
+        match self.send(Work::Commit(Box::new(Prepared::new(commit)))).await? {
             Answer::Delivered(delivered) => Ok(delivered),
             Answer::Position(_) => Err(mixed()),
         }
@@ -197,8 +225,8 @@ fn write_batch(
         }
         checkpointer.committed(answers.len());
     }
-    for (job, answer) in batch.drain(..).zip(answers) {
-        let _ = job.reply.send(answer);
+    for (Job { work, reply }, answer) in batch.drain(..).zip(answers) {
+        let _ = reply.send((answer, work));
     }
 }
 
@@ -275,7 +303,7 @@ mod tests {
     };
 
     /// A commit that records request `id` of 民政 and nothing else.
-    fn request(keys: &Keys, id: &str) -> (Job, oneshot::Receiver<Result<Answer, StoreError>>) {
+    fn request(keys: &Keys, id: &str) -> (Job, oneshot::Receiver<Answered>) {
         let request = RequestRecord {
             member: MemberCode::parse("mz").unwrap(),
             request_id: RequestId::parse(id).unwrap(),
@@ -284,7 +312,8 @@ mod tests {
         };
         let commit = Commit { request: Some(request), ..Commit::default() };
         let (reply, answer) = oneshot::channel();
-        (Job { work: Work::Commit(Box::new(SealedCommit::new(commit, keys, false).unwrap())), reply }, answer)
+        let prepared = Prepared::new(SealedCommit::new(commit, keys, false).unwrap());
+        (Job { work: Work::Commit(Box::new(prepared)), reply }, answer)
     }
 
     /// A batch is written without savepoints; when a commit of it fails, the others are
@@ -304,7 +333,7 @@ mod tests {
         let (jobs, mut answers): (Vec<_>, Vec<_>) = ["a", "a", "b"].map(|id| request(&keys, id)).into_iter().unzip();
         let mut batch = jobs;
         write_batch(&mut connection, &mut batch, &metrics, &checkpointer, false);
-        let answered: Vec<_> = answers.iter_mut().map(|a| a.try_recv().unwrap()).collect();
+        let answered: Vec<_> = answers.iter_mut().map(|a| a.try_recv().unwrap().0).collect();
         assert!(matches!(answered[0], Ok(Answer::Delivered(_))), "the first is written");
         assert!(matches!(answered[1], Err(StoreError::DuplicateRequest)), "the reused id is refused");
         assert!(matches!(answered[2], Ok(Answer::Delivered(_))), "the one after the failure is written");
@@ -312,10 +341,13 @@ mod tests {
 
         let (job, mut answer) = request(&keys, "b");
         write_batch(&mut connection, &mut vec![job], &metrics, &checkpointer, false);
-        assert!(matches!(answer.try_recv().unwrap(), Err(StoreError::DuplicateRequest)), "a batch of one fails alone");
+        assert!(
+            matches!(answer.try_recv().unwrap().0, Err(StoreError::DuplicateRequest)),
+            "a batch of one fails alone"
+        );
         let (job, mut answer) = request(&keys, "c");
         write_batch(&mut connection, &mut vec![job], &metrics, &checkpointer, false);
-        assert!(matches!(answer.try_recv().unwrap(), Ok(Answer::Delivered(_))), "and the next is written");
+        assert!(matches!(answer.try_recv().unwrap().0, Ok(Answer::Delivered(_))), "and the next is written");
         assert_eq!(requests(&connection), 3);
     }
 }
