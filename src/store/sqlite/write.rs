@@ -1,12 +1,12 @@
 //! The statements of one commit on the writing connection, with cached prepared
 //! statements; the writer thread runs them inside a batch's transaction.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{ffi, params, Connection, ErrorCode, OptionalExtension};
 
 use crate::{
-    domain::MemberCode,
+    domain::{audit::AuditRecord, MemberCode},
     store::{
-        sealed::SealedCommit,
         sql::{
             position,
             statement::{NotOne, Statement},
@@ -80,19 +80,20 @@ pub(super) fn ack(tx: &Connection, member: &MemberCode, seq: u64) -> Result<Inbo
     Ok(position(row))
 }
 
-/// Writes `sealed` with its `statements`, its audit records chained after `head`.
+/// Runs `statements`, then writes the `audit` records made `at`, chained after `head`.
 pub(super) fn write(
     tx: &Connection,
     statements: &[Statement],
-    sealed: &SealedCommit,
+    audit: &[AuditRecord],
+    at: DateTime<Utc>,
     head: &mut Head,
 ) -> Result<Vec<Delivered>, StoreError> {
     let mut delivered = Vec::new();
     for statement in statements {
         delivered.extend(run(tx, statement)?);
     }
-    for record in &sealed.commit.audit {
-        execute(tx, &head.append(record, sealed.commit.at))?;
+    for record in audit {
+        execute(tx, &head.append(record, at))?;
     }
     Ok(delivered)
 }

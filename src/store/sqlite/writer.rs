@@ -26,8 +26,10 @@ use super::{
     checkpointer::{Checkpointer, BACKSTOP},
     write::{ack, read_head, write, write_head},
 };
+use chrono::{DateTime, Utc};
+
 use crate::{
-    domain::MemberCode,
+    domain::{audit::AuditRecord, request_id::RequestId, MemberCode},
     metrics::CommitMetrics,
     store::{
         sealed::SealedCommit,
@@ -64,19 +66,31 @@ enum Work {
     Ack(MemberCode, u64),
 }
 
-/// A commit with the statements that write it, built by the task that asks for it:
-/// every commit waits on the writer thread, so the thread only runs statements and
-/// chains the audit log, and what can be done beside it (building the statements'
-/// parameters, freeing them) is done by the tasks, side by side.
+/// A commit as the writer thread writes it: its statements and its audit records,
+/// made by the task that asks for it. Every commit waits on that thread, so it only
+/// runs statements and chains the audit log; building the statements' parameters and
+/// freeing the commit and them is done by the tasks, side by side.
 struct Prepared {
-    sealed: SealedCommit,
     statements: Vec<Statement>,
+    /// Chained by the thread after the head it holds.
+    audit: Vec<AuditRecord>,
+    at: DateTime<Utc>,
+    /// The request the commit answers: the failpoint that stops the process after the
+    /// commit of a given request looks for it.
+    request_id: Option<RequestId>,
 }
 
 impl Prepared {
-    fn new(sealed: SealedCommit) -> Self {
+    /// The statements of `sealed`, which is freed here rather than on the thread.
+    fn new(mut sealed: SealedCommit) -> Self {
         let statements = writes::statements(&sealed, Writers::One);
-        Self { sealed, statements }
+        let commit = &mut sealed.commit;
+        Self {
+            statements,
+            audit: std::mem::take(&mut commit.audit),
+            at: commit.at,
+            request_id: commit.request.take().map(|r| r.request_id),
+        }
     }
 }
 
@@ -88,14 +102,16 @@ struct Job {
 impl Job {
     fn request_id(&self) -> Option<&str> {
         match &self.work {
-            Work::Commit(commit) => commit.sealed.commit.request.as_ref().map(|r| r.request_id.as_str()),
+            Work::Commit(commit) => commit.request_id.as_ref().map(RequestId::as_str),
             Work::Ack(..) => None,
         }
     }
 
     fn write(&self, tx: &Connection, head: &mut Head) -> Result<Answer, StoreError> {
         match &self.work {
-            Work::Commit(commit) => write(tx, &commit.statements, &commit.sealed, head).map(Answer::Delivered),
+            Work::Commit(commit) => {
+                write(tx, &commit.statements, &commit.audit, commit.at, head).map(Answer::Delivered)
+            }
             Work::Ack(member, seq) => ack(tx, member, *seq).map(Answer::Position),
         }
     }
