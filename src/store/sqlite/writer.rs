@@ -19,6 +19,7 @@ use std::{
     thread::JoinHandle,
 };
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,8 +27,6 @@ use super::{
     checkpointer::{Checkpointer, BACKSTOP},
     write::{ack, read_head, write, write_head},
 };
-use chrono::{DateTime, Utc};
-
 use crate::{
     domain::{audit::AuditRecord, request_id::RequestId, MemberCode},
     metrics::CommitMetrics,
